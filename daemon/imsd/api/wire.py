@@ -1,0 +1,101 @@
+"""How IMS parameters travel: which APIs exist, which params are JSON, where the SDK puts them.
+
+The official SDK sends every parameter as a string; JSON-valued ones as compact JSON text. It
+puts Timeline, InputConfig and EditingConfig in an x-www-form-urlencoded body and everything else
+in the query (ims-api.md §1.1, §3.1, §5, §10.5). Signatures are computed over exactly this
+placement, so it lives in one table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+
+class Api(str, Enum):
+    """The submit APIs a producer may request."""
+
+    SUBMIT_MEDIA_PRODUCING_JOB = "SubmitMediaProducingJob"
+    SUBMIT_BATCH_MEDIA_PRODUCING_JOB = "SubmitBatchMediaProducingJob"
+    SUBMIT_SCENE_MEDIA_SELECTION_JOB = "SubmitSceneMediaSelectionJob"
+    SUBMIT_SCENE_TIMELINE_ORGANIZATION_JOB = "SubmitSceneTimelineOrganizationJob"
+    SUBMIT_SCENE_BATCH_EDITING_JOB = "SubmitSceneBatchEditingJob"
+
+    @property
+    def get_action(self) -> str:
+        """The Get* action that reports on jobs this API creates."""
+        if self is Api.SUBMIT_MEDIA_PRODUCING_JOB:
+            return "GetMediaProducingJob"
+        return "GetBatchMediaProducingJob"
+
+    @property
+    def list_action(self) -> str:
+        if self is Api.SUBMIT_MEDIA_PRODUCING_JOB:
+            return "ListMediaProducingJobs"
+        return "ListBatchMediaProducingJobs"
+
+    @property
+    def is_batch(self) -> bool:
+        return self is not Api.SUBMIT_MEDIA_PRODUCING_JOB
+
+
+API_NAMES: frozenset[str] = frozenset(a.value for a in Api)
+
+#: Parameters whose value is a JSON document (sent as JSON text, accepted as object or text).
+JSON_PARAMS: frozenset[str] = frozenset(
+    {
+        "Timeline",
+        "ClipsParam",
+        "OutputMediaConfig",
+        "EditingProduceConfig",
+        "ProjectMetadata",
+        "MediaMetadata",
+        "UserData",
+        "InputConfig",
+        "EditingConfig",
+        "OutputConfig",
+        "TemplateConfig",
+        "MediaSelectResult",
+    }
+)
+
+#: Parameters the SDK sends in the form body; all others go in the query string.
+BODY_PARAMS: frozenset[str] = frozenset({"Timeline", "InputConfig", "EditingConfig"})
+
+API_VERSION = "2020-11-09"
+
+
+def compact_json(value: Any) -> str:
+    """JSON text as the SDK sends it: no spaces, non-ASCII kept as is."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def to_wire(params: Mapping[str, Any]) -> dict[str, str]:
+    """Every parameter as the string the service receives (JSON documents as compact text)."""
+    wire: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            wire[key] = value
+        elif isinstance(value, bool):
+            wire[key] = "true" if value else "false"
+        elif isinstance(value, (dict, list)):
+            wire[key] = compact_json(value)
+        else:
+            wire[key] = str(value)
+    return wire
+
+
+def split_placement(wire: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(query, body) as the official SDK places them."""
+    query = {k: v for k, v in wire.items() if k not in BODY_PARAMS}
+    body = {k: v for k, v in wire.items() if k in BODY_PARAMS}
+    return query, body
+
+#: UserData key under which the daemon records the request_id, so that callbacks and the
+#: reconciliation look-up can find the request without a job-id mapping.
+REQUEST_ID_KEY = "ImsdRequestId"
+USER_DATA_MAX_BYTES = 512

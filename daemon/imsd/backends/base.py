@@ -1,0 +1,99 @@
+"""The one interface the daemon talks to; `aliyun` and `local` both implement it.
+
+The daemon never knows which backend it drives: it submits with a ClientToken, then reads job
+snapshots until one is terminal. Snapshots are normalised here so that results look the same
+whichever backend produced them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from imsd.api.wire import Api
+
+
+class JobState(str, Enum):
+    """Where a backend job is, independent of the API's own Status vocabulary."""
+
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    PARTIAL = "PARTIAL"  # a batch finished with some outputs failed
+    FAILED = "FAILED"
+
+    @property
+    def terminal(self) -> bool:
+        return self is not JobState.RUNNING
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a submit call returned."""
+
+    job_id: str
+    project_id: str | None = None
+    media_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """One produced media (a single job has one, a batch one per sub-job)."""
+
+    job_id: str | None
+    status: str
+    media_url: str | None = None
+    media_id: str | None = None
+    project_id: str | None = None
+    duration: float | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "JobId": self.job_id,
+            "Status": self.status,
+            "MediaURL": self.media_url,
+            "MediaId": self.media_id,
+            "ProjectId": self.project_id,
+            "Duration": self.duration,
+            "ErrorCode": self.error_code,
+            "ErrorMessage": self.error_message,
+        }
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A backend job as last seen, normalised from a Get* response."""
+
+    job_id: str
+    state: JobState
+    status: str  # the API's own Status string (Processing, Success, Finished, ...)
+    outputs: list[Output] = field(default_factory=list)
+    error_code: str | None = None
+    error_message: str | None = None
+    extend_output: Any = None  # scene media selection result (ExtendOutput), parsed
+    progress: int | None = None
+
+
+class Backend(Protocol):
+    """A place where IMS jobs run."""
+
+    name: str
+
+    async def submit(self, api: Api, params: dict[str, Any], client_token: str) -> Submission:
+        """Submit once. Raises ImsError; the same token and params must yield the same job."""
+        ...
+
+    async def get_job(self, api: Api, job_id: str) -> JobSnapshot:
+        """Read a job created by `api`. Raises ImsError."""
+        ...
+
+    async def find_job(self, api: Api, request_id: str, since: float) -> str | None:
+        """The job a previous submit of `request_id` created at or after `since` (epoch s), if any.
+
+        Used to reconcile a submit whose outcome was lost before resending it.
+        """
+        ...
+
+    async def close(self) -> None: ...
