@@ -51,14 +51,14 @@ class Output:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "JobId": self.job_id,
-            "Status": self.status,
-            "MediaURL": self.media_url,
-            "MediaId": self.media_id,
-            "ProjectId": self.project_id,
-            "Duration": self.duration,
-            "ErrorCode": self.error_code,
-            "ErrorMessage": self.error_message,
+            "job_id": self.job_id,
+            "status": self.status,
+            "media_url": self.media_url,
+            "media_id": self.media_id,
+            "project_id": self.project_id,
+            "duration": self.duration,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
         }
 
 

@@ -1,0 +1,76 @@
+"""A producer's and an operator's view of the daemon, over Redis only.
+
+Producers in any language need nothing but XADD; this module is the Python convenience:
+`enqueue_request` to send, `wait_for_results` to read results back, `status` for ops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from imsd.api.wire import Api
+from imsd.settings import Settings
+
+
+async def enqueue_request(redis: Redis, request: dict[str, Any], prefix: str = "imsd") -> str:
+    """Put one request on the stream; returns the stream entry id."""
+    payload = json.dumps(request, ensure_ascii=False, separators=(",", ":"))
+    entry_id = await redis.xadd(f"{prefix}:requests", {"request": payload})
+    return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+
+async def wait_for_results(
+    redis: Redis, request_ids: set[str], *, prefix: str = "imsd", timeout_s: float = 600.0, start: str = "0"
+) -> dict[str, dict[str, Any]]:
+    """Read the results stream until every request in `request_ids` has a result (or time out)."""
+    found: dict[str, dict[str, Any]] = {}
+    last = start
+    deadline = time.monotonic() + timeout_s
+    while request_ids - found.keys() and time.monotonic() < deadline:
+        reply = await redis.xread({f"{prefix}:results": last}, count=1000, block=1000)
+        for _, entries in reply:
+            for entry_id, fields in entries:
+                last = entry_id
+                result = json.loads(fields["result"] if "result" in fields else fields[b"result"])
+                if result.get("request_id") in request_ids and result.get("status") != "REJECTED":
+                    found[result["request_id"]] = result
+    return found
+
+
+async def status(redis: Redis, settings: Settings) -> dict[str, Any]:
+    """Queue depth, in flight, results, dead letters and limiter state, for `imsd status`."""
+    stream = settings.key("requests")
+    report: dict[str, Any] = {"stream_length": int(await redis.xlen(stream))}
+    try:
+        groups = await redis.xinfo_groups(stream)
+    except ResponseError:
+        groups = []
+    for group in groups:
+        if group["name"] == settings.intake.group:
+            report["unread"] = group.get("lag")
+            report["read_not_acked"] = group["pending"]
+            report["consumers"] = group["consumers"]
+    report["active_requests"] = int(await redis.zcard(settings.key("active")))
+    report["task_queue_depth"] = int(await redis.zcard(settings.key("tasks")))
+    report["results"] = int(await redis.xlen(settings.key("results")))
+    report["dead_letters"] = int(await redis.xlen(settings.key("dead")))
+    secs, micros = await redis.time()
+    now_us = secs * 1_000_000 + micros
+    limiter: dict[str, float] = {}
+    async for key in redis.scan_iter(match=settings.key("rl", "*")):
+        raw = await redis.get(key)
+        if raw is not None:
+            limiter[str(key)] = round(max(0.0, (int(raw) - now_us) / 1_000_000), 3)
+    report["limiter_booked_ahead_s"] = limiter
+    report["apis"] = [a.value for a in Api]
+    return report
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)

@@ -1,0 +1,178 @@
+"""One daemon process: intake, task worker, sweeper and HTTP server on one event loop.
+
+Any number of these processes may share one Redis; they coordinate only through it (consumer
+group, task queue, records, limiter keys), so adding a process adds capacity and killing one
+loses nothing.
+
+Shutdown on SIGTERM/SIGINT: stop reading the stream, let running tasks finish within
+`worker.stop_grace_s`, cancel the rest (arq re-queues them for another process), then close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from imsd import metrics, systemd
+from imsd.api.wire import Api
+from imsd.backends import make_backend
+from imsd.context import SUBMIT_TASK, TRACK_TASK, Services, log
+from imsd.http import make_app
+from imsd.intake import Intake
+from imsd.limiter import RateLimiter
+from imsd.queue import TaskQueue, TaskSpec, TaskWorker
+from imsd.records import RecordStore, State
+from imsd.settings import Settings
+from imsd.submission import submit_request
+from imsd.tracking import track_job
+
+SWEEP_INTERVAL_S = 15.0
+
+
+def quota_scope(settings: Settings) -> tuple[str, ...]:
+    """What one quota is shared by: the service's is per account and region."""
+    if settings.backend == "aliyun":
+        return (settings.aliyun.account, settings.aliyun.region)
+    return ("local",)
+
+
+async def build_services(settings: Settings) -> Services:
+    redis = Redis.from_url(settings.redis.url, decode_responses=True)
+    limiter = RateLimiter(
+        redis,
+        prefix=settings.key("rl", *quota_scope(settings)),
+        rates={**{a.get_action: settings.limiter.poll_rate for a in Api}, **settings.limiter.rates},
+        default_rate=settings.limiter.submit_rate,
+        penalty_s=settings.limiter.throttle_penalty_s,
+        enabled=settings.limiter.enabled,
+    )
+    queue = await TaskQueue.connect(settings.redis.url, settings.key("tasks"))
+    backend = make_backend(settings, redis)
+    return Services(settings, redis, RecordStore(redis, settings.redis.prefix), limiter, backend, queue)
+
+
+def task_specs(svc: Services) -> list[TaskSpec]:
+    def bound(task: Callable[[Services, str], Awaitable[None]]) -> Callable[[str], Awaitable[None]]:
+        async def run(request_id: str) -> None:
+            await task(svc, request_id)
+
+        return run
+
+    timeout = svc.settings.worker.task_timeout_s
+    return [
+        TaskSpec(SUBMIT_TASK, bound(submit_request), timeout),
+        TaskSpec(TRACK_TASK, bound(track_job), timeout),
+    ]
+
+
+async def sweep(svc: Services) -> int:
+    """Re-schedule records whose next activity is overdue; returns how many."""
+    now = time.time()
+    overdue = await svc.store.overdue(now - svc.stall_margin_s())
+    for request_id in overdue:
+        record = await svc.store.get(request_id)
+        if record is None or record.state.final:
+            await svc.redis.zrem(svc.store.active_key, request_id)
+            continue
+        await svc.store.transition(request_id, due=now + svc.stall_margin_s())
+        if record.state is State.SUBMITTED:
+            await svc.schedule_track(request_id, 0.0)
+        else:
+            await svc.schedule_submit(request_id)
+        log.warning("rescheduled overdue request", request_id=request_id, state=record.state.value)
+    metrics.jobs_in_flight.set(await svc.store.active_count())
+    return len(overdue)
+
+
+class Daemon:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stop_event = asyncio.Event()
+        self.http_port: int | None = None
+        self._ready = False
+
+    async def is_ready(self) -> bool:
+        if not self._ready:
+            return False
+        try:
+            return bool(await self.svc.redis.ping())
+        except Exception:
+            return False
+
+    async def run(self) -> None:
+        settings = self.settings
+        self.svc = svc = await build_services(settings)
+        worker = TaskWorker(
+            settings.redis.url,
+            task_specs(svc),
+            queue_name=svc.queue.queue_name,
+            max_jobs=settings.worker.max_jobs,
+            poll_delay_s=settings.worker.poll_delay_s,
+        )
+        runner = web.AppRunner(make_app(svc, self.is_ready), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.http.host, settings.http.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.http_port = sockets[0].getsockname()[1] if sockets else settings.http.port
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop_event.set)
+
+        intake = Intake(svc)
+        await intake.ensure_group()
+        worker.start()
+        background = [
+            asyncio.create_task(intake.run(self.stop_event), name="intake"),
+            asyncio.create_task(self._sweep_forever(), name="sweeper"),
+        ]
+        watchdog_s = systemd.watchdog_interval_s()
+        if watchdog_s is not None:
+            background.append(asyncio.create_task(self._watchdog(watchdog_s), name="watchdog"))
+        self._ready = True
+        systemd.notify("READY=1")
+        log.info("daemon started", backend=svc.backend.name, http_port=self.http_port,
+                 consumer=intake.consumer)
+
+        stopper = asyncio.create_task(self.stop_event.wait())
+        await asyncio.wait([stopper, *background], return_when=asyncio.FIRST_COMPLETED)
+        for task in background:
+            if task.done() and not task.cancelled() and task.exception():
+                log.error("background task died", task=task.get_name(), error=repr(task.exception()))
+        self._ready = False
+        systemd.notify("STOPPING=1")
+        log.info("stopping", running_tasks=worker.running_tasks)
+        intake_task = background[0]
+        intake_task.cancel()
+        await worker.stop(settings.worker.stop_grace_s)
+        for task in background:
+            task.cancel()
+        stopper.cancel()
+        await asyncio.gather(*background, stopper, return_exceptions=True)
+        await runner.cleanup()
+        await svc.backend.close()
+        await svc.queue.close()
+        await svc.redis.aclose()
+        log.info("stopped")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                await sweep(self.svc)
+            except Exception as exc:  # a Redis hiccup must not stop the sweeper
+                log.warning("sweep failed", error=repr(exc))
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                if await self.is_ready():
+                    systemd.notify("WATCHDOG=1")
+            await asyncio.sleep(interval)

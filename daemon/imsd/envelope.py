@@ -1,0 +1,130 @@
+"""The request message producers put on the stream, and what the daemon derives from it.
+
+A producer writes `XADD imsd:requests * request '<json>'` with JSON
+`{"request_id": ..., "api": ..., "params": {...}, "client_token"?: ..., "meta"?: ...}`.
+From it the daemon derives, once and deterministically, the ClientToken and the exact params
+it will send; every retry after that reuses both, which is what makes retries idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from imsd.api.wire import API_NAMES, JSON_PARAMS, REQUEST_ID_KEY, USER_DATA_MAX_BYTES, Api, compact_json
+from imsd.errors import ImsError, invalid, missing
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")
+_TOKEN = re.compile(r"^[\x21-\x7e]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    request_id: str
+    api: Api
+    params: dict[str, Any]
+    client_token: str | None
+    meta: Any
+
+
+def parse_envelope(fields: Mapping[str, str]) -> Envelope:
+    """The message of one stream entry, or an ImsError naming what is wrong with it."""
+    raw = fields.get("request")
+    if raw is None:
+        raise missing("request")
+    try:
+        message = json.loads(raw)
+    except ValueError as exc:
+        raise invalid("request", f"not valid JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(message, dict):
+        raise invalid("request", "must be a JSON object")
+    request_id = message.get("request_id")
+    if request_id is None:
+        raise missing("request.request_id")
+    if not isinstance(request_id, str) or not _REQUEST_ID.match(request_id):
+        raise invalid(
+            "request.request_id",
+            "must be 1-128 characters of letters, digits and ._:@/+=- starting with a letter or digit",
+        )
+    api = message.get("api")
+    if api is None:
+        raise missing("request.api")
+    if api not in API_NAMES:
+        raise invalid("request.api", f"must be one of {', '.join(sorted(API_NAMES))}")
+    params = message.get("params", {})
+    if not isinstance(params, dict):
+        raise invalid("request.params", "must be a JSON object")
+    token = message.get("client_token", params.get("ClientToken"))
+    if token is not None and (not isinstance(token, str) or not _TOKEN.match(token)):
+        raise invalid("request.client_token", "must be 1-64 printable ASCII characters")
+    return Envelope(request_id, Api(api), params, token, message.get("meta"))
+
+
+def derive_client_token(request_id: str, generation: int = 0) -> str:
+    """A ClientToken that is the same for every retry of a request (≤ 64 ASCII characters).
+
+    `generation` changes only when an operator deliberately re-runs a request as a new job.
+    """
+    digest = hashlib.sha256(f"{request_id}#{generation}".encode()).hexdigest()
+    return f"imsd-{digest[:48]}"
+
+
+def params_to_send(
+    params: Mapping[str, Any], request_id: str, client_token: str, notify_address: str
+) -> dict[str, Any]:
+    """The exact params the backend will receive.
+
+    Adds the ClientToken, and to UserData the request_id (so callbacks and reconciliation find
+    the request) and the daemon's NotifyAddress when the producer set none, each only if UserData
+    stays within its 512-byte limit.
+    """
+    sent = dict(params)
+    sent["ClientToken"] = client_token
+    user_data = sent.get("UserData")
+    if isinstance(user_data, str):
+        try:
+            user_data = json.loads(user_data)
+        except ValueError:
+            return sent  # validation reports it; nothing to add to
+    if user_data is None:
+        user_data = {}
+    if not isinstance(user_data, dict):
+        return sent
+    additions: dict[str, str] = {REQUEST_ID_KEY: request_id}
+    if notify_address and "NotifyAddress" not in user_data:
+        additions["NotifyAddress"] = notify_address
+    for key, value in additions.items():
+        candidate = {**user_data, key: value}
+        if len(compact_json(candidate).encode()) <= USER_DATA_MAX_BYTES:
+            user_data = candidate
+    if user_data:
+        sent["UserData"] = user_data
+    return sent
+
+
+def parse_json_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-valued params as objects, so that string and object forms compare equal."""
+    parsed: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in JSON_PARAMS and isinstance(value, str):
+            try:
+                parsed[key] = json.loads(value)
+            except ValueError:
+                raise invalid(key, "is not valid JSON") from None
+        else:
+            parsed[key] = value
+    return parsed
+
+
+__all__ = [
+    "Envelope",
+    "ImsError",
+    "derive_client_token",
+    "params_to_send",
+    "parse_envelope",
+    "parse_json_params",
+]

@@ -1,0 +1,75 @@
+"""The daemon's HTTP server: IMS callbacks, Prometheus metrics and health probes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from imsd import metrics
+from imsd.context import Services, log
+from imsd.signing import verify_callback_signature
+from imsd.tracking import on_callback
+
+ReadyCheck = Callable[[], Awaitable[bool]]
+
+SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
+READY: web.AppKey[ReadyCheck] = web.AppKey("ready", ReadyCheck)  # type: ignore[arg-type]
+
+
+async def receive_callback(request: web.Request) -> web.Response:
+    """POST /callbacks/ims: verify, then bring the job's poll forward; answer at once.
+
+    The signature covers the exact NotifyAddress the service was given; that is the configured
+    public URL, or the URL as this server saw it when a producer set its own NotifyAddress.
+    """
+    svc = request.app[SERVICES]
+    keys = svc.settings.callbacks.keys()
+    if keys:
+        timestamp = request.headers.get("X-ICE-TIMESTAMP", "")
+        signature = request.headers.get("X-ICE-SIGNATURE", "")
+        urls = {svc.settings.callbacks.public_url, str(request.url)} - {""}
+        now = time.time()
+        max_skew = svc.settings.callbacks.max_skew_s
+        if not any(verify_callback_signature(u, timestamp, signature, keys, now, max_skew) for u in urls):
+            metrics.callbacks.labels("refused").inc()
+            log.warning("callback refused", reason="bad or stale signature", remote=request.remote)
+            return web.json_response({"error": "bad or stale signature"}, status=401)
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        metrics.callbacks.labels("malformed").inc()
+        return web.json_response({"error": "body is not JSON"}, status=400)
+    if not isinstance(body, dict):
+        metrics.callbacks.labels("malformed").inc()
+        return web.json_response({"error": "body is not a JSON object"}, status=400)
+    outcome = await on_callback(svc, body)
+    metrics.callbacks.labels(outcome).inc()
+    return web.json_response({"ok": True})
+
+
+async def serve_metrics(request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def livez(request: web.Request) -> web.Response:
+    return web.json_response({"live": True})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    ready = await request.app[READY]()
+    return web.json_response({"ready": ready}, status=200 if ready else 503)
+
+
+def make_app(svc: Services, ready: ReadyCheck) -> web.Application:
+    app = web.Application(client_max_size=1024**2)
+    app[SERVICES] = svc
+    app[READY] = ready
+    app.router.add_post("/callbacks/ims", receive_callback)
+    app.router.add_get("/metrics", serve_metrics)
+    app.router.add_get("/livez", livez)
+    app.router.add_get("/readyz", readyz)
+    return app

@@ -1,0 +1,123 @@
+"""A shared rate limiter: GCRA reservations in Redis, clocked by Redis TIME.
+
+Every process asks Redis for the next free slot of a key (one key per account, region and
+action); Redis hands out slots `1/rate` apart and the caller sleeps until its slot, then sends
+at once. Because the clock is Redis's, processes on different machines agree on the schedule.
+A Throttling reply moves the key's schedule forward, so every process backs off together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from imsd import metrics
+
+# Reserve the next slot: tat = theoretical arrival time of the next call, in microseconds.
+# Returns the microseconds the caller must wait before its slot, or -1 without reserving
+# anything when that wait would exceed ARGV[2].
+_RESERVE = """
+local now = redis.call('TIME')
+local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local interval = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now_us then tat = now_us end
+if tat - now_us > tonumber(ARGV[2]) then return -1 end
+redis.call('SET', KEYS[1], tat + interval, 'PX', math.ceil((tat + interval - now_us) / 1000) + 60000)
+return tat - now_us
+"""
+
+# Push the schedule back: nobody gets a slot before now + penalty.
+_PENALIZE = """
+local now = redis.call('TIME')
+local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local until_us = now_us + tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < until_us then
+  redis.call('SET', KEYS[1], until_us, 'PX', math.ceil(tonumber(ARGV[1]) / 1000) + 60000)
+end
+return until_us - now_us
+"""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A reserved send time, as a local monotonic deadline."""
+
+    action: str
+    deadline: float
+
+    async def wait(self) -> None:
+        """Sleep until the slot, then record how late we woke (scheduling lateness)."""
+        delay = self.deadline - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        metrics.send_lateness.labels(self.action).observe(max(0.0, time.monotonic() - self.deadline))
+
+
+class RateLimiter:
+    """Hands out send slots for (account, region, action) keys at per-action rates."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str,
+        rates: dict[str, float],
+        default_rate: float,
+        penalty_s: float,
+        enabled: bool = True,
+    ) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._rates = rates
+        self._default_rate = default_rate
+        self._penalty_us = int(penalty_s * 1_000_000)
+        self._enabled = enabled
+        self._reserve = redis.register_script(_RESERVE)
+        self._penalize = redis.register_script(_PENALIZE)
+
+    def key(self, action: str) -> str:
+        return f"{self._prefix}:{action}"
+
+    def rate(self, action: str) -> float:
+        return self._rates.get(action, self._default_rate)
+
+    async def reserve(self, action: str, max_wait_s: float = 3600.0) -> Slot | None:
+        """Reserve the next slot for `action`; the caller awaits `slot.wait()` then sends.
+
+        None, and nothing reserved, when the next slot is more than `max_wait_s` away: the
+        caller should come back later rather than hold a worker for the wait.
+        """
+        if not self._enabled:
+            return Slot(action, time.monotonic())
+        interval_us = int(1_000_000 / self.rate(action))
+        max_wait_us = int(max_wait_s * 1_000_000)
+        wait_us = int(await self._reserve(keys=[self.key(action)], args=[interval_us, max_wait_us]))
+        if wait_us < 0:
+            return None
+        metrics.limiter_wait.labels(action).observe(wait_us / 1_000_000)
+        return Slot(action, time.monotonic() + wait_us / 1_000_000)
+
+    async def acquire(self, action: str) -> None:
+        """Reserve a slot however far ahead, and wait for it."""
+        slot = await self.reserve(action)
+        assert slot is not None
+        await slot.wait()
+
+    async def penalize(self, action: str) -> None:
+        """A Throttling reply: push every process's schedule for `action` back."""
+        metrics.throttles.labels(action).inc()
+        if self._enabled and self._penalty_us:
+            await self._penalize(keys=[self.key(action)], args=[self._penalty_us])
+
+    async def backlog_s(self, action: str) -> float:
+        """How far ahead of now the schedule of `action` is booked (for `imsd status`)."""
+        raw = await self._redis.get(self.key(action))
+        if raw is None:
+            return 0.0
+        secs, micros = await self._redis.time()
+        return max(0.0, (int(raw) - (secs * 1_000_000 + micros)) / 1_000_000)

@@ -1,0 +1,51 @@
+"""Structured logs: JSON lines for machines, colours for a terminal.
+
+Every log line about a request carries `request_id` (and `job_id` once known), bound with
+structlog's contextvars so that nested calls need not pass them around.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+from imsd.settings import LogSettings
+
+_REDACT_KEYS = frozenset({"access_key_secret", "secret", "security_token", "auth_key", "authorization"})
+
+
+def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Last line of defence: a secret passed to a log call by mistake is masked."""
+    for key in _REDACT_KEYS.intersection(event):
+        event[key] = "***"
+    return event
+
+
+def configure_logging(settings: LogSettings) -> None:
+    level = getattr(logging, settings.level.upper())
+    console = settings.format == "console" or (settings.format == "auto" and sys.stderr.isatty())
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer() if console else structlog.processors.JSONRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    # arq and aiohttp log through the standard library; keep their warnings, drop chatter.
+    logging.basicConfig(level=max(level, logging.WARNING), stream=sys.stderr, format="%(name)s %(message)s")
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)

@@ -1,0 +1,74 @@
+"""The result document: exactly one per request on the results stream.
+
+Field names are snake_case and stable; consumers match results to requests by `request_id`.
+`status` is SUCCEEDED, PARTIAL (a batch with some outputs failed), FAILED, or REJECTED (a
+message refused before it owned a record: unparseable, or reusing a request_id with other
+params; a REJECTED result never replaces the request's own result).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from imsd.backends.base import JobSnapshot
+from imsd.errors import ImsError
+from imsd.records import Record, State
+
+
+def iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def result_document(
+    record: Record,
+    *,
+    backend: str,
+    state: State,
+    snapshot: JobSnapshot | None = None,
+    error: ImsError | None = None,
+    finished_at: float,
+) -> dict[str, Any]:
+    """The result of a request whose record reached `state`."""
+    code = error.code if error else (snapshot.error_code if snapshot else None)
+    message = error.message if error else (snapshot.error_message if snapshot else None)
+    return {
+        "request_id": record.request_id,
+        "api": record.api,
+        "backend": backend,
+        "job_id": record.job_id or (snapshot.job_id if snapshot else None),
+        "status": state.value,
+        "job_status": snapshot.status if snapshot else None,
+        "outputs": [o.as_dict() for o in snapshot.outputs] if snapshot else [],
+        "extend_output": snapshot.extend_output if snapshot else None,
+        "error_code": code,
+        "error_message": message,
+        "received_at": iso(record.received_at),
+        "submitted_at": iso(record.submit_started_at),
+        "finished_at": iso(finished_at),
+        "attempts": record.attempts,
+        "throttles": record.throttles,
+        "polls": record.polls,
+        "duplicates": record.duplicates,
+        "meta": record.meta,
+    }
+
+
+def rejection_document(
+    *, request_id: str | None, api: str | None, entry_id: str, error: ImsError, now: float
+) -> dict[str, Any]:
+    """The result of a stream entry refused without a record of its own."""
+    return {
+        "request_id": request_id,
+        "api": api,
+        "backend": None,
+        "job_id": None,
+        "status": "REJECTED",
+        "outputs": [],
+        "error_code": error.code,
+        "error_message": error.message,
+        "entry_id": entry_id,
+        "finished_at": iso(now),
+    }

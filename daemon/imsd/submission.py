@@ -1,0 +1,128 @@
+"""The submit task: one rate-limited, idempotent submit of one request.
+
+Every attempt reuses the ClientToken written to the record at intake, so a retry after a
+timeout can never create a second job. A wait (rate-limit slot far ahead, backoff) is a
+deferral of the task, not a sleep, so tasks stay short and a crash is recovered quickly.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from imsd import metrics
+from imsd.api.wire import Api
+from imsd.backends.base import Submission
+from imsd.context import Services, log
+from imsd.errors import Disposition, ImsError
+from imsd.queue import Later
+from imsd.records import Record, State
+
+# A slot further ahead than this is not held by a running task: the task is deferred instead.
+MAX_SLOT_WAIT_S = 5.0
+# Jobs are remembered this long for callbacks that name only the JobId.
+JOB_BINDING_TTL_S = 14 * 86400
+
+
+def backoff_s(attempt: int, base_s: float, max_s: float) -> float:
+    """Exponential backoff with full jitter (AWS architecture blog's recommendation)."""
+    return random.uniform(0, min(max_s, base_s * 2 ** max(0, attempt - 1)))
+
+
+async def submit_request(svc: Services, request_id: str) -> None:
+    record = await svc.store.get(request_id)
+    if record is None or record.state.final:
+        return
+    if record.state is State.SUBMITTED:
+        await svc.schedule_track(request_id, svc.settings.tracking.first_poll_s)
+        return
+    api = Api(record.api)
+    now = time.time()
+    started = record.submit_started_at
+    stale = started is not None and now - started > svc.settings.submit.reconcile_after_s
+    if stale and await _reconcile(svc, record, api):
+        return
+    if record.state is State.RECEIVED or stale:
+        # The token was written at intake; this marks when its attempts began.
+        await svc.store.transition(
+            request_id,
+            due=now + svc.stall_margin_s(),
+            state=State.SUBMITTING.value,
+            submit_started_at=repr(now),
+        )
+
+    slot = await svc.limiter.reserve(api.value, max_wait_s=MAX_SLOT_WAIT_S)
+    if slot is None:
+        await _defer(svc, request_id, MAX_SLOT_WAIT_S * random.uniform(0.5, 1.0))
+        return
+    await slot.wait()
+    attempt = await svc.store.count(request_id, "attempts")
+    try:
+        submission = await svc.backend.submit(api, record.params, record.client_token)
+    except ImsError as error:
+        await _on_submit_error(svc, record, api, attempt, error)
+        return
+    metrics.submits.labels(api.value, "ok").inc()
+    await mark_submitted(svc, request_id, submission)
+
+
+async def mark_submitted(svc: Services, request_id: str, submission: Submission) -> None:
+    first_poll = svc.settings.tracking.first_poll_s
+    now = time.time()
+    moved = await svc.store.transition(
+        request_id,
+        due=now + first_poll + svc.stall_margin_s(),
+        state=State.SUBMITTED.value,
+        job_id=submission.job_id,
+        submitted_at=repr(now),
+    )
+    if not moved:
+        return
+    await svc.store.bind_job(request_id, submission.job_id, JOB_BINDING_TTL_S)
+    await svc.schedule_track(request_id, first_poll)
+    log.info("submitted", request_id=request_id, job_id=submission.job_id)
+
+
+async def _on_submit_error(
+    svc: Services, record: Record, api: Api, attempt: int, error: ImsError
+) -> None:
+    request_id = record.request_id
+    disposition = error.disposition
+    metrics.submits.labels(api.value, disposition.value).inc()
+    if disposition is Disposition.THROTTLED:
+        # Not an attempt: the service refused before looking at the request.
+        await svc.store.count(request_id, "attempts", -1)
+        await svc.store.count(request_id, "throttles")
+        await svc.limiter.penalize(api.value)
+        await _defer(svc, request_id, random.uniform(0.0, 0.5))
+        return
+    if disposition is Disposition.RETRYABLE and attempt < svc.settings.submit.max_attempts:
+        delay = backoff_s(attempt, svc.settings.submit.backoff_base_s, svc.settings.submit.backoff_max_s)
+        log.warning(
+            "submit retry", request_id=request_id, attempt=attempt, code=error.code, delay_s=round(delay, 3)
+        )
+        await _defer(svc, request_id, delay)
+        return
+    log.warning("submit failed", request_id=request_id, attempt=attempt, code=error.code, message=error.message)
+    await svc.finish(request_id, error=error)
+
+
+async def _defer(svc: Services, request_id: str, delay_s: float) -> None:
+    await svc.store.transition(request_id, due=time.time() + delay_s + svc.stall_margin_s())
+    raise Later(delay_s)
+
+
+async def _reconcile(svc: Services, record: Record, api: Api) -> bool:
+    """A submit whose outcome was lost long ago: find the job it may have created before resending.
+
+    The token's retention at the service is undocumented, so past the configured window a resend
+    with the same token is not trusted to deduplicate.
+    """
+    assert record.submit_started_at is not None
+    await svc.limiter.acquire(api.list_action)
+    job_id = await svc.backend.find_job(api, record.request_id, record.submit_started_at)
+    log.info("reconciled", request_id=record.request_id, found_job_id=job_id)
+    if job_id is None:
+        return False
+    await mark_submitted(svc, record.request_id, Submission(job_id=job_id))
+    return True

@@ -1,0 +1,115 @@
+"""The track task: read a submitted job until it is terminal, then publish its result.
+
+Polling is the guarantee; callbacks only make it prompt. Each request has one track task that
+defers itself between polls. The interval grows with each unfinished poll and is never shorter
+than the number of jobs in flight divided by the polling budget, so polls never crowd out
+submissions for the account's capacity however many jobs are running.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+
+from imsd import metrics
+from imsd.api.wire import REQUEST_ID_KEY, Api
+from imsd.context import Services, log, track_task_id
+from imsd.errors import Disposition, ImsError
+from imsd.queue import Later
+from imsd.records import State
+from imsd.settings import TrackingSettings
+
+MAX_SLOT_WAIT_S = 5.0
+
+
+def poll_interval_s(polls: int, jobs_in_flight: int, tracking: TrackingSettings, poll_rate: float) -> float:
+    """Time to the next poll of a job polled `polls` times, given the shared polling budget."""
+    backoff = min(tracking.poll_max_s, tracking.poll_min_s * tracking.backoff_factor ** max(0, polls - 1))
+    budget_floor = jobs_in_flight / poll_rate
+    # Jitter spreads jobs submitted together over the budget instead of polling in bursts.
+    return max(backoff, budget_floor) * random.uniform(0.9, 1.1)
+
+
+async def track_job(svc: Services, request_id: str) -> None:
+    record = await svc.store.get(request_id)
+    if record is None or record.state is not State.SUBMITTED or record.job_id is None:
+        return  # final, or not submitted yet (the submit task schedules tracking)
+    api = Api(record.api)
+    action = api.get_action
+    slot = await svc.limiter.reserve(action, max_wait_s=MAX_SLOT_WAIT_S)
+    if slot is None:
+        await _defer(svc, request_id, MAX_SLOT_WAIT_S * random.uniform(0.5, 1.0))
+        return
+    await slot.wait()
+    polls = await svc.store.count(request_id, "polls")
+    try:
+        snapshot = await svc.backend.get_job(api, record.job_id)
+    except ImsError as error:
+        metrics.polls.labels(action, error.disposition.value).inc()
+        if error.disposition is Disposition.THROTTLED:
+            await svc.limiter.penalize(action)
+            await _defer(svc, request_id, random.uniform(0.5, 1.5))
+        elif error.disposition is Disposition.RETRYABLE:
+            await _defer(svc, request_id, await _interval(svc, polls))
+        else:
+            log.warning("poll refused", request_id=request_id, job_id=record.job_id, code=error.code)
+            await svc.finish(request_id, error=error)
+        return
+    metrics.polls.labels(action, "terminal" if snapshot.state.terminal else "running").inc()
+    if snapshot.state.terminal:
+        await svc.finish(request_id, snapshot=snapshot)
+        return
+    await _defer(svc, request_id, await _interval(svc, polls))
+
+
+async def _interval(svc: Services, polls: int) -> float:
+    in_flight = await svc.store.active_count()
+    action_rate = svc.settings.limiter.poll_rate
+    return poll_interval_s(polls, in_flight, svc.settings.tracking, action_rate)
+
+
+async def _defer(svc: Services, request_id: str, delay_s: float) -> None:
+    await svc.store.transition(request_id, due=time.time() + delay_s + svc.stall_margin_s())
+    raise Later(delay_s)
+
+
+def request_id_of_callback(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(request_id from the echoed UserData, JobId) of a callback envelope."""
+    message = body.get("MessageBody") or {}
+    if not isinstance(message, dict):
+        return None, None
+    job_id = message.get("JobId")
+    user_data: Any = message.get("UserData")
+    if isinstance(user_data, str):
+        try:
+            user_data = json.loads(user_data)
+        except ValueError:
+            user_data = None
+    request_id = user_data.get(REQUEST_ID_KEY) if isinstance(user_data, dict) else None
+    return (
+        request_id if isinstance(request_id, str) else None,
+        job_id if isinstance(job_id, str) else None,
+    )
+
+
+async def on_callback(svc: Services, body: dict[str, Any]) -> str:
+    """Bring the job's next poll forward; returns what happened, for metrics.
+
+    The callback's own fields are not trusted as the result: the poll it triggers reads the job
+    through the same path as every other poll, so results never depend on which came first.
+    """
+    request_id, job_id = request_id_of_callback(body)
+    if request_id is None and job_id is not None:
+        request_id = await svc.store.request_for_job(job_id)
+    if request_id is None:
+        return "unknown"
+    record = await svc.store.get(request_id)
+    if record is None:
+        return "unknown"
+    if record.state.final:
+        return "duplicate"
+    if record.state is State.SUBMITTED and not await svc.queue.expedite(track_task_id(request_id)):
+        await svc.schedule_track(request_id, 0.0)
+    return "accepted"

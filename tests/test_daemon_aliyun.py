@@ -1,0 +1,158 @@
+"""The daemon end to end against the strict fake IMS: intake → submit → track → one result."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from tests.fakeims.server import FakeIms, Faults
+from tests.helpers import (
+    CALLBACK_KEY,
+    aliyun_settings,
+    all_results,
+    batch_request,
+    enqueue_all,
+    results_for,
+    running_daemon,
+    single_job_request,
+    use_fake_credentials,
+)
+
+
+@pytest.fixture
+async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeIms]:
+    use_fake_credentials(monkeypatch)
+    server = FakeIms(callback_key=CALLBACK_KEY, job_seconds=0.5)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_single_job_request_yields_one_succeeded_result_with_its_output(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [single_job_request("r-1")])
+        results = await results_for(redis, {"r-1"})
+    result = results["r-1"]
+    assert result["status"] == "SUCCEEDED"
+    assert result["backend"] == "aliyun"
+    assert result["job_id"] == fake.stats()["jobs_by_request_id"]["r-1"][0]
+    assert result["outputs"][0]["media_url"].endswith("/out/r-1.mp4")
+    assert result["attempts"] == 1
+
+
+async def test_batch_request_result_lists_every_output(fake: FakeIms, redis: Redis, redis_url: str) -> None:
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [batch_request("b-1", count=3)])
+        result = (await results_for(redis, {"b-1"}))["b-1"]
+    assert result["status"] == "SUCCEEDED"
+    assert [o["media_url"].rsplit("/", 1)[1] for o in result["outputs"]] == ["b-1_1.mp4", "b-1_2.mp4", "b-1_3.mp4"]
+
+
+async def test_callback_finishes_a_job_before_its_first_poll(fake: FakeIms, redis: Redis, redis_url: str) -> None:
+    settings = aliyun_settings(redis_url, fake, tracking={"first_poll_s": 30.0, "poll_min_s": 30.0})
+    async with running_daemon(settings):
+        await enqueue_all(redis, [single_job_request("cb-1")])
+        results = await results_for(redis, {"cb-1"}, timeout_s=15)
+    assert results["cb-1"]["status"] == "SUCCEEDED"
+    assert fake.callbacks["delivered"] >= 1
+
+
+async def test_polling_finishes_a_job_whose_callback_was_lost(fake: FakeIms, redis: Redis, redis_url: str) -> None:
+    fake.faults.update({"lost_callback": 1.0})
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [single_job_request("lost-1")])
+        results = await results_for(redis, {"lost-1"}, timeout_s=20)
+    assert results["lost-1"]["status"] == "SUCCEEDED"
+    assert results["lost-1"]["polls"] >= 1
+
+
+async def test_same_request_twice_is_one_job_and_one_result(fake: FakeIms, redis: Redis, redis_url: str) -> None:
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [single_job_request("dup-1"), single_job_request("dup-1")])
+        await results_for(redis, {"dup-1"})
+        await asyncio.sleep(0.5)
+    assert len(fake.stats()["jobs_by_request_id"]["dup-1"]) == 1
+    assert [r["request_id"] for r in await all_results(redis)] == ["dup-1"]
+
+
+async def test_same_request_id_with_other_params_is_a_conflict_not_a_second_job(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    first = single_job_request("c-1")
+    second = single_job_request("c-1", UserData={"biz": "other"})
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [first, second])
+        await results_for(redis, {"c-1"})
+        await asyncio.sleep(0.5)
+    statuses = sorted(r["status"] for r in await all_results(redis))
+    assert statuses == ["REJECTED", "SUCCEEDED"]
+    rejected = next(r for r in await all_results(redis) if r["status"] == "REJECTED")
+    assert rejected["error_code"] == "IdempotentParameterMismatch"
+    assert len(fake.stats()["jobs_by_request_id"]["c-1"]) == 1
+
+
+async def test_invalid_request_gets_a_failure_result_naming_the_field_and_others_go_on(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    bad = single_job_request("bad-1", OutputMediaConfig={"MediaURL": "x.mp4", "Width": 5000, "Height": 720})
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [bad, single_job_request("good-1")])
+        results = await results_for(redis, {"bad-1", "good-1"})
+    assert results["bad-1"]["status"] == "FAILED"
+    assert results["bad-1"]["error_code"] == "InvalidParameter"
+    assert "OutputMediaConfig.Width" in results["bad-1"]["error_message"]
+    assert results["good-1"]["status"] == "SUCCEEDED"
+    assert len(await redis.xrange("imsd:dead")) == 1
+
+
+async def test_unparseable_message_is_rejected_with_the_reason(fake: FakeIms, redis: Redis, redis_url: str) -> None:
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await redis.xadd("imsd:requests", {"request": "{not json"})
+        await enqueue_all(redis, [single_job_request("after-bad")])
+        await results_for(redis, {"after-bad"})
+    results = await all_results(redis)
+    rejected = [r for r in results if r["status"] == "REJECTED"]
+    assert len(rejected) == 1
+    assert rejected[0]["error_message"].startswith("request: not valid JSON")
+
+
+async def test_service_failure_code_is_reported_as_failed_result(fake: FakeIms, redis: Redis, redis_url: str) -> None:
+    request = single_job_request("f-1", UserData={"FakeFail": "InvalidMaterial.NotFound"})
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [request])
+        result = (await results_for(redis, {"f-1"}))["f-1"]
+    assert result["status"] == "FAILED"
+    assert result["error_code"] == "InvalidMaterial.NotFound"
+
+
+async def test_timeouts_and_5xx_are_retried_with_the_same_client_token(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    fake.faults.update({"error_5xx": 0.3, "timeout_after": 0.2, "reset": 0.1, "actions": ["SubmitMediaProducingJob"]})
+    ids = {f"flaky-{i}" for i in range(12)}
+    async with running_daemon(aliyun_settings(redis_url, fake, submit={"max_attempts": 30})):
+        await enqueue_all(redis, [single_job_request(i) for i in sorted(ids)])
+        results = await results_for(redis, ids, timeout_s=60)
+    assert {r["status"] for r in results.values()} == {"SUCCEEDED"}
+    jobs = fake.stats()["jobs_by_request_id"]
+    assert all(len(jobs[i]) == 1 for i in ids)
+    assert sum(r["attempts"] for r in results.values()) > len(ids)
+
+
+async def test_every_submit_is_sent_within_the_quota(fake: FakeIms, redis: Redis, redis_url: str) -> None:
+    ids = {f"q-{i}" for i in range(90)}
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [single_job_request(i) for i in sorted(ids)])
+        results = await results_for(redis, ids, timeout_s=60)
+    stats: dict[str, Any] = fake.stats()
+    assert len(results) == len(ids)
+    assert stats["throttles_by_action"].get("SubmitMediaProducingJob", 0) == 0
+    assert stats["max_in_1s_by_action"]["SubmitMediaProducingJob"] <= 30
+    assert Counter(r["status"] for r in results.values()) == {"SUCCEEDED": len(ids)}
