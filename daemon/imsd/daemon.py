@@ -23,6 +23,7 @@ from imsd import metrics, systemd
 from imsd.api.wire import Api
 from imsd.backends import make_backend
 from imsd.context import SUBMIT_TASK, TRACK_TASK, Services, log
+from imsd.engine.worker import EngineRunner, engine_queue_name
 from imsd.http import make_app
 from imsd.intake import Intake
 from imsd.limiter import RateLimiter
@@ -90,6 +91,13 @@ async def sweep(svc: Services) -> int:
     return len(overdue)
 
 
+async def start_engine(settings: Settings, redis: Redis) -> EngineRunner:
+    """An engine worker in this process (the local backend's renders run here)."""
+    runner = EngineRunner(settings, redis, await TaskQueue.connect(settings.redis.url, engine_queue_name(settings)))
+    runner.start()
+    return runner
+
+
 class Daemon:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -128,6 +136,7 @@ class Daemon:
 
         intake = Intake(svc)
         await intake.ensure_group()
+        engine = await start_engine(settings, svc.redis) if settings.backend == "local" else None
         worker.start()
         background = [
             asyncio.create_task(intake.run(self.stop_event), name="intake"),
@@ -152,6 +161,8 @@ class Daemon:
         intake_task = background[0]
         intake_task.cancel()
         await worker.stop(settings.worker.stop_grace_s)
+        if engine is not None:
+            await engine.stop(settings.worker.stop_grace_s)
         for task in background:
             task.cancel()
         stopper.cancel()

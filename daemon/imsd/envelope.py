@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from imsd.api.wire import API_NAMES, JSON_PARAMS, REQUEST_ID_KEY, USER_DATA_MAX_BYTES, Api, compact_json
+from imsd.api.wire import (
+    API_NAMES,
+    JSON_PARAMS,
+    REQUEST_ID_KEY,
+    USER_DATA_MAX_BYTES,
+    Api,
+    compact_json,
+)
 from imsd.errors import ImsError, invalid, missing
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")
@@ -38,7 +45,7 @@ def parse_envelope(fields: Mapping[str, str]) -> Envelope:
         raise missing("request")
     try:
         message = json.loads(raw)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise invalid("request", f"not valid JSON ({exc.msg} at position {exc.pos})") from None
     if not isinstance(message, dict):
         raise invalid("request", "must be a JSON object")

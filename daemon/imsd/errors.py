@@ -7,10 +7,10 @@ the same code arrives with different statuses through different gateways.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Disposition(str, Enum):
+class Disposition(StrEnum):
     """What the submitter should do after an error."""
 
     TERMINAL = "terminal"  # the request is wrong or refused: report it, never retry

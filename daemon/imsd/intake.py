@@ -12,6 +12,7 @@ import asyncio
 import os
 import socket
 import time
+
 from redis.exceptions import ResponseError
 
 from imsd import metrics

@@ -113,11 +113,3 @@ class RateLimiter:
         metrics.throttles.labels(action).inc()
         if self._enabled and self._penalty_us:
             await self._penalize(keys=[self.key(action)], args=[self._penalty_us])
-
-    async def backlog_s(self, action: str) -> float:
-        """How far ahead of now the schedule of `action` is booked (for `imsd status`)."""
-        raw = await self._redis.get(self.key(action))
-        if raw is None:
-            return 0.0
-        secs, micros = await self._redis.time()
-        return max(0.0, (int(raw) - (secs * 1_000_000 + micros)) / 1_000_000)

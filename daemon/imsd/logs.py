@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -17,7 +18,7 @@ from imsd.settings import LogSettings
 _REDACT_KEYS = frozenset({"access_key_secret", "secret", "security_token", "auth_key", "authorization"})
 
 
-def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Last line of defence: a secret passed to a log call by mistake is masked."""
     for key in _REDACT_KEYS.intersection(event):
         event[key] = "***"

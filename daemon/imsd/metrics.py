@@ -23,7 +23,7 @@ submits = Counter("imsd_submits_total", "Submit attempts by API and outcome.", [
 throttles = Counter("imsd_throttles_total", "Throttling replies from the backend.", ["action"])
 limiter_wait = Histogram(
     "imsd_limiter_wait_seconds", "Time a call waited for its rate-limit slot.", ["action"],
-    buckets=_LATENCY_BUCKETS + (60, 120),
+    buckets=(*_LATENCY_BUCKETS, 60, 120),
 )
 send_lateness = Histogram(
     "imsd_send_lateness_seconds", "How late after its slot a call was actually sent.", ["action"],

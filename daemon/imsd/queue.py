@@ -139,9 +139,9 @@ class TaskWorker:
     async def stop(self, grace_s: float) -> None:
         """Stop taking tasks, give running ones `grace_s`, cancel the rest (arq re-queues them)."""
         self._worker.allow_pick_jobs = False
-        deadline = time.monotonic() + grace_s
-        while self.running_tasks and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        running = [t for t in self._worker.tasks.values() if not t.done()]
+        if running:
+            await asyncio.wait(running, timeout=grace_s)
         await self._worker.close()
         if self._task is not None:
             self._task.cancel()

@@ -14,13 +14,13 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from redis.asyncio import Redis
 
 
-class State(str, Enum):
+class State(StrEnum):
     RECEIVED = "RECEIVED"
     SUBMITTING = "SUBMITTING"
     SUBMITTED = "SUBMITTED"
@@ -36,7 +36,7 @@ class State(str, Enum):
 _FINAL = frozenset({State.SUCCEEDED, State.PARTIAL, State.FAILED})
 
 
-class Admission(str, Enum):
+class Admission(StrEnum):
     NEW = "new"  # first sight of this request_id
     REDELIVERED = "redelivered"  # the same stream entry again (a consumer died before acking)
     DUPLICATE = "duplicate"  # a new entry, same request_id, same params: a no-op
@@ -190,7 +190,7 @@ class RecordStore:
         return Admission(_text(kind)), State(_text(state))
 
     async def get(self, request_id: str) -> Record | None:
-        raw = await self.redis.hgetall(self.record_key(request_id))
+        raw = await self.redis.hgetall(self.record_key(request_id))  # type: ignore[misc]  # redis-py types sync|async
         if not raw:
             return None
         return Record.from_hash({_text(k): _text(v) for k, v in raw.items()})
@@ -205,7 +205,7 @@ class RecordStore:
         return bool(done)
 
     async def count(self, request_id: str, field: str, by: int = 1) -> int:
-        return int(await self.redis.hincrby(self.record_key(request_id), field, by))
+        return int(await self.redis.hincrby(self.record_key(request_id), field, by))  # type: ignore[misc]  # redis-py types sync|async
 
     async def bind_job(self, request_id: str, job_id: str, ttl_s: int) -> None:
         """Let callbacks, which name only the job, find the request."""

@@ -53,7 +53,9 @@ class LimiterSettings(BaseModel):
         29.4, gt=0, description="Calls per second per submit API, a little under the service's 30 QPS."
     )
     poll_rate: float = Field(10.0, gt=0, description="Calls per second per Get* API, polls' own budget.")
-    rates: dict[str, float] = Field(default_factory=dict, description="Per-action overrides, e.g. {GetMediaProducingJob = 20}.")
+    rates: dict[str, float] = Field(
+        default_factory=dict, description="Per-action overrides, e.g. {GetMediaProducingJob = 20}."
+    )
     throttle_penalty_s: float = Field(
         1.0, ge=0, description="How far a Throttling reply pushes every process's schedule back."
     )

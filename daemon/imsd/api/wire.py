@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Api(str, Enum):
+class Api(StrEnum):
     """The submit APIs a producer may request."""
 
     SUBMIT_MEDIA_PRODUCING_JOB = "SubmitMediaProducingJob"

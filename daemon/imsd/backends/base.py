@@ -8,13 +8,13 @@ whichever backend produced them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol
 
 from imsd.api.wire import Api
 
 
-class JobState(str, Enum):
+class JobState(StrEnum):
     """Where a backend job is, independent of the API's own Status vocabulary."""
 
     RUNNING = "RUNNING"

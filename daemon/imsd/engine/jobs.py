@@ -1,0 +1,163 @@
+"""Local engine job records, kept in the shapes of the real Get*/List* responses.
+
+A job is a Redis hash whose public fields are exactly those of GetMediaProducingJob's
+`MediaProducingJob` (values as JSON); private bookkeeping lives in fields starting with `_`.
+Creation, ClientToken memory and indexing happen in one Lua script, so a crash cannot leave a
+token pointing at a job that does not exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import Redis
+
+from imsd.errors import ImsError
+
+#: ClientTokens are remembered this long (the service's own window is undocumented).
+TOKEN_TTL_S = 24 * 3600
+#: Get* only sees the past year; records live as long.
+JOB_TTL_S = 366 * 86400
+
+RUNNING_STATUSES = ("Init", "Queuing", "Processing")
+
+_CREATE = """
+local known = redis.call('GET', KEYS[1])
+if known then return known end
+redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[2], KEYS[2])
+return ARGV[1]
+"""
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class EngineJobStore:
+    """Media producing jobs of the local engine, shared by every process on one Redis."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = f"{prefix}:engine"
+        self.index_key = f"{self.prefix}:jobs"
+        self.running_key = f"{self.prefix}:running"
+        self._create = redis.register_script(_CREATE)
+
+    def job_key(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}"
+
+    def lease_key(self, job_id: str) -> str:
+        return f"{self.prefix}:lease:{job_id}"
+
+    def project_key(self, project_id: str) -> str:
+        return f"{self.prefix}:project:{project_id}"
+
+    async def create(self, fields: dict[str, Any], *, client_token: str, fingerprint: str) -> str:
+        """Create a job unless the token already made one; returns the JobId.
+
+        The same token with other params is IdempotentParameterMismatch, as at the service.
+        """
+        token_key = f"{self.prefix}:token:{client_token}"
+        job_id = str(fields["JobId"])
+        token_value = f"{fingerprint}:{job_id}"
+        flat = [
+            x for k, v in {**fields, "_fingerprint": fingerprint}.items() for x in (k, _encode(v))
+        ]
+        known = await self._create(
+            keys=[token_key, self.job_key(job_id), self.index_key],
+            args=[token_value, repr(time.time()), TOKEN_TTL_S, JOB_TTL_S, *flat],
+        )
+        known_fingerprint, _, known_job = str(known).partition(":")
+        if known_fingerprint != fingerprint:
+            raise ImsError(
+                "IdempotentParameterMismatch",
+                "ClientToken: was already used with different parameters",
+            )
+        return known_job
+
+    async def get(self, job_id: str) -> dict[str, Any] | None:
+        """The job with private fields included; None if it does not exist."""
+        raw = await self.redis.hgetall(self.job_key(job_id))  # type: ignore[misc]  # redis-py types sync|async
+        if not raw:
+            return None
+        return {k: json.loads(v) for k, v in raw.items()}
+
+    async def update(self, job_id: str, **fields: Any) -> None:
+        fields.setdefault("ModifiedTime", iso_now())
+        mapping = {k: _encode(v) for k, v in fields.items()}
+        await self.redis.hset(self.job_key(job_id), mapping=mapping)  # type: ignore[misc]  # redis-py types sync|async
+
+    async def mark_running(self, job_id: str) -> None:
+        await self.redis.zadd(self.running_key, {job_id: time.time()})
+
+    async def mark_done(self, job_id: str) -> None:
+        await self.redis.zrem(self.running_key, job_id)
+        await self.redis.delete(self.lease_key(job_id))
+
+    async def running(self) -> list[str]:
+        return [str(j) for j in await self.redis.zrange(self.running_key, 0, -1)]
+
+    async def save_project(self, project_id: str, timeline: Any) -> None:
+        await self.redis.set(self.project_key(project_id), _encode(timeline), ex=JOB_TTL_S)
+
+    async def project_timeline(self, project_id: str) -> Any:
+        raw = await self.redis.get(self.project_key(project_id))
+        return None if raw is None else json.loads(raw)
+
+    async def list_jobs(
+        self, *, start: float, end: float, newest_first: bool, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Jobs created in [start, end], paged; returns (jobs, next offset or None)."""
+        if newest_first:
+            keys = await self.redis.zrevrangebyscore(
+                self.index_key, end, start, start=offset, num=limit + 1
+            )
+        else:
+            keys = await self.redis.zrangebyscore(
+                self.index_key, start, end, start=offset, num=limit + 1
+            )
+        jobs = []
+        for key in keys[:limit]:
+            raw = await self.redis.hgetall(key)  # type: ignore[misc]  # redis-py types sync|async
+            if raw:
+                jobs.append({k: json.loads(v) for k, v in raw.items()})
+        return jobs, (offset + limit if len(keys) > limit else None)
+
+
+def public_view(job: dict[str, Any], *, with_timeline: bool = True) -> dict[str, Any]:
+    """The job as Get*/List* show it: private fields dropped, absent values omitted."""
+    view = {k: v for k, v in job.items() if not k.startswith("_") and v is not None}
+    if not with_timeline:
+        view.pop("Timeline", None)
+    return view
+
+
+def encode_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(str(offset).encode()).decode()
+
+
+def decode_token(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(token.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise ImsError(
+            "InvalidParameter", "NextToken: is not a token this service issued"
+        ) from None
