@@ -7,11 +7,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from redis.asyncio import Redis
-
 from imsd.client import enqueue_request, wait_for_results
 from imsd.daemon import Daemon
 from imsd.settings import Settings
+from redis.asyncio import Redis
+
 from tests.conftest import free_port
 from tests.fakeims.server import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, FakeIms
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from tests.fakeims.server import FakeIms, Faults
+from tests.fakeims.server import FakeIms
 from tests.helpers import (
     CALLBACK_KEY,
     aliyun_settings,

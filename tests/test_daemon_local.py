@@ -7,10 +7,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
+from imsd.settings import Settings
 from redis.asyncio import Redis
 
-from imsd.settings import Settings
 from tests.conftest import free_port
 from tests.helpers import enqueue_all, results_for, running_daemon
 

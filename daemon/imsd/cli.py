@@ -82,6 +82,97 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_engine(args: argparse.Namespace) -> int:
+    """An engine worker only: more of these on more machines add render capacity."""
+    settings = _settings(args)
+
+    async def run() -> None:
+        import signal
+
+        from imsd.daemon import start_engine
+
+        redis = Redis.from_url(settings.redis.url, decode_responses=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        engine = await start_engine(settings, redis)
+        await stop.wait()
+        await engine.stop(settings.worker.stop_grace_s)
+        await redis.aclose()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from imsd.engine.cli import render_command
+
+    code: int = render_command(args.timeline, args.output, _settings(args).engine)
+    return code
+
+
+async def _media(settings: Settings, action: str, target: str, path: Path) -> dict[str, Any]:
+    from imsd.engine.media import RedisMediaRegistry
+    from imsd.engine.probe import Prober
+
+    redis = Redis.from_url(settings.redis.url, decode_responses=True)
+    try:
+        registry = RedisMediaRegistry(redis, Prober(settings.engine.ffprobe))
+        if action == "add":
+            media_id = await registry.add(path)
+            return {"MediaId": media_id, "path": str(path)}
+        info = await registry.get(target)
+        if info is None:
+            raise SystemExit(f"{target}: no such MediaId")
+        return {"MediaId": target, **info.model_dump(mode="json", exclude={"streams"})}
+    finally:
+        await redis.aclose()
+
+
+def cmd_media(args: argparse.Namespace) -> int:
+    path = Path(args.target).resolve()
+    if args.action == "add" and not path.is_file():
+        raise SystemExit(f"{args.target}: no such file")
+    print(json.dumps(asyncio.run(_media(_settings(args), args.action, args.target, path)), ensure_ascii=False))
+    return 0
+
+
+async def _job(settings: Settings, action: str, job_id: str | None, filters: list[str]) -> dict[str, Any]:
+    from imsd.backends.local import LocalBackend
+
+    redis = Redis.from_url(settings.redis.url, decode_responses=True)
+    backend = LocalBackend(settings, redis)
+    try:
+        if action == "get":
+            assert job_id is not None
+            return await backend.get_media_producing_job(job_id)
+        params = dict(f.split("=", 1) for f in filters)
+        return await backend.list_media_producing_jobs(params)
+    finally:
+        await backend.close()
+        await redis.aclose()
+
+
+def cmd_job(args: argparse.Namespace) -> int:
+    from imsd.errors import ImsError
+
+    try:
+        reply = asyncio.run(_job(_settings(args), args.action, args.job_id, args.filters))
+    except ImsError as error:
+        print(json.dumps(error.as_dict()), file=sys.stderr)
+        return 1
+    print(json.dumps(reply, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from imsd.settings import documented_toml
+
+    print(documented_toml(load_settings(args.config)), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imsd", description=__doc__)
     parser.add_argument("--config", type=Path, default=None, help="TOML settings file")
@@ -100,6 +191,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="queue depth, in flight, results, dead letters, limiter").set_defaults(
         func=cmd_status
     )
+
+    sub.add_parser("config", help="print every setting, documented, as TOML").set_defaults(func=cmd_config)
+
+    sub.add_parser("engine", help="run a local-engine render worker only").set_defaults(func=cmd_engine)
+
+    render = sub.add_parser("render", help="render one Timeline JSON file directly (for trying timelines)")
+    render.add_argument("timeline", type=Path)
+    render.add_argument("output", type=Path)
+    render.set_defaults(func=cmd_render)
+
+    media = sub.add_parser("media", help="the local media registry")
+    media.add_argument("action", choices=["add", "info"])
+    media.add_argument("target", help="file to add, or MediaId to show")
+    media.set_defaults(func=cmd_media)
+
+    job = sub.add_parser("job", help="GetMediaProducingJob / ListMediaProducingJobs on the local engine")
+    job_sub = job.add_subparsers(dest="action", required=True)
+    get = job_sub.add_parser("get")
+    get.add_argument("job_id")
+    get.set_defaults(func=cmd_job, filters=[])
+    listing = job_sub.add_parser("list", help="filters as Name=Value, e.g. Status=Success MaxResults=20")
+    listing.add_argument("filters", nargs="*")
+    listing.set_defaults(func=cmd_job, job_id=None)
     return parser
 
 

@@ -31,7 +31,7 @@ async def receive_callback(request: web.Request) -> web.Response:
     if keys:
         timestamp = request.headers.get("X-ICE-TIMESTAMP", "")
         signature = request.headers.get("X-ICE-SIGNATURE", "")
-        urls = {svc.settings.callbacks.public_url, str(request.url)} - {""}
+        urls = {svc.settings.notify_address(), str(request.url)} - {""}
         now = time.time()
         max_skew = svc.settings.callbacks.max_skew_s
         if not any(verify_callback_signature(u, timestamp, signature, keys, now, max_skew) for u in urls):

@@ -2,15 +2,19 @@
 
 Every process asks Redis for the next free slot of a key (one key per account, region and
 action); Redis hands out slots `1/rate` apart and the caller sleeps until its slot, then sends
-at once. Because the clock is Redis's, processes on different machines agree on the schedule.
+at once. Because the clock is Redis's, processes on different machines agree on the schedule. A send
+log checked right before each send caps any 1 s window at the rate's ceiling even when a
+process wakes late from its slot (a loaded machine), which the schedule alone cannot.
 A Throttling reply moves the key's schedule forward, so every process backs off together.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from dataclasses import dataclass
+from uuid import uuid4
 
 from redis.asyncio import Redis
 
@@ -43,19 +47,33 @@ return until_us - now_us
 """
 
 
+# The send log: times of the sends of the last second. Checked and appended in one step right
+# before each send, it caps the calls in ANY 1 s window at ARGV[2] however late a sender woke
+# from its slot (a late sender compresses the gap to the next one). Returns -1 when admitted,
+# else the microseconds until the oldest logged send leaves the window.
+_ADMIT_SEND = """
+local now = redis.call('TIME')
+local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local window = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_us - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now_us, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
+  return -1
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tonumber(oldest[2]) + window - now_us + 1
+"""
+
+_WINDOW_US = 1_000_000
+
+
 @dataclass(frozen=True)
 class Slot:
     """A reserved send time, as a local monotonic deadline."""
 
     action: str
     deadline: float
-
-    async def wait(self) -> None:
-        """Sleep until the slot, then record how late we woke (scheduling lateness)."""
-        delay = self.deadline - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        metrics.send_lateness.labels(self.action).observe(max(0.0, time.monotonic() - self.deadline))
 
 
 class RateLimiter:
@@ -78,6 +96,7 @@ class RateLimiter:
         self._penalty_us = int(penalty_s * 1_000_000)
         self._enabled = enabled
         self._reserve = redis.register_script(_RESERVE)
+        self._admit_send = redis.register_script(_ADMIT_SEND)
         self._penalize = redis.register_script(_PENALIZE)
 
     def key(self, action: str) -> str:
@@ -87,7 +106,7 @@ class RateLimiter:
         return self._rates.get(action, self._default_rate)
 
     async def reserve(self, action: str, max_wait_s: float = 3600.0) -> Slot | None:
-        """Reserve the next slot for `action`; the caller awaits `slot.wait()` then sends.
+        """Reserve the next slot for `action`; the caller awaits `wait(slot)` then sends.
 
         None, and nothing reserved, when the next slot is more than `max_wait_s` away: the
         caller should come back later rather than hold a worker for the wait.
@@ -102,11 +121,28 @@ class RateLimiter:
         metrics.limiter_wait.labels(action).observe(wait_us / 1_000_000)
         return Slot(action, time.monotonic() + wait_us / 1_000_000)
 
+    async def wait(self, slot: Slot) -> None:
+        """Sleep until the slot, then pass the send log; the caller sends right after."""
+        delay = slot.deadline - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        metrics.send_lateness.labels(slot.action).observe(max(0.0, time.monotonic() - slot.deadline))
+        if not self._enabled:
+            return
+        cap = math.ceil(self.rate(slot.action))
+        while True:
+            wait_us = int(
+                await self._admit_send(keys=[f"{self.key(slot.action)}:sent"], args=[_WINDOW_US, cap, uuid4().hex])
+            )
+            if wait_us < 0:
+                return
+            await asyncio.sleep(wait_us / 1_000_000)
+
     async def acquire(self, action: str) -> None:
         """Reserve a slot however far ahead, and wait for it."""
         slot = await self.reserve(action)
         assert slot is not None
-        await slot.wait()
+        await self.wait(slot)
 
     async def penalize(self, action: str) -> None:
         """A Throttling reply: push every process's schedule for `action` back."""

@@ -83,7 +83,8 @@ class CallbackSettings(BaseModel):
     public_url: str = Field(
         "",
         description="URL at which the service reaches POST /callbacks/ims; set as NotifyAddress "
-        "when a request has none. Empty: rely on polling (and any global SetEventCallback).",
+        "when a request has none. Empty: polling only (and any global SetEventCallback), except on "
+        "the local backend, whose engine calls this daemon's own HTTP address.",
     )
     auth_keys: list[SecretStr] = Field(
         default_factory=list, description="Callback auth keys; two during a rotation. Empty: unsigned accepted."
@@ -113,7 +114,7 @@ class WorkerSettings(BaseModel):
 
 
 class LogSettings(BaseModel):
-    level: Literal["debug", "info", "warning", "error"] = "info"
+    level: Literal["debug", "info", "warning", "error"] = Field("info", description="Least severe level logged.")
     format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: console on a terminal, JSON otherwise."
     )
@@ -149,6 +150,17 @@ class Settings(BaseSettings):
         # The TOML file arrives as init kwargs; the environment must win over it.
         return (env_settings, init_settings)
 
+    def notify_address(self) -> str:
+        """The NotifyAddress given to jobs that name none.
+
+        The configured public URL; on the local backend, without one, this daemon's own address,
+        since the engine workers run beside it and reach it directly.
+        """
+        if self.callbacks.public_url or self.backend != "local" or self.http.port == 0:
+            return self.callbacks.public_url
+        host = "127.0.0.1" if self.http.host in ("0.0.0.0", "::", "") else self.http.host
+        return f"http://{host}:{self.http.port}/callbacks/ims"
+
     def key(self, *parts: str) -> str:
         """A Redis key under the configured prefix."""
         return ":".join((self.redis.prefix, *parts))
@@ -170,3 +182,56 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         else:
             data[section] = values
     return Settings(**data)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return '"***"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, Path):
+        return _toml_value(str(value))
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        pairs = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + pairs + " }" if pairs else "{}"
+    raise TypeError(f"no TOML form for {value!r}")
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() and key.isascii() else _toml_value(key)
+
+
+def documented_toml(settings: Settings | None = None) -> str:
+    """Every setting with its description and value, as a TOML file (config/imsd.toml is this)."""
+    settings = settings or Settings()
+    lines = [
+        "# imsd settings. Every setting is listed with its default; IMSD_* environment variables",
+        "# override this file (nested with __, e.g. IMSD_LIMITER__SUBMIT_RATE=20).",
+        "# Regenerate with: imsd config > config/imsd.toml",
+        "",
+    ]
+    sections: list[tuple[str, BaseModel]] = []
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if isinstance(value, BaseModel):
+            sections.append((name, value))
+            continue
+        lines += [f"# {field.description}", f"{name} = {_toml_value(value)}", ""]
+    for name, model in sections:
+        lines.append(f"[{name}]")
+        for key, field in type(model).model_fields.items():
+            value = getattr(model, key)
+            if field.description:
+                lines.append(f"# {field.description}")
+            if value is None:
+                lines.append(f"# {key} =")
+            else:
+                lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)

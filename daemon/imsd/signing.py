@@ -113,12 +113,9 @@ def v3_headers(
     if security_token:
         headers["x-acs-security-token"] = security_token
     signed = sorted(headers)
-    signature = _v3_signature(
-        access_key_secret, method, query, headers, signed, headers["x-acs-content-sha256"]
-    )
+    signature = _v3_signature(access_key_secret, method, query, headers, signed, headers["x-acs-content-sha256"])
     headers["authorization"] = (
-        f"{V3_ALGORITHM} Credential={access_key_id},"
-        f"SignedHeaders={';'.join(signed)},Signature={signature}"
+        f"{V3_ALGORITHM} Credential={access_key_id},SignedHeaders={';'.join(signed)},Signature={signature}"
     )
     return headers
 
@@ -144,9 +141,7 @@ def parse_v3_authorization(value: str) -> V3Authorization:
             raise ValueError(f"malformed Authorization element {key!r}")
         fields[key] = val
     try:
-        auth = V3Authorization(
-            fields["Credential"], tuple(fields["SignedHeaders"].split(";")), fields["Signature"]
-        )
+        auth = V3Authorization(fields["Credential"], tuple(fields["SignedHeaders"].split(";")), fields["Signature"])
     except KeyError as exc:
         raise ValueError(f"Authorization lacks {exc.args[0]}") from None
     missing = REQUIRED_SIGNED_HEADERS.difference(auth.signed_headers)
@@ -171,21 +166,15 @@ def verify_v3(
     """
     if any(name not in headers for name in auth.signed_headers):
         return False
-    expected = _v3_signature(
-        access_key_secret, method, query, headers, auth.signed_headers, sha256_hex(body)
-    )
+    expected = _v3_signature(access_key_secret, method, query, headers, auth.signed_headers, sha256_hex(body))
     return hmac.compare_digest(expected, auth.signature)
 
 
 def rpc_signature(method: str, params: Mapping[str, str], access_key_secret: str) -> str:
     """Legacy RPC (HMAC-SHA1, SignatureVersion 1.0) signature over all params but `Signature`."""
     signed = {k: v for k, v in params.items() if k != "Signature"}
-    string_to_sign = (
-        f"{method.upper()}&{percent_encode('/')}&{percent_encode(canonical_query(signed))}"
-    )
-    digest = hmac.new(
-        f"{access_key_secret}&".encode(), string_to_sign.encode(), hashlib.sha1
-    ).digest()
+    string_to_sign = f"{method.upper()}&{percent_encode('/')}&{percent_encode(canonical_query(signed))}"
+    digest = hmac.new(f"{access_key_secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
 
@@ -215,7 +204,5 @@ def verify_callback_signature(
         return False
     given = signature.strip().lower().encode()
     # Every key is compared, so timing does not reveal which one matched.
-    matches = [
-        hmac.compare_digest(callback_signature(url, timestamp, key).encode(), given) for key in keys
-    ]
+    matches = [hmac.compare_digest(callback_signature(url, timestamp, key).encode(), given) for key in keys]
     return any(matches)

@@ -55,8 +55,8 @@ async def submit_request(svc: Services, request_id: str) -> None:
     if slot is None:
         await _defer(svc, request_id, MAX_SLOT_WAIT_S * random.uniform(0.5, 1.0))
         return
-    await slot.wait()
     attempt = await svc.store.count(request_id, "attempts")
+    await svc.limiter.wait(slot)
     try:
         submission = await svc.backend.submit(api, record.params, record.client_token)
     except ImsError as error:

@@ -42,8 +42,8 @@ async def track_job(svc: Services, request_id: str) -> None:
     if slot is None:
         await _defer(svc, request_id, MAX_SLOT_WAIT_S * random.uniform(0.5, 1.0))
         return
-    await slot.wait()
     polls = await svc.store.count(request_id, "polls")
+    await svc.limiter.wait(slot)
     try:
         snapshot = await svc.backend.get_job(api, record.job_id)
     except ImsError as error:

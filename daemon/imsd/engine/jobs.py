@@ -76,9 +76,7 @@ class EngineJobStore:
         token_key = f"{self.prefix}:token:{client_token}"
         job_id = str(fields["JobId"])
         token_value = f"{fingerprint}:{job_id}"
-        flat = [
-            x for k, v in {**fields, "_fingerprint": fingerprint}.items() for x in (k, _encode(v))
-        ]
+        flat = [x for k, v in {**fields, "_fingerprint": fingerprint}.items() for x in (k, _encode(v))]
         known = await self._create(
             keys=[token_key, self.job_key(job_id), self.index_key],
             args=[token_value, repr(time.time()), TOKEN_TTL_S, JOB_TTL_S, *flat],
@@ -125,13 +123,9 @@ class EngineJobStore:
     ) -> tuple[list[dict[str, Any]], int | None]:
         """Jobs created in [start, end], paged; returns (jobs, next offset or None)."""
         if newest_first:
-            keys = await self.redis.zrevrangebyscore(
-                self.index_key, end, start, start=offset, num=limit + 1
-            )
+            keys = await self.redis.zrevrangebyscore(self.index_key, end, start, start=offset, num=limit + 1)
         else:
-            keys = await self.redis.zrangebyscore(
-                self.index_key, start, end, start=offset, num=limit + 1
-            )
+            keys = await self.redis.zrangebyscore(self.index_key, start, end, start=offset, num=limit + 1)
         jobs = []
         for key in keys[:limit]:
             raw = await self.redis.hgetall(key)  # type: ignore[misc]  # redis-py types sync|async
@@ -158,6 +152,4 @@ def decode_token(token: str | None) -> int:
     try:
         return int(base64.urlsafe_b64decode(token.encode()).decode())
     except (ValueError, UnicodeDecodeError):
-        raise ImsError(
-            "InvalidParameter", "NextToken: is not a token this service issued"
-        ) from None
+        raise ImsError("InvalidParameter", "NextToken: is not a token this service issued") from None

@@ -1,0 +1,1 @@
+"""The local engine: IMS media production on this machine with ffmpeg."""

@@ -1,0 +1,728 @@
+"""Timeline -> one ffmpeg filter graph (data), plus the inputs and files it refers to.
+
+Pure: takes the validated timeline and what each referenced file contains, returns a `Plan`;
+nothing runs. Time is counted in output frames throughout, so that transitions, gaps and the
+output length are exact and "within one frame" is a property of the data, not of ffmpeg luck.
+
+Video: every track is a layer (index 0 at the bottom). Each clip becomes a canvas-sized RGBA
+stream (its box placed on a transparent or Background-filled canvas) of exactly its span; a
+track is those streams joined by concat (gaps are transparent padding) or xfade (Transition on
+the earlier clip, overlapping the clips by its Duration); tracks are overlaid on black.
+Audio: every audio clip and every video clip's own audio is trimmed, looped, tempo-shifted,
+faded and gained on its own, delayed to its start and summed by amix with normalize=0 over a
+silent bed of exactly the output length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from imsd.api.timeline import (
+    MAX_SHORT_SIDE,
+    MAX_SIDE,
+    MIN_SIDE,
+    VIDEO_CLIP_TYPES,
+    AFadeEffect,
+    ALoudNormEffect,
+    AudioTrackClip,
+    BackgroundEffect,
+    CropEffect,
+    FilterEffect,
+    FlipEffect,
+    KenBurnsEffect,
+    OutputMediaConfig,
+    RotateEffect,
+    ScaleEffect,
+    Timeline,
+    TransitionEffect,
+    VideoTrackClip,
+    VolumeEffect,
+    ZoomEffect,
+)
+from imsd.engine.effects import XfadeChoice, filter_look, xfade_transition
+from imsd.engine.geometry import Axis, even
+from imsd.engine.graph import Filter, FilterGraph, f, format_value
+from imsd.engine.probe import MediaInfo
+from imsd.engine.settings import EngineSettings
+from imsd.engine.text import AssDocument
+from imsd.errors import invalid
+
+SAMPLE_RATE = 48000
+TEXT_FILE = "text.ass"
+_AFADE_CURVES = frozenset(
+    {"tri", "qsin", "hsin", "esin", "log", "ipar", "qua", "cub", "squ", "cbr", "par", "exp",
+     "iqsin", "ihsin", "dese", "desi", "losi", "sinc", "isinc", "nofade"}
+)  # fmt: skip
+# Fields the engine reads from `model_extra` itself, so they are not reported as unknown.
+_CONSUMED_EXTRAS = frozenset({"AaiMotionInEffect", "AaiMotionIn", "AaiMotionOutEffect", "AaiMotionOut"})
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """One media reference in a timeline: where it is (`key`) and how the request named it."""
+
+    key: str  # e.g. "VideoTracks[0].VideoTrackClips[1]"
+    ref: str
+    field: str  # e.g. "Timeline.VideoTracks[0].VideoTrackClips[1].MediaURL", for errors
+    media_id: bool
+    probe: bool = True  # subtitle files are only located, not probed
+
+
+def media_refs(timeline: Timeline) -> list[MediaRef]:
+    """Every reference the renderer will need, in timeline order."""
+    refs: list[MediaRef] = []
+    clips: list[tuple[str, VideoTrackClip | AudioTrackClip]] = [
+        (f"VideoTracks[{t}].VideoTrackClips[{c}]", clip)
+        for t, track in enumerate(timeline.VideoTracks)
+        if track.Type == "Video"
+        for c, clip in enumerate(track.VideoTrackClips)
+        if clip.Type in VIDEO_CLIP_TYPES
+    ] + [
+        (f"AudioTracks[{t}].AudioTrackClips[{c}]", clip)
+        for t, track in enumerate(timeline.AudioTracks)
+        for c, clip in enumerate(track.AudioTrackClips)
+        if clip.Type == "Audio"
+    ]
+    for key, clip in clips:
+        name = "MediaId" if clip.MediaId else "MediaURL"
+        ref = clip.media_ref or ""
+        refs.append(MediaRef(key, ref, f"Timeline.{key}.{name}", media_id=bool(clip.MediaId)))
+    for t, sub_track in enumerate(timeline.SubtitleTracks):
+        for c, sub in enumerate(sub_track.SubtitleTrackClips):
+            if sub.Type == "Subtitle" and sub.FileURL:
+                key = f"SubtitleTracks[{t}].SubtitleTrackClips[{c}]"
+                refs.append(MediaRef(key, sub.FileURL, f"Timeline.{key}.FileURL", False, False))
+    return refs
+
+
+@dataclass(frozen=True)
+class Input:
+    """One `-i` of the command with the input options that precede it."""
+
+    path: Path
+    options: tuple[str, ...] = ()
+
+    def args(self) -> list[str]:
+        return [*self.options, "-i", str(self.path)]
+
+
+@dataclass
+class Plan:
+    """Everything needed to run the render; `files` are written into the work dir first."""
+
+    inputs: list[Input]
+    graph: FilterGraph
+    video: str | None
+    audio: str
+    width: int
+    height: int
+    fps: Fraction
+    frames: int
+    files: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+    approximated: list[str] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        return float(self.frames / self.fps)
+
+
+@dataclass
+class _Span:
+    """A clip placed on the output timeline, in frames; `frames` None = until the end."""
+
+    key: str
+    clip: VideoTrackClip | AudioTrackClip
+    info: MediaInfo
+    start: int
+    frames: int | None
+    source_in: float
+    source_len: float | None  # seconds of source used; None for still images
+    join: tuple[XfadeChoice, int] | None = None  # transition from the previous span
+    fade_out: int = 0  # frames of audio fade into the next span's transition
+    input: int | None = None  # index of the -i that feeds it, once created
+
+
+def _fps(value: float) -> Fraction:
+    return Fraction(value).limit_denominator(1001)
+
+
+class _Composer:
+    def __init__(
+        self,
+        timeline: Timeline,
+        output: OutputMediaConfig,
+        media: Mapping[str, MediaInfo],
+        workdir: Path,
+        settings: EngineSettings,
+    ) -> None:
+        self.tl = timeline
+        self.out = output
+        self.media = media
+        self.workdir = workdir
+        self.settings = settings
+        self.fps = _fps(output.Video.Fps or settings.default_fps)
+        self.graph = FilterGraph()
+        self.inputs: list[Input] = []
+        self.ignored: list[str] = []
+        self.approximated: list[str] = []
+        self.files: dict[str, str] = {}
+        self.width = self.height = 0
+
+    # ---- time ----------------------------------------------------------------------------
+
+    def frames(self, seconds: float) -> int:
+        return round(seconds * self.fps)
+
+    def seconds(self, frames: int) -> float:
+        return float(frames / self.fps)
+
+    def samples(self, frames: int) -> int:
+        return round(frames / self.fps * SAMPLE_RATE)
+
+    def _source(self, key: str, clip: VideoTrackClip | AudioTrackClip, info: MediaInfo) -> float:
+        """Seconds of source between In and Out (Out defaults to, and is capped by, the end)."""
+        end = info.duration or 0.0
+        start = clip.In or 0.0
+        if start >= end:
+            raise invalid(f"Timeline.{key}.In", f"{start} is not before the media end ({end:.3f})")
+        if clip.Out is not None and clip.Out > end + 1 / float(self.fps):
+            self.approximated.append(f"{key}.Out: {clip.Out} is past the media end, cut to {end:.3f}")
+        return min(clip.Out if clip.Out is not None else end, end) - start
+
+    def _video_spans(self, t: int) -> tuple[list[_Span], list[_Span]]:
+        """(placed spans, GlobalImage spans that last until the end) of one video track."""
+        spans: list[_Span] = []
+        globals_: list[_Span] = []
+        cursor = 0
+        pending: tuple[TransitionEffect, _Span] | None = None
+        for c, clip in enumerate(self.tl.VideoTracks[t].VideoTrackClips):
+            key = f"VideoTracks[{t}].VideoTrackClips[{c}]"
+            if clip.Type not in VIDEO_CLIP_TYPES:
+                self.ignored.append(f"{key}: clip Type {clip.Type!r} is not supported")
+                continue
+            self._unknown(key, clip)
+            info = self.media[key]
+            if not info.has_video:
+                self.ignored.append(f"{key}: {clip.media_ref!r} has no video stream")
+                continue
+            still = info.is_image or clip.Type != "Video"
+            source_len = None if still else self._source(key, clip, info)
+            explicit = clip.TimelineIn is not None and clip.TimelineOut is not None
+            if clip.Type == "GlobalImage":
+                globals_.append(_Span(key, clip, info, 0, None, 0.0, None))
+                continue
+            if explicit:
+                length = (clip.TimelineOut or 0.0) - (clip.TimelineIn or 0.0)
+            elif still:
+                if clip.Duration is None and clip.Out is None:
+                    raise invalid(f"Timeline.{key}.Duration", "is required for Image clips")
+                length = clip.Duration or (clip.Out or 0.0) - (clip.In or 0.0)
+            else:
+                length = (source_len or 0.0) / clip.Speed
+            frames = max(1, self.frames(length))
+            join = None
+            if pending is not None:
+                effect, prev = pending
+                join = self._join(effect, prev, frames)
+                sequential = clip.TimelineIn is None or self.frames(clip.TimelineIn) == cursor - (
+                    join[1] if join else 0
+                )
+                if join is not None and not sequential:
+                    self.ignored.append(
+                        f"{prev.key}.Effects: Transition needs the next clip to start "
+                        f"{self.seconds(join[1]):.3f}s before this clip ends"
+                    )
+                    join = None
+                if join is not None:
+                    cursor -= join[1]
+                    prev.fade_out = join[1]
+            start = self.frames(clip.TimelineIn) if clip.TimelineIn is not None else cursor
+            span = _Span(key, clip, info, start, frames, clip.In or 0.0, source_len, join)
+            spans.append(span)
+            cursor = start + frames
+            transition = next((e for e in clip.Effects if isinstance(e, TransitionEffect)), None)
+            pending = (transition, span) if transition is not None else None
+        if pending is not None:
+            self.ignored.append(f"{pending[1].key}.Effects: Transition on the last clip of a track")
+        return spans, globals_
+
+    def _join(self, effect: TransitionEffect, prev: _Span, frames: int) -> tuple[XfadeChoice, int] | None:
+        """The xfade and its length in frames joining `prev` to a clip of `frames` frames."""
+        loc = f"{prev.key}.Effects"
+        choice = xfade_transition(effect.SubType, prev.key)
+        if choice is None:
+            self.ignored.append(f"{loc}: Transition SubType {effect.SubType!r} is not supported")
+            return None
+        if choice.approximated:
+            self.approximated.append(f"{loc}: Transition {effect.SubType!r} as xfade {choice.name}")
+        wanted = self.frames(effect.Duration)
+        d = min(wanted, (prev.frames or 1) - 1, frames - 1)
+        if d < 1:
+            self.ignored.append(f"{loc}: Transition longer than the clips it joins")
+            return None
+        if d < wanted:
+            self.approximated.append(f"{loc}: Transition Duration cut to {self.seconds(d):.3f}s")
+        return choice, d
+
+    def _audio_spans(self, t: int) -> list[_Span]:
+        spans = []
+        cursor = 0
+        for c, clip in enumerate(self.tl.AudioTracks[t].AudioTrackClips):
+            key = f"AudioTracks[{t}].AudioTrackClips[{c}]"
+            if clip.Type != "Audio":
+                self.ignored.append(f"{key}: clip Type {clip.Type!r} is not supported")
+                continue
+            self._unknown(key, clip)
+            info = self.media[key]
+            if not info.has_audio:
+                self.ignored.append(f"{key}: {clip.media_ref!r} has no audio stream")
+                continue
+            source_len = self._source(key, clip, info)
+            start = self.frames(clip.TimelineIn) if clip.TimelineIn is not None else cursor
+            limit = self.frames(clip.TimelineOut) - start if clip.TimelineOut is not None else None
+            natural = max(1, self.frames(source_len / clip.Speed))
+            frames = limit if clip.LoopMode else min(natural, limit or natural)
+            spans.append(_Span(key, clip, info, start, frames, clip.In or 0.0, source_len))
+            cursor = start + (frames if frames is not None else natural)
+        return spans
+
+    def _length(self, video: list[list[_Span]], audio: list[list[_Span]], stills: list[_Span]) -> int:
+        """Output length: the main track's, else the longest track's, capped by MaxDuration."""
+        tracks = [(t.MainTrack, s) for t, s in zip(self.tl.VideoTracks, video, strict=True)]
+        tracks += [(t.MainTrack, s) for t, s in zip(self.tl.AudioTracks, audio, strict=True)]
+        for track in [*self.tl.VideoTracks, *self.tl.AudioTracks]:
+            if track.TrackShortenMode or track.TrackExpandMode:
+                self.ignored.append("TrackShortenMode/TrackExpandMode: auto-speed is not supported")
+                break
+
+        def end(spans: list[_Span]) -> int:
+            return max((s.start + (s.frames or 0) for s in spans), default=0)
+
+        main = next((spans for is_main, spans in tracks if is_main and spans), None)
+        total = end(main) if main is not None else max((end(s) for _, s in tracks), default=0)
+        if total == 0:
+            durations = [s.clip.Duration for s in stills if isinstance(s.clip, VideoTrackClip)]
+            total = self.frames(max((d for d in durations if d), default=0.0))
+        if total == 0:
+            raise invalid("Timeline", "nothing to render: every clip is open-ended or ignored")
+        if self.out.MaxDuration is not None:
+            total = min(total, max(1, self.frames(self.out.MaxDuration)))
+        return total
+
+    # ---- size ----------------------------------------------------------------------------
+
+    def _size(self, infos: list[MediaInfo]) -> tuple[int, int]:
+        """Width x Height from OutputMediaConfig, else the largest input, within IMS limits."""
+        w = self.out.Width or max((i.width for i in infos), default=0) or 1280
+        h = self.out.Height or max((i.height for i in infos), default=0) or 720
+        if self.out.Width is None or self.out.Height is None:
+            shrink = min(1.0, MAX_SIDE / max(w, h), MAX_SHORT_SIDE / min(w, h))
+            w, h = (max(MIN_SIDE, min(MAX_SIDE, round(v * shrink))) for v in (w, h))
+        if w % 2 or h % 2:
+            self.approximated.append(f"OutputMediaConfig: {w}x{h} rounded to even for yuv420p")
+        return even(w), even(h)
+
+    # ---- video ---------------------------------------------------------------------------
+
+    def _input(self, path: Path, *options: str) -> int:
+        self.inputs.append(Input(path, tuple(options)))
+        return len(self.inputs) - 1
+
+    def _clip_input(self, span: _Span, frames: int) -> int:
+        if span.source_len is None:
+            seconds = format_value(self.seconds(frames + 1))
+            return self._input(span.info.path, "-loop", "1", "-framerate", str(self.fps), "-t", seconds)
+        trim = ("-ss", format_value(span.source_in)) if span.source_in else ()
+        return self._input(span.info.path, *trim, "-t", format_value(span.source_len))
+
+    def _layer(self, span: _Span, frames: int, index: int) -> str:
+        """One clip as a canvas-sized yuva420p stream of exactly `frames` frames."""
+        clip = span.clip
+        assert isinstance(clip, VideoTrackClip)
+        info = span.info
+        speed = f"(PTS-STARTPTS)/{format_value(clip.Speed)}" if clip.Speed != 1 else "PTS-STARTPTS"
+        chain = [
+            f("setpts", speed),
+            f("fps", str(self.fps)),
+            f("tpad", stop_mode="clone", stop=-1),
+            f("trim", end_frame=frames),
+            f("setsar", 1),
+        ]
+        w, h = even(info.width), even(info.height)
+        if (w, h) != (info.width, info.height):
+            chain.append(f("scale", w, h))
+        design = self.tl.FECanvas
+        xs = Axis(self.width, design.Width if design else None)
+        ys = Axis(self.height, design.Height if design else None)
+        box_w, box_h = clip.Width, clip.Height
+        rotate: float = 0.0
+        background: BackgroundEffect | None = None
+        for e, effect in enumerate(clip.Effects):
+            loc = f"{span.key}.Effects[{e}]"
+            if isinstance(effect, CropEffect):
+                cx, cy = Axis(w), Axis(h)
+                cw = even(cx.length(effect.Width or 1.0))
+                ch = even(cy.length(effect.Height or 1.0))
+                chain.append(f("crop", cw, ch, cx.px(effect.X), cy.px(effect.Y)))
+                w, h = cw, ch
+            elif isinstance(effect, KenBurnsEffect | ZoomEffect):
+                chain.append(self._zoompan(effect, loc, w, h, frames))
+            elif isinstance(effect, FlipEffect):
+                chain.append(f("hflip" if effect.Direction.lower() == "horizontal" else "vflip"))
+            elif isinstance(effect, RotateEffect):
+                rotate = effect.Degree
+            elif isinstance(effect, ScaleEffect):
+                box_w, box_h = effect.Width or box_w, effect.Height or box_h
+            elif isinstance(effect, BackgroundEffect):
+                background = effect
+            elif isinstance(effect, FilterEffect):
+                look = filter_look(effect.SubType)
+                if look is None:
+                    self.ignored.append(f"{loc}: Filter {effect.SubType!r} is not supported")
+                else:
+                    chain += look
+                    self.approximated.append(f"{loc}: Filter {effect.SubType!r} approximated")
+            elif not isinstance(effect, TransitionEffect | VolumeEffect | AFadeEffect | ALoudNormEffect):
+                self.ignored.append(f"{loc}: {_describe(effect)} is not supported")
+        bw = even(xs.length(box_w)) if box_w else None
+        bh = even(ys.length(box_h)) if box_h else None
+        bw = bw or (even(bh * w / h) if bh else self.width)
+        bh = bh or (even(bw * h / w) if box_w else self.height)
+        x, y = xs.px(clip.X), ys.px(clip.Y)
+        source = self.graph.one([f"{index}:v"], chain, "src")
+        fg_chain = [*_fit(clip.AdaptMode, bw, bh), f("format", "yuva420p")]
+        if clip.Opacity < 1:
+            fg_chain.append(f("colorchannelmixer", aa=clip.Opacity))
+        if rotate:
+            fg_chain.append(
+                f(
+                    "rotate",
+                    a=f"{format_value(rotate)}*PI/180",
+                    ow="rotw(a)",
+                    oh="roth(a)",
+                    c="none",
+                )
+            )
+        size = f"{self.width}x{self.height}"
+        if background is not None and background.SubType == "Blur":
+            source, blur_src = self.graph.chain([source], [f("split")], 2, "split")
+            sigma = max(1.0, background.Radius * min(self.width, self.height) / 2)
+            canvas_chain = [*_fit("Cover", self.width, self.height), f("gblur", sigma=sigma)]
+            canvas = self.graph.one([blur_src], [*canvas_chain, f("format", "yuva420p")], "bg")
+        else:
+            colour = "black@0"
+            if background is not None:
+                if background.SubType == "Color":
+                    colour = background.Color
+                else:
+                    self.ignored.append(f"{span.key}.Effects: Background {background.SubType!r}")
+            canvas = self.graph.one([], [f("color", c=colour, s=size, r=str(self.fps)), f("format", "yuva420p")], "bg")
+        fg = self.graph.one([source], fg_chain, "fg")
+        return self.graph.one(
+            [canvas, fg],
+            [
+                f(
+                    "overlay",
+                    x=f"{x}+({bw}-w)/2",
+                    y=f"{y}+({bh}-h)/2",
+                    shortest=1,
+                    format="auto",
+                    eof_action="endall",
+                ),
+                f("format", "yuva420p"),
+                f("settb", str(1 / self.fps)),
+            ],
+            "layer",
+        )
+
+    def _zoompan(self, effect: KenBurnsEffect | ZoomEffect, loc: str, w: int, h: int, frames: int) -> Filter:
+        """Pan/zoom over the clip; progress p runs 0->1 over Duration (default: the clip)."""
+        total = self.frames(effect.Duration) if effect.Duration else frames
+        p = f"min(1,on/{max(1, total - 1)})"
+        if isinstance(effect, ZoomEffect):
+            z0, dz = format_value(effect.StartRate), format_value(effect.EndRate - effect.StartRate)
+            z = f"{z0}+{dz}*{p}"
+            x, y = "iw/2-iw/zoom/2", "ih/2-ih/zoom/2"
+        else:
+            x0, y0, w0, h0 = KenBurnsEffect.rect(effect.Start)
+            x1, y1, w1, h1 = KenBurnsEffect.rect(effect.End)
+            if abs(w0 - h0) > 1e-3 or abs(w1 - h1) > 1e-3:
+                self.approximated.append(f"{loc}: KenBurns rectangles keep the clip's aspect")
+            z = f"1/({format_value(w0)}+{format_value(w1 - w0)}*{p})"
+            x = f"({format_value(x0)}+{format_value(x1 - x0)}*{p})*iw"
+            y = f"({format_value(y0)}+{format_value(y1 - y0)}*{p})*ih"
+        return f("zoompan", z=z, x=x, y=y, d=1, s=f"{w}x{h}", fps=str(self.fps))
+
+    def _track(self, spans: list[_Span], total: int) -> str | None:
+        """Join a track's layers: concat across gaps (transparent padding), xfade on joins."""
+        acc: str | None = None
+        length = 0
+        for span in sorted(spans, key=lambda s: s.start):
+            if span.start >= total:
+                continue
+            frames = min(span.frames or total - span.start, total - span.start)
+            span.input = self._clip_input(span, frames)
+            layer = self._layer(span, frames, span.input)
+            if acc is not None and span.join is not None:
+                choice, d = span.join
+                acc = self.graph.one(
+                    [acc, layer],
+                    [
+                        f(
+                            "xfade",
+                            transition=choice.name,
+                            duration=self.seconds(d),
+                            offset=self.seconds(length - d),
+                        )
+                    ],
+                    "xf",
+                )
+                length = length - d + frames
+                continue
+            if acc is not None and span.start < length:
+                self.approximated.append(f"{span.key}: overlaps the previous clip, which is cut")
+                acc = self.graph.one([acc], [f("trim", end_frame=span.start)], "cut")
+                length = span.start
+            gap = span.start - length
+            if gap:
+                layer = self.graph.one([layer], [f("tpad", start=gap, color="black@0")], "gap")
+            acc = (
+                layer
+                if acc is None
+                else self.graph.one([acc, layer], [f("concat", n=2, v=1, a=0), f("settb", str(1 / self.fps))], "cat")
+            )
+            length = span.start + frames
+        return acc
+
+    # ---- audio ---------------------------------------------------------------------------
+
+    def _audio(self, span: _Span, index: int, total: int, fade_in: int, fade_out: int) -> str | None:
+        clip = span.clip
+        frames = min(span.frames or total - span.start, total - span.start)
+        if frames <= 0:
+            return None
+        n = self.samples(frames)
+        chain = [
+            f("asetpts", "PTS-STARTPTS"),
+            f("aresample", SAMPLE_RATE),
+            f("aformat", sample_fmts="fltp", sample_rates=SAMPLE_RATE, channel_layouts="stereo"),
+        ]
+        chain += _atempo(clip.Speed)
+        if isinstance(clip, AudioTrackClip) and clip.LoopMode:
+            loop = round((span.source_len or 0.0) / clip.Speed * SAMPLE_RATE)
+            chain.append(f("aloop", loop=-1, size=max(1, loop)))
+        chain.append(f("atrim", end_sample=n))
+        fades = {"in": fade_in, "out": fade_out}
+        for e, effect in enumerate(clip.Effects):
+            loc = f"{span.key}.Effects[{e}]"
+            if isinstance(effect, VolumeEffect):
+                between = None
+                if effect.In is not None or effect.Out is not None:
+                    end = effect.Out if effect.Out is not None else 1e9
+                    between = f"between(t,{format_value(effect.In or 0.0)},{format_value(end)})"
+                chain.append(f("volume", effect.Gain, enable=between))
+            elif isinstance(effect, AFadeEffect):
+                fades[effect.SubType.lower()] = self.frames(effect.Duration)
+                if effect.Curve not in _AFADE_CURVES:
+                    self.ignored.append(f"{loc}.Curve: {effect.Curve!r} is not an afade curve")
+            elif isinstance(effect, ALoudNormEffect):
+                chain += [
+                    f("loudnorm", I=effect.Loudness, TP=effect.TruePeak),
+                    f("aresample", SAMPLE_RATE),
+                ]
+            elif isinstance(clip, AudioTrackClip) and not isinstance(effect, TransitionEffect):
+                self.ignored.append(f"{loc}: {_describe(effect)} is not supported")
+        curve = next(
+            (e.Curve for e in clip.Effects if isinstance(e, AFadeEffect) and e.Curve in _AFADE_CURVES),
+            "tri",
+        )
+        if fades["in"]:
+            chain.append(f("afade", t="in", st=0, d=self.seconds(min(fades["in"], frames)), curve=curve))
+        if fades["out"]:
+            d = min(fades["out"], frames)
+            chain.append(f("afade", t="out", st=self.seconds(frames - d), d=self.seconds(d), curve=curve))
+        if span.start:
+            chain.append(f("adelay", delays=f"{self.samples(span.start)}S", all=1))
+        return self.graph.one([f"{index}:a"], chain, "a")
+
+    # ---- the whole graph -----------------------------------------------------------------
+
+    def plan(self) -> Plan:
+        self._unknown("Timeline", self.tl, ("ImageTracks",))
+        if getattr(self.tl, "ImageTracks", None):
+            self.ignored.append("ImageTracks: deprecated, use Image clips in VideoTracks")
+        video = [
+            self._video_spans(t) if track.Type == "Video" else ([], []) for t, track in enumerate(self.tl.VideoTracks)
+        ]
+        for t, track in enumerate(self.tl.VideoTracks):
+            if track.Type != "Video":
+                self.ignored.append(f"VideoTracks[{t}]: track Type {track.Type!r} is not supported")
+        audio = [self._audio_spans(t) for t in range(len(self.tl.AudioTracks))]
+        stills = [s for _, g in video for s in g]
+        total = self._length([v for v, _ in video], audio, stills)
+        visual = [s.info for spans, g in video for s in [*spans, *g]]
+        has_video = bool(visual)
+        self.width, self.height = self._size(visual) if has_video else (0, 0)
+        video_out = self._video(video, total) if has_video else None
+        audio_out = self._mix(video, audio, total)
+        return Plan(
+            self.inputs,
+            self.graph,
+            video_out,
+            audio_out,
+            self.width,
+            self.height,
+            self.fps,
+            total,
+            self.files,
+            self.ignored,
+            self.approximated,
+        )
+
+    def _video(self, video: list[tuple[list[_Span], list[_Span]]], total: int) -> str:
+        size = f"{self.width}x{self.height}"
+        out = self.graph.one(
+            [],
+            [
+                f("color", c="black", s=size, r=str(self.fps)),
+                f("trim", end_frame=total),
+                f("format", "yuv420p"),
+            ],
+            "base",
+        )
+        for spans, stills in video:
+            track = self._track([*spans, *stills], total)
+            if track is not None:
+                out = self.graph.one([out, track], [f("overlay", eof_action="pass", format="auto")], "v")
+        out = self._effect_tracks(out)
+        out = self._subtitles(out, total)
+        return self.graph.one([out], [f("format", "yuv420p")], "vout")
+
+    def _effect_tracks(self, out: str) -> str:
+        for t, track in enumerate(self.tl.EffectTracks):
+            for i, item in enumerate(track.EffectTrackItems):
+                loc = f"EffectTracks[{t}].EffectTrackItems[{i}]"
+                look = filter_look(item.SubType or "") if item.Type == "Filter" else None
+                if look is None:
+                    self.ignored.append(f"{loc}: {item.Type} {item.SubType!r} is not supported")
+                    continue
+                start = item.TimelineIn or 0.0
+                end = (
+                    item.TimelineOut
+                    if item.TimelineOut is not None
+                    else (start + item.Duration if item.Duration is not None else 1e9)
+                )
+                enable = f"between(t,{format_value(start)},{format_value(end)})"
+                timed = [Filter(x.name, (*x.args, ("enable", enable))) for x in look]
+                out = self.graph.one([out], timed, "fx")
+                self.approximated.append(f"{loc}: Filter {item.SubType!r} approximated")
+        return out
+
+    def _subtitles(self, out: str, total: int) -> str:
+        doc = AssDocument(self.width, self.height)
+        fonts = {"fontsdir": str(self.settings.fonts_dir)} if self.settings.fonts_dir else {}
+        for t, track in enumerate(self.tl.SubtitleTracks):
+            for c, clip in enumerate(track.SubtitleTrackClips):
+                key = f"SubtitleTracks[{t}].SubtitleTrackClips[{c}]"
+                if clip.Type == "Text":
+                    doc.add(key, clip, self.seconds(total), self.tl.FECanvas, self.settings)
+                elif clip.Type == "Subtitle":
+                    if clip.TimelineIn or clip.FontSize:
+                        self.ignored.append(f"{key}: timing/style fields do not apply to files")
+                    path = str(self.media[key].path)
+                    out = self.graph.one([out], [f("subtitles", filename=path, **fonts)], "sub")
+                else:
+                    self.ignored.append(f"{key}: clip Type {clip.Type!r} is not supported")
+        self.ignored += doc.ignored
+        self.approximated += doc.approximated
+        if doc.events:
+            self.files[TEXT_FILE] = doc.render()
+            path = str(self.workdir / TEXT_FILE)
+            out = self.graph.one([out], [f("ass", filename=path, **fonts)], "text")
+        return out
+
+    def _mix(self, video: list[tuple[list[_Span], list[_Span]]], audio: list[list[_Span]], total: int) -> str:
+        n = self.samples(total)
+        bed = self.graph.one([], [f("anullsrc", r=SAMPLE_RATE, cl="stereo"), f("atrim", end_sample=n)], "bed")
+        parts = [bed]
+        for spans, _ in video:
+            for span in spans:
+                if not span.info.has_audio or span.source_len is None:
+                    continue
+                if span.input is None:
+                    continue  # starts after the end of the output
+                index = span.input
+                fade_in = span.join[1] if span.join else 0
+                label = self._audio(span, index, total, fade_in, span.fade_out)
+                parts += [label] if label else []
+        for spans in audio:
+            for span in spans:
+                index = self._clip_input(span, 0)
+                label = self._audio(span, index, total, 0, 0)
+                parts += [label] if label else []
+        return self.graph.one(
+            parts,
+            [f("amix", inputs=len(parts), duration="first", normalize=0, dropout_transition=0)]
+            if len(parts) > 1
+            else [f("anull")],
+            "aout",
+        )
+
+    def _unknown(self, loc: str, model: BaseModel, known: tuple[str, ...] = ()) -> None:
+        for key in model.model_extra or {}:
+            if key not in known and key not in _CONSUMED_EXTRAS:
+                self.ignored.append(f"{loc}.{key}: not supported")
+
+
+def _describe(effect: BaseModel) -> str:
+    sub = getattr(effect, "SubType", None)
+    return f"effect Type {getattr(effect, 'Type', '')!r}" + (f" SubType {sub!r}" if sub else "")
+
+
+def _fit(mode: str, w: int, h: int) -> list[Filter]:
+    """Scale into a w x h box: Fill stretches, Contain letterboxes (transparent), Cover crops."""
+    if mode == "Contain":
+        return [
+            f("scale", w, h, force_original_aspect_ratio="decrease", force_divisible_by=2),
+            f("format", "yuva420p"),
+            f("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color="black@0"),
+            f("setsar", 1),
+        ]
+    if mode == "Cover":
+        return [
+            f("scale", w, h, force_original_aspect_ratio="increase", force_divisible_by=2),
+            f("crop", w, h),
+            f("setsar", 1),
+        ]
+    return [f("scale", w, h), f("setsar", 1)]
+
+
+def _atempo(speed: float) -> list[Filter]:
+    """atempo stages, each within 0.5-2 so every ffmpeg build accepts them."""
+    stages = []
+    while speed > 2:
+        stages.append(f("atempo", 2))
+        speed /= 2
+    while speed < 0.5:
+        stages.append(f("atempo", 0.5))
+        speed /= 0.5
+    if abs(speed - 1) > 1e-9:
+        stages.append(f("atempo", speed))
+    return stages
+
+
+def compose(
+    timeline: Timeline,
+    output: OutputMediaConfig,
+    media: Mapping[str, MediaInfo],
+    workdir: Path,
+    settings: EngineSettings,
+) -> Plan:
+    """The render plan for a validated timeline; `media` maps `MediaRef.key` to its file."""
+    return _Composer(timeline, output, media, workdir, settings).plan()

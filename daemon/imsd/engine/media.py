@@ -1,0 +1,203 @@
+"""Turning the media references of a request into local files, and refusing everything else.
+
+A reference is a MediaId (looked up in the media registry), an OSS-style URL (mapped onto the
+storage root by path, no network), another http(s) URL (downloaded into a content-addressed
+cache), or a local path / file:// URL. Local paths are resolved with symlinks followed *before*
+the root check, so a link inside a root that points outside it is refused like the target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+import aiohttp
+import redis.asyncio
+
+from imsd.engine.probe import MediaInfo, Prober
+from imsd.engine.settings import EngineSettings
+from imsd.errors import ImsError, invalid
+
+_OSS_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.oss-[a-z0-9-]+?(?:-internal)?\.aliyuncs\.com$")
+_CHUNK = 1 << 16
+
+
+def not_found(field: str, ref: str) -> ImsError:
+    return ImsError("InvalidMaterial.NotFound", f"{field}: media {ref!r} does not exist", 404)
+
+
+class MediaRegistry(Protocol):
+    """Local stand-in for the IMS media library: MediaId -> a file and what it contains."""
+
+    async def get(self, media_id: str) -> MediaInfo | None: ...
+
+    async def add(self, path: Path) -> str: ...
+
+
+class RedisMediaRegistry:
+    """Registry entries as JSON strings under `imsd:media:<MediaId>`, shared by all workers."""
+
+    PREFIX = "imsd:media:"
+
+    def __init__(self, client: redis.asyncio.Redis, prober: Prober) -> None:
+        self.client = client
+        self.prober = prober
+
+    async def get(self, media_id: str) -> MediaInfo | None:
+        raw = await self.client.get(self.PREFIX + media_id)
+        return None if raw is None else MediaInfo.model_validate_json(raw)
+
+    async def add(self, path: Path) -> str:
+        info = await self.prober.probe(await asyncio.to_thread(path.resolve))
+        media_id = uuid.uuid4().hex
+        await self.client.set(self.PREFIX + media_id, info.model_dump_json())
+        return media_id
+
+
+def _inside(path: Path, roots: list[Path]) -> bool:
+    return any(path.is_relative_to(root.resolve()) for root in roots)
+
+
+class MediaResolver:
+    """Resolves references for one engine; probes what it resolves (cached by the prober)."""
+
+    def __init__(
+        self,
+        settings: EngineSettings,
+        registry: MediaRegistry | None = None,
+        prober: Prober | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.prober = prober or Prober(settings.ffprobe)
+
+    @property
+    def input_roots(self) -> list[Path]:
+        return [*self.settings.media_roots, self.settings.storage_root]
+
+    async def resolve(self, ref: str, field: str, *, media_id: bool = False) -> MediaInfo:
+        """The media behind `ref` (a MediaId when `media_id`, else a URL or path).
+
+        `field` names where the request said it, for errors.
+        """
+        if media_id:
+            info = await self.registry.get(ref) if self.registry is not None else None
+            if info is None or not info.path.is_file():
+                raise not_found(field, ref)
+            return info
+        path = await self.local_file(ref, field)
+        return await self.prober.probe(path, f"{field}: {ref}")
+
+    async def local_file(self, ref: str, field: str) -> Path:
+        scheme = urlsplit(ref).scheme.lower() if "://" in ref else ""
+        if scheme in ("http", "https"):
+            oss = self.oss_path(ref, field)
+            if oss is not None:
+                return self._existing(oss, field, ref)
+            return await self.fetch(ref, field)
+        return self._existing(self.path_of(ref, field, self.input_roots), field, ref)
+
+    def oss_path(self, url: str, field: str) -> Path | None:
+        """`<storage_root>/<bucket>/<key>` for an OSS-style URL, None for any other URL."""
+        parts = urlsplit(url)
+        match = _OSS_HOST.match((parts.hostname or "").lower())
+        if match is None:
+            return None
+        key = unquote(parts.path).lstrip("/")
+        if not key:
+            raise invalid(field, f"{url!r} names a bucket but no object")
+        root = self.settings.storage_root.resolve()
+        path = (root / match["bucket"] / key).resolve()
+        if not path.is_relative_to(root / match["bucket"]):
+            raise invalid(field, f"{url!r} points outside its bucket")
+        return path
+
+    def path_of(self, ref: str, field: str, roots: list[Path]) -> Path:
+        """A local path or file:// URL, resolved, and required to lie inside `roots`."""
+        if ref.lower().startswith("file://"):
+            parts = urlsplit(ref)
+            if parts.netloc not in ("", "localhost"):
+                raise invalid(field, f"{ref!r} names a remote host")
+            raw = Path(unquote(parts.path))
+        elif "://" in ref:
+            raise invalid(field, f"{ref!r}: unsupported URL scheme")
+        else:
+            raw = Path(ref)
+        candidates = [raw] if raw.is_absolute() else [root / raw for root in roots]
+        resolved = [c.resolve() for c in candidates]
+        inside = [p for p in resolved if _inside(p, roots)]
+        if not inside:
+            raise invalid(field, f"{ref!r} is outside the configured media roots")
+        return next((p for p in inside if p.exists()), inside[0])
+
+    @staticmethod
+    def _existing(path: Path, field: str, ref: str) -> Path:
+        if not path.is_file():
+            raise not_found(field, ref)
+        return path
+
+    def output_path(self, media_url: str, field: str = "OutputMediaConfig.MediaURL") -> Path:
+        """Where an output named by MediaURL is written; only ever under the storage root."""
+        if media_url.lower().startswith(("http://", "https://")):
+            path = self.oss_path(media_url, field)
+            if path is None:
+                raise invalid(field, f"{media_url!r} is not an OSS URL or a local path")
+            return path
+        return self.path_of(media_url, field, [self.settings.storage_root])
+
+    async def fetch(self, url: str, field: str) -> Path:
+        """Download once into the cache; the object is stored under its content hash."""
+        if not self.settings.download_enabled:
+            raise invalid(field, f"{url!r}: downloading media from URLs is disabled")
+        cache = self.settings.cache_dir
+        index = cache / "urls" / hashlib.sha256(url.encode()).hexdigest()
+        if index.is_file():
+            obj = cache / "objects" / str(json.loads(index.read_text())["object"])
+            if obj.is_file():
+                return obj.resolve()
+        (cache / "objects").mkdir(parents=True, exist_ok=True)
+        index.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache / "objects" / f".part-{uuid.uuid4().hex}"
+        try:
+            digest = await self._download(url, field, tmp)
+            name = digest + Path(urlsplit(url).path).suffix.lower()[:10]
+            os.replace(tmp, cache / "objects" / name)
+        finally:
+            tmp.unlink(missing_ok=True)
+        index.write_text(json.dumps({"object": name, "url": url}))
+        return (cache / "objects" / name).resolve()
+
+    async def _download(self, url: str, field: str, dest: Path) -> str:
+        limit = self.settings.download_max_bytes
+        timeout = aiohttp.ClientTimeout(total=self.settings.download_timeout_s)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as resp:
+                if resp.status in (404, 410):
+                    raise not_found(field, url)
+                if resp.status >= 400:
+                    raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: HTTP {resp.status}")
+                if (resp.content_length or 0) > limit:
+                    raise _too_large(field, url, limit)
+                with dest.open("wb") as out:
+                    async for chunk in resp.content.iter_chunked(_CHUNK):
+                        size += len(chunk)
+                        if size > limit:
+                            raise _too_large(field, url, limit)
+                        digest.update(chunk)
+                        out.write(chunk)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: {type(exc).__name__} {exc}") from None
+        return digest.hexdigest()
+
+
+def _too_large(field: str, url: str, limit: int) -> ImsError:
+    return ImsError("InvalidMaterial.TooLarge", f"{field}: {url!r} is larger than {limit} bytes")

@@ -1,0 +1,195 @@
+"""Render one Timeline + OutputMediaConfig to a file with a single ffmpeg run.
+
+Validates, resolves every media reference, composes the graph (compose.py), writes the graph
+script and generated files into `workdir`, runs ffmpeg without a shell, reports progress from
+`-progress pipe:1`, and probes what came out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from imsd.api.timeline import OutputMediaConfig, Timeline, parse_output, parse_timeline
+from imsd.engine.compose import MediaRef, Plan, compose, media_refs
+from imsd.engine.graph import format_value
+from imsd.engine.media import MediaResolver
+from imsd.engine.probe import MediaInfo
+from imsd.engine.settings import EngineSettings
+from imsd.errors import ImsError, invalid
+
+GRAPH_FILE = "graph.txt"
+_AUDIO_ONLY = {".mp3": "libmp3lame", ".m4a": "aac", ".aac": "aac", ".wav": "pcm_s16le"}
+_VIDEO_CODECS = {"h264": "libx264", "h.264": "libx264", "avc": "libx264",
+                 "h265": "libx265", "h.265": "libx265", "hevc": "libx265"}  # fmt: skip
+_FASTSTART = frozenset({".mp4", ".mov", ".m4a"})
+_STDERR_TAIL = 2000
+
+
+@dataclass
+class RenderResult:
+    """What was produced, and everything the request asked for that the render did not do."""
+
+    output: Path
+    duration: float
+    width: int
+    height: int
+    ignored: list[str] = field(default_factory=list)
+    approximated: list[str] = field(default_factory=list)
+    command: list[str] = field(default_factory=list)
+
+
+def encoder_args(plan: Plan, out: OutputMediaConfig, path: Path, settings: EngineSettings) -> list[str]:
+    """Output options: codecs and rate control from OutputMediaConfig, settings as defaults."""
+    suffix = path.suffix.lower()
+    args: list[str] = []
+    if plan.video is not None and suffix not in _AUDIO_ONLY:
+        codec = (out.Video.Codec or "h264").lower()
+        if codec not in _VIDEO_CODECS:
+            raise invalid("OutputMediaConfig.Video.Codec", f"{out.Video.Codec!r} is not supported")
+        args += ["-map", f"[{plan.video}]", "-c:v", _VIDEO_CODECS[codec]]
+        args += ["-preset", out.Video.Preset or settings.default_preset, "-pix_fmt", "yuv420p"]
+        if out.Bitrate:
+            kbps = out.Bitrate
+            args += ["-b:v", f"{kbps}k", "-maxrate", f"{kbps}k", "-bufsize", f"{2 * kbps}k"]
+        else:
+            args += ["-crf", str(out.Video.Crf if out.Video.Crf is not None else settings.default_crf)]
+        if out.Video.Profile and codec in ("h264", "h.264", "avc"):
+            args += ["-profile:v", out.Video.Profile]
+        if out.Video.Gop:
+            args += ["-g", str(out.Video.Gop)]
+        args += ["-r", str(plan.fps)]
+    audio_codec = _AUDIO_ONLY.get(suffix, "aac")
+    args += ["-map", f"[{plan.audio}]", "-c:a", audio_codec]
+    if audio_codec != "pcm_s16le":
+        # Audio.Bitrate is Kbps like the video Bitrate; values over 1000 can only be bit/s.
+        rate = out.Audio.Bitrate or 128
+        args += ["-b:a", f"{rate}k" if rate <= 1000 else str(rate)]
+    args += ["-ar", str(out.Audio.Samplerate or 48000), "-ac", str(out.Audio.Channels or 2)]
+    if suffix in _FASTSTART:
+        args += ["-movflags", "+faststart"]
+    return args
+
+
+def build_command(
+    plan: Plan,
+    out: OutputMediaConfig,
+    path: Path,
+    script: Path,
+    settings: EngineSettings,
+    ffmpeg: str,
+) -> list[str]:
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-y"]
+    cmd += ["-progress", "pipe:1"]
+    for item in plan.inputs:
+        cmd += item.args()
+    cmd += ["-filter_complex_script", str(script)]
+    cmd += encoder_args(plan, out, path, settings)
+    cmd += ["-t", format_value(plan.duration), str(path)]
+    return cmd
+
+
+async def _resolve_all(timeline: Timeline, resolver: MediaResolver) -> dict[str, MediaInfo]:
+    refs = media_refs(timeline)
+
+    async def one(ref: MediaRef) -> MediaInfo:
+        if ref.probe:
+            return await resolver.resolve(ref.ref, ref.field, media_id=ref.media_id)
+        return MediaInfo(path=await resolver.local_file(ref.ref, ref.field))
+
+    infos = await asyncio.gather(*(one(r) for r in refs))
+    return {r.key: info for r, info in zip(refs, infos, strict=True)}
+
+
+def _output_path(out: OutputMediaConfig, plan: Plan, resolver: MediaResolver, workdir: Path) -> Path:
+    if out.MediaURL:
+        return resolver.output_path(out.MediaURL)
+    return workdir / ("output.mp4" if plan.video is not None else "output.mp3")
+
+
+async def render_timeline(
+    timeline: dict[str, Any],
+    output: dict[str, Any],
+    *,
+    resolver: MediaResolver,
+    workdir: Path,
+    progress: Callable[[int], None] | None = None,
+    ffmpeg: str | None = None,
+    destination: Path | None = None,
+) -> RenderResult:
+    """Render `timeline` as `output` (OutputMediaConfig) says.
+
+    `destination` overrides OutputMediaConfig.MediaURL for trusted callers (the CLI); every
+    other path is checked against the configured roots. Raises ImsError.
+    """
+    settings = resolver.settings
+    tl = parse_timeline(timeline)
+    out = parse_output(output)
+    media = await _resolve_all(tl, resolver)
+    await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
+    workdir = await asyncio.to_thread(workdir.resolve)
+    plan = compose(tl, out, media, workdir, settings)
+    path = destination or _output_path(out, plan, resolver, workdir)
+    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+    for name, content in plan.files.items():
+        await asyncio.to_thread((workdir / name).write_text, content, encoding="utf-8")
+    script = await asyncio.to_thread(plan.graph.write_script, workdir / GRAPH_FILE)
+    cmd = build_command(plan, out, path, script, settings, ffmpeg or settings.ffmpeg)
+    await run_ffmpeg(cmd, plan.duration, progress)
+    info = await resolver.prober.probe(path)
+    return RenderResult(
+        output=path,
+        duration=info.duration or 0.0,
+        width=info.width,
+        height=info.height,
+        ignored=plan.ignored,
+        approximated=plan.approximated,
+        command=cmd,
+    )
+
+
+async def run_ffmpeg(cmd: list[str], duration: float, progress: Callable[[int], None] | None = None) -> None:
+    """Run ffmpeg; Progress 0-100 from its `out_time_us`; failure -> ProduceFailed + stderr."""
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    stderr = proc.stderr
+
+    async def drain() -> bytes:
+        tail = b""
+        while chunk := await stderr.read(1 << 14):
+            tail = (tail + chunk)[-_STDERR_TAIL:]
+        return tail
+
+    err_task = asyncio.create_task(drain())
+    last = -1
+    try:
+        async for raw in proc.stdout:
+            key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+            percent = None
+            if key == "out_time_us" and value.isdigit() and duration > 0:
+                percent = min(99, int(int(value) / 1e6 / duration * 100))
+            elif key == "progress" and value == "end":
+                percent = 100
+            if percent is not None and percent > last and progress is not None:
+                last = percent
+                progress(percent)
+        code = await proc.wait()
+        tail = await err_task
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                await proc.wait()
+        err_task.cancel()
+    if code != 0:
+        message = tail.decode("utf-8", "replace").strip() or f"ffmpeg exited with {code}"
+        raise ImsError("ProduceFailed", message[-_STDERR_TAIL:])

@@ -1,0 +1,62 @@
+"""Tiny synthetic media made with ffmpeg lavfi, once per session, and an engine pointed at it.
+
+Every clip is at most 3 s and 360 px at 10 fps, so a render takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from imsd.engine.media import MediaResolver
+from imsd.engine.settings import EngineSettings
+
+FPS = 10
+_X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+_AAC = ["-c:a", "aac", "-b:a", "64k"]
+
+# name -> ffmpeg arguments after "-y"
+_MEDIA: dict[str, list[str]] = {
+    "red.mp4": ["-f", "lavfi", "-i", f"color=red:s=320x240:r={FPS}:d=2",
+                "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2",
+                *_X264, *_AAC, "-shortest"],
+    "blue.mp4": ["-f", "lavfi", "-i", f"color=blue:s=320x240:r={FPS}:d=2",
+                 "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000:duration=2",
+                 *_X264, *_AAC, "-shortest"],
+    "wide.mp4": ["-f", "lavfi", "-i", f"color=0x00FF00:s=360x180:r={FPS}:d=2", *_X264],
+    "testsrc.mp4": ["-f", "lavfi", "-i", f"testsrc=s=320x240:r={FPS}:d=3",
+                    "-f", "lavfi", "-i", "sine=frequency=660:sample_rate=48000:duration=3",
+                    *_X264, *_AAC, "-shortest"],
+    "tone.wav": ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000:duration=1",
+                 "-c:a", "pcm_s16le"],
+    "yellow.png": ["-f", "lavfi", "-i", "color=yellow:s=200x150", "-frames:v", "1"],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("media")
+    for name, args in _MEDIA.items():
+        subprocess.run(
+            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args, str(root / name)],
+            check=True,
+        )
+    return root
+
+
+@pytest.fixture
+def settings(media_dir: Path, tmp_path: Path) -> EngineSettings:
+    return EngineSettings(
+        media_roots=[media_dir],
+        storage_root=tmp_path / "storage",
+        cache_dir=tmp_path / "cache",
+        work_dir=tmp_path / "work",
+        default_preset="ultrafast",
+        default_fps=FPS,
+    )
+
+
+@pytest.fixture
+def resolver(settings: EngineSettings) -> MediaResolver:
+    return MediaResolver(settings)

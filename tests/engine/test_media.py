@@ -1,0 +1,170 @@
+"""Media references: roots, symlinks, OSS mapping, the registry, downloads, output paths."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from imsd.engine.media import MediaResolver, RedisMediaRegistry
+from imsd.engine.probe import Prober
+from imsd.engine.settings import EngineSettings
+from imsd.errors import ImsError
+from redis.asyncio import Redis
+
+OSS = "https://my-bucket.oss-cn-shanghai.aliyuncs.com"
+
+
+async def refused(resolver: MediaResolver, ref: str, **kw: bool) -> ImsError:
+    with pytest.raises(ImsError) as err:
+        await resolver.resolve(ref, "Timeline.VideoTracks[0].VideoTrackClips[0].MediaURL", **kw)
+    return err.value
+
+
+async def test_a_path_inside_a_media_root_resolves_and_is_probed(resolver: MediaResolver, media_dir: Path) -> None:
+    info = await resolver.resolve(str(media_dir / "red.mp4"), "f")
+    assert (info.width, info.height, info.has_audio) == (320, 240, True)
+    assert abs((info.duration or 0) - 2.0) < 0.1
+
+
+async def test_a_file_url_resolves(resolver: MediaResolver, media_dir: Path) -> None:
+    info = await resolver.resolve(f"file://{media_dir / 'yellow.png'}", "f")
+    assert info.is_image and info.duration is None
+
+
+async def test_a_relative_path_is_looked_up_in_the_media_roots(resolver: MediaResolver) -> None:
+    assert (await resolver.resolve("tone.wav", "f")).has_audio
+
+
+async def test_a_path_outside_the_roots_is_refused_naming_it(resolver: MediaResolver) -> None:
+    err = await refused(resolver, "/etc/hostname")
+    assert err.code == "InvalidParameter"
+    assert "/etc/hostname" in err.message and "MediaURL" in err.message
+
+
+async def test_dot_dot_cannot_leave_a_root(resolver: MediaResolver, media_dir: Path) -> None:
+    assert (await refused(resolver, f"{media_dir}/../../etc/hostname")).code == "InvalidParameter"
+
+
+async def test_a_symlink_pointing_outside_the_roots_is_refused(
+    resolver: MediaResolver, media_dir: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "secret.mp4"
+    shutil.copy(media_dir / "red.mp4", outside)
+    link = media_dir / "escape.mp4"
+    link.symlink_to(outside)
+    try:
+        assert (await refused(resolver, str(link))).code == "InvalidParameter"
+    finally:
+        link.unlink()
+
+
+async def test_missing_media_is_not_found_naming_the_reference(resolver: MediaResolver, media_dir: Path) -> None:
+    err = await refused(resolver, str(media_dir / "nope.mp4"))
+    assert err.code == "InvalidMaterial.NotFound"
+    assert "nope.mp4" in err.message
+
+
+async def test_an_oss_url_maps_onto_the_storage_root(
+    resolver: MediaResolver, settings: EngineSettings, media_dir: Path
+) -> None:
+    target = settings.storage_root / "my-bucket" / "in" / "a.mp4"
+    target.parent.mkdir(parents=True)
+    shutil.copy(media_dir / "red.mp4", target)
+    info = await resolver.resolve(f"{OSS}/in/a.mp4", "f")
+    assert info.path == target.resolve()
+
+
+async def test_a_missing_oss_object_is_not_found(resolver: MediaResolver) -> None:
+    assert (await refused(resolver, f"{OSS}/in/none.mp4")).code == "InvalidMaterial.NotFound"
+
+
+async def test_an_oss_key_cannot_climb_out_of_its_bucket(resolver: MediaResolver) -> None:
+    assert (await refused(resolver, f"{OSS}/%2e%2e/other/x.mp4")).code == "InvalidParameter"
+
+
+async def test_an_unknown_media_id_is_not_found(resolver: MediaResolver) -> None:
+    err = await refused(resolver, "mid-0002", media_id=True)
+    assert err.code == "InvalidMaterial.NotFound" and "mid-0002" in err.message
+
+
+async def test_a_media_id_is_never_read_as_a_path(resolver: MediaResolver, media_dir: Path) -> None:
+    err = await refused(resolver, str(media_dir / "red.mp4"), media_id=True)
+    assert err.code == "InvalidMaterial.NotFound"
+
+
+async def test_the_redis_registry_resolves_media_ids(redis: Redis, settings: EngineSettings, media_dir: Path) -> None:
+    prober = Prober()
+    registry = RedisMediaRegistry(redis, prober)
+    media_id = await registry.add(media_dir / "blue.mp4")
+    assert await redis.exists(f"imsd:media:{media_id}")
+    resolver = MediaResolver(settings, registry, prober)
+    info = await resolver.resolve(media_id, "f", media_id=True)
+    assert info.path == (media_dir / "blue.mp4").resolve() and info.has_video
+
+
+def test_an_output_oss_url_is_written_under_the_storage_root(resolver: MediaResolver, settings: EngineSettings) -> None:
+    path = resolver.output_path(f"{OSS}/out/x.mp4")
+    assert path == (settings.storage_root / "my-bucket/out/x.mp4").resolve()
+
+
+def test_an_output_path_outside_the_storage_root_is_refused(resolver: MediaResolver, media_dir: Path) -> None:
+    with pytest.raises(ImsError) as err:
+        resolver.output_path(str(media_dir / "overwrite.mp4"))
+    assert err.value.message.startswith("OutputMediaConfig.MediaURL:")
+
+
+def test_an_output_url_that_is_not_oss_is_refused(resolver: MediaResolver) -> None:
+    with pytest.raises(ImsError):
+        resolver.output_path("https://example.com/out.mp4")
+
+
+@pytest.fixture
+async def server(media_dir: Path) -> AsyncIterator[tuple[str, list[str]]]:
+    hits: list[str] = []
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        hits.append(request.path)
+        if request.path == "/big.bin":
+            return web.Response(body=b"x" * 4096)
+        path = media_dir / request.path.lstrip("/")
+        return web.FileResponse(path) if path.is_file() else web.Response(status=404)
+
+    app = web.Application()
+    app.router.add_get("/{name}", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}", hits
+    await runner.cleanup()
+
+
+async def test_http_media_is_downloaded_once_into_the_content_addressed_cache(
+    resolver: MediaResolver, settings: EngineSettings, server: tuple[str, list[str]]
+) -> None:
+    base, hits = server
+    first = await resolver.resolve(f"{base}/red.mp4", "f")
+    second = await resolver.resolve(f"{base}/red.mp4", "f")
+    assert first.path == second.path and first.has_video
+    assert first.path.parent == (settings.cache_dir / "objects").resolve()
+    assert len(first.path.stem) == 64  # sha256 of the content
+    assert hits == ["/red.mp4"]
+
+
+async def test_a_download_over_the_size_limit_is_refused(
+    settings: EngineSettings, server: tuple[str, list[str]]
+) -> None:
+    small = MediaResolver(settings.model_copy(update={"download_max_bytes": 1000}))
+    with pytest.raises(ImsError) as err:
+        await small.local_file(f"{server[0]}/big.bin", "f")
+    assert err.value.code == "InvalidMaterial.TooLarge"
+    assert not list((settings.cache_dir / "objects").iterdir())
+
+
+async def test_a_missing_url_is_not_found(resolver: MediaResolver, server: tuple[str, list[str]]) -> None:
+    err = await refused(resolver, f"{server[0]}/none.mp4")
+    assert err.code == "InvalidMaterial.NotFound"

@@ -1,0 +1,61 @@
+"""The shared rate limiter: GCRA slots on Redis's clock, a send log, throttling penalties."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+
+from imsd.limiter import RateLimiter
+from redis.asyncio import Redis
+
+
+def limiter(redis: Redis, rate: float = 10.0, penalty_s: float = 1.0) -> RateLimiter:
+    return RateLimiter(redis, prefix="t:rl", rates={}, default_rate=rate, penalty_s=penalty_s)
+
+
+async def test_consecutive_slots_are_one_interval_apart(redis: Redis) -> None:
+    rl = limiter(redis, rate=10.0)
+    slots = [await rl.reserve("A") for _ in range(5)]
+    deadlines = [s.deadline for s in slots if s is not None]
+    gaps = [b - a for a, b in itertools.pairwise(deadlines)]
+    assert len(deadlines) == 5
+    assert all(0.09 <= g <= 0.11 for g in gaps)
+
+
+async def test_a_slot_beyond_max_wait_is_refused_without_being_spent(redis: Redis) -> None:
+    rl = limiter(redis, rate=1.0)
+    assert await rl.reserve("A") is not None
+    assert await rl.reserve("A", max_wait_s=0.5) is None
+    booked = await rl.reserve("A")
+    assert booked is not None and booked.deadline - time.monotonic() < 1.1
+
+
+async def test_actions_have_independent_schedules(redis: Redis) -> None:
+    rl = limiter(redis, rate=1.0)
+    await rl.reserve("A")
+    other = await rl.reserve("B")
+    assert other is not None and other.deadline - time.monotonic() < 0.05
+
+
+async def test_a_throttle_pushes_every_callers_schedule_back(redis: Redis) -> None:
+    first, second = limiter(redis, penalty_s=2.0), limiter(redis, penalty_s=2.0)
+    await first.penalize("A")
+    slot = await second.reserve("A")
+    assert slot is not None and slot.deadline - time.monotonic() > 1.8
+
+
+async def test_late_senders_still_send_at_most_the_rate_ceiling_in_any_second(redis: Redis) -> None:
+    rl = limiter(redis, rate=9.5)
+    slots = [await rl.reserve("A") for _ in range(25)]
+    await asyncio.sleep(2.0)  # every slot is now in the past: all senders woke late at once
+    sent: list[float] = []
+
+    async def send(slot: object) -> None:
+        await rl.wait(slot)  # type: ignore[arg-type]
+        sent.append(time.monotonic())
+
+    await asyncio.gather(*(send(s) for s in slots))
+    sent.sort()
+    most_in_window = max(sum(1 for t in sent if start <= t < start + 0.98) for start in sent)
+    assert most_in_window <= 10
