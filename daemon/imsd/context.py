@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
+from typing import NoReturn
 
 from redis.asyncio import Redis
 
@@ -12,7 +14,7 @@ from imsd.backends.base import Backend, JobSnapshot, JobState
 from imsd.errors import ImsError
 from imsd.limiter import RateLimiter
 from imsd.logs import get_logger
-from imsd.queue import TaskQueue
+from imsd.queue import Later, TaskQueue
 from imsd.records import RecordStore, State
 from imsd.results import result_document
 from imsd.settings import Settings
@@ -20,6 +22,7 @@ from imsd.settings import Settings
 log = get_logger("imsd")
 
 SUBMIT_TASK = "submit_request"
+MAX_SLOT_WAIT_S = 5.0
 TRACK_TASK = "track_job"
 
 _FINAL_STATE = {
@@ -53,6 +56,24 @@ class Services:
         in beyond that.
         """
         return self.settings.worker.task_timeout_s + 30.0
+
+    async def defer(self, request_id: str, delay_s: float) -> NoReturn:
+        """Run the current task again in `delay_s`, keeping the sweeper's deadline ahead of it."""
+        await self.store.transition(request_id, due=time.time() + delay_s + self.stall_margin_s())
+        raise Later(delay_s)
+
+    async def take_slot(self, request_id: str, action: str, counter: str) -> int:
+        """Wait for a send slot of `action` and count the attempt in `counter`; returns the count.
+
+        A slot further ahead than MAX_SLOT_WAIT_S is not held by a running task: the task is
+        deferred instead (raises Later), so workers never sit on long waits.
+        """
+        slot = await self.limiter.reserve(action, max_wait_s=MAX_SLOT_WAIT_S)
+        if slot is None:
+            await self.defer(request_id, MAX_SLOT_WAIT_S * random.uniform(0.5, 1.0))
+        count = await self.store.count(request_id, counter)
+        await self.limiter.wait(slot)
+        return count
 
     async def schedule_submit(self, request_id: str, delay_s: float = 0.0) -> None:
         await self.queue.enqueue(SUBMIT_TASK, request_id, task_id=submit_task_id(request_id), delay_s=delay_s)

@@ -15,11 +15,8 @@ from imsd.api.wire import Api
 from imsd.backends.base import Submission
 from imsd.context import Services, log
 from imsd.errors import Disposition, ImsError
-from imsd.queue import Later
 from imsd.records import Record, State
 
-# A slot further ahead than this is not held by a running task: the task is deferred instead.
-MAX_SLOT_WAIT_S = 5.0
 # Jobs are remembered this long for callbacks that name only the JobId.
 JOB_BINDING_TTL_S = 14 * 86400
 
@@ -51,12 +48,7 @@ async def submit_request(svc: Services, request_id: str) -> None:
             submit_started_at=repr(now),
         )
 
-    slot = await svc.limiter.reserve(api.value, max_wait_s=MAX_SLOT_WAIT_S)
-    if slot is None:
-        await _defer(svc, request_id, MAX_SLOT_WAIT_S * random.uniform(0.5, 1.0))
-        return
-    attempt = await svc.store.count(request_id, "attempts")
-    await svc.limiter.wait(slot)
+    attempt = await svc.take_slot(request_id, api.value, "attempts")
     try:
         submission = await svc.backend.submit(api, record.params, record.client_token)
     except ImsError as error:
@@ -94,22 +86,15 @@ async def _on_submit_error(
         await svc.store.count(request_id, "attempts", -1)
         await svc.store.count(request_id, "throttles")
         await svc.limiter.penalize(api.value)
-        await _defer(svc, request_id, random.uniform(0.0, 0.5))
-        return
+        await svc.defer(request_id, random.uniform(0.0, 0.5))
     if disposition is Disposition.RETRYABLE and attempt < svc.settings.submit.max_attempts:
         delay = backoff_s(attempt, svc.settings.submit.backoff_base_s, svc.settings.submit.backoff_max_s)
         log.warning(
             "submit retry", request_id=request_id, attempt=attempt, code=error.code, delay_s=round(delay, 3)
         )
-        await _defer(svc, request_id, delay)
-        return
+        await svc.defer(request_id, delay)
     log.warning("submit failed", request_id=request_id, attempt=attempt, code=error.code, message=error.message)
     await svc.finish(request_id, error=error)
-
-
-async def _defer(svc: Services, request_id: str, delay_s: float) -> None:
-    await svc.store.transition(request_id, due=time.time() + delay_s + svc.stall_margin_s())
-    raise Later(delay_s)
 
 
 async def _reconcile(svc: Services, record: Record, api: Api) -> bool:

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from typing import Any
 
 from imsd import metrics
 from imsd.api.wire import REQUEST_ID_KEY, Api
 from imsd.context import Services, log, track_task_id
 from imsd.errors import Disposition, ImsError
-from imsd.queue import Later
 from imsd.records import State
 from imsd.settings import TrackingSettings
-
-MAX_SLOT_WAIT_S = 5.0
 
 
 def poll_interval_s(polls: int, jobs_in_flight: int, tracking: TrackingSettings, poll_rate: float) -> float:
@@ -38,21 +34,16 @@ async def track_job(svc: Services, request_id: str) -> None:
         return  # final, or not submitted yet (the submit task schedules tracking)
     api = Api(record.api)
     action = api.get_action
-    slot = await svc.limiter.reserve(action, max_wait_s=MAX_SLOT_WAIT_S)
-    if slot is None:
-        await _defer(svc, request_id, MAX_SLOT_WAIT_S * random.uniform(0.5, 1.0))
-        return
-    polls = await svc.store.count(request_id, "polls")
-    await svc.limiter.wait(slot)
+    polls = await svc.take_slot(request_id, action, "polls")
     try:
         snapshot = await svc.backend.get_job(api, record.job_id)
     except ImsError as error:
         metrics.polls.labels(action, error.disposition.value).inc()
         if error.disposition is Disposition.THROTTLED:
             await svc.limiter.penalize(action)
-            await _defer(svc, request_id, random.uniform(0.5, 1.5))
+            await svc.defer(request_id, random.uniform(0.5, 1.5))
         elif error.disposition is Disposition.RETRYABLE:
-            await _defer(svc, request_id, await _interval(svc, polls))
+            await svc.defer(request_id, await _interval(svc, polls))
         else:
             log.warning("poll refused", request_id=request_id, job_id=record.job_id, code=error.code)
             await svc.finish(request_id, error=error)
@@ -61,18 +52,13 @@ async def track_job(svc: Services, request_id: str) -> None:
     if snapshot.state.terminal:
         await svc.finish(request_id, snapshot=snapshot)
         return
-    await _defer(svc, request_id, await _interval(svc, polls))
+    await svc.defer(request_id, await _interval(svc, polls))
 
 
 async def _interval(svc: Services, polls: int) -> float:
     in_flight = await svc.store.active_count()
     action_rate = svc.settings.limiter.poll_rate
     return poll_interval_s(polls, in_flight, svc.settings.tracking, action_rate)
-
-
-async def _defer(svc: Services, request_id: str, delay_s: float) -> None:
-    await svc.store.transition(request_id, due=time.time() + delay_s + svc.stall_margin_s())
-    raise Later(delay_s)
 
 
 def request_id_of_callback(body: dict[str, Any]) -> tuple[str | None, str | None]:
