@@ -9,23 +9,49 @@ request_id and the entry id tells a redelivery from a producer's duplicate.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import socket
 import time
+from typing import Any
 
+from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from imsd import metrics
-from imsd.api.validation import validate_params
+from imsd.api.validation import MAX_JSON_DEPTH, validate_params
 from imsd.context import Services, log
 from imsd.envelope import derive_client_token, params_to_send, parse_envelope
-from imsd.errors import ImsError
+from imsd.errors import ImsError, invalid
 from imsd.records import Admission, params_hash
 from imsd.results import rejection_document
 
 
 def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def check_storable(name: str, value: Any) -> None:
+    """Refuse what cannot be stored or echoed back as JSON: text that is not Unicode (bytes
+    that are not UTF-8, lone surrogate escapes such as "\\ud800"), NaN and Infinity (which
+    json.loads accepts but no other JSON parser does) and documents nested too deep."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise invalid(name, f"nests deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(item, dict):
+            pending.extend((key, depth) for key in item)
+            pending.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            pending.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str) and not item.isascii():
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                raise invalid(name, "is not valid UTF-8 (raw bytes or a lone surrogate escape)") from None
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise invalid(name, "numbers must be finite (NaN and Infinity are not JSON)")
 
 
 class Intake:
@@ -35,6 +61,11 @@ class Intake:
         self.group = svc.settings.intake.group
         self.consumer = consumer_name()
         self._last_claim = 0.0
+        # Entries are read with their own client: bytes that are not UTF-8 must reach
+        # admit_entry (as lone surrogates) to be refused, not fail the whole read.
+        self._reader = Redis.from_url(
+            svc.settings.redis.url, decode_responses=True, encoding_errors="surrogateescape"
+        )
 
     async def ensure_group(self) -> None:
         try:
@@ -47,15 +78,19 @@ class Intake:
         """Read and admit entries until `stop` is set."""
         await self.ensure_group()
         settings = self.svc.settings.intake
-        while not stop.is_set():
-            entries = await self._claim_abandoned()
-            if not entries:
-                reply = await self.svc.redis.xreadgroup(
-                    self.group, self.consumer, {self.stream: ">"}, count=settings.batch, block=settings.block_ms
-                )
-                entries = [e for _, stream_entries in reply for e in stream_entries]
-            if entries:
-                await self.admit_entries(entries)
+        try:
+            while not stop.is_set():
+                entries = await self._claim_abandoned()
+                if not entries:
+                    reply = await self._reader.xreadgroup(
+                        self.group, self.consumer, {self.stream: ">"}, count=settings.batch,
+                        block=settings.block_ms,
+                    )
+                    entries = [e for _, stream_entries in reply for e in stream_entries]
+                if entries:
+                    await self.admit_entries(entries)
+        finally:
+            await self._reader.aclose()
 
     async def _claim_abandoned(self) -> list[tuple[str, dict[str, str]]]:
         """Entries a dead consumer read but never acknowledged."""
@@ -63,7 +98,7 @@ class Intake:
         if time.monotonic() - self._last_claim < idle_s / 4:
             return []
         self._last_claim = time.monotonic()
-        _, entries, _ = await self.svc.redis.xautoclaim(
+        _, entries, _ = await self._reader.xautoclaim(
             self.stream, self.group, self.consumer, min_idle_time=int(idle_s * 1000),
             start_id="0-0", count=self.svc.settings.intake.batch,
         )
@@ -76,22 +111,44 @@ class Intake:
     async def admit_entry(self, entry_id: str, fields: dict[str, str]) -> None:
         svc = self.svc
         try:
+            check_storable("request", fields.get("request"))
             envelope = parse_envelope(fields)
         except ImsError as error:
             await self._reject(entry_id, None, None, error)
             return
+        except Exception as exc:
+            # Parsing is pure, so whatever else it raises is about this message: over-long
+            # integers or deep nesting in json.loads, or a parser bug. Raised on, it would stop
+            # every daemon that claims the entry, again after each restart.
+            if isinstance(exc, ValueError | RecursionError):
+                unreadable = invalid("request", f"not valid JSON ({exc})")
+            else:
+                log.error("request parser failed", entry_id=entry_id, error=repr(exc))
+                unreadable = invalid("request", f"could not be read ({type(exc).__name__})")
+            await self._reject(entry_id, None, None, unreadable)
+            return
         request_id, api = envelope.request_id, envelope.api
+        try:
+            check_storable("request.params", envelope.params)
+            check_storable("request.meta", envelope.meta)
+        except ImsError as error:
+            await self._reject(entry_id, request_id, api.value, error)
+            return
         validation_error: ImsError | None = None
         try:
             params = validate_params(api, envelope.params)
         except ImsError as error:
             validation_error = error
             params = dict(envelope.params)
+        except Exception as exc:  # a validator bug: fail this request, not the daemon
+            log.error("validation failed", request_id=request_id, error=repr(exc))
+            validation_error = invalid("request.params", f"could not be validated ({type(exc).__name__})")
+            params = dict(envelope.params)
         token = envelope.client_token or derive_client_token(request_id)
         admission, state = await svc.store.admit(
             request_id=request_id,
             api=api.value,
-            params=params_to_send(params, request_id, token, svc.settings.callbacks.public_url),
+            params=params_to_send(params, request_id, token, svc.settings.notify_address()),
             content_hash=params_hash(api.value, params),
             client_token=token,
             entry_id=entry_id,

@@ -47,10 +47,10 @@ return until_us - now_us
 """
 
 
-# The send log: times of the sends of the last second. Checked and appended in one step right
-# before each send, it caps the calls in ANY 1 s window at ARGV[2] however late a sender woke
-# from its slot (a late sender compresses the gap to the next one). Returns -1 when admitted,
-# else the microseconds until the oldest logged send leaves the window.
+# The send log: times of recent sends. Checked and appended in one step right before each send,
+# it allows at most ARGV[2] sends in any ARGV[1] microseconds however late a sender woke from its
+# slot (a late sender compresses the gap to the next one). Returns -1 when admitted, else the
+# microseconds until the oldest logged send leaves the window.
 _ADMIT_SEND = """
 local now = redis.call('TIME')
 local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
@@ -64,9 +64,6 @@ end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return tonumber(oldest[2]) + window - now_us + 1
 """
-
-_WINDOW_US = 1_000_000
-
 
 @dataclass(frozen=True)
 class Slot:
@@ -129,10 +126,14 @@ class RateLimiter:
         metrics.send_lateness.labels(slot.action).observe(max(0.0, time.monotonic() - slot.deadline))
         if not self._enabled:
             return
+        # At most ceil(rate) sends in ceil(rate)/rate seconds: the service's 1 s window plus the
+        # slack the configured rate leaves under it (20 ms at 29.4/s), which absorbs jitter
+        # between our send and the service's clock.
         cap = math.ceil(self.rate(slot.action))
+        window_us = int(cap / self.rate(slot.action) * 1_000_000)
         while True:
             wait_us = int(
-                await self._admit_send(keys=[f"{self.key(slot.action)}:sent"], args=[_WINDOW_US, cap, uuid4().hex])
+                await self._admit_send(keys=[f"{self.key(slot.action)}:sent"], args=[window_us, cap, uuid4().hex])
             )
             if wait_us < 0:
                 return

@@ -1,0 +1,375 @@
+"""Chaos: daemon processes killed with SIGKILL while the service misbehaves lose nothing.
+
+One scenario runs once per module: a strict fake IMS in its own process injecting 5xx replies,
+timeouts after the job was created, connection resets and lost callbacks; three `imsd run`
+processes sharing one Redis; several hundred single and batch requests (a few sent twice) while
+a random daemon is killed with SIGKILL and restarted, again and again. The tests below are the
+invariants of design.md that must hold afterwards.
+
+The process helpers (FakeImsProcess, DaemonProcess, daemon_env) are shared with
+test_shared_quota.py and bench/quota.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import select
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from redis import Redis
+
+from tests.conftest import RedisServer, free_port
+from tests.fakeims.server import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
+from tests.helpers import CALLBACK_KEY, batch_request, single_job_request
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+IMSD = Path(sys.executable).with_name("imsd")
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+class FakeImsProcess:
+    """`python -m tests.fakeims` as its own process, with its admin API at hand."""
+
+    def __init__(self, *args: str, log_path: Path) -> None:
+        self._log = log_path.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.fakeims", "--port", "0", *args],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], 20)
+        line = self.process.stdout.readline() if ready else ""
+        if not line.startswith("READY "):
+            self.stop()
+            raise RuntimeError(f"fake IMS did not start: {line!r}, see {log_path}")
+        self.port = int(line.split()[1])
+        self.endpoint = f"127.0.0.1:{self.port}"
+
+    def stats(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"http://{self.endpoint}/_admin/stats", timeout=30) as reply:
+            stats: dict[str, Any] = json.load(reply)
+            return stats
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def daemon_env(
+    redis_url: str, fake_endpoint: str, http_port: int, settings: Mapping[str, Any]
+) -> dict[str, str]:
+    """The environment of one `imsd run` against the fake; `settings` as IMSD_* names."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMSD_")}
+    env.update(
+        {
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY_ID,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEFAULT_ACCESS_KEY_SECRET,
+            "IMSD_BACKEND": "aliyun",
+            "IMSD_REDIS__URL": redis_url,
+            "IMSD_ALIYUN__ENDPOINT": fake_endpoint,
+            "IMSD_ALIYUN__SCHEME": "http",
+            "IMSD_HTTP__HOST": "127.0.0.1",
+            "IMSD_HTTP__PORT": str(http_port),
+            "IMSD_CALLBACKS__PUBLIC_URL": f"http://127.0.0.1:{http_port}/callbacks/ims",
+            "IMSD_CALLBACKS__AUTH_KEYS": json.dumps([CALLBACK_KEY]),
+            "IMSD_LOG__LEVEL": "warning",
+            "IMSD_LOG__FORMAT": "json",
+        }
+    )
+    env.update({k: str(v) for k, v in settings.items()})
+    return env
+
+
+class DaemonProcess:
+    """One `imsd run`, started in an empty directory so that no config file is picked up."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, name: str) -> None:
+        self.env = env
+        self.workdir = workdir
+        self.name = name
+        self.http_port = int(env["IMSD_HTTP__PORT"])
+        self.log_path = workdir / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        with self.log_path.open("ab") as log:
+            log.write(f"--- start {self.starts}\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(
+                [str(IMSD), "run"], cwd=self.workdir, env=self.env, stdout=log, stderr=log
+            )
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def wait_ready(self, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        url = f"http://127.0.0.1:{self.http_port}/readyz"
+        while time.monotonic() < deadline:
+            if not self.alive:
+                raise RuntimeError(f"{self.name} exited, see {self.log_path}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as reply:
+                    if reply.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not ready after {timeout_s}s, see {self.log_path}")
+
+    def metric(self, sample: str, **labels: str) -> float:
+        """The value of one sample on the daemon's /metrics (0 when absent)."""
+        url = f"http://127.0.0.1:{self.http_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            text = reply.read().decode()
+        for family in text_string_to_metric_families(text):
+            for found in family.samples:
+                if found.name == sample and all(found.labels.get(k) == v for k, v in labels.items()):
+                    return float(found.value)
+        return 0.0
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.alive:
+            assert self.process is not None
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_daemons(
+    count: int, redis_url: str, fake_endpoint: str, settings: Mapping[str, Any], workdir: Path
+) -> list[DaemonProcess]:
+    daemons = []
+    for index in range(count):
+        env = daemon_env(redis_url, fake_endpoint, free_port(), settings)
+        daemons.append(DaemonProcess(env, workdir, f"daemon-{index}"))
+    for daemon in daemons:
+        daemon.start()
+    for daemon in daemons:
+        daemon.wait_ready()
+    return daemons
+
+
+def read_results(redis: Redis, after: str = "0") -> tuple[list[dict[str, Any]], str]:
+    """Results on imsd:results after entry `after`, and the last entry id read."""
+    results = []
+    for entry_id, fields in redis.xrange("imsd:results", min=f"({after}" if after != "0" else "-"):
+        results.append(json.loads(fields["result"]))
+        after = entry_id
+    return results, after
+
+
+# -- the scenario ---------------------------------------------------------------------------
+
+SINGLE_REQUESTS = 340
+BATCH_REQUESTS = 180
+DUPLICATES = 12
+KILLS = 6
+PRODUCE_S = 20.0
+DEADLINE_S = 150.0
+# The fake enforces SCALE x 30 calls/s per action and the limiter runs at SCALE x its defaults:
+# the same strictness as the real quota, three times faster.
+SCALE = 3
+FAKE_ARGS = (
+    "--qps", str(30 * SCALE),
+    "--job-seconds", "1.0",
+    "--callback-key", CALLBACK_KEY,
+    "--error-5xx", "0.05",
+    "--timeout-after", "0.03",
+    "--reset", "0.03",
+    "--lost-callback", "0.2",
+    "--hold-seconds", "3",
+)  # fmt: skip
+DAEMON_SETTINGS = {
+    "IMSD_LIMITER__SUBMIT_RATE": 29.4 * SCALE,
+    "IMSD_LIMITER__POLL_RATE": 10.0 * SCALE,
+    "IMSD_ALIYUN__TIMEOUT_S": 2.0,
+    "IMSD_WORKER__TASK_TIMEOUT_S": 5,
+    "IMSD_WORKER__STOP_GRACE_S": 1,
+    "IMSD_INTAKE__CLAIM_IDLE_S": 3,
+    "IMSD_INTAKE__BLOCK_MS": 200,
+    "IMSD_TRACKING__FIRST_POLL_S": 1.0,
+    "IMSD_TRACKING__POLL_MIN_S": 1.0,
+    "IMSD_TRACKING__POLL_MAX_S": 2.0,
+    "IMSD_SUBMIT__BACKOFF_BASE_S": 0.1,
+    "IMSD_SUBMIT__BACKOFF_MAX_S": 1.0,
+    "IMSD_SUBMIT__MAX_ATTEMPTS": 50,
+}
+
+
+@dataclass
+class ChaosOutcome:
+    request_ids: set[str]
+    results: list[dict[str, Any]]
+    fake_stats: dict[str, Any]
+    active: int
+    unacked_entries: int
+    kills: int
+    died_unasked: list[str]
+    elapsed_s: float
+
+
+def _requests(rng: random.Random) -> list[dict[str, Any]]:
+    requests = [single_job_request(f"chaos-s-{i}") for i in range(SINGLE_REQUESTS)]
+    requests += [batch_request(f"chaos-b-{i}", count=rng.randint(1, 3)) for i in range(BATCH_REQUESTS)]
+    rng.shuffle(requests)
+    return requests
+
+
+def _run_chaos(redis_server: RedisServer, workdir: Path) -> ChaosOutcome:
+    seed = int(os.environ.get("IMSD_CHAOS_SEED", time.time_ns() % 1_000_000))
+    rng = random.Random(seed)
+    print(f"chaos seed {seed} (IMSD_CHAOS_SEED), logs in {workdir}")
+    redis_server.flush()
+    redis = Redis.from_url(redis_server.url, decode_responses=True)
+    fake = FakeImsProcess(*FAKE_ARGS, "--seed", str(seed), log_path=workdir / "fake.log")
+    daemons: list[DaemonProcess] = []
+    try:
+        daemons = start_daemons(3, redis_server.url, fake.endpoint, DAEMON_SETTINGS, workdir)
+        requests = _requests(rng)
+        request_ids = {r["request_id"] for r in requests}
+        # A few requests arrive a second time, some while the first is in flight, some after.
+        sends = [(i * PRODUCE_S / len(requests), r) for i, r in enumerate(requests)]
+        sends += [(rng.uniform(0, PRODUCE_S + 10), rng.choice(requests)) for _ in range(DUPLICATES)]
+        sends.sort(key=lambda s: s[0])
+        kill_times = sorted(rng.uniform(1.0, PRODUCE_S + 8) for _ in range(KILLS))
+        restarts: list[tuple[float, DaemonProcess]] = []
+        results: list[dict[str, Any]] = []
+        last = "0"
+        kills = 0
+        start = time.monotonic()
+        while True:
+            now = time.monotonic() - start
+            while sends and sends[0][0] <= now:
+                redis.xadd("imsd:requests", {"request": json.dumps(sends.pop(0)[1])})
+            if kill_times and kill_times[0] <= now:
+                kill_times.pop(0)
+                victim = rng.choice([d for d in daemons if d.alive] or daemons)
+                if victim.alive:
+                    victim.kill()
+                    kills += 1
+                    restarts.append((now + rng.uniform(0.2, 2.0), victim))
+            for due, daemon in list(restarts):
+                if due <= now:
+                    restarts.remove((due, daemon))
+                    daemon.start()
+            new, last = read_results(redis, last)
+            results += new
+            answered = {r["request_id"] for r in results if r["status"] != "REJECTED"}
+            done = not sends and not kill_times and not restarts and answered >= request_ids
+            if done or now > DEADLINE_S:
+                break
+            time.sleep(0.05)
+        elapsed = time.monotonic() - start
+        # Anything emitted late (a second result) shows up now; entries a killed daemon read
+        # are acknowledged by whoever claims them after IMSD_INTAKE__CLAIM_IDLE_S.
+        settle = time.monotonic() + 2.0
+        while time.monotonic() < settle or (
+            redis.xpending("imsd:requests", "imsd")["pending"] and time.monotonic() < settle + 15
+        ):
+            time.sleep(0.1)
+        results += read_results(redis, last)[0]
+        died_unasked = [d.name for d in daemons if not d.alive]
+        active = int(redis.zcard("imsd:active"))
+        unacked = int(redis.xpending("imsd:requests", "imsd")["pending"])
+    finally:
+        for daemon in daemons:
+            daemon.stop()
+        stats = fake.stats()
+        fake.stop()
+        redis.close()
+    outcome = ChaosOutcome(
+        request_ids, results, stats, active, unacked, kills, died_unasked, elapsed
+    )
+    print(
+        f"chaos: results={len(results)} requests={len(request_ids)} kills={kills} "
+        f"jobs={stats['jobs']} elapsed={elapsed:.1f}s calls={sum(stats['calls_by_action'].values())} "
+        f"throttles={sum(stats['throttles_by_action'].values())} faults={stats['faults_injected']} "
+        f"callbacks={stats['callbacks']}"
+    )
+    return outcome
+
+
+@pytest.fixture(scope="module")
+def chaos(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChaosOutcome]:
+    yield _run_chaos(redis_server, tmp_path_factory.mktemp("chaos"))
+
+
+def test_daemons_were_killed_and_restarted_during_the_run(chaos: ChaosOutcome) -> None:
+    assert chaos.kills >= 5
+    assert chaos.died_unasked == []  # every restart came up and none died on its own
+
+
+def test_every_request_has_exactly_one_result(chaos: ChaosOutcome) -> None:
+    per_request = Counter(r["request_id"] for r in chaos.results if r["status"] != "REJECTED")
+    missing = chaos.request_ids - per_request.keys()
+    repeated = {rid: n for rid, n in per_request.items() if n > 1}
+    assert not missing, f"{len(missing)} requests without a result, e.g. {sorted(missing)[:5]}"
+    assert not repeated, f"requests with several results: {repeated}"
+    assert per_request.keys() == chaos.request_ids
+
+
+def test_every_request_succeeded_despite_faults_and_kills(chaos: ChaosOutcome) -> None:
+    statuses = Counter(r["status"] for r in chaos.results if r["status"] != "REJECTED")
+    failed = [r for r in chaos.results if r["status"] == "FAILED"][:3]
+    assert statuses == {"SUCCEEDED": len(chaos.request_ids)}, failed
+
+
+def test_duplicate_sends_are_neither_rejected_nor_answered_twice(chaos: ChaosOutcome) -> None:
+    assert [r for r in chaos.results if r["status"] == "REJECTED"] == []
+
+
+def test_the_service_saw_exactly_one_job_per_request(chaos: ChaosOutcome) -> None:
+    jobs = chaos.fake_stats["jobs_by_request_id"]
+    assert jobs.keys() == chaos.request_ids
+    assert {rid: ids for rid, ids in jobs.items() if len(ids) != 1} == {}
+    assert chaos.fake_stats["jobs"] == len(chaos.request_ids)
+
+
+def test_each_result_names_the_job_the_service_created(chaos: ChaosOutcome) -> None:
+    jobs = chaos.fake_stats["jobs_by_request_id"]
+    answered = [r for r in chaos.results if r["status"] != "REJECTED"]
+    mismatched = [r["request_id"] for r in answered if [r["job_id"]] != jobs.get(r["request_id"])]
+    assert mismatched == []
+
+
+def test_nothing_is_left_in_flight_or_unacknowledged(chaos: ChaosOutcome) -> None:
+    assert chaos.active == 0
+    assert chaos.unacked_entries == 0
