@@ -15,7 +15,8 @@ daemon's Redis round trips, arq's task handling and Python. Three figures:
 - rss_mb_10k_inflight: VmRSS of a daemon process (a child of this one) holding N requests
   submitted and not finished (get_job reports RUNNING).
 
-Logs go to a file in the work directory at the default level (info), as in production.
+Logs go to a file in the work directory at the default level (info, as in production; set
+IMSD_BENCH_LOG_LEVEL=warning to see what logging costs).
 The last line is one JSON object with the figures.
 """
 
@@ -78,6 +79,9 @@ class InstantBackend:
         return None
 
 
+LOG_LEVEL = os.environ.get("IMSD_BENCH_LOG_LEVEL", "info")
+
+
 def settings_for(redis_url: str) -> Settings:
     return Settings(
         backend="aliyun",  # the quota scope only; the backend itself is replaced
@@ -87,7 +91,7 @@ def settings_for(redis_url: str) -> Settings:
         tracking={"first_poll_s": 0.0},
         worker={"stop_grace_s": 1.0},
         intake={"block_ms": 100},
-        log={"level": "info", "format": "json"},
+        log={"level": LOG_LEVEL, "format": "json"},
     )
 
 

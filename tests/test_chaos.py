@@ -201,7 +201,9 @@ def read_results(redis: Redis, after: str = "0") -> tuple[list[dict[str, Any]], 
 SINGLE_REQUESTS = 340
 BATCH_REQUESTS = 180
 DUPLICATES = 12
-KILLS = 6
+BURST = 40
+KILLS = 8
+KILLS_AFTER_BURST = 5
 PRODUCE_S = 20.0
 DEADLINE_S = 150.0
 # The fake enforces SCALE x 30 calls/s per action and the limiter runs at SCALE x its defaults:
@@ -253,6 +255,25 @@ def _requests(rng: random.Random) -> list[dict[str, Any]]:
     return requests
 
 
+def _schedule(rng: random.Random, requests: list[dict[str, Any]]) -> list[tuple[float, str, Any]]:
+    """(second, "send", requests) and (second, "kill", delay) events, in time order.
+
+    Requests go out in bursts. Most kills follow a burst by a few milliseconds, while a daemon
+    is admitting entries it has read and not yet acknowledged; the others land anywhere (a
+    submit, a poll, a callback, a sleep). A few requests are sent a second time, some while the
+    first is in flight, some after it finished.
+    """
+    bursts = [requests[i : i + BURST] for i in range(0, len(requests), BURST)]
+    gap = PRODUCE_S / len(bursts)
+    events: list[tuple[float, str, Any]] = [(i * gap, "send", burst) for i, burst in enumerate(bursts)]
+    events += [(rng.uniform(0, PRODUCE_S + 10), "send", [rng.choice(requests)]) for _ in range(DUPLICATES)]
+    chasing = rng.sample(range(1, len(bursts)), KILLS_AFTER_BURST)
+    events += [(i * gap, "kill", rng.uniform(0.002, 0.03)) for i in chasing]
+    events += [(rng.uniform(1.0, PRODUCE_S + 8), "kill", 0.0) for _ in range(KILLS - KILLS_AFTER_BURST)]
+    events.sort(key=lambda e: (e[0], e[1] == "kill"))
+    return events
+
+
 def _run_chaos(redis_server: RedisServer, workdir: Path) -> ChaosOutcome:
     seed = int(os.environ.get("IMSD_CHAOS_SEED", time.time_ns() % 1_000_000))
     rng = random.Random(seed)
@@ -265,11 +286,7 @@ def _run_chaos(redis_server: RedisServer, workdir: Path) -> ChaosOutcome:
         daemons = start_daemons(3, redis_server.url, fake.endpoint, DAEMON_SETTINGS, workdir)
         requests = _requests(rng)
         request_ids = {r["request_id"] for r in requests}
-        # A few requests arrive a second time, some while the first is in flight, some after.
-        sends = [(i * PRODUCE_S / len(requests), r) for i, r in enumerate(requests)]
-        sends += [(rng.uniform(0, PRODUCE_S + 10), rng.choice(requests)) for _ in range(DUPLICATES)]
-        sends.sort(key=lambda s: s[0])
-        kill_times = sorted(rng.uniform(1.0, PRODUCE_S + 8) for _ in range(KILLS))
+        events = _schedule(rng, requests)
         restarts: list[tuple[float, DaemonProcess]] = []
         results: list[dict[str, Any]] = []
         last = "0"
@@ -277,10 +294,15 @@ def _run_chaos(redis_server: RedisServer, workdir: Path) -> ChaosOutcome:
         start = time.monotonic()
         while True:
             now = time.monotonic() - start
-            while sends and sends[0][0] <= now:
-                redis.xadd("imsd:requests", {"request": json.dumps(sends.pop(0)[1])})
-            if kill_times and kill_times[0] <= now:
-                kill_times.pop(0)
+            while events and events[0][0] <= now:
+                _, kind, payload = events.pop(0)
+                if kind == "send":
+                    pipe = redis.pipeline(transaction=True)  # a burst lands on one reader at once
+                    for request in payload:
+                        pipe.xadd("imsd:requests", {"request": json.dumps(request)})
+                    pipe.execute()
+                    continue
+                time.sleep(payload)
                 victim = rng.choice([d for d in daemons if d.alive] or daemons)
                 if victim.alive:
                     victim.kill()
@@ -293,7 +315,7 @@ def _run_chaos(redis_server: RedisServer, workdir: Path) -> ChaosOutcome:
             new, last = read_results(redis, last)
             results += new
             answered = {r["request_id"] for r in results if r["status"] != "REJECTED"}
-            done = not sends and not kill_times and not restarts and answered >= request_ids
+            done = not events and not restarts and answered >= request_ids
             if done or now > DEADLINE_S:
                 break
             time.sleep(0.05)

@@ -18,6 +18,10 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+# Imported at startup rather than by the first Timeline request (validation imports it lazily):
+# building its models takes ~20 ms (70 ms on a loaded machine), a stall of the event loop that
+# made the send slots due meanwhile fire late and together, and the service throttle them.
+import imsd.api.timeline  # noqa: F401
 from imsd import metrics
 from imsd.api.validation import MAX_JSON_DEPTH, validate_params
 from imsd.context import Services, log
