@@ -60,7 +60,7 @@ def parse_envelope(fields: Mapping[str, str]) -> Envelope:
     api = message.get("api")
     if api is None:
         raise missing("request.api")
-    if api not in API_NAMES:
+    if not isinstance(api, str) or api not in API_NAMES:
         raise invalid("request.api", f"must be one of {', '.join(sorted(API_NAMES))}")
     params = message.get("params", {})
     if not isinstance(params, dict):
