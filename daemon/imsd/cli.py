@@ -118,7 +118,7 @@ async def _media(settings: Settings, action: str, target: str, path: Path) -> di
 
     redis = Redis.from_url(settings.redis.url, decode_responses=True)
     try:
-        registry = RedisMediaRegistry(redis, Prober(settings.engine.ffprobe))
+        registry = RedisMediaRegistry(redis, Prober(settings.engine.ffprobe), settings.redis.prefix)
         if action == "add":
             media_id = await registry.add(path)
             return {"MediaId": media_id, "path": str(path)}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from imsd.engine.media import MediaResolver, RedisMediaRegistry
+from imsd.engine.media import MediaResolver, RedisMediaRegistry, host_allowed
 from imsd.engine.probe import Prober
 from imsd.engine.settings import EngineSettings
 from imsd.errors import ImsError
@@ -97,7 +97,7 @@ async def test_a_media_id_is_never_read_as_a_path(resolver: MediaResolver, media
 
 async def test_the_redis_registry_resolves_media_ids(redis: Redis, settings: EngineSettings, media_dir: Path) -> None:
     prober = Prober()
-    registry = RedisMediaRegistry(redis, prober)
+    registry = RedisMediaRegistry(redis, prober, "imsd")
     media_id = await registry.add(media_dir / "blue.mp4")
     assert await redis.exists(f"imsd:media:{media_id}")
     resolver = MediaResolver(settings, registry, prober)
@@ -129,6 +129,9 @@ async def server(media_dir: Path) -> AsyncIterator[tuple[str, list[str]]]:
         hits.append(request.path)
         if request.path == "/big.bin":
             return web.Response(body=b"x" * 4096)
+        if request.path.startswith("/to-"):  # /to-HOST-PORT-NAME: a redirect to another host
+            _, host, port, name = request.path.split("-", 3)
+            raise web.HTTPFound(f"http://{host}:{port}/{name}")
         path = media_dir / request.path.lstrip("/")
         return web.FileResponse(path) if path.is_file() else web.Response(status=404)
 
@@ -168,3 +171,65 @@ async def test_a_download_over_the_size_limit_is_refused(
 async def test_a_missing_url_is_not_found(resolver: MediaResolver, server: tuple[str, list[str]]) -> None:
     err = await refused(resolver, f"{server[0]}/none.mp4")
     assert err.code == "InvalidMaterial.NotFound"
+
+
+def allowing(settings: EngineSettings, *hosts: str) -> MediaResolver:
+    return MediaResolver(settings.model_copy(update={"download_hosts": list(hosts)}))
+
+
+async def test_a_host_on_the_download_allowlist_is_fetched(
+    settings: EngineSettings, server: tuple[str, list[str]]
+) -> None:
+    info = await allowing(settings, "example.com", "127.0.0.1").resolve(f"{server[0]}/red.mp4", "f")
+    assert info.has_video
+
+
+async def test_a_host_off_the_download_allowlist_is_refused_naming_the_field_and_host(
+    settings: EngineSettings, server: tuple[str, list[str]]
+) -> None:
+    base, hits = server
+    with pytest.raises(ImsError) as err:
+        await allowing(settings, "*.example.com").resolve(f"{base}/red.mp4", "Timeline.X.MediaURL")
+    assert err.value.code == "InvalidParameter"
+    assert "Timeline.X.MediaURL" in err.value.message
+    assert "'127.0.0.1'" in err.value.message and "download_hosts" in err.value.message
+    assert hits == []  # refused before any request
+
+
+async def test_a_redirect_to_a_host_off_the_allowlist_is_refused(
+    settings: EngineSettings, server: tuple[str, list[str]]
+) -> None:
+    base, hits = server
+    port = base.rsplit(":", 1)[1]
+    with pytest.raises(ImsError) as err:
+        await allowing(settings, "127.0.0.1").local_file(f"{base}/to-localhost-{port}-red.mp4", "f")
+    assert err.value.code == "InvalidParameter"
+    assert "'localhost'" in err.value.message and "redirected from" in err.value.message
+    assert hits == [f"/to-localhost-{port}-red.mp4"]  # the target was never asked
+
+
+async def test_a_redirect_within_the_allowlist_is_followed(
+    settings: EngineSettings, server: tuple[str, list[str]]
+) -> None:
+    base, hits = server
+    port = base.rsplit(":", 1)[1]
+    path = await allowing(settings, "127.0.0.1", "localhost").local_file(f"{base}/to-localhost-{port}-red.mp4", "f")
+    assert path.is_file()
+    assert hits == [f"/to-localhost-{port}-red.mp4", "/red.mp4"]
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed", "expected"),
+    [
+        ("cdn.example.com", ["*.example.com"], True),
+        ("a.b.example.com", ["*.example.com"], True),
+        ("example.com", ["*.example.com"], False),
+        ("badexample.com", ["*.example.com"], False),
+        ("Example.COM.", ["example.com"], True),
+        ("other.com", ["example.com"], False),
+        ("::1", ["[::1]"], True),
+        ("anything.net", [], True),
+    ],
+)
+def test_download_host_matching(host: str, allowed: list[str], expected: bool) -> None:
+    assert host_allowed(host, allowed) is expected

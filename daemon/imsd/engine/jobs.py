@@ -1,9 +1,9 @@
 """Local engine job records, kept in the shapes of the real Get*/List* responses.
 
-A job is a Redis hash whose public fields are exactly those of GetMediaProducingJob's
-`MediaProducingJob` (values as JSON); private bookkeeping lives in fields starting with `_`.
-Creation, ClientToken memory and indexing happen in one Lua script, so a crash cannot leave a
-token pointing at a job that does not exist.
+A job is a Redis hash whose public fields are exactly those of the Get* response
+(`MediaProducingJob` for a media job, `EditingBatchJob` for a batch; values as JSON); private
+bookkeeping lives in fields starting with `_`. Creation, ClientToken memory and indexing happen
+in one Lua script, so a crash cannot leave a token pointing at a job that does not exist.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import time
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from redis.asyncio import Redis
@@ -25,6 +26,13 @@ TOKEN_TTL_S = 24 * 3600
 JOB_TTL_S = 366 * 86400
 
 RUNNING_STATUSES = ("Init", "Queuing", "Processing")
+
+
+class JobKind(StrEnum):
+    """The two record families: media producing jobs and batch (EditingBatchJob) jobs."""
+
+    MEDIA = "job"
+    BATCH = "batch"
 
 _CREATE = """
 local known = redis.call('GET', KEYS[1])
@@ -50,17 +58,21 @@ def _encode(value: Any) -> str:
 
 
 class EngineJobStore:
-    """Media producing jobs of the local engine, shared by every process on one Redis."""
+    """Jobs of the local engine, shared by every process on one Redis."""
 
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
         self.prefix = f"{prefix}:engine"
-        self.index_key = f"{self.prefix}:jobs"
-        self.running_key = f"{self.prefix}:running"
         self._create = redis.register_script(_CREATE)
 
-    def job_key(self, job_id: str) -> str:
-        return f"{self.prefix}:job:{job_id}"
+    def job_key(self, job_id: str, kind: JobKind = JobKind.MEDIA) -> str:
+        return f"{self.prefix}:{kind}:{job_id}"
+
+    def index_key(self, kind: JobKind) -> str:
+        return f"{self.prefix}:{kind}s"
+
+    def running_key(self, kind: JobKind) -> str:
+        return f"{self.prefix}:running:{kind}"
 
     def lease_key(self, job_id: str) -> str:
         return f"{self.prefix}:lease:{job_id}"
@@ -68,7 +80,9 @@ class EngineJobStore:
     def project_key(self, project_id: str) -> str:
         return f"{self.prefix}:project:{project_id}"
 
-    async def create(self, fields: dict[str, Any], *, client_token: str, fingerprint: str) -> str:
+    async def create(
+        self, fields: dict[str, Any], *, client_token: str, fingerprint: str, kind: JobKind = JobKind.MEDIA
+    ) -> str:
         """Create a job unless the token already made one; returns the JobId.
 
         The same token with other params is IdempotentParameterMismatch, as at the service.
@@ -78,7 +92,7 @@ class EngineJobStore:
         token_value = f"{fingerprint}:{job_id}"
         flat = [x for k, v in {**fields, "_fingerprint": fingerprint}.items() for x in (k, _encode(v))]
         known = await self._create(
-            keys=[token_key, self.job_key(job_id), self.index_key],
+            keys=[token_key, self.job_key(job_id, kind), self.index_key(kind)],
             args=[token_value, repr(time.time()), TOKEN_TTL_S, JOB_TTL_S, *flat],
         )
         known_fingerprint, _, known_job = str(known).partition(":")
@@ -89,27 +103,37 @@ class EngineJobStore:
             )
         return known_job
 
-    async def get(self, job_id: str) -> dict[str, Any] | None:
+    async def get(self, job_id: str, kind: JobKind = JobKind.MEDIA) -> dict[str, Any] | None:
         """The job with private fields included; None if it does not exist."""
-        raw = await self.redis.hgetall(self.job_key(job_id))  # type: ignore[misc]  # redis-py types sync|async
-        if not raw:
-            return None
-        return {k: json.loads(v) for k, v in raw.items()}
+        raw = await self.redis.hgetall(self.job_key(job_id, kind))  # type: ignore[misc]  # redis-py types sync|async
+        return _decode(raw) if raw else None
 
-    async def update(self, job_id: str, **fields: Any) -> None:
+    async def get_many(self, job_ids: list[str], kind: JobKind = JobKind.MEDIA) -> list[dict[str, Any] | None]:
+        """Several jobs in one round trip, in order; None where one does not exist."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.hgetall(self.job_key(job_id, kind))
+            raws = await pipe.execute()
+        return [_decode(raw) if raw else None for raw in raws]
+
+    async def update(self, job_id: str, kind: JobKind = JobKind.MEDIA, **fields: Any) -> None:
         fields.setdefault("ModifiedTime", iso_now())
         mapping = {k: _encode(v) for k, v in fields.items()}
-        await self.redis.hset(self.job_key(job_id), mapping=mapping)  # type: ignore[misc]  # redis-py types sync|async
+        await self.redis.hset(self.job_key(job_id, kind), mapping=mapping)  # type: ignore[misc]  # redis-py types sync|async
 
-    async def mark_running(self, job_id: str) -> None:
-        await self.redis.zadd(self.running_key, {job_id: time.time()})
+    async def claim_completion(self, job_id: str, kind: JobKind) -> bool:
+        """True for exactly one caller: whoever finalises the job (and sends its callback)."""
+        return bool(await self.redis.hsetnx(self.job_key(job_id, kind), "_completed", "true"))  # type: ignore[misc]
 
-    async def mark_done(self, job_id: str) -> None:
-        await self.redis.zrem(self.running_key, job_id)
+    async def mark_running(self, job_id: str, kind: JobKind = JobKind.MEDIA) -> None:
+        await self.redis.zadd(self.running_key(kind), {job_id: time.time()})
+
+    async def mark_done(self, job_id: str, kind: JobKind = JobKind.MEDIA) -> None:
+        await self.redis.zrem(self.running_key(kind), job_id)
         await self.redis.delete(self.lease_key(job_id))
 
-    async def running(self) -> list[str]:
-        return [str(j) for j in await self.redis.zrange(self.running_key, 0, -1)]
+    async def running(self, kind: JobKind = JobKind.MEDIA) -> list[str]:
+        return [str(j) for j in await self.redis.zrange(self.running_key(kind), 0, -1)]
 
     async def save_project(self, project_id: str, timeline: Any) -> None:
         await self.redis.set(self.project_key(project_id), _encode(timeline), ex=JOB_TTL_S)
@@ -119,19 +143,31 @@ class EngineJobStore:
         return None if raw is None else json.loads(raw)
 
     async def list_jobs(
-        self, *, start: float, end: float, newest_first: bool, offset: int, limit: int
+        self,
+        *,
+        start: float,
+        end: float,
+        newest_first: bool,
+        offset: int,
+        limit: int,
+        kind: JobKind = JobKind.MEDIA,
     ) -> tuple[list[dict[str, Any]], int | None]:
         """Jobs created in [start, end], paged; returns (jobs, next offset or None)."""
+        index = self.index_key(kind)
         if newest_first:
-            keys = await self.redis.zrevrangebyscore(self.index_key, end, start, start=offset, num=limit + 1)
+            keys = await self.redis.zrevrangebyscore(index, end, start, start=offset, num=limit + 1)
         else:
-            keys = await self.redis.zrangebyscore(self.index_key, start, end, start=offset, num=limit + 1)
-        jobs = []
-        for key in keys[:limit]:
-            raw = await self.redis.hgetall(key)  # type: ignore[misc]  # redis-py types sync|async
-            if raw:
-                jobs.append({k: json.loads(v) for k, v in raw.items()})
+            keys = await self.redis.zrangebyscore(index, start, end, start=offset, num=limit + 1)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys[:limit]:
+                pipe.hgetall(key)
+            raws = await pipe.execute()
+        jobs = [_decode(raw) for raw in raws if raw]
         return jobs, (offset + limit if len(keys) > limit else None)
+
+
+def _decode(raw: dict[str, str]) -> dict[str, Any]:
+    return {k: json.loads(v) for k, v in raw.items()}
 
 
 def public_view(job: dict[str, Any], *, with_timeline: bool = True) -> dict[str, Any]:
