@@ -138,27 +138,35 @@ def cmd_media(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _job(settings: Settings, action: str, job_id: str | None, filters: list[str]) -> dict[str, Any]:
+#: (command, action) -> the LocalBackend query it runs, the real API's name.
+_QUERIES = {
+    ("job", "get"): "get_media_producing_job",
+    ("job", "list"): "list_media_producing_jobs",
+    ("batch", "get"): "get_batch_media_producing_job",
+    ("batch", "list"): "list_batch_media_producing_jobs",
+    ("project", "get"): "get_editing_project",
+}
+
+
+async def _query(settings: Settings, query: str, argument: Any) -> dict[str, Any]:
     from imsd.backends.local import LocalBackend
 
     redis = Redis.from_url(settings.redis.url, decode_responses=True)
     backend = LocalBackend(settings, redis)
     try:
-        if action == "get":
-            assert job_id is not None
-            return await backend.get_media_producing_job(job_id)
-        params = dict(f.split("=", 1) for f in filters)
-        return await backend.list_media_producing_jobs(params)
+        reply: dict[str, Any] = await getattr(backend, query)(argument)
+        return reply
     finally:
         await backend.close()
         await redis.aclose()
 
 
-def cmd_job(args: argparse.Namespace) -> int:
+def cmd_query(args: argparse.Namespace) -> int:
     from imsd.errors import ImsError
 
+    argument = args.id if args.action == "get" else dict(f.split("=", 1) for f in args.filters)
     try:
-        reply = asyncio.run(_job(_settings(args), args.action, args.job_id, args.filters))
+        reply = asyncio.run(_query(_settings(args), _QUERIES[(args.command, args.action)], argument))
     except ImsError as error:
         print(json.dumps(error.as_dict()), file=sys.stderr)
         return 1
@@ -206,14 +214,20 @@ def build_parser() -> argparse.ArgumentParser:
     media.add_argument("target", help="file to add, or MediaId to show")
     media.set_defaults(func=cmd_media)
 
-    job = sub.add_parser("job", help="GetMediaProducingJob / ListMediaProducingJobs on the local engine")
-    job_sub = job.add_subparsers(dest="action", required=True)
-    get = job_sub.add_parser("get")
-    get.add_argument("job_id")
-    get.set_defaults(func=cmd_job, filters=[])
-    listing = job_sub.add_parser("list", help="filters as Name=Value, e.g. Status=Success MaxResults=20")
-    listing.add_argument("filters", nargs="*")
-    listing.set_defaults(func=cmd_job, job_id=None)
+    queries = {
+        "job": ("GetMediaProducingJob / ListMediaProducingJobs on the local engine", "JobId"),
+        "batch": ("GetBatchMediaProducingJob / ListBatchMediaProducingJobs on the local engine", "JobId"),
+        "project": ("GetEditingProject on the local engine: an output's timeline", "ProjectId"),
+    }
+    for command, (summary, id_name) in queries.items():
+        group = sub.add_parser(command, help=summary).add_subparsers(dest="action", required=True)
+        get = group.add_parser("get")
+        get.add_argument("id", metavar=id_name)
+        get.set_defaults(func=cmd_query, command=command)
+        if (command, "list") in _QUERIES:
+            listing = group.add_parser("list", help="filters as Name=Value, e.g. Status=Success MaxResults=20")
+            listing.add_argument("filters", nargs="*")
+            listing.set_defaults(func=cmd_query, command=command)
     return parser
 
 

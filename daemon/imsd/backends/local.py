@@ -1,8 +1,8 @@
 """The `local` backend: IMS's media producing APIs implemented on this machine.
 
-Submit writes a job record (ClientToken honoured as the service does) and queues a render
-for the engine workers; Get/List read the records in the real response shapes. The daemon
-talks to it exactly as to the cloud.
+Submit writes a job record (ClientToken honoured as the service does) and queues a render (or,
+for a batch, its planning) for the engine workers; Get/List read the records in the real
+response shapes. The daemon talks to it exactly as to the cloud.
 """
 
 from __future__ import annotations
@@ -17,16 +17,19 @@ from redis.asyncio import Redis
 from imsd.api.jobs import job_snapshot
 from imsd.api.wire import REQUEST_ID_KEY, Api, compact_json
 from imsd.backends.base import JobSnapshot, Submission
+from imsd.engine.batch import BatchJobs, batch_job_type, json_field
 from imsd.engine.jobs import (
     EngineJobStore,
+    JobKind,
     decode_token,
     encode_token,
     iso_now,
+    media_job_fields,
     new_id,
     public_view,
 )
 from imsd.engine.media import MediaResolver
-from imsd.engine.worker import RENDER_TASK, engine_queue_name, render_task_id
+from imsd.engine.worker import PLAN_TASK, RENDER_TASK, engine_queue_name, plan_task_id, render_task_id
 from imsd.errors import ImsError, invalid
 from imsd.queue import TaskQueue
 from imsd.records import params_hash
@@ -38,7 +41,7 @@ LIST_LOOKBACK_S = 30 * 86400
 def _not_supported(api: Api) -> ImsError:
     return ImsError(
         "Forbidden.NotSupported",
-        f"{api.value}: not implemented by the local engine yet; set backend = \"aliyun\" to use the service",
+        f'{api.value}: not implemented by the local engine yet; set backend = "aliyun" to use the service',
         403,
     )
 
@@ -58,6 +61,7 @@ class LocalBackend:
     def __init__(self, settings: Settings, redis: Redis) -> None:
         self.settings = settings
         self.store = EngineJobStore(redis, settings.redis.prefix)
+        self.batches = BatchJobs(self.store)
         self.resolver = MediaResolver(settings.engine)
         self._queue: TaskQueue | None = None
 
@@ -67,30 +71,25 @@ class LocalBackend:
         return self._queue
 
     async def submit(self, api: Api, params: dict[str, Any], client_token: str) -> Submission:
-        if api is not Api.SUBMIT_MEDIA_PRODUCING_JOB:
-            raise _not_supported(api)
+        if api is Api.SUBMIT_MEDIA_PRODUCING_JOB:
+            return await self._submit_media_job(params, client_token)
+        if api is Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB:
+            return await self._submit_batch_job(params, client_token)
+        raise _not_supported(api)
+
+    async def _submit_media_job(self, params: dict[str, Any], client_token: str) -> Submission:
         timeline, project_id = await self._timeline_of(params)
-        output = _json_object(params.get("OutputMediaConfig"), "OutputMediaConfig")
+        output = json_field(params.get("OutputMediaConfig"), "OutputMediaConfig")
         self.resolver.output_path(str(output.get("MediaURL", "")))  # refuse bad targets now
-        user_data = params.get("UserData")
-        fields = {
-            "JobId": new_id(),
-            "ProjectId": project_id,
-            "MediaId": new_id(),
-            "MediaURL": output.get("MediaURL"),
-            "Status": "Init",
-            "Progress": 0,
-            "JobType": "EditingJob",
-            "CreateTime": iso_now(),
-            "ModifiedTime": iso_now(),
-            "Timeline": compact_json(timeline),
-            "UserData": user_data if isinstance(user_data, str) or user_data is None else compact_json(user_data),
-            "_output": output,
-        }
-        content = {k: v for k, v in params.items() if k != "ClientToken"}
-        job_id = await self.store.create(
-            fields, client_token=client_token, fingerprint=params_hash(api.value, content)
+        fields = media_job_fields(
+            job_id=new_id(),
+            project_id=project_id,
+            media_id=new_id(),
+            timeline=timeline,
+            output=output,
+            user_data=_text(params.get("UserData")),
         )
+        job_id = await self._create(Api.SUBMIT_MEDIA_PRODUCING_JOB, params, client_token, fields, JobKind.MEDIA)
         if job_id == fields["JobId"]:
             await self.store.save_project(project_id, timeline)
         # Queued again on a repeated submit too: harmless (deduplicated, and a finished job is skipped).
@@ -98,6 +97,46 @@ class LocalBackend:
         job = await self.store.get(job_id)
         assert job is not None
         return Submission(job_id=job_id, project_id=job.get("ProjectId"), media_id=job.get("MediaId"))
+
+    async def _submit_batch_job(self, params: dict[str, Any], client_token: str) -> Submission:
+        inputs = json_field(params.get("InputConfig"), "InputConfig")
+        output = json_field(params.get("OutputConfig"), "OutputConfig")
+        if params.get("TemplateConfig"):
+            raise invalid("TemplateConfig", "templates are not available on the local engine; send InputConfig")
+        job_type = batch_job_type(inputs)
+        if job_type != "Script":
+            raise ImsError(
+                "Forbidden.NotSupported",
+                f"InputConfig: {job_type} mode is not implemented by the local engine yet; "
+                "Script mode (MediaGroupArray) is",
+                403,
+            )
+        target = str(output.get("MediaURL") or "").replace("{index}", "1")
+        self.resolver.output_path(target, "OutputConfig.MediaURL")  # refuse bad targets now
+        now = iso_now()
+        fields = {
+            "JobId": new_id(),
+            "JobType": job_type,
+            "Status": "Init",
+            "InputConfig": _text(params.get("InputConfig")),
+            "EditingConfig": _text(params.get("EditingConfig")),
+            "OutputConfig": _text(params.get("OutputConfig")),
+            "UserData": _text(params.get("UserData")),
+            "Extend": "",
+            "CreateTime": now,
+            "ModifiedTime": now,
+        }
+        job_id = await self._create(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, client_token, fields, JobKind.BATCH)
+        await (await self.queue()).enqueue(PLAN_TASK, job_id, task_id=plan_task_id(job_id))
+        return Submission(job_id=job_id)
+
+    async def _create(
+        self, api: Api, params: dict[str, Any], client_token: str, fields: dict[str, Any], kind: JobKind
+    ) -> str:
+        content = {k: v for k, v in params.items() if k != "ClientToken"}
+        return await self.store.create(
+            fields, client_token=client_token, fingerprint=params_hash(api.value, content), kind=kind
+        )
 
     async def _timeline_of(self, params: dict[str, Any]) -> tuple[Any, str]:
         if params.get("TemplateId"):
@@ -108,7 +147,7 @@ class LocalBackend:
             if timeline is None:
                 raise ImsError("InvalidParameter.ProjectNotFound", f"ProjectId: {project_id!r} does not exist", 404)
             return timeline, project_id
-        return _json_object(params.get("Timeline"), "Timeline"), new_id()
+        return json_field(params.get("Timeline"), "Timeline"), new_id()
 
     async def get_media_producing_job(self, job_id: str) -> dict[str, Any]:
         """The GetMediaProducingJob response body."""
@@ -117,8 +156,46 @@ class LocalBackend:
             raise ImsError("InvalidParameter.JobNotFound", f"JobId: {job_id!r} does not exist", 404)
         return {"RequestId": new_id(), "MediaProducingJob": public_view(job)}
 
+    async def get_batch_media_producing_job(self, job_id: str) -> dict[str, Any]:
+        """The GetBatchMediaProducingJob response body, SubJobList read from the sub-jobs."""
+        batch = await self.store.get(job_id, JobKind.BATCH)
+        if batch is None:
+            raise ImsError("InvalidParameter.JobNotFound", f"JobId: {job_id!r} does not exist", 404)
+        view = {**public_view(batch), "SubJobList": await self.batches.sub_job_list(batch)}
+        return {"RequestId": new_id(), "EditingBatchJob": view}
+
+    async def get_editing_project(self, project_id: str) -> dict[str, Any]:
+        """The GetEditingProject response body: the timeline an output was (or will be) made from."""
+        timeline = await self.store.project_timeline(project_id)
+        if timeline is None:
+            raise ImsError("InvalidParameter.ProjectNotFound", f"ProjectId: {project_id!r} does not exist", 404)
+        project = {"ProjectId": project_id, "Timeline": compact_json(timeline), "Status": "Normal"}
+        return {"RequestId": new_id(), "Project": project}
+
     async def list_media_producing_jobs(self, params: dict[str, Any]) -> dict[str, Any]:
         """The ListMediaProducingJobs response body (filters and NextToken paging as documented)."""
+        jobs, token, limit = await self._list(
+            JobKind.MEDIA,
+            params,
+            filters=("Status", "ProjectId", "MasterJobId", "JobType"),
+            ascending=params.get("SortBy", "CreationTime:Desc") == "CreationTime:Asc",
+        )
+        return {"RequestId": new_id(), "MediaProducingJobList": jobs, "NextToken": token, "MaxResults": limit}
+
+    async def list_batch_media_producing_jobs(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The ListBatchMediaProducingJobs response body (no SubJobList in list items, as documented)."""
+        jobs, token, limit = await self._list(
+            JobKind.BATCH,
+            params,
+            filters=("Status", "JobType", "JobId"),
+            ascending=str(params.get("SortBy", "desc")).lower() == "asc",
+        )
+        return {"RequestId": new_id(), "EditingBatchJobList": jobs, "NextToken": token, "MaxResults": limit}
+
+    async def _list(
+        self, kind: JobKind, params: dict[str, Any], *, filters: tuple[str, ...], ascending: bool
+    ) -> tuple[list[dict[str, Any]], str, int]:
+        """One page of jobs of `kind` in the time window, matching `filters`; (jobs, NextToken, limit)."""
         now = time.time()
         end = _epoch(params.get("EndTime"), now)
         start = _epoch(params.get("StartTime"), end - LIST_LOOKBACK_S)
@@ -127,51 +204,44 @@ class LocalBackend:
         limit = int(params.get("MaxResults") or 10)
         if not 1 <= limit <= 100:
             raise invalid("MaxResults", "must be between 1 and 100")
-        wanted = {k: params[k] for k in ("Status", "ProjectId", "MasterJobId", "JobType") if params.get(k)}
+        wanted = {k: params[k] for k in filters if params.get(k)}
         keyword = params.get("Keyword")
-        newest_first = params.get("SortBy", "CreationTime:Desc") != "CreationTime:Asc"
         offset = decode_token(params.get("NextToken"))
         found: list[dict[str, Any]] = []
         next_offset: int | None = offset
         # Filters apply after paging through the time index, so keep reading until a page fills.
         while next_offset is not None and len(found) < limit:
             jobs, next_offset = await self.store.list_jobs(
-                start=start, end=end, newest_first=newest_first, offset=next_offset, limit=limit
+                start=start, end=end, newest_first=not ascending, offset=next_offset, limit=limit, kind=kind
             )
             for job in jobs:
                 if all(job.get(k) == v for k, v in wanted.items()) and (
                     not keyword or keyword in json.dumps(public_view(job), ensure_ascii=False)
                 ):
                     found.append(public_view(job, with_timeline=False))
-        return {
-            "RequestId": new_id(),
-            "MediaProducingJobList": found[:limit],
-            "NextToken": encode_token(next_offset) if next_offset is not None else "",
-            "MaxResults": limit,
-        }
+        return found[:limit], encode_token(next_offset) if next_offset is not None else "", limit
 
     async def get_job(self, api: Api, job_id: str) -> JobSnapshot:
-        if api is not Api.SUBMIT_MEDIA_PRODUCING_JOB:
-            raise _not_supported(api)
-        return job_snapshot(api, await self.get_media_producing_job(job_id))
+        if api is Api.SUBMIT_MEDIA_PRODUCING_JOB:
+            return job_snapshot(api, await self.get_media_producing_job(job_id))
+        if api is Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB:
+            return job_snapshot(api, await self.get_batch_media_producing_job(job_id))
+        raise _not_supported(api)
 
     async def find_job(self, api: Api, request_id: str, since: float) -> str | None:
-        jobs, offset = [], 0
-        while True:
-            page, next_offset = await self.store.list_jobs(
-                start=since - 60, end=time.time() + 60, newest_first=False, offset=offset, limit=100
+        kind = JobKind.MEDIA if api is Api.SUBMIT_MEDIA_PRODUCING_JOB else JobKind.BATCH
+        offset: int | None = 0
+        while offset is not None:
+            page, offset = await self.store.list_jobs(
+                start=since - 60, end=time.time() + 60, newest_first=False, offset=offset, limit=100, kind=kind
             )
-            jobs.extend(page)
-            if next_offset is None:
-                break
-            offset = next_offset
-        for job in jobs:
-            try:
-                user_data = json.loads(job.get("UserData") or "{}")
-            except ValueError:
-                continue
-            if isinstance(user_data, dict) and user_data.get(REQUEST_ID_KEY) == request_id:
-                return str(job["JobId"])
+            for job in page:
+                try:
+                    user_data = json.loads(job.get("UserData") or "{}")
+                except ValueError:
+                    continue
+                if isinstance(user_data, dict) and user_data.get(REQUEST_ID_KEY) == request_id:
+                    return str(job["JobId"])
         return None
 
     async def close(self) -> None:
@@ -179,12 +249,6 @@ class LocalBackend:
             await self._queue.close()
 
 
-def _json_object(value: Any, field: str) -> dict[str, Any]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise invalid(field, "is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise invalid(field, "must be a JSON object")
-    return value
+def _text(value: Any) -> str | None:
+    """A JSON-valued parameter as the JSON text the service stores and echoes."""
+    return value if isinstance(value, str) or value is None else compact_json(value)

@@ -18,6 +18,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from imsd.api.wire import compact_json
 from imsd.errors import ImsError
 
 #: ClientTokens are remembered this long (the service's own window is undocumented).
@@ -33,6 +34,7 @@ class JobKind(StrEnum):
 
     MEDIA = "job"
     BATCH = "batch"
+
 
 _CREATE = """
 local known = redis.call('GET', KEYS[1])
@@ -95,7 +97,7 @@ class EngineJobStore:
             keys=[token_key, self.job_key(job_id, kind), self.index_key(kind)],
             args=[token_value, repr(time.time()), TOKEN_TTL_S, JOB_TTL_S, *flat],
         )
-        known_fingerprint, _, known_job = str(known).partition(":")
+        known_fingerprint, _, known_job = str(known).rpartition(":")
         if known_fingerprint != fingerprint:
             raise ImsError(
                 "IdempotentParameterMismatch",
@@ -168,6 +170,41 @@ class EngineJobStore:
 
 def _decode(raw: dict[str, str]) -> dict[str, Any]:
     return {k: json.loads(v) for k, v in raw.items()}
+
+
+def media_job_fields(
+    *,
+    job_id: str,
+    project_id: str,
+    media_id: str,
+    timeline: Any,
+    output: dict[str, Any],
+    user_data: str | None = None,
+    master_job_id: str | None = None,
+    approximated: list[str] | None = None,
+) -> dict[str, Any]:
+    """A new media producing job as GetMediaProducingJob shows it, plus what the renderer needs.
+
+    `Approximated` (and, after rendering, `Ignored`) are the engine's own additions: where the
+    output departs from the request, so nothing is dropped silently.
+    """
+    now = iso_now()
+    return {
+        "JobId": job_id,
+        "ProjectId": project_id,
+        "MediaId": media_id,
+        "MediaURL": output.get("MediaURL"),
+        "Status": "Init",
+        "Progress": 0,
+        "JobType": "EditingJob",
+        "CreateTime": now,
+        "ModifiedTime": now,
+        "Timeline": compact_json(timeline),
+        "UserData": user_data,
+        "MasterJobId": master_job_id,
+        "Approximated": approximated or None,
+        "_output": output,
+    }
 
 
 def public_view(job: dict[str, Any], *, with_timeline: bool = True) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""Engine workers: run the local engine's render jobs, on any machine sharing the Redis.
+"""Engine workers: plan batches and render jobs, on any machine sharing the Redis.
 
-A render holds a lease (a Redis key with a short TTL, refreshed while ffmpeg runs). If its
-worker dies the lease lapses, and any worker's reaper re-queues the job within about a minute:
+A task holds a lease (a Redis key with a short TTL, refreshed while it runs). If its worker
+dies the lease lapses, and any worker's reaper re-queues the task within about a minute:
 renders are long, so recovery cannot wait for a task timeout sized for the longest render.
+Both tasks are idempotent, so running one again after a crash is always safe.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ import json
 import os
 import socket
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from redis.asyncio import Redis
 
-from imsd.engine.jobs import EngineJobStore, iso_now, public_view
+from imsd.engine.batch import BatchJobs, BatchPlanner, json_field
+from imsd.engine.jobs import RUNNING_STATUSES, EngineJobStore, JobKind, iso_now, public_view
 from imsd.engine.media import MediaResolver, RedisMediaRegistry
 from imsd.engine.probe import Prober
+from imsd.engine.tts import Synthesizer
 from imsd.errors import ImsError
 from imsd.logs import get_logger
 from imsd.queue import TaskQueue, TaskSpec, TaskWorker
@@ -31,6 +35,7 @@ from imsd.signing import callback_signature
 log = get_logger("imsd.engine")
 
 RENDER_TASK = "render_media_job"
+PLAN_TASK = "plan_batch_job"
 LEASE_S = 30.0
 REAP_INTERVAL_S = 20.0
 #: A render task's timeout: arq re-runs an abandoned task only after this, the lease is faster.
@@ -46,8 +51,15 @@ def render_task_id(job_id: str, attempt: int = 0) -> str:
     return f"render:{job_id}" if attempt == 0 else f"render:{job_id}:retake{attempt}"
 
 
+def plan_task_id(batch_id: str, attempt: int = 0) -> str:
+    return f"plan:{batch_id}" if attempt == 0 else f"plan:{batch_id}:retake{attempt}"
+
+
+_TASKS = {JobKind.MEDIA: (RENDER_TASK, render_task_id), JobKind.BATCH: (PLAN_TASK, plan_task_id)}
+
+
 class Engine:
-    """Renders jobs from the engine queue; one per worker process."""
+    """Runs tasks from the engine queue; one per worker process."""
 
     def __init__(self, settings: Settings, redis: Redis, queue: TaskQueue) -> None:
         self.settings = settings
@@ -55,35 +67,94 @@ class Engine:
         self.queue = queue
         self.store = EngineJobStore(redis, settings.redis.prefix)
         prober = Prober(settings.engine.ffprobe)
-        self.registry = RedisMediaRegistry(redis, prober)
+        self.registry = RedisMediaRegistry(redis, prober, settings.redis.prefix)
         self.resolver = MediaResolver(settings.engine, self.registry, prober)
+        self.batches = BatchJobs(self.store)
+        self.planner = BatchPlanner(settings.engine, self.resolver, Synthesizer(settings.engine))
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
         self._http: aiohttp.ClientSession | None = None
 
-    async def render_media_job(self, job_id: str) -> None:
+    @contextlib.asynccontextmanager
+    async def _leased(self, job_id: str, kind: JobKind) -> AsyncIterator[dict[str, Any] | None]:
+        """The job while this worker holds its lease; None if another worker has it or it is done."""
         lease = self.store.lease_key(job_id)
         if not await self.redis.set(lease, self.worker_id, nx=True, px=int(LEASE_S * 1000)):
-            return  # another live worker has it
+            yield None  # another live worker has it
+            return
         heartbeat = asyncio.create_task(self._keep_lease(lease))
         try:
-            job = await self.store.get(job_id)
-            if job is None or job.get("Status") not in ("Init", "Queuing", "Processing"):
+            job = await self.store.get(job_id, kind)
+            if job is None or job.get("Status") not in RUNNING_STATUSES:
+                yield None
                 return
-            attempts = int(job.get("_attempts", 0)) + 1
-            await self.store.update(job_id, Status="Processing", Progress=0, _attempts=attempts)
-            await self.store.mark_running(job_id)
-            log.info("render started", job_id=job_id, attempt=attempts)
-            outcome = await self._render(job_id, job)
-            await self.store.update(job_id, **outcome, CompleteTime=iso_now())
-            log.info("render finished", job_id=job_id, status=outcome["Status"], code=outcome.get("Code"))
+            await self.store.mark_running(job_id, kind)
+            yield job
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
-            await self.store.mark_done(job_id)
+            await self.store.mark_done(job_id, kind)
+
+    async def render_media_job(self, job_id: str) -> None:
+        async with self._leased(job_id, JobKind.MEDIA) as job:
+            if job is None:
+                return
+            attempts = int(job.get("_attempts", 0)) + 1
+            await self.store.update(job_id, Status="Processing", Progress=0, _attempts=attempts)
+            log.info("render started", job_id=job_id, attempt=attempts)
+            outcome = await self._render(job_id, job)
+            await self.store.update(job_id, **outcome, CompleteTime=iso_now())
+            log.info("render finished", job_id=job_id, status=outcome["Status"], code=outcome.get("Code"))
         final = await self.store.get(job_id)
-        if final is not None:
-            await self._notify(final)
+        if final is None:
+            return
+        await self._notify(final)
+        if final.get("MasterJobId"):
+            await self._settle(str(final["MasterJobId"]))
+
+    async def plan_batch_job(self, batch_id: str) -> None:
+        """Plan a batch into projects and sub-jobs, and queue their renders."""
+        async with self._leased(batch_id, JobKind.BATCH) as batch:
+            if batch is None:
+                return
+            attempts = int(batch.get("_attempts", 0)) + 1
+            await self.store.update(batch_id, JobKind.BATCH, Status="Processing", _attempts=attempts)
+            log.info("batch planning started", job_id=batch_id, attempt=attempts)
+            output = json_field(batch.get("OutputConfig"), "OutputConfig")
+            try:
+                plan = await self.planner.plan(
+                    batch_id,
+                    json_field(batch.get("InputConfig"), "InputConfig"),
+                    json_field(batch.get("EditingConfig"), "EditingConfig"),
+                    output,
+                )
+                job_ids = await self.batches.record_plan(
+                    batch, plan, preview_only=bool(output.get("GeneratePreviewOnly"))
+                )
+            except ImsError as error:
+                await self.batches.fail(batch_id, error)
+                job_ids = []
+            except Exception as error:  # a bug must fail the batch, not wedge it
+                log.exception("batch planning crashed", job_id=batch_id)
+                await self.batches.fail(batch_id, ImsError("ProduceFailed", f"internal error: {type(error).__name__}"))
+                job_ids = []
+            for job_id in job_ids:
+                await self.queue.enqueue(RENDER_TASK, job_id, task_id=render_task_id(job_id))
+            log.info("batch planned", job_id=batch_id, outputs=len(job_ids))
+        await self._settle(batch_id)
+
+    async def _settle(self, batch_id: str) -> None:
+        """Finish a batch whose outputs are all done (or that failed), and call it back once."""
+        batch = await self.batches.settle(batch_id)
+        if batch is None:
+            batch = await self.store.get(batch_id, JobKind.BATCH)
+            if batch is None or batch.get("Status") != "Failed":
+                return
+            if not await self.store.claim_completion(batch_id, JobKind.BATCH):
+                return
+        log.info("batch finished", job_id=batch_id, status=batch.get("Status"))
+        message = {"JobId": batch_id, "Status": batch.get("Status"), "JobType": batch.get("JobType")}
+        await self._notify(batch, "BatchProduceMediaComplete", message)
 
     async def _render(self, job_id: str, job: dict[str, Any]) -> dict[str, Any]:
         from imsd.engine.render import render_timeline
@@ -107,7 +178,7 @@ class Engine:
                 progress=progress,
                 ffmpeg=self.settings.engine.ffmpeg,
             )
-            await self.registry.add(result.output)
+            await self.registry.add(result.output, job.get("MediaId"))
         except ImsError as error:
             return {"Status": "Failed", "Code": error.code, "Message": error.message}
         except Exception as error:  # a bug must fail the job, not wedge it
@@ -117,7 +188,8 @@ class Engine:
             "Status": "Success",
             "Progress": 100,
             "Duration": round(result.duration, 3),
-            "_ignored": result.ignored,
+            "Ignored": result.ignored or None,
+            "Approximated": (job.get("Approximated") or []) + result.approximated or None,
         }
 
     async def _keep_lease(self, lease: str) -> None:
@@ -126,23 +198,26 @@ class Engine:
             await self.redis.pexpire(lease, int(LEASE_S * 1000))
 
     async def reap(self) -> int:
-        """Re-queue jobs whose worker died (their lease lapsed); returns how many."""
+        """Re-queue tasks whose worker died (their lease lapsed); returns how many."""
         retaken = 0
-        for job_id in await self.store.running():
-            if await self.redis.exists(self.store.lease_key(job_id)):
-                continue
-            job = await self.store.get(job_id)
-            if job is None or job.get("Status") not in ("Init", "Queuing", "Processing"):
-                await self.store.mark_done(job_id)
-                continue
-            attempt = int(job.get("_attempts", 0))
-            if await self.queue.enqueue(RENDER_TASK, job_id, task_id=render_task_id(job_id, attempt)):
-                retaken += 1
-                log.warning("render re-queued after its worker died", job_id=job_id, attempt=attempt)
+        for kind, (task, task_id) in _TASKS.items():
+            for job_id in await self.store.running(kind):
+                if await self.redis.exists(self.store.lease_key(job_id)):
+                    continue
+                job = await self.store.get(job_id, kind)
+                if job is None or job.get("Status") not in RUNNING_STATUSES:
+                    await self.store.mark_done(job_id, kind)
+                    continue
+                attempt = int(job.get("_attempts", 0))
+                if await self.queue.enqueue(task, job_id, task_id=task_id(job_id, attempt)):
+                    retaken += 1
+                    log.warning("task re-queued after its worker died", task=task, job_id=job_id, attempt=attempt)
         return retaken
 
-    async def _notify(self, job: dict[str, Any]) -> None:
-        """POST the ProduceMediaComplete callback IMS would send, signed when a key is set."""
+    async def _notify(
+        self, job: dict[str, Any], event: str = "ProduceMediaComplete", message: dict[str, Any] | None = None
+    ) -> None:
+        """POST the callback IMS would send to the job's NotifyAddress, signed when a key is set."""
         try:
             user_data = json.loads(job.get("UserData") or "{}")
         except ValueError:
@@ -150,12 +225,9 @@ class Engine:
         url = user_data.get("NotifyAddress") if isinstance(user_data, dict) else None
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             return
-        view = public_view(job, with_timeline=False)
-        body = {
-            "EventType": "ProduceMediaComplete",
-            "UserId": 0,
-            "EventTime": iso_now(),
-            "MessageBody": {
+        if message is None:
+            view = public_view(job, with_timeline=False)
+            message = {
                 "Status": view.get("Status"),
                 "JobId": view.get("JobId"),
                 "ProjectId": view.get("ProjectId"),
@@ -163,8 +235,12 @@ class Engine:
                 "MediaURL": view.get("MediaURL"),
                 "ErrorCode": view.get("Code", ""),
                 "ErrorMessage": view.get("Message", ""),
-                "UserData": job.get("UserData") or "",
-            },
+            }
+        body = {
+            "EventType": event,
+            "UserId": 0,
+            "EventTime": iso_now(),
+            "MessageBody": {**message, "UserData": job.get("UserData") or ""},
         }
         keys = self.settings.callbacks.keys()
         if self._http is None:
@@ -196,7 +272,10 @@ class EngineRunner:
         self.engine = Engine(settings, redis, queue)
         self.worker = TaskWorker(
             settings.redis.url,
-            [TaskSpec(RENDER_TASK, self.engine.render_media_job, RENDER_TIMEOUT_S)],
+            [
+                TaskSpec(RENDER_TASK, self.engine.render_media_job, RENDER_TIMEOUT_S),
+                TaskSpec(PLAN_TASK, self.engine.plan_batch_job, RENDER_TIMEOUT_S),
+            ],
             queue_name=queue.queue_name,
             max_jobs=settings.engine.concurrency,
             poll_delay_s=0.2,

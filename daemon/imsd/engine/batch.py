@@ -1,0 +1,317 @@
+"""SubmitBatchMediaProducingJob on the local engine: plan the batch once, render each output.
+
+Planning does the work every output shares exactly once: resolve and probe the media, split
+them into shots, synthesize each voice-over sentence per voice. It then lays out Count
+timelines (script.py) and turns each into an ordinary media producing job (a sub-job), which
+the render workers pick up like any other; GetMediaProducingJob works on it and
+ListMediaProducingJobs finds it by MasterJobId. With GeneratePreviewOnly only the editing
+projects are made.
+
+Ids are derived from the batch id and seeds from it too, so planning is idempotent: a planner
+that dies half-way is simply run again and produces the same sub-jobs, not more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from imsd.api.wire import compact_json
+from imsd.engine.jobs import EngineJobStore, JobKind, iso_now, media_job_fields
+from imsd.engine.media import MediaResolver
+from imsd.engine.probe import MediaInfo
+from imsd.engine.script import (
+    DEFAULT_IMAGE_S,
+    DEFAULT_SHOT_S,
+    Group,
+    Line,
+    PlannedOutput,
+    Shot,
+    Storyboard,
+    choose_variants,
+    compose_output,
+    media_field,
+    split_shots,
+)
+from imsd.engine.settings import EngineSettings
+from imsd.engine.tts import Synthesizer, detect_language, split_sentences
+from imsd.errors import ImsError, invalid
+
+_IDS = uuid.UUID("6f0c5d3e-4a55-4f0e-9a49-3b1c2f1a7e21")
+#: Media probed at once while planning; probes are cheap but each is a process.
+_PROBES_AT_ONCE = 4
+#: Sentences synthesized at once; TTS engines are CPU-bound.
+_SPEECH_AT_ONCE = 2
+#: Output size when neither OutputConfig nor any video input gives one (vertical short video).
+DEFAULT_SIZE = (1080, 1920)
+
+
+def derived_id(batch_id: str, *parts: object) -> str:
+    """A stable id for something the batch makes, so a re-plan reuses it."""
+    return uuid.uuid5(_IDS, ":".join([batch_id, *map(str, parts)])).hex
+
+
+def json_field(value: Any, field: str) -> dict[str, Any]:
+    """A JSON-valued parameter, given as an object or as JSON text."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise invalid(field, "is not valid JSON") from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise invalid(field, "must be a JSON object")
+    return value
+
+
+def batch_job_type(inputs: dict[str, Any]) -> str:
+    """The JobType the service reports for these inputs (ims-api.md §3.2)."""
+    if inputs.get("MediaGroupArray"):
+        return "Script"
+    if inputs.get("HighlightStrategy") is not None:
+        return "Screen_Media_Highlights"
+    if inputs.get("InputMedia"):
+        return "Sports_Highlights"
+    return "Smart_Mix"
+
+
+@dataclass
+class BatchPlan:
+    """What planning decided: one entry per output, and notes on the batch as a whole."""
+
+    outputs: list[PlannedOutput]
+    notes: list[str] = field(default_factory=list)
+
+
+class BatchPlanner:
+    """Turns a Script-mode batch request into planned outputs; shared work done once."""
+
+    def __init__(self, settings: EngineSettings, resolver: MediaResolver, synthesizer: Synthesizer) -> None:
+        self.settings = settings
+        self.resolver = resolver
+        self.synthesizer = synthesizer
+
+    async def plan(self, batch_id: str, inputs: dict[str, Any], editing: dict[str, Any],
+                   output: dict[str, Any]) -> BatchPlan:  # fmt: skip
+        if not inputs.get("MediaGroupArray"):
+            raise ImsError(
+                "Forbidden.NotSupported",
+                f"InputConfig: the local engine runs Script mode (MediaGroupArray) only; "
+                f"{batch_job_type(inputs)} is not implemented yet",
+                403,
+            )
+        rng = random.Random(batch_id)
+        board, infos = await self._storyboard(inputs, editing, output)
+        variants, notes = choose_variants(board, int(output.get("Count") or 1), rng)
+        speech_config = editing.get("SpeechConfig") or {}
+        lines: dict[tuple[str, str | None], Line] = {}
+        needed = sorted({(text, v.voice) for v in variants for text in v.sentences(board)}, key=str)
+        substitutions = await self._synthesize(needed, speech_config, lines)
+        width, height = _output_size(output, infos)
+        fps = float((output.get("Video") or {}).get("Fps") or self.settings.default_fps)
+        planned = []
+        for variant in variants:
+            speech = {text: line for (text, voice), line in lines.items() if voice == variant.voice}
+            out = compose_output(board, variant, speech, width=width, height=height, fps=fps)
+            out.notes += substitutions.get(variant.voice, [])
+            planned.append(out)
+        return BatchPlan(planned, notes)
+
+    async def _storyboard(
+        self, inputs: dict[str, Any], editing: dict[str, Any], output: dict[str, Any]
+    ) -> tuple[Storyboard, list[MediaInfo]]:
+        process = editing.get("ProcessConfig") or {}
+        shot_s = float(process.get("SingleShotDuration") or DEFAULT_SHOT_S)
+        image_s = float(process.get("ImageDuration") or DEFAULT_IMAGE_S)
+        split = process.get("EnableClipSplit", True) is not False
+        ranges: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for meta in (editing.get("MediaConfig") or {}).get("MediaMetaDataArray") or []:
+            key = (str(meta.get("GroupName")), str(meta.get("Media")))
+            ranges[key] = [(float(r["In"]), float(r["Out"])) for r in meta.get("TimeRangeList") or []]
+
+        limit = asyncio.Semaphore(_PROBES_AT_ONCE)
+        groups_in = inputs["MediaGroupArray"]
+
+        async def probe(ref: str, where: str) -> MediaInfo | None:
+            async with limit:
+                try:
+                    return await self.resolver.resolve(ref, where, media_id=media_field(ref) == "MediaId")
+                except ImsError:
+                    return None  # only the outputs that use it fail, when they render
+
+        refs = [(g, i, str(ref)) for g, group in enumerate(groups_in) for i, ref in enumerate(group["MediaArray"])]
+        infos = await asyncio.gather(
+            *(probe(ref, f"InputConfig.MediaGroupArray[{g}].MediaArray[{i}]") for g, i, ref in refs)
+        )
+        shots: dict[int, list[Shot]] = {}
+        for (g, _, ref), info in zip(refs, infos, strict=True):
+            name = str(groups_in[g]["GroupName"])
+            if info is None:  # a placeholder; rendering it fails with InvalidMaterial.NotFound
+                shots.setdefault(g, []).append(Shot(ref, "video", 0.0, shot_s))
+                continue
+            kind: Literal["video", "image"] = "image" if info.is_image or info.duration is None else "video"
+            aspect = info.width / info.height if info.width and info.height else None
+            shots.setdefault(g, []).extend(split_shots(
+                ref, kind=kind, duration=info.duration or 0.0, aspect=aspect, ranges=ranges.get((name, ref), ()),
+                shot_s=shot_s, image_s=image_s, split=split,
+            ))  # fmt: skip
+        groups = tuple(
+            Group(
+                name=str(group["GroupName"]),
+                shots=tuple(shots.get(g, ())),
+                scripts=tuple(_sentences(s) for s in group.get("SpeechTextArray") or ()),
+                duration=group.get("Duration"),
+                volume=group.get("Volume"),
+            )
+            for g, group in enumerate(groups_in)
+        )
+        speech_config = editing.get("SpeechConfig") or {}
+        board = Storyboard(
+            groups=groups,
+            scripts=tuple(_sentences(s) for s in inputs.get("SpeechTextArray") or ()),
+            titles=tuple(inputs.get("TitleArray") or ()),
+            subheadings=tuple(
+                (int(h["Level"]), tuple(h.get("TitleArray") or ())) for h in inputs.get("SubHeadingArray") or ()
+            ),
+            music=tuple(inputs.get("BackgroundMusicArray") or ()),
+            backgrounds=tuple(inputs.get("BackgroundImageArray") or ()),
+            stickers=tuple(inputs.get("StickerArray") or ()),
+            voices=tuple(v.strip() for v in str(speech_config.get("Voice") or "").split(",") if v.strip()),
+            editing=editing,
+            output=output,
+        )
+        return board, [i for i in infos if i is not None]
+
+    async def _synthesize(
+        self,
+        needed: list[tuple[str, str | None]],
+        speech_config: dict[str, Any],
+        lines: dict[tuple[str, str | None], Line],
+    ) -> dict[str | None, list[str]]:
+        """Speak every (sentence, voice) once; returns the substitutions made, per voice."""
+        limit = asyncio.Semaphore(_SPEECH_AT_ONCE)
+        language = speech_config.get("SpeechLanguage")
+        rate = int(speech_config.get("SpeechRate") or 0)
+        substitutions: dict[str | None, list[str]] = {}
+
+        async def speak(text: str, voice: str | None) -> None:
+            async with limit:
+                speech = await self.synthesizer.synthesize(
+                    text, voice=voice, language=language or detect_language(text), rate=rate
+                )
+            lines[(text, voice)] = Line(speech.text, str(speech.path), speech.duration)
+            if speech.substituted and speech.note not in substitutions.setdefault(voice, []):
+                substitutions[voice].append(f"EditingConfig.SpeechConfig: {speech.note}")
+
+        await asyncio.gather(*(speak(text, voice) for text, voice in needed))
+        return substitutions
+
+
+def _sentences(script: Any) -> tuple[str, ...]:
+    sentences = tuple(split_sentences(str(script)))
+    if not sentences:
+        raise invalid("SpeechTextArray", f"{script!r} has nothing to say")
+    return sentences
+
+
+def _output_size(output: dict[str, Any], infos: list[MediaInfo]) -> tuple[int, int]:
+    """OutputConfig Width/Height, else the largest video input (the single-job rule), else 1080x1920."""
+    if output.get("Width") and output.get("Height"):
+        return int(output["Width"]), int(output["Height"])
+    videos = [i for i in infos if i.width and i.height]
+    if not videos:
+        return DEFAULT_SIZE
+    largest = max(videos, key=lambda i: i.width * i.height)
+    return largest.width - largest.width % 2, largest.height - largest.height % 2
+
+
+class BatchJobs:
+    """The batch records of the local engine: planning into sub-jobs, and the Get view."""
+
+    def __init__(self, store: EngineJobStore) -> None:
+        self.store = store
+
+    async def record_plan(self, batch: dict[str, Any], plan: BatchPlan, *, preview_only: bool) -> list[str]:
+        """Save every output's project and (unless preview only) its sub-job; returns the new JobIds."""
+        batch_id = str(batch["JobId"])
+        outputs: list[dict[str, Any]] = []
+        job_ids: list[str] = []
+        for out in plan.outputs:
+            index = out.variant.index
+            project_id = derived_id(batch_id, index, "project")
+            await self.store.save_project(project_id, out.timeline)
+            entry: dict[str, Any] = {"ProjectId": project_id, "Duration": out.duration, "Approximated": out.notes}
+            if not preview_only:
+                fields = media_job_fields(
+                    job_id=derived_id(batch_id, index, "job"),
+                    project_id=project_id,
+                    media_id=derived_id(batch_id, index, "media"),
+                    timeline=out.timeline,
+                    output=out.output_media,
+                    master_job_id=batch_id,
+                    approximated=out.notes,
+                )
+                job_id = await self.store.create(
+                    fields, client_token=f"batch:{batch_id}:{index}", fingerprint=f"{batch_id}:{index}"
+                )
+                entry["JobId"] = job_id
+                job_ids.append(job_id)
+            outputs.append(entry)
+        extend = {"Notes": plan.notes} if plan.notes else {}
+        await self.store.update(
+            batch_id, JobKind.BATCH, Status="Processing", Extend=json.dumps(extend), _outputs=outputs
+        )
+        return job_ids
+
+    async def fail(self, batch_id: str, error: ImsError) -> None:
+        extend = {"ErrorCode": error.code, "ErrorMessage": error.message}
+        await self.store.update(
+            batch_id, JobKind.BATCH, Status="Failed", Extend=compact_json(extend),
+            CompleteTime=iso_now(),
+        )  # fmt: skip
+
+    async def sub_job_list(self, batch: dict[str, Any]) -> list[dict[str, Any]]:
+        """SubJobList as GetBatchMediaProducingJob shows it, read from the sub-jobs themselves."""
+        outputs: list[dict[str, Any]] = batch.get("_outputs") or []
+        ids = [str(o["JobId"]) for o in outputs if o.get("JobId")]
+        jobs = {str(j["JobId"]): j for j in await self.store.get_many(ids) if j is not None}
+        items = []
+        for out in outputs:
+            job = jobs.get(str(out.get("JobId")))
+            if job is None:  # preview only: the project is the product
+                item = {"ProjectId": out["ProjectId"], "Status": "Success", "Duration": out["Duration"]}
+            else:
+                item = {
+                    "JobId": job["JobId"],
+                    "Status": job.get("Status"),
+                    "MediaId": job.get("MediaId") if job.get("Status") == "Success" else None,
+                    "MediaURL": job.get("MediaURL"),
+                    "ProjectId": job.get("ProjectId"),
+                    "Duration": job.get("Duration"),
+                    "ErrorCode": job.get("Code"),
+                    "ErrorMessage": job.get("Message"),
+                    "Ignored": job.get("Ignored"),
+                }
+            item["Approximated"] = (job or {}).get("Approximated", out.get("Approximated"))
+            items.append({k: v for k, v in item.items() if v not in (None, [])})
+        return items
+
+    async def settle(self, batch_id: str) -> dict[str, Any] | None:
+        """Finish the batch if every sub-job has; returns it to whoever finished it, else None."""
+        batch = await self.store.get(batch_id, JobKind.BATCH)
+        if batch is None or batch.get("Status") != "Processing":
+            return None
+        ids = [str(o["JobId"]) for o in batch.get("_outputs") or [] if o.get("JobId")]
+        jobs = await self.store.get_many(ids)
+        if any(j is None or j.get("Status") not in ("Success", "Failed") for j in jobs):
+            return None
+        if not await self.store.claim_completion(batch_id, JobKind.BATCH):
+            return None
+        now = iso_now()
+        await self.store.update(batch_id, JobKind.BATCH, Status="Finished", CompleteTime=now)
+        return await self.store.get(batch_id, JobKind.BATCH)

@@ -1,0 +1,248 @@
+"""SubmitBatchMediaProducingJob (Script mode) on the local engine, planned and rendered for real.
+
+The engine's tasks are called directly (no worker process), so each test reads as: submit,
+plan, render every sub-job, then look at the records and the MP4s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from imsd.api.wire import Api
+from imsd.backends.local import LocalBackend
+from imsd.engine.tts import Synthesizer
+from imsd.engine.worker import Engine, engine_queue_name
+from imsd.queue import TaskQueue
+from imsd.settings import Settings
+from redis.asyncio import Redis
+
+from tests.engine.conftest import FPS
+from tests.engine.sampling import frame_at, probe
+
+OSS = "https://demo.oss-cn-shanghai.aliyuncs.com"
+W, H = 180, 320
+ZH_SCRIPTS = ["今天天气很好。我们去公园散步。", "新店开业了。欢迎大家光临。", "夏天来了。喝一杯冰茶吧。"]
+
+
+@pytest.fixture
+async def engine(media_dir: Path, tmp_path: Path, redis_url: str, redis: Redis) -> AsyncIterator[Engine]:
+    settings = Settings(
+        redis={"url": redis_url},
+        engine={
+            "media_roots": [media_dir],
+            "storage_root": tmp_path / "storage",
+            "cache_dir": tmp_path / "cache",
+            "work_dir": tmp_path / "work",
+            "default_preset": "ultrafast",
+            "default_fps": FPS,
+        },
+    )
+    queue = await TaskQueue.connect(redis_url, engine_queue_name(settings))
+    engine = Engine(settings, redis, queue)
+    yield engine
+    await engine.close()
+    await queue.close()
+
+
+@pytest.fixture
+async def backend(engine: Engine, redis: Redis) -> AsyncIterator[LocalBackend]:
+    backend = LocalBackend(engine.settings, redis)
+    yield backend
+    await backend.close()
+
+
+def script_params(media_dir: Path, *, count: int = 3, **changes: Any) -> dict[str, Any]:
+    """A seed-style Script request scaled down: two groups, Chinese titles and scripts, music."""
+    inputs = {
+        "MediaGroupArray": [
+            {"GroupName": "opening", "MediaArray": [str(media_dir / "red.mp4"), str(media_dir / "blue.mp4")]},
+            {"GroupName": "detail", "MediaArray": [str(media_dir / "testsrc.mp4"), str(media_dir / "yellow.png")]},
+        ],
+        "TitleArray": ["盒马鲜生开业啦", "新品上市"],
+        "SpeechTextArray": ZH_SCRIPTS,
+        "BackgroundMusicArray": [str(media_dir / "tone.wav")],
+    }
+    editing = {
+        "MediaConfig": {"Volume": 0},
+        "SpeechConfig": {"Volume": 1},
+        "BackgroundMusicConfig": {"Volume": 0.3},
+        "ProcessConfig": {"SingleShotDuration": 1.0, "ImageDuration": 1.0},
+    }
+    output = {"MediaURL": f"{OSS}/batch/v_{{index}}.mp4", "Count": count, "Width": W, "Height": H}
+    for name, value in changes.items():
+        target = {"inputs": inputs, "editing": editing, "output": output}[name.split("_", 1)[0]]
+        target[name.split("_", 1)[1]] = value
+    return {"InputConfig": inputs, "EditingConfig": editing, "OutputConfig": output}
+
+
+async def run_batch(engine: Engine, backend: LocalBackend, params: dict[str, Any], token: str) -> dict[str, Any]:
+    """Submit, plan and render every output; the GetBatchMediaProducingJob body."""
+    submission = await backend.submit(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, token)
+    await engine.plan_batch_job(submission.job_id)
+    batch = (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]
+    for sub in batch["SubJobList"]:
+        await engine.render_media_job(sub["JobId"])
+    return (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]
+
+
+def output_path(storage: Path, index: int) -> Path:
+    return storage / "demo" / "batch" / f"v_{index}.mp4"
+
+
+async def speech_seconds(backend: LocalBackend, project_id: str) -> float:
+    """Length of the voice-over the output's timeline holds (sum of its sentence WAVs)."""
+    import wave
+
+    project = (await backend.get_editing_project(project_id))["Project"]
+    voice = json.loads(project["Timeline"])["AudioTracks"][0]["AudioTrackClips"]
+    total = 0.0
+    for clip in voice:
+        with wave.open(clip["MediaURL"]) as wav:
+            total += wav.getnframes() / wav.getframerate()
+    return total
+
+
+async def test_script_batch_renders_count_mp4s_as_long_as_their_speech(
+    engine: Engine, backend: LocalBackend, media_dir: Path, tmp_path: Path
+) -> None:
+    batch = await run_batch(engine, backend, script_params(media_dir), "b-1")
+    assert batch["Status"] == "Finished" and batch["JobType"] == "Script", batch.get("Extend")
+    assert [s["Status"] for s in batch["SubJobList"]] == ["Success"] * 3
+    for index, sub in enumerate(batch["SubJobList"], start=1):
+        path = output_path(tmp_path / "storage", index)
+        assert sub["MediaURL"] == f"{OSS}/batch/v_{index}.mp4" and path.is_file()
+        length = float(probe(path)["format"]["duration"])
+        spoken = await speech_seconds(backend, sub["ProjectId"])
+        assert abs(length - spoken) <= 1 / FPS + 0.03, (index, length, spoken)
+
+
+async def test_script_batch_outputs_differ_pairwise(
+    engine: Engine, backend: LocalBackend, media_dir: Path, tmp_path: Path
+) -> None:
+    batch = await run_batch(engine, backend, script_params(media_dir), "b-2")
+    timelines = [
+        (await backend.get_editing_project(s["ProjectId"]))["Project"]["Timeline"] for s in batch["SubJobList"]
+    ]
+    assert len(set(timelines)) == 3
+    digests = {hashlib.sha256(output_path(tmp_path / "storage", i).read_bytes()).hexdigest() for i in (1, 2, 3)}
+    assert len(digests) == 3
+
+
+async def test_title_and_subtitle_pixels_are_drawn(
+    engine: Engine, backend: LocalBackend, media_dir: Path, tmp_path: Path
+) -> None:
+    params = script_params(media_dir, count=1, inputs_BackgroundImageArray=[str(media_dir / "yellow.png")])
+    params["InputConfig"]["MediaGroupArray"] = [{"GroupName": "blue", "MediaArray": [str(media_dir / "blue.mp4")]}]
+    await run_batch(engine, backend, params, "b-3")
+    frame = frame_at(output_path(tmp_path / "storage", 1), 0.5, fps=FPS).astype(int)
+    ink = np.abs(frame - np.array([255, 255, 0])).max(axis=2) > 100  # anything but the yellow background
+    title_band, caption_band = ink[int(0.04 * H) : int(0.16 * H)], ink[int(0.74 * H) : int(0.9 * H)]
+    assert title_band.sum() > 50 and caption_band.sum() > 50
+    assert not ink[: int(0.04 * H)].any()  # above the title: only background
+
+
+async def test_count_beyond_what_the_inputs_allow_is_recorded(
+    engine: Engine, backend: LocalBackend, media_dir: Path
+) -> None:
+    params = script_params(media_dir, count=5, inputs_SpeechTextArray=["只有一句。"])
+    params["InputConfig"]["MediaGroupArray"] = [
+        {"GroupName": "a", "MediaArray": [str(media_dir / "yellow.png")]},
+        {"GroupName": "b", "MediaArray": [str(media_dir / "red.mp4")]},
+    ]
+    params["EditingConfig"]["ProcessConfig"]["SingleShotDuration"] = 2.0
+    submission = await backend.submit(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, "b-4")
+    await engine.plan_batch_job(submission.job_id)
+    batch = (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]
+    assert len(batch["SubJobList"]) == 1
+    assert "5 asked" in json.loads(batch["Extend"])["Notes"][0]
+
+
+async def test_missing_media_fails_only_the_outputs_that_use_it(
+    engine: Engine, backend: LocalBackend, media_dir: Path
+) -> None:
+    params = script_params(media_dir, count=2)
+    params["InputConfig"]["MediaGroupArray"][0]["MediaArray"] = [
+        str(media_dir / "gone.mp4"),
+        str(media_dir / "red.mp4"),
+    ]
+    params["EditingConfig"]["ProcessConfig"]["SingleShotDuration"] = 2.0
+    batch = await run_batch(engine, backend, params, "b-5")
+    statuses = sorted((s["Status"], s.get("ErrorCode")) for s in batch["SubJobList"])
+    assert statuses == [("Failed", "InvalidMaterial.NotFound"), ("Success", None)]
+    failed = next(s for s in batch["SubJobList"] if s["Status"] == "Failed")
+    assert "gone.mp4" in failed["ErrorMessage"]
+    assert batch["Status"] == "Finished"
+
+
+async def test_preview_only_makes_projects_that_render_later(
+    engine: Engine, backend: LocalBackend, media_dir: Path, tmp_path: Path
+) -> None:
+    params = script_params(media_dir, count=2, output_GeneratePreviewOnly=True)
+    submission = await backend.submit(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, "b-6")
+    await engine.plan_batch_job(submission.job_id)
+    batch = (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]
+    assert batch["Status"] == "Finished"
+    assert all("JobId" not in s and "MediaURL" not in s and s["ProjectId"] for s in batch["SubJobList"])
+    assert not output_path(tmp_path / "storage", 1).exists()
+    project_id = batch["SubJobList"][0]["ProjectId"]
+    rerender = await backend.submit(
+        Api.SUBMIT_MEDIA_PRODUCING_JOB,
+        {"ProjectId": project_id, "OutputMediaConfig": {"MediaURL": f"{OSS}/again.mp4", "Width": W, "Height": H}},
+        "b-6-again",
+    )
+    await engine.render_media_job(rerender.job_id)
+    job = (await backend.get_media_producing_job(rerender.job_id))["MediaProducingJob"]
+    assert job["Status"] == "Success" and (tmp_path / "storage" / "demo" / "again.mp4").is_file()
+
+
+async def test_sub_jobs_are_ordinary_media_jobs_listed_by_master_job_id(
+    engine: Engine, backend: LocalBackend, media_dir: Path
+) -> None:
+    params = script_params(media_dir, count=2)
+    submission = await backend.submit(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, "b-7")
+    await engine.plan_batch_job(submission.job_id)
+    batch = (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]
+    listed = await backend.list_media_producing_jobs({"MasterJobId": submission.job_id})
+    assert sorted(j["JobId"] for j in listed["MediaProducingJobList"]) == sorted(
+        s["JobId"] for s in batch["SubJobList"]
+    )
+    single = (await backend.get_media_producing_job(batch["SubJobList"][0]["JobId"]))["MediaProducingJob"]
+    assert single["MasterJobId"] == submission.job_id and single["Status"] == "Init"
+    batches = await backend.list_batch_media_producing_jobs({"JobType": "Script", "Status": "Processing"})
+    assert submission.job_id in [b["JobId"] for b in batches["EditingBatchJobList"]]
+    assert all("SubJobList" not in b for b in batches["EditingBatchJobList"])
+
+
+async def test_planning_again_after_a_crash_makes_no_new_sub_jobs(
+    engine: Engine, backend: LocalBackend, media_dir: Path
+) -> None:
+    submission = await backend.submit(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, script_params(media_dir, count=2), "b-8")
+    await engine.plan_batch_job(submission.job_id)
+    first = (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]["SubJobList"]
+    await engine.plan_batch_job(submission.job_id)
+    again = (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]["SubJobList"]
+    assert [s["JobId"] for s in again] == [s["JobId"] for s in first]
+
+
+async def test_each_sentence_is_synthesized_once_per_batch(
+    engine: Engine, backend: LocalBackend, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spoken: list[tuple[str, str | None]] = []
+    original = Synthesizer.synthesize
+
+    async def counting(self: Synthesizer, text: str, **kwargs: Any) -> Any:
+        spoken.append((text, kwargs.get("voice")))
+        return await original(self, text, **kwargs)
+
+    monkeypatch.setattr(Synthesizer, "synthesize", counting)
+    params = script_params(media_dir, count=3, inputs_SpeechTextArray=["同一句话。第二句。", "同一句话。第三句。"])
+    submission = await backend.submit(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, "b-9")
+    await engine.plan_batch_job(submission.job_id)
+    assert sorted(spoken) == sorted(set(spoken))
+    assert ("同一句话。", None) in spoken
