@@ -236,3 +236,12 @@ def test_media_url_index_is_filled_in() -> None:
 def test_the_same_seed_plans_the_same_timelines() -> None:
     board = Storyboard(groups=(Group("a", shots("a", 5)), Group("b", shots("b", 5))), titles=("t1", "t2"))
     assert [o.timeline for o in plan(board, count=4, seed=11)] == [o.timeline for o in plan(board, count=4, seed=11)]
+
+
+def test_music_is_ducked_while_the_voice_speaks() -> None:
+    speech = {"s1": Line("s1", "/a.wav", 1.0), "s2": Line("s2", "/b.wav", 1.0)}
+    board = Storyboard(groups=(Group("a", shots("a", 3)),), scripts=(("s1", "s2"),), music=("bgm.mp3",))
+    [out] = plan(board, speech=speech)
+    effects = out.timeline["AudioTracks"][1]["AudioTrackClips"][0]["Effects"]
+    ducks = [e for e in effects if e["Type"] == "Volume" and "In" in e]
+    assert ducks == [{"Type": "Volume", "Gain": 0.3, "In": 0.0, "Out": 2.2}]

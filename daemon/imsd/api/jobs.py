@@ -47,7 +47,13 @@ def _output(item: dict[str, Any], code_key: str, message_key: str) -> Output:
         duration=_float(item.get("Duration")),
         error_code=item.get(code_key) or None,
         error_message=item.get(message_key) or None,
+        ignored=_strings(item.get("Ignored")),
+        approximated=_strings(item.get("Approximated")),
     )
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def single_job_snapshot(body: dict[str, Any]) -> JobSnapshot:
@@ -98,6 +104,7 @@ def batch_job_snapshot(body: dict[str, Any]) -> JobSnapshot:
         error_code=error_code if state is not JobState.SUCCEEDED else None,
         error_message=error_message if state is not JobState.SUCCEEDED else None,
         extend_output=_json(job.get("ExtendOutput")),
+        notes=_strings(extend.get("Notes")) if isinstance(extend, dict) else [],
     )
 
 

@@ -48,6 +48,8 @@ class Output:
     duration: float | None = None
     error_code: str | None = None
     error_message: str | None = None
+    ignored: list[str] = field(default_factory=list)  # asked for, not done (local engine)
+    approximated: list[str] = field(default_factory=list)  # done differently than asked (local engine)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,8 @@ class Output:
             "duration": self.duration,
             "error_code": self.error_code,
             "error_message": self.error_message,
+            "ignored": self.ignored,
+            "approximated": self.approximated,
         }
 
 
@@ -74,6 +78,7 @@ class JobSnapshot:
     error_message: str | None = None
     extend_output: Any = None  # scene media selection result (ExtendOutput), parsed
     progress: int | None = None
+    notes: list[str] = field(default_factory=list)  # about the job as a whole (Extend.Notes)
 
 
 class Backend(Protocol):

@@ -33,6 +33,11 @@ DEFAULT_TRANSITION_S = 0.5
 DEFAULT_TRANSITIONS = ("fade", "wipeleft", "slideleft", "circleopen", "dissolve")
 DEFAULT_VFX_PROBABILITY = 0.5
 DEFAULT_MUSIC_VOLUME = 0.2
+#: Music under the voice-over plays at this fraction of its level (about -10 dB), from just
+#: before a sentence to just after; pauses shorter than DUCK_BRIDGE_S stay ducked, so the
+#: music does not pump between sentences.
+DUCK_GAIN = 0.3
+DUCK_LEAD_S, DUCK_TAIL_S, DUCK_BRIDGE_S = 0.15, 0.2, 0.85
 #: A shot whose aspect differs from the output's by more than this is letterboxed, not cropped.
 COVER_ASPECT_TOLERANCE = 0.1
 #: Outputs that could differ are counted up to this; more combinations than any Count needs.
@@ -548,7 +553,8 @@ def compose_output(board: Storyboard, variant: Variant, speech: dict[str, Line],
         audio_tracks.append({"AudioTrackClips": [{
             media_field(variant.music): variant.music, "LoopMode": True,
             "TimelineIn": 0, "TimelineOut": round(total, 4),
-            "Effects": [{"Type": "Volume", "Gain": music_gain}, {"Type": "AFade", "SubType": "Out", "Duration": fade}],
+            "Effects": [{"Type": "Volume", "Gain": music_gain}, *_ducking(lines),
+                        {"Type": "AFade", "SubType": "Out", "Duration": fade}],
         }]})  # fmt: skip
 
     text_clips = _captions(editing, lines, rng, width, total)
@@ -583,6 +589,18 @@ def _voice_lines(
             lines.append((t, speech[text]))
             t += speech[text].duration
     return lines
+
+
+def _ducking(lines: list[tuple[float, Line]]) -> list[dict[str, Any]]:
+    """Volume effects (the Timeline's own way to duck) lowering the music while the voice speaks."""
+    stretches: list[list[float]] = []
+    for start, line in lines:
+        begin, end = max(0.0, start - DUCK_LEAD_S), start + line.duration + DUCK_TAIL_S
+        if stretches and begin - stretches[-1][1] < DUCK_BRIDGE_S:
+            stretches[-1][1] = max(stretches[-1][1], end)
+        else:
+            stretches.append([begin, end])
+    return [{"Type": "Volume", "Gain": DUCK_GAIN, "In": round(a, 3), "Out": round(b, 3)} for a, b in stretches]
 
 
 def _captions(
