@@ -38,14 +38,12 @@ from imsd.engine.script import (
     split_shots,
 )
 from imsd.engine.settings import EngineSettings
-from imsd.engine.tts import Synthesizer, detect_language, split_sentences
+from imsd.engine.tts import Synthesizer, split_sentences
 from imsd.errors import ImsError, invalid
 
 _IDS = uuid.UUID("6f0c5d3e-4a55-4f0e-9a49-3b1c2f1a7e21")
 #: Media probed at once while planning; probes are cheap but each is a process.
 _PROBES_AT_ONCE = 4
-#: Sentences synthesized at once; TTS engines are CPU-bound.
-_SPEECH_AT_ONCE = 2
 #: Output size when neither OutputConfig nor any video input gives one (vertical short video).
 DEFAULT_SIZE = (1080, 1920)
 
@@ -194,19 +192,17 @@ class BatchPlanner:
         lines: dict[tuple[str, str | None], Line],
     ) -> dict[str | None, list[str]]:
         """Speak every (sentence, voice) once; returns the substitutions made, per voice."""
-        limit = asyncio.Semaphore(_SPEECH_AT_ONCE)
-        language = speech_config.get("SpeechLanguage")
+        language = speech_config.get("SpeechLanguage")  # None: each sentence in its own language
         rate = int(speech_config.get("SpeechRate") or 0)
         substitutions: dict[str | None, list[str]] = {}
 
         async def speak(text: str, voice: str | None) -> None:
-            async with limit:
-                speech = await self.synthesizer.synthesize(
-                    text, voice=voice, language=language or detect_language(text), rate=rate
-                )
+            # All at once: the synthesizer speaks sentences of one voice in one engine process.
+            speech = await self.synthesizer.synthesize(text, voice=voice, language=language, rate=rate)
             lines[(text, voice)] = Line(speech.text, str(speech.path), speech.duration)
-            if speech.substituted and speech.note not in substitutions.setdefault(voice, []):
-                substitutions[voice].append(f"EditingConfig.SpeechConfig: {speech.note}")
+            note = f"EditingConfig.SpeechConfig: {speech.note}"
+            if speech.substituted and note not in substitutions.setdefault(voice, []):
+                substitutions[voice].append(note)
 
         await asyncio.gather(*(speak(text, voice) for text, voice in needed))
         return substitutions

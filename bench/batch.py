@@ -1,0 +1,149 @@
+"""Batch production throughput: a seed-style 15 s 1080x1920 Script batch at Count 1, 5 and 20.
+
+Two media groups (the render benchmark's clips and poster), Chinese titles and three voice-over
+scripts of about 15 s, looped music ducked under the voice, Count outputs, MaxDuration 15. Each
+batch runs through the local backend and a real engine worker (arq, concurrency 1 as shipped)
+on a private redis-server, from submit until GetBatchMediaProducingJob says Finished.
+
+Figures: seconds per output at each Count, the ratio of per-output time at Count 20 to Count 1
+(shared planning work should make it <= 1.0), and per-output time against the encode floor
+(ffmpeg encoding 15 s of 1080x1920 testsrc with the same codec settings) measured in this run.
+
+    .venv/bin/python bench/batch.py [--counts 1 5 20] [--keep DIR]
+
+Last line: JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from imsd.api.wire import Api
+from imsd.backends.local import LocalBackend
+from imsd.engine.worker import EngineRunner, engine_queue_name
+from imsd.logs import configure_logging
+from imsd.queue import TaskQueue
+from imsd.settings import Settings
+from redis.asyncio import Redis
+
+from bench.render import encode_floor, make_media
+from tests.conftest import RedisServer
+
+PRESET, CRF = "veryfast", 23
+SCRIPTS = [
+    "附近的商场新开了一家盒马鲜生,今天是第一天开业。商场里的人不少,零食和酒水都比较便宜,大家也快来看看呀。",
+    "夏天到了,新鲜的水果和海鲜都上架了。周末带上家人一起来逛逛,满一百元还送一份小礼物。",
+    "这家店的面包每天现烤,咖啡也很香。早上路过买一份早餐,一整天都有好心情。",
+]
+
+
+def batch_params(media: dict[str, Path], count: int) -> dict[str, Any]:
+    return {
+        "InputConfig": {
+            "MediaGroupArray": [
+                {"GroupName": "开场", "MediaArray": [str(media["city.mp4"]), str(media["poster.png"])]},
+                {"GroupName": "细节", "MediaArray": [str(media["fractal.mp4"]), str(media["life.mp4"])]},
+            ],
+            "TitleArray": ["回龙观盒马鲜生开业啦", "盒马鲜生开业啦"],
+            "SpeechTextArray": SCRIPTS,
+            "BackgroundMusicArray": [str(media["music.mp3"])],
+        },
+        "EditingConfig": {
+            "MediaConfig": {"Volume": 0},
+            "BackgroundMusicConfig": {"Volume": 0.35},
+            "ProcessConfig": {"SingleShotDuration": 1.5, "ImageDuration": 2, "AllowTransition": True},
+        },
+        "OutputConfig": {
+            "MediaURL": f"https://bench.oss-cn-shanghai.aliyuncs.com/c{count}/v_{{index}}.mp4",
+            "Count": count, "MaxDuration": 15, "Width": 1080, "Height": 1920,
+            "Video": {"Crf": CRF, "Preset": PRESET, "Fps": 30},
+        },
+    }  # fmt: skip
+
+
+async def run_batch(backend: LocalBackend, media: dict[str, Path], count: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    params = batch_params(media, count)
+    submission = await backend.submit(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, f"bench-{count}")
+    while True:
+        batch = (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]
+        if batch["Status"] in ("Finished", "Failed"):
+            break
+        await asyncio.sleep(0.2)
+    wall = time.perf_counter() - t0
+    subs = batch["SubJobList"]
+    ok = [s for s in subs if s["Status"] == "Success"]
+    if batch["Status"] != "Finished" or len(ok) != count:
+        raise SystemExit(f"Count {count}: {batch['Status']} {batch.get('Extend')} {subs}")
+    durations = sorted(float(s["Duration"]) for s in ok)
+    return {"count": count, "wall_s": wall, "per_output_s": wall / count, "durations": durations}
+
+
+async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    (work / "media").mkdir(parents=True, exist_ok=True)
+    media = make_media(work / "media")
+    floor = encode_floor(work, PRESET, CRF)
+    (work / "redis").mkdir(exist_ok=True)
+    server = RedisServer(work / "redis")
+    settings = Settings(
+        redis={"url": server.url},
+        engine={"media_roots": [work / "media"], "storage_root": work / "storage", "cache_dir": work / "cache",
+                "work_dir": work / "work", "default_preset": PRESET, "concurrency": 1},
+        log={"level": "warning"},
+    )  # fmt: skip
+    configure_logging(settings.log)
+    redis = Redis.from_url(server.url, decode_responses=True)
+    queue = await TaskQueue.connect(server.url, engine_queue_name(settings))
+    runner = EngineRunner(settings, redis, queue)
+    runner.start()
+    backend = LocalBackend(settings, redis)
+    try:
+        runs = []
+        for count in args.counts:
+            run = await run_batch(backend, media, count)
+            runs.append(run)
+            lengths = f"{run['durations'][0]:.2f}-{run['durations'][-1]:.2f}s"
+            print(f"Count {count:>2}: {run['wall_s']:7.1f} s, {run['per_output_s']:5.2f} s per output ({lengths})")
+    finally:
+        await runner.stop(5)
+        await backend.close()
+        await queue.close()
+        await redis.aclose()
+        server.stop()
+    per_output = {str(r["count"]): round(r["per_output_s"], 3) for r in runs}
+    first, last = runs[0], runs[-1]
+    print(f"encode floor (15 s 1080x1920 testsrc): {floor['wall_s']:.2f} s")
+    return {
+        "per_output_s": per_output,
+        f"count{last['count']}_over_count{first['count']}": round(last["per_output_s"] / first["per_output_s"], 3),
+        "floor_s": round(floor["wall_s"], 3),
+        "floor_ratio": round(last["per_output_s"] / floor["wall_s"], 3),
+        "output_s": last["durations"][-1],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[1, 5, 20])
+    parser.add_argument("--keep", type=Path, help="work in this directory and keep it (media are reused)")
+    args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        figures = asyncio.run(main_async(args, args.keep.resolve()))
+    else:
+        with tempfile.TemporaryDirectory(prefix="imsd-bench-batch-") as tmp:
+            figures = asyncio.run(main_async(args, Path(tmp)))
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
