@@ -139,12 +139,22 @@ async def test_title_and_subtitle_pixels_are_drawn(
 ) -> None:
     params = script_params(media_dir, count=1, inputs_BackgroundImageArray=[str(media_dir / "yellow.png")])
     params["InputConfig"]["MediaGroupArray"] = [{"GroupName": "blue", "MediaArray": [str(media_dir / "blue.mp4")]}]
-    await run_batch(engine, backend, params, "b-3")
-    frame = frame_at(output_path(tmp_path / "storage", 1), 0.5, fps=FPS).astype(int)
-    ink = np.abs(frame - np.array([255, 255, 0])).max(axis=2) > 100  # anything but the yellow background
-    title_band, caption_band = ink[int(0.04 * H) : int(0.16 * H)], ink[int(0.74 * H) : int(0.9 * H)]
-    assert title_band.sum() > 50 and caption_band.sum() > 50
-    assert not ink[: int(0.04 * H)].any()  # above the title: only background
+    batch = await run_batch(engine, backend, params, "b-3")
+    project = (await backend.get_editing_project(batch["SubJobList"][0]["ProjectId"]))["Project"]
+    texts = json.loads(project["Timeline"])["SubtitleTracks"][0]["SubtitleTrackClips"]
+    first, second = [c for c in texts if c["Content"] not in params["InputConfig"]["TitleArray"]][:2]
+
+    def ink_at(seconds: float) -> np.ndarray:  # anything but the yellow background
+        frame = frame_at(output_path(tmp_path / "storage", 1), seconds, fps=FPS).astype(int)
+        return np.abs(frame - np.array([255, 255, 0])).max(axis=2) > 100
+
+    during_first = ink_at((first["TimelineIn"] + first["TimelineOut"]) / 2)
+    during_second = ink_at((second["TimelineIn"] + second["TimelineOut"]) / 2)
+    title, caption = slice(int(0.04 * H), int(0.16 * H)), slice(int(0.74 * H), int(0.9 * H))
+    assert during_first[title].sum() > 50 and during_first[caption].sum() > 50
+    assert not during_first[: int(0.04 * H)].any()  # above the title: only background
+    assert (during_first[caption] != during_second[caption]).sum() > 50  # the caption follows the speech
+    assert (during_first[title] == during_second[title]).mean() > 0.95  # the title stays
 
 
 async def test_count_beyond_what_the_inputs_allow_is_recorded(
@@ -167,6 +177,7 @@ async def test_missing_media_fails_only_the_outputs_that_use_it(
     engine: Engine, backend: LocalBackend, media_dir: Path
 ) -> None:
     params = script_params(media_dir, count=2)
+    del params["InputConfig"]["SpeechTextArray"]  # no speech to fill: each output uses one shot per group
     params["InputConfig"]["MediaGroupArray"][0]["MediaArray"] = [
         str(media_dir / "gone.mp4"),
         str(media_dir / "red.mp4"),
