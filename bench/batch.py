@@ -39,10 +39,13 @@ from bench.render import encode_floor, make_media
 from tests.conftest import RedisServer
 
 PRESET, CRF = "veryfast", 23
-SCRIPTS = [
-    "附近的商场新开了一家盒马鲜生,今天是第一天开业。商场里的人不少,零食和酒水都比较便宜,大家也快来看看呀。",
-    "夏天到了,新鲜的水果和海鲜都上架了。周末带上家人一起来逛逛,满一百元还送一份小礼物。",
-    "这家店的面包每天现烤,咖啡也很香。早上路过买一份早餐,一整天都有好心情。",
+SCRIPTS = [  # each about 15 s when spoken
+    "附近的商场新开了一家盒马鲜生,今天是第一天开业。商场里的人不少,零食和酒水都比较便宜,"
+    "新鲜的水果也很多,大家也快来看看呀。",
+    "夏天到了,新鲜的水果和海鲜都上架了。周末带上家人一起来逛逛,满一百元还送一份小礼物,"
+    "停车也很方便,欢迎光临。",
+    "这家店的面包每天现烤,咖啡也很香。早上路过买一份早餐,一整天都有好心情,"
+    "晚上还有打折的熟食,下班顺路带回家。",
 ]
 
 
@@ -60,7 +63,7 @@ def batch_params(media: dict[str, Path], count: int) -> dict[str, Any]:
         "EditingConfig": {
             "MediaConfig": {"Volume": 0},
             "BackgroundMusicConfig": {"Volume": 0.35},
-            "ProcessConfig": {"SingleShotDuration": 1.5, "ImageDuration": 2, "AllowTransition": True},
+            "ProcessConfig": {"SingleShotDuration": 2, "ImageDuration": 2, "AllowTransition": True},
         },
         "OutputConfig": {
             "MediaURL": f"https://bench.oss-cn-shanghai.aliyuncs.com/c{count}/v_{{index}}.mp4",

@@ -309,12 +309,15 @@ class _Block:
 class _Layout:
     """Builds one output's clips, then its Timeline."""
 
-    def __init__(self, board: Storyboard, variant: Variant, speech: dict[str, Line]) -> None:
+    def __init__(self, board: Storyboard, variant: Variant, speech: dict[str, Line], margin: float) -> None:
         self.board = board
         self.variant = variant
         self.speech = speech
+        self.margin = margin  # the last block runs this much longer, so a cap, not a gap, ends it
         self.rng = random.Random(variant.seed)
         self.process: dict[str, Any] = board.editing.get("ProcessConfig") or {}
+        allow = bool(self.process.get("AllowTransition"))
+        self.join_s = float(self.process.get("TransitionDuration") or DEFAULT_TRANSITION_S) if allow else 0.0
         self.notes: list[str] = []
         self.used: set[tuple[int, int]] = set()
         self.cursor = list(variant.shots)
@@ -332,15 +335,20 @@ class _Layout:
             if (group, index) not in self.used:
                 self.used.add((group, index))
                 return _Clip(shots[index], group)
-        self.notes.append(f"MediaGroupArray[{group}]: shots reused, the group has too little material")
+        note = f"MediaGroupArray[{group}]: shots reused, the group has too little material"
+        if note not in self.notes:
+            self.notes.append(note)
         index = self.cursor[group] % len(shots)
         self.cursor[group] += 1
         return _Clip(shots[index], group)
 
-    def _fill(self, clips: list[_Clip], target: float, donors: list[int]) -> None:
-        """Add shots from `donors` (cycling) after their own group's clips until `target` is met."""
+    def _fill(self, clips: list[_Clip], need: float, donors: list[int]) -> None:
+        """Add shots from `donors` (cycling) after their own group's clips until they span `need`.
+
+        A span counts the transitions between the clips as overlap, as the render will.
+        """
         turn = 0
-        while sum(c.occupied for c in clips) < target and donors:
+        while sum(c.occupied for c in clips) - self.join_s * (len(clips) - 1) < need and donors:
             group = donors[turn % len(donors)]
             turn += 1
             extra = self._next_shot(group)
@@ -376,6 +384,7 @@ class _Layout:
         chosen = [_Clip(groups[g].shots[i], g) for g, i in enumerate(variant.shots) if groups[g].shots]
         self.cursor = [i + 1 for i in variant.shots]
         middle = list(range(1, len(groups) - 1)) if len(groups) > 2 else list(range(len(groups)))
+        last = len(groups) - 1
         if board.group_speech:
             blocks = []
             for g, group in enumerate(groups):
@@ -386,7 +395,7 @@ class _Layout:
                     if k is not None
                     else group.duration or DEFAULT_GROUP_S
                 )
-                self._fill(clips, target, [g])
+                self._fill(clips, target + self._edges(g, last), [g])
                 blocks.append(_Block(clips, target))
             return blocks
         if variant.script is not None or board.output.get("FixedDuration"):
@@ -396,15 +405,21 @@ class _Layout:
                     self.notes.append("OutputConfig.FixedDuration: ignored, the output lasts as long as its speech")
             else:
                 target = float(board.output["FixedDuration"])
-            self._fill(chosen, target, middle)
+            self._fill(chosen, target + self.margin, middle)
             return [_Block(chosen, target)]
         blocks = []
-        for clip in chosen:
-            target = groups[clip.group].duration or clip.occupied
+        for position, clip in enumerate(chosen):
+            wanted = groups[clip.group].duration
             clips = [clip]
-            self._fill(clips, target, [clip.group])
-            blocks.append(_Block(clips, target))
+            if wanted:
+                self._fill(clips, wanted + self._edges(position, len(chosen) - 1), [clip.group])
+            # Without a Duration a group lasts as long as its shot, less the transition into it.
+            blocks.append(_Block(clips, wanted or clip.occupied - (self.join_s if position else 0.0)))
         return blocks
+
+    def _edges(self, position: int, last: int) -> float:
+        """What a block must span beyond its target: the transition into it, and the margin if last."""
+        return (self.join_s if position > 0 else 0.0) + (self.margin if position == last else 0.0)
 
     def choose_transitions(self, clips: list[_Clip]) -> None:
         process = self.process
@@ -416,14 +431,14 @@ class _Layout:
         for clip in clips[:-1]:
             clip.transition = (uniform or self.rng.choice(names), seconds)
 
-    def layout(self, margin: float) -> tuple[list[_Block], float]:
+    def layout(self) -> tuple[list[_Block], float]:
         """Blocks fitted to their targets; the last gets `margin` more so a cap, not a gap, ends it."""
         blocks = self.blocks()
         clips = [c for b in blocks for c in b.clips]
         self.choose_transitions(clips)
         for _ in range(2):  # a transition longer than its clips allow is shortened, then refit
             for i, block in enumerate(blocks):
-                into = _overlap_into(blocks, i) + (margin if i == len(blocks) - 1 else 0.0)
+                into = _overlap_into(blocks, i) + (self.margin if i == len(blocks) - 1 else 0.0)
                 inner = sum(c.transition[1] for c in block.clips[:-1] if c.transition)
                 self._fit(block, inner + into)
             for a, b in itertools.pairwise(clips):
@@ -478,8 +493,8 @@ def compose_output(board: Storyboard, variant: Variant, speech: dict[str, Line],
 
     `speech` maps every sentence the variant speaks to its synthesized Line.
     """
-    layout = _Layout(board, variant, speech)
-    blocks, total = layout.layout(margin=2 / fps)
+    layout = _Layout(board, variant, speech, margin=2 / fps)
+    blocks, total = layout.layout()
     editing = board.editing
     notes = layout.notes
     cap = board.output.get("MaxDuration")
