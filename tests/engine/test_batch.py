@@ -18,6 +18,7 @@ from imsd.api.wire import Api
 from imsd.backends.local import LocalBackend
 from imsd.engine.tts import Synthesizer
 from imsd.engine.worker import Engine, engine_queue_name
+from imsd.errors import ImsError
 from imsd.queue import TaskQueue
 from imsd.settings import Settings
 from redis.asyncio import Redis
@@ -257,3 +258,35 @@ async def test_each_sentence_is_synthesized_once_per_batch(
     await engine.plan_batch_job(submission.job_id)
     assert sorted(spoken) == sorted(set(spoken))
     assert ("同一句话。", None) in spoken
+
+
+async def test_scene_batch_editing_renders_each_project_as_an_output(
+    engine: Engine, backend: LocalBackend, media_dir: Path, tmp_path: Path
+) -> None:
+    preview = await backend.submit(
+        Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, script_params(media_dir, count=2, output_GeneratePreviewOnly=True), "b-10"
+    )
+    await engine.plan_batch_job(preview.job_id)
+    projects = [
+        s["ProjectId"]
+        for s in (await backend.get_batch_media_producing_job(preview.job_id))["EditingBatchJob"]["SubJobList"]
+    ]
+    params = {
+        "ProjectIds": ",".join(projects),
+        "OutputConfig": {"MediaURL": f"{OSS}/scene/s_{{index}}.mp4", "Width": W, "Height": H},
+    }
+    submission = await backend.submit(Api.SUBMIT_SCENE_BATCH_EDITING_JOB, params, "b-11")
+    batch = (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]
+    for sub in batch["SubJobList"]:
+        await engine.render_media_job(sub["JobId"])
+    batch = (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]
+    assert batch["JobType"] == "Scene_Batch_Editing" and batch["Status"] == "Finished"
+    assert [s["ProjectId"] for s in batch["SubJobList"]] == projects
+    assert all((tmp_path / "storage" / "demo" / "scene" / f"s_{i}.mp4").is_file() for i in (1, 2))
+
+
+async def test_scene_batch_editing_refuses_an_unknown_project(backend: LocalBackend) -> None:
+    params = {"ProjectIds": "nope", "OutputConfig": {"MediaURL": f"{OSS}/scene/s_{{index}}.mp4"}}
+    with pytest.raises(ImsError) as caught:
+        await backend.submit(Api.SUBMIT_SCENE_BATCH_EDITING_JOB, params, "b-12")
+    assert caught.value.code == "InvalidParameter.ProjectNotFound" and "nope" in caught.value.message

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from imsd.api.jobs import job_snapshot
 from imsd.api.wire import REQUEST_ID_KEY, Api, compact_json
 from imsd.backends.base import JobSnapshot, Submission
-from imsd.engine.batch import BatchJobs, batch_job_type, json_field
+from imsd.engine.batch import BatchJobs, BatchPlan, OutputJob, batch_job_type, json_field
 from imsd.engine.jobs import (
     EngineJobStore,
     JobKind,
@@ -29,6 +29,7 @@ from imsd.engine.jobs import (
     public_view,
 )
 from imsd.engine.media import MediaResolver
+from imsd.engine.script import output_media_config
 from imsd.engine.worker import PLAN_TASK, RENDER_TASK, engine_queue_name, plan_task_id, render_task_id
 from imsd.errors import ImsError, invalid
 from imsd.queue import TaskQueue
@@ -75,6 +76,8 @@ class LocalBackend:
             return await self._submit_media_job(params, client_token)
         if api is Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB:
             return await self._submit_batch_job(params, client_token)
+        if api is Api.SUBMIT_SCENE_BATCH_EDITING_JOB:
+            return await self._submit_scene_batch_editing_job(params, client_token)
         raise _not_supported(api)
 
     async def _submit_media_job(self, params: dict[str, Any], client_token: str) -> Submission:
@@ -128,6 +131,40 @@ class LocalBackend:
         }
         job_id = await self._create(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, client_token, fields, JobKind.BATCH)
         await (await self.queue()).enqueue(PLAN_TASK, job_id, task_id=plan_task_id(job_id))
+        return Submission(job_id=job_id)
+
+    async def _submit_scene_batch_editing_job(self, params: dict[str, Any], client_token: str) -> Submission:
+        """Render editing projects as a batch: one sub-job per ProjectId, no planning needed."""
+        project_ids = [p.strip() for p in str(params.get("ProjectIds") or "").split(",") if p.strip()]
+        output = json_field(params.get("OutputConfig"), "OutputConfig")
+        self.resolver.output_path(str(output.get("MediaURL") or "").replace("{index}", "1"), "OutputConfig.MediaURL")
+        outputs = []
+        for index, project_id in enumerate(project_ids, start=1):
+            timeline = await self.store.project_timeline(project_id)
+            if timeline is None:
+                raise ImsError("InvalidParameter.ProjectNotFound", f"ProjectIds: {project_id!r} does not exist", 404)
+            outputs.append(OutputJob(index, project_id, timeline, output_media_config(output, index)))
+        now = iso_now()
+        fields = {
+            "JobId": new_id(),
+            "JobType": "Scene_Batch_Editing",
+            "Status": "Processing",
+            "OutputConfig": _text(params.get("OutputConfig")),
+            "UserData": _text(params.get("UserData")),
+            "ExtendInput": compact_json({"ProjectIds": project_ids}),
+            "Extend": "",
+            "CreateTime": now,
+            "ModifiedTime": now,
+        }
+        job_id = await self._create(Api.SUBMIT_SCENE_BATCH_EDITING_JOB, params, client_token, fields, JobKind.BATCH)
+        batch = await self.store.get(job_id, JobKind.BATCH)
+        if batch is None or batch.get("Status") != "Processing":
+            return Submission(job_id=job_id)  # a repeated submit of a batch that has finished
+        # Recorded again on a repeated submit: sub-jobs come from derived tokens, so no duplicates.
+        job_ids = await self.batches.record_plan(job_id, BatchPlan(outputs), preview_only=False)
+        queue = await self.queue()
+        for sub_job in job_ids:
+            await queue.enqueue(RENDER_TASK, sub_job, task_id=render_task_id(sub_job))
         return Submission(job_id=job_id)
 
     async def _create(
@@ -224,7 +261,7 @@ class LocalBackend:
     async def get_job(self, api: Api, job_id: str) -> JobSnapshot:
         if api is Api.SUBMIT_MEDIA_PRODUCING_JOB:
             return job_snapshot(api, await self.get_media_producing_job(job_id))
-        if api is Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB:
+        if api in (Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, Api.SUBMIT_SCENE_BATCH_EDITING_JOB):
             return job_snapshot(api, await self.get_batch_media_producing_job(job_id))
         raise _not_supported(api)
 

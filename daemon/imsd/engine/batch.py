@@ -29,7 +29,6 @@ from imsd.engine.script import (
     DEFAULT_SHOT_S,
     Group,
     Line,
-    PlannedOutput,
     Shot,
     Storyboard,
     choose_variants,
@@ -79,10 +78,22 @@ def batch_job_type(inputs: dict[str, Any]) -> str:
 
 
 @dataclass
+class OutputJob:
+    """One output of a batch: the project it is made from and how to render it."""
+
+    index: int  # 1-based, the {index} of MediaURL
+    project_id: str
+    timeline: dict[str, Any]
+    output_media: dict[str, Any]
+    duration: float | None = None  # planned length, when planned
+    notes: list[str] = field(default_factory=list)  # where it departs from the request
+
+
+@dataclass
 class BatchPlan:
     """What planning decided: one entry per output, and notes on the batch as a whole."""
 
-    outputs: list[PlannedOutput]
+    outputs: list[OutputJob]
     notes: list[str] = field(default_factory=list)
 
 
@@ -116,8 +127,9 @@ class BatchPlanner:
         for variant in variants:
             speech = {text: line for (text, voice), line in lines.items() if voice == variant.voice}
             out = compose_output(board, variant, speech, width=width, height=height, fps=fps)
-            out.notes += substitutions.get(variant.voice, [])
-            planned.append(out)
+            project_id = derived_id(batch_id, variant.index, "project")
+            notes_of = out.notes + substitutions.get(variant.voice, [])
+            planned.append(OutputJob(variant.index, project_id, out.timeline, out.output_media, out.duration, notes_of))
         return BatchPlan(planned, notes)
 
     async def _storyboard(
@@ -232,35 +244,35 @@ class BatchJobs:
     def __init__(self, store: EngineJobStore) -> None:
         self.store = store
 
-    async def record_plan(self, batch: dict[str, Any], plan: BatchPlan, *, preview_only: bool) -> list[str]:
-        """Save every output's project and (unless preview only) its sub-job; returns the new JobIds."""
-        batch_id = str(batch["JobId"])
+    async def record_plan(self, batch_id: str, plan: BatchPlan, *, preview_only: bool) -> list[str]:
+        """Save every output's project and (unless preview only) its sub-job; returns their JobIds.
+
+        Sub-jobs are created by tokens derived from the batch, so recording again is harmless.
+        """
         outputs: list[dict[str, Any]] = []
         job_ids: list[str] = []
         for out in plan.outputs:
-            index = out.variant.index
-            project_id = derived_id(batch_id, index, "project")
-            await self.store.save_project(project_id, out.timeline)
-            entry: dict[str, Any] = {"ProjectId": project_id, "Duration": out.duration, "Approximated": out.notes}
+            await self.store.save_project(out.project_id, out.timeline)
+            entry: dict[str, Any] = {"ProjectId": out.project_id, "Duration": out.duration, "Approximated": out.notes}
             if not preview_only:
                 fields = media_job_fields(
-                    job_id=derived_id(batch_id, index, "job"),
-                    project_id=project_id,
-                    media_id=derived_id(batch_id, index, "media"),
+                    job_id=derived_id(batch_id, out.index, "job"),
+                    project_id=out.project_id,
+                    media_id=derived_id(batch_id, out.index, "media"),
                     timeline=out.timeline,
                     output=out.output_media,
                     master_job_id=batch_id,
                     approximated=out.notes,
                 )
                 job_id = await self.store.create(
-                    fields, client_token=f"batch:{batch_id}:{index}", fingerprint=f"{batch_id}:{index}"
+                    fields, client_token=f"batch:{batch_id}:{out.index}", fingerprint=f"{batch_id}:{out.index}"
                 )
                 entry["JobId"] = job_id
                 job_ids.append(job_id)
             outputs.append(entry)
         extend = {"Notes": plan.notes} if plan.notes else {}
         await self.store.update(
-            batch_id, JobKind.BATCH, Status="Processing", Extend=json.dumps(extend), _outputs=outputs
+            batch_id, JobKind.BATCH, Status="Processing", Extend=compact_json(extend), _outputs=outputs
         )
         return job_ids
 

@@ -579,7 +579,7 @@ def compose_output(board: Storyboard, variant: Variant, speech: dict[str, Line],
         timeline["AudioTracks"] = audio_tracks
     if text_clips:
         timeline["SubtitleTracks"] = [{"SubtitleTrackClips": text_clips}]
-    output_media = _output_media(board.output, variant.index, width, height, total)
+    output_media = output_media_config(board.output, variant.index, width=width, height=height, max_duration=total)
     return PlannedOutput(variant, timeline, output_media, round(total, 4), notes)
 
 
@@ -666,9 +666,17 @@ def _sticker(sticker: dict[str, Any], total: float) -> dict[str, Any]:
     return item
 
 
-def _output_media(output: dict[str, Any], index: int, width: int, height: int, total: float) -> dict[str, Any]:
-    """The sub-job's OutputMediaConfig: `{index}` filled in, the length capped at the plan."""
-    media: dict[str, Any] = {"Width": width, "Height": height, "MaxDuration": round(total, 4)}
+def output_media_config(
+    output: dict[str, Any], index: int, *, width: int | None = None, height: int | None = None,
+    max_duration: float | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """A batch output's OutputMediaConfig, from the batch OutputConfig with `{index}` filled in."""
+    media: dict[str, Any] = {
+        "Width": width or output.get("Width"),
+        "Height": height or output.get("Height"),
+        "MaxDuration": round(max_duration, 4) if max_duration else output.get("MaxDuration"),
+    }
+    media = {k: v for k, v in media.items() if v is not None}
     if output.get("MediaURL"):
         media["MediaURL"] = str(output["MediaURL"]).replace("{index}", str(index))
     else:

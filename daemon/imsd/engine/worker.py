@@ -129,7 +129,7 @@ class Engine:
                     output,
                 )
                 job_ids = await self.batches.record_plan(
-                    batch, plan, preview_only=bool(output.get("GeneratePreviewOnly"))
+                    batch_id, plan, preview_only=bool(output.get("GeneratePreviewOnly"))
                 )
             except ImsError as error:
                 await self.batches.fail(batch_id, error)
