@@ -1,0 +1,157 @@
+"""Media analysis on synthetic clips with known cuts, a loud cut-dense section and a black stretch."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from imsd.engine import analysis
+from imsd.engine.analysis import Analyzer, MediaAnalysis, Rejected, pick_highlights
+from imsd.engine.settings import EngineSettings
+
+FPS = 25
+FRAME = 1 / FPS
+SIZE = "320x180"
+
+# Visibly different moving sources, so every junction is a hard cut and nothing is frozen.
+_SOURCES = [
+    f"testsrc2=s={SIZE}:r={FPS}",
+    f"mandelbrot=s={SIZE}:r={FPS}",
+    f"life=s={SIZE}:r={FPS}:mold=10:ratio=0.1:life_color=#00ff00:death_color=#c83232",
+    f"gradients=s={SIZE}:r={FPS}:c0=0x2040ff:c1=0xffe020:seed=1:speed=0.05",
+    f"testsrc2=s={SIZE}:r={FPS},hue=h=180,vflip",
+]
+_X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+
+
+def _make(path: Path, segments: list[tuple[str, float]], volume: str) -> Path:
+    """Concatenate (lavfi source, seconds) segments; a 440 Hz tone with a `volume` expression of t."""
+    args: list[str] = []
+    for source, seconds in segments:
+        args += ["-f", "lavfi", "-i", f"{source},trim=duration={seconds},setpts=PTS-STARTPTS"]
+    total = sum(s for _, s in segments)
+    args += ["-f", "lavfi", "-i", f"sine=f=440:sample_rate=44100:d={total},volume='{volume}':eval=frame"]
+    n = len(segments)
+    graph = "".join(f"[{i}:v]" for i in range(n)) + f"concat=n={n}:v=1:a=0,format=yuv420p[v]"
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args, "-filter_complex", graph,
+         "-map", "[v]", "-map", f"{n}:a", *_X264, "-c:a", "aac", "-t", str(total), str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("analysis-media")
+    cuts = _make(root / "cuts.mp4", [(s, d) for s, d in zip(_SOURCES, [3, 2.6, 2.4, 2, 2], strict=True)], "0.3")
+    # 0-10 s calm single shot, 10-16 s six 1 s shots with a loud tone, 16-18 s black, 18-22 s calm.
+    busy = [(_SOURCES[1 + i % 4], 1.0) for i in range(6)]
+    black = f"color=black:s={SIZE}:r={FPS}"
+    highlight = _make(
+        root / "highlight.mp4",
+        [(_SOURCES[0], 10), *busy, (black, 2), (_SOURCES[4], 4)],
+        "if(between(t,10,16),0.9,0.02)",
+    )
+    return {"cuts": cuts, "highlight": highlight}
+
+
+@pytest.fixture
+def engine_settings(tmp_path: Path) -> EngineSettings:
+    return EngineSettings(cache_dir=tmp_path / "cache", work_dir=tmp_path / "work")
+
+
+async def test_shots_at_the_known_cuts(clips: dict[str, Path], engine_settings: EngineSettings) -> None:
+    result = await Analyzer(engine_settings).analyze(clips["cuts"])
+    assert result.duration == pytest.approx(12.0, abs=FRAME)
+    assert [round(c, 2) for c in result.cuts] == pytest.approx([3.0, 5.6, 8.0, 10.0], abs=2 * FRAME)
+    assert result.shots[0][0] == 0.0 and result.shots[-1][1] == result.duration
+    assert all(a[1] == b[0] for a, b in zip(result.shots, result.shots[1:], strict=False))
+    n = 12
+    assert len(result.loudness_db) == len(result.cut_density) == len(result.motion) == len(result.blur) == n
+    assert result.rejected == []  # every segment moves, nothing is black or blurred
+    assert max(result.loudness_db) - min(result.loudness_db) < 1  # a steady tone, about -32 dB RMS
+
+
+async def test_highlight_picks_the_loud_cut_dense_section_and_skips_black(
+    clips: dict[str, Path], engine_settings: EngineSettings
+) -> None:
+    result = await Analyzer(engine_settings).analyze(clips["highlight"])
+    black = [r for r in result.rejected if r.reason == "black"]
+    assert len(black) == 1
+    assert (black[0].start, black[0].end) == pytest.approx((16.0, 18.0), abs=2 * FRAME)
+    assert max(result.loudness_db[10:16]) > min(result.loudness_db[10:16]) - 3 > max(result.loudness_db[:10]) + 20
+
+    picks = pick_highlights({"mid-1": result}, target_duration=5)
+    assert picks, "nothing picked"
+    assert sum(p.end - p.start for p in picks) == pytest.approx(5, abs=0.01)
+    for p in picks:
+        assert p.media == "mid-1"
+        assert p.start >= 10 - 2 * FRAME and p.end <= 16 + 2 * FRAME, p
+        assert p.as_dict()["signals"]["loudnessDb"] > -30  # the loud tone is ~-22 dB, the rest ~-56 dB
+
+    # Asking for more than the good part: the black stretch is still never used.
+    for p in pick_highlights({"mid-1": result}, target_duration=result.duration):
+        assert p.end <= black[0].start + 1e-6 or p.start >= black[0].end - 1e-6, p
+
+
+async def test_second_analysis_comes_from_the_cache(
+    clips: dict[str, Path], engine_settings: EngineSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[list[str]] = []
+    real = analysis.run_ffmpeg
+
+    async def counting(cmd: list[str], *args: Any, **kwargs: Any) -> None:
+        runs.append(cmd)
+        await real(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(analysis, "run_ffmpeg", counting)
+    first = await Analyzer(engine_settings).analyze(clips["cuts"])
+    second = await Analyzer(engine_settings).analyze(clips["cuts"])  # new instance: served from disk
+    assert len(runs) == 1
+    assert runs[0][0] == engine_settings.ffmpeg and "-filter_complex" in runs[0]  # an argv list, no shell
+    assert second == first
+    assert list((engine_settings.cache_dir / "analysis").glob("*.json")) != []
+
+    # Same content under another name shares the entry; other parameters do not.
+    copy = engine_settings.work_dir / "copy.mp4"
+    copy.write_bytes(clips["cuts"].read_bytes())
+    assert await Analyzer(engine_settings).analyze(copy) == first
+    assert len(runs) == 1
+    other = engine_settings.model_copy(update={"scdet_threshold": 20.0})
+    await Analyzer(other).analyze(copy)
+    assert len(runs) == 2
+
+
+def test_json_round_trip() -> None:
+    a = MediaAnalysis(
+        key="k",
+        duration=3.5,
+        shots=[(0.0, 1.5), (1.5, 3.5)],
+        loudness_db=[-20.0, -90.0, -10.5, -12.0],
+        cut_density=[0.0, 0.2, 0.2, 0.0],
+        motion=[0.1, 0.0, 0.3, 0.2],
+        blur=[3.0, 0.0, 4.0, 4.0],
+        rejected=[Rejected(1.0, 2.0, "black")],
+    )
+    assert MediaAnalysis.from_json(a.to_json()) == a
+
+
+def _flat(duration: int, **signals: list[float]) -> MediaAnalysis:
+    values = {"loudness_db": [-40.0] * duration, "cut_density": [0.0] * duration, "motion": [0.0] * duration}
+    values.update(signals)
+    return MediaAnalysis(
+        key="k", duration=float(duration), shots=[(0.0, float(duration))], blur=[0.0] * duration, **values
+    )
+
+
+def test_highlights_across_media_and_long_shots() -> None:
+    quiet = _flat(30)
+    loud = _flat(30, loudness_db=[-40.0] * 20 + [-6.0] * 10)  # one 30 s shot, loud from 20 s
+    picks = pick_highlights({"a": quiet, "b": loud}, target_duration=10, max_window=6)
+    assert [(p.media, p.start, p.end) for p in picks] == [("b", 20.0, 26.0), ("b", 26.0, 30.0)]
+    assert picks[0].score == pytest.approx(0.4)  # loudness weight x fully loud
+    assert pick_highlights({"a": quiet}, target_duration=0) == []
+    assert pick_highlights({}, target_duration=10) == []
