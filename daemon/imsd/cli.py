@@ -112,20 +112,23 @@ def cmd_render(args: argparse.Namespace) -> int:
     return code
 
 
-async def _media(settings: Settings, action: str, target: str, path: Path) -> dict[str, Any]:
-    from imsd.engine.media import RedisMediaRegistry
+async def _media(settings: Settings, args: argparse.Namespace, path: Path) -> dict[str, Any]:
+    from imsd.engine.media import MediaText, RedisMediaRegistry
     from imsd.engine.probe import Prober
 
     redis = Redis.from_url(settings.redis.url, decode_responses=True)
     try:
         registry = RedisMediaRegistry(redis, Prober(settings.engine.ffprobe), settings.redis.prefix)
-        if action == "add":
-            media_id = await registry.add(path)
+        if args.action == "add":
+            tags = tuple(t.strip() for t in args.tags.split(",") if t.strip())
+            media_id = await registry.add(path, text=MediaText(args.title, args.description, tags))
             return {"MediaId": media_id, "path": str(path)}
-        info = await registry.get(target)
+        info = await registry.get(args.target)
         if info is None:
-            raise SystemExit(f"{target}: no such MediaId")
-        return {"MediaId": target, **info.model_dump(mode="json", exclude={"streams"})}
+            raise SystemExit(f"{args.target}: no such MediaId")
+        text = await registry.text(args.target)
+        described = {"Title": text.title, "Description": text.description, "Tags": list(text.tags)}
+        return {"MediaId": args.target, **described, **info.model_dump(mode="json", exclude={"streams"})}
     finally:
         await redis.aclose()
 
@@ -134,7 +137,7 @@ def cmd_media(args: argparse.Namespace) -> int:
     path = Path(args.target).resolve()
     if args.action == "add" and not path.is_file():
         raise SystemExit(f"{args.target}: no such file")
-    print(json.dumps(asyncio.run(_media(_settings(args), args.action, args.target, path)), ensure_ascii=False))
+    print(json.dumps(asyncio.run(_media(_settings(args), args, path)), ensure_ascii=False))
     return 0
 
 
@@ -212,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     media = sub.add_parser("media", help="the local media registry")
     media.add_argument("action", choices=["add", "info"])
     media.add_argument("target", help="file to add, or MediaId to show")
+    media.add_argument("--title", default="", help="what the medium is about; media selection matches this text")
+    media.add_argument("--description", default="", help="a longer description, matched like the title")
+    media.add_argument("--tags", default="", help="comma-separated tags, matched like the title")
     media.set_defaults(func=cmd_media)
 
     queries = {

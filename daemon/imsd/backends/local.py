@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from imsd.api.jobs import job_snapshot
 from imsd.api.wire import REQUEST_ID_KEY, Api, compact_json
 from imsd.backends.base import JobSnapshot, Submission
-from imsd.engine.batch import BatchJobs, BatchPlan, OutputJob, batch_job_type, json_field
+from imsd.engine.batch import SCENE_JOB_TYPES, BatchJobs, BatchPlan, OutputJob, batch_job_type, json_field
 from imsd.engine.jobs import (
     EngineJobStore,
     JobKind,
@@ -37,14 +37,6 @@ from imsd.records import params_hash
 from imsd.settings import Settings
 
 LIST_LOOKBACK_S = 30 * 86400
-
-
-def _not_supported(api: Api) -> ImsError:
-    return ImsError(
-        "Forbidden.NotSupported",
-        f'{api.value}: not implemented by the local engine yet; set backend = "aliyun" to use the service',
-        403,
-    )
 
 
 def _epoch(text: str | None, default: float) -> float:
@@ -74,11 +66,9 @@ class LocalBackend:
     async def submit(self, api: Api, params: dict[str, Any], client_token: str) -> Submission:
         if api is Api.SUBMIT_MEDIA_PRODUCING_JOB:
             return await self._submit_media_job(params, client_token)
-        if api is Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB:
-            return await self._submit_batch_job(params, client_token)
         if api is Api.SUBMIT_SCENE_BATCH_EDITING_JOB:
             return await self._submit_scene_batch_editing_job(params, client_token)
-        raise _not_supported(api)
+        return await self._submit_planned_job(api, params, client_token)
 
     async def _submit_media_job(self, params: dict[str, Any], client_token: str) -> Submission:
         timeline, project_id = await self._timeline_of(params)
@@ -101,19 +91,24 @@ class LocalBackend:
         assert job is not None
         return Submission(job_id=job_id, project_id=job.get("ProjectId"), media_id=job.get("MediaId"))
 
-    async def _submit_batch_job(self, params: dict[str, Any], client_token: str) -> Submission:
+    async def _submit_planned_job(self, api: Api, params: dict[str, Any], client_token: str) -> Submission:
+        """A batch, selection or organisation job: recorded now, planned by an engine worker."""
         inputs = json_field(params.get("InputConfig"), "InputConfig")
         output = json_field(params.get("OutputConfig"), "OutputConfig")
         if params.get("TemplateConfig"):
             raise invalid("TemplateConfig", "templates are not available on the local engine; send InputConfig")
-        job_type = batch_job_type(inputs)
-        if job_type != "Script":
-            raise ImsError(
-                "Forbidden.NotSupported",
-                f"InputConfig: {job_type} mode is not implemented by the local engine yet; "
-                "Script mode (MediaGroupArray) is",
-                403,
-            )
+        extend_input = ""
+        if api is Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB:
+            job_type = batch_job_type(inputs)
+            if job_type not in ("Script", *SCENE_JOB_TYPES):
+                raise ImsError(
+                    "Forbidden.NotSupported", f"InputConfig: {job_type} is not implemented by the local engine", 403
+                )
+        else:
+            job_type = str(params.get("JobType") or "")
+            if api is Api.SUBMIT_SCENE_TIMELINE_ORGANIZATION_JOB:
+                selection = json_field(params.get("MediaSelectResult"), "MediaSelectResult")
+                extend_input = compact_json({"MediaSelectResult": selection})
         target = str(output.get("MediaURL") or "").replace("{index}", "1")
         self.resolver.output_path(target, "OutputConfig.MediaURL")  # refuse bad targets now
         now = iso_now()
@@ -125,11 +120,12 @@ class LocalBackend:
             "EditingConfig": _text(params.get("EditingConfig")),
             "OutputConfig": _text(params.get("OutputConfig")),
             "UserData": _text(params.get("UserData")),
+            "ExtendInput": extend_input,
             "Extend": "",
             "CreateTime": now,
             "ModifiedTime": now,
         }
-        job_id = await self._create(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, client_token, fields, JobKind.BATCH)
+        job_id = await self._create(api, params, client_token, fields, JobKind.BATCH)
         await (await self.queue()).enqueue(PLAN_TASK, job_id, task_id=plan_task_id(job_id))
         return Submission(job_id=job_id)
 
@@ -261,9 +257,7 @@ class LocalBackend:
     async def get_job(self, api: Api, job_id: str) -> JobSnapshot:
         if api is Api.SUBMIT_MEDIA_PRODUCING_JOB:
             return job_snapshot(api, await self.get_media_producing_job(job_id))
-        if api in (Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, Api.SUBMIT_SCENE_BATCH_EDITING_JOB):
-            return job_snapshot(api, await self.get_batch_media_producing_job(job_id))
-        raise _not_supported(api)
+        return job_snapshot(api, await self.get_batch_media_producing_job(job_id))
 
     async def find_job(self, api: Api, request_id: str, since: float) -> str | None:
         kind = JobKind.MEDIA if api is Api.SUBMIT_MEDIA_PRODUCING_JOB else JobKind.BATCH

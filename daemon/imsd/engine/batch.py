@@ -14,16 +14,18 @@ that dies half-way is simply run again and produces the same sub-jobs, not more.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from imsd.api.wire import compact_json
 from imsd.engine.jobs import EngineJobStore, JobKind, iso_now, media_job_fields
 from imsd.engine.media import MediaResolver
 from imsd.engine.probe import MediaInfo
+from imsd.engine.scene import SceneSelector, kind_of
 from imsd.engine.script import (
     DEFAULT_IMAGE_S,
     DEFAULT_SHOT_S,
@@ -36,9 +38,10 @@ from imsd.engine.script import (
     media_field,
     split_shots,
 )
+from imsd.engine.selection import Sentence, highlight_boards, smart_mix_boards
 from imsd.engine.settings import EngineSettings
 from imsd.engine.tts import Synthesizer, split_sentences
-from imsd.errors import ImsError, invalid
+from imsd.errors import ImsError, invalid, missing
 
 _IDS = uuid.UUID("6f0c5d3e-4a55-4f0e-9a49-3b1c2f1a7e21")
 #: Media probed at once while planning; probes are cheap but each is a process.
@@ -53,17 +56,23 @@ def derived_id(batch_id: str, *parts: object) -> str:
 
 
 def json_field(value: Any, field: str) -> dict[str, Any]:
-    """A JSON-valued parameter, given as an object or as JSON text."""
+    """A JSON-valued parameter, given as an object or as JSON text; absent or empty is {}."""
+    if value is None or value == "":
+        return {}
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
             raise invalid(field, "is not valid JSON") from None
-    if value is None:
-        return {}
     if not isinstance(value, dict):
         raise invalid(field, "must be a JSON object")
     return value
+
+
+SELECTION_JOB_TYPES = frozenset({"Smart_Mix_Media_Select", "Screen_Media_Highlights_Media_Select"})
+ORGANIZATION_JOB_TYPES = frozenset({"Smart_Mix_Timeline_Organize", "Screen_Media_Highlights_Timeline_Organize"})
+#: Job types planned from a selection: the scene APIs and the Smart_Mix / highlights batch modes.
+SCENE_JOB_TYPES = SELECTION_JOB_TYPES | ORGANIZATION_JOB_TYPES | {"Smart_Mix", "Screen_Media_Highlights"}
 
 
 def batch_job_type(inputs: dict[str, Any]) -> str:
@@ -91,49 +100,127 @@ class OutputJob:
 
 @dataclass
 class BatchPlan:
-    """What planning decided: one entry per output, and notes on the batch as a whole."""
+    """What planning decided: one entry per output, notes on the batch, and a selection made."""
 
     outputs: list[OutputJob]
     notes: list[str] = field(default_factory=list)
+    selection: dict[str, Any] | None = None  # ExtendOutput of a media selection
 
 
 class BatchPlanner:
-    """Turns a Script-mode batch request into planned outputs; shared work done once."""
+    """Turns a batch request into planned outputs; shared work (probing, TTS, analysis) done once."""
 
     def __init__(self, settings: EngineSettings, resolver: MediaResolver, synthesizer: Synthesizer) -> None:
         self.settings = settings
         self.resolver = resolver
         self.synthesizer = synthesizer
+        self.scenes = SceneSelector(settings, resolver)
 
-    async def plan(self, batch_id: str, inputs: dict[str, Any], editing: dict[str, Any],
-                   output: dict[str, Any]) -> BatchPlan:  # fmt: skip
-        if not inputs.get("MediaGroupArray"):
-            raise ImsError(
-                "Forbidden.NotSupported",
-                f"InputConfig: the local engine runs Script mode (MediaGroupArray) only; "
-                f"{batch_job_type(inputs)} is not implemented yet",
-                403,
-            )
+    async def plan(
+        self,
+        batch_id: str,
+        job_type: str,
+        inputs: dict[str, Any],
+        editing: dict[str, Any],
+        output: dict[str, Any],
+        selection: dict[str, Any] | None = None,
+    ) -> BatchPlan:
+        """Plan the outputs of a job of `job_type`; `selection` is an organisation job's MediaSelectResult."""
         rng = random.Random(batch_id)
-        board, infos = await self._storyboard(inputs, editing, output)
-        variants, notes = choose_variants(board, int(output.get("Count") or 1), rng)
+        count = int(output.get("Count") or 1)
+        base = _base_board(inputs, editing, output)
+        if job_type == "Script":
+            board, infos = await self._storyboard(base, inputs, editing)
+            variants, notes = choose_variants(board, count, rng)
+            pairs = [(board, v) for v in variants]
+        elif job_type in SCENE_JOB_TYPES:
+            highlights = job_type.startswith("Screen_Media_Highlights")
+            notes = []
+            if selection is None:
+                select = self._select_highlights if highlights else self._select_smart_mix
+                selection, notes = await select(inputs, editing, output, count, rng)
+                if job_type in SELECTION_JOB_TYPES:
+                    return BatchPlan([], notes, selection)
+            boards, infos = await self._organize(selection, base, inputs, highlights)
+            pairs = [
+                (b, dataclasses.replace(choose_variants(b, 1, rng)[0][0], index=k + 1)) for k, b in enumerate(boards)
+            ]
+        else:
+            raise ImsError("Forbidden.NotSupported", f"JobType: {job_type} is not implemented by the local engine", 403)
         speech_config = editing.get("SpeechConfig") or {}
         lines: dict[tuple[str, str | None], Line] = {}
-        needed = sorted({(text, v.voice) for v in variants for text in v.sentences(board)}, key=str)
+        needed = sorted({(text, v.voice) for b, v in pairs for text in v.sentences(b)}, key=str)
         substitutions = await self._synthesize(needed, speech_config, lines)
         width, height = _output_size(output, infos)
         fps = float((output.get("Video") or {}).get("Fps") or self.settings.default_fps)
         planned = []
-        for variant in variants:
+        for board, variant in pairs:
             speech = {text: line for (text, voice), line in lines.items() if voice == variant.voice}
             out = compose_output(board, variant, speech, width=width, height=height, fps=fps)
             project_id = derived_id(batch_id, variant.index, "project")
             notes_of = out.notes + substitutions.get(variant.voice, [])
             planned.append(OutputJob(variant.index, project_id, out.timeline, out.output_media, out.duration, notes_of))
-        return BatchPlan(planned, notes)
+        return BatchPlan(planned, notes, selection)
+
+    async def _select_smart_mix(
+        self, inputs: dict[str, Any], editing: dict[str, Any], output: dict[str, Any], count: int, rng: random.Random
+    ) -> tuple[dict[str, Any], list[str]]:
+        refs = [str(r) for r in inputs.get("MediaArray") or []]
+        if not refs:
+            raise ImsError(
+                "Forbidden.NotSupported",
+                "InputConfig.MediaSearchInput: media search is not available on the local engine; list MediaArray",
+                403,
+            )
+        scripts = [_sentences(s) for s in inputs.get("SpeechTextArray") or []]
+        if not scripts:
+            raise invalid(
+                "InputConfig.SpeechTextArray",
+                "Smart_Mix on the local engine matches media to voice-over sentences; give at least one script",
+            )
+        speech_config = editing.get("SpeechConfig") or {}
+        voice = next((v.strip() for v in str(speech_config.get("Voice") or "").split(",") if v.strip()), None)
+        lines: dict[tuple[str, str | None], Line] = {}
+        await self._synthesize(sorted({(t, voice) for script in scripts for t in script}), speech_config, lines)
+        start = rng.randrange(len(scripts))
+        outputs = []
+        for k in range(count):
+            number = (start + k) % len(scripts)
+            outputs.append([
+                Sentence(f"{number + 1}-{i + 1}", text, lines[(text, voice)].duration)
+                for i, text in enumerate(scripts[number])
+            ])  # fmt: skip
+        return await self.scenes.smart_mix(outputs, refs, editing), []
+
+    async def _select_highlights(
+        self, inputs: dict[str, Any], editing: dict[str, Any], output: dict[str, Any], count: int, rng: random.Random
+    ) -> tuple[dict[str, Any], list[str]]:
+        refs = [str(r) for r in inputs.get("MediaArray") or []]
+        if not refs:
+            raise missing("InputConfig.MediaArray")
+        strategy = inputs.get("HighlightStrategy") or {}
+        target = strategy.get("TargetDuration") or output.get("MaxDuration")
+        return await self.scenes.highlights(refs, float(target) if target else None, count)
+
+    async def _organize(
+        self, selection: dict[str, Any], base: Storyboard, inputs: dict[str, Any], highlights: bool
+    ) -> tuple[list[Storyboard], list[MediaInfo]]:
+        """Storyboards from a selection (as made, or as edited by the user)."""
+        key = "highlightOutputList" if highlights else "textMatchMediaOutputList"
+        refs = sorted({str(c["mediaId"]) for c in _selected_clips(selection, key) if isinstance(c.get("mediaId"), str)})
+        framing = {name: [_reference(r) for r in inputs.get(name) or []] for name in ("OpeningArray", "EndingArray")}
+        infos = await self.scenes.media([*refs, *framing["OpeningArray"], *framing["EndingArray"]], "MediaSelectResult")
+        kinds = {ref: kind_of(info) for ref, info in infos.items()}
+        if not highlights:
+            return smart_mix_boards(selection, base, kinds), list(infos.values())
+        opening, ending = (
+            Group(name, tuple(_whole(r, infos[r]) for r in framing[name])) if framing[name] else None
+            for name in ("OpeningArray", "EndingArray")
+        )
+        return highlight_boards(selection, base, kinds, opening=opening, ending=ending), list(infos.values())
 
     async def _storyboard(
-        self, inputs: dict[str, Any], editing: dict[str, Any], output: dict[str, Any]
+        self, base: Storyboard, inputs: dict[str, Any], editing: dict[str, Any]
     ) -> tuple[Storyboard, list[MediaInfo]]:
         process = editing.get("ProcessConfig") or {}
         shot_s = float(process.get("SingleShotDuration") or DEFAULT_SHOT_S)
@@ -164,8 +251,7 @@ class BatchPlanner:
             if info is None:  # a placeholder; rendering it fails with InvalidMaterial.NotFound
                 shots.setdefault(g, []).append(Shot(ref, "video", 0.0, shot_s))
                 continue
-            kind: Literal["video", "image"] = "image" if info.is_image or info.duration is None else "video"
-            aspect = info.width / info.height if info.width and info.height else None
+            kind, aspect = kind_of(info)
             shots.setdefault(g, []).extend(split_shots(
                 ref, kind=kind, duration=info.duration or 0.0, aspect=aspect, ranges=ranges.get((name, ref), ()),
                 shot_s=shot_s, image_s=image_s, split=split,
@@ -180,22 +266,7 @@ class BatchPlanner:
             )
             for g, group in enumerate(groups_in)
         )
-        speech_config = editing.get("SpeechConfig") or {}
-        board = Storyboard(
-            groups=groups,
-            scripts=tuple(_sentences(s) for s in inputs.get("SpeechTextArray") or ()),
-            titles=tuple(inputs.get("TitleArray") or ()),
-            subheadings=tuple(
-                (int(h["Level"]), tuple(h.get("TitleArray") or ())) for h in inputs.get("SubHeadingArray") or ()
-            ),
-            music=tuple(inputs.get("BackgroundMusicArray") or ()),
-            backgrounds=tuple(inputs.get("BackgroundImageArray") or ()),
-            stickers=tuple(inputs.get("StickerArray") or ()),
-            voices=tuple(v.strip() for v in str(speech_config.get("Voice") or "").split(",") if v.strip()),
-            editing=editing,
-            output=output,
-        )
-        return board, [i for i in infos if i is not None]
+        return dataclasses.replace(base, groups=groups), [i for i in infos if i is not None]
 
     async def _synthesize(
         self,
@@ -218,6 +289,50 @@ class BatchPlanner:
 
         await asyncio.gather(*(speak(text, voice) for text, voice in needed))
         return substitutions
+
+
+def _base_board(inputs: dict[str, Any], editing: dict[str, Any], output: dict[str, Any]) -> Storyboard:
+    """What every mode shares: voice-over scripts, titles, music, backgrounds, stickers, voices."""
+    speech_config = editing.get("SpeechConfig") or {}
+    return Storyboard(
+        groups=(),
+        scripts=tuple(_sentences(s) for s in inputs.get("SpeechTextArray") or ()),
+        titles=tuple(inputs.get("TitleArray") or ()),
+        subheadings=tuple(
+            (int(h["Level"]), tuple(h.get("TitleArray") or ())) for h in inputs.get("SubHeadingArray") or ()
+        ),
+        music=tuple(inputs.get("BackgroundMusicArray") or ()),
+        backgrounds=tuple(inputs.get("BackgroundImageArray") or ()),
+        stickers=tuple(inputs.get("StickerArray") or ()),
+        voices=tuple(v.strip() for v in str(speech_config.get("Voice") or "").split(",") if v.strip()),
+        editing=editing,
+        output=output,
+    )
+
+
+def _selected_clips(selection: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """Every clip a selection names (shape errors are reported when the boards are built)."""
+    clips: list[dict[str, Any]] = []
+    for output in selection.get(key) or [] if isinstance(selection, dict) else []:
+        if not isinstance(output, dict):
+            continue
+        for holder in output.get("textMatchMediaSentenceOutputList") or [output]:
+            if isinstance(holder, dict):
+                items = holder.get("matchClipList") or holder.get("clipList") or []
+                clips += [c for c in items if isinstance(c, dict)]
+    return clips
+
+
+def _reference(item: Any) -> str:
+    """An OpeningArray/EndingArray item: a reference, or an object naming one."""
+    if isinstance(item, dict):
+        return str(item.get("MediaId") or item.get("MediaURL") or "")
+    return str(item)
+
+
+def _whole(ref: str, info: MediaInfo) -> Shot:
+    kind, aspect = kind_of(info)
+    return Shot(ref, kind, 0.0, info.duration or DEFAULT_IMAGE_S, aspect)
 
 
 def _sentences(script: Any) -> tuple[str, ...]:
@@ -271,9 +386,10 @@ class BatchJobs:
                 job_ids.append(job_id)
             outputs.append(entry)
         extend = {"Notes": plan.notes} if plan.notes else {}
-        await self.store.update(
-            batch_id, JobKind.BATCH, Status="Processing", Extend=compact_json(extend), _outputs=outputs
-        )
+        recorded: dict[str, Any] = {"Status": "Processing", "Extend": compact_json(extend), "_outputs": outputs}
+        if plan.selection is not None:
+            recorded["ExtendOutput"] = compact_json(plan.selection)
+        await self.store.update(batch_id, JobKind.BATCH, **recorded)
         return job_ids
 
     async def fail(self, batch_id: str, error: ImsError) -> None:

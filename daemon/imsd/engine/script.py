@@ -77,6 +77,7 @@ class Group:
     scripts: tuple[tuple[str, ...], ...] = ()  # group speech mode: sentences of each script
     duration: float | None = None
     volume: float | None = None
+    ordered: bool = False  # a selection's clips: play them in order, never pick one of them
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ def distinct_outputs(board: Storyboard) -> int:
 def _radices(board: Storyboard) -> list[int]:
     """The mixed-radix digits of an output's identity: script, shot per group, group scripts."""
     radices = [len(board.scripts)] if board.scripts else []
-    radices += [max(1, len(group.shots)) for group in board.groups]
+    radices += [1 if group.ordered else max(1, len(group.shots)) for group in board.groups]
     if board.group_speech:
         if board.scripts_by_index:
             radices.append(next(len(g.scripts) for g in board.groups if g.scripts))

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 from redis.asyncio import Redis
 
-from imsd.engine.batch import BatchJobs, BatchPlanner, json_field
+from imsd.engine.batch import ORGANIZATION_JOB_TYPES, BatchJobs, BatchPlanner, json_field
 from imsd.engine.jobs import RUNNING_STATUSES, EngineJobStore, JobKind, iso_now, public_view
 from imsd.engine.media import MediaResolver, RedisMediaRegistry
 from imsd.engine.probe import Prober
@@ -120,17 +120,21 @@ class Engine:
             attempts = int(batch.get("_attempts", 0)) + 1
             await self.store.update(batch_id, JobKind.BATCH, Status="Processing", _attempts=attempts)
             log.info("batch planning started", job_id=batch_id, attempt=attempts)
-            output = json_field(batch.get("OutputConfig"), "OutputConfig")
+            job_type = str(batch.get("JobType"))
             try:
+                output = json_field(batch.get("OutputConfig"), "OutputConfig")
+                extend_input = json_field(batch.get("ExtendInput"), "ExtendInput")
                 plan = await self.planner.plan(
                     batch_id,
+                    job_type,
                     json_field(batch.get("InputConfig"), "InputConfig"),
                     json_field(batch.get("EditingConfig"), "EditingConfig"),
                     output,
+                    selection=extend_input.get("MediaSelectResult"),
                 )
-                job_ids = await self.batches.record_plan(
-                    batch_id, plan, preview_only=bool(output.get("GeneratePreviewOnly"))
-                )
+                # Organisation makes editing projects for preview; rendering them is a later job.
+                preview_only = bool(output.get("GeneratePreviewOnly")) or job_type in ORGANIZATION_JOB_TYPES
+                job_ids = await self.batches.record_plan(batch_id, plan, preview_only=preview_only)
             except ImsError as error:
                 await self.batches.fail(batch_id, error)
                 job_ids = []

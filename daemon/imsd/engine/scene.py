@@ -1,0 +1,150 @@
+"""The I/O half of scene media selection: media resolved, analysed, described and scored.
+
+selection.py decides; this module gathers what it decides on. Media are probed and analysed
+once each (the analysis is cached by content hash), every candidate's text is built from what
+describes the medium (registry Title/Description/Tags, the request's MediaMetaDataArray, the
+file name), and all sentences are scored against all candidates in one call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from imsd.engine.analysis import Analyzer, HighlightWeights, MediaAnalysis
+from imsd.engine.matching import Scorer, select_scorer, similarities
+from imsd.engine.media import MediaResolver, MediaText
+from imsd.engine.probe import MediaInfo
+from imsd.engine.script import media_field, split_shots
+from imsd.engine.selection import (
+    DEFAULT_CLIP_S,
+    DEFAULT_HIGHLIGHT_S,
+    Candidate,
+    Sentence,
+    describe_reference,
+    highlight_sets,
+    match_sentences,
+    request_texts,
+)
+from imsd.engine.settings import EngineSettings
+from imsd.errors import ImsError, invalid
+
+MediaKind = tuple[Literal["video", "image"], float | None]
+
+
+def kind_of(info: MediaInfo) -> MediaKind:
+    kind: Literal["video", "image"] = "image" if info.is_image or info.duration is None else "video"
+    return kind, (info.width / info.height if info.width and info.height else None)
+
+
+def usable_ranges(analysis: MediaAnalysis) -> list[tuple[float, float]]:
+    """The analysis's shots with black, frozen and blurred stretches cut out."""
+    ranges = []
+    for start, end in analysis.shots:
+        pieces = [(start, end)]
+        for bad in analysis.rejected:
+            pieces = [
+                p for a, b in pieces for p in ((a, min(b, bad.start)), (max(a, bad.end), b)) if p[1] - p[0] > 0.05
+            ]
+        ranges += pieces
+    return ranges
+
+
+class SceneSelector:
+    """Selections for Smart_Mix and Screen_Media_Highlights from a request's MediaArray."""
+
+    def __init__(self, settings: EngineSettings, resolver: MediaResolver) -> None:
+        self.settings = settings
+        self.resolver = resolver
+        self.analyzer = Analyzer(settings, resolver.prober)
+        self._scorer: Scorer | None = None
+
+    @property
+    def scorer(self) -> Scorer:
+        if self._scorer is None:
+            self._scorer = select_scorer(self.settings)
+        return self._scorer
+
+    async def media(self, refs: Sequence[str], field: str) -> dict[str, MediaInfo]:
+        """Each reference resolved and probed; a missing one fails the job naming it."""
+        infos = await asyncio.gather(
+            *(self.resolver.resolve(ref, f"{field}[{i}]", media_id=media_field(ref) == "MediaId")
+              for i, ref in enumerate(refs))
+        )  # fmt: skip
+        return dict(zip(refs, infos, strict=True))
+
+    async def candidates(self, refs: Sequence[str], editing: Mapping[str, Any]) -> list[Candidate]:
+        infos = await self.media(refs, "InputConfig.MediaArray")
+        texts = request_texts(editing)
+        process = editing.get("ProcessConfig") or {}
+        clip_s = float(process.get("SingleShotDuration") or DEFAULT_CLIP_S)
+        image_s = float(process.get("ImageDuration") or DEFAULT_CLIP_S)
+        found: list[Candidate] = []
+        for i, ref in enumerate(refs):
+            info = infos[ref]
+            kind, aspect = kind_of(info)
+            text = " ".join(
+                t for t in (await self._registry_text(ref), texts.get(ref, ""), describe_reference(ref)) if t
+            )
+            if kind == "image":
+                ranges: list[tuple[float, float]] = []
+            else:
+                ranges = usable_ranges(await self.analyzer.analyze(info.path))
+            shots = split_shots(ref, kind=kind, duration=info.duration or 0.0, aspect=aspect, ranges=ranges,
+                                shot_s=clip_s, image_s=image_s)  # fmt: skip
+            found += [
+                Candidate(f"{i + 1}-{j + 1}", ref, s.start, s.end, text, s.kind, s.aspect) for j, s in enumerate(shots)
+            ]
+        if not found:
+            raise ImsError("InvalidMaterial.Unsupported", "InputConfig.MediaArray: no usable shot in any medium")
+        return found
+
+    async def _registry_text(self, ref: str) -> str:
+        if media_field(ref) != "MediaId" or self.resolver.registry is None:
+            return ""
+        text: MediaText = await self.resolver.registry.text(ref)
+        return text.joined()
+
+    async def smart_mix(
+        self, outputs: Sequence[Sequence[Sentence]], refs: Sequence[str], editing: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """ExtendOutput of Smart_Mix_Media_Select: for each output, the clips of each sentence."""
+        candidates = await self.candidates(refs, editing)
+        texts = sorted({s.text for sentences in outputs for s in sentences})
+        scored = await similarities(self.scorer, texts, [c.text for c in candidates])
+        row = {text: i for i, text in enumerate(texts)}
+        history: Counter[tuple[str, str]] = Counter()
+        matched = []
+        for sentences in outputs:
+            scores = scored.matrix[[row[s.text] for s in sentences]]
+            matched.append(
+                {"textMatchMediaSentenceOutputList": match_sentences(sentences, candidates, scores, history)}
+            )
+        return {"textMatchMediaOutputList": matched, "scorer": {"name": scored.scorer, "kind": scored.kind}}
+
+    async def highlights(
+        self, refs: Sequence[str], target_s: float | None, count: int
+    ) -> tuple[dict[str, Any], list[str]]:
+        """ExtendOutput of Screen_Media_Highlights_Media_Select, and notes when fewer than `count`."""
+        infos = await self.media(refs, "InputConfig.MediaArray")
+        analyses = {}
+        for i, ref in enumerate(refs):
+            if kind_of(infos[ref])[0] != "video":
+                raise invalid(f"InputConfig.MediaArray[{i}]", f"{ref!r}: highlights need videos")
+            analyses[ref] = await self.analyzer.analyze(infos[ref].path)
+        weights = HighlightWeights()
+        sets = highlight_sets(analyses, target_s or DEFAULT_HIGHLIGHT_S, count, weights)
+        notes = []
+        if len(sets) < count:
+            notes.append(f"OutputConfig.Count: {count} asked, the media give {len(sets)} distinct highlight sets")
+        selection = {
+            "highlightOutputList": [
+                {"clipList": clips, "duration": round(sum(c["endTime"] - c["startTime"] for c in clips), 3)}
+                for clips in sets
+            ],
+            "scorer": {"name": "signals", "kind": "signals", "weights": dataclasses.asdict(weights)},
+        }
+        return selection, notes
