@@ -6,13 +6,20 @@ Every clip is at most 3 s and 360 px at 10 fps, so a render takes a fraction of 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from imsd.backends.local import LocalBackend
 from imsd.engine.media import MediaResolver
 from imsd.engine.settings import EngineSettings
+from imsd.engine.worker import Engine, engine_queue_name
+from imsd.queue import TaskQueue
+from imsd.settings import Settings
+from redis.asyncio import Redis
 
 FPS = 10
+OSS = "https://demo.oss-cn-shanghai.aliyuncs.com"
 _X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
 _AAC = ["-c:a", "aac", "-b:a", "64k"]
 
@@ -60,3 +67,30 @@ def settings(media_dir: Path, tmp_path: Path) -> EngineSettings:
 @pytest.fixture
 def resolver(settings: EngineSettings) -> MediaResolver:
     return MediaResolver(settings)
+
+
+@pytest.fixture
+async def engine(media_dir: Path, tmp_path: Path, redis_url: str, redis: Redis) -> AsyncIterator[Engine]:
+    settings = Settings(
+        redis={"url": redis_url},
+        engine={
+            "media_roots": [media_dir],
+            "storage_root": tmp_path / "storage",
+            "cache_dir": tmp_path / "cache",
+            "work_dir": tmp_path / "work",
+            "default_preset": "ultrafast",
+            "default_fps": FPS,
+        },
+    )
+    queue = await TaskQueue.connect(redis_url, engine_queue_name(settings))
+    engine = Engine(settings, redis, queue)
+    yield engine
+    await engine.close()
+    await queue.close()
+
+
+@pytest.fixture
+async def backend(engine: Engine, redis: Redis) -> AsyncIterator[LocalBackend]:
+    backend = LocalBackend(engine.settings, redis)
+    yield backend
+    await backend.close()

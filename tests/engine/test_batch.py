@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,45 +16,14 @@ import pytest
 from imsd.api.wire import Api
 from imsd.backends.local import LocalBackend
 from imsd.engine.tts import Synthesizer
-from imsd.engine.worker import Engine, engine_queue_name
+from imsd.engine.worker import Engine
 from imsd.errors import ImsError
-from imsd.queue import TaskQueue
-from imsd.settings import Settings
-from redis.asyncio import Redis
 
-from tests.engine.conftest import FPS
+from tests.engine.conftest import FPS, OSS
 from tests.engine.sampling import frame_at, probe
 
-OSS = "https://demo.oss-cn-shanghai.aliyuncs.com"
 W, H = 180, 320
 ZH_SCRIPTS = ["今天天气很好。我们去公园散步。", "新店开业了。欢迎大家光临。", "夏天来了。喝一杯冰茶吧。"]
-
-
-@pytest.fixture
-async def engine(media_dir: Path, tmp_path: Path, redis_url: str, redis: Redis) -> AsyncIterator[Engine]:
-    settings = Settings(
-        redis={"url": redis_url},
-        engine={
-            "media_roots": [media_dir],
-            "storage_root": tmp_path / "storage",
-            "cache_dir": tmp_path / "cache",
-            "work_dir": tmp_path / "work",
-            "default_preset": "ultrafast",
-            "default_fps": FPS,
-        },
-    )
-    queue = await TaskQueue.connect(redis_url, engine_queue_name(settings))
-    engine = Engine(settings, redis, queue)
-    yield engine
-    await engine.close()
-    await queue.close()
-
-
-@pytest.fixture
-async def backend(engine: Engine, redis: Redis) -> AsyncIterator[LocalBackend]:
-    backend = LocalBackend(engine.settings, redis)
-    yield backend
-    await backend.close()
 
 
 def script_params(media_dir: Path, *, count: int = 3, **changes: Any) -> dict[str, Any]:

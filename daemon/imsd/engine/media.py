@@ -14,9 +14,10 @@ import json
 import os
 import re
 import uuid
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
 import redis.asyncio
@@ -27,10 +28,24 @@ from imsd.errors import ImsError, invalid
 
 _OSS_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.oss-[a-z0-9-]+?(?:-internal)?\.aliyuncs\.com$")
 _CHUNK = 1 << 16
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
 
 
 def not_found(field: str, ref: str) -> ImsError:
     return ImsError("InvalidMaterial.NotFound", f"{field}: media {ref!r} does not exist", 404)
+
+
+@dataclass(frozen=True)
+class MediaText:
+    """What a medium is about, as its owner described it (IMS media info Title/Description/Tags)."""
+
+    title: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+
+    def joined(self) -> str:
+        return " ".join(part for part in (self.title, self.description, " ".join(self.tags)) if part)
 
 
 class MediaRegistry(Protocol):
@@ -38,27 +53,38 @@ class MediaRegistry(Protocol):
 
     async def get(self, media_id: str) -> MediaInfo | None: ...
 
-    async def add(self, path: Path) -> str: ...
+    async def add(self, path: Path, media_id: str | None = None, text: MediaText | None = None) -> str: ...
+
+    async def text(self, media_id: str) -> MediaText: ...
 
 
 class RedisMediaRegistry:
-    """Registry entries as JSON strings under `imsd:media:<MediaId>`, shared by all workers."""
+    """Registry entries as JSON strings under `<prefix>:media:<MediaId>`, shared by all workers."""
 
-    PREFIX = "imsd:media:"
-
-    def __init__(self, client: redis.asyncio.Redis, prober: Prober) -> None:
+    def __init__(self, client: redis.asyncio.Redis, prober: Prober, prefix: str) -> None:
         self.client = client
         self.prober = prober
+        self.key_prefix = f"{prefix}:media:"
 
     async def get(self, media_id: str) -> MediaInfo | None:
-        raw = await self.client.get(self.PREFIX + media_id)
+        raw = await self.client.get(self.key_prefix + media_id)
         return None if raw is None else MediaInfo.model_validate_json(raw)
 
-    async def add(self, path: Path) -> str:
+    async def add(self, path: Path, media_id: str | None = None, text: MediaText | None = None) -> str:
+        """Register `path`; `media_id` keeps an id promised earlier (a job's output MediaId)."""
         info = await self.prober.probe(await asyncio.to_thread(path.resolve))
-        media_id = uuid.uuid4().hex
-        await self.client.set(self.PREFIX + media_id, info.model_dump_json())
+        media_id = media_id or uuid.uuid4().hex
+        await self.client.set(self.key_prefix + media_id, info.model_dump_json())
+        if text is not None:
+            await self.client.set(self.key_prefix + media_id + ":text", json.dumps(asdict(text), ensure_ascii=False))
         return media_id
+
+    async def text(self, media_id: str) -> MediaText:
+        raw = await self.client.get(self.key_prefix + media_id + ":text")
+        if raw is None:
+            return MediaText()
+        fields = json.loads(raw)
+        return MediaText(fields.get("title", ""), fields.get("description", ""), tuple(fields.get("tags", ())))
 
 
 def _inside(path: Path, roots: list[Path]) -> bool:
@@ -156,6 +182,7 @@ class MediaResolver:
         """Download once into the cache; the object is stored under its content hash."""
         if not self.settings.download_enabled:
             raise invalid(field, f"{url!r}: downloading media from URLs is disabled")
+        self._check_host(url, field)  # before the cache: a host taken off the list is off at once
         cache = self.settings.cache_dir
         index = cache / "urls" / hashlib.sha256(url.encode()).hexdigest()
         if index.is_file():
@@ -180,23 +207,58 @@ class MediaResolver:
         digest = hashlib.sha256()
         size = 0
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as resp:
-                if resp.status in (404, 410):
-                    raise not_found(field, url)
-                if resp.status >= 400:
-                    raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: HTTP {resp.status}")
-                if (resp.content_length or 0) > limit:
-                    raise _too_large(field, url, limit)
-                with dest.open("wb") as out:
-                    async for chunk in resp.content.iter_chunked(_CHUNK):
-                        size += len(chunk)
-                        if size > limit:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                target = url
+                for _ in range(_MAX_REDIRECTS + 1):
+                    # Redirects are followed here, not by aiohttp, so each hop's host is checked first.
+                    async with session.get(target, allow_redirects=False) as resp:
+                        location = resp.headers.get("Location") if resp.status in _REDIRECTS else None
+                        if location is not None:
+                            target = urljoin(str(resp.url), location)
+                            self._check_host(target, field, via=url)
+                            continue
+                        if resp.status in (404, 410):
+                            raise not_found(field, url)
+                        if resp.status >= 400:
+                            raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: HTTP {resp.status}")
+                        if (resp.content_length or 0) > limit:
                             raise _too_large(field, url, limit)
-                        digest.update(chunk)
-                        out.write(chunk)
+                        with dest.open("wb") as out:
+                            async for chunk in resp.content.iter_chunked(_CHUNK):
+                                size += len(chunk)
+                                if size > limit:
+                                    raise _too_large(field, url, limit)
+                                digest.update(chunk)
+                                out.write(chunk)
+                        return digest.hexdigest()
+                raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: more than {_MAX_REDIRECTS} redirects")
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: {type(exc).__name__} {exc}") from None
-        return digest.hexdigest()
+
+    def _check_host(self, url: str, field: str, via: str | None = None) -> None:
+        host = urlsplit(url).hostname or ""
+        if not host_allowed(host, self.settings.download_hosts):
+            where = f"{url!r} (redirected from {via!r})" if via else repr(url)
+            raise invalid(field, f"{where}: host {host!r} is not in engine.download_hosts")
+
+
+def host_allowed(host: str, allowed: list[str]) -> bool:
+    """Whether `host` matches an entry: an exact name/IP, or `*.suffix` for any subdomain of suffix.
+
+    An empty list allows every host. `*.example.com` does not match example.com itself, so that
+    a wildcard never silently widens to the apex (list both when both are meant).
+    """
+    if not allowed:
+        return True
+    host = host.lower().rstrip(".")
+    for entry in allowed:
+        pattern = entry.strip().lower().rstrip(".").strip("[]")
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]):
+                return True
+        elif host == pattern:
+            return True
+    return False
 
 
 def _too_large(field: str, url: str, limit: int) -> ImsError:
