@@ -245,3 +245,20 @@ def test_music_is_ducked_while_the_voice_speaks() -> None:
     effects = out.timeline["AudioTracks"][1]["AudioTrackClips"][0]["Effects"]
     ducks = [e for e in effects if e["Type"] == "Volume" and "In" in e]
     assert ducks == [{"Type": "Volume", "Gain": 0.3, "In": 0.0, "Out": 2.2}]
+
+
+def test_stickers_lie_on_top_for_the_whole_output() -> None:
+    sticker = {"MediaURL": "logo.png", "X": 0.8, "Y": 0.05, "Width": 0.15, "Height": 0.1, "Opacity": 0.7}
+    board = Storyboard(groups=(Group("a", shots("a", 2)),), output={"FixedDuration": 3}, stickers=(sticker,))
+    [out] = plan(board)
+    [item] = out.timeline["VideoTracks"][-1]["VideoTrackClips"]
+    assert item == {"MediaURL": "logo.png", "Type": "Image", "TimelineIn": 0, "Duration": 3.0, "X": 0.8, "Y": 0.05,
+                    "Width": 0.15, "Height": 0.1, "Opacity": 0.7}  # fmt: skip
+
+
+def test_a_background_image_lies_under_letterboxed_shots() -> None:
+    board = Storyboard(groups=(Group("a", shots("a", 2)),), output={"FixedDuration": 3}, backgrounds=("bg.png",))
+    [out] = plan(board)
+    background, main = out.timeline["VideoTracks"][:2]
+    assert background["VideoTrackClips"][0]["MediaURL"] == "bg.png"
+    assert {c["AdaptMode"] for c in main["VideoTrackClips"]} == {"Contain"}
