@@ -3,7 +3,8 @@
 selection.py decides; this module gathers what it decides on. Media are probed and analysed
 once each (the analysis is cached by content hash), every candidate's text is built from what
 describes the medium (registry Title/Description/Tags, the request's MediaMetaDataArray, the
-file name), and all sentences are scored against all candidates in one call.
+file name) plus the words spoken in the shot itself (asr.py, when installed), and all sentences
+are scored against all candidates in one call.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from imsd.engine.analysis import Analyzer, HighlightWeights, MediaAnalysis
+from imsd.engine.asr import Transcriber, Word, shot_text
 from imsd.engine.matching import Scorer, select_scorer, similarities
 from imsd.engine.media import MediaResolver, MediaText
 from imsd.engine.probe import MediaInfo
@@ -60,6 +62,7 @@ class SceneSelector:
         self.settings = settings
         self.resolver = resolver
         self.analyzer = Analyzer(settings, resolver.prober)
+        self.transcriber = Transcriber(settings, resolver.prober)
         self._scorer: Scorer | None = None
 
     @property
@@ -91,13 +94,16 @@ class SceneSelector:
             )
             if kind == "image":
                 ranges: list[tuple[float, float]] = []
+                words: list[Word] = []
             else:
                 ranges = usable_ranges(await self.analyzer.analyze(info.path))
+                speech = info.has_audio and self.transcriber.available()
+                words = await self.transcriber.transcribe(info.path) if speech else []
             shots = split_shots(ref, kind=kind, duration=info.duration or 0.0, aspect=aspect, ranges=ranges,
                                 shot_s=clip_s, image_s=image_s)  # fmt: skip
-            found += [
-                Candidate(f"{i + 1}-{j + 1}", ref, s.start, s.end, text, s.kind, s.aspect) for j, s in enumerate(shots)
-            ]
+            for j, s in enumerate(shots):
+                shot_words = " ".join(filter(None, (text, shot_text(words, s.start, s.end))))
+                found.append(Candidate(f"{i + 1}-{j + 1}", ref, s.start, s.end, shot_words, s.kind, s.aspect))
         if not found:
             raise ImsError("InvalidMaterial.Unsupported", "InputConfig.MediaArray: no usable shot in any medium")
         return found
