@@ -32,11 +32,17 @@ def clips(*items: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_one_clip_is_trimmed_to_its_frames_and_overlaid_on_black() -> None:
-    p = plan(clips({}))
+    p = plan(clips({"Width": 0.5}))
     assert p.frames == 20
     assert [x.arg("end_frame") for x in p.graph.find("trim")] == [20, 20]
-    assert p.graph.find("color")[0].arg("c") == "black"
+    assert [x.arg("c") for x in p.graph.find("color")] == ["black@0", "black"]  # its canvas, the base
     assert p.inputs[0].options == ("-t", "2")
+
+
+def test_an_opaque_full_canvas_clip_replaces_the_black_base_instead_of_an_overlay() -> None:
+    p = plan(clips({}))
+    assert [x.arg("end_frame") for x in p.graph.find("trim")] == [20, 20]
+    assert not p.graph.find("color") and not p.graph.find("overlay")
 
 
 def test_in_out_become_input_seek_and_length() -> None:
@@ -49,7 +55,11 @@ def test_a_transition_is_an_xfade_at_the_end_of_the_earlier_clip() -> None:
     fade = {"Type": "Transition", "SubType": "fade", "Duration": 0.5}
     p = plan(clips({"Effects": [fade]}, {}))
     (xfade,) = p.graph.find("xfade")
-    assert (xfade.arg("transition"), xfade.arg("duration"), xfade.arg("offset")) == ("fade", 0.5, 1.5)
+    assert (xfade.arg("transition"), xfade.arg("duration"), xfade.arg("offset")) == ("fade", 0.5, 0)
+    # only the window goes through xfade: the last 5 frames of the first clip, the first 5 of the next
+    trims = [(x.arg("start_frame"), x.arg("end_frame")) for x in p.graph.find("trim")]
+    assert (15, None) in trims and (None, 5) in trims
+    assert p.graph.find("concat")[0].arg("n") == 3  # before, window, after
     assert p.frames == 35
 
 

@@ -4,10 +4,17 @@ Pure: takes the validated timeline and what each referenced file contains, retur
 nothing runs. Time is counted in output frames throughout, so that transitions, gaps and the
 output length are exact and "within one frame" is a property of the data, not of ffmpeg luck.
 
-Video: every track is a layer (index 0 at the bottom). Each clip becomes a canvas-sized RGBA
-stream (its box placed on a transparent or Background-filled canvas) of exactly its span; a
-track is those streams joined by concat (gaps are transparent padding) or xfade (Transition on
-the earlier clip, overlapping the clips by its Duration); tracks are overlaid on black.
+Video: every track is a layer (index 0 at the bottom). Each clip becomes a canvas-sized stream
+(its box placed on a transparent or Background-filled canvas) of exactly its span; a track is
+those streams cut at transition windows, the windows blended by xfade (Transition on the earlier
+clip, overlapping the clips by its Duration) and everything joined by one concat (gaps are
+transparent padding); tracks are overlaid on black.
+
+The graph is shaped for cost, since at 1080x1920 every full-frame pass is a visible share of the
+render (bench/render.py measures it against the bare encode): stills are decoded once, work is
+done in yuv420p, Cover crops before it scales, a clip filling the canvas needs no canvas, opaque
+layers carry no alpha plane, an opaque bottom track replaces the black base, Background Blur is
+blurred at a fraction of the size, and only transition windows go through xfade.
 Audio: every audio clip and every video clip's own audio is trimmed, looped, tempo-shifted,
 faded and gained on its own, delayed to its start and summed by amix with normalize=0 over a
 silent bed of exactly the output length.
@@ -173,6 +180,7 @@ class _Composer:
         self.approximated: list[str] = []
         self.files: dict[str, str] = {}
         self.width = self.height = 0
+        self.opaque: set[str] = set()  # layer labels known to cover the whole canvas opaquely
 
     # ---- time ----------------------------------------------------------------------------
 
@@ -346,14 +354,24 @@ class _Composer:
         clip = span.clip
         assert isinstance(clip, VideoTrackClip)
         info = span.info
-        speed = f"(PTS-STARTPTS)/{format_value(clip.Speed)}" if clip.Speed != 1 else "PTS-STARTPTS"
-        chain = [
-            f("setpts", speed),
-            f("fps", str(self.fps)),
-            f("tpad", stop_mode="clone", stop=-1),
-            f("trim", end_frame=frames),
-            f("setsar", 1),
-        ]
+        still = span.source_len is None
+        if still:
+            # A still is decoded and processed once (trim stops ffmpeg reading the looped input),
+            # then repeated: zoompan makes its frames itself, otherwise `loop` does at the end.
+            chain = [f("trim", end_frame=1), f("setsar", 1)]
+        else:
+            speed = f"(PTS-STARTPTS)/{format_value(clip.Speed)}" if clip.Speed != 1 else "PTS-STARTPTS"
+            chain = [
+                f("setpts", speed),
+                f("fps", str(self.fps)),
+                f("tpad", stop_mode="clone", stop=-1),
+                f("trim", end_frame=frames),
+                f("setsar", 1),
+            ]
+        expanded = not still
+        # Everything after works in 8-bit YUV: decoders of stills give RGB, and zoompan or scale
+        # on RGB moves twice the bytes per pixel of yuv420p (the output format anyway).
+        chain.append(f("format", "yuva420p" if _has_alpha(info) else "yuv420p"))
         w, h = even(info.width), even(info.height)
         if (w, h) != (info.width, info.height):
             chain.append(f("scale", w, h))
@@ -372,7 +390,8 @@ class _Composer:
                 chain.append(f("crop", cw, ch, cx.px(effect.X), cy.px(effect.Y)))
                 w, h = cw, ch
             elif isinstance(effect, KenBurnsEffect | ZoomEffect):
-                chain.append(self._zoompan(effect, loc, w, h, frames))
+                chain.append(self._zoompan(effect, loc, w, h, frames, 1 if expanded else frames))
+                expanded = True
             elif isinstance(effect, FlipEffect):
                 chain.append(f("hflip" if effect.Direction.lower() == "horizontal" else "vflip"))
             elif isinstance(effect, RotateEffect):
@@ -396,7 +415,24 @@ class _Composer:
         bh = bh or (even(bw * h / w) if box_w else self.height)
         x, y = xs.px(clip.X), ys.px(clip.Y)
         source = self.graph.one([f"{index}:v"], chain, "src")
-        fg_chain = [*_fit(clip.AdaptMode, bw, bh), f("format", "yuva420p")]
+        blur = background is not None and background.SubType == "Blur"
+        colour = "black@0"
+        if background is not None and not blur:
+            if background.SubType == "Color":
+                colour = background.Color
+            else:
+                self.ignored.append(f"{span.key}.Effects: Background {background.SubType!r}")
+        # A box that is the whole canvas needs no canvas to be placed on: the fitted clip is the
+        # layer (Contain pads it to the canvas itself), which saves a full-frame overlay per frame.
+        whole = (bw, bh, x, y) == (self.width, self.height, 0, 0) and not rotate and clip.Opacity >= 1 and not blur
+        # Opaque layers stay yuv420p: alpha is a fourth plane every later filter would carry.
+        opaque = blur or colour != "black@0" or (whole and clip.AdaptMode != "Contain")
+        fg_format = "yuv420p" if whole and opaque else "yuva420p"  # overlay wants alpha anyway
+        # Contain on a canvas is placed by the overlay; padding it first would only make the
+        # overlay blend a full frame of transparent pixels.
+        fg_chain = [*_fit(clip.AdaptMode, bw, bh, colour if whole else None), f("format", fg_format)]
+        if not expanded:
+            fg_chain += [f("loop", loop=frames - 1, size=1), f("settb", str(1 / self.fps)), f("setpts", "N")]
         if clip.Opacity < 1:
             fg_chain.append(f("colorchannelmixer", aa=clip.Opacity))
         if rotate:
@@ -409,22 +445,18 @@ class _Composer:
                     c="none",
                 )
             )
-        size = f"{self.width}x{self.height}"
-        if background is not None and background.SubType == "Blur":
+        if whole:
+            return self._tag(self.graph.one([source], [*fg_chain, f("settb", str(1 / self.fps))], "layer"), opaque)
+        if blur:
             source, blur_src = self.graph.chain([source], [f("split")], 2, "split")
-            sigma = max(1.0, background.Radius * min(self.width, self.height) / 2)
-            canvas_chain = [*_fit("Cover", self.width, self.height), f("gblur", sigma=sigma)]
-            canvas = self.graph.one([blur_src], [*canvas_chain, f("format", "yuva420p")], "bg")
+            canvas = self.graph.one([blur_src], self._blurred_canvas(background.Radius if background else 0.1), "bg")
         else:
-            colour = "black@0"
-            if background is not None:
-                if background.SubType == "Color":
-                    colour = background.Color
-                else:
-                    self.ignored.append(f"{span.key}.Effects: Background {background.SubType!r}")
-            canvas = self.graph.one([], [f("color", c=colour, s=size, r=str(self.fps)), f("format", "yuva420p")], "bg")
+            size = f"{self.width}x{self.height}"
+            canvas_format = "yuv420p" if opaque else "yuva420p"
+            colour_source = [f("color", c=colour, s=size, r=str(self.fps)), f("format", canvas_format)]
+            canvas = self.graph.one([], colour_source, "bg")
         fg = self.graph.one([source], fg_chain, "fg")
-        return self.graph.one(
+        layer = self.graph.one(
             [canvas, fg],
             [
                 f(
@@ -435,14 +467,38 @@ class _Composer:
                     format="auto",
                     eof_action="endall",
                 ),
-                f("format", "yuva420p"),
+                f("format", "yuv420p" if opaque else "yuva420p"),
                 f("settb", str(1 / self.fps)),
             ],
             "layer",
         )
+        return self._tag(layer, opaque)
 
-    def _zoompan(self, effect: KenBurnsEffect | ZoomEffect, loc: str, w: int, h: int, frames: int) -> Filter:
-        """Pan/zoom over the clip; progress p runs 0->1 over Duration (default: the clip)."""
+    def _tag(self, label: str, opaque: bool) -> str:
+        if opaque:
+            self.opaque.add(label)
+        return label
+
+    def _blurred_canvas(self, radius: float) -> list[Filter]:
+        """The clip cropped to fill the canvas and blurred, for Background Blur.
+
+        Blurred at 1/k of the canvas size and scaled back up: a blur of sigma s at full size
+        looks the same as one of s/k at 1/k size, and costs about k*k times less.
+        """
+        sigma = max(1.0, radius * min(self.width, self.height) / 2)
+        k = max(1, min(8, int(sigma / 2)))
+        small = _fit("Cover", even(self.width / k), even(self.height / k))
+        up = [f("scale", self.width, self.height, flags="bilinear"), f("setsar", 1), f("format", "yuv420p")]
+        return [*small, f("gblur", sigma=sigma / k), *up]
+
+    def _zoompan(
+        self, effect: KenBurnsEffect | ZoomEffect, loc: str, w: int, h: int, frames: int, per_frame: int
+    ) -> Filter:
+        """Pan/zoom over the clip; progress p runs 0->1 over Duration (default: the clip).
+
+        `per_frame` is how many output frames each input frame makes: 1 for video, all of them
+        for a still, which is then decoded once.
+        """
         total = self.frames(effect.Duration) if effect.Duration else frames
         p = f"min(1,on/{max(1, total - 1)})"
         if isinstance(effect, ZoomEffect):
@@ -457,48 +513,71 @@ class _Composer:
             z = f"1/({format_value(w0)}+{format_value(w1 - w0)}*{p})"
             x = f"({format_value(x0)}+{format_value(x1 - x0)}*{p})*iw"
             y = f"({format_value(y0)}+{format_value(y1 - y0)}*{p})*ih"
-        return f("zoompan", z=z, x=x, y=y, d=1, s=f"{w}x{h}", fps=str(self.fps))
+        return f("zoompan", z=z, x=x, y=y, d=per_frame, s=f"{w}x{h}", fps=str(self.fps))
 
-    def _track(self, spans: list[_Span], total: int) -> str | None:
-        """Join a track's layers: concat across gaps (transparent padding), xfade on joins."""
-        acc: str | None = None
-        length = 0
+    def _track(self, spans: list[_Span], total: int) -> tuple[str, bool, int] | None:
+        """Join a track's layers: (label, opaque, frames), or None for an empty track.
+
+        Layers are cut at transition windows and only the window frames go through xfade; the
+        pieces are joined by one concat. xfade over whole streams would handle, and copy, every
+        earlier frame of the track again at each transition. Gaps are transparent padding.
+        """
+        placed = []
         for span in sorted(spans, key=lambda s: s.start):
             if span.start >= total:
                 continue
             frames = min(span.frames or total - span.start, total - span.start)
             span.input = self._clip_input(span, frames)
-            layer = self._layer(span, frames, span.input)
-            if acc is not None and span.join is not None:
+            placed.append((span, frames, self._layer(span, frames, span.input)))
+        if not placed:
+            return None
+        opaque = placed[0][0].start == 0 and all(label in self.opaque for _, _, label in placed)
+        segments: list[str] = []  # finished pieces, in order
+        pending = ""  # the stream after them, `n` frames, that the next clip may still cut into
+        n = length = 0
+        for span, frames, layer in placed:
+            if not opaque and layer in self.opaque:
+                layer = self.graph.one([layer], [f("format", "yuva420p")], "alpha")
+            if pending and span.join is not None:
                 choice, d = span.join
-                acc = self.graph.one(
-                    [acc, layer],
-                    [
-                        f(
-                            "xfade",
-                            transition=choice.name,
-                            duration=self.seconds(d),
-                            offset=self.seconds(length - d),
-                        )
-                    ],
+                if n <= d:  # the window reaches into earlier pieces: cut the joined stream
+                    pending, segments, n = self._concat([*segments, pending]), [], length
+                body, tail = self._cut(pending, n - d)
+                head, rest = self._cut(layer, d) if frames > d else (layer, None)
+                window = self.graph.one(
+                    [tail, head],
+                    [f("xfade", transition=choice.name, duration=self.seconds(d), offset=0)],
                     "xf",
                 )
+                segments += [body, window]
+                pending, n = (rest, frames - d) if rest else (segments.pop(), frames)
                 length = length - d + frames
                 continue
-            if acc is not None and span.start < length:
+            if pending and span.start < length:
                 self.approximated.append(f"{span.key}: overlaps the previous clip, which is cut")
-                acc = self.graph.one([acc], [f("trim", end_frame=span.start)], "cut")
-                length = span.start
+                joined = self._concat([*segments, pending])
+                pending = self.graph.one([joined], [f("trim", end_frame=span.start)], "cut")
+                segments, n, length = [], span.start, span.start
             gap = span.start - length
             if gap:
                 layer = self.graph.one([layer], [f("tpad", start=gap, color="black@0")], "gap")
-            acc = (
-                layer
-                if acc is None
-                else self.graph.one([acc, layer], [f("concat", n=2, v=1, a=0), f("settb", str(1 / self.fps))], "cat")
-            )
-            length = span.start + frames
-        return acc
+            segments += [pending] if pending else []
+            pending, n, length = layer, gap + frames, span.start + frames
+        return self._concat([*segments, pending]), opaque, length
+
+    def _cut(self, label: str, at: int) -> tuple[str, str]:
+        """Frames [0, at) and [at, end) of a stream, the second starting at time 0."""
+        first, second = self.graph.chain([label], [f("split")], 2, "split")
+        before = self.graph.one([first], [f("trim", end_frame=at)], "head")
+        after = self.graph.one([second], [f("trim", start_frame=at), f("setpts", "PTS-STARTPTS")], "tail")
+        return before, after
+
+    def _concat(self, labels: list[str]) -> str:
+        if len(labels) == 1:
+            return labels[0]
+        return self.graph.one(
+            labels, [f("concat", n=len(labels), v=1, a=0), f("settb", str(1 / self.fps))], "cat"
+        )
 
     # ---- audio ---------------------------------------------------------------------------
 
@@ -587,19 +666,23 @@ class _Composer:
 
     def _video(self, video: list[tuple[list[_Span], list[_Span]]], total: int) -> str:
         size = f"{self.width}x{self.height}"
-        out = self.graph.one(
-            [],
-            [
-                f("color", c="black", s=size, r=str(self.fps)),
-                f("trim", end_frame=total),
-                f("format", "yuv420p"),
-            ],
-            "base",
-        )
+        base = [f("color", c="black", s=size, r=str(self.fps)), f("trim", end_frame=total), f("format", "yuv420p")]
+        out: str | None = None
         for spans, stills in video:
             track = self._track([*spans, *stills], total)
-            if track is not None:
-                out = self.graph.one([out, track], [f("overlay", eof_action="pass", format="auto")], "v")
+            if track is None:
+                continue
+            label, opaque, length = track
+            if out is None and opaque:
+                # Nothing shows through an opaque bottom track: it replaces the black base
+                # instead of being blended onto it, a full-frame overlay saved on every frame.
+                pad = [f("tpad", stop=total - length, color="black")] if length < total else []
+                out = self.graph.one([label], [*pad, f("trim", end_frame=total), f("format", "yuv420p")], "v")
+                continue
+            out = out or self.graph.one([], base, "base")
+            out = self.graph.one([out, label], [f("overlay", eof_action="pass", format="auto")], "v")
+        if out is None:  # every clip starts after the end
+            out = self.graph.one([], base, "base")
         out = self._effect_tracks(out)
         out = self._subtitles(out, total)
         return self.graph.one([out], [f("format", "yuv420p")], "vout")
@@ -685,22 +768,39 @@ def _describe(effect: BaseModel) -> str:
     return f"effect Type {getattr(effect, 'Type', '')!r}" + (f" SubType {sub!r}" if sub else "")
 
 
-def _fit(mode: str, w: int, h: int) -> list[Filter]:
-    """Scale into a w x h box: Fill stretches, Contain letterboxes (transparent), Cover crops."""
+def _fit(mode: str, w: int, h: int, pad: str | None = "black@0") -> list[Filter]:
+    """Scale into a w x h box: Fill stretches, Contain letterboxes with `pad`, Cover crops.
+
+    Contain with `pad` None only scales, for a caller that centres the result in the box itself.
+
+    Cover crops the source to the box's aspect *before* scaling: scaling first and cropping
+    after computes every pixel that is then thrown away (a 16:9 source covering a 9:16 box
+    would be scaled to 3.2 times the pixels it shows).
+    """
     if mode == "Contain":
+        scale = f("scale", w, h, force_original_aspect_ratio="decrease", force_divisible_by=2)
+        if pad is None:
+            return [scale, f("setsar", 1)]
         return [
-            f("scale", w, h, force_original_aspect_ratio="decrease", force_divisible_by=2),
+            scale,
             f("format", "yuva420p"),
-            f("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color="black@0"),
+            f("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color=pad),
             f("setsar", 1),
         ]
     if mode == "Cover":
         return [
-            f("scale", w, h, force_original_aspect_ratio="increase", force_divisible_by=2),
-            f("crop", w, h),
+            f("crop", f"min(iw,ih*{w}/{h})", f"min(ih,iw*{h}/{w})"),
+            f("scale", w, h),
             f("setsar", 1),
         ]
     return [f("scale", w, h), f("setsar", 1)]
+
+
+def _has_alpha(info: MediaInfo) -> bool:
+    """Whether the picture may be see-through (RGBA/YA/paletted PNG, yuva video)."""
+    video = next((s for s in info.streams if s.get("codec_type") == "video"), {})
+    fmt = str(video.get("pix_fmt", ""))
+    return fmt == "pal8" or fmt.startswith(("rgba", "bgra", "argb", "abgr", "ya", "yuva", "gbrap"))
 
 
 def _atempo(speed: float) -> list[Filter]:

