@@ -86,6 +86,8 @@ async def test_script_batch_renders_count_mp4s_as_long_as_their_speech(
     for index, sub in enumerate(batch["SubJobList"], start=1):
         path = output_path(tmp_path / "storage", index)
         assert sub["MediaURL"] == f"{OSS}/batch/v_{index}.mp4" and path.is_file()
+        registered = await engine.registry.get(sub["MediaId"])  # the MediaId promised at submit
+        assert registered is not None and registered.path == path.resolve()
         length = float(probe(path)["format"]["duration"])
         spoken = await speech_seconds(backend, sub["ProjectId"])
         assert abs(length - spoken) <= 1 / FPS + 0.03, (index, length, spoken)
