@@ -1,8 +1,8 @@
 """The daemon's own overhead: requests per second end to end, raw arq, and memory in flight.
 
-    .venv/bin/python bench/overhead.py [--requests 5000] [--noop-jobs 10000] [--inflight 10000]
+    .venv/bin/python bench/overhead.py [--requests 5000] [--noop-jobs 10000] [--inflight 10000] [--asyncio-loop]
 
-Everything runs against a private redis-server on 127.0.0.1. The daemon runs in this process
+Everything runs against a private redis-server on 127.0.0.1. The daemon runs in child processes
 with the limiter off and a zero-latency in-memory backend (submit returns a JobId at once,
 get_job reports it finished), so what is measured is intake → submit → track → emit: the
 daemon's Redis round trips, arq's task handling and Python. Three figures:
@@ -10,14 +10,15 @@ daemon's Redis round trips, arq's task handling and Python. Three figures:
 - requests_per_s: N requests put on the stream before the daemon starts, divided by the time
   from the first record's `received_at` to the last result's `finished_at`;
 - arq_noop_per_s: the same arq worker setup (imsd.queue, JSON serializer, max_jobs, poll
-  delay) running N no-op tasks on the same Redis: the ceiling the daemon (two tasks per
-  request) sits under;
+  delay) running N no-op tasks on the same Redis: the ceiling the daemon (two task runs per
+  request: the submit, then the poll) sits under;
 - rss_mb_10k_inflight: VmRSS of a daemon process (a child of this one) holding N requests
   submitted and not finished (get_job reports RUNNING).
 
-Logs go to a file in the work directory at the default level (info, as in production; set
-IMSD_BENCH_LOG_LEVEL=warning to see what logging costs).
-The last line is one JSON object with the figures.
+Each phase runs on the daemon's own event loop (uvloop, imsd.daemon.new_event_loop), or with
+--asyncio-loop on asyncio's, to see what uvloop brings. Logs go to a file in the work directory
+at the default level (info, as in production; set IMSD_BENCH_LOG_LEVEL=warning to see what
+logging costs). The last line is one JSON object with the figures.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import imsd.daemon
 from imsd.api.wire import Api
 from imsd.backends.base import JobSnapshot, JobState, Output, Submission
-from imsd.daemon import Daemon
+from imsd.daemon import Daemon, new_event_loop
 from imsd.logs import configure_logging
 from imsd.queue import TaskQueue, TaskSpec, TaskWorker
 from imsd.settings import Settings
@@ -147,7 +148,7 @@ async def e2e_worker(redis_url: str, count: int) -> dict[str, float]:
     return {"submits": backend.submits, "polls": backend.polls}
 
 
-def end_to_end(redis_url: str, count: int, processes: int, log_path: Path) -> dict[str, float]:
+def end_to_end(redis_url: str, count: int, processes: int, log_path: Path, asyncio_loop: bool) -> dict[str, float]:
     """`count` requests on the stream, then `processes` daemons started together on them."""
 
     async def prepare() -> None:
@@ -157,7 +158,7 @@ def end_to_end(redis_url: str, count: int, processes: int, log_path: Path) -> di
         await redis.aclose()
 
     asyncio.run(prepare())
-    children = [spawn("e2e-worker", redis_url, count, log_path) for _ in range(processes)]
+    children = [spawn("e2e-worker", redis_url, count, log_path, asyncio_loop) for _ in range(processes)]
     sync = SyncRedis.from_url(redis_url, decode_responses=True)
     deadline = time.monotonic() + 600
     while int(sync.get("bench:ready") or 0) < processes:
@@ -249,11 +250,11 @@ async def inflight_rss(redis_url: str, count: int) -> dict[str, float]:
     }
 
 
-def spawn(phase: str, redis_url: str, count: int, log_path: Path) -> subprocess.Popen[str]:
+def spawn(phase: str, redis_url: str, count: int, log_path: Path, asyncio_loop: bool) -> subprocess.Popen[str]:
     """One phase in a fresh interpreter, so that its memory and its event loop are its own."""
     return subprocess.Popen(
         [sys.executable, __file__, "--phase", phase, "--redis-url", redis_url, "--count", str(count),
-         "--log", str(log_path)],
+         "--log", str(log_path), *(["--asyncio-loop"] if asyncio_loop else [])],
         stdout=subprocess.PIPE, text=True,
     )
 
@@ -272,6 +273,7 @@ def main() -> None:
     parser.add_argument("--noop-jobs", type=int, default=10000)
     parser.add_argument("--inflight", type=int, default=10000)
     parser.add_argument("--processes", type=int, default=2, help="daemon processes of the second end-to-end run")
+    parser.add_argument("--asyncio-loop", action="store_true", help="run on asyncio's event loop, not uvloop")
     parser.add_argument("--phase", choices=["e2e-worker", "arq", "rss"], help=argparse.SUPPRESS)
     parser.add_argument("--redis-url", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
@@ -284,7 +286,8 @@ def main() -> None:
             configure_logging(settings_for(args.redis_url).log)
             phase = {"e2e-worker": e2e_worker, "arq": lambda url, n: arq_noop(url, n, settings_for(url)),
                      "rss": inflight_rss}[args.phase]
-            figures = asyncio.run(phase(args.redis_url, args.count))
+            with asyncio.Runner(loop_factory=None if args.asyncio_loop else new_event_loop) as runner:
+                figures = runner.run(phase(args.redis_url, args.count))
         print(json.dumps(figures))
         return
 
@@ -292,10 +295,10 @@ def main() -> None:
     server = RedisServer(workdir)
     log_path = workdir / "daemon.log"
     try:
-        e2e = end_to_end(server.url, args.requests, 1, log_path)
-        e2e_n = end_to_end(server.url, args.requests, args.processes, log_path)
-        arq = collect(spawn("arq", server.url, args.noop_jobs, log_path))
-        rss = collect(spawn("rss", server.url, args.inflight, log_path))
+        e2e = end_to_end(server.url, args.requests, 1, log_path, args.asyncio_loop)
+        e2e_n = end_to_end(server.url, args.requests, args.processes, log_path, args.asyncio_loop)
+        arq = collect(spawn("arq", server.url, args.noop_jobs, log_path, args.asyncio_loop))
+        rss = collect(spawn("rss", server.url, args.inflight, log_path, args.asyncio_loop))
     finally:
         server.stop()
     print(f"cpus                    {os.cpu_count()}")
@@ -320,6 +323,7 @@ def main() -> None:
         "in_flight": int(rss["in_flight"]),
         "rss_mb_idle_daemon": round(rss["rss_mb_daemon_idle"], 1),
         "cpus": os.cpu_count(),
+        "event_loop": "asyncio" if args.asyncio_loop else "uvloop",
     }))
 
 

@@ -35,8 +35,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 
 from tests.conftest import RedisServer
-from tests.helpers import CALLBACK_KEY, single_job_request
-from tests.test_chaos import DaemonProcess, FakeImsProcess, start_daemons
+from tests.helpers import CALLBACK_KEY, DaemonProcess, FakeImsProcess, single_job_request, start_daemons
 
 SUBMIT = "SubmitMediaProducingJob"
 

@@ -6,8 +6,7 @@ processes sharing one Redis; several hundred single and batch requests (a few se
 a random daemon is killed with SIGKILL and restarted, again and again. The tests below are the
 invariants of design.md that must hold afterwards.
 
-The process helpers (FakeImsProcess, DaemonProcess, daemon_env) are shared with
-test_shared_quota.py and bench/quota.py.
+The process helpers (FakeImsProcess, DaemonProcess, start_daemons) live in tests/helpers.py.
 """
 
 from __future__ import annotations
@@ -15,176 +14,20 @@ from __future__ import annotations
 import json
 import os
 import random
-import select
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 
-from tests.conftest import RedisServer, free_port
-from tests.fakeims.server import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
-from tests.helpers import CALLBACK_KEY, batch_request, single_job_request
+from tests.conftest import RedisServer
+from tests.helpers import CALLBACK_KEY, DaemonProcess, FakeImsProcess, batch_request, single_job_request, start_daemons
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[1]
-IMSD = Path(sys.executable).with_name("imsd")
-
-
-# -- processes ------------------------------------------------------------------------------
-
-
-class FakeImsProcess:
-    """`python -m tests.fakeims` as its own process, with its admin API at hand."""
-
-    def __init__(self, *args: str, log_path: Path) -> None:
-        self._log = log_path.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakeims", "--port", "0", *args],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        ready, _, _ = select.select([self.process.stdout], [], [], 20)
-        line = self.process.stdout.readline() if ready else ""
-        if not line.startswith("READY "):
-            self.stop()
-            raise RuntimeError(f"fake IMS did not start: {line!r}, see {log_path}")
-        self.port = int(line.split()[1])
-        self.endpoint = f"127.0.0.1:{self.port}"
-
-    def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"http://{self.endpoint}/_admin/stats", timeout=30) as reply:
-            stats: dict[str, Any] = json.load(reply)
-            return stats
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-
-def daemon_env(
-    redis_url: str, fake_endpoint: str, http_port: int, settings: Mapping[str, Any]
-) -> dict[str, str]:
-    """The environment of one `imsd run` against the fake; `settings` as IMSD_* names."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMSD_")}
-    env.update(
-        {
-            "ALIBABA_CLOUD_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY_ID,
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEFAULT_ACCESS_KEY_SECRET,
-            "IMSD_BACKEND": "aliyun",
-            "IMSD_REDIS__URL": redis_url,
-            "IMSD_ALIYUN__ENDPOINT": fake_endpoint,
-            "IMSD_ALIYUN__SCHEME": "http",
-            "IMSD_HTTP__HOST": "127.0.0.1",
-            "IMSD_HTTP__PORT": str(http_port),
-            "IMSD_CALLBACKS__PUBLIC_URL": f"http://127.0.0.1:{http_port}/callbacks/ims",
-            "IMSD_CALLBACKS__AUTH_KEYS": json.dumps([CALLBACK_KEY]),
-            "IMSD_LOG__LEVEL": "warning",
-            "IMSD_LOG__FORMAT": "json",
-        }
-    )
-    env.update({k: str(v) for k, v in settings.items()})
-    return env
-
-
-class DaemonProcess:
-    """One `imsd run`, started in an empty directory so that no config file is picked up."""
-
-    def __init__(self, env: dict[str, str], workdir: Path, name: str) -> None:
-        self.env = env
-        self.workdir = workdir
-        self.name = name
-        self.http_port = int(env["IMSD_HTTP__PORT"])
-        self.log_path = workdir / f"{name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        with self.log_path.open("ab") as log:
-            log.write(f"--- start {self.starts}\n".encode())
-            log.flush()
-            self.process = subprocess.Popen(
-                [str(IMSD), "run"], cwd=self.workdir, env=self.env, stdout=log, stderr=log
-            )
-
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def wait_ready(self, timeout_s: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        url = f"http://127.0.0.1:{self.http_port}/readyz"
-        while time.monotonic() < deadline:
-            if not self.alive:
-                raise RuntimeError(f"{self.name} exited, see {self.log_path}")
-            try:
-                with urllib.request.urlopen(url, timeout=1) as reply:
-                    if reply.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} not ready after {timeout_s}s, see {self.log_path}")
-
-    def metric(self, sample: str, **labels: str) -> float:
-        """The value of one sample on the daemon's /metrics (0 when absent)."""
-        url = f"http://127.0.0.1:{self.http_port}/metrics"
-        with urllib.request.urlopen(url, timeout=10) as reply:
-            text = reply.read().decode()
-        for family in text_string_to_metric_families(text):
-            for found in family.samples:
-                if found.name == sample and all(found.labels.get(k) == v for k, v in labels.items()):
-                    return float(found.value)
-        return 0.0
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.alive:
-            assert self.process is not None
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start_daemons(
-    count: int, redis_url: str, fake_endpoint: str, settings: Mapping[str, Any], workdir: Path
-) -> list[DaemonProcess]:
-    daemons = []
-    for index in range(count):
-        env = daemon_env(redis_url, fake_endpoint, free_port(), settings)
-        daemons.append(DaemonProcess(env, workdir, f"daemon-{index}"))
-    for daemon in daemons:
-        daemon.start()
-    for daemon in daemons:
-        daemon.wait_ready()
-    return daemons
 
 
 def read_results(redis: Redis, after: str = "0") -> tuple[list[dict[str, Any]], str]:

@@ -13,6 +13,7 @@ request, whose success also tells that everything before it has been answered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -30,6 +31,8 @@ from hypothesis import strategies as st
 from imsd.api.validation import validate_params
 from imsd.api.wire import API_NAMES, JSON_PARAMS, Api
 from imsd.daemon import Daemon
+from imsd.envelope import parse_envelope
+from imsd.errors import ImsError
 from redis.asyncio import Redis
 
 from tests.conftest import RedisServer
@@ -400,6 +403,9 @@ POISON = [
     Case({"request": {"request_id": UNIQUE, "api": "SubmitMediaProducingJob",
                       "params": {**VALID_PARAMS[Api.SUBMIT_MEDIA_PRODUCING_JOB], "Timeline": "[" * 50_000}}},
          "FAILED", ("Timeline",), "Timeline as JSON text nested 50,000 deep"),
+    Case({"request": {"request_id": UNIQUE, "api": "SubmitMediaProducingJob",
+                      "params": {**VALID_PARAMS[Api.SUBMIT_MEDIA_PRODUCING_JOB], "UserData": "[" * 50_000}}},
+         "FAILED", ("UserData",), "UserData as JSON text nested 50,000 deep"),
 ]
 
 # -- the daemon -----------------------------------------------------------------------------
@@ -522,6 +528,24 @@ def test_unbroken_params_of_every_api_pass_validation() -> None:
     """The premise of the params mutations: without one, each API's params are valid."""
     for api, params in VALID_PARAMS.items():
         validate_params(api, params)
+
+
+def _as_read(fields: dict[Any, Any]) -> dict[str, str]:
+    """An entry's fields as intake's reader returns them (bytes decoded with surrogateescape)."""
+    def text(value: Any) -> str:
+        if isinstance(value, bytes):
+            return value.decode(errors="surrogateescape")
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+    return {text(k): text(v).replace(UNIQUE, "fz-parsed") for k, v in fields.items()}
+
+
+@FUZZ
+@given(case=st.one_of(raw_entries(), bad_envelopes(), st.sampled_from(POISON)))
+def test_the_parser_refuses_every_bad_message_with_an_ims_error_and_raises_nothing_else(case: Case) -> None:
+    """Intake has no catch-all around parsing: whatever the message, an ImsError or an envelope."""
+    with contextlib.suppress(ImsError):
+        parse_envelope(_as_read(case.fields))
 
 
 @in_module_loop

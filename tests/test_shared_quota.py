@@ -19,8 +19,7 @@ import pytest
 from redis import Redis
 
 from tests.conftest import RedisServer
-from tests.helpers import CALLBACK_KEY, single_job_request
-from tests.test_chaos import DaemonProcess, FakeImsProcess, start_daemons
+from tests.helpers import CALLBACK_KEY, DaemonProcess, FakeImsProcess, single_job_request, start_daemons
 
 pytestmark = pytest.mark.slow
 

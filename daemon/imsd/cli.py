@@ -23,9 +23,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from imsd.daemon import Daemon
+    from imsd.daemon import run
 
-    asyncio.run(Daemon(_settings(args)).run())
+    run(_settings(args))
     return 0
 
 

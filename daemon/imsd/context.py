@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -12,18 +13,19 @@ from redis.asyncio import Redis
 from imsd import metrics
 from imsd.backends.base import Backend, JobSnapshot, JobState
 from imsd.errors import ImsError
-from imsd.limiter import RateLimiter
+from imsd.limiter import RateLimiter, Slot
 from imsd.logs import get_logger
-from imsd.queue import Later, TaskQueue
-from imsd.records import RecordStore, State
+from imsd.queue import Later, QueuedTask, TaskQueue
+from imsd.records import Record, RecordStore, State
 from imsd.results import result_document
 from imsd.settings import Settings
 
 log = get_logger("imsd")
 
-SUBMIT_TASK = "submit_request"
+# One task per request moves it on, by its record's state: submit, then poll until final. It
+# defers itself between steps, so a request has exactly one task queued or running at a time.
+REQUEST_TASK = "advance_request"
 MAX_SLOT_WAIT_S = 5.0
-TRACK_TASK = "track_job"
 
 _FINAL_STATE = {
     JobState.SUCCEEDED: State.SUCCEEDED,
@@ -32,12 +34,8 @@ _FINAL_STATE = {
 }
 
 
-def submit_task_id(request_id: str) -> str:
-    return f"submit:{request_id}"
-
-
-def track_task_id(request_id: str) -> str:
-    return f"track:{request_id}"
+def request_task_id(request_id: str) -> str:
+    return f"request:{request_id}"
 
 
 @dataclass
@@ -57,13 +55,16 @@ class Services:
         """
         return self.settings.worker.task_timeout_s + 30.0
 
-    async def defer(self, request_id: str, delay_s: float) -> NoReturn:
-        """Run the current task again in `delay_s`, keeping the sweeper's deadline ahead of it."""
-        await self.store.transition(request_id, due=time.time() + delay_s + self.stall_margin_s())
+    async def defer(self, request_id: str, delay_s: float, add: Mapping[str, int] | None = None) -> NoReturn:
+        """Run the current task again in `delay_s`, keeping the sweeper's deadline ahead of it.
+
+        `add`: counters of what this run did, recorded in the same step.
+        """
+        await self.store.transition(request_id, due=time.time() + delay_s + self.stall_margin_s(), add=add)
         raise Later(delay_s)
 
-    async def take_slot(self, request_id: str, action: str, counter: str) -> int:
-        """Wait for a send slot of `action` and count the attempt in `counter`; returns the count.
+    async def reserve_slot(self, request_id: str, action: str) -> Slot:
+        """Reserve a send slot of `action`; the caller awaits `limiter.wait(slot)`, then sends.
 
         A slot further ahead than MAX_SLOT_WAIT_S is not held by a running task: the task is
         deferred instead (raises Later), so workers never sit on long waits.
@@ -71,27 +72,29 @@ class Services:
         slot = await self.limiter.reserve(action, max_wait_s=MAX_SLOT_WAIT_S)
         if slot is None:
             await self.defer(request_id, MAX_SLOT_WAIT_S * random.uniform(0.5, 1.0))
-        count = await self.store.count(request_id, counter)
-        await self.limiter.wait(slot)
-        return count
+        return slot
 
-    async def schedule_submit(self, request_id: str, delay_s: float = 0.0) -> None:
-        await self.queue.enqueue(SUBMIT_TASK, request_id, task_id=submit_task_id(request_id), delay_s=delay_s)
+    def request_task(self, request_id: str) -> QueuedTask:
+        """The request's task, due now, for admission to enqueue with the record."""
+        return self.queue.task(REQUEST_TASK, request_id, task_id=request_task_id(request_id))
 
-    async def schedule_track(self, request_id: str, delay_s: float) -> None:
-        await self.queue.enqueue(TRACK_TASK, request_id, task_id=track_task_id(request_id), delay_s=delay_s)
+    async def schedule(self, request_id: str, delay_s: float = 0.0) -> None:
+        """Queue the request's task unless it is queued or running."""
+        await self.queue.enqueue(REQUEST_TASK, request_id, task_id=request_task_id(request_id), delay_s=delay_s)
 
     async def finish(
         self,
-        request_id: str,
+        record: Record,
         *,
         snapshot: JobSnapshot | None = None,
         error: ImsError | None = None,
+        add: Mapping[str, int] | None = None,
     ) -> bool:
-        """Publish the request's one result and make its record final (a no-op if it already is)."""
-        record = await self.store.get(request_id)
-        if record is None or record.state.final:
-            return False
+        """Publish the request's one result and make its record final (a no-op if it already is).
+
+        `record` is as the task read it; the result's counters come from the record as it is
+        when it becomes final (after adding `add`), not from this copy.
+        """
         state = _FINAL_STATE[snapshot.state] if snapshot and not error else State.FAILED
         now = time.time()
         result = result_document(
@@ -102,13 +105,13 @@ class Services:
             error=error,
             finished_at=now,
         )
-        done = await self.store.finish(request_id, state, result)
+        done = await self.store.finish(record.request_id, state, result, add=add)
         if done:
             metrics.results.labels(state.value).inc()
             metrics.end_to_end.labels(record.api).observe(now - record.received_at)
             log.info(
                 "result emitted",
-                request_id=request_id,
+                request_id=record.request_id,
                 job_id=result["job_id"],
                 status=state.value,
                 error_code=result["error_code"],

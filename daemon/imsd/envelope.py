@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from imsd.api.validation import MAX_JSON_DEPTH
 from imsd.api.wire import (
     API_NAMES,
-    JSON_PARAMS,
     REQUEST_ID_KEY,
     USER_DATA_MAX_BYTES,
     Api,
@@ -39,14 +40,23 @@ class Envelope:
 
 
 def parse_envelope(fields: Mapping[str, str]) -> Envelope:
-    """The message of one stream entry, or an ImsError naming what is wrong with it."""
+    """The message of one stream entry, or an ImsError naming what is wrong with it.
+
+    It refuses every bad input with an ImsError and raises nothing else: a message that made
+    the parser fail would stop every daemon that claims its entry, again after each restart.
+    The params and meta it returns are checked for what the validators do not look at by
+    `check_storable`.
+    """
     raw = fields.get("request")
     if raw is None:
         raise missing("request")
+    check_storable("request", raw)
     try:
         message = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise invalid("request", f"not valid JSON ({exc.msg} at position {exc.pos})") from None
+    except (ValueError, RecursionError) as exc:  # an integer too long to convert, deep nesting
+        raise invalid("request", f"not valid JSON ({exc})") from None
     if not isinstance(message, dict):
         raise invalid("request", "must be a JSON object")
     request_id = message.get("request_id")
@@ -69,6 +79,29 @@ def parse_envelope(fields: Mapping[str, str]) -> Envelope:
     if token is not None and (not isinstance(token, str) or not _TOKEN.match(token)):
         raise invalid("request.client_token", "must be 1-64 printable ASCII characters")
     return Envelope(request_id, Api(api), params, token, message.get("meta"))
+
+
+def check_storable(name: str, value: Any) -> None:
+    """Refuse what cannot be stored or echoed back as JSON: text that is not Unicode (bytes
+    that are not UTF-8, lone surrogate escapes such as "\\ud800"), NaN and Infinity (which
+    json.loads accepts but no other JSON parser does) and documents nested too deep."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise invalid(name, f"nests deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(item, dict):
+            pending.extend((key, depth) for key in item)
+            pending.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            pending.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str) and not item.isascii():
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                raise invalid(name, "is not valid UTF-8 (raw bytes or a lone surrogate escape)") from None
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise invalid(name, "numbers must be finite (NaN and Infinity are not JSON)")
 
 
 def derive_client_token(request_id: str, generation: int = 0) -> str:
@@ -95,7 +128,7 @@ def params_to_send(
     if isinstance(user_data, str):
         try:
             user_data = json.loads(user_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON text nested too deep to parse
             return sent  # validation reports it; nothing to add to
     if user_data is None:
         user_data = {}
@@ -113,25 +146,11 @@ def params_to_send(
     return sent
 
 
-def parse_json_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON-valued params as objects, so that string and object forms compare equal."""
-    parsed: dict[str, Any] = {}
-    for key, value in params.items():
-        if key in JSON_PARAMS and isinstance(value, str):
-            try:
-                parsed[key] = json.loads(value)
-            except ValueError:
-                raise invalid(key, "is not valid JSON") from None
-        else:
-            parsed[key] = value
-    return parsed
-
-
 __all__ = [
     "Envelope",
     "ImsError",
+    "check_storable",
     "derive_client_token",
     "params_to_send",
     "parse_envelope",
-    "parse_json_params",
 ]

@@ -1,7 +1,7 @@
 """Intake: read the requests stream through a consumer group and give each request a record.
 
-An entry is acknowledged only after its record exists and its submit task is queued (or its
-refusal is published), so a crash loses nothing: the entry stays pending and another consumer
+An entry is acknowledged only after its record exists and its task is queued (or its refusal
+is published), so a crash loses nothing: the entry stays pending and another consumer
 claims it after `claim_idle_s`. Handling an entry twice is harmless because admission is keyed by
 request_id and the entry id tells a redelivery from a producer's duplicate.
 """
@@ -9,11 +9,10 @@ request_id and the entry id tells a redelivery from a producer's duplicate.
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import socket
 import time
-from typing import Any
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -23,11 +22,11 @@ from redis.exceptions import ResponseError
 # made the send slots due meanwhile fire late and together, and the service throttle them.
 import imsd.api.timeline  # noqa: F401
 from imsd import metrics
-from imsd.api.validation import MAX_JSON_DEPTH, validate_params
+from imsd.api.validation import validate_params
 from imsd.context import Services, log
-from imsd.envelope import derive_client_token, params_to_send, parse_envelope
+from imsd.envelope import check_storable, derive_client_token, params_to_send, parse_envelope
 from imsd.errors import ImsError, invalid
-from imsd.records import Admission, params_hash
+from imsd.records import Admission, Delivery, State, params_hash
 from imsd.results import rejection_document
 
 
@@ -35,27 +34,22 @@ def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-def check_storable(name: str, value: Any) -> None:
-    """Refuse what cannot be stored or echoed back as JSON: text that is not Unicode (bytes
-    that are not UTF-8, lone surrogate escapes such as "\\ud800"), NaN and Infinity (which
-    json.loads accepts but no other JSON parser does) and documents nested too deep."""
-    pending: list[tuple[Any, int]] = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise invalid(name, f"nests deeper than {MAX_JSON_DEPTH} levels")
-        if isinstance(item, dict):
-            pending.extend((key, depth) for key in item)
-            pending.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            pending.extend((child, depth + 1) for child in item)
-        elif isinstance(item, str) and not item.isascii():
-            try:
-                item.encode()
-            except UnicodeEncodeError:
-                raise invalid(name, "is not valid UTF-8 (raw bytes or a lone surrogate escape)") from None
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise invalid(name, "numbers must be finite (NaN and Infinity are not JSON)")
+@dataclass(frozen=True)
+class _Refusal:
+    """An entry refused before it owns a record."""
+
+    entry_id: str
+    request_id: str | None
+    api: str | None
+    error: ImsError
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    """An entry that owns a record: admitted, and failed at once if its params are invalid."""
+
+    delivery: Delivery
+    validation_error: ImsError | None
 
 
 class Intake:
@@ -109,35 +103,34 @@ class Intake:
         return [(entry_id, fields) for entry_id, fields in entries if fields is not None]
 
     async def admit_entries(self, entries: list[tuple[str, dict[str, str]]]) -> None:
-        await asyncio.gather(*(self.admit_entry(entry_id, fields) for entry_id, fields in entries))
+        """Admit a batch of entries, then acknowledge them.
+
+        All records of the batch (each with its task) are made in one round trip; refusals
+        and invalid requests, the exceptions, are answered one by one.
+        """
+        read = [self._read(entry_id, fields) for entry_id, fields in entries]
+        incoming = [item for item in read if isinstance(item, _Incoming)]
+        refusals = [item for item in read if isinstance(item, _Refusal)]
+        admissions = await self.svc.store.admit([item.delivery for item in incoming]) if incoming else []
+        await asyncio.gather(
+            *(self._reject(r.entry_id, r.request_id, r.api, r.error) for r in refusals),
+            *(self._admitted(item, *admission) for item, admission in zip(incoming, admissions, strict=True)),
+        )
         await self.svc.redis.xack(self.stream, self.group, *(entry_id for entry_id, _ in entries))
 
-    async def admit_entry(self, entry_id: str, fields: dict[str, str]) -> None:
+    def _read(self, entry_id: str, fields: dict[str, str]) -> _Incoming | _Refusal:
+        """What one entry asks for; no Redis, and nothing but ImsError refuses it."""
         svc = self.svc
         try:
-            check_storable("request", fields.get("request"))
             envelope = parse_envelope(fields)
         except ImsError as error:
-            await self._reject(entry_id, None, None, error)
-            return
-        except Exception as exc:
-            # Parsing is pure, so whatever else it raises is about this message: over-long
-            # integers or deep nesting in json.loads, or a parser bug. Raised on, it would stop
-            # every daemon that claims the entry, again after each restart.
-            if isinstance(exc, ValueError | RecursionError):
-                unreadable = invalid("request", f"not valid JSON ({exc})")
-            else:
-                log.error("request parser failed", entry_id=entry_id, error=repr(exc))
-                unreadable = invalid("request", f"could not be read ({type(exc).__name__})")
-            await self._reject(entry_id, None, None, unreadable)
-            return
+            return _Refusal(entry_id, None, None, error)
         request_id, api = envelope.request_id, envelope.api
         try:
             check_storable("request.params", envelope.params)
             check_storable("request.meta", envelope.meta)
         except ImsError as error:
-            await self._reject(entry_id, request_id, api.value, error)
-            return
+            return _Refusal(entry_id, request_id, api.value, error)
         validation_error: ImsError | None = None
         try:
             params = validate_params(api, envelope.params)
@@ -149,7 +142,7 @@ class Intake:
             validation_error = invalid("request.params", f"could not be validated ({type(exc).__name__})")
             params = dict(envelope.params)
         token = envelope.client_token or derive_client_token(request_id)
-        admission, state = await svc.store.admit(
+        delivery = Delivery(
             request_id=request_id,
             api=api.value,
             params=params_to_send(params, request_id, token, svc.settings.notify_address()),
@@ -158,30 +151,37 @@ class Intake:
             entry_id=entry_id,
             meta=envelope.meta,
             due=time.time() + svc.stall_margin_s(),
+            task=svc.request_task(request_id) if validation_error is None else None,
         )
+        return _Incoming(delivery, validation_error)
+
+    async def _admitted(self, item: _Incoming, admission: Admission, state: State) -> None:
+        """Answer what admission found: a conflict, a duplicate, or a new or redelivered entry."""
+        svc = self.svc
+        delivery = item.delivery
+        request_id, api = delivery.request_id, delivery.api
         if admission is Admission.CONFLICT:
             metrics.requests_conflict.inc()
             conflict = ImsError(
                 "IdempotentParameterMismatch",
                 f"request_id: {request_id!r} was already used with different params",
             )
-            await self._reject(entry_id, request_id, api.value, conflict)
+            await self._reject(delivery.entry_id, request_id, api, conflict)
             return
         if admission is Admission.DUPLICATE:
             metrics.requests_duplicate.inc()
             log.info("duplicate request", request_id=request_id, state=state.value)
             return
         if admission is Admission.NEW:
-            metrics.requests_received.labels(api.value).inc()
-        if state.final:
-            return
-        if validation_error is not None:
-            metrics.requests_invalid.labels(validation_error.code).inc()
-            log.warning("invalid request", request_id=request_id, code=validation_error.code,
-                        message=validation_error.message)
-            await svc.finish(request_id, error=validation_error)
-            return
-        await svc.schedule_submit(request_id)
+            metrics.requests_received.labels(api).inc()
+        error = item.validation_error
+        if state.final or error is None:
+            return  # a valid request's task was queued with its record
+        metrics.requests_invalid.labels(error.code).inc()
+        log.warning("invalid request", request_id=request_id, code=error.code, message=error.message)
+        record = await svc.store.get(request_id)
+        if record is not None:
+            await svc.finish(record, error=error)
 
     async def _reject(
         self, entry_id: str, request_id: str | None, api: str | None, error: ImsError

@@ -6,6 +6,10 @@ the results stream, so "final" and "result published" are the same fact: a crash
 publish twice nor lose a result. Every non-final record sits in the `active` sorted set, scored by
 the time by which something should next happen to it; a sweeper re-schedules any record whose
 time has passed, so nothing stays stuck even if a queued task is lost.
+
+Each change is one script that also makes what goes with it: admission enqueues the request's
+task, a transition adds to the counters and binds the job, finishing completes the result with
+the counters. So no change is ever half made, and each costs one round trip.
 """
 
 from __future__ import annotations
@@ -13,11 +17,19 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
+
+from imsd.queue import ENQUEUE_LUA, QueuedTask
+
+# Jobs are remembered this long for callbacks that name only the JobId.
+JOB_BINDING_TTL_S = 14 * 86400
 
 
 class State(StrEnum):
@@ -43,27 +55,47 @@ class Admission(StrEnum):
     CONFLICT = "conflict"  # same request_id, different params: refused
 
 
-_ADMIT = """
+# KEYS: the record, the active set[, the request's task (ENQUEUE_LUA's three keys)].
+# ARGV: params hash, entry id, due, request_id, the task's four ENQUEUE_LUA arguments (empty
+# without a task), then the new record's fields. The task is enqueued with the record in one step
+# whenever the record is not final and this is not a duplicate, so an admitted request always has
+# its task.
+_ADMIT = ENQUEUE_LUA + """
 local state = redis.call('HGET', KEYS[1], 'state')
+local kind = 'redelivered'
 if not state then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+  redis.call('HSET', KEYS[1], unpack(ARGV, 9))
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-  return {'new', 'RECEIVED'}
+  kind, state = 'new', 'RECEIVED'
+else
+  local fields = redis.call('HMGET', KEYS[1], 'params_hash', 'entry_id')
+  if fields[1] ~= ARGV[1] then return {'conflict', state} end
+  if fields[2] ~= ARGV[2] then
+    redis.call('HINCRBY', KEYS[1], 'duplicates', 1)
+    return {'duplicate', state}
+  end
 end
-local fields = redis.call('HMGET', KEYS[1], 'params_hash', 'entry_id')
-if fields[1] ~= ARGV[1] then return {'conflict', state} end
-if fields[2] == ARGV[2] then return {'redelivered', state} end
-redis.call('HINCRBY', KEYS[1], 'duplicates', 1)
-return {'duplicate', state}
+if #KEYS == 5 and state ~= 'SUCCEEDED' and state ~= 'PARTIAL' and state ~= 'FAILED' then
+  enqueue(KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
+end
+return {kind, state}
 """
 
+# KEYS: the record, the active set, results, dead. ARGV: final state, finished_at, the result
+# JSON without its counters, request_id, then (counter, increment) pairs. The counters are read
+# here, in the step that makes the record final, so the result counts everything up to it
+# (a duplicate delivered a moment earlier included).
 _FINISH = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'SUCCEEDED' or state == 'PARTIAL' or state == 'FAILED' then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finished_at', ARGV[2], 'result', ARGV[3])
+if not state or state == 'SUCCEEDED' or state == 'PARTIAL' or state == 'FAILED' then return 0 end
+for i = 5, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local c = redis.call('HMGET', KEYS[1], 'attempts', 'throttles', 'polls', 'duplicates')
+local result = string.sub(ARGV[3], 1, -2) .. ',"attempts":' .. (c[1] or '0') .. ',"throttles":' ..
+  (c[2] or '0') .. ',"polls":' .. (c[3] or '0') .. ',"duplicates":' .. (c[4] or '0') .. '}'
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finished_at', ARGV[2], 'result', result)
 redis.call('ZREM', KEYS[2], ARGV[4])
-redis.call('XADD', KEYS[3], '*', 'result', ARGV[3])
-if ARGV[1] == 'FAILED' then redis.call('XADD', KEYS[4], '*', 'result', ARGV[3]) end
+redis.call('XADD', KEYS[3], '*', 'result', result)
+if ARGV[1] == 'FAILED' then redis.call('XADD', KEYS[4], '*', 'result', result) end
 return 1
 """
 
@@ -78,13 +110,20 @@ end
 return 0
 """
 
-# Move a non-final record to a new state; refuse if it is final (a late task lost the race).
+# Move a non-final record on: add to counters, set fields and the next due time, and bind a job
+# to it; refuse (nil) if it is final (a late task lost the race), else return the counters' new
+# values. KEYS: the record, the active set[, the job binding]. ARGV: due, request_id, binding TTL
+# (s), number of counters n, n (counter, increment) pairs, then (field, value) pairs.
 _TRANSITION = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state or state == 'SUCCEEDED' or state == 'PARTIAL' or state == 'FAILED' then return 0 end
-if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
+if not state or state == 'SUCCEEDED' or state == 'PARTIAL' or state == 'FAILED' then return false end
+local last = 4 + 2 * tonumber(ARGV[4])
+local counts = {}
+for i = 5, last, 2 do counts[#counts + 1] = redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if #ARGV > last then redis.call('HSET', KEYS[1], unpack(ARGV, last + 1)) end
+if #KEYS == 3 then redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3]) end
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
-return 1
+return counts
 """
 
 
@@ -132,6 +171,41 @@ class Record:
         )
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One stream entry's request, as admission stores it."""
+
+    request_id: str
+    api: str
+    params: dict[str, Any]  # exactly as they will be sent
+    content_hash: str
+    client_token: str
+    entry_id: str
+    meta: Any
+    due: float
+    task: QueuedTask | None  # None for a request that must not run (an invalid one)
+
+    def script_args(self, now: str) -> list[Any]:
+        fields: dict[str, str] = {
+            "request_id": self.request_id,
+            "api": self.api,
+            "params": _dumps(self.params),
+            "params_hash": self.content_hash,
+            "client_token": self.client_token,
+            "entry_id": self.entry_id,
+            "state": State.RECEIVED.value,
+            "received_at": now,
+            "attempts": "0",
+            "throttles": "0",
+            "polls": "0",
+            "duplicates": "0",
+        }
+        if self.meta is not None:
+            fields["meta"] = _dumps(self.meta)
+        task_args = self.task.args if self.task else ("",) * 4
+        return [self.content_hash, self.entry_id, repr(self.due), self.request_id, *task_args, *_flat(fields)]
+
+
 class RecordStore:
     """Reads and moves request records; all multi-key changes are single Lua scripts."""
 
@@ -152,42 +226,19 @@ class RecordStore:
     def job_key(self, job_id: str) -> str:
         return f"{self.prefix}:job:{job_id}"
 
-    async def admit(
-        self,
-        *,
-        request_id: str,
-        api: str,
-        params: dict[str, Any],
-        content_hash: str,
-        client_token: str,
-        entry_id: str,
-        meta: Any,
-        due: float,
-    ) -> tuple[Admission, State]:
-        """Create the record unless it exists; say how this delivery relates to it."""
-        now = time.time()
-        fields: dict[str, str] = {
-            "request_id": request_id,
-            "api": api,
-            "params": json.dumps(params, separators=(",", ":"), ensure_ascii=False),
-            "params_hash": content_hash,
-            "client_token": client_token,
-            "entry_id": entry_id,
-            "state": State.RECEIVED.value,
-            "received_at": repr(now),
-            "attempts": "0",
-            "throttles": "0",
-            "polls": "0",
-            "duplicates": "0",
-        }
-        if meta is not None:
-            fields["meta"] = json.dumps(meta, separators=(",", ":"), ensure_ascii=False)
-        flat = [x for kv in fields.items() for x in kv]
-        kind, state = await self._admit(
-            keys=[self.record_key(request_id), self.active_key],
-            args=[content_hash, entry_id, repr(due), request_id, *flat],
-        )
-        return Admission(_text(kind)), State(_text(state))
+    async def admit(self, deliveries: Sequence[Delivery]) -> list[tuple[Admission, State]]:
+        """Create each delivery's record unless it exists; say how the delivery relates to it.
+
+        One round trip for all of them, in order. A delivery's `task` is enqueued in the same
+        step as its record unless the record is final or the delivery is a duplicate.
+        """
+        now = repr(time.time())
+        calls = [
+            ([self.record_key(d.request_id), self.active_key, *(d.task.keys if d.task else ())], d.script_args(now))
+            for d in deliveries
+        ]
+        replies = await _evalsha_pipelined(self.redis, self._admit, calls)
+        return [(Admission(_text(kind)), State(_text(state))) for kind, state in replies]
 
     async def get(self, request_id: str) -> Record | None:
         raw = await self.redis.hgetall(self.record_key(request_id))  # type: ignore[misc]  # redis-py types sync|async
@@ -195,31 +246,46 @@ class RecordStore:
             return None
         return Record.from_hash({_text(k): _text(v) for k, v in raw.items()})
 
-    async def transition(self, request_id: str, due: float, **fields: str) -> bool:
-        """Set fields of a non-final record and its next due time; False if it is final."""
-        flat = [x for kv in fields.items() for x in kv]
-        done = await self._transition(
-            keys=[self.record_key(request_id), self.active_key],
-            args=[repr(due), request_id, *flat],
+    async def transition(
+        self,
+        request_id: str,
+        due: float,
+        *,
+        add: Mapping[str, int] | None = None,
+        bind_job: str | None = None,
+        **fields: str,
+    ) -> list[int] | None:
+        """Change a non-final record in one step; None if it is final.
+
+        Sets its next due time and `fields`, adds to the counters in `add` (returning their new
+        values, in order) and, with `bind_job`, lets callbacks that name only that job find the
+        request.
+        """
+        add = add or {}
+        keys = [self.record_key(request_id), self.active_key]
+        if bind_job is not None:
+            keys.append(self.job_key(bind_job))
+        counted = await self._transition(
+            keys=keys,
+            args=[repr(due), request_id, JOB_BINDING_TTL_S, len(add), *_flat(add), *_flat(fields)],
         )
-        return bool(done)
-
-    async def count(self, request_id: str, field: str, by: int = 1) -> int:
-        return int(await self.redis.hincrby(self.record_key(request_id), field, by))  # type: ignore[misc]  # redis-py types sync|async
-
-    async def bind_job(self, request_id: str, job_id: str, ttl_s: int) -> None:
-        """Let callbacks, which name only the job, find the request."""
-        await self.redis.set(self.job_key(job_id), request_id, ex=ttl_s)
+        return None if counted is None else [int(c) for c in counted]
 
     async def request_for_job(self, job_id: str) -> str | None:
         raw = await self.redis.get(self.job_key(job_id))
         return _text(raw) if raw is not None else None
 
-    async def finish(self, request_id: str, state: State, result: dict[str, Any]) -> bool:
-        """Make the record final and publish its result, atomically; False if already final."""
+    async def finish(
+        self, request_id: str, state: State, result: dict[str, Any], add: Mapping[str, int] | None = None
+    ) -> bool:
+        """Make the record final and publish its result, atomically; False if already final.
+
+        The record's counters (after adding `add`) complete `result` as attempts, throttles,
+        polls and duplicates.
+        """
         done = await self._finish(
             keys=[self.record_key(request_id), self.active_key, self.results_key, self.dead_key],
-            args=[state.value, repr(time.time()), _dumps(result), request_id],
+            args=[state.value, repr(time.time()), _dumps(result), request_id, *_flat(add or {})],
         )
         return bool(done)
 
@@ -238,6 +304,32 @@ class RecordStore:
 
     async def active_count(self) -> int:
         return int(await self.redis.zcard(self.active_key))
+
+
+async def _evalsha_pipelined(
+    redis: Redis, script: AsyncScript, calls: Sequence[tuple[list[str], list[Any]]]
+) -> list[Any]:
+    """Run `script` once per (keys, args) in one round trip, in order.
+
+    Plain EVALSHA in a pipeline: redis-py's own script pipelining asks SCRIPT EXISTS first, a
+    second round trip. Calls that find the script missing (Redis restarted or flushed its
+    scripts; it does not run them) are run again one by one, which loads it.
+    """
+    pipe = redis.pipeline(transaction=False)
+    for keys, args in calls:
+        pipe.evalsha(script.sha, len(keys), *keys, *args)
+    replies: list[Any] = await pipe.execute(raise_on_error=False)
+    for index, reply in enumerate(replies):
+        if isinstance(reply, NoScriptError):
+            keys, args = calls[index]
+            replies[index] = await script(keys=keys, args=args)
+        elif isinstance(reply, Exception):
+            raise reply
+    return replies
+
+
+def _flat(pairs: Mapping[str, Any]) -> list[Any]:
+    return [x for kv in pairs.items() for x in kv]
 
 
 def _dumps(value: Any) -> str:

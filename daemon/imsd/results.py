@@ -31,7 +31,11 @@ def result_document(
     error: ImsError | None = None,
     finished_at: float,
 ) -> dict[str, Any]:
-    """The result of a request whose record reached `state`."""
+    """The result of a request whose record reached `state`, but for its counts.
+
+    The counts (attempts, throttles, polls, duplicates) are added by RecordStore.finish from the
+    record itself, in the step that makes it final.
+    """
     code = error.code if error else (snapshot.error_code if snapshot else None)
     message = error.message if error else (snapshot.error_message if snapshot else None)
     return {
@@ -48,10 +52,6 @@ def result_document(
         "received_at": iso(record.received_at),
         "submitted_at": iso(record.submit_started_at),
         "finished_at": iso(finished_at),
-        "attempts": record.attempts,
-        "throttles": record.throttles,
-        "polls": record.polls,
-        "duplicates": record.duplicates,
         "meta": record.meta,
     }
 

@@ -1,8 +1,9 @@
-"""The submit task: one rate-limited, idempotent submit of one request.
+"""Submitting: one rate-limited, idempotent submit attempt of one request per task run.
 
 Every attempt reuses the ClientToken written to the record at intake, so a retry after a
 timeout can never create a second job. A wait (rate-limit slot far ahead, backoff) is a
-deferral of the task, not a sleep, so tasks stay short and a crash is recovered quickly.
+deferral of the task, not a sleep, so tasks stay short and a crash is recovered quickly. Once
+submitted, the same task defers itself to the first poll.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from imsd.api.wire import Api
 from imsd.backends.base import Submission
 from imsd.context import Services, log
 from imsd.errors import Disposition, ImsError
+from imsd.queue import Later
 from imsd.records import Record, State
-
-# Jobs are remembered this long for callbacks that name only the JobId.
-JOB_BINDING_TTL_S = 14 * 86400
 
 
 def backoff_s(attempt: int, base_s: float, max_s: float) -> float:
@@ -26,29 +25,29 @@ def backoff_s(attempt: int, base_s: float, max_s: float) -> float:
     return random.uniform(0, min(max_s, base_s * 2 ** max(0, attempt - 1)))
 
 
-async def submit_request(svc: Services, request_id: str) -> None:
-    record = await svc.store.get(request_id)
-    if record is None or record.state.final:
-        return
-    if record.state is State.SUBMITTED:
-        await svc.schedule_track(request_id, svc.settings.tracking.first_poll_s)
-        return
+async def submit_request(svc: Services, record: Record) -> None:
+    """One submit attempt of a RECEIVED or SUBMITTING record."""
+    request_id = record.request_id
     api = Api(record.api)
     now = time.time()
     started = record.submit_started_at
     stale = started is not None and now - started > svc.settings.submit.reconcile_after_s
     if stale and await _reconcile(svc, record, api):
         return
+    slot = await svc.reserve_slot(request_id, api.value)
+    # The token was written at intake; submit_started_at marks when its attempts began. The
+    # attempt is counted before it is sent, so a crash loop cannot resend without bound.
+    fields = {"state": State.SUBMITTING.value}
     if record.state is State.RECEIVED or stale:
-        # The token was written at intake; this marks when its attempts began.
-        await svc.store.transition(
-            request_id,
-            due=now + svc.stall_margin_s(),
-            state=State.SUBMITTING.value,
-            submit_started_at=repr(now),
-        )
-
-    attempt = await svc.take_slot(request_id, api.value, "attempts")
+        fields["submit_started_at"] = repr(now)
+        record.submit_started_at = now
+    counted = await svc.store.transition(
+        request_id, due=now + svc.stall_margin_s(), add={"attempts": 1}, **fields
+    )
+    if counted is None:
+        return  # final meanwhile
+    attempt = counted[0]
+    await svc.limiter.wait(slot)
     try:
         submission = await svc.backend.submit(api, record.params, record.client_token)
     except ImsError as error:
@@ -59,20 +58,21 @@ async def submit_request(svc: Services, request_id: str) -> None:
 
 
 async def mark_submitted(svc: Services, request_id: str, submission: Submission) -> None:
+    """Record the job and defer the task to its first poll (raises Later); returns if final."""
     first_poll = svc.settings.tracking.first_poll_s
     now = time.time()
     moved = await svc.store.transition(
         request_id,
         due=now + first_poll + svc.stall_margin_s(),
+        bind_job=submission.job_id,
         state=State.SUBMITTED.value,
         job_id=submission.job_id,
         submitted_at=repr(now),
     )
-    if not moved:
+    if moved is None:
         return
-    await svc.store.bind_job(request_id, submission.job_id, JOB_BINDING_TTL_S)
-    await svc.schedule_track(request_id, first_poll)
     log.info("submitted", request_id=request_id, job_id=submission.job_id)
+    raise Later(first_poll)
 
 
 async def _on_submit_error(
@@ -83,10 +83,8 @@ async def _on_submit_error(
     metrics.submits.labels(api.value, disposition.value).inc()
     if disposition is Disposition.THROTTLED:
         # Not an attempt: the service refused before looking at the request.
-        await svc.store.count(request_id, "attempts", -1)
-        await svc.store.count(request_id, "throttles")
         await svc.limiter.penalize(api.value)
-        await svc.defer(request_id, random.uniform(0.0, 0.5))
+        await svc.defer(request_id, random.uniform(0.0, 0.5), add={"attempts": -1, "throttles": 1})
     if disposition is Disposition.RETRYABLE and attempt < svc.settings.submit.max_attempts:
         delay = backoff_s(attempt, svc.settings.submit.backoff_base_s, svc.settings.submit.backoff_max_s)
         log.warning(
@@ -94,14 +92,15 @@ async def _on_submit_error(
         )
         await svc.defer(request_id, delay)
     log.warning("submit failed", request_id=request_id, attempt=attempt, code=error.code, message=error.message)
-    await svc.finish(request_id, error=error)
+    await svc.finish(record, error=error)
 
 
 async def _reconcile(svc: Services, record: Record, api: Api) -> bool:
     """A submit whose outcome was lost long ago: find the job it may have created before resending.
 
     The token's retention at the service is undocumented, so past the configured window a resend
-    with the same token is not trusted to deduplicate.
+    with the same token is not trusted to deduplicate. True if the record is done with
+    submitting (the job was found).
     """
     assert record.submit_started_at is not None
     await svc.limiter.acquire(api.list_action)

@@ -1,9 +1,9 @@
-"""The track task: read a submitted job until it is terminal, then publish its result.
+"""Tracking: read a submitted job until it is terminal, then publish its result.
 
-Polling is the guarantee; callbacks only make it prompt. Each request has one track task that
-defers itself between polls. The interval grows with each unfinished poll and is never shorter
-than the number of jobs in flight divided by the polling budget, so polls never crowd out
-submissions for the account's capacity however many jobs are running.
+Polling is the guarantee; callbacks only make it prompt. Once a request is submitted, its task
+polls the job and defers itself between polls. The interval grows with each unfinished poll and
+is never shorter than the number of jobs in flight divided by the polling budget, so polls never
+crowd out submissions for the account's capacity however many jobs are running.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 from imsd import metrics
 from imsd.api.wire import REQUEST_ID_KEY, Api
-from imsd.context import Services, log, track_task_id
+from imsd.context import Services, log, request_task_id
 from imsd.errors import Disposition, ImsError
-from imsd.records import State
+from imsd.records import Record, State
 from imsd.settings import TrackingSettings
 
 
@@ -28,31 +28,37 @@ def poll_interval_s(polls: int, jobs_in_flight: int, tracking: TrackingSettings,
     return max(backoff, budget_floor) * random.uniform(0.9, 1.1)
 
 
-async def track_job(svc: Services, request_id: str) -> None:
-    record = await svc.store.get(request_id)
-    if record is None or record.state is not State.SUBMITTED or record.job_id is None:
-        return  # final, or not submitted yet (the submit task schedules tracking)
+async def track_job(svc: Services, record: Record) -> None:
+    """One poll of a SUBMITTED record's job; publishes the result once the job is terminal.
+
+    The poll is counted in the same step as its outcome (the deferral or the result).
+    """
+    request_id, job_id = record.request_id, record.job_id
+    assert job_id is not None  # a SUBMITTED record names its job
     api = Api(record.api)
     action = api.get_action
-    polls = await svc.take_slot(request_id, action, "polls")
+    slot = await svc.reserve_slot(request_id, action)
+    await svc.limiter.wait(slot)
+    polls = record.polls + 1
+    counted = {"polls": 1}
     try:
-        snapshot = await svc.backend.get_job(api, record.job_id)
+        snapshot = await svc.backend.get_job(api, job_id)
     except ImsError as error:
         metrics.polls.labels(action, error.disposition.value).inc()
         if error.disposition is Disposition.THROTTLED:
             await svc.limiter.penalize(action)
-            await svc.defer(request_id, random.uniform(0.5, 1.5))
+            await svc.defer(request_id, random.uniform(0.5, 1.5), add=counted)
         elif error.disposition is Disposition.RETRYABLE:
-            await svc.defer(request_id, await _interval(svc, polls))
+            await svc.defer(request_id, await _interval(svc, polls), add=counted)
         else:
-            log.warning("poll refused", request_id=request_id, job_id=record.job_id, code=error.code)
-            await svc.finish(request_id, error=error)
+            log.warning("poll refused", request_id=request_id, job_id=job_id, code=error.code)
+            await svc.finish(record, error=error, add=counted)
         return
     metrics.polls.labels(action, "terminal" if snapshot.state.terminal else "running").inc()
     if snapshot.state.terminal:
-        await svc.finish(request_id, snapshot=snapshot)
+        await svc.finish(record, snapshot=snapshot, add=counted)
         return
-    await svc.defer(request_id, await _interval(svc, polls))
+    await svc.defer(request_id, await _interval(svc, polls), add=counted)
 
 
 async def _interval(svc: Services, polls: int) -> float:
@@ -96,6 +102,6 @@ async def on_callback(svc: Services, body: dict[str, Any]) -> str:
         return "unknown"
     if record.state.final:
         return "duplicate"
-    if record.state is State.SUBMITTED and not await svc.queue.expedite(track_task_id(request_id)):
-        await svc.schedule_track(request_id, 0.0)
+    if record.state is State.SUBMITTED and not await svc.queue.expedite(request_task_id(request_id)):
+        await svc.schedule(request_id)
     return "accepted"
