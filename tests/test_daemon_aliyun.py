@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from tests.fakeims.server import FakeIms
 from tests.helpers import (
     CALLBACK_KEY,
+    OSS,
     FakeImsProcess,
     aliyun_settings,
     all_results,
@@ -166,3 +167,24 @@ async def test_every_submit_is_sent_within_the_quota(
     assert stats["throttles_by_action"].get("SubmitMediaProducingJob", 0) == 0
     assert stats["max_in_1s_by_action"]["SubmitMediaProducingJob"] <= 30
     assert Counter(r["status"] for r in results.values()) == {"SUCCEEDED": len(ids)}
+
+
+async def test_scene_pipeline_runs_its_three_stages_against_the_service(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    request = {
+        "request_id": "pipe-a",
+        "api": "ScenePipeline",
+        "params": {
+            "JobType": "Smart_Mix",
+            "InputConfig": {"MediaArray": [f"{OSS}/in/a.mp4"], "SpeechTextArray": ["One line."]},
+            "OutputConfig": {"MediaURL": f"{OSS}/scene/pipe-a_{{index}}.mp4", "Count": 2},
+        },
+    }
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [request])
+        result = (await results_for(redis, {"pipe-a"}))["pipe-a"]
+    assert result["status"] == "SUCCEEDED", result
+    stage_jobs = [s["job_id"] for s in result["stages"]]
+    assert fake.stats()["jobs_by_request_id"]["pipe-a"] == stage_jobs  # one job per stage, no more
+    assert [o["media_url"] for o in result["outputs"]] == [f"{OSS}/scene/pipe-a_{i}.mp4" for i in (1, 2)]

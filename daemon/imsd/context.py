@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from redis.asyncio import Redis
 
 from imsd import metrics
 from imsd.backends.base import Backend, JobSnapshot, JobState
+from imsd.envelope import params_to_send
 from imsd.errors import ImsError
 from imsd.limiter import RateLimiter, Slot
 from imsd.logs import get_logger
+from imsd.pipeline import Pipeline, next_stage, stage_error, stage_token
 from imsd.queue import Later, QueuedTask, TaskQueue
 from imsd.records import Record, RecordStore, State
 from imsd.results import result_document
@@ -95,6 +98,18 @@ class Services:
         `record` is as the task read it; the result's counters come from the record as it is
         when it becomes final (after adding `add`), not from this copy.
         """
+        pipeline = record.pipeline
+        if pipeline is not None:
+            if error is None and snapshot is not None and snapshot.state is not JobState.FAILED:
+                try:
+                    following = next_stage(pipeline, record.params, snapshot)
+                except ImsError as stage_failure:
+                    error = stage_failure
+                else:
+                    if following is not None:
+                        await self._start_stage(record, pipeline, following)
+            elif error is not None or snapshot is not None:
+                error = stage_error(pipeline, error or _snapshot_error(snapshot))
         state = _FINAL_STATE[snapshot.state] if snapshot and not error else State.FAILED
         now = time.time()
         result = result_document(
@@ -117,3 +132,32 @@ class Services:
                 error_code=result["error_code"],
             )
         return done
+
+    async def _start_stage(self, record: Record, pipeline: Pipeline, params: dict[str, Any]) -> NoReturn:
+        """Move a pipeline request on to its next stage and run the task again at once.
+
+        One transition sets the stage's API, params and ClientToken and makes the record
+        RECEIVED again, so a crash at any point resumes either the finished stage (read once
+        more, then advanced again) or the new one.
+        """
+        request_id = record.request_id
+        token = stage_token(record.client_token, pipeline.stage)
+        sent = params_to_send(params, request_id, token, self.settings.notify_address())
+        await self.store.transition(
+            request_id,
+            due=time.time() + self.stall_margin_s(),
+            api=pipeline.api.value,
+            params=json.dumps(sent, separators=(",", ":"), ensure_ascii=False),
+            client_token=token,
+            state=State.RECEIVED.value,
+            job_id="",
+            submit_started_at="",
+            pipeline=pipeline.to_json(),
+        )
+        log.info("pipeline stage", request_id=request_id, stage=pipeline.stage + 1, api=pipeline.api.value)
+        raise Later(0.0)
+
+
+def _snapshot_error(snapshot: JobSnapshot | None) -> ImsError:
+    assert snapshot is not None
+    return ImsError(snapshot.error_code or "ProduceFailed", snapshot.error_message or f"job {snapshot.status}")

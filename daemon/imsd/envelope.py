@@ -25,6 +25,7 @@ from imsd.api.wire import (
     compact_json,
 )
 from imsd.errors import ImsError, invalid, missing
+from imsd.pipeline import PIPELINE_API, STAGES
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")
 _TOKEN = re.compile(r"^[\x21-\x7e]{1,64}$")
@@ -33,10 +34,16 @@ _TOKEN = re.compile(r"^[\x21-\x7e]{1,64}$")
 @dataclass(frozen=True)
 class Envelope:
     request_id: str
-    api: Api
+    api: Api  # for a ScenePipeline, the API of its first stage
     params: dict[str, Any]
     client_token: str | None
     meta: Any
+    pipeline: bool = False  # `"api": "ScenePipeline"`: the three scene APIs in turn (pipeline.py)
+
+    @property
+    def api_name(self) -> str:
+        """The API as the producer named it."""
+        return PIPELINE_API if self.pipeline else self.api.value
 
 
 def parse_envelope(fields: Mapping[str, str]) -> Envelope:
@@ -70,14 +77,16 @@ def parse_envelope(fields: Mapping[str, str]) -> Envelope:
     api = message.get("api")
     if api is None:
         raise missing("request.api")
-    if not isinstance(api, str) or api not in API_NAMES:
-        raise invalid("request.api", f"must be one of {', '.join(sorted(API_NAMES))}")
+    if not isinstance(api, str) or (api not in API_NAMES and api != PIPELINE_API):
+        raise invalid("request.api", f"must be one of {', '.join(sorted({*API_NAMES, PIPELINE_API}))}")
     params = message.get("params", {})
     if not isinstance(params, dict):
         raise invalid("request.params", "must be a JSON object")
     token = message.get("client_token", params.get("ClientToken"))
     if token is not None and (not isinstance(token, str) or not _TOKEN.match(token)):
         raise invalid("request.client_token", "must be 1-64 printable ASCII characters")
+    if api == PIPELINE_API:
+        return Envelope(request_id, STAGES[0], params, token, message.get("meta"), pipeline=True)
     return Envelope(request_id, Api(api), params, token, message.get("meta"))
 
 

@@ -26,6 +26,7 @@ from imsd.api.validation import validate_params
 from imsd.context import Services, log
 from imsd.envelope import check_storable, derive_client_token, params_to_send, parse_envelope
 from imsd.errors import ImsError, invalid
+from imsd.pipeline import Pipeline, first_stage
 from imsd.records import Admission, Delivery, State, params_hash
 from imsd.results import rejection_document
 
@@ -130,10 +131,14 @@ class Intake:
             check_storable("request.params", envelope.params)
             check_storable("request.meta", envelope.meta)
         except ImsError as error:
-            return _Refusal(entry_id, request_id, api.value, error)
+            return _Refusal(entry_id, request_id, envelope.api_name, error)
         validation_error: ImsError | None = None
+        pipeline: Pipeline | None = None
         try:
-            params = validate_params(api, envelope.params)
+            stage_params = envelope.params
+            if envelope.pipeline:
+                pipeline, stage_params = first_stage(envelope.params)
+            params = validate_params(api, stage_params)
         except ImsError as error:
             validation_error = error
             params = dict(envelope.params)
@@ -146,7 +151,8 @@ class Intake:
             request_id=request_id,
             api=api.value,
             params=params_to_send(params, request_id, token, svc.settings.notify_address()),
-            content_hash=params_hash(api.value, params),
+            content_hash=params_hash(envelope.api_name, dict(envelope.params) if pipeline else params),
+            pipeline=pipeline.to_json() if pipeline else None,
             client_token=token,
             entry_id=entry_id,
             meta=envelope.meta,

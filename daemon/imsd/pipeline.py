@@ -100,6 +100,11 @@ def next_stage(pipeline: Pipeline, params: dict[str, Any], snapshot: JobSnapshot
     return following
 
 
+def stage_token(token: str, stage: int) -> str:
+    """Each stage's own ClientToken (<= 64 ASCII), derived so that a retried stage reuses it."""
+    return token if stage == 0 else f"{token[:54]}-stage{stage}"
+
+
 def stage_error(pipeline: Pipeline, error: ImsError) -> ImsError:
     """`error` with its message prefixed by the stage it happened in."""
     where = f"stage {pipeline.stage + 1} ({pipeline.api.value})"

@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
+from imsd.pipeline import Pipeline
 from imsd.queue import ENQUEUE_LUA, QueuedTask
 
 # Jobs are remembered this long for callbacks that name only the JobId.
@@ -148,6 +149,7 @@ class Record:
     polls: int
     duplicates: int
     meta: Any
+    pipeline: Pipeline | None = None  # a ScenePipeline request: its kind, stage and earlier jobs
 
     @classmethod
     def from_hash(cls, raw: dict[str, str]) -> Record:
@@ -168,6 +170,7 @@ class Record:
             polls=int(raw.get("polls", 0)),
             duplicates=int(raw.get("duplicates", 0)),
             meta=json.loads(raw["meta"]) if raw.get("meta") else None,
+            pipeline=Pipeline.from_json(raw["pipeline"]) if raw.get("pipeline") else None,
         )
 
 
@@ -184,6 +187,7 @@ class Delivery:
     meta: Any
     due: float
     task: QueuedTask | None  # None for a request that must not run (an invalid one)
+    pipeline: str | None = None  # Pipeline JSON of a ScenePipeline request
 
     def script_args(self, now: str) -> list[Any]:
         fields: dict[str, str] = {
@@ -202,6 +206,8 @@ class Delivery:
         }
         if self.meta is not None:
             fields["meta"] = _dumps(self.meta)
+        if self.pipeline is not None:
+            fields["pipeline"] = self.pipeline
         task_args = self.task.args if self.task else ("",) * 4
         return [self.content_hash, self.entry_id, repr(self.due), self.request_id, *task_args, *_flat(fields)]
 

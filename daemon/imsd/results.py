@@ -13,6 +13,7 @@ from typing import Any
 
 from imsd.backends.base import JobSnapshot
 from imsd.errors import ImsError
+from imsd.pipeline import PIPELINE_API
 from imsd.records import Record, State
 
 
@@ -38,9 +39,9 @@ def result_document(
     """
     code = error.code if error else (snapshot.error_code if snapshot else None)
     message = error.message if error else (snapshot.error_message if snapshot else None)
-    return {
+    document = {
         "request_id": record.request_id,
-        "api": record.api,
+        "api": PIPELINE_API if record.pipeline else record.api,
         "backend": backend,
         "job_id": record.job_id or (snapshot.job_id if snapshot else None),
         "status": state.value,
@@ -54,6 +55,9 @@ def result_document(
         "finished_at": iso(finished_at),
         "meta": record.meta,
     }
+    if record.pipeline is not None:
+        document["stages"] = record.pipeline.stages(record.job_id, state.value)
+    return document
 
 
 def rejection_document(
