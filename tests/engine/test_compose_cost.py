@@ -6,6 +6,7 @@ that the faster shape still draws the same picture where the cheap path meets th
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +83,17 @@ async def test_a_short_opaque_bottom_track_is_followed_by_black(
     video = frames(result.output)
     assert len(video) == 30
     assert close(video[15][64, 80], RED) and close(video[25][64, 80], BLACK)
+
+
+async def test_a_still_over_a_blurred_background_lasts_its_whole_duration(
+    resolver: MediaResolver, media_dir: Path, tmp_path: Path
+) -> None:
+    fade = {"Type": "Transition", "SubType": "fade", "Duration": 0.5}
+    blur = {"Type": "Background", "SubType": "Blur"}
+    still = {"MediaURL": str(media_dir / "yellow.png"), "Type": "Image", "Duration": 2, "AdaptMode": "Contain",
+             "Width": 160, "Height": 128, "Effects": [blur, fade]}  # fmt: skip
+    timeline = {"VideoTracks": [{"VideoTrackClips": [still, {"MediaURL": str(media_dir / "blue.mp4")}]}]}
+    result = await asyncio.wait_for(_render(resolver, tmp_path, timeline), 120)  # it used to hang
+    video = frames(result.output)
+    assert len(video) == 35
+    assert close(video[5][64, 80], (255, 255, 0)) and close(video[30][64, 80], BLUE)

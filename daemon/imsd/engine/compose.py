@@ -431,8 +431,11 @@ class _Composer:
         # Contain on a canvas is placed by the overlay; padding it first would only make the
         # overlay blend a full frame of transparent pixels.
         fg_chain = [*_fit(clip.AdaptMode, bw, bh, colour if whole else None), f("format", fg_format)]
-        if not expanded:
-            fg_chain += [f("loop", loop=frames - 1, size=1), f("settb", str(1 / self.fps)), f("setpts", "N")]
+        # A still's one processed frame, repeated for the clip's length (by zoompan, if it ran).
+        repeat = (
+            [] if expanded else [f("loop", loop=frames - 1, size=1), f("settb", str(1 / self.fps)), f("setpts", "N")]
+        )
+        fg_chain += repeat
         if clip.Opacity < 1:
             fg_chain.append(f("colorchannelmixer", aa=clip.Opacity))
         if rotate:
@@ -449,7 +452,8 @@ class _Composer:
             return self._tag(self.graph.one([source], [*fg_chain, f("settb", str(1 / self.fps))], "layer"), opaque)
         if blur:
             source, blur_src = self.graph.chain([source], [f("split")], 2, "split")
-            canvas = self.graph.one([blur_src], self._blurred_canvas(background.Radius if background else 0.1), "bg")
+            blurred = [*self._blurred_canvas(background.Radius if background else 0.1), *repeat]
+            canvas = self.graph.one([blur_src], blurred, "bg")
         else:
             size = f"{self.width}x{self.height}"
             canvas_format = "yuv420p" if opaque else "yuva420p"
@@ -575,9 +579,7 @@ class _Composer:
     def _concat(self, labels: list[str]) -> str:
         if len(labels) == 1:
             return labels[0]
-        return self.graph.one(
-            labels, [f("concat", n=len(labels), v=1, a=0), f("settb", str(1 / self.fps))], "cat"
-        )
+        return self.graph.one(labels, [f("concat", n=len(labels), v=1, a=0), f("settb", str(1 / self.fps))], "cat")
 
     # ---- audio ---------------------------------------------------------------------------
 
