@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -299,3 +300,12 @@ async def test_bad_timelines_are_refused_naming_the_field(
         await render_timeline(timeline, output, resolver=resolver, workdir=tmp_path)
     assert err.value.code == "InvalidParameter"
     assert field in err.value.message
+
+
+async def test_a_render_that_stops_progressing_is_stopped_and_fails(tmp_path: Path) -> None:
+    fifo = tmp_path / "never-written"
+    os.mkfifo(fifo)  # ffmpeg waits on it forever: no frame ever comes out
+    cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-progress", "pipe:1", "-i", str(fifo), "-f", "null", "-"]
+    with pytest.raises(ImsError) as caught:
+        await run_ffmpeg(cmd, 1.0, stall_s=1.0)
+    assert caught.value.code == "ProduceFailed" and "no progress" in caught.value.message

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,7 +140,7 @@ async def render_timeline(
         await asyncio.to_thread((workdir / name).write_text, content, encoding="utf-8")
     script = await asyncio.to_thread(plan.graph.write_script, workdir / GRAPH_FILE)
     cmd = build_command(plan, out, path, script, settings, ffmpeg or settings.ffmpeg)
-    await run_ffmpeg(cmd, plan.duration, progress)
+    await run_ffmpeg(cmd, plan.duration, progress, stall_s=settings.render_stall_s)
     info = await resolver.prober.probe(path)
     return RenderResult(
         output=path,
@@ -152,8 +153,14 @@ async def render_timeline(
     )
 
 
-async def run_ffmpeg(cmd: list[str], duration: float, progress: Callable[[int], None] | None = None) -> None:
-    """Run ffmpeg; Progress 0-100 from its `out_time_us`; failure -> ProduceFailed + stderr."""
+async def run_ffmpeg(
+    cmd: list[str], duration: float, progress: Callable[[int], None] | None = None, *, stall_s: float = 120.0
+) -> None:
+    """Run ffmpeg; Progress 0-100 from its `out_time_us`; failure -> ProduceFailed + stderr.
+
+    A run whose output time has not moved for `stall_s` is killed and fails: a filter graph
+    that deadlocks would otherwise hold its worker (and its job's lease) forever.
+    """
     proc = await asyncio.create_subprocess_exec(
         *cmd,
         stdout=asyncio.subprocess.PIPE,
@@ -161,7 +168,7 @@ async def run_ffmpeg(cmd: list[str], duration: float, progress: Callable[[int], 
         stdin=asyncio.subprocess.DEVNULL,
     )
     assert proc.stdout is not None and proc.stderr is not None
-    stderr = proc.stderr
+    stdout, stderr = proc.stdout, proc.stderr
 
     async def drain() -> bytes:
         tail = b""
@@ -171,9 +178,20 @@ async def run_ffmpeg(cmd: list[str], duration: float, progress: Callable[[int], 
 
     err_task = asyncio.create_task(drain())
     last = -1
+    out_time, moved_at = "", time.monotonic()
     try:
-        async for raw in proc.stdout:
+        while True:
+            try:
+                raw = await asyncio.wait_for(stdout.readline(), stall_s)
+            except TimeoutError:
+                raw = b"stalled"
+            if not raw:
+                break
             key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+            if key == "out_time_us" and value != out_time:
+                out_time, moved_at = value, time.monotonic()
+            if key == "stalled" or time.monotonic() - moved_at > stall_s:
+                raise ImsError("ProduceFailed", f"ffmpeg made no progress for {stall_s:.0f}s and was stopped")
             percent = None
             if key == "out_time_us" and value.isdigit() and duration > 0:
                 percent = min(99, int(int(value) / 1e6 / duration * 100))

@@ -103,6 +103,9 @@ class EngineSettings(BaseModel):
     default_crf: int = Field(default=23, ge=0, le=51, description="CRF when neither Crf nor Bitrate is set.")
     default_fps: float = Field(default=30.0, gt=0, le=120, description="Frame rate when Video.Fps is absent.")
     concurrency: int = Field(default=1, ge=1, description="Renders one engine worker runs at a time.")
+    render_stall_s: float = Field(
+        default=120.0, gt=0, description="A render whose output has not advanced for this long is stopped and fails."
+    )
     scdet_threshold: float = Field(
         default=10.0,
         gt=0,
