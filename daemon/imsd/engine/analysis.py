@@ -9,25 +9,17 @@ One ffmpeg pass decodes the file once and fans out (engine-notes B7/B8):
 * audio at 16 kHz in 1 s frames: `astats` RMS level, the loudness signal.
 
 Each branch ends in `metadata=print:file=...`, so results come back as small text files instead
-of being scraped from ffmpeg's log. Results are cached as JSON under `<cache_dir>/analysis`,
-keyed by the SHA-256 of the file's content plus the analysis parameters. Content, not
-path+mtime: the same upload under another MediaId, a re-download into the content-addressed
-media cache or a copy all hit the cache, and a file rewritten in place never serves a stale
-analysis. Hashing reads ~1 GB/s here (measured), ~1% of the analysis itself (5-12 s per
-minute of 720p on two busy cores), and an in-process memo keyed by (path, size, mtime) skips
-re-hashing.
+of being scraped from ffmpeg's log. Results are cached as JSON under `<cache_dir>/analysis`
+by the file's content and the analysis parameters (cache.py says why content).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import itertools
 import json
 import math
-import os
 import tempfile
-import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imsd.engine import graph
+from imsd.engine.cache import ContentCache
 from imsd.engine.probe import Prober
 from imsd.engine.render import run_ffmpeg
 from imsd.engine.settings import EngineSettings
@@ -53,7 +46,6 @@ FREEZE_NOISE = 0.001  # freezedetect n (its default, -60 dB)
 FREEZE_MIN_S = 2.0  # freezedetect d (its default)
 BLUR_MIN_S = 2  # seconds in a row above blur_threshold before a stretch is rejected
 BLUR_STEP = 5  # blur is judged per second, a few frames of each second are enough
-_HASH_CHUNK = 1 << 20
 
 Reason = Literal["black", "frozen", "blurred", "used"]  # "used": taken by an earlier output
 
@@ -258,47 +250,25 @@ def analysis_command(
     ]  # fmt: skip
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _stat_key(path: Path) -> tuple[str, int, int]:
-    st = path.stat()
-    return str(path.resolve()), st.st_size, st.st_mtime_ns
-
-
 class Analyzer:
     """Analyses media files, each content once: later calls are served from the JSON cache."""
 
     def __init__(self, settings: EngineSettings, prober: Prober | None = None) -> None:
         self.settings = settings
         self.prober = prober or Prober(settings.ffprobe)
-        self.cache_dir = settings.cache_dir / "analysis"
-        self._hashes: dict[tuple[str, int, int], str] = {}
-        params = f"v{ANALYSIS_VERSION}:scdet={settings.scdet_threshold}:blur={settings.blur_threshold}"
-        self._params = hashlib.sha256(params.encode()).hexdigest()[:12]
+        self.cache = ContentCache(settings.cache_dir / "analysis")
+        self._params = f"v{ANALYSIS_VERSION}:scdet={settings.scdet_threshold}:blur={settings.blur_threshold}"
 
     async def key(self, path: Path) -> str:
-        """Content hash + parameter digest; the file is re-hashed only when its stat changes."""
-        memo = await asyncio.to_thread(_stat_key, path)
-        if memo not in self._hashes:
-            self._hashes[memo] = await asyncio.to_thread(file_sha256, path)
-        return f"{self._hashes[memo]}-{self._params}"
+        return await self.cache.key(path, self._params)
 
     async def analyze(self, path: Path) -> MediaAnalysis:
         key = await self.key(path)
-        cached = self.cache_dir / f"{key}.json"
-        if cached.is_file():
-            return MediaAnalysis.from_json(await asyncio.to_thread(cached.read_text))
+        cached = await self.cache.load(key)
+        if cached is not None:
+            return MediaAnalysis.from_json(cached)
         result = await self._run(path, key)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f".{key}.{uuid.uuid4().hex}.tmp")
-        await asyncio.to_thread(tmp.write_text, result.to_json())
-        os.replace(tmp, cached)
+        await self.cache.store(key, result.to_json())
         return result
 
     async def _run(self, path: Path, key: str) -> MediaAnalysis:

@@ -17,20 +17,18 @@ about real time on two busy cores, a cache hit ~0.1 s (hashing included).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import importlib.util
 import json
 import os
 import shutil
 import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from imsd.engine.analysis import file_sha256
+from imsd.engine.cache import ContentCache
 from imsd.engine.probe import Prober
 from imsd.engine.settings import EngineSettings
 
@@ -109,11 +107,6 @@ def join_parts(parts: Sequence[Path], target: Path) -> Path:
     return target
 
 
-def _stat_key(path: Path) -> tuple[str, int, int]:
-    st = path.stat()
-    return str(path.resolve()), st.st_size, st.st_mtime_ns
-
-
 def _load(model_id: str, directory: Callable[[], Path]) -> Any:
     """The WhisperModel for `model_id`, loaded on first use and shared by every Transcriber.
 
@@ -147,7 +140,7 @@ class Transcriber:
         self.settings = settings
         self.prober = prober or Prober(settings.ffprobe)
         self.cache_dir = settings.cache_dir / "asr"
-        self._hashes: dict[tuple[str, int, int], str] = {}
+        self.cache = ContentCache(self.cache_dir)
 
     def available(self) -> bool:
         """Enabled, faster-whisper installed, and a model found (the operator's or the bundled one)."""
@@ -165,17 +158,13 @@ class Transcriber:
             raise RuntimeError("speech recognition is not available (enable it, install the `asr` extra)")
         if not (await self.prober.probe(path)).has_audio:
             return []
-        key = await self._key(path)
-        cached = self.cache_dir / f"{key}.json"
-        if cached.is_file():
-            raw = json.loads(await asyncio.to_thread(cached.read_text, "utf-8"))
-            return [Word(*w) for w in raw["words"]]
+        key = await self.cache.key(path, f"v{ASR_VERSION}:{self._model_id()}:{sorted(_OPTIONS.items())}")
+        cached = await self.cache.load(key)
+        if cached is not None:
+            return [Word(*w) for w in json.loads(cached)["words"]]
         words = await asyncio.to_thread(self._transcribe, path)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f".{key}.{uuid.uuid4().hex}.tmp")
         text = json.dumps({"key": key, "words": [[w.start, w.end, w.text] for w in words]}, ensure_ascii=False)
-        await asyncio.to_thread(tmp.write_text, text, "utf-8")
-        os.replace(tmp, cached)
+        await self.cache.store(key, text)
         return words
 
     def _transcribe(self, path: Path) -> list[Word]:
@@ -196,11 +185,3 @@ class Transcriber:
             return MODEL_NAME
         st = (own / "model.bin").stat()
         return f"{own.resolve()}:{st.st_size}:{st.st_mtime_ns}"
-
-    async def _key(self, path: Path) -> str:
-        """Content hash + model/options digest; the file is re-hashed only when its stat changes."""
-        memo = await asyncio.to_thread(_stat_key, path)
-        if memo not in self._hashes:
-            self._hashes[memo] = await asyncio.to_thread(file_sha256, path)
-        params = f"v{ASR_VERSION}:{self._model_id()}:{sorted(_OPTIONS.items())}"
-        return f"{self._hashes[memo]}-{hashlib.sha256(params.encode()).hexdigest()[:12]}"
