@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 from pathlib import Path
 
@@ -35,3 +36,18 @@ def test_render_command_reports_ims_errors_with_a_failing_status(
     doc.write_text(json.dumps({"VideoTracks": [], "AudioTracks": []}))
     assert render_command(doc, tmp_path / "o.mp4", settings) == 1
     assert "InvalidParameter" in capsys.readouterr().err
+
+
+def test_render_command_returns_when_one_of_many_references_is_refused(
+    settings: EngineSettings, media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The other references were still being probed when the refusal ended the render; they used
+    # to be left running and hang the event loop's shutdown.
+    (tmp_path / "outside.mp4").write_bytes((media_dir / "red.mp4").read_bytes())
+    clips = [{"MediaURL": "red.mp4"}] * 6 + [{"MediaURL": str(tmp_path / "outside.mp4")}]
+    doc = tmp_path / "jobs" / "job.json"  # its folder is a media root for `imsd render`; tmp_path is not
+    doc.parent.mkdir()
+    doc.write_text(json.dumps({"VideoTracks": [{"VideoTrackClips": clips}]}))
+    done = concurrent.futures.ThreadPoolExecutor(1).submit(render_command, doc, tmp_path / "o.mp4", settings)
+    assert done.result(timeout=60) == 1
+    assert "outside the configured media roots" in capsys.readouterr().err

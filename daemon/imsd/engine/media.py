@@ -14,9 +14,10 @@ import json
 import os
 import re
 import uuid
+from collections.abc import Awaitable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
@@ -28,8 +29,27 @@ from imsd.errors import ImsError, invalid
 
 _OSS_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.oss-[a-z0-9-]+?(?:-internal)?\.aliyuncs\.com$")
 _CHUNK = 1 << 16
+T = TypeVar("T")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5
+
+
+async def resolve_together(lookups: Iterable[Awaitable[T]]) -> list[T]:
+    """Run lookups concurrently; on the first ImsError cancel and await the rest, then raise it.
+
+    Unlike gather, nothing keeps probing (holding ffprobe processes) after the request failed,
+    and no orphaned task is left for the event loop's shutdown to wait on.
+    """
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_awaited(lookup)) for lookup in lookups]
+    except* ImsError as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
+
+
+async def _awaited(lookup: Awaitable[T]) -> T:
+    return await lookup
 
 
 def not_found(field: str, ref: str) -> ImsError:

@@ -18,7 +18,7 @@ from typing import Any
 from imsd.api.timeline import OutputMediaConfig, Timeline, parse_output, parse_timeline
 from imsd.engine.compose import MediaRef, Plan, compose, media_refs
 from imsd.engine.graph import format_value
-from imsd.engine.media import MediaResolver
+from imsd.engine.media import MediaResolver, resolve_together
 from imsd.engine.probe import MediaInfo
 from imsd.engine.settings import EngineSettings
 from imsd.errors import ImsError, invalid
@@ -102,7 +102,7 @@ async def _resolve_all(timeline: Timeline, resolver: MediaResolver) -> dict[str,
             return await resolver.resolve(ref.ref, ref.field, media_id=ref.media_id)
         return MediaInfo(path=await resolver.local_file(ref.ref, ref.field))
 
-    infos = await asyncio.gather(*(one(r) for r in refs))
+    infos = await resolve_together(one(r) for r in refs)
     return {r.key: info for r, info in zip(refs, infos, strict=True)}
 
 

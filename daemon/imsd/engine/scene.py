@@ -9,7 +9,6 @@ are scored against all candidates in one call.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -18,7 +17,7 @@ from typing import Any, Literal
 from imsd.engine.analysis import Analyzer, HighlightWeights, MediaAnalysis
 from imsd.engine.asr import Transcriber, Word, shot_text
 from imsd.engine.matching import Scorer, select_scorer, similarities
-from imsd.engine.media import MediaResolver, MediaText
+from imsd.engine.media import MediaResolver, MediaText, resolve_together
 from imsd.engine.probe import MediaInfo
 from imsd.engine.script import media_field, split_shots
 from imsd.engine.selection import (
@@ -73,10 +72,10 @@ class SceneSelector:
 
     async def media(self, refs: Sequence[str], field: str) -> dict[str, MediaInfo]:
         """Each reference resolved and probed; a missing one fails the job naming it."""
-        infos = await asyncio.gather(
-            *(self.resolver.resolve(ref, f"{field}[{i}]", media_id=media_field(ref) == "MediaId")
-              for i, ref in enumerate(refs))
-        )  # fmt: skip
+        infos = await resolve_together(
+            self.resolver.resolve(ref, f"{field}[{i}]", media_id=media_field(ref) == "MediaId")
+            for i, ref in enumerate(refs)
+        )
         return dict(zip(refs, infos, strict=True))
 
     async def candidates(self, refs: Sequence[str], editing: Mapping[str, Any]) -> list[Candidate]:
