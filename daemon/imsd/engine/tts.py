@@ -247,7 +247,8 @@ class Synthesizer:
             if not any("{output}" in arg for arg in argv):
                 raise ValueError(f"tts_commands[{name!r}]: no argument contains {{output}}")
         self.settings = settings
-        self.directory = settings.storage_root / "_imsd" / "speech"
+        # Absolute: timelines name these files, and a relative path there means "in a media root".
+        self.directory = Path(os.path.abspath(settings.storage_root)) / "_imsd" / "speech"
         self.engine_runs = 0  # engine processes started, for metrics and tests
         self._piper = importlib.util.find_spec("piper") is not None  # found, never imported (GPL)
         self._joe = _bundled_joe()
