@@ -344,8 +344,9 @@ class _Composer:
 
     def _clip_input(self, span: _Span, frames: int) -> int:
         if span.source_len is None:
-            seconds = format_value(self.seconds(frames + 1))
-            return self._input(span.info.path, "-loop", "1", "-framerate", str(self.fps), "-t", seconds)
+            # One frame is all the graph takes (then loops it): a looped input would keep being
+            # decoded after the graph stopped reading it, and has stalled multi-input graphs.
+            return self._input(span.info.path, "-framerate", str(self.fps))
         trim = ("-ss", format_value(span.source_in)) if span.source_in else ()
         return self._input(span.info.path, *trim, "-t", format_value(span.source_len))
 
