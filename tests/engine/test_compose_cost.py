@@ -97,3 +97,18 @@ async def test_a_still_over_a_blurred_background_lasts_its_whole_duration(
     video = frames(result.output)
     assert len(video) == 35
     assert close(video[5][64, 80], (255, 255, 0)) and close(video[30][64, 80], BLUE)
+
+
+async def test_a_still_between_transitions_over_a_blurred_background_renders(
+    resolver: MediaResolver, media_dir: Path, tmp_path: Path
+) -> None:
+    fade = {"Type": "Transition", "SubType": "fade", "Duration": 0.5}
+    blur = {"Type": "Background", "SubType": "Blur"}
+    still = {"MediaURL": str(media_dir / "yellow.png"), "Type": "Image", "Duration": 2, "AdaptMode": "Contain",
+             "Width": 160, "Height": 128, "Effects": [blur, fade]}  # fmt: skip
+    red = {"MediaURL": str(media_dir / "red.mp4"), "Effects": [fade]}
+    timeline = {"VideoTracks": [{"VideoTrackClips": [red, still, {"MediaURL": str(media_dir / "blue.mp4")}]}]}
+    result = await asyncio.wait_for(_render(resolver, tmp_path, timeline), 120)  # this used to stall
+    video = frames(result.output)
+    assert len(video) == 50
+    assert close(video[5][64, 80], RED) and close(video[25][64, 80], (255, 255, 0)) and close(video[45][64, 80], BLUE)

@@ -360,6 +360,11 @@ class _Composer:
             # A still is decoded and processed once (trim stops ffmpeg reading the looped input),
             # then repeated: zoompan makes its frames itself, otherwise `loop` does at the end.
             chain = [f("trim", end_frame=1), f("setsar", 1)]
+            if not any(isinstance(e, KenBurnsEffect | ZoomEffect) for e in clip.Effects):
+                # Repeated here, before anything splits the stream: a one-frame stream looped
+                # separately in two branches (foreground, blurred background) stalled ffmpeg
+                # when the layer was then cut for transitions.
+                chain += [f("loop", loop=frames - 1, size=1), f("settb", str(1 / self.fps)), f("setpts", "N")]
         else:
             speed = f"(PTS-STARTPTS)/{format_value(clip.Speed)}" if clip.Speed != 1 else "PTS-STARTPTS"
             chain = [
@@ -369,7 +374,7 @@ class _Composer:
                 f("trim", end_frame=frames),
                 f("setsar", 1),
             ]
-        expanded = not still
+        expanded = not still or not any(isinstance(e, KenBurnsEffect | ZoomEffect) for e in clip.Effects)
         # Everything after works in 8-bit YUV: decoders of stills give RGB, and zoompan or scale
         # on RGB moves twice the bytes per pixel of yuv420p (the output format anyway).
         chain.append(f("format", "yuva420p" if _has_alpha(info) else "yuv420p"))
