@@ -88,10 +88,7 @@ async def test_a_short_opaque_bottom_track_is_followed_by_black(
 async def test_a_still_over_a_blurred_background_lasts_its_whole_duration(
     resolver: MediaResolver, media_dir: Path, tmp_path: Path
 ) -> None:
-    fade = {"Type": "Transition", "SubType": "fade", "Duration": 0.5}
-    blur = {"Type": "Background", "SubType": "Blur"}
-    still = {"MediaURL": str(media_dir / "yellow.png"), "Type": "Image", "Duration": 2, "AdaptMode": "Contain",
-             "Width": 160, "Height": 128, "Effects": [blur, fade]}  # fmt: skip
+    still = _blurred_still(media_dir)
     timeline = {"VideoTracks": [{"VideoTrackClips": [still, {"MediaURL": str(media_dir / "blue.mp4")}]}]}
     result = await asyncio.wait_for(_render(resolver, tmp_path, timeline), 120)  # it used to hang
     video = frames(result.output)
@@ -102,13 +99,20 @@ async def test_a_still_over_a_blurred_background_lasts_its_whole_duration(
 async def test_a_still_between_transitions_over_a_blurred_background_renders(
     resolver: MediaResolver, media_dir: Path, tmp_path: Path
 ) -> None:
-    fade = {"Type": "Transition", "SubType": "fade", "Duration": 0.5}
-    blur = {"Type": "Background", "SubType": "Blur"}
-    still = {"MediaURL": str(media_dir / "yellow.png"), "Type": "Image", "Duration": 2, "AdaptMode": "Contain",
-             "Width": 160, "Height": 128, "Effects": [blur, fade]}  # fmt: skip
-    red = {"MediaURL": str(media_dir / "red.mp4"), "Effects": [fade]}
+    still = _blurred_still(media_dir)
+    red = {"MediaURL": str(media_dir / "red.mp4"), "Effects": [FADE]}
     timeline = {"VideoTracks": [{"VideoTrackClips": [red, still, {"MediaURL": str(media_dir / "blue.mp4")}]}]}
     result = await asyncio.wait_for(_render(resolver, tmp_path, timeline), 120)  # this used to stall
     video = frames(result.output)
     assert len(video) == 50
     assert close(video[5][64, 80], RED) and close(video[25][64, 80], (255, 255, 0)) and close(video[45][64, 80], BLUE)
+
+
+FADE = {"Type": "Transition", "SubType": "fade", "Duration": 0.5}
+
+
+def _blurred_still(media_dir: Path) -> dict[str, object]:
+    """A 2 s image, letterboxed over its own blurred copy, fading into the next clip."""
+    blur = {"Type": "Background", "SubType": "Blur"}
+    return {"MediaURL": str(media_dir / "yellow.png"), "Type": "Image", "Duration": 2, "AdaptMode": "Contain",
+            "Width": 160, "Height": 128, "Effects": [blur, FADE]}  # fmt: skip
