@@ -356,14 +356,14 @@ class _Composer:
         assert isinstance(clip, VideoTrackClip)
         info = span.info
         still = span.source_len is None
+        zooms = any(isinstance(e, KenBurnsEffect | ZoomEffect) for e in clip.Effects)
         if still:
-            # A still is decoded and processed once (trim stops ffmpeg reading the looped input),
-            # then repeated: zoompan makes its frames itself, otherwise `loop` does at the end.
+            # A still is one decoded frame, made into the clip's frames by zoompan (below) or
+            # repeated here, before anything splits the stream: a one-frame stream looped
+            # separately in two branches (foreground, blurred background) stalled ffmpeg when
+            # the layer was then cut for transitions.
             chain = [f("trim", end_frame=1), f("setsar", 1)]
-            if not any(isinstance(e, KenBurnsEffect | ZoomEffect) for e in clip.Effects):
-                # Repeated here, before anything splits the stream: a one-frame stream looped
-                # separately in two branches (foreground, blurred background) stalled ffmpeg
-                # when the layer was then cut for transitions.
+            if not zooms:
                 chain += [f("loop", loop=frames - 1, size=1), f("settb", str(1 / self.fps)), f("setpts", "N")]
         else:
             speed = f"(PTS-STARTPTS)/{format_value(clip.Speed)}" if clip.Speed != 1 else "PTS-STARTPTS"
@@ -374,7 +374,7 @@ class _Composer:
                 f("trim", end_frame=frames),
                 f("setsar", 1),
             ]
-        expanded = not still or not any(isinstance(e, KenBurnsEffect | ZoomEffect) for e in clip.Effects)
+        expanded = not (still and zooms)  # the stream already has all its frames
         # Everything after works in 8-bit YUV: decoders of stills give RGB, and zoompan or scale
         # on RGB moves twice the bytes per pixel of yuv420p (the output format anyway).
         chain.append(f("format", "yuva420p" if _has_alpha(info) else "yuv420p"))
@@ -437,11 +437,6 @@ class _Composer:
         # Contain on a canvas is placed by the overlay; padding it first would only make the
         # overlay blend a full frame of transparent pixels.
         fg_chain = [*_fit(clip.AdaptMode, bw, bh, colour if whole else None), f("format", fg_format)]
-        # A still's one processed frame, repeated for the clip's length (by zoompan, if it ran).
-        repeat = (
-            [] if expanded else [f("loop", loop=frames - 1, size=1), f("settb", str(1 / self.fps)), f("setpts", "N")]
-        )
-        fg_chain += repeat
         if clip.Opacity < 1:
             fg_chain.append(f("colorchannelmixer", aa=clip.Opacity))
         if rotate:
@@ -458,8 +453,7 @@ class _Composer:
             return self._tag(self.graph.one([source], [*fg_chain, f("settb", str(1 / self.fps))], "layer"), opaque)
         if blur:
             source, blur_src = self.graph.chain([source], [f("split")], 2, "split")
-            blurred = [*self._blurred_canvas(background.Radius if background else 0.1), *repeat]
-            canvas = self.graph.one([blur_src], blurred, "bg")
+            canvas = self.graph.one([blur_src], self._blurred_canvas(background.Radius if background else 0.1), "bg")
         else:
             size = f"{self.width}x{self.height}"
             canvas_format = "yuv420p" if opaque else "yuva420p"
