@@ -15,7 +15,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from imsd.api.wire import Api
+from imsd.api.wire import Api, json_object
 from imsd.backends.base import JobSnapshot
 from imsd.errors import ImsError, invalid, missing
 
@@ -90,7 +90,7 @@ def next_stage(pipeline: Pipeline, params: dict[str, Any], snapshot: JobSnapshot
         projects = [o.project_id for o in snapshot.outputs if o.project_id]
         if not projects:
             raise stage_error(pipeline, ImsError("ProduceFailed", "the organisation job made no editing projects"))
-        output = _json(shared.get("OutputConfig"))
+        output = json_object(shared.get("OutputConfig"), "OutputConfig")
         output = {k: v for k, v in output.items() if k not in ("Count", "GeneratePreviewOnly")}
         following = {"ProjectIds": ",".join(projects), "OutputConfig": output}
         if "UserData" in shared:
@@ -113,12 +113,3 @@ def stage_error(pipeline: Pipeline, error: ImsError) -> ImsError:
 
 def _shared(params: dict[str, Any]) -> dict[str, Any]:
     return {k: params[k] for k in _SHARED if k in params}
-
-
-def _json(value: Any) -> dict[str, Any]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return {}
-    return value if isinstance(value, dict) else {}

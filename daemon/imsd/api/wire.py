@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from imsd.errors import invalid
+
 
 class Api(StrEnum):
     """The submit APIs a producer may request."""
@@ -99,3 +101,17 @@ def split_placement(wire: Mapping[str, str]) -> tuple[dict[str, str], dict[str, 
 #: reconciliation look-up can find the request without a job-id mapping.
 REQUEST_ID_KEY = "ImsdRequestId"
 USER_DATA_MAX_BYTES = 512
+
+
+def json_object(value: Any, field: str) -> dict[str, Any]:
+    """A JSON-valued parameter, given as an object or as JSON text; absent or empty is {}."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise invalid(field, "is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise invalid(field, "must be a JSON object")
+    return value

@@ -15,9 +15,9 @@ from typing import Any
 from redis.asyncio import Redis
 
 from imsd.api.jobs import job_snapshot
-from imsd.api.wire import REQUEST_ID_KEY, Api, compact_json
+from imsd.api.wire import REQUEST_ID_KEY, Api, compact_json, json_object
 from imsd.backends.base import JobSnapshot, Submission
-from imsd.engine.batch import SCENE_JOB_TYPES, BatchJobs, BatchPlan, OutputJob, batch_job_type, json_field
+from imsd.engine.batch import SCENE_JOB_TYPES, BatchJobs, BatchPlan, OutputJob, batch_job_type
 from imsd.engine.jobs import (
     EngineJobStore,
     JobKind,
@@ -72,7 +72,7 @@ class LocalBackend:
 
     async def _submit_media_job(self, params: dict[str, Any], client_token: str) -> Submission:
         timeline, project_id = await self._timeline_of(params)
-        output = json_field(params.get("OutputMediaConfig"), "OutputMediaConfig")
+        output = json_object(params.get("OutputMediaConfig"), "OutputMediaConfig")
         self.resolver.output_path(str(output.get("MediaURL", "")))  # refuse bad targets now
         fields = media_job_fields(
             job_id=new_id(),
@@ -93,8 +93,8 @@ class LocalBackend:
 
     async def _submit_planned_job(self, api: Api, params: dict[str, Any], client_token: str) -> Submission:
         """A batch, selection or organisation job: recorded now, planned by an engine worker."""
-        inputs = json_field(params.get("InputConfig"), "InputConfig")
-        output = json_field(params.get("OutputConfig"), "OutputConfig")
+        inputs = json_object(params.get("InputConfig"), "InputConfig")
+        output = json_object(params.get("OutputConfig"), "OutputConfig")
         if params.get("TemplateConfig"):
             raise invalid("TemplateConfig", "templates are not available on the local engine; send InputConfig")
         extend_input = ""
@@ -107,7 +107,7 @@ class LocalBackend:
         else:
             job_type = str(params.get("JobType") or "")
             if api is Api.SUBMIT_SCENE_TIMELINE_ORGANIZATION_JOB:
-                selection = json_field(params.get("MediaSelectResult"), "MediaSelectResult")
+                selection = json_object(params.get("MediaSelectResult"), "MediaSelectResult")
                 extend_input = compact_json({"MediaSelectResult": selection})
         target = str(output.get("MediaURL") or "").replace("{index}", "1")
         self.resolver.output_path(target, "OutputConfig.MediaURL")  # refuse bad targets now
@@ -132,7 +132,7 @@ class LocalBackend:
     async def _submit_scene_batch_editing_job(self, params: dict[str, Any], client_token: str) -> Submission:
         """Render editing projects as a batch: one sub-job per ProjectId, no planning needed."""
         project_ids = [p.strip() for p in str(params.get("ProjectIds") or "").split(",") if p.strip()]
-        output = json_field(params.get("OutputConfig"), "OutputConfig")
+        output = json_object(params.get("OutputConfig"), "OutputConfig")
         self.resolver.output_path(str(output.get("MediaURL") or "").replace("{index}", "1"), "OutputConfig.MediaURL")
         outputs = []
         for index, project_id in enumerate(project_ids, start=1):
@@ -180,7 +180,7 @@ class LocalBackend:
             if timeline is None:
                 raise ImsError("InvalidParameter.ProjectNotFound", f"ProjectId: {project_id!r} does not exist", 404)
             return timeline, project_id
-        return json_field(params.get("Timeline"), "Timeline"), new_id()
+        return json_object(params.get("Timeline"), "Timeline"), new_id()
 
     async def get_media_producing_job(self, job_id: str) -> dict[str, Any]:
         """The GetMediaProducingJob response body."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -53,20 +52,6 @@ DEFAULT_SIZE = (1080, 1920)
 def derived_id(batch_id: str, *parts: object) -> str:
     """A stable id for something the batch makes, so a re-plan reuses it."""
     return uuid.uuid5(_IDS, ":".join([batch_id, *map(str, parts)])).hex
-
-
-def json_field(value: Any, field: str) -> dict[str, Any]:
-    """A JSON-valued parameter, given as an object or as JSON text; absent or empty is {}."""
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise invalid(field, "is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise invalid(field, "must be a JSON object")
-    return value
 
 
 SELECTION_JOB_TYPES = frozenset({"Smart_Mix_Media_Select", "Screen_Media_Highlights_Media_Select"})

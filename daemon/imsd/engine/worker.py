@@ -21,7 +21,8 @@ from typing import Any
 import aiohttp
 from redis.asyncio import Redis
 
-from imsd.engine.batch import ORGANIZATION_JOB_TYPES, BatchJobs, BatchPlanner, json_field
+from imsd.api.wire import json_object
+from imsd.engine.batch import ORGANIZATION_JOB_TYPES, BatchJobs, BatchPlanner
 from imsd.engine.jobs import RUNNING_STATUSES, EngineJobStore, JobKind, iso_now, public_view
 from imsd.engine.media import MediaResolver, RedisMediaRegistry
 from imsd.engine.probe import Prober
@@ -122,13 +123,13 @@ class Engine:
             log.info("batch planning started", job_id=batch_id, attempt=attempts)
             job_type = str(batch.get("JobType"))
             try:
-                output = json_field(batch.get("OutputConfig"), "OutputConfig")
-                extend_input = json_field(batch.get("ExtendInput"), "ExtendInput")
+                output = json_object(batch.get("OutputConfig"), "OutputConfig")
+                extend_input = json_object(batch.get("ExtendInput"), "ExtendInput")
                 plan = await self.planner.plan(
                     batch_id,
                     job_type,
-                    json_field(batch.get("InputConfig"), "InputConfig"),
-                    json_field(batch.get("EditingConfig"), "EditingConfig"),
+                    json_object(batch.get("InputConfig"), "InputConfig"),
+                    json_object(batch.get("EditingConfig"), "EditingConfig"),
                     output,
                     selection=extend_input.get("MediaSelectResult"),
                 )
