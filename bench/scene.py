@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from imsd.engine.analysis import Analyzer
-from imsd.engine.matching import E5TextScorer, similarities
+from imsd.engine.matching import E5TextScorer, Passage, similarities
 from imsd.engine.settings import EngineSettings
 
 from tests.engine.test_matching import SENTENCES, TOPICS
@@ -90,7 +90,7 @@ def make_clip(path: Path, seconds: float, size: str) -> None:
 
 async def accuracy(topics: dict[str, str], sentences: list[tuple[str, str]]) -> float:
     names = list(topics)
-    result = await similarities(E5TextScorer(), [s for s, _ in sentences], list(topics.values()))
+    result = await similarities(E5TextScorer(), [s for s, _ in sentences], [Passage(t) for t in topics.values()])
     return sum(names[b] == t for b, (_, t) in zip(result.best(), sentences, strict=True)) / len(sentences)
 
 
@@ -119,13 +119,13 @@ async def main() -> None:
 
     scorer = E5TextScorer()
     t3 = time.perf_counter()
-    scorer.score(["warm-up"], ["load the model"])
+    await scorer.score(["warm-up"], [Passage("load the model")])
     t4 = time.perf_counter()
     pool = [s for s, _ in SENTENCES + HELDOUT]
     sentences = [pool[i % len(pool)] for i in range(args.sentences)]
-    shots = [list(TOPICS.values())[i % len(TOPICS)] + f" #{i}" for i in range(args.shots)]
+    shots = [Passage(list(TOPICS.values())[i % len(TOPICS)] + f" #{i}") for i in range(args.shots)]
     t5 = time.perf_counter()
-    scorer.score(sentences, shots)
+    await scorer.score(sentences, shots)
     t6 = time.perf_counter()
     pairs = args.sentences * args.shots
     print(f"matching: first call (load + reference centroids) {t4 - t3:.2f} s; "

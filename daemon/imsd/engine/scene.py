@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from imsd.engine.analysis import Analyzer, HighlightWeights, MediaAnalysis
 from imsd.engine.asr import Transcriber, Word, shot_text
-from imsd.engine.matching import Scorer, select_scorer, similarities
+from imsd.engine.matching import Footage, Passage, Scorer, select_scorer, similarities
 from imsd.engine.media import MediaResolver, MediaText, resolve_together
 from imsd.engine.probe import MediaInfo
 from imsd.engine.script import media_field, split_shots
@@ -39,6 +39,13 @@ MediaKind = tuple[Literal["video", "image"], float | None]
 def kind_of(info: MediaInfo) -> MediaKind:
     kind: Literal["video", "image"] = "image" if info.is_image or info.duration is None else "video"
     return kind, (info.width / info.height if info.width and info.height else None)
+
+
+def passage(candidate: Candidate) -> Passage:
+    """What a scorer sees of a candidate: its text and, when its file is known, its footage."""
+    path = candidate.path
+    footage = None if path is None else Footage(path, candidate.start, candidate.end, still=candidate.kind == "image")
+    return Passage(candidate.text, footage)
 
 
 def usable_ranges(analysis: MediaAnalysis) -> list[tuple[float, float]]:
@@ -102,7 +109,9 @@ class SceneSelector:
                                 shot_s=clip_s, image_s=image_s)  # fmt: skip
             for j, s in enumerate(shots):
                 shot_words = " ".join(filter(None, (text, shot_text(words, s.start, s.end))))
-                found.append(Candidate(f"{i + 1}-{j + 1}", ref, s.start, s.end, shot_words, s.kind, s.aspect))
+                found.append(
+                    Candidate(f"{i + 1}-{j + 1}", ref, s.start, s.end, shot_words, s.kind, s.aspect, info.path)
+                )
         if not found:
             raise ImsError("InvalidMaterial.Unsupported", "InputConfig.MediaArray: no usable shot in any medium")
         return found
@@ -119,7 +128,7 @@ class SceneSelector:
         """ExtendOutput of Smart_Mix_Media_Select: for each output, the clips of each sentence."""
         candidates = await self.candidates(refs, editing)
         texts = sorted({s.text for sentences in outputs for s in sentences})
-        scored = await similarities(self.scorer, texts, [c.text for c in candidates])
+        scored = await similarities(self.scorer, texts, [passage(c) for c in candidates])
         row = {text: i for i, text in enumerate(texts)}
         history: Counter[tuple[str, str]] = Counter()
         matched = []

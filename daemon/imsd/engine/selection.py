@@ -19,7 +19,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
@@ -49,6 +49,7 @@ class Candidate:
     text: str
     kind: Literal["video", "image"] = "video"
     aspect: float | None = None
+    path: Path | None = None  # the resolved file, for scorers that look at pictures
 
 
 @dataclass(frozen=True)

