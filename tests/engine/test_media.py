@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from imsd.engine.media import MediaResolver, RedisMediaRegistry, host_allowed
+from imsd.engine.media import MediaResolver, RedisMediaRegistry, host_allowed, is_public_address
 from imsd.engine.probe import Prober
 from imsd.engine.settings import EngineSettings
 from imsd.errors import ImsError
@@ -122,6 +122,12 @@ def test_an_output_url_that_is_not_oss_is_refused(resolver: MediaResolver) -> No
 
 
 @pytest.fixture
+def lan_settings(settings: EngineSettings) -> EngineSettings:
+    """The test server listens on loopback: allowed here as a media server on an internal network."""
+    return settings.model_copy(update={"download_private_addresses": True})
+
+
+@pytest.fixture
 async def server(media_dir: Path) -> AsyncIterator[tuple[str, list[str]]]:
     hits: list[str] = []
 
@@ -147,34 +153,36 @@ async def server(media_dir: Path) -> AsyncIterator[tuple[str, list[str]]]:
 
 
 async def test_http_media_is_downloaded_once_into_the_content_addressed_cache(
-    resolver: MediaResolver, settings: EngineSettings, server: tuple[str, list[str]]
+    lan_settings: EngineSettings, server: tuple[str, list[str]]
 ) -> None:
     base, hits = server
+    resolver = MediaResolver(lan_settings)
     first = await resolver.resolve(f"{base}/red.mp4", "f")
     second = await resolver.resolve(f"{base}/red.mp4", "f")
     assert first.path == second.path and first.has_video
-    assert first.path.parent == (settings.cache_dir / "objects").resolve()
+    assert first.path.parent == (lan_settings.cache_dir / "objects").resolve()
     assert len(first.path.stem) == 64  # sha256 of the content
     assert hits == ["/red.mp4"]
 
 
 async def test_a_download_over_the_size_limit_is_refused(
-    settings: EngineSettings, server: tuple[str, list[str]]
+    lan_settings: EngineSettings, server: tuple[str, list[str]]
 ) -> None:
-    small = MediaResolver(settings.model_copy(update={"download_max_bytes": 1000}))
+    small = MediaResolver(lan_settings.model_copy(update={"download_max_bytes": 1000}))
     with pytest.raises(ImsError) as err:
         await small.local_file(f"{server[0]}/big.bin", "f")
     assert err.value.code == "InvalidMaterial.TooLarge"
-    assert not list((settings.cache_dir / "objects").iterdir())
+    assert not list((lan_settings.cache_dir / "objects").iterdir())
 
 
-async def test_a_missing_url_is_not_found(resolver: MediaResolver, server: tuple[str, list[str]]) -> None:
-    err = await refused(resolver, f"{server[0]}/none.mp4")
+async def test_a_missing_url_is_not_found(lan_settings: EngineSettings, server: tuple[str, list[str]]) -> None:
+    err = await refused(MediaResolver(lan_settings), f"{server[0]}/none.mp4")
     assert err.code == "InvalidMaterial.NotFound"
 
 
 def allowing(settings: EngineSettings, *hosts: str) -> MediaResolver:
-    return MediaResolver(settings.model_copy(update={"download_hosts": list(hosts)}))
+    update = {"download_hosts": list(hosts), "download_private_addresses": True}
+    return MediaResolver(settings.model_copy(update=update))
 
 
 async def test_a_host_on_the_download_allowlist_is_fetched(
@@ -233,3 +241,43 @@ async def test_a_redirect_within_the_allowlist_is_followed(
 )
 def test_download_host_matching(host: str, allowed: list[str], expected: bool) -> None:
     assert host_allowed(host, allowed) is expected
+
+
+async def test_a_url_naming_a_loopback_address_is_refused_by_default(
+    resolver: MediaResolver, server: tuple[str, list[str]]
+) -> None:
+    base, hits = server
+    err = await refused(resolver, f"{base}/red.mp4")
+    assert err.code == "InvalidParameter" and "'127.0.0.1' is not a public address" in err.message
+    assert hits == []
+
+
+async def test_a_host_name_resolving_to_loopback_is_refused_by_default(
+    resolver: MediaResolver, server: tuple[str, list[str]]
+) -> None:
+    base, hits = server
+    err = await refused(resolver, base.replace("127.0.0.1", "localhost") + "/red.mp4")
+    assert err.code == "InvalidParameter" and "resolves to no public address" in err.message
+    assert hits == []
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2001:4860:4860::8888", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),  # cloud instance metadata
+        ("100.64.0.1", False),  # carrier-grade NAT
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("fe80::1%eth0", False),
+        ("fd00::1", False),
+    ],
+)
+def test_public_address_classification(address: str, public: bool) -> None:
+    assert is_public_address(address) is public

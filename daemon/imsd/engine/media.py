@@ -4,15 +4,19 @@ A reference is a MediaId (looked up in the media registry), an OSS-style URL (ma
 storage root by path, no network), another http(s) URL (downloaded into a content-addressed
 cache), or a local path / file:// URL. Local paths are resolved with symlinks followed *before*
 the root check, so a link inside a root that points outside it is refused like the target.
+Downloads reach public addresses only, unless configured otherwise: a request must not make the
+engine probe its own machine or network (loopback, private, link-local ranges).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import json
 import os
 import re
+import socket
 import uuid
 from collections.abc import Awaitable, Iterable
 from dataclasses import asdict, dataclass
@@ -21,6 +25,7 @@ from typing import Protocol, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
+import aiohttp.abc
 import redis.asyncio
 
 from imsd.engine.probe import MediaInfo, Prober
@@ -50,6 +55,41 @@ async def resolve_together(lookups: Iterable[Awaitable[T]]) -> list[T]:
 
 async def _awaited(lookup: Awaitable[T]) -> T:
     return await lookup
+
+
+def is_public_address(ip: str) -> bool:
+    """Whether `ip` is a public unicast address (IPv4-mapped IPv6 judged by its IPv4 address)."""
+    address = ipaddress.ip_address(ip.split("%", 1)[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+class NonPublicAddress(OSError):
+    """A download host that resolves to no public address."""
+
+
+class PublicResolver(aiohttp.abc.AbstractResolver):
+    """DNS answers cut down to public addresses, at connect time.
+
+    Checking at connect time, not before the request, leaves no window for a name to be
+    re-pointed at an internal address between the check and the connection (DNS rebinding).
+    """
+
+    def __init__(self) -> None:
+        self._resolver = aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[aiohttp.abc.ResolveResult]:
+        answers = await self._resolver.resolve(host, port, family)
+        public = [a for a in answers if is_public_address(a["host"])]
+        if not public:
+            raise NonPublicAddress(f"{host!r} resolves to no public address")
+        return public
+
+    async def close(self) -> None:
+        await self._resolver.close()
 
 
 def not_found(field: str, ref: str) -> ImsError:
@@ -226,8 +266,10 @@ class MediaResolver:
         timeout = aiohttp.ClientTimeout(total=self.settings.download_timeout_s)
         digest = hashlib.sha256()
         size = 0
+        public_only = not self.settings.download_private_addresses
+        connector = aiohttp.TCPConnector(resolver=PublicResolver() if public_only else None)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
                 target = url
                 for _ in range(_MAX_REDIRECTS + 1):
                     # Redirects are followed here, not by aiohttp, so each hop's host is checked first.
@@ -253,14 +295,29 @@ class MediaResolver:
                         return digest.hexdigest()
                 too_many = f"{field}: {url!r}: more than {_MAX_REDIRECTS} redirects"
                 raise ImsError("InvalidMaterial.DownloadFailed", too_many)
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, NonPublicAddress):
+                raise invalid(field, f"{url!r}: {exc.os_error} (engine.download_private_addresses)") from None
+            raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: {type(exc).__name__} {exc}") from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: {type(exc).__name__} {exc}") from None
 
     def _check_host(self, url: str, field: str, via: str | None = None) -> None:
+        """The allowlist, and for an address written in the URL, that it is public."""
         host = urlsplit(url).hostname or ""
+        where = f"{url!r} (redirected from {via!r})" if via else repr(url)
         if not host_allowed(host, self.settings.download_hosts):
-            where = f"{url!r} (redirected from {via!r})" if via else repr(url)
             raise invalid(field, f"{where}: host {host!r} is not in engine.download_hosts")
+        if not self.settings.download_private_addresses and _is_ip(host) and not is_public_address(host):
+            raise invalid(field, f"{where}: {host!r} is not a public address (engine.download_private_addresses)")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 def host_allowed(host: str, allowed: list[str]) -> bool:

@@ -70,6 +70,12 @@ class EngineSettings(BaseModel):
         description="Hosts media may be downloaded from (redirects included): exact names or IPs, or "
         "`*.example.com` for any subdomain of example.com. Empty = any host.",
     )
+    download_private_addresses: bool = Field(
+        default=False,
+        description="Whether downloads may reach loopback, private, link-local and other non-public addresses "
+        "(checked on the address connected to, redirects included). Off, a request URL cannot probe this machine "
+        "or its network; turn on for media servers on an internal network.",
+    )
     ffmpeg: str = Field(default="ffmpeg", description="ffmpeg executable (name on PATH or path).")
     ffprobe: str = Field(default="ffprobe", description="ffprobe executable (name on PATH or path).")
     espeak_ng: str = Field(default="espeak-ng", description="espeak-ng executable, the TTS of last resort.")
