@@ -182,3 +182,10 @@ async def test_smart_mix_selection_matches_sentences_by_picture_with_a_model_con
     matched = selection["textMatchMediaOutputList"][0]["textMatchMediaSentenceOutputList"]
     starts = [m["matchClipList"][0]["startTime"] for m in matched]
     assert [round(s) for s in starts] == [0, 2, 4]
+
+
+async def test_footage_ffmpeg_cannot_read_fails_the_scoring_saying_so(colour_model: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video")
+    with pytest.raises(ModelUnusable, match="could not sample frames"):
+        await scorer_for(colour_model, tmp_path).score(SENTENCES, [Passage("", Footage(broken, 0.0, 1.0))])

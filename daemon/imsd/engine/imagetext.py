@@ -23,6 +23,7 @@ import base64
 import hashlib
 import json
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -109,15 +110,17 @@ def frame_command(ffmpeg: str, path: Path, still: bool, size: int, frames_per_s:
 def read_frames(command: list[str], size: int) -> Iterator[NDArray[np.uint8]]:
     """Batches of [n, S, S, 3] frames as ffmpeg produces them, so a long file is never all in memory."""
     frame_bytes = size * size * 3
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+    # stderr goes to a file: a pipe read only at the end could fill up and stall ffmpeg.
+    with tempfile.TemporaryFile() as errors, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors) as proc:
         assert proc.stdout is not None
         while chunk := proc.stdout.read(frame_bytes * _BATCH):
             usable = len(chunk) - len(chunk) % frame_bytes
             if usable:
                 yield np.frombuffer(chunk[:usable], dtype=np.uint8).reshape(-1, size, size, 3)
-        error = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-    if proc.returncode != 0:
-        raise ModelUnusable(f"ffmpeg could not sample frames: {error[-300:]}")
+        proc.wait()
+        errors.seek(0)
+        if proc.returncode != 0:
+            raise ModelUnusable(f"ffmpeg could not sample frames: {errors.read().decode(errors='replace')[-300:]}")
 
 
 @dataclass(frozen=True)
