@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from imsd.engine.imagetext import FrameEmbeddings, ModelUnusable, OnnxImageTextScorer, frame_command
+from imsd.engine.imagetext import FrameEmbeddings, ImageTextError, OnnxImageTextScorer, frame_command
 from imsd.engine.matching import Footage, Passage, select_scorer, similarities
 from imsd.engine.media import MediaResolver
 from imsd.engine.scene import SceneSelector
@@ -159,7 +159,7 @@ def test_a_model_directory_missing_a_tower_fails_naming_it(colour_model: Path, t
     partial.mkdir()
     for name in ("image.onnx", "tokenizer.json"):
         (partial / name).write_bytes((colour_model / name).read_bytes())
-    with pytest.raises(ModelUnusable, match=r"missing text\.onnx"):
+    with pytest.raises(ImageTextError, match=r"missing text\.onnx"):
         select_scorer(EngineSettings(clip_model_path=partial))
 
 
@@ -187,5 +187,5 @@ async def test_smart_mix_selection_matches_sentences_by_picture_with_a_model_con
 async def test_footage_ffmpeg_cannot_read_fails_the_scoring_saying_so(colour_model: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video")
-    with pytest.raises(ModelUnusable, match="could not sample frames"):
+    with pytest.raises(ImageTextError, match="could not sample frames"):
         await scorer_for(colour_model, tmp_path).score(SENTENCES, [Passage("", Footage(broken, 0.0, 1.0))])

@@ -52,8 +52,8 @@ _NUMPY_TYPES: dict[str, type[np.generic]] = {
 }
 
 
-class ModelUnusable(ImsError):
-    """The configured image-text model cannot run; the job fails saying why, nothing falls back to text."""
+class ImageTextError(ImsError):
+    """Image-text scoring cannot run (model, runtime, footage): the job fails saying why, no text fallback."""
 
     def __init__(self, message: str) -> None:
         super().__init__("ProduceFailed", message, http_status=500)
@@ -120,7 +120,7 @@ def read_frames(command: list[str], size: int) -> Iterator[NDArray[np.uint8]]:
         proc.wait()
         errors.seek(0)
         if proc.returncode != 0:
-            raise ModelUnusable(f"ffmpeg could not sample frames: {errors.read().decode(errors='replace')[-300:]}")
+            raise ImageTextError(f"ffmpeg could not sample frames: {errors.read().decode(errors='replace')[-300:]}")
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class _Model:
             import onnxruntime  # type: ignore[import-untyped]  # ships no type information
             from tokenizers import Tokenizer
         except ImportError as exc:
-            raise ModelUnusable(f"clip_model_path needs the `clip` extra (onnxruntime, tokenizers): {exc}") from exc
+            raise ImageTextError(f"clip_model_path needs the `clip` extra (onnxruntime, tokenizers): {exc}") from exc
         for tower in ("image", "text"):
             self.sessions[tower] = onnxruntime.InferenceSession(
                 str(self.directory / f"{tower}.onnx"), providers=["CPUExecutionProvider"]
@@ -207,7 +207,7 @@ class OnnxImageTextScorer:
     def __init__(self, directory: Path, ffmpeg: str, cache_dir: Path, frames_per_s: float) -> None:
         missing = [name for name in MODEL_FILES if not (directory / name).is_file()]
         if missing:
-            raise ModelUnusable(f"clip_model_path={directory}: missing {', '.join(missing)} (see engine/imagetext.py)")
+            raise ImageTextError(f"clip_model_path={directory}: missing {', '.join(missing)} (see engine/imagetext.py)")
         self.ffmpeg = ffmpeg
         self.frames_per_s = frames_per_s
         self.cache = ContentCache(cache_dir)
@@ -223,7 +223,7 @@ class OnnxImageTextScorer:
             return np.zeros((len(sentences), len(passages)), dtype=np.float32)
         footage = [p.footage for p in passages]
         if any(f is None for f in footage):
-            raise ModelUnusable("image-text scoring needs the footage of every shot")
+            raise ImageTextError("image-text scoring needs the footage of every shot")
         files = {f.path: f.still for f in footage if f is not None}
         embedded = {path: await self.file_embeddings(path, still) for path, still in files.items()}
         shots = np.stack([embedded[f.path].shot(f.start, f.end) for f in footage if f is not None])
@@ -252,5 +252,5 @@ class OnnxImageTextScorer:
     def _embed_file(self, command: list[str]) -> NDArray[np.float32]:
         batches = [self._model.embed_frames(b) for b in read_frames(command, self._model.config.image_size)]
         if not batches:
-            raise ModelUnusable(f"no frame could be read from {command[command.index('-i') + 1]}")
+            raise ImageTextError(f"no frame could be read from {command[command.index('-i') + 1]}")
         return np.concatenate(batches)
