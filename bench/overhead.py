@@ -10,8 +10,8 @@ daemon's Redis round trips, arq's task handling and Python. Three figures:
 - requests_per_s: N requests put on the stream before the daemon starts, divided by the time
   from the first record's `received_at` to the last result's `finished_at`;
 - arq_noop_per_s: the same arq worker setup (imsd.queue, JSON serializer, max_jobs, poll
-  delay) running N no-op tasks on the same Redis: the ceiling the daemon (two task runs per
-  request: the submit, then the poll) sits under;
+  delay) running N no-op tasks on the same Redis: the ceiling the daemon (one task run per
+  request: the first poll is due at once, so it follows the submit in the same run) sits under;
 - rss_mb_10k_inflight: VmRSS of a daemon process (a child of this one) holding N requests
   submitted and not finished (get_job reports RUNNING).
 

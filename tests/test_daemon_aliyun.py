@@ -8,7 +8,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import imsd.daemon
+import imsd.queue
 import pytest
+from imsd.context import Services
 from redis.asyncio import Redis
 
 from tests.fakeims.server import FakeIms
@@ -56,6 +59,26 @@ async def test_batch_request_result_lists_every_output(fake: FakeIms, redis: Red
         result = (await results_for(redis, {"b-1"}))["b-1"]
     assert result["status"] == "SUCCEEDED"
     assert [o["media_url"].rsplit("/", 1)[1] for o in result["outputs"]] == ["b-1_1.mp4", "b-1_2.mp4", "b-1_3.mp4"]
+
+
+async def test_a_job_polled_at_once_is_read_in_the_task_run_that_submitted_it(
+    fake: FakeIms, redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[str] = []
+    advance = imsd.daemon.advance_request
+
+    async def counted(svc: Services, request_id: str) -> None:
+        runs.append(request_id)
+        await advance(svc, request_id)
+
+    monkeypatch.setattr(imsd.daemon, "advance_request", counted)
+    fake.job_seconds = 0.0  # finished as soon as it exists
+    async with running_daemon(aliyun_settings(redis_url, fake, tracking={"first_poll_s": 0.0})):
+        await enqueue_all(redis, [single_job_request("now-1")])
+        result = (await results_for(redis, {"now-1"}))["now-1"]
+    assert result["status"] == "SUCCEEDED"
+    assert (result["attempts"], result["polls"]) == (1, 1)
+    assert runs == ["now-1"]
 
 
 async def test_callback_finishes_a_job_before_its_first_poll(fake: FakeIms, redis: Redis, redis_url: str) -> None:
@@ -188,3 +211,14 @@ async def test_scene_pipeline_runs_its_three_stages_against_the_service(
     stage_jobs = [s["job_id"] for s in result["stages"]]
     assert fake.stats()["jobs_by_request_id"]["pipe-a"] == stage_jobs  # one job per stage, no more
     assert [o["media_url"] for o in result["outputs"]] == [f"{OSS}/scene/pipe-a_{i}.mp4" for i in (1, 2)]
+
+
+async def test_a_daemon_whose_task_worker_dies_stops_and_names_it(
+    fake: FakeIms, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def worker_loop_fails(self: object) -> None:
+        raise RuntimeError("worker loop failed")
+
+    monkeypatch.setattr(imsd.queue._Worker, "main", worker_loop_fails)
+    died = await asyncio.wait_for(imsd.daemon.Daemon(aliyun_settings(redis_url, fake)).run(), 30)
+    assert died == ["arq-worker"]  # `imsd run` exits non-zero with this, for systemd to restart it

@@ -12,7 +12,9 @@ import asyncio
 import os
 import socket
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -113,9 +115,10 @@ class Intake:
         incoming = [item for item in read if isinstance(item, _Incoming)]
         refusals = [item for item in read if isinstance(item, _Refusal)]
         admissions = await self.svc.store.admit([item.delivery for item in incoming]) if incoming else []
+        answers = [self._admitted(item, *admission) for item, admission in zip(incoming, admissions, strict=True)]
         await asyncio.gather(
             *(self._reject(r.entry_id, r.request_id, r.api, r.error) for r in refusals),
-            *(self._admitted(item, *admission) for item, admission in zip(incoming, admissions, strict=True)),
+            *(answer for answer in answers if answer is not None),
         )
         await self.svc.redis.xack(self.stream, self.group, *(entry_id for entry_id, _ in entries))
 
@@ -161,9 +164,12 @@ class Intake:
         )
         return _Incoming(delivery, validation_error)
 
-    async def _admitted(self, item: _Incoming, admission: Admission, state: State) -> None:
-        """Answer what admission found: a conflict, a duplicate, or a new or redelivered entry."""
-        svc = self.svc
+    def _admitted(self, item: _Incoming, admission: Admission, state: State) -> Coroutine[Any, Any, None] | None:
+        """Count what admission found: a conflict, a duplicate, or a new or redelivered entry.
+
+        Returns the answer still to be given in Redis (refusing a conflict, failing an invalid
+        request), if any: the common cases need none, and run no coroutine of their own.
+        """
         delivery = item.delivery
         request_id, api = delivery.request_id, delivery.api
         if admission is Admission.CONFLICT:
@@ -172,22 +178,25 @@ class Intake:
                 "IdempotentParameterMismatch",
                 f"request_id: {request_id!r} was already used with different params",
             )
-            await self._reject(delivery.entry_id, request_id, api, conflict)
-            return
+            return self._reject(delivery.entry_id, request_id, api, conflict)
         if admission is Admission.DUPLICATE:
             metrics.requests_duplicate.inc()
             log.info("duplicate request", request_id=request_id, state=state.value)
-            return
+            return None
         if admission is Admission.NEW:
             metrics.requests_received.labels(api).inc()
         error = item.validation_error
         if state.final or error is None:
-            return  # a valid request's task was queued with its record
+            return None  # a valid request's task was queued with its record
         metrics.requests_invalid.labels(error.code).inc()
         log.warning("invalid request", request_id=request_id, code=error.code, message=error.message)
-        record = await svc.store.get(request_id)
+        return self._fail(request_id, error)
+
+    async def _fail(self, request_id: str, error: ImsError) -> None:
+        """Publish the failure result of an admitted request that cannot run."""
+        record = await self.svc.store.get(request_id)
         if record is not None:
-            await svc.finish(record, error=error)
+            await self.svc.finish(record, error=error)
 
     async def _reject(
         self, entry_id: str, request_id: str | None, api: str | None, error: ImsError

@@ -6,11 +6,12 @@ this small surface: enqueue a named task once (deduplicated by task id), defer a
 JSON (never pickle). A task of a killed worker is re-run after its timeout plus ten seconds,
 which is why task timeouts are short and long waits are deferrals rather than sleeps.
 
-Two of arq's steps cost several Redis round trips each (WATCH, EXISTS, MULTI/EXEC), which made
-them most of the daemon's per-request overhead. Both are done here as single Lua scripts with
-the same keys and the same checks: enqueueing (`ENQUEUE_LUA`, also embedded in the records'
-admission script) and starting the due tasks of one poll (`_Worker.start_jobs`, one script for
-the whole batch instead of four round trips per task).
+arq's own steps cost several Redis round trips each (WATCH, EXISTS, MULTI/EXEC), which made
+them most of the daemon's per-request overhead. They are done here as Lua scripts with the same
+keys and the same checks: enqueueing (`ENQUEUE_LUA`, also embedded in the records' admission
+script), starting the due tasks of one poll and reading their jobs (`_START`, one script for the
+whole batch instead of five round trips per task) and finishing a run (`_FINISH`, one script
+instead of a MULTI/EXEC). arq still runs the worker's loop, its health check and its shutdown.
 """
 
 from __future__ import annotations
@@ -22,24 +23,27 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from arq import Retry, Worker
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq import Worker
+from arq.connections import ArqRedis
 from arq.constants import (
     default_queue_name,
     expires_extra_ms,
     in_progress_key_prefix,
     job_key_prefix,
     result_key_prefix,
+    retry_key_prefix,
 )
-from arq.jobs import serialize_job
+from arq.jobs import deserialize_job_raw, serialize_job
 from arq.utils import timestamp_ms
 from arq.worker import func
 from redis.commands.core import AsyncScript
 
+from imsd.connections import IdleProbingPool
+from imsd.logs import get_logger
+
 TaskFunction = Callable[..., Awaitable[Any]]
 
-# Our tasks are idempotent and count their own attempts; arq's try limit must never drop one.
-_UNLIMITED_TRIES = 1_000_000
+log = get_logger("imsd.queue")
 
 
 # `enqueue(job_key, result_key, queue, expires_ms, job, score, task_id)`: arq's enqueue_job as one
@@ -59,21 +63,57 @@ _ENQUEUE = ENQUEUE_LUA + "return enqueue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARG
 
 # Start, in order, up to ARGV[3] of the given tasks that are still due and not running elsewhere,
 # as arq's start_jobs checks them (ZSCORE, EXISTS in-progress, then PSETEX in-progress), for a
-# whole batch at once. KEYS: the queue, then each task's in-progress key; ARGV: now (ms),
-# in-progress TTL (ms), how many may start, the task ids. Returns [task_id, score, ...].
+# whole batch at once, and read each one's job as arq's run_job does next. A task whose job has
+# expired is dropped, as arq's run_job drops it. KEYS: the queue, then each task's in-progress and
+# job keys; ARGV: now (ms), in-progress TTL (ms), how many may start, the task ids. Returns
+# [task_id, job, ...].
 _START = """
 local started = {}
 for i = 4, #ARGV do
   if #started >= 2 * tonumber(ARGV[3]) then break end
+  local in_progress, job_key = KEYS[2 * i - 6], KEYS[2 * i - 5]
   local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
   if score and tonumber(score) <= tonumber(ARGV[1])
-      and redis.call('SET', KEYS[i - 2], '1', 'NX', 'PX', ARGV[2]) then
-    started[#started + 1] = ARGV[i]
-    started[#started + 1] = score
+      and redis.call('SET', in_progress, '1', 'NX', 'PX', ARGV[2]) then
+    local job = redis.call('GET', job_key)
+    if job then
+      started[#started + 1] = ARGV[i]
+      started[#started + 1] = job
+    else
+      redis.call('DEL', in_progress)
+      redis.call('ZREM', KEYS[1], ARGV[i])
+    end
   end
 end
 return started
 """
+
+# End one run of a task, as arq's finish_job does: it is no longer in progress, and it is either
+# due again at ARGV[2] (ms) or, when ARGV[2] is empty, done: gone from the queue with its job
+# (and the try counter arq's own run_job keeps). KEYS: the queue, the task's in-progress, job and
+# retry keys. ARGV: the task id, when it is due again.
+_FINISH = """
+redis.call('DEL', KEYS[2])
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[3], KEYS[4])
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+end
+return 1
+"""
+
+
+def _arq_redis(redis_url: str, queue_name: str) -> ArqRedis:
+    """arq's client, on a pool that spares recently used connections redis-py's probe."""
+    redis = ArqRedis(
+        IdleProbingPool.from_url(redis_url),
+        job_serializer=_serialize,
+        job_deserializer=_deserialize,
+        default_queue_name=queue_name,
+    )
+    redis.auto_close_connection_pool = True  # it owns its pool, as arq's own clients do
+    return redis
 
 
 def _serialize(value: dict[str, Any]) -> bytes:
@@ -118,12 +158,8 @@ class TaskQueue:
 
     @classmethod
     async def connect(cls, redis_url: str, queue_name: str = default_queue_name) -> TaskQueue:
-        pool = await create_pool(
-            RedisSettings.from_dsn(redis_url),
-            job_serializer=_serialize,
-            job_deserializer=_deserialize,
-            default_queue_name=queue_name,
-        )
+        pool = _arq_redis(redis_url, queue_name)
+        await pool.ping()  # fail at startup, not at the first task
         return cls(pool, queue_name)
 
     def task(self, name: str, *args: Any, task_id: str, delay_s: float = 0.0) -> QueuedTask:
@@ -157,25 +193,31 @@ class TaskQueue:
         await self._pool.aclose()
 
 
-def _wrap(spec: TaskSpec) -> Any:
+def _register(spec: TaskSpec) -> Any:
+    """`spec` as an arq function: arq knows it by name and sizes in-progress keys by its timeout."""
+
     async def run(ctx: dict[str, Any], *args: Any) -> None:
-        try:
-            await spec.function(*args)
-        except Later as later:
-            raise Retry(defer=later.delay_s) from None
+        await spec.function(*args)
 
     run.__qualname__ = spec.name
-    return func(run, name=spec.name, timeout=spec.timeout_s, keep_result=0, max_tries=_UNLIMITED_TRIES)
+    return func(run, name=spec.name, timeout=spec.timeout_s)
 
 
 class _Worker(Worker):
-    """arq's worker, starting the due tasks of one poll with one script (see `_START`)."""
+    """arq's worker loop, starting and running tasks with one script each (`_START`, `_FINISH`).
+
+    A run goes as in arq: a task that returns is done, one that fails is logged and done (the
+    records' sweeper picks up what it left), one that raises Later is due again after its delay,
+    and one cancelled (the worker stopping) stays due at once, for another worker.
+    """
 
     _start: AsyncScript | None = None
+    _finish: AsyncScript | None = None
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
-        if self._start is None:
+        if self._start is None or self._finish is None:
             self._start = self.pool.register_script(_START)
+            self._finish = self.pool.register_script(_FINISH)
         # Due tasks stay in the queue while they run: skip this worker's own running ones. Those
         # of other workers are skipped by the script, which goes on to the next id (the free
         # slots may be fewer than the ids, and the first ones may all be running elsewhere).
@@ -184,16 +226,38 @@ class _Worker(Worker):
         if not ids or free <= 0:
             return
         started = await self._start(
-            keys=[self.queue_name, *(in_progress_key_prefix + i for i in ids)],
+            keys=[self.queue_name, *(k for i in ids for k in (in_progress_key_prefix + i, job_key_prefix + i))],
             args=[timestamp_ms(), int(self.in_progress_timeout_s * 1000), free, *ids],
         )
-        for raw_id, score in zip(started[::2], started[1::2], strict=True):
+        for raw_id, job in zip(started[::2], started[1::2], strict=True):
             job_id = raw_id.decode()
             await self.sem.acquire()  # never waits: job_counter stays below max_jobs
             self.job_counter += 1
-            task = self.loop.create_task(self.run_job(job_id, int(float(score))))
+            task = self.loop.create_task(self._run(job_id, job))
             task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
             self.tasks[job_id] = task
+
+    async def _run(self, task_id: str, job: bytes) -> None:
+        due_again_ms: int | None = None
+        try:
+            name, args, kwargs, _, _ = deserialize_job_raw(job, deserializer=self.job_deserializer)
+            function = self.functions[name]
+            async with asyncio.timeout(function.timeout_s):
+                await function.coroutine(self.ctx, *args, **kwargs)
+        except Later as later:
+            due_again_ms = timestamp_ms() + round(later.delay_s * 1000)
+            self.jobs_retried += 1
+        except asyncio.CancelledError:
+            due_again_ms = timestamp_ms()
+            self.jobs_retried += 1
+        except Exception:
+            log.exception("task failed", task_id=task_id)
+            self.jobs_failed += 1
+        else:
+            self.jobs_complete += 1
+        assert self._finish is not None
+        keys = [self.queue_name, *(p + task_id for p in (in_progress_key_prefix, job_key_prefix, retry_key_prefix))]
+        await asyncio.shield(self._finish(keys=keys, args=[task_id, "" if due_again_ms is None else due_again_ms]))
 
 
 class TaskWorker:
@@ -209,22 +273,23 @@ class TaskWorker:
         poll_delay_s: float,
     ) -> None:
         self._worker = _Worker(
-            functions=[_wrap(t) for t in tasks],
-            redis_settings=RedisSettings.from_dsn(redis_url),
+            functions=[_register(t) for t in tasks],
+            redis_pool=_arq_redis(redis_url, queue_name),
             queue_name=queue_name,
             max_jobs=max_jobs,
             poll_delay=poll_delay_s,
-            keep_result=0,
             handle_signals=False,
             job_serializer=_serialize,
             job_deserializer=_deserialize,
-            max_tries=_UNLIMITED_TRIES,
             health_check_interval=30,
         )
         self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
+    def start(self) -> asyncio.Task[None]:
+        """Start the worker loop. Its task ends only if the loop dies: the caller must stop then,
+        or the process would stay up taking no tasks."""
         self._task = asyncio.create_task(self._worker.main(), name="arq-worker")
+        return self._task
 
     @property
     def running_tasks(self) -> int:

@@ -3,7 +3,7 @@
 Every attempt reuses the ClientToken written to the record at intake, so a retry after a
 timeout can never create a second job. A wait (rate-limit slot far ahead, backoff) is a
 deferral of the task, not a sleep, so tasks stay short and a crash is recovered quickly. Once
-submitted, the same task defers itself to the first poll.
+submitted, the same task defers itself to the first poll, or polls at once when that is due now.
 """
 
 from __future__ import annotations
@@ -54,11 +54,16 @@ async def submit_request(svc: Services, record: Record) -> None:
         await _on_submit_error(svc, record, api, attempt, error)
         return
     metrics.submits.labels(api.value, "ok").inc()
-    await mark_submitted(svc, request_id, submission)
+    await mark_submitted(svc, record, submission)
 
 
-async def mark_submitted(svc: Services, request_id: str, submission: Submission) -> None:
-    """Record the job and defer the task to its first poll (raises Later); returns if final."""
+async def mark_submitted(svc: Services, record: Record, submission: Submission) -> None:
+    """Record the job, then defer the task to its first poll (raises Later).
+
+    Returns with `record` SUBMITTED when the first poll is due at once, for the caller to poll
+    in this run, and unchanged if the record is final.
+    """
+    request_id = record.request_id
     first_poll = svc.settings.tracking.first_poll_s
     now = time.time()
     moved = await svc.store.transition(
@@ -72,7 +77,9 @@ async def mark_submitted(svc: Services, request_id: str, submission: Submission)
     if moved is None:
         return
     log.info("submitted", request_id=request_id, job_id=submission.job_id)
-    raise Later(first_poll)
+    if first_poll > 0:
+        raise Later(first_poll)
+    record.state, record.job_id = State.SUBMITTED, submission.job_id
 
 
 async def _on_submit_error(
@@ -108,5 +115,5 @@ async def _reconcile(svc: Services, record: Record, api: Api) -> bool:
     log.info("reconciled", request_id=record.request_id, found_job_id=job_id)
     if job_id is None:
         return False
-    await mark_submitted(svc, record.request_id, Submission(job_id=job_id))
+    await mark_submitted(svc, record, Submission(job_id=job_id))
     return True

@@ -287,9 +287,10 @@ class EngineRunner:
         )
         self._reaper: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self.worker.start()
+    def start(self) -> asyncio.Task[None]:
+        """Start the worker and the reaper; returns the worker loop's task (see TaskWorker.start)."""
         self._reaper = asyncio.create_task(self._reap_forever(), name="engine-reaper")
+        return self.worker.start()
 
     async def _reap_forever(self) -> None:
         while True:

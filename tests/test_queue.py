@@ -1,0 +1,120 @@
+"""How the task worker runs a task, against a real Redis: as arq would, with one script per step."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from imsd.queue import Later, TaskQueue, TaskSpec, TaskWorker
+from redis.asyncio import Redis
+
+QUEUE = "imsd:tasks"
+
+
+@pytest.fixture
+async def queue(redis_url: str) -> AsyncIterator[TaskQueue]:
+    queue = await TaskQueue.connect(redis_url, QUEUE)
+    yield queue
+    await queue.close()
+
+
+def worker(redis_url: str, task: Callable[[str], Awaitable[None]]) -> TaskWorker:
+    return TaskWorker(redis_url, [TaskSpec("work", task, 5.0)], queue_name=QUEUE, max_jobs=10, poll_delay_s=0.01)
+
+
+async def run_until(redis_url: str, task: Callable[[str], Awaitable[None]], done: Callable[[], bool]) -> None:
+    """Run a worker until `done()` holds (or a generous while has passed), then stop it."""
+    running = worker(redis_url, task)
+    running.start()
+    try:
+        for _ in range(500):
+            if done():
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await running.stop(1.0)
+
+
+async def test_a_task_that_returns_is_gone_with_its_job(queue: TaskQueue, redis: Redis, redis_url: str) -> None:
+    runs: list[str] = []
+
+    async def task(name: str) -> None:
+        runs.append(name)
+
+    await queue.enqueue("work", "a", task_id="t-a")
+    await run_until(redis_url, task, lambda: bool(runs))
+    assert runs == ["a"]
+    assert await queue.depth() == 0
+    assert await redis.exists("arq:job:t-a", "arq:in-progress:t-a", "arq:retry:t-a") == 0
+
+
+async def test_a_task_that_raises_later_runs_again_after_its_delay(queue: TaskQueue, redis_url: str) -> None:
+    runs: list[float] = []
+
+    async def task(name: str) -> None:
+        runs.append(time.time())
+        if len(runs) == 1:
+            raise Later(0.3)
+
+    await queue.enqueue("work", "a", task_id="t-a")
+    await run_until(redis_url, task, lambda: len(runs) == 2)
+    assert len(runs) == 2
+    assert runs[1] - runs[0] >= 0.3
+    assert await queue.depth() == 0
+
+
+async def test_a_failing_task_is_dropped_and_the_worker_goes_on(queue: TaskQueue, redis: Redis, redis_url: str) -> None:
+    runs: list[str] = []
+
+    async def task(name: str) -> None:
+        runs.append(name)
+        if name == "bad":
+            raise ValueError("a bug")
+
+    await queue.enqueue("work", "bad", task_id="t-bad")
+    await queue.enqueue("work", "good", task_id="t-good", delay_s=0.05)
+    await run_until(redis_url, task, lambda: runs == ["bad", "good"])
+    assert runs == ["bad", "good"]
+    assert await queue.depth() == 0
+    assert await redis.exists("arq:job:t-bad") == 0
+
+
+async def test_a_task_cut_off_by_a_stopping_worker_stays_due_for_another(
+    queue: TaskQueue, redis: Redis, redis_url: str
+) -> None:
+    started = asyncio.Event()
+    runs: list[str] = []
+
+    async def slow(name: str) -> None:
+        started.set()
+        await asyncio.sleep(30)
+
+    async def quick(name: str) -> None:
+        runs.append(name)
+
+    await queue.enqueue("work", "a", task_id="t-a")
+    stopping = worker(redis_url, slow)
+    stopping.start()
+    await asyncio.wait_for(started.wait(), 5)
+    await stopping.stop(0.01)
+    assert await redis.zscore(QUEUE, "t-a") <= time.time() * 1000
+    assert await redis.exists("arq:in-progress:t-a") == 0
+    await run_until(redis_url, quick, lambda: bool(runs))
+    assert runs == ["a"]
+
+
+async def test_a_task_whose_job_expired_is_dropped_unrun(queue: TaskQueue, redis: Redis, redis_url: str) -> None:
+    runs: list[str] = []
+
+    async def task(name: str) -> None:
+        runs.append(name)
+
+    await queue.enqueue("work", "expired", task_id="t-expired")
+    await redis.delete("arq:job:t-expired")
+    await queue.enqueue("work", "next", task_id="t-next", delay_s=0.05)
+    await run_until(redis_url, task, lambda: bool(runs))
+    assert runs == ["next"]
+    assert await queue.depth() == 0
+    assert await redis.exists("arq:in-progress:t-expired") == 0
