@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from imsd.queue import Later, TaskQueue, TaskSpec, TaskWorker
 from redis.asyncio import Redis
+
+from tests.conftest import free_port
 
 QUEUE = "imsd:tasks"
 
@@ -118,3 +121,23 @@ async def test_a_task_whose_job_expired_is_dropped_unrun(queue: TaskQueue, redis
     assert runs == ["next"]
     assert await queue.depth() == 0
     assert await redis.exists("arq:in-progress:t-expired") == 0
+
+
+async def test_connect_waits_for_a_redis_that_comes_up_a_little_later(tmp_path: Path) -> None:
+    port = free_port()
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+               "--dir", str(tmp_path)]  # fmt: skip
+
+    async def start_later() -> asyncio.subprocess.Process:
+        await asyncio.sleep(1.5)
+        return await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.DEVNULL)
+
+    starting = asyncio.create_task(start_later())
+    try:
+        queue = await TaskQueue.connect(f"redis://127.0.0.1:{port}/0", QUEUE)
+        assert await queue.depth() == 0
+        await queue.close()
+    finally:
+        server = await starting
+        server.terminate()
+        await server.wait()

@@ -37,6 +37,7 @@ from arq.jobs import deserialize_job_raw, serialize_job
 from arq.utils import timestamp_ms
 from arq.worker import func
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from imsd.connections import IdleProbingPool
 from imsd.logs import get_logger
@@ -44,6 +45,7 @@ from imsd.logs import get_logger
 TaskFunction = Callable[..., Awaitable[Any]]
 
 log = get_logger("imsd.queue")
+_CONNECT_TRIES = 6
 
 
 # `enqueue(job_key, result_key, queue, expires_ms, job, score, task_id)`: arq's enqueue_job as one
@@ -158,8 +160,21 @@ class TaskQueue:
 
     @classmethod
     async def connect(cls, redis_url: str, queue_name: str = default_queue_name) -> TaskQueue:
+        """Connected, or failing at startup rather than at the first task.
+
+        Redis gets a few seconds to come up (services started together), as arq's own pools do.
+        """
         pool = _arq_redis(redis_url, queue_name)
-        await pool.ping()  # fail at startup, not at the first task
+        for attempt in range(1, _CONNECT_TRIES + 1):
+            try:
+                await pool.ping()
+                break
+            except (RedisConnectionError, TimeoutError) as exc:
+                if attempt == _CONNECT_TRIES:
+                    await pool.aclose()
+                    raise
+                log.warning("redis not reachable yet", attempt=attempt, error=repr(exc))
+                await asyncio.sleep(1.0)
         return cls(pool, queue_name)
 
     def task(self, name: str, *args: Any, task_id: str, delay_s: float = 0.0) -> QueuedTask:
