@@ -54,7 +54,7 @@ def test_in_out_become_input_seek_and_length() -> None:
 def test_a_transition_is_an_xfade_at_the_end_of_the_earlier_clip() -> None:
     fade = {"Type": "Transition", "SubType": "fade", "Duration": 0.5}
     p = plan(clips({"Effects": [fade]}, {}))
-    (xfade,) = p.graph.find("xfade")
+    xfade = p.graph.find("xfade")[0]
     assert (xfade.arg("transition"), xfade.arg("duration"), xfade.arg("offset")) == ("fade", 0.5, 0)
     # only the window goes through xfade: the last 5 frames of the first clip, the first 5 of the next
     trims = [(x.arg("start_frame"), x.arg("end_frame")) for x in p.graph.find("trim")]

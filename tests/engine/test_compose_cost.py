@@ -10,13 +10,17 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from imsd.engine.media import MediaResolver
 from imsd.engine.render import render_timeline
 
-from .sampling import close, frames
-from .test_compose import IMAGE, clips, plan
+from .sampling import close, frames, samples
+from .test_compose import IMAGE, VIDEO, clips, plan
 
 RED, BLUE, BLACK = (255, 0, 0), (0, 0, 255), (0, 0, 0)
+LONG = VIDEO.model_copy(update={"duration": 10.0})
+RGBA = IMAGE.model_copy(update={"streams": [{"codec_type": "video", "pix_fmt": "rgba"}]})
+BLUR = {"Type": "Background", "SubType": "Blur"}
 
 
 def test_a_still_is_decoded_once_and_repeated() -> None:
@@ -24,6 +28,76 @@ def test_a_still_is_decoded_once_and_repeated() -> None:
     assert p.graph.find("trim")[0].arg("end_frame") == 1
     (loop,) = p.graph.find("loop")
     assert loop.arg("loop") == 19 and loop.arg("size") == 1
+
+
+def test_a_still_is_composed_once_and_the_finished_layer_repeated() -> None:
+    p = plan(clips({"Type": "Image", "Duration": 2, "AdaptMode": "Contain", "Effects": [BLUR]}), info=IMAGE)
+    (repeat,) = [c for c in p.graph.chains if c.filters[0].name == "loop"]
+    (stack,) = [c for c in p.graph.chains if c.filters[0].name == "vstack"]
+    assert repeat.inputs == stack.outputs
+
+
+def test_shots_of_one_file_in_source_order_share_one_input() -> None:
+    p = plan(clips({"In": 1, "Out": 3}, {"In": 3, "Out": 4}, {"In": 5, "Out": 6}), info=LONG)
+    assert [i.options for i in p.inputs] == [("-ss", "1", "-t", "5")]
+    assert p.graph.find("split")[0].args == ((None, 3),)
+    cuts = [(x.arg("start"), x.arg("end")) for x in p.graph.find("trim") if x.arg("end") is not None]
+    assert cuts == [(None, 2), (2, 3), (4, 5)]
+
+
+def test_each_shot_cuts_its_own_audio_from_a_shared_input() -> None:
+    p = plan(clips({"In": 0, "Out": 1}, {"In": 1, "Out": 2}), info=LONG)
+    assert p.graph.find("asplit")[0].args == ((None, 2),)
+    assert [(x.arg("start"), x.arg("end")) for x in p.graph.find("atrim") if x.arg("end")] == [(None, 1), (1, 2)]
+
+
+def test_a_shot_from_earlier_in_the_file_seeks_with_an_input_of_its_own() -> None:
+    p = plan(clips({"In": 2, "Out": 3}, {"In": 0, "Out": 1}), info=LONG)
+    assert [i.options for i in p.inputs] == [("-ss", "2", "-t", "1"), ("-t", "1")]
+    assert not p.graph.find("split")
+
+
+def test_a_shot_far_past_the_read_seeks_with_an_input_of_its_own() -> None:
+    p = plan(clips({"In": 0, "Out": 1}, {"In": 3.5, "Out": 4}), info=LONG)
+    assert [i.options for i in p.inputs] == [("-t", "1"), ("-ss", "3.5", "-t", "0.5")]
+
+
+def test_a_letterboxed_clip_over_its_blur_is_stacked_between_two_bands() -> None:
+    p = plan(clips({"AdaptMode": "Contain", "Effects": [BLUR]}), Width=160, Height=200)
+    assert not p.graph.find("overlay")
+    (stack,) = p.graph.find("vstack")
+    assert stack.arg("inputs") == 3
+    assert [x.args for x in p.graph.find("crop") if x.args[0] == (None, 160)] == [
+        ((None, 160), (None, 40), (None, 0), (None, 0)),  # above the 160x120 clip
+        ((None, 160), (None, 40), (None, 0), (None, 160)),  # below it
+    ]
+
+
+def test_a_pillarboxed_clip_over_its_blur_is_stacked_between_two_columns() -> None:
+    p = plan(clips({"AdaptMode": "Contain", "Effects": [BLUR]}), Width=400, Height=240)
+    assert p.graph.find("hstack")[0].arg("inputs") == 3
+    assert (None, 320) in [x.args[0] for x in p.graph.find("scale")]
+
+
+def test_a_letterbox_is_placed_where_overlay_would_centre_it() -> None:
+    p = plan(clips({"AdaptMode": "Contain", "Effects": [BLUR]}), Width=192, Height=150)  # 192x144 in 192x150
+    assert [x.args[1] for x in p.graph.find("crop") if x.args[0] == (None, 192)] == [(None, 2), (None, 4)]
+
+
+def test_a_clip_covering_the_canvas_is_not_blurred_behind() -> None:
+    p = plan(clips({"AdaptMode": "Cover", "Effects": [BLUR]}))
+    assert not p.graph.find("gblur") and not p.graph.find("overlay")
+
+
+def test_a_see_through_still_is_overlaid_on_its_blur() -> None:
+    p = plan(clips({"Type": "Image", "Duration": 1, "AdaptMode": "Contain", "Effects": [BLUR]}), info=RGBA)
+    assert p.graph.find("overlay") and not p.graph.find("vstack")
+    assert p.graph.find("format")[0].args == ((None, "yuva420p"),)
+
+
+def test_a_see_through_still_that_covers_the_canvas_drops_its_alpha_when_decoded() -> None:
+    p = plan(clips({"Type": "Image", "Duration": 1, "AdaptMode": "Cover"}), info=RGBA)
+    assert {x.args for x in p.graph.find("format")} == {((None, "yuv420p"),)}
 
 
 def test_ken_burns_on_a_still_makes_all_its_frames_from_one() -> None:
@@ -50,6 +124,23 @@ def test_a_clip_in_a_smaller_box_is_overlaid_without_padding_it_first() -> None:
     p = plan(clips({"AdaptMode": "Contain", "Width": 0.5, "Height": 0.5}))
     assert not p.graph.find("pad")
     assert p.graph.find("overlay")
+
+
+def test_a_transition_alike_on_every_plane_runs_on_each_420_plane() -> None:
+    p = plan(clips({"Effects": [{**FADE, "SubType": "wipeleft"}]}, {}))
+    assert len(p.graph.find("xfade")) == 3
+    assert [x.args for x in p.graph.find("mergeplanes")] == [((None, "0x001020"), (None, "yuv420p"))]
+
+
+def test_a_transition_between_see_through_layers_also_blends_their_alpha_planes() -> None:
+    p = plan(clips({"Width": 0.5, "Effects": [FADE]}, {"Width": 0.5}))
+    assert len(p.graph.find("xfade")) == 4
+    assert p.graph.find("mergeplanes")[0].args == ((None, "0x00102030"), (None, "yuva420p"))
+
+
+def test_a_transition_that_mixes_planes_runs_once_on_the_whole_picture() -> None:
+    p = plan(clips({"Effects": [{**FADE, "SubType": "fadeblack"}]}, {}))
+    assert len(p.graph.find("xfade")) == 1 and not p.graph.find("extractplanes")
 
 
 def _render(resolver: MediaResolver, tmp_path: Path, timeline: dict[str, Any]) -> Any:
@@ -116,3 +207,27 @@ def _blurred_still(media_dir: Path) -> dict[str, object]:
     blur = {"Type": "Background", "SubType": "Blur"}
     return {"MediaURL": str(media_dir / "yellow.png"), "Type": "Image", "Duration": 2, "AdaptMode": "Contain",
             "Width": 160, "Height": 128, "Effects": [blur, FADE]}  # fmt: skip
+
+
+async def test_shots_sharing_an_input_render_the_frames_and_sound_of_the_clip_they_split(
+    resolver: MediaResolver, media_dir: Path, tmp_path: Path
+) -> None:
+    source = str(media_dir / "testsrc.mp4")
+    whole = {"VideoTracks": [{"VideoTrackClips": [{"MediaURL": source, "In": 0.5, "Out": 2.5}]}]}
+    shots = [{"MediaURL": source, "In": a, "Out": b} for a, b in ((0.5, 1.2), (1.2, 1.9), (1.9, 2.5))]
+    one = await _render(resolver, tmp_path / "one", whole)
+    split = await _render(resolver, tmp_path / "split", {"VideoTracks": [{"VideoTrackClips": shots}]})
+    assert np.array_equal(frames(split.output), frames(one.output))
+    assert np.allclose(samples(split.output), samples(one.output), atol=1e-3)
+
+
+async def test_a_letterbox_over_its_blur_shows_the_clip_as_padding_would_and_blur_around_it(
+    resolver: MediaResolver, media_dir: Path, tmp_path: Path
+) -> None:
+    clip = {"MediaURL": str(media_dir / "testsrc.mp4"), "Out": 1, "AdaptMode": "Contain"}  # 160x120 in 160x128
+    padded = await _render(resolver, tmp_path / "padded", {"VideoTracks": [{"VideoTrackClips": [clip]}]})
+    blurred = {**clip, "Effects": [BLUR]}
+    stacked = await _render(resolver, tmp_path / "stacked", {"VideoTracks": [{"VideoTrackClips": [blurred]}]})
+    a, b = frames(padded.output)[5].astype(int), frames(stacked.output)[5].astype(int)
+    assert np.abs(a[8:120] - b[8:120]).mean() < 2  # the clip, rows 4-123, away from codec bleed at its edges
+    assert close(a[1, 80], BLACK) and not close(b[1, 80], BLACK, tol=10)  # the band above it

@@ -58,6 +58,11 @@ async def test_one_video_clip_renders_an_mp4_of_its_length(render: Any, m: Any) 
     assert stream(result.output, "audio")["codec_name"] == "aac"
 
 
+async def test_the_graph_leaves_the_cores_to_the_encoder(render: Any, m: Any) -> None:
+    command = (await render({"VideoTracks": [video({"MediaURL": m("red.mp4")})]})).command
+    assert command[command.index("-filter_complex_threads") + 1] == "1"
+
+
 async def test_clips_without_timeline_in_play_back_to_back(render: Any, m: Any) -> None:
     result = await render({"VideoTracks": [video({"MediaURL": m("red.mp4")}, {"MediaURL": m("blue.mp4")})]})
     assert abs(result.duration - 4.0) <= FRAME

@@ -11,10 +11,12 @@ clip, overlapping the clips by its Duration) and everything joined by one concat
 transparent padding); tracks are overlaid on black.
 
 The graph is shaped for cost, since at 1080x1920 every full-frame pass is a visible share of the
-render (bench/render.py measures it against the bare encode): stills are decoded once, work is
-done in yuv420p, Cover crops before it scales, a clip filling the canvas needs no canvas, opaque
-layers carry no alpha plane, an opaque bottom track replaces the black base, Background Blur is
-blurred at a fraction of the size, and only transition windows go through xfade.
+render (bench/render.py measures it against the bare encode): stills are decoded and composed
+once, shots of one file played in source order share one decoder, work is done in yuv420p, Cover
+crops before it scales, a clip filling the canvas needs no canvas, opaque layers carry no alpha
+plane, an opaque bottom track replaces the black base, Background Blur is blurred at a fraction
+of the size and a letterboxed clip is stacked between bands of it (not blended over it), and
+only transition windows go through xfade.
 Audio: every audio clip and every video clip's own audio is trimmed, looped, tempo-shifted,
 faded and gained on its own, delayed to its start and summed by amix with normalize=0 over a
 silent bed of exactly the output length.
@@ -67,6 +69,20 @@ _AFADE_CURVES = frozenset(
 )  # fmt: skip
 # Fields the engine reads from `model_extra` itself, so they are not reported as unknown.
 _CONSUMED_EXTRAS = frozenset({"AaiMotionInEffect", "AaiMotionIn", "AaiMotionOutEffect", "AaiMotionOut"})
+# A shot whose In is at most this far past where a read of its file stands is cut from that read
+# (decoding the gap) rather than seeking an input of its own (decoding from the keyframe before
+# In, as far back as a whole keyframe interval, and opening the file again).
+_SHARED_READ_GAP_S = 2.0
+_SAME_INSTANT_S = 1e-6  # In and a previous Out computed by different sums
+# xfade transitions that compute each plane alike from its own samples and its own size (none of
+# the ones that fade to black or white, mix planes, or, like dissolve, cost more per plane).
+_PLANEWISE_XFADES = frozenset(
+    {"fade", "fadefast", "fadeslow", "wipeleft", "wiperight", "wipeup", "wipedown", "wipetl", "wipetr",
+     "wipebl", "wipebr", "slideleft", "slideright", "slideup", "slidedown", "smoothleft", "smoothright",
+     "smoothup", "smoothdown", "circleopen", "circleclose", "vertopen", "vertclose", "horzopen",
+     "horzclose", "diagtl", "diagtr", "diagbl", "diagbr", "hlslice", "hrslice", "vuslice", "vdslice",
+     "radial"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -152,7 +168,51 @@ class _Span:
     source_len: float | None  # seconds of source used; None for still images
     join: tuple[XfadeChoice, int] | None = None  # transition from the previous span
     fade_out: int = 0  # frames of audio fade into the next span's transition
-    input: int | None = None  # index of the -i that feeds it, once created
+    read: _Read | None = None  # the input that feeds it, once opened
+    branch: int = 0  # its place among the spans of that input
+
+
+@dataclass
+class _Read:
+    """One input decoding a stretch of one file for the spans that play it in source order."""
+
+    path: Path
+    still: bool
+    start: float  # source seconds at the input's time 0
+    end: float
+    spans: list[_Span] = field(default_factory=list)
+    index: int = -1  # of its -i, once made
+
+
+@dataclass
+class _Look:
+    """A clip's own filters, and the picture size, box, rotation and background they leave."""
+
+    w: int
+    h: int
+    box_w: float | None
+    box_h: float | None
+    chain: list[Filter] = field(default_factory=list)
+    rotate: float = 0.0
+    background: BackgroundEffect | None = None
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a clip goes on the canvas, how it fits its box and what shows around it."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    mode: str  # AdaptMode
+    opacity: float
+    blur: bool  # Background Blur
+    colour: str  # Background Color; "black@0" when none
+    whole: bool  # the box is the canvas, so the fitted clip is the layer
+    stacked: bool  # the box is the canvas and the clip opaque, over a blurred copy of itself
+    opaque: bool  # the layer covers the canvas
+    alpha: bool  # the layer keeps the clip's own transparency
 
 
 def _fps(value: float) -> Fraction:
@@ -181,6 +241,7 @@ class _Composer:
         self.files: dict[str, str] = {}
         self.width = self.height = 0
         self.opaque: set[str] = set()  # layer labels known to cover the whole canvas opaquely
+        self._splits: dict[tuple[int, str], list[str]] = {}  # (input, "v"/"a") -> a pad per span
 
     # ---- time ----------------------------------------------------------------------------
 
@@ -342,85 +403,147 @@ class _Composer:
         self.inputs.append(Input(path, tuple(options)))
         return len(self.inputs) - 1
 
-    def _clip_input(self, span: _Span, frames: int) -> int:
-        if span.source_len is None:
+    def _open(self, spans: list[_Span]) -> None:
+        """Give each span, taken in the order they play, the input it is read from.
+
+        Seeking to In decodes from the keyframe before it, and a file may have one keyframe every
+        few seconds (the bench's have one at the start), so shots of one file that each had an
+        input of their own decoded the same frames over and over. Shots that play in source order
+        share one input instead, each cutting its part from the split stream, so every frame is
+        decoded once. A shot joins only a read that stands at or just before its In: a read never
+        decodes frames long before they play, which would wait in memory.
+        """
+        reads: list[_Read] = []
+        for span in spans:
+            read = _joinable(reads, span)
+            if read is None:
+                read = _Read(span.info.path, span.source_len is None, span.source_in, span.source_in)
+                reads.append(read)
+            span.read, span.branch = read, len(read.spans)
+            read.spans.append(span)
+            read.end = span.source_in + (span.source_len or 0.0)
+        for read in reads:
+            read.index = self._read_input(read)
+
+    def _read_input(self, read: _Read) -> int:
+        if read.still:
             # One frame is all the graph takes (then loops it): a looped input would keep being
             # decoded after the graph stopped reading it, and has stalled multi-input graphs.
-            return self._input(span.info.path, "-framerate", str(self.fps))
-        trim = ("-ss", format_value(span.source_in)) if span.source_in else ()
-        return self._input(span.info.path, *trim, "-t", format_value(span.source_len))
+            return self._input(read.path, "-framerate", str(self.fps))
+        seek = ("-ss", format_value(read.start)) if read.start else ()
+        return self._input(read.path, *seek, "-t", format_value(read.end - read.start))
 
-    def _layer(self, span: _Span, frames: int, index: int) -> str:
-        """One clip as a canvas-sized yuva420p stream of exactly `frames` frames."""
+    def _pad(self, span: _Span, kind: str) -> tuple[str, list[Filter]]:
+        """The pad carrying `span`'s video ("v") or audio ("a"), and the trim to its own part."""
+        read = span.read
+        assert read is not None
+        pad = f"{read.index}:{kind}"
+        if len(read.spans) == 1:
+            return pad, []
+        video = kind == "v"
+        key = (read.index, kind)
+        if key not in self._splits:
+            n = len(read.spans)
+            self._splits[key] = self.graph.chain([pad], [f("split" if video else "asplit", n)], n, "read")
+        start = span.source_in - read.start
+        cut = f("trim" if video else "atrim", start=start or None, end=start + (span.source_len or 0.0))
+        return self._splits[key][span.branch], [cut]
+
+    def _layer(self, span: _Span, frames: int) -> str:
+        """One clip as a canvas-sized stream of exactly `frames` frames (yuv420p if opaque)."""
         clip = span.clip
         assert isinstance(clip, VideoTrackClip)
-        info = span.info
-        still = span.source_len is None
         zooms = any(isinstance(e, KenBurnsEffect | ZoomEffect) for e in clip.Effects)
-        if still:
-            # A still is one decoded frame, made into the clip's frames by zoompan (below) or
-            # repeated here, before anything splits the stream: a one-frame stream looped
-            # separately in two branches (foreground, blurred background) stalled ffmpeg when
-            # the layer was then cut for transitions.
-            chain = [f("trim", end_frame=1), f("setsar", 1)]
-            if not zooms:
-                chain += [f("loop", loop=frames - 1, size=1), f("settb", str(1 / self.fps)), f("setpts", "N")]
-        else:
-            speed = f"(PTS-STARTPTS)/{format_value(clip.Speed)}" if clip.Speed != 1 else "PTS-STARTPTS"
-            chain = [
-                f("setpts", speed),
-                f("fps", str(self.fps)),
-                f("tpad", stop_mode="clone", stop=-1),
-                f("trim", end_frame=frames),
-                f("setsar", 1),
-            ]
-        expanded = not (still and zooms)  # the stream already has all its frames
-        # Everything after works in 8-bit YUV: decoders of stills give RGB, and zoompan or scale
-        # on RGB moves twice the bytes per pixel of yuv420p (the output format anyway).
-        chain.append(f("format", "yuva420p" if _has_alpha(info) else "yuv420p"))
+        look = self._look(span, frames, zooms)
+        place = self._placement(span, look)
+        pad, cut = self._pad(span, "v")
+        chain = [*cut, *self._timing(span, frames), *self._pixels(span, place), *look.chain]
+        source = self.graph.one([pad], chain, "src")
+        layer = self._place(source, look, place)
+        if span.source_len is None and not zooms:
+            # A still is composed from its one decoded frame, then repeated: every filter above
+            # ran once, not once per frame.
+            repeat = [f("loop", loop=frames - 1, size=1), f("settb", str(1 / self.fps)), f("setpts", "N")]
+            layer = self.graph.one([layer], repeat, "still")
+        return self._tag(layer, place.opaque)
+
+    def _timing(self, span: _Span, frames: int) -> list[Filter]:
+        """A video's `frames` frames at the output rate; a still's one frame, which zoompan or
+        the repeat after composing makes into all of them."""
+        if span.source_len is None:
+            return [f("trim", end_frame=1), f("setsar", 1)]
+        speed = span.clip.Speed
+        return [
+            f("setpts", f"(PTS-STARTPTS)/{format_value(speed)}" if speed != 1 else "PTS-STARTPTS"),
+            f("fps", str(self.fps)),
+            f("tpad", stop_mode="clone", stop=-1),
+            f("trim", end_frame=frames),
+            f("setsar", 1),
+        ]
+
+    def _pixels(self, span: _Span, place: _Place) -> list[Filter]:
+        """8-bit YUV, even-sized: the format everything after works in.
+
+        Decoders of stills give RGB, and zoompan or scale on RGB moves twice the bytes per pixel
+        of yuv420p. The alpha plane is only kept where the layer can show it.
+        """
+        info = span.info
+        chain = [f("format", "yuva420p" if place.alpha else "yuv420p")]
         w, h = even(info.width), even(info.height)
         if (w, h) != (info.width, info.height):
             chain.append(f("scale", w, h))
-        design = self.tl.FECanvas
-        xs = Axis(self.width, design.Width if design else None)
-        ys = Axis(self.height, design.Height if design else None)
-        box_w, box_h = clip.Width, clip.Height
-        rotate: float = 0.0
-        background: BackgroundEffect | None = None
+        return chain
+
+    def _look(self, span: _Span, frames: int, zooms: bool) -> _Look:
+        """The clip's own effects, in order, and the size, box and background they leave."""
+        clip = span.clip
+        assert isinstance(clip, VideoTrackClip)
+        look = _Look(even(span.info.width), even(span.info.height), clip.Width, clip.Height)
+        expanded = not (span.source_len is None and zooms)  # the stream already has all its frames
         for e, effect in enumerate(clip.Effects):
             loc = f"{span.key}.Effects[{e}]"
             if isinstance(effect, CropEffect):
-                cx, cy = Axis(w), Axis(h)
+                cx, cy = Axis(look.w), Axis(look.h)
                 cw = even(cx.length(effect.Width or 1.0))
                 ch = even(cy.length(effect.Height or 1.0))
-                chain.append(f("crop", cw, ch, cx.px(effect.X), cy.px(effect.Y)))
-                w, h = cw, ch
+                look.chain.append(f("crop", cw, ch, cx.px(effect.X), cy.px(effect.Y)))
+                look.w, look.h = cw, ch
             elif isinstance(effect, KenBurnsEffect | ZoomEffect):
-                chain.append(self._zoompan(effect, loc, w, h, frames, 1 if expanded else frames))
+                look.chain.append(self._zoompan(effect, loc, look.w, look.h, frames, 1 if expanded else frames))
                 expanded = True
             elif isinstance(effect, FlipEffect):
-                chain.append(f("hflip" if effect.Direction.lower() == "horizontal" else "vflip"))
+                look.chain.append(f("hflip" if effect.Direction.lower() == "horizontal" else "vflip"))
             elif isinstance(effect, RotateEffect):
-                rotate = effect.Degree
+                look.rotate = effect.Degree
             elif isinstance(effect, ScaleEffect):
-                box_w, box_h = effect.Width or box_w, effect.Height or box_h
+                look.box_w, look.box_h = effect.Width or look.box_w, effect.Height or look.box_h
             elif isinstance(effect, BackgroundEffect):
-                background = effect
+                look.background = effect
             elif isinstance(effect, FilterEffect):
-                look = filter_look(effect.SubType)
-                if look is None:
+                preset = filter_look(effect.SubType)
+                if preset is None:
                     self.ignored.append(f"{loc}: Filter {effect.SubType!r} is not supported")
                 else:
-                    chain += look
+                    look.chain += preset
                     self.approximated.append(f"{loc}: Filter {effect.SubType!r} approximated")
             elif not isinstance(effect, TransitionEffect | VolumeEffect | AFadeEffect | ALoudNormEffect):
                 self.ignored.append(f"{loc}: {_describe(effect)} is not supported")
-        bw = even(xs.length(box_w)) if box_w else None
-        bh = even(ys.length(box_h)) if box_h else None
+        return look
+
+    def _placement(self, span: _Span, look: _Look) -> _Place:
+        """The clip's box on the canvas and what shows around it."""
+        clip = span.clip
+        assert isinstance(clip, VideoTrackClip)
+        design = self.tl.FECanvas
+        xs = Axis(self.width, design.Width if design else None)
+        ys = Axis(self.height, design.Height if design else None)
+        w, h = look.w, look.h
+        bw = even(xs.length(look.box_w)) if look.box_w else None
+        bh = even(ys.length(look.box_h)) if look.box_h else None
         bw = bw or (even(bh * w / h) if bh else self.width)
-        bh = bh or (even(bw * h / w) if box_w else self.height)
+        bh = bh or (even(bw * h / w) if look.box_w else self.height)
         x, y = xs.px(clip.X), ys.px(clip.Y)
-        source = self.graph.one([f"{index}:v"], chain, "src")
+        background = look.background
         blur = background is not None and background.SubType == "Blur"
         colour = "black@0"
         if background is not None and not blur:
@@ -428,62 +551,81 @@ class _Composer:
                 colour = background.Color
             else:
                 self.ignored.append(f"{span.key}.Effects: Background {background.SubType!r}")
-        # A box that is the whole canvas needs no canvas to be placed on: the fitted clip is the
-        # layer (Contain pads it to the canvas itself), which saves a full-frame overlay per frame.
-        whole = (bw, bh, x, y) == (self.width, self.height, 0, 0) and not rotate and clip.Opacity >= 1 and not blur
+        # A box that is the whole canvas needs no canvas to be placed on (see _place).
+        canvas = (bw, bh, x, y) == (self.width, self.height, 0, 0) and not look.rotate and clip.Opacity >= 1
+        alpha = _has_alpha(span.info)
+        stacked = canvas and blur and not alpha
+        whole = canvas and not blur
         # Opaque layers stay yuv420p: alpha is a fourth plane every later filter would carry.
         opaque = blur or colour != "black@0" or (whole and clip.AdaptMode != "Contain")
-        fg_format = "yuv420p" if whole and opaque else "yuva420p"  # overlay wants alpha anyway
-        # Contain on a canvas is placed by the overlay; padding it first would only make the
-        # overlay blend a full frame of transparent pixels.
-        fg_chain = [*_fit(clip.AdaptMode, bw, bh, colour if whole else None), f("format", fg_format)]
-        if clip.Opacity < 1:
-            fg_chain.append(f("colorchannelmixer", aa=clip.Opacity))
-        if rotate:
-            fg_chain.append(
-                f(
-                    "rotate",
-                    a=f"{format_value(rotate)}*PI/180",
-                    ow="rotw(a)",
-                    oh="roth(a)",
-                    c="none",
-                )
-            )
-        if whole:
-            return self._tag(self.graph.one([source], [*fg_chain, f("settb", str(1 / self.fps))], "layer"), opaque)
-        if blur:
+        keep_alpha = alpha and not (whole and opaque)
+        return _Place(x, y, bw, bh, clip.AdaptMode, clip.Opacity, blur, colour, whole, stacked, opaque, keep_alpha)
+
+    def _place(self, source: str, look: _Look, place: _Place) -> str:
+        """The clip's picture fitted into its box, on whatever shows around it."""
+        clip_size, box = (look.w, look.h), (place.w, place.h)
+        radius = look.background.Radius if look.background else 0.1
+        mode = place.mode
+        if place.stacked:
+            return self._on_blurred_bands(source, mode, clip_size, radius)
+        fg_format = "yuv420p" if place.whole and place.opaque else "yuva420p"  # overlay wants alpha anyway
+        # A box that is the whole canvas is the layer itself (Contain pads it to the canvas),
+        # which saves a full-frame overlay per frame. Contain on a canvas is placed by the
+        # overlay: padding it first would only make the overlay blend transparent pixels.
+        fg_chain = [*_fit(mode, clip_size, box, place.colour if place.whole else None), f("format", fg_format)]
+        if place.opacity < 1:
+            fg_chain.append(f("colorchannelmixer", aa=place.opacity))
+        if look.rotate:
+            angle = f"{format_value(look.rotate)}*PI/180"
+            fg_chain.append(f("rotate", a=angle, ow="rotw(a)", oh="roth(a)", c="none"))
+        if place.whole:
+            return self.graph.one([source], [*fg_chain, f("settb", str(1 / self.fps))], "layer")
+        if place.blur:
             source, blur_src = self.graph.chain([source], [f("split")], 2, "split")
-            canvas = self.graph.one([blur_src], self._blurred_canvas(background.Radius if background else 0.1), "bg")
+            canvas = self.graph.one([blur_src], self._blurred_canvas(clip_size, radius), "bg")
         else:
             size = f"{self.width}x{self.height}"
-            canvas_format = "yuv420p" if opaque else "yuva420p"
-            colour_source = [f("color", c=colour, s=size, r=str(self.fps)), f("format", canvas_format)]
+            canvas_format = "yuv420p" if place.opaque else "yuva420p"
+            colour_source = [f("color", c=place.colour, s=size, r=str(self.fps)), f("format", canvas_format)]
             canvas = self.graph.one([], colour_source, "bg")
         fg = self.graph.one([source], fg_chain, "fg")
-        layer = self.graph.one(
-            [canvas, fg],
-            [
-                f(
-                    "overlay",
-                    x=f"{x}+({bw}-w)/2",
-                    y=f"{y}+({bh}-h)/2",
-                    shortest=1,
-                    format="auto",
-                    eof_action="endall",
-                ),
-                f("format", "yuv420p" if opaque else "yuva420p"),
-                f("settb", str(1 / self.fps)),
-            ],
-            "layer",
-        )
-        return self._tag(layer, opaque)
+        centre = f("overlay", x=f"{place.x}+({place.w}-w)/2", y=f"{place.y}+({place.h}-h)/2",
+                   shortest=1, format="auto", eof_action="endall")  # fmt: skip
+        finish = [f("format", "yuv420p" if place.opaque else "yuva420p"), f("settb", str(1 / self.fps))]
+        return self.graph.one([canvas, fg], [centre, *finish], "layer")
+
+    def _on_blurred_bands(self, source: str, mode: str, clip_size: tuple[int, int], radius: float) -> str:
+        """An opaque clip filling the canvas, blurred copy of itself in the bands it leaves.
+
+        The pieces are stacked, not overlaid: overlay converts the clip to yuva420p and blends
+        every pixel of it, which cost more than decoding it (bench/render.py's Contain clip).
+        The clip sits where overlay would centre it (rows and columns even, for chroma).
+        """
+        canvas = (self.width, self.height)
+        fw, fh = _contained(clip_size, canvas) if mode == "Contain" else canvas
+        fit = [*_fit(mode, clip_size, canvas, None), f("format", "yuv420p")]
+        vertical = fw == self.width  # bands above and below, else left and right
+        gap = self.height - fh if vertical else self.width - fw
+        if not gap:  # nothing shows around it
+            return self.graph.one([source], [*fit, f("settb", str(1 / self.fps))], "layer")
+        first = gap // 2 & ~1
+        bands = [(at, n) for at, n in ((0, first), (first + (fh if vertical else fw), gap - first)) if n]
+        source, blur_src = self.graph.chain([source], [f("split")], 2, "split")
+        blurred = self.graph.one([blur_src], self._blurred_canvas(clip_size, radius), "bg")
+        cuts = [f("crop", self.width, n, 0, at) if vertical else f("crop", n, self.height, at, 0) for at, n in bands]
+        copies = [blurred] if len(cuts) == 1 else self.graph.chain([blurred], [f("split", len(cuts))], len(cuts), "bg")
+        crops = [self.graph.one([copy], [cut], "band") for copy, cut in zip(copies, cuts, strict=True)]
+        fg = self.graph.one([source], fit, "fg")
+        pieces = [crops[0], fg, *crops[1:]] if first else [fg, *crops]
+        stack = f("vstack" if vertical else "hstack", inputs=len(pieces))
+        return self.graph.one(pieces, [stack, f("settb", str(1 / self.fps))], "layer")
 
     def _tag(self, label: str, opaque: bool) -> str:
         if opaque:
             self.opaque.add(label)
         return label
 
-    def _blurred_canvas(self, radius: float) -> list[Filter]:
+    def _blurred_canvas(self, clip_size: tuple[int, int], radius: float) -> list[Filter]:
         """The clip cropped to fill the canvas and blurred, for Background Blur.
 
         Blurred at 1/k of the canvas size and scaled back up: a blur of sigma s at full size
@@ -491,7 +633,7 @@ class _Composer:
         """
         sigma = max(1.0, radius * min(self.width, self.height) / 2)
         k = max(1, min(8, int(sigma / 2)))
-        small = _fit("Cover", even(self.width / k), even(self.height / k))
+        small = _fit("Cover", clip_size, (even(self.width / k), even(self.height / k)))
         up = [f("scale", self.width, self.height, flags="bilinear"), f("setsar", 1), f("format", "yuv420p")]
         return [*small, f("gblur", sigma=sigma / k), *up]
 
@@ -526,13 +668,12 @@ class _Composer:
         pieces are joined by one concat. xfade over whole streams would handle, and copy, every
         earlier frame of the track again at each transition. Gaps are transparent padding.
         """
+        playing = [s for s in sorted(spans, key=lambda s: s.start) if s.start < total]
+        self._open(playing)
         placed = []
-        for span in sorted(spans, key=lambda s: s.start):
-            if span.start >= total:
-                continue
+        for span in playing:
             frames = min(span.frames or total - span.start, total - span.start)
-            span.input = self._clip_input(span, frames)
-            placed.append((span, frames, self._layer(span, frames, span.input)))
+            placed.append((span, frames, self._layer(span, frames)))
         if not placed:
             return None
         opaque = placed[0][0].start == 0 and all(label in self.opaque for _, _, label in placed)
@@ -548,12 +689,7 @@ class _Composer:
                     pending, segments, n = self._concat([*segments, pending]), [], length
                 body, tail = self._cut(pending, n - d)
                 head, rest = self._cut(layer, d) if frames > d else (layer, None)
-                window = self.graph.one(
-                    [tail, head],
-                    [f("xfade", transition=choice.name, duration=self.seconds(d), offset=0)],
-                    "xf",
-                )
-                segments += [body, window]
+                segments += [body, self._xfade(tail, head, choice.name, d, alpha=not opaque)]
                 pending, n = (rest, frames - d) if rest else (segments.pop(), frames)
                 length = length - d + frames
                 continue
@@ -569,6 +705,26 @@ class _Composer:
             pending, n, length = layer, gap + frames, span.start + frames
         return self._concat([*segments, pending]), opaque, length
 
+    def _xfade(self, a: str, b: str, transition: str, frames: int, alpha: bool) -> str:
+        """The window of `frames` frames where `a` turns into `b` by `transition`.
+
+        ffmpeg 5.1's xfade takes 4:4:4 only: given yuv420p, ffmpeg converts both windows up and
+        the result back down, three full-frame conversions per frame, which cost more than most
+        transitions themselves. A transition that treats every plane alike, by its position in
+        the plane, runs on each 4:2:0 plane as it is instead (the chroma planes' edges fall on
+        their own coarser grid, as 4:2:0 chroma edges do anyway).
+        """
+        xfade = f("xfade", transition=transition, duration=self.seconds(frames), offset=0)
+        if transition not in _PLANEWISE_XFADES:
+            return self.graph.one([a, b], [xfade], "xf")
+        names = "y+u+v+a" if alpha else "y+u+v"
+        n = len(names.split("+"))
+        planes_a = self.graph.chain([a], [f("extractplanes", names)], n, "plane")
+        planes_b = self.graph.chain([b], [f("extractplanes", names)], n, "plane")
+        mixed = [self.graph.one([pa, pb], [xfade], "xf") for pa, pb in zip(planes_a, planes_b, strict=True)]
+        mapping = "0x" + "".join(f"{i}0" for i in range(n))  # output plane i = input i's only plane
+        return self.graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+
     def _cut(self, label: str, at: int) -> tuple[str, str]:
         """Frames [0, at) and [at, end) of a stream, the second starting at time 0."""
         first, second = self.graph.chain([label], [f("split")], 2, "split")
@@ -583,7 +739,7 @@ class _Composer:
 
     # ---- audio ---------------------------------------------------------------------------
 
-    def _audio(self, span: _Span, index: int, total: int, fade_in: int, fade_out: int) -> str | None:
+    def _audio(self, span: _Span, total: int, fade_in: int, fade_out: int) -> str | None:
         clip = span.clip
         frames = min(span.frames or total - span.start, total - span.start)
         if frames <= 0:
@@ -630,7 +786,8 @@ class _Composer:
             chain.append(f("afade", t="out", st=self.seconds(frames - d), d=self.seconds(d), curve=curve))
         if span.start:
             chain.append(f("adelay", delays=f"{self.samples(span.start)}S", all=1))
-        return self.graph.one([f"{index}:a"], chain, "a")
+        pad, cut = self._pad(span, "a")
+        return self.graph.one([pad], [*cut, *chain], "a")
 
     # ---- the whole graph -----------------------------------------------------------------
 
@@ -740,16 +897,15 @@ class _Composer:
             for span in spans:
                 if not span.info.has_audio or span.source_len is None:
                     continue
-                if span.input is None:
+                if span.read is None:
                     continue  # starts after the end of the output
-                index = span.input
                 fade_in = span.join[1] if span.join else 0
-                label = self._audio(span, index, total, fade_in, span.fade_out)
+                label = self._audio(span, total, fade_in, span.fade_out)
                 parts += [label] if label else []
         for spans in audio:
             for span in spans:
-                index = self._clip_input(span, 0)
-                label = self._audio(span, index, total, 0, 0)
+                self._open([span])
+                label = self._audio(span, total, 0, 0)
                 parts += [label] if label else []
         return self.graph.one(
             parts,
@@ -770,25 +926,23 @@ def _describe(effect: BaseModel) -> str:
     return f"effect Type {getattr(effect, 'Type', '')!r}" + (f" SubType {sub!r}" if sub else "")
 
 
-def _fit(mode: str, w: int, h: int, pad: str | None = "black@0") -> list[Filter]:
-    """Scale into a w x h box: Fill stretches, Contain letterboxes with `pad`, Cover crops.
+def _fit(mode: str, size: tuple[int, int], box: tuple[int, int], pad: str | None = "black@0") -> list[Filter]:
+    """Scale a `size` picture into a `box`: Fill stretches, Contain letterboxes with `pad`, Cover crops.
 
-    Contain with `pad` None only scales, for a caller that centres the result in the box itself.
+    Contain with `pad` None only scales, for a caller that places the result in the box itself.
 
     Cover crops the source to the box's aspect *before* scaling: scaling first and cropping
     after computes every pixel that is then thrown away (a 16:9 source covering a 9:16 box
     would be scaled to 3.2 times the pixels it shows).
     """
+    w, h = box
     if mode == "Contain":
-        scale = f("scale", w, h, force_original_aspect_ratio="decrease", force_divisible_by=2)
+        scale = f("scale", *_contained(size, box))
         if pad is None:
             return [scale, f("setsar", 1)]
-        return [
-            scale,
-            f("format", "yuva420p"),
-            f("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color=pad),
-            f("setsar", 1),
-        ]
+        # Transparent padding needs an alpha plane; a colour does not.
+        alpha = [f("format", "yuva420p")] if pad == "black@0" else []
+        return [scale, *alpha, f("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color=pad), f("setsar", 1)]
     if mode == "Cover":
         return [
             f("crop", f"min(iw,ih*{w}/{h})", f"min(ih,iw*{h}/{w})"),
@@ -796,6 +950,35 @@ def _fit(mode: str, w: int, h: int, pad: str | None = "black@0") -> list[Filter]
             f("setsar", 1),
         ]
     return [f("scale", w, h), f("setsar", 1)]
+
+
+def _contained(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """The even size a `size` picture scales to inside `box`, keeping its aspect.
+
+    ffmpeg's own rule (scale's force_original_aspect_ratio=decrease, force_divisible_by=2), so
+    the graph states the size the filters after it are built for.
+    """
+    (w, h), (bw, bh) = size, box
+    return min(bw, 2 * _rounded(bh * w, 2 * h)), min(bh, 2 * _rounded(bw * h, 2 * w))
+
+
+def _rounded(num: int, den: int) -> int:
+    """num / den rounded half away from zero, as av_rescale() does, for positive integers."""
+    return (2 * num + den) // (2 * den)
+
+
+def _joinable(reads: list[_Read], span: _Span) -> _Read | None:
+    """The read of the same file that `span` starts at or shortly after, if any (see _open)."""
+    if span.source_len is None:
+        return None
+    near = [
+        (gap, read)
+        for read in reads
+        if read.path == span.info.path and not read.still
+        for gap in [span.source_in - read.end]
+        if -_SAME_INSTANT_S <= gap <= _SHARED_READ_GAP_S
+    ]
+    return min(near, key=lambda pair: pair[0])[1] if near else None
 
 
 def _has_alpha(info: MediaInfo) -> bool:
