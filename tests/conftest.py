@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from imsd.queue import TaskQueue
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
@@ -71,3 +72,14 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
     client = Redis.from_url(redis_url, decode_responses=True)
     yield client
     await client.aclose()
+
+
+QUEUE = "imsd:tasks"
+
+
+@pytest.fixture
+async def queue(redis_url: str) -> AsyncIterator[TaskQueue]:
+    """A task queue named QUEUE on the test Redis."""
+    queue = await TaskQueue.connect(redis_url, QUEUE)
+    yield queue
+    await queue.close()

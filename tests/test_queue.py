@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import pytest
 from imsd.queue import Later, TaskQueue, TaskSpec, TaskWorker
 from redis.asyncio import Redis
 
-from tests.conftest import free_port
-
-QUEUE = "imsd:tasks"
-
-
-@pytest.fixture
-async def queue(redis_url: str) -> AsyncIterator[TaskQueue]:
-    queue = await TaskQueue.connect(redis_url, QUEUE)
-    yield queue
-    await queue.close()
+from tests.conftest import QUEUE, free_port
 
 
 def worker(redis_url: str, task: Callable[[str], Awaitable[None]]) -> TaskWorker:

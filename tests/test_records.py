@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,14 +12,7 @@ from imsd.queue import TaskQueue, TaskSpec, TaskWorker
 from imsd.records import Admission, Delivery, RecordStore, State
 from redis.asyncio import Redis
 
-QUEUE = "imsd:tasks"
-
-
-@pytest.fixture
-async def queue(redis_url: str) -> AsyncIterator[TaskQueue]:
-    queue = await TaskQueue.connect(redis_url, QUEUE)
-    yield queue
-    await queue.close()
+from tests.conftest import QUEUE
 
 
 @pytest.fixture
