@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from imsd.engine.imagetext import OnnxImageTextScorer
+from imsd.engine.imagetext import OnnxImageTextScorer, unit_rows
 from imsd.engine.settings import EngineSettings
 
 ScorerKind = Literal["text", "image-text"]
@@ -103,8 +103,7 @@ class _E5:
 
     def centred(self, texts: list[str], is_query: bool) -> NDArray[np.float32]:
         vectors = self.embed(texts, is_query) - np.stack([self.centroids[language(t), is_query] for t in texts])
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+        return unit_rows(vectors)
 
 
 _lock = threading.Lock()

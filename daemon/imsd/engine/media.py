@@ -295,11 +295,9 @@ class MediaResolver:
                         return digest.hexdigest()
                 too_many = f"{field}: {url!r}: more than {_MAX_REDIRECTS} redirects"
                 raise ImsError("InvalidMaterial.DownloadFailed", too_many)
-        except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, NonPublicAddress):
-                raise invalid(field, f"{url!r}: {exc.os_error} (engine.download_private_addresses)") from None
-            raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: {type(exc).__name__} {exc}") from None
         except (aiohttp.ClientError, TimeoutError) as exc:
+            if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, NonPublicAddress):
+                raise invalid(field, f"{url!r}: {exc.os_error} (engine.download_private_addresses)") from None
             raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: {type(exc).__name__} {exc}") from None
 
     def _check_host(self, url: str, field: str, via: str | None = None) -> None:
