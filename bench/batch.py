@@ -2,18 +2,21 @@
 
 Two media groups (the render benchmark's clips and poster), Chinese titles and three voice-over
 scripts of about 15 s, looped music ducked under the voice, Count outputs, MaxDuration 15. Each
-batch runs through the local backend and a real engine worker (arq, concurrency 1 as shipped)
-on a private redis-server, from submit until GetBatchMediaProducingJob says Finished.
+batch runs through the local backend and a real engine worker (arq, --concurrency renders at a
+time, 1 as shipped) on a private redis-server, from submit until GetBatchMediaProducingJob says
+Finished. Every batch starts without synthesized speech (the speech cache is emptied), so each
+pays its own TTS, as a first batch does.
 
 Figures: seconds per output at each Count, the ratio of per-output time at Count 20 to Count 1
-(shared planning work should make it <= 1.0), the same per second of video made (per_video_s:
-the variants of one batch run 13-15 s, so one Count 1 output is not a typical one), and
-per-output time against the encode floor
+(shared planning work should make it <= 1.0), the same per second of video made (per_video_s),
+and per-output time against the encode floor
 (ffmpeg encoding 15 s of 1080x1920 testsrc with the same codec settings) measured in this run:
 wall seconds (floor_ratio), and CPU seconds of this process and every process it ran
-(floor_cpu_ratio), which other work on a shared machine disturbs far less.
+(floor_cpu_ratio), which other work on a shared machine disturbs far less. A Count 1 batch makes
+one output of one randomly chosen variant (their costs differ by up to a fifth), so Count 1 is
+run --samples times, each batch with its own random start, and its figures are the mean.
 
-    .venv/bin/python bench/batch.py [--counts 1 5 20] [--keep DIR]
+    .venv/bin/python bench/batch.py [--counts 1 5 20] [--samples 4] [--concurrency 1] [--keep DIR]
 
 Last line: JSON.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -77,10 +81,11 @@ def batch_params(media: dict[str, Path], count: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def run_batch(backend: LocalBackend, media: dict[str, Path], count: int) -> dict[str, Any]:
+async def run_batch(backend: LocalBackend, media: dict[str, Path], count: int, token: str) -> dict[str, Any]:
+    shutil.rmtree(backend.settings.engine.storage_root / "_imsd" / "speech", ignore_errors=True)
     cpu0, t0 = all_cpu(), time.perf_counter()
     params = batch_params(media, count)
-    submission = await backend.submit(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, f"bench-{count}")
+    submission = await backend.submit(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, token)
     while True:
         batch = (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]
         if batch["Status"] in ("Finished", "Failed"):
@@ -92,8 +97,19 @@ async def run_batch(backend: LocalBackend, media: dict[str, Path], count: int) -
     if batch["Status"] != "Finished" or len(ok) != count:
         raise SystemExit(f"Count {count}: {batch['Status']} {batch.get('Extend')} {subs}")
     durations = sorted(float(s["Duration"]) for s in ok)
-    return {"count": count, "wall_s": wall, "per_output_s": wall / count, "per_output_cpu_s": cpu / count,
-            "durations": durations, "per_video_s": wall / sum(durations)}  # fmt: skip
+    return {"count": count, "wall_s": wall, "cpu_s": cpu, "durations": durations}
+
+
+async def run_count(backend: LocalBackend, media: dict[str, Path], count: int, samples: int) -> dict[str, Any]:
+    """Batches of `count` outputs, `samples` of them when one batch is one output; totals summed."""
+    runs = samples if count == 1 else 1
+    batches = [await run_batch(backend, media, count, f"bench-{count}-{i}") for i in range(runs)]
+    outputs = count * len(batches)
+    wall, cpu = sum(b["wall_s"] for b in batches), sum(b["cpu_s"] for b in batches)
+    durations = sorted(d for b in batches for d in b["durations"])
+    return {"count": count, "batches": runs, "wall_s": wall / runs, "per_output_s": wall / outputs,
+            "per_output_cpu_s": cpu / outputs, "durations": durations,
+            "per_video_s": wall / sum(durations)}  # fmt: skip
 
 
 async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -105,7 +121,7 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     settings = Settings(
         redis={"url": server.url},
         engine={"media_roots": [work / "media"], "storage_root": work / "storage", "cache_dir": work / "cache",
-                "work_dir": work / "work", "default_preset": PRESET, "concurrency": 1},
+                "work_dir": work / "work", "default_preset": PRESET, "concurrency": args.concurrency},
         log={"level": "warning"},
     )  # fmt: skip
     configure_logging(settings.log)
@@ -117,11 +133,12 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     try:
         runs = []
         for count in args.counts:
-            run = await run_batch(backend, media, count)
+            run = await run_count(backend, media, count, args.samples)
             runs.append(run)
             lengths = f"{run['durations'][0]:.2f}-{run['durations'][-1]:.2f}s"
             per_output = f"{run['per_output_s']:5.2f} s ({run['per_output_cpu_s']:5.2f} s CPU) per output"
-            print(f"Count {count:>2}: {run['wall_s']:7.1f} s, {per_output} ({lengths})")
+            mean = f" (mean of {run['batches']} batches)" if run["batches"] > 1 else ""
+            print(f"Count {count:>2}: {run['wall_s']:7.1f} s{mean}, {per_output} ({lengths})")
     finally:
         await runner.stop(5)
         await backend.close()
@@ -145,12 +162,16 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "floor_cpu_s": round(floor["cpu_s"], 3),
         "floor_cpu_ratio": round(last["per_output_cpu_s"] / floor["cpu_s"], 3),
         "output_s": last["durations"][-1],
+        "count1_samples": args.samples,
+        "concurrency": args.concurrency,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 5, 20])
+    parser.add_argument("--samples", type=int, default=4, help="Count 1 batches to average")
+    parser.add_argument("--concurrency", type=int, default=1, help="renders the engine worker runs at a time")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it (media are reused)")
     args = parser.parse_args()
     if args.keep:
