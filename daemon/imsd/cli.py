@@ -40,7 +40,6 @@ def _requests_of(path: Path) -> list[dict[str, Any]]:
 async def _enqueue(settings: Settings, files: list[Path], wait_s: float | None) -> int:
     redis = Redis.from_url(settings.redis.url, decode_responses=True)
     try:
-        start = "$"
         last = await redis.xrevrange(settings.key("results"), count=1)
         start = last[0][0] if last else "0"
         ids: set[str] = set()

@@ -6,7 +6,6 @@ Producers in any language need nothing but XADD; this module is the Python conve
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -63,14 +62,12 @@ async def status(redis: Redis, settings: Settings) -> dict[str, Any]:
     secs, micros = await redis.time()
     now_us = secs * 1_000_000 + micros
     limiter: dict[str, float] = {}
-    async for key in redis.scan_iter(match=settings.key("rl", "*")):
+    # The limiter's keys share the `rl` prefix with its send logs (sorted sets): only the string
+    # keys hold a schedule. _type="string" filters server-side, so a send log never reaches GET.
+    async for key in redis.scan_iter(match=settings.key("rl", "*"), _type="string"):
         raw = await redis.get(key)
         if raw is not None:
             limiter[str(key)] = round(max(0.0, (int(raw) - now_us) / 1_000_000), 3)
     report["limiter_booked_ahead_s"] = limiter
     report["apis"] = [a.value for a in Api]
     return report
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)

@@ -5,7 +5,8 @@ group, task queue, records, limiter keys), so adding a process adds capacity and
 loses nothing.
 
 Shutdown on SIGTERM/SIGINT: stop reading the stream, let running tasks finish within
-`worker.stop_grace_s`, cancel the rest (arq re-queues them for another process), then close.
+`worker.stop_grace_s`, cancel the rest (each cancelled task is left due at once in the task
+queue, for another process: see queue.py), then close.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Structured logs: JSON lines for machines, colours for a terminal.
 
-Every log line about a request carries `request_id` (and `job_id` once known), bound with
-structlog's contextvars so that nested calls need not pass them around.
+Log lines about a request carry `request_id` (and `job_id` once known) as fields passed by
+the call that logs them; fields bound with structlog's contextvars are merged into every line too.
 """
 
 from __future__ import annotations

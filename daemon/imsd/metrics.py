@@ -1,7 +1,8 @@
 """Prometheus metrics, served on the daemon's HTTP port at /metrics.
 
-Counters are per process (Prometheus sums them across instances); gauges that describe shared
-state (jobs in flight, queue depth) are refreshed from Redis so every process reports the same.
+Counters are per process (Prometheus sums them across instances); the one gauge, of requests in
+flight, describes shared state: every process's sweeper refreshes it from Redis, so all report the
+same.
 """
 
 from __future__ import annotations
@@ -35,5 +36,6 @@ results = Counter("imsd_results_total", "Results emitted by status.", ["status"]
 end_to_end = Histogram(
     "imsd_end_to_end_seconds", "From intake to emitted result.", ["api"], buckets=_E2E_BUCKETS
 )
-jobs_in_flight = Gauge("imsd_jobs_in_flight", "Requests submitted and not yet finished (all processes).")
-requests_pending = Gauge("imsd_requests_pending", "Stream entries not yet read by the group.")
+jobs_in_flight = Gauge(
+    "imsd_jobs_in_flight", "Requests admitted and not yet final, submitted or not (all processes)."
+)

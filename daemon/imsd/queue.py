@@ -9,9 +9,9 @@ which is why task timeouts are short and long waits are deferrals rather than sl
 arq's own steps cost several Redis round trips each (WATCH, EXISTS, MULTI/EXEC), which made
 them most of the daemon's per-request overhead. They are done here as Lua scripts with the same
 keys and the same checks: enqueueing (`ENQUEUE_LUA`, also embedded in the records' admission
-script), starting the due tasks of one poll and reading their jobs (`_START`, one script for the
-whole batch instead of five round trips per task) and finishing a run (`_FINISH`, one script
-instead of a MULTI/EXEC). arq still runs the worker's loop, its health check and its shutdown.
+script), starting the due tasks of one poll and reading their jobs (`_START_TASKS`, one script
+for the whole batch instead of five round trips per task) and finishing a run (`_FINISH_TASK`, one
+script instead of a MULTI/EXEC). arq still runs the worker's loop, its health check and its shutdown.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ _ENQUEUE = ENQUEUE_LUA + "return enqueue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARG
 # expired is dropped, as arq's run_job drops it. KEYS: the queue, then each task's in-progress and
 # job keys; ARGV: now (ms), in-progress TTL (ms), how many may start, the task ids. Returns
 # [task_id, job, ...].
-_START = """
+_START_TASKS = """
 local started = {}
 for i = 4, #ARGV do
   if #started >= 2 * tonumber(ARGV[3]) then break end
@@ -94,7 +94,7 @@ return started
 # due again at ARGV[2] (ms) or, when ARGV[2] is empty, done: gone from the queue with its job
 # (and the try counter arq's own run_job keeps). KEYS: the queue, the task's in-progress, job and
 # retry keys. ARGV: the task id, when it is due again.
-_FINISH = """
+_FINISH_TASK = """
 redis.call('DEL', KEYS[2])
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[3], KEYS[4])
@@ -198,9 +198,6 @@ class TaskQueue:
         changed = await self._pool.zadd(self.queue_name, {task_id: now_ms}, xx=True, ch=True)
         return bool(changed) or await self._pool.zscore(self.queue_name, task_id) is not None
 
-    async def exists(self, task_id: str) -> bool:
-        return bool(await self._pool.exists(job_key_prefix + task_id))
-
     async def depth(self) -> int:
         return int(await self._pool.zcard(self.queue_name))
 
@@ -219,7 +216,7 @@ def _register(spec: TaskSpec) -> Any:
 
 
 class _Worker(Worker):
-    """arq's worker loop, starting and running tasks with one script each (`_START`, `_FINISH`).
+    """arq's worker loop, starting and running tasks with one script each (`_START_TASKS`, `_FINISH_TASK`).
 
     A run goes as in arq: a task that returns is done, one that fails is logged and done (the
     records' sweeper picks up what it left), one that raises Later is due again after its delay,
@@ -231,8 +228,8 @@ class _Worker(Worker):
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         if self._start is None or self._finish is None:
-            self._start = self.pool.register_script(_START)
-            self._finish = self.pool.register_script(_FINISH)
+            self._start = self.pool.register_script(_START_TASKS)
+            self._finish = self.pool.register_script(_FINISH_TASK)
         # Due tasks stay in the queue while they run: skip this worker's own running ones. Those
         # of other workers are skipped by the script, which goes on to the next id (the free
         # slots may be fewer than the ids, and the first ones may all be running elsewhere).
@@ -311,7 +308,10 @@ class TaskWorker:
         return sum(not t.done() for t in self._worker.tasks.values())
 
     async def stop(self, grace_s: float) -> None:
-        """Stop taking tasks, give running ones `grace_s`, cancel the rest (arq re-queues them)."""
+        """Stop taking tasks, give running ones `grace_s`, cancel the rest.
+
+        A cancelled run's `_FINISH_TASK` makes its task due again at once, for another worker.
+        """
         self._worker.allow_pick_jobs = False
         running = [t for t in self._worker.tasks.values() if not t.done()]
         if running:

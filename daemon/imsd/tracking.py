@@ -2,8 +2,9 @@
 
 Polling is the guarantee; callbacks only make it prompt. Once a request is submitted, its task
 polls the job and defers itself between polls. The interval grows with each unfinished poll and
-is never shorter than the number of jobs in flight divided by the polling budget, so polls never
-crowd out submissions for the account's capacity however many jobs are running.
+is never shorter than the number of requests in flight (every unfinished one, submitted or not:
+at least as many as the jobs to poll) divided by the polling rate, so polls never crowd out
+submissions for the account's capacity however many jobs are running.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from imsd.records import Record, State
 from imsd.settings import TrackingSettings
 
 
-def poll_interval_s(polls: int, jobs_in_flight: int, tracking: TrackingSettings, poll_rate: float) -> float:
-    """Time to the next poll of a job polled `polls` times, given the shared polling budget."""
+def poll_interval_s(polls: int, in_flight: int, tracking: TrackingSettings, poll_rate: float) -> float:
+    """Time to the next poll of a job polled `polls` times, sharing `poll_rate` among the
+    `in_flight` unfinished requests (an upper bound on the jobs polled, so the rate is never exceeded)."""
     backoff = min(tracking.poll_max_s, tracking.poll_min_s * tracking.backoff_factor ** max(0, polls - 1))
-    budget_floor = jobs_in_flight / poll_rate
+    budget_floor = in_flight / poll_rate
     # Jitter spreads jobs submitted together over the budget instead of polling in bursts.
     return max(backoff, budget_floor) * random.uniform(0.9, 1.1)
 
