@@ -15,6 +15,9 @@ wall seconds (floor_ratio), and CPU seconds of this process and every process it
 (floor_cpu_ratio), which other work on a shared machine disturbs far less. A Count 1 batch makes
 one output of one randomly chosen variant (their costs differ by up to a fifth), so Count 1 is
 run --samples times, each batch with its own random start, and its figures are the mean.
+The pixels floor (bench/render.py) of the last Count's first --samples outputs, their own frames
+encoded from raw files, is what any renderer would pay for these videos: pixels_over_floor says
+how far above the testsrc floor that bound lies.
 
     .venv/bin/python bench/batch.py [--counts 1 5 20] [--samples 4] [--concurrency 1] [--keep DIR]
 
@@ -27,6 +30,7 @@ import argparse
 import asyncio
 import json
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -43,7 +47,7 @@ from imsd.queue import TaskQueue
 from imsd.settings import Settings
 from redis.asyncio import Redis
 
-from bench.render import all_cpu, encode_floor, make_media
+from bench.render import all_cpu, encode_floor, make_media, pixels_floor
 from tests.conftest import RedisServer
 
 PRESET, CRF = "veryfast", 23
@@ -57,7 +61,7 @@ SCRIPTS = [  # each about 15 s when spoken
 ]
 
 
-def batch_params(media: dict[str, Path], count: int) -> dict[str, Any]:
+def batch_params(media: dict[str, Path], count: int, name: str) -> dict[str, Any]:
     return {
         "InputConfig": {
             "MediaGroupArray": [
@@ -74,7 +78,7 @@ def batch_params(media: dict[str, Path], count: int) -> dict[str, Any]:
             "ProcessConfig": {"SingleShotDuration": 2, "ImageDuration": 2, "AllowTransition": True},
         },
         "OutputConfig": {
-            "MediaURL": f"https://bench.oss-cn-shanghai.aliyuncs.com/c{count}/v_{{index}}.mp4",
+            "MediaURL": f"https://bench.oss-cn-shanghai.aliyuncs.com/{name}/v_{{index}}.mp4",
             "Count": count, "MaxDuration": 15, "Width": 1080, "Height": 1920,
             "Video": {"Crf": CRF, "Preset": PRESET, "Fps": 30},
         },
@@ -84,7 +88,7 @@ def batch_params(media: dict[str, Path], count: int) -> dict[str, Any]:
 async def run_batch(backend: LocalBackend, media: dict[str, Path], count: int, token: str) -> dict[str, Any]:
     shutil.rmtree(backend.settings.engine.storage_root / "_imsd" / "speech", ignore_errors=True)
     cpu0, t0 = all_cpu(), time.perf_counter()
-    params = batch_params(media, count)
+    params = batch_params(media, count, token)
     submission = await backend.submit(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, token)
     while True:
         batch = (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]
@@ -97,7 +101,8 @@ async def run_batch(backend: LocalBackend, media: dict[str, Path], count: int, t
     if batch["Status"] != "Finished" or len(ok) != count:
         raise SystemExit(f"Count {count}: {batch['Status']} {batch.get('Extend')} {subs}")
     durations = sorted(float(s["Duration"]) for s in ok)
-    return {"count": count, "wall_s": wall, "cpu_s": cpu, "durations": durations}
+    outputs = [backend.resolver.output_path(s["MediaURL"]) for s in ok]
+    return {"count": count, "wall_s": wall, "cpu_s": cpu, "durations": durations, "outputs": outputs}
 
 
 async def run_count(backend: LocalBackend, media: dict[str, Path], count: int, samples: int) -> dict[str, Any]:
@@ -107,8 +112,9 @@ async def run_count(backend: LocalBackend, media: dict[str, Path], count: int, s
     outputs = count * len(batches)
     wall, cpu = sum(b["wall_s"] for b in batches), sum(b["cpu_s"] for b in batches)
     durations = sorted(d for b in batches for d in b["durations"])
+    files = [path for b in batches for path in b["outputs"]]
     return {"count": count, "batches": runs, "wall_s": wall / runs, "per_output_s": wall / outputs,
-            "per_output_cpu_s": cpu / outputs, "durations": durations,
+            "per_output_cpu_s": cpu / outputs, "durations": durations, "outputs": files,
             "per_video_s": wall / sum(durations)}  # fmt: skip
 
 
@@ -148,6 +154,10 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     per_output = {str(r["count"]): round(r["per_output_s"], 3) for r in runs}
     first, last = runs[0], runs[-1]
     print(f"encode floor (15 s 1080x1920 testsrc): {floor['wall_s']:.2f} s ({floor['cpu_s']:.2f} s CPU)")
+    pixels = [pixels_floor(path, work, PRESET, CRF) for path in last["outputs"][: args.samples]]
+    pixels_wall = statistics.mean(p["wall_s"] for p in pixels)
+    pixels_cpu = statistics.mean(p["cpu_s"] for p in pixels)
+    print(f"pixels floor (mean of {len(pixels)} outputs' own frames): {pixels_wall:.2f} s ({pixels_cpu:.2f} s CPU)")
     return {
         "per_output_s": per_output,
         f"count{last['count']}_over_count{first['count']}": round(last["per_output_s"] / first["per_output_s"], 3),
@@ -161,6 +171,10 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "per_output_cpu_s": round(last["per_output_cpu_s"], 3),
         "floor_cpu_s": round(floor["cpu_s"], 3),
         "floor_cpu_ratio": round(last["per_output_cpu_s"] / floor["cpu_s"], 3),
+        "pixels_floor_s": round(pixels_wall, 3),
+        "pixels_floor_ratio": round(last["per_output_s"] / pixels_wall, 3),
+        "pixels_over_floor": round(pixels_wall / floor["wall_s"], 3),
+        "pixels_over_floor_cpu": round(pixels_cpu / floor["cpu_s"], 3),
         "output_s": last["durations"][-1],
         "count1_samples": args.samples,
         "concurrency": args.concurrency,
