@@ -46,6 +46,26 @@ redis.call('ZADD', KEYS[3], ARGV[2], KEYS[2])
 return ARGV[1]
 """
 
+# Lease scripts: a lease key holds its owner's token, and only that owner may renew or release it
+# or write through it; after a takeover the lease and the running mark belong to the new owner.
+_RENEW_LEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+"""
+
+_RELEASE_LEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+return 1
+"""
+
+_UPDATE_LEASED = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], unpack(ARGV, 2))
+return 1
+"""
+
 
 def iso_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -66,6 +86,9 @@ class EngineJobStore:
         self.redis = redis
         self.prefix = f"{prefix}:engine"
         self._create = redis.register_script(_CREATE)
+        self._renew_lease = redis.register_script(_RENEW_LEASE)
+        self._release_lease = redis.register_script(_RELEASE_LEASE)
+        self._update_leased = redis.register_script(_UPDATE_LEASED)
 
     def job_key(self, job_id: str, kind: JobKind = JobKind.MEDIA) -> str:
         return f"{self.prefix}:{kind}:{job_id}"
@@ -119,9 +142,16 @@ class EngineJobStore:
         return [_decode(raw) if raw else None for raw in raws]
 
     async def update(self, job_id: str, kind: JobKind = JobKind.MEDIA, **fields: Any) -> None:
-        fields.setdefault("ModifiedTime", iso_now())
-        mapping = {k: _encode(v) for k, v in fields.items()}
-        await self.redis.hset(self.job_key(job_id, kind), mapping=mapping)  # type: ignore[misc]  # redis-py types sync|async
+        await self.redis.hset(self.job_key(job_id, kind), mapping=_modified(fields))  # type: ignore[misc]  # redis-py types sync|async
+
+    async def update_if_leased(self, job_id: str, token: str, **fields: Any) -> bool:
+        """Update a media job only while `token` holds its lease, in one step.
+
+        A worker whose lease passed to another must not write its result over the new owner's run.
+        """
+        flat = [x for item in _modified(fields).items() for x in item]
+        keys = [self.lease_key(job_id), self.job_key(job_id)]
+        return bool(await self._update_leased(keys=keys, args=[token, *flat]))
 
     async def claim_completion(self, job_id: str, kind: JobKind) -> bool:
         """True for exactly one caller: whoever finalises the job (and sends its callback)."""
@@ -131,8 +161,21 @@ class EngineJobStore:
         await self.redis.zadd(self.running_key(kind), {job_id: time.time()})
 
     async def mark_done(self, job_id: str, kind: JobKind = JobKind.MEDIA) -> None:
+        """Drop a finished job from the running index; its lease, if any, is its owner's to release."""
         await self.redis.zrem(self.running_key(kind), job_id)
-        await self.redis.delete(self.lease_key(job_id))
+
+    async def acquire_lease(self, job_id: str, token: str, ttl_s: float) -> bool:
+        """Take the job's lease for `token` unless someone holds it."""
+        return bool(await self.redis.set(self.lease_key(job_id), token, nx=True, px=int(ttl_s * 1000)))
+
+    async def renew_lease(self, job_id: str, token: str, ttl_s: float) -> bool:
+        """Extend the lease if `token` still holds it; False means it is lost (expired or taken over)."""
+        return bool(await self._renew_lease(keys=[self.lease_key(job_id)], args=[token, int(ttl_s * 1000)]))
+
+    async def release_lease(self, job_id: str, kind: JobKind, token: str) -> bool:
+        """Release the lease and the running mark together, only if `token` still holds the lease."""
+        keys = [self.lease_key(job_id), self.running_key(kind)]
+        return bool(await self._release_lease(keys=keys, args=[token, job_id]))
 
     async def running(self, kind: JobKind = JobKind.MEDIA) -> list[str]:
         return [str(j) for j in await self.redis.zrange(self.running_key(kind), 0, -1)]
@@ -166,6 +209,11 @@ class EngineJobStore:
             raws = await pipe.execute()
         jobs = [_decode(raw) for raw in raws if raw]
         return jobs, (offset + limit if len(keys) > limit else None)
+
+
+def _modified(fields: dict[str, Any]) -> dict[str, str]:
+    """`fields` encoded for a job hash, stamped with ModifiedTime unless they set it."""
+    return {k: _encode(v) for k, v in {"ModifiedTime": iso_now(), **fields}.items()}
 
 
 def _decode(raw: dict[str, str]) -> dict[str, Any]:

@@ -258,7 +258,11 @@ class MediaResolver:
             os.replace(tmp, cache / "objects" / name)
         finally:
             tmp.unlink(missing_ok=True)
-        index.write_text(json.dumps({"object": name, "url": url}))
+        # Write-then-rename, as ContentCache.store does: a concurrent fetch of the same URL reads
+        # the index above and must never see half a file.
+        index_tmp = index.with_name(f".{index.name}.{uuid.uuid4().hex}.tmp")
+        index_tmp.write_text(json.dumps({"object": name, "url": url}))
+        os.replace(index_tmp, index)
         return (cache / "objects" / name).resolve()
 
     async def _download(self, url: str, field: str, dest: Path) -> str:

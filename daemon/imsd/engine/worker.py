@@ -3,7 +3,10 @@
 A task holds a lease (a Redis key with a short TTL, refreshed while it runs). If its worker
 dies the lease lapses, and any worker's reaper re-queues the task within about a minute:
 renders are long, so recovery cannot wait for a task timeout sized for the longest render.
-Both tasks are idempotent, so running one again after a crash is always safe.
+Both tasks are idempotent, so running one again after a crash is always safe. A lease is only
+ever renewed, released or written through by the attempt that holds it (its token), and a render
+that finds its lease gone stops and leaves the job to the new owner: a worker that was merely
+cut off from Redis for a while must not finish a job another worker is already rendering.
 """
 
 from __future__ import annotations
@@ -12,19 +15,25 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import socket
 import time
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
+from imsd.api.timeline import parse_output
 from imsd.api.wire import json_object
 from imsd.engine.batch import ORGANIZATION_JOB_TYPES, BatchJobs, BatchPlanner
 from imsd.engine.jobs import RUNNING_STATUSES, EngineJobStore, JobKind, iso_now, public_view
-from imsd.engine.media import MediaResolver, RedisMediaRegistry
+from imsd.engine.media import MediaResolver, NonPublicAddress, PublicResolver, RedisMediaRegistry, is_public_address
 from imsd.engine.probe import Prober
 from imsd.engine.tts import Synthesizer
 from imsd.errors import ImsError
@@ -33,7 +42,11 @@ from imsd.queue import TaskQueue, TaskSpec, TaskWorker
 from imsd.settings import Settings
 from imsd.signing import callback_signature
 
+if TYPE_CHECKING:
+    from imsd.engine.render import RenderResult
+
 log = get_logger("imsd.engine")
+T = TypeVar("T")
 
 RENDER_TASK = "render_media_job"
 PLAN_TASK = "plan_batch_job"
@@ -59,6 +72,31 @@ def plan_task_id(batch_id: str, attempt: int = 0) -> str:
 _TASKS = {JobKind.MEDIA: (RENDER_TASK, render_task_id), JobKind.BATCH: (PLAN_TASK, plan_task_id)}
 
 
+@dataclass
+class Lease:
+    """One attempt's hold on a job: the job as it was taken, and the heartbeat keeping the lease.
+
+    `token` (what the lease key holds) names the worker and the attempt, not just the worker: one
+    worker process may run a job's first attempt and its retake side by side.
+    """
+
+    job: dict[str, Any]
+    attempt: str
+    token: str
+    heartbeat: asyncio.Task[None]
+
+    async def guard(self, work: Coroutine[Any, Any, T]) -> T | None:
+        """`work`'s result; None if the lease was lost first, and `work` is then cancelled."""
+        task = asyncio.create_task(work)
+        try:
+            # The heartbeat ends only when the lease is lost (or it crashed and can no longer keep it).
+            await asyncio.wait({task, self.heartbeat}, return_when=asyncio.FIRST_COMPLETED)
+            return task.result() if task.done() else None
+        finally:
+            task.cancel()  # a no-op once it is done; else it stops ffmpeg and removes the attempt's files
+            await asyncio.wait({task})
+
+
 class Engine:
     """Runs tasks from the engine queue; one per worker process."""
 
@@ -73,38 +111,45 @@ class Engine:
         self.batches = BatchJobs(self.store)
         self.planner = BatchPlanner(settings.engine, self.resolver, Synthesizer(settings.engine))
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
-        self._http: aiohttp.ClientSession | None = None
+        self._callback_sessions: dict[bool, aiohttp.ClientSession] = {}
+        self._background: set[asyncio.Task[None]] = set()
 
     @contextlib.asynccontextmanager
-    async def _leased(self, job_id: str, kind: JobKind) -> AsyncIterator[dict[str, Any] | None]:
-        """The job while this worker holds its lease; None if another worker has it or it is done."""
-        lease = self.store.lease_key(job_id)
-        if not await self.redis.set(lease, self.worker_id, nx=True, px=int(LEASE_S * 1000)):
+    async def _leased(self, job_id: str, kind: JobKind) -> AsyncIterator[Lease | None]:
+        """The job while this attempt holds its lease; None if another worker has it or it is done."""
+        attempt = uuid.uuid4().hex
+        token = f"{self.worker_id}/{attempt}"
+        if not await self.store.acquire_lease(job_id, token, LEASE_S):
             yield None  # another live worker has it
             return
-        heartbeat = asyncio.create_task(self._keep_lease(lease))
+        heartbeat = asyncio.create_task(self._keep_lease(job_id, token))
         try:
             job = await self.store.get(job_id, kind)
             if job is None or job.get("Status") not in RUNNING_STATUSES:
                 yield None
                 return
             await self.store.mark_running(job_id, kind)
-            yield job
+            yield Lease(job, attempt, token, heartbeat)
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
-            await self.store.mark_done(job_id, kind)
+            # Owner-checked: after a takeover the lease and the running mark are the new owner's.
+            await self.store.release_lease(job_id, kind, token)
 
     async def render_media_job(self, job_id: str) -> None:
-        async with self._leased(job_id, JobKind.MEDIA) as job:
-            if job is None:
+        async with self._leased(job_id, JobKind.MEDIA) as lease:
+            if lease is None:
                 return
-            attempts = int(job.get("_attempts", 0)) + 1
+            attempts = int(lease.job.get("_attempts", 0)) + 1
             await self.store.update(job_id, Status="Processing", Progress=0, _attempts=attempts)
             log.info("render started", job_id=job_id, attempt=attempts)
-            outcome = await self._render(job_id, job)
-            await self.store.update(job_id, **outcome, CompleteTime=iso_now())
+            outcome = await lease.guard(self._render(job_id, lease.job, lease.attempt))
+            if outcome is None or not await self.store.update_if_leased(
+                job_id, lease.token, **outcome, CompleteTime=iso_now()
+            ):
+                log.warning("render abandoned: its lease passed to another worker", job_id=job_id, attempt=attempts)
+                return
             log.info("render finished", job_id=job_id, status=outcome["Status"], code=outcome.get("Code"))
         final = await self.store.get(job_id)
         if final is None:
@@ -115,9 +160,10 @@ class Engine:
 
     async def plan_batch_job(self, batch_id: str) -> None:
         """Plan a batch into projects and sub-jobs, and queue their renders."""
-        async with self._leased(batch_id, JobKind.BATCH) as batch:
-            if batch is None:
+        async with self._leased(batch_id, JobKind.BATCH) as lease:
+            if lease is None:
                 return
+            batch = lease.job
             attempts = int(batch.get("_attempts", 0)) + 1
             await self.store.update(batch_id, JobKind.BATCH, Status="Processing", _attempts=attempts)
             log.info("batch planning started", job_id=batch_id, attempt=attempts)
@@ -159,30 +205,19 @@ class Engine:
                 return
         log.info("batch finished", job_id=batch_id, status=batch.get("Status"))
         message = {"JobId": batch_id, "Status": batch.get("Status"), "JobType": batch.get("JobType")}
-        await self._notify(batch, "BatchProduceMediaComplete", message)
+        await self._notify(batch, kind=JobKind.BATCH, event="BatchProduceMediaComplete", message=message)
 
-    async def _render(self, job_id: str, job: dict[str, Any]) -> dict[str, Any]:
-        from imsd.engine.render import render_timeline
-
+    async def _render(self, job_id: str, job: dict[str, Any], attempt: str) -> dict[str, Any]:
         last_write = 0.0
 
         def progress(percent: int) -> None:
             nonlocal last_write
             if time.monotonic() - last_write >= 1.0:
                 last_write = time.monotonic()
-                asyncio.get_running_loop().create_task(self.store.update(job_id, Progress=percent))
+                self._in_background(self.store.update(job_id, Progress=percent))
 
-        workdir = Path(self.settings.engine.work_dir) / job_id
         try:
-            timeline = json.loads(job["Timeline"])
-            result = await render_timeline(
-                timeline,
-                job["_output"],
-                resolver=self.resolver,
-                workdir=workdir,
-                progress=progress,
-                ffmpeg=self.settings.engine.ffmpeg,
-            )
+            result = await self._render_output(job_id, job, attempt, progress)
             await self.registry.add(result.output, job.get("MediaId"))
         except ImsError as error:
             return {"Status": "Failed", "Code": error.code, "Message": error.message}
@@ -197,10 +232,73 @@ class Engine:
             "Approximated": (job.get("Approximated") or []) + result.approximated or None,
         }
 
-    async def _keep_lease(self, lease: str) -> None:
+    async def _render_output(
+        self, job_id: str, job: dict[str, Any], attempt: str, progress: Callable[[int], None]
+    ) -> RenderResult:
+        """Render with files of this attempt only, and move the output into place once complete.
+
+        A retake may render the same job while this attempt still runs: with ffmpeg's `-y` both
+        would write one file, and a failed run would leave a partial file where the output belongs.
+        So the attempt renders into its own work directory and, for a MediaURL, into a hidden
+        file beside the destination (same filesystem, so the final rename is atomic).
+        """
+        from imsd.engine.render import render_timeline
+
+        workdir = Path(self.settings.engine.work_dir) / job_id / attempt
+        media_url = parse_output(job["_output"]).MediaURL
+        final = self.resolver.output_path(media_url) if media_url else None
+        # The temporary name keeps the extension: ffmpeg chooses the container by it.
+        part = final.with_name(f".{final.stem}.{attempt}{final.suffix}") if final is not None else None
+        try:
+            result = await render_timeline(
+                json.loads(job["Timeline"]),
+                job["_output"],
+                resolver=self.resolver,
+                workdir=workdir,
+                progress=progress,
+                ffmpeg=self.settings.engine.ffmpeg,
+                destination=part,
+            )
+            if final is not None:
+                await asyncio.to_thread(os.replace, result.output, final)
+                result.output = final
+        except BaseException:  # failed or cancelled (lease lost): leave nothing half-written behind
+            if part is not None:
+                part.unlink(missing_ok=True)
+            await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
+            raise
+        return result
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` without waiting for it.
+
+        The event loop keeps only weak references to tasks, so the set holds each one until it is
+        done; its error is logged then, where a dropped task would lose it.
+        """
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("background write failed", error=repr(task.exception()))
+
+    async def _keep_lease(self, job_id: str, token: str) -> None:
+        """Renew the lease until cancelled; returns only when the lease is lost.
+
+        A Redis error is retried at the next beat rather than ending the heartbeat: the lease
+        outlives two missed renewals, and a heartbeat that stopped for good would let the reaper
+        hand a job still rendering here to a second worker.
+        """
         while True:
             await asyncio.sleep(LEASE_S / 3)
-            await self.redis.pexpire(lease, int(LEASE_S * 1000))
+            try:
+                if not await self.store.renew_lease(job_id, token, LEASE_S):
+                    log.warning("lease lost", job_id=job_id)
+                    return
+            except (RedisError, OSError) as exc:
+                log.warning("lease renewal failed; retrying", job_id=job_id, error=repr(exc))
 
     async def reap(self) -> int:
         """Re-queue tasks whose worker died (their lease lapsed); returns how many."""
@@ -220,15 +318,28 @@ class Engine:
         return retaken
 
     async def _notify(
-        self, job: dict[str, Any], event: str = "ProduceMediaComplete", message: dict[str, Any] | None = None
+        self,
+        job: dict[str, Any],
+        *,
+        kind: JobKind = JobKind.MEDIA,
+        event: str = "ProduceMediaComplete",
+        message: dict[str, Any] | None = None,
     ) -> None:
-        """POST the callback IMS would send to the job's NotifyAddress, signed when a key is set."""
+        """POST the callback IMS would send to the job's NotifyAddress, signed when a key is set.
+
+        The address comes from whoever submitted the job, so it reaches only public addresses,
+        as downloads do (engine.download_private_addresses), except this daemon's own.
+        """
         try:
             user_data = json.loads(job.get("UserData") or "{}")
         except ValueError:
             return
         url = user_data.get("NotifyAddress") if isinstance(user_data, dict) else None
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            return
+        public_only = not self._may_call_private(url)
+        if public_only and _names_private_address(url):
+            await self._callback_failed(job, kind, url, "refused: not a public address")
             return
         if message is None:
             view = public_view(job, with_timeline=False)
@@ -248,8 +359,7 @@ class Engine:
             "MessageBody": {**message, "UserData": job.get("UserData") or ""},
         }
         keys = self.settings.callbacks.keys()
-        if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
+        session = self._callback_session(public_only)
         for attempt in range(CALLBACK_ATTEMPTS):
             headers = {"Content-Type": "application/json"}
             if keys:
@@ -257,17 +367,75 @@ class Engine:
                 headers["X-ICE-TIMESTAMP"] = timestamp
                 headers["X-ICE-SIGNATURE"] = callback_signature(url, timestamp, keys[0])
             try:
-                async with self._http.post(url, data=json.dumps(body), headers=headers) as reply:
+                # No redirects: an address in a Location header would bypass the resolver's check.
+                post = session.post(url, data=json.dumps(body), headers=headers, allow_redirects=False)
+                async with post as reply:
                     if reply.status == 200:
                         return
+            except aiohttp.ClientConnectorError as exc:
+                if isinstance(exc.os_error, NonPublicAddress):
+                    await self._callback_failed(job, kind, url, "refused: resolves to no public address")
+                    return
             except (aiohttp.ClientError, TimeoutError):
                 pass
             await asyncio.sleep(0.5 * 2**attempt)
-        log.warning("callback not delivered", job_id=job.get("JobId"))
+        await self._callback_failed(job, kind, url, "not delivered")
+
+    def _may_call_private(self, url: str) -> bool:
+        """Whether a callback may go to a non-public address.
+
+        The daemon's own NotifyAddress is local by design; any other only when the operator allows
+        private addresses for downloads too.
+        """
+        return self.settings.engine.download_private_addresses or url == self.settings.notify_address()
+
+    def _callback_session(self, public_only: bool) -> aiohttp.ClientSession:
+        """A session per address policy, reused across callbacks.
+
+        A public-only one resolves names through PublicResolver, which checks the addresses
+        actually connected to, so a name cannot be re-pointed inside after a check (DNS rebinding).
+        """
+        session = self._callback_sessions.get(public_only)
+        if session is None:
+            connector = aiohttp.TCPConnector(resolver=PublicResolver() if public_only else None)
+            session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5), connector=connector)
+            self._callback_sessions[public_only] = session
+        return session
+
+    async def _callback_failed(self, job: dict[str, Any], kind: JobKind, url: str, reason: str) -> None:
+        """Log and record on the job why its callback was not delivered.
+
+        Only the host is logged: a NotifyAddress may carry credentials in its user info or query.
+        """
+        job_id = str(job.get("JobId"))
+        log.warning("callback failed", job_id=job_id, host=_host(url), reason=reason)
+        try:
+            await self.store.update(job_id, kind, _callback=reason)
+        except RedisError as exc:  # the job itself is done; a lost note must not fail its task
+            log.warning("callback outcome not recorded", job_id=job_id, error=repr(exc))
 
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
+        for session in self._callback_sessions.values():
+            await session.close()
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def _names_private_address(url: str) -> bool:
+    """Whether the URL's host is an IP address that is not public.
+
+    aiohttp connects to an address written in the URL without asking the resolver, so
+    PublicResolver never sees it: it is checked here. A name is left to PublicResolver.
+    """
+    try:
+        return not is_public_address(_host(url))
+    except ValueError:  # a name, not an address
+        return False
 
 
 class EngineRunner:
