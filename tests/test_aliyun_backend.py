@@ -13,11 +13,14 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from imsd.api.jobs import job_snapshot
 from imsd.api.wire import REQUEST_ID_KEY, Api
 from imsd.backends import aliyun
 from imsd.backends.aliyun import AliyunBackend, Credentials
 from imsd.backends.base import JobState
 from imsd.errors import Disposition, ImsError
+from imsd.records import Record, State
+from imsd.results import result_document
 
 from tests.fakeims import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, FakeIms
 
@@ -154,8 +157,14 @@ async def test_find_job_pages_until_it_finds_the_request_id(
     wanted = await backend.submit(SINGLE, single_params(**{REQUEST_ID_KEY: "req-a"}), "tok-a")
     for n in range(4):  # newer jobs come first, so the wanted one is on the third page
         await backend.submit(SINGLE, single_params(**{REQUEST_ID_KEY: f"other-{n}"}), f"tok-{n}")
-    assert await backend.find_job(SINGLE, "req-a", since) == wanted.job_id
+    paced: list[str] = []
+
+    async def pace(action: str) -> None:
+        paced.append(action)
+
+    assert await backend.find_job(SINGLE, "req-a", since, pace) == wanted.job_id
     assert fake.stats()["calls_by_action"]["ListMediaProducingJobs"] == 3
+    assert paced == ["ListMediaProducingJobs"] * 3  # every page waited for its slot
 
 
 async def test_find_job_finds_a_batch_job_by_request_id(backend: AliyunBackend) -> None:
@@ -167,6 +176,45 @@ async def test_find_job_finds_a_batch_job_by_request_id(backend: AliyunBackend) 
 async def test_find_job_without_a_match_returns_none(backend: AliyunBackend) -> None:
     await backend.submit(SINGLE, single_params(**{REQUEST_ID_KEY: "req-a"}), "tok-a")
     assert await backend.find_job(SINGLE, "req-missing", time.time()) is None
+
+
+async def test_find_job_skips_list_items_without_a_job_id(
+    backend: AliyunBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_data = json.dumps({REQUEST_ID_KEY: "req-a"})
+    page = {
+        "MediaProducingJobList": ["not an item", {"UserData": user_data}, {"JobId": "job-a", "UserData": user_data}]
+    }
+
+    async def listed(action: str, wire: Any) -> dict[str, Any]:
+        return page
+
+    monkeypatch.setattr(backend, "call", listed)
+    assert await backend.find_job(SINGLE, "req-a", time.time()) == "job-a"
+
+
+async def test_find_job_passes_on_a_list_refusal(fake: FakeIms, backend: AliyunBackend) -> None:
+    fake.refuse("ListMediaProducingJobs", ImsError("Forbidden.RAM", "User not authorized to operate", 403))
+    with pytest.raises(ImsError) as caught:
+        await backend.find_job(SINGLE, "req-a", time.time())
+    assert caught.value.code == "Forbidden.RAM" and caught.value.disposition is Disposition.TERMINAL
+
+
+def test_a_batch_jobs_notes_reach_its_result_only_when_it_has_some() -> None:
+    job = {
+        "JobId": "b-1",
+        "Status": "Finished",
+        "SubJobList": [{"JobId": "s-1", "Status": "Success", "MediaURL": f"{OSS}/out/b_1.mp4"}],
+        "Extend": json.dumps({"Notes": ["Count: 3 asked, media give 1"]}),
+    }
+    record = Record("r-1", BATCH.value, State.SUBMITTED, {}, "tok", "b-1", 0.0, 0.0, 1, 0, 1, 0, None)
+
+    def result(body: dict[str, Any]) -> dict[str, Any]:
+        snapshot = job_snapshot(BATCH, {"EditingBatchJob": body})
+        return result_document(record, backend="aliyun", state=State.SUCCEEDED, snapshot=snapshot, finished_at=1.0)
+
+    assert result(job)["notes"] == ["Count: 3 asked, media give 1"]
+    assert "notes" not in result({**job, "Extend": "{}"})
 
 
 async def test_wrong_secret_is_refused_as_signature_mismatch(fake: FakeIms) -> None:

@@ -12,6 +12,7 @@ import imsd.daemon
 import imsd.queue
 import pytest
 from imsd.context import Services
+from imsd.errors import ImsError
 from redis.asyncio import Redis
 
 from tests.fakeims.server import FakeIms
@@ -192,25 +193,40 @@ async def test_every_submit_is_sent_within_the_quota(
     assert Counter(r["status"] for r in results.values()) == {"SUCCEEDED": len(ids)}
 
 
-async def test_scene_pipeline_runs_its_three_stages_against_the_service(
-    fake: FakeIms, redis: Redis, redis_url: str
-) -> None:
-    request = {
-        "request_id": "pipe-a",
+def scene_pipeline_request(request_id: str) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
         "api": "ScenePipeline",
         "params": {
             "JobType": "Smart_Mix",
             "InputConfig": {"MediaArray": [f"{OSS}/in/a.mp4"], "SpeechTextArray": ["One line."]},
-            "OutputConfig": {"MediaURL": f"{OSS}/scene/pipe-a_{{index}}.mp4", "Count": 2},
+            "OutputConfig": {"MediaURL": f"{OSS}/scene/{request_id}_{{index}}.mp4", "Count": 2},
         },
     }
+
+
+async def test_scene_pipeline_runs_its_three_stages_against_the_service(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
     async with running_daemon(aliyun_settings(redis_url, fake)):
-        await enqueue_all(redis, [request])
+        await enqueue_all(redis, [scene_pipeline_request("pipe-a")])
         result = (await results_for(redis, {"pipe-a"}))["pipe-a"]
     assert result["status"] == "SUCCEEDED", result
     stage_jobs = [s["job_id"] for s in result["stages"]]
     assert fake.stats()["jobs_by_request_id"]["pipe-a"] == stage_jobs  # one job per stage, no more
     assert [o["media_url"] for o in result["outputs"]] == [f"{OSS}/scene/pipe-a_{i}.mp4" for i in (1, 2)]
+    # Every stage's polls count, its last (the one that moved the pipeline on) included.
+    assert result["polls"] == fake.stats()["calls_by_action"]["GetBatchMediaProducingJob"]
+
+
+async def test_every_pipeline_stage_gets_all_its_submit_attempts(fake: FakeIms, redis: Redis, redis_url: str) -> None:
+    for action in ("SubmitSceneMediaSelectionJob", "SubmitSceneTimelineOrganizationJob"):
+        fake.refuse(action, ImsError("InternalError", "The request processing has failed.", 500), times=1)
+    async with running_daemon(aliyun_settings(redis_url, fake, submit={"max_attempts": 2})):
+        await enqueue_all(redis, [scene_pipeline_request("pipe-r")])
+        result = (await results_for(redis, {"pipe-r"}))["pipe-r"]
+    assert result["status"] == "SUCCEEDED", result
+    assert result["attempts"] == 5  # 2 + 2 + 1: the second stage's retry was not used up by the first's
 
 
 async def test_a_daemon_whose_task_worker_dies_stops_and_names_it(

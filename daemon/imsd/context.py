@@ -29,6 +29,9 @@ log = get_logger("imsd")
 # defers itself between steps, so a request has exactly one task queued or running at a time.
 REQUEST_TASK = "advance_request"
 MAX_SLOT_WAIT_S = 5.0
+#: The record's count of submit attempts of its current stage, held against submit.max_attempts;
+#: `attempts` goes on counting every stage's, for the result.
+STAGE_ATTEMPTS = "stage_attempts"
 
 _FINAL_STATE = {
     JobState.SUCCEEDED: State.SUCCEEDED,
@@ -107,7 +110,7 @@ class Services:
                     error = stage_failure
                 else:
                     if following is not None:
-                        await self._start_stage(record, pipeline, following)
+                        await self._start_stage(record, pipeline, following, add)
             elif error is not None or snapshot is not None:
                 error = stage_error(pipeline, error or _snapshot_error(snapshot))
         state = _FINAL_STATE[snapshot.state] if snapshot and not error else State.FAILED
@@ -133,12 +136,15 @@ class Services:
             )
         return done
 
-    async def _start_stage(self, record: Record, pipeline: Pipeline, params: dict[str, Any]) -> NoReturn:
+    async def _start_stage(
+        self, record: Record, pipeline: Pipeline, params: dict[str, Any], add: Mapping[str, int] | None
+    ) -> NoReturn:
         """Move a pipeline request on to its next stage and run the task again at once.
 
-        One transition sets the stage's API, params and ClientToken and makes the record
-        RECEIVED again, so a crash at any point resumes either the finished stage (read once
-        more, then advanced again) or the new one.
+        One transition sets the stage's API, params and ClientToken, makes the record RECEIVED
+        again and records `add` (what the finished stage's last run did, e.g. its final poll),
+        so a crash at any point resumes either the finished stage (read once more, then advanced
+        again) or the new one. The new stage starts its own count of submit attempts.
         """
         request_id = record.request_id
         token = stage_token(record.client_token, pipeline.stage)
@@ -153,6 +159,8 @@ class Services:
             job_id="",
             submit_started_at="",
             pipeline=pipeline.to_json(),
+            add=add,
+            **{STAGE_ATTEMPTS: "0"},
         )
         log.info("pipeline stage", request_id=request_id, stage=pipeline.stage + 1, api=pipeline.api.value)
         raise Later(0.0)

@@ -55,6 +55,9 @@ def result_document(
         "finished_at": iso(finished_at),
         "meta": record.meta,
     }
+    if snapshot and snapshot.notes:
+        # Remarks on a batch job as a whole (Extend.Notes), e.g. fewer outputs made than asked.
+        document["notes"] = list(snapshot.notes)
     if record.pipeline is not None:
         document["stages"] = record.pipeline.stages(record.job_id, state.value)
     return document

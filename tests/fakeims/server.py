@@ -199,6 +199,8 @@ class FakeIms:
         self.job_seconds = job_seconds
         self.qps = qps
         self.faults = faults or Faults()
+        # action -> (the error every call of it gets, how many more calls get it; None: all)
+        self._refusals: dict[str, tuple[ImsError, int | None]] = {}
         self.received: deque[Received] = deque(maxlen=RECEIVED_KEPT)
         self._rng = random.Random(seed)
         self._runner: web.AppRunner | None = None
@@ -288,6 +290,22 @@ class FakeIms:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
+    def refuse(self, action: str, error: ImsError, times: int | None = None) -> None:
+        """Answer the next `times` calls of `action` (all, if None) with `error`, as the service
+        answers a RAM user without permission for it, or a call it keeps failing."""
+        self._refusals[action] = (error, times)
+
+    def _refusal(self, action: str) -> ImsError | None:
+        if action not in self._refusals:
+            return None
+        error, times = self._refusals[action]
+        if times is not None:
+            if times <= 1:
+                del self._refusals[action]
+            else:
+                self._refusals[action] = (error, times - 1)
+        return error
+
     def reset(self) -> None:
         """Forget jobs, tokens, nonces and counters; faults stay as they are."""
         self._cancel_pending()
@@ -354,6 +372,9 @@ class FakeIms:
                 raise ImsError("InvalidAction.NotFound", f"Action {action!r} does not exist", 404)
             params = {k: v for k, v in (query | form).items() if k not in _RPC_PUBLIC}
             self.received.append(Received(action, query, form))
+            refusal = self._refusal(action)
+            if refusal is not None:
+                raise refusal
             faulty = self.faults.applies_to(action)
             if faulty and self._roll("error_5xx"):
                 if self._rng.random() < 0.5:

@@ -67,7 +67,6 @@ def single_job_snapshot(body: dict[str, Any]) -> JobSnapshot:
         outputs=[_output(job, "Code", "Message")],
         error_code=(job.get("Code") or None) if state is JobState.FAILED else None,
         error_message=(job.get("Message") or None) if state is JobState.FAILED else None,
-        progress=job.get("Progress"),
     )
 
 

@@ -12,7 +12,7 @@ import configparser
 import json
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +39,9 @@ _LIST_ITEMS = {
 _LIST_PAGE_SIZE = 100
 #: Jobs a reconciliation look-up may have missed because clocks differ between us and IMS.
 _FIND_CLOCK_SLACK = timedelta(minutes=1)
+
+#: Awaited with the action before each call that a method makes: the caller's rate limiter.
+Pace = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -186,15 +189,24 @@ class AliyunBackend:
     async def get_job(self, api: Api, job_id: str) -> JobSnapshot:
         return job_snapshot(api, await self.call(api.get_action, {"JobId": job_id}))
 
-    async def find_job(self, api: Api, request_id: str, since: float) -> str | None:
+    async def find_job(self, api: Api, request_id: str, since: float, pace: Pace | None = None) -> str | None:
+        """The job whose UserData names `request_id`, created since `since`, paging List*.
+
+        Every page is a call of its own, so `pace` is awaited before each one, the first
+        included. Items without a JobId are skipped: a malformed item must not hide the rest.
+        """
         start = datetime.fromtimestamp(since, UTC) - _FIND_CLOCK_SLACK
-        items_key = _LIST_ITEMS[api.list_action]
+        action = api.list_action
+        items_key = _LIST_ITEMS[action]
         wire = {"StartTime": format_date(start), "MaxResults": str(_LIST_PAGE_SIZE)}
         while True:
-            body = await self.call(api.list_action, wire)
+            if pace is not None:
+                await pace(action)
+            body = await self.call(action, wire)
             for item in body.get(items_key) or []:
-                if _request_id_of(item.get("UserData")) == request_id:
-                    return str(item["JobId"])
+                job_id = item.get("JobId") if isinstance(item, dict) else None
+                if isinstance(job_id, str) and job_id and _request_id_of(item.get("UserData")) == request_id:
+                    return job_id
             next_token = body.get("NextToken")
             if not next_token:
                 return None
