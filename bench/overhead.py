@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import imsd.daemon
 from imsd.api.wire import Api
-from imsd.backends.base import JobSnapshot, JobState, Output, Submission
+from imsd.backends.base import JobSnapshot, JobState, Output, Pace, Submission
 from imsd.daemon import Daemon, new_event_loop
 from imsd.logs import configure_logging
 from imsd.queue import TaskQueue, TaskSpec, TaskWorker
@@ -68,12 +68,12 @@ class InstantBackend:
     async def get_job(self, api: Api, job_id: str) -> JobSnapshot:
         self.polls += 1
         if self.state is JobState.RUNNING:
-            return JobSnapshot(job_id, JobState.RUNNING, "Processing", progress=50)
+            return JobSnapshot(job_id, JobState.RUNNING, "Processing")
         return JobSnapshot(
             job_id, self.state, "Success", outputs=[Output(job_id, "Success", media_url=f"mem://{job_id}.mp4")]
         )
 
-    async def find_job(self, api: Api, request_id: str, since: float) -> str | None:
+    async def find_job(self, api: Api, request_id: str, since: float, pace: Pace | None = None) -> str | None:
         return None
 
     async def close(self) -> None:

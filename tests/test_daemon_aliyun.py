@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import imsd.daemon
 import imsd.queue
+import imsd.submission
 import pytest
 from imsd.context import Services
 from imsd.errors import ImsError
@@ -52,6 +54,23 @@ async def test_single_job_request_yields_one_succeeded_result_with_its_output(
     assert result["job_id"] == fake.stats()["jobs_by_request_id"]["r-1"][0]
     assert result["outputs"][0]["media_url"].endswith("/out/r-1.mp4")
     assert result["attempts"] == 1
+
+
+async def test_submitted_at_is_when_the_service_accepted_the_job(
+    fake: FakeIms, redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imsd.submission, "backoff_s", lambda *_: 1.0)
+    fake.refuse(
+        "SubmitMediaProducingJob", ImsError("InternalError", "The request processing has failed.", 500), times=1
+    )
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [single_job_request("acc-1")])
+        result = (await results_for(redis, {"acc-1"}))["acc-1"]
+    received, submitted, finished = (
+        datetime.fromisoformat(result[k]) for k in ("received_at", "submitted_at", "finished_at")
+    )
+    assert result["attempts"] == 2
+    assert received + timedelta(seconds=1) <= submitted <= finished  # the second attempt's, not the first's
 
 
 async def test_batch_request_result_lists_every_output(fake: FakeIms, redis: Redis, redis_url: str) -> None:
@@ -238,3 +257,14 @@ async def test_a_daemon_whose_task_worker_dies_stops_and_names_it(
     monkeypatch.setattr(imsd.queue._Worker, "main", worker_loop_fails)
     died = await asyncio.wait_for(imsd.daemon.Daemon(aliyun_settings(redis_url, fake)).run(), 30)
     assert died == ["arq-worker"]  # `imsd run` exits non-zero with this, for systemd to restart it
+
+
+async def test_a_finished_record_lives_as_long_as_the_configured_retention(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    settings = aliyun_settings(redis_url, fake, retention={"record_ttl_s": 1234})
+    async with running_daemon(settings):
+        await enqueue_all(redis, [single_job_request("kept-1")])
+        await results_for(redis, {"kept-1"})
+        ttl = await redis.ttl(settings.key("req", "kept-1"))
+    assert 1200 < ttl <= 1234

@@ -13,6 +13,7 @@ request, whose success also tells that everything before it has been answered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -29,9 +30,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from imsd.api.validation import validate_params
 from imsd.api.wire import API_NAMES, JSON_PARAMS, Api
-from imsd.daemon import Daemon
+from imsd.daemon import Daemon, build_services
 from imsd.envelope import check_storable, parse_envelope
 from imsd.errors import ImsError
+from imsd.intake import Intake
+from imsd.records import State
+from imsd.settings import Settings
 from redis.asyncio import Redis
 
 from tests.conftest import RedisServer
@@ -612,3 +616,66 @@ async def test_each_malformed_message_is_also_dead_lettered(fuzzed: Fuzzed, batc
     outcome = await send_batch(fuzzed, batch)
     assert outcome.valid is not None
     assert outcome.dead_letters == len(batch)
+
+
+# -- intake alone, outside the daemon -------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def intake_on(settings: Settings) -> AsyncIterator[Intake]:
+    """An Intake with its consumer group and services, but no worker or sweeper."""
+    svc = await build_services(settings)
+    intake = Intake(svc)
+    await intake.ensure_group()
+    try:
+        yield intake
+    finally:
+        await svc.queue.close()
+        await svc.backend.close()
+        await svc.redis.aclose()
+
+
+def entry(request: dict[str, Any]) -> dict[str, str]:
+    return {"request": json.dumps(request)}
+
+
+async def test_an_invalid_request_is_failed_even_if_intake_dies_right_after_admitting_it(
+    redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its record is never left RECEIVED and active, where the sweeper would submit its params."""
+    invalid_request = entry({"request_id": "bad-1", "api": "SubmitMediaProducingJob", "params": {}})
+    async with intake_on(Settings(redis={"url": redis_url})) as intake:
+        store = intake.svc.store
+        admit = store.admit
+
+        async def admit_then_die(*args: Any) -> Any:
+            await admit(*args)
+            raise ConnectionError("intake died")
+
+        monkeypatch.setattr(store, "admit", admit_then_die)
+        with pytest.raises(ConnectionError):
+            await intake.admit_entries([("1-1", invalid_request)])
+        record = await store.get("bad-1")
+        assert record is not None and record.state is State.FAILED
+        assert await redis.zscore(store.active_key, "bad-1") is None
+        assert await intake.svc.queue.depth() == 0
+        monkeypatch.undo()
+        await intake.admit_entries([("1-1", invalid_request)])  # the entry, claimed again
+    [result] = [json.loads(fields["result"]) for _, fields in await redis.xrange(store.results_key)]
+    assert (result["status"], result["error_code"]) == ("FAILED", "MissingOutputMediaConfig"), result
+
+
+async def test_a_pipeline_resent_with_json_text_params_is_a_duplicate_not_a_conflict(
+    redis: Redis, redis_url: str
+) -> None:
+    params = {"JobType": "Smart_Mix", "InputConfig": {"MediaArray": [IN_A], "SpeechTextArray": ["One line."]},
+              "OutputConfig": BATCH_OUT}  # fmt: skip
+    as_text = {name: json.dumps(value) if isinstance(value, dict) else value for name, value in params.items()}
+    async with intake_on(Settings(redis={"url": redis_url})) as intake:
+        await intake.admit_entries([
+            ("1-1", entry({"request_id": "pipe-1", "api": "ScenePipeline", "params": params})),
+            ("2-1", entry({"request_id": "pipe-1", "api": "ScenePipeline", "params": as_text})),
+        ])
+        record = await intake.svc.store.get("pipe-1")
+    assert record is not None and record.duplicates == 1
+    assert await redis.xlen(intake.svc.store.results_key) == 0  # no conflict refused

@@ -183,3 +183,19 @@ async def test_a_task_running_elsewhere_does_not_block_the_next_one_when_one_slo
     finally:
         await worker.stop(1.0)
     assert runs == ["next"]
+
+
+async def test_an_invalid_request_is_failed_in_the_step_that_makes_its_record(
+    store: RecordStore, redis: Redis
+) -> None:
+    """Never RECEIVED and active without a task, where the sweeper would submit its params."""
+    failure = {"request_id": "r-1", "status": "FAILED", "error_code": "InvalidParameter"}
+    assert await store.admit([delivery(None, failure=failure)]) == [(Admission.NEW, State.FAILED)]
+    record = await store.get("r-1")
+    assert record is not None and record.state is State.FAILED
+    assert await redis.zcard(store.active_key) == 0
+    [(_, fields)] = await redis.xrange(store.results_key)
+    assert json.loads(fields["result"]) == {**failure, "attempts": 0, "throttles": 0, "polls": 0, "duplicates": 0}
+    assert await redis.xlen(store.dead_key) == 1
+    assert await store.admit([delivery(None, failure=failure)]) == [(Admission.REDELIVERED, State.FAILED)]
+    assert await redis.xlen(store.results_key) == 1

@@ -158,6 +158,7 @@ class Services:
             state=State.RECEIVED.value,
             job_id="",
             submit_started_at="",
+            submitted_at="",
             pipeline=pipeline.to_json(),
             add=add,
             **{STAGE_ATTEMPTS: "0"},

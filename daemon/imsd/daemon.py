@@ -57,7 +57,8 @@ async def build_services(settings: Settings) -> Services:
     )
     queue = await TaskQueue.connect(settings.redis.url, settings.key("tasks"))
     backend = make_backend(settings, redis)
-    return Services(settings, redis, RecordStore(redis, settings.redis.prefix), limiter, backend, queue)
+    records = RecordStore(redis, settings.redis.prefix, settings.retention)
+    return Services(settings, redis, records, limiter, backend, queue)
 
 
 async def advance_request(svc: Services, request_id: str) -> None:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from imsd.api.validation import MAX_JSON_DEPTH
+from imsd.api.validation import check_storable
 from imsd.api.wire import (
     API_NAMES,
     REQUEST_ID_KEY,
@@ -90,35 +89,10 @@ def parse_envelope(fields: Mapping[str, str]) -> Envelope:
     return Envelope(request_id, Api(api), params, token, message.get("meta"))
 
 
-def check_storable(name: str, value: Any) -> None:
-    """Refuse what cannot be stored or echoed back as JSON: text that is not Unicode (bytes
-    that are not UTF-8, lone surrogate escapes such as "\\ud800"), NaN and Infinity (which
-    json.loads accepts but no other JSON parser does) and documents nested too deep."""
-    pending: list[tuple[Any, int]] = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise invalid(name, f"nests deeper than {MAX_JSON_DEPTH} levels")
-        if isinstance(item, dict):
-            pending.extend((key, depth) for key in item)
-            pending.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            pending.extend((child, depth + 1) for child in item)
-        elif isinstance(item, str) and not item.isascii():
-            try:
-                item.encode()
-            except UnicodeEncodeError:
-                raise invalid(name, "is not valid UTF-8 (raw bytes or a lone surrogate escape)") from None
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise invalid(name, "numbers must be finite (NaN and Infinity are not JSON)")
-
-
-def derive_client_token(request_id: str, generation: int = 0) -> str:
-    """A ClientToken that is the same for every retry of a request (≤ 64 ASCII characters).
-
-    `generation` changes only when an operator deliberately re-runs a request as a new job.
-    """
-    digest = hashlib.sha256(f"{request_id}#{generation}".encode()).hexdigest()
+def derive_client_token(request_id: str) -> str:
+    """A ClientToken that is the same for every retry of a request (≤ 64 ASCII characters)."""
+    # "#0": the tokens earlier versions derived, so requests in flight across an upgrade keep theirs.
+    digest = hashlib.sha256(f"{request_id}#0".encode()).hexdigest()
     return f"imsd-{digest[:48]}"
 
 

@@ -3,17 +3,19 @@
 An entry is acknowledged only after its record exists and its task is queued (or its refusal
 is published), so a crash loses nothing: the entry stays pending and another consumer
 claims it after `claim_idle_s`. Handling an entry twice is harmless because admission is keyed by
-request_id and the entry id tells a redelivery from a producer's duplicate.
+request_id and the entry id tells a redelivery from a producer's duplicate. Acknowledging does not
+delete: every `retention.requests_trim_interval_s` intake trims the entries no group needs any more.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import socket
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from redis.asyncio import Redis
@@ -26,11 +28,46 @@ import imsd.api.timeline  # noqa: F401
 from imsd import metrics
 from imsd.api.validation import validate_params
 from imsd.context import Services, log
-from imsd.envelope import check_storable, derive_client_token, params_to_send, parse_envelope
+from imsd.envelope import Envelope, check_storable, derive_client_token, params_to_send, parse_envelope
 from imsd.errors import ImsError, invalid
-from imsd.pipeline import Pipeline, first_stage
+from imsd.pipeline import Pipeline, first_stage, stage_error
 from imsd.records import Admission, Delivery, State, params_hash
-from imsd.results import rejection_document
+from imsd.results import rejection_document, result_document
+
+# Delete the entries of a stream (KEYS[1]) older than the oldest one any of its consumer groups
+# still needs: the group's oldest pending entry, else the last entry delivered to it (which MINID
+# keeps). So no entry is deleted while it is pending, or before every group has read it. One
+# script, so that no group can move between the look and the trim. Returns how many were deleted.
+_TRIM_ACKNOWLEDGED = """
+local function before(a, b)  -- whether stream id a < b, comparing the digits of any length exactly
+  local a_ms, a_seq = string.match(a, '^(%d+)-(%d+)$')
+  local b_ms, b_seq = string.match(b, '^(%d+)-(%d+)$')
+  if a_ms ~= b_ms then return #a_ms < #b_ms or (#a_ms == #b_ms and a_ms < b_ms) end
+  return #a_seq < #b_seq or (#a_seq == #b_seq and a_seq < b_seq)
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local keep
+for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  local info = {}
+  for i = 1, #group, 2 do info[group[i]] = group[i + 1] end
+  local needed = info['last-delivered-id']
+  if info['pending'] > 0 then needed = redis.call('XPENDING', KEYS[1], info['name'])[2] end
+  if not keep or before(needed, keep) then keep = needed end
+end
+if not keep then return 0 end
+return redis.call('XTRIM', KEYS[1], 'MINID', keep)
+"""
+
+
+def _identity(envelope: Envelope, pipeline: Pipeline | None, params: dict[str, Any]) -> dict[str, Any]:
+    """The params a request is known by (its `params_hash`): as validated, JSON text parsed.
+
+    A pipeline's are the producer's, with its first stage's validated params over them (a subset
+    of them, but with the stage's JobType) and its own JobType.
+    """
+    if pipeline is None:
+        return params
+    return {**envelope.params, **params, "JobType": pipeline.kind}
 
 
 def consumer_name() -> str:
@@ -55,13 +92,38 @@ class _Incoming:
     validation_error: ImsError | None
 
 
+class _Every:
+    """Says when a periodic chore is due: at once, then at most once per `interval_s`."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._last = -math.inf
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self._last < self.interval_s:
+            return False
+        self._last = now
+        return True
+
+
+async def trim_acknowledged(redis: Redis, stream: str) -> int:
+    """Delete the entries of `stream` that every consumer group has read and acknowledged.
+
+    XACK leaves them in the stream, which would otherwise grow without limit. Returns how many
+    were deleted.
+    """
+    return int(await redis.register_script(_TRIM_ACKNOWLEDGED)(keys=[stream]))
+
+
 class Intake:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
         self.stream = svc.settings.key("requests")
         self.group = svc.settings.intake.group
         self.consumer = consumer_name()
-        self._last_claim = 0.0
+        self._claim = _Every(svc.settings.intake.claim_idle_s / 4)
+        self._trim = _Every(svc.settings.retention.requests_trim_interval_s)
         # Entries are read with their own client: bytes that are not UTF-8 must reach
         # admit_entry (as lone surrogates) to be refused, not fail the whole read.
         self._reader = Redis.from_url(
@@ -81,6 +143,8 @@ class Intake:
         settings = self.svc.settings.intake
         try:
             while not stop.is_set():
+                if self._trim.due():
+                    await trim_acknowledged(self.svc.redis, self.stream)
                 entries = await self._claim_abandoned()
                 if not entries:
                     reply = await self._reader.xreadgroup(
@@ -95,10 +159,9 @@ class Intake:
 
     async def _claim_abandoned(self) -> list[tuple[str, dict[str, str]]]:
         """Entries a dead consumer read but never acknowledged."""
-        idle_s = self.svc.settings.intake.claim_idle_s
-        if time.monotonic() - self._last_claim < idle_s / 4:
+        if not self._claim.due():
             return []
-        self._last_claim = time.monotonic()
+        idle_s = self.svc.settings.intake.claim_idle_s
         _, entries, _ = await self._reader.xautoclaim(
             self.stream, self.group, self.consumer, min_idle_time=int(idle_s * 1000),
             start_id="0-0", count=self.svc.settings.intake.batch,
@@ -108,8 +171,8 @@ class Intake:
     async def admit_entries(self, entries: list[tuple[str, dict[str, str]]]) -> None:
         """Admit a batch of entries, then acknowledge them.
 
-        All records of the batch (each with its task) are made in one round trip; refusals
-        and invalid requests, the exceptions, are answered one by one.
+        All records of the batch (each with its task, or an invalid request's with its failure
+        result) are made in one round trip; refusals, the exception, are answered one by one.
         """
         read = [self._read(entry_id, fields) for entry_id, fields in entries]
         incoming = [item for item in read if isinstance(item, _Incoming)]
@@ -149,26 +212,39 @@ class Intake:
             log.error("validation failed", request_id=request_id, error=repr(exc))
             validation_error = invalid("request.params", f"could not be validated ({type(exc).__name__})")
             params = dict(envelope.params)
+        if pipeline is not None and validation_error is not None:
+            validation_error = stage_error(pipeline, validation_error)
         token = envelope.client_token or derive_client_token(request_id)
+        now = time.time()
         delivery = Delivery(
             request_id=request_id,
             api=api.value,
             params=params_to_send(params, request_id, token, svc.settings.notify_address()),
-            content_hash=params_hash(envelope.api_name, dict(envelope.params) if pipeline else params),
+            content_hash=params_hash(envelope.api_name, _identity(envelope, pipeline, params)),
             pipeline=pipeline.to_json() if pipeline else None,
             client_token=token,
             entry_id=entry_id,
             meta=envelope.meta,
-            due=time.time() + svc.stall_margin_s(),
+            due=now + svc.stall_margin_s(),
             task=svc.request_task(request_id) if validation_error is None else None,
+            received_at=now,
         )
+        if validation_error is not None:
+            delivery = replace(delivery, failure=self._failure(delivery, validation_error))
         return _Incoming(delivery, validation_error)
+
+    def _failure(self, delivery: Delivery, error: ImsError) -> dict[str, Any]:
+        """The FAILED result of an invalid request, which admission publishes as it makes the record."""
+        return result_document(
+            delivery.record(), backend=self.svc.backend.name, state=State.FAILED, error=error,
+            finished_at=delivery.received_at,
+        )
 
     def _admitted(self, item: _Incoming, admission: Admission, state: State) -> Coroutine[Any, Any, None] | None:
         """Count what admission found: a conflict, a duplicate, or a new or redelivered entry.
 
-        Returns the answer still to be given in Redis (refusing a conflict, failing an invalid
-        request), if any: the common cases need none, and run no coroutine of their own.
+        Returns the answer still to be given in Redis (refusing a conflict), if any: the other
+        cases need none, and run no coroutine of their own.
         """
         delivery = item.delivery
         request_id, api = delivery.request_id, delivery.api
@@ -185,18 +261,12 @@ class Intake:
             return None
         if admission is Admission.NEW:
             metrics.requests_received.labels(api).inc()
-        error = item.validation_error
-        if state.final or error is None:
-            return None  # a valid request's task was queued with its record
-        metrics.requests_invalid.labels(error.code).inc()
-        log.warning("invalid request", request_id=request_id, code=error.code, message=error.message)
-        return self._fail(request_id, error)
-
-    async def _fail(self, request_id: str, error: ImsError) -> None:
-        """Publish the failure result of an admitted request that cannot run."""
-        record = await self.svc.store.get(request_id)
-        if record is not None:
-            await self.svc.finish(record, error=error)
+            error = item.validation_error
+            if error is not None:  # admission made its record FAILED and published the result
+                metrics.requests_invalid.labels(error.code).inc()
+                metrics.results.labels(State.FAILED.value).inc()
+                log.warning("invalid request", request_id=request_id, code=error.code, message=error.message)
+        return None
 
     async def _reject(
         self, entry_id: str, request_id: str | None, api: str | None, error: ImsError

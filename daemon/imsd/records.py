@@ -10,6 +10,10 @@ time has passed, so nothing stays stuck even if a queued task is lost.
 Each change is one script that also makes what goes with it: admission enqueues the request's
 task, a transition adds to the counters and binds the job, finishing completes the result with
 the counters. So no change is ever half made, and each costs one round trip.
+
+Nothing grows without limit (settings.RetentionSettings): a final record expires some days after
+its result, having served idempotency that long, and the results and dead-letter streams are
+capped near a length as they are appended to.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -28,6 +32,7 @@ from redis.exceptions import NoScriptError
 
 from imsd.pipeline import Pipeline
 from imsd.queue import ENQUEUE_LUA, QueuedTask
+from imsd.settings import RetentionSettings
 
 # Jobs are remembered this long for callbacks that name only the JobId.
 JOB_BINDING_TTL_S = 14 * 86400
@@ -56,56 +61,74 @@ class Admission(StrEnum):
     CONFLICT = "conflict"  # same request_id, different params: refused
 
 
-# KEYS: the record, the active set[, the request's task (ENQUEUE_LUA's three keys)].
-# ARGV: params hash, entry id, due, request_id, the task's four ENQUEUE_LUA arguments (empty
-# without a task), then the new record's fields. The task is enqueued with the record in one step
-# whenever the record is not final and this is not a duplicate, so an admitted request always has
-# its task.
-_ADMIT = ENQUEUE_LUA + """
+# `finish(keys, args)`: make a record final and publish its result. keys: the record, the active
+# set, results, dead. args: final state, finished_at, the result JSON without its counters,
+# request_id, then the retention: the record's TTL (s), the results' and dead letters' MAXLEN. The
+# counters are read here, in the step that makes the record final, so the result counts everything
+# up to it (a duplicate delivered a moment earlier included). The scripts that can finish a record
+# begin their KEYS and ARGV with these, and pass them on whole.
+_FINISH_LUA = """
+local function finish(keys, args)
+  local c = redis.call('HMGET', keys[1], 'attempts', 'throttles', 'polls', 'duplicates')
+  local result = string.sub(args[3], 1, -2) .. ',"attempts":' .. (c[1] or '0') .. ',"throttles":' ..
+    (c[2] or '0') .. ',"polls":' .. (c[3] or '0') .. ',"duplicates":' .. (c[4] or '0') .. '}'
+  redis.call('HSET', keys[1], 'state', args[1], 'finished_at', args[2], 'result', result)
+  redis.call('EXPIRE', keys[1], args[5])
+  redis.call('ZREM', keys[2], args[4])
+  redis.call('XADD', keys[3], 'MAXLEN', '~', args[6], '*', 'result', result)
+  if args[1] == 'FAILED' then redis.call('XADD', keys[4], 'MAXLEN', '~', args[7], '*', 'result', result) end
+end
+"""
+
+# KEYS: finish's four[, the request's task (ENQUEUE_LUA's three keys)]. ARGV: finish's seven (the
+# first three empty unless the request is invalid), params hash, entry id, due, the task's four
+# ENQUEUE_LUA arguments (empty without a task), then the new record's fields. A new invalid request
+# is failed in the step that makes its record, so it is never active and nothing can run it. The
+# task is enqueued with the record in one step whenever the record is not final and this is not a
+# duplicate, so an admitted request always has its task.
+_ADMIT = ENQUEUE_LUA + _FINISH_LUA + """
 local state = redis.call('HGET', KEYS[1], 'state')
 local kind = 'redelivered'
 if not state then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 9))
-  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+  redis.call('HSET', KEYS[1], unpack(ARGV, 15))
   kind, state = 'new', 'RECEIVED'
+  if ARGV[3] == '' then
+    redis.call('ZADD', KEYS[2], ARGV[10], ARGV[4])
+  else
+    finish(KEYS, ARGV)
+    state = 'FAILED'
+  end
 else
   local fields = redis.call('HMGET', KEYS[1], 'params_hash', 'entry_id')
-  if fields[1] ~= ARGV[1] then return {'conflict', state} end
-  if fields[2] ~= ARGV[2] then
+  if fields[1] ~= ARGV[8] then return {'conflict', state} end
+  if fields[2] ~= ARGV[9] then
     redis.call('HINCRBY', KEYS[1], 'duplicates', 1)
     return {'duplicate', state}
   end
 end
-if #KEYS == 5 and state ~= 'SUCCEEDED' and state ~= 'PARTIAL' and state ~= 'FAILED' then
-  enqueue(KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
+if #KEYS == 7 and state ~= 'SUCCEEDED' and state ~= 'PARTIAL' and state ~= 'FAILED' then
+  enqueue(KEYS[5], KEYS[6], KEYS[7], ARGV[11], ARGV[12], ARGV[13], ARGV[14])
 end
 return {kind, state}
 """
 
-# KEYS: the record, the active set, results, dead. ARGV: final state, finished_at, the result
-# JSON without its counters, request_id, then (counter, increment) pairs. The counters are read
-# here, in the step that makes the record final, so the result counts everything up to it
-# (a duplicate delivered a moment earlier included).
-_FINISH = """
+# KEYS and ARGV: finish's, then (counter, increment) pairs. Refused (0) if the record is gone or
+# already final, so a result is published once.
+_FINISH_RECORD = _FINISH_LUA + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state or state == 'SUCCEEDED' or state == 'PARTIAL' or state == 'FAILED' then return 0 end
-for i = 5, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
-local c = redis.call('HMGET', KEYS[1], 'attempts', 'throttles', 'polls', 'duplicates')
-local result = string.sub(ARGV[3], 1, -2) .. ',"attempts":' .. (c[1] or '0') .. ',"throttles":' ..
-  (c[2] or '0') .. ',"polls":' .. (c[3] or '0') .. ',"duplicates":' .. (c[4] or '0') .. '}'
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finished_at', ARGV[2], 'result', result)
-redis.call('ZREM', KEYS[2], ARGV[4])
-redis.call('XADD', KEYS[3], '*', 'result', result)
-if ARGV[1] == 'FAILED' then redis.call('XADD', KEYS[4], '*', 'result', result) end
+for i = 8, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+finish(KEYS, ARGV)
 return 1
 """
 
 # A result for a stream entry that has no record of its own (a refused message): published
-# once per entry however often the entry is delivered.
+# once per entry however often the entry is delivered. KEYS: the entry's mark, results, dead.
+# ARGV: the result, then the retention as finish takes it.
 _REJECT = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
-  redis.call('XADD', KEYS[2], '*', 'result', ARGV[1])
-  redis.call('XADD', KEYS[3], '*', 'result', ARGV[1])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'result', ARGV[1])
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'result', ARGV[1])
   return 1
 end
 return 0
@@ -129,7 +152,10 @@ return counts
 
 
 def params_hash(api: str, params: dict[str, Any]) -> str:
-    """Identity of a request's content, independent of key order and JSON-string vs object form."""
+    """Identity of a request's content, independent of key order and JSON-string vs object form.
+
+    `params` as validation returns them, JSON text parsed: that is what makes the form not matter.
+    """
     canonical = json.dumps([api, params], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -150,6 +176,7 @@ class Record:
     duplicates: int
     meta: Any
     pipeline: Pipeline | None = None  # a ScenePipeline request: its kind, stage and earlier jobs
+    submitted_at: float | None = None  # when the service accepted the (current stage's) job
 
     @classmethod
     def from_hash(cls, raw: dict[str, str]) -> Record:
@@ -171,6 +198,7 @@ class Record:
             duplicates=int(raw.get("duplicates", 0)),
             meta=json.loads(raw["meta"]) if raw.get("meta") else None,
             pipeline=Pipeline.from_json(raw["pipeline"]) if raw.get("pipeline") else None,
+            submitted_at=opt_float("submitted_at"),
         )
 
 
@@ -188,8 +216,24 @@ class Delivery:
     due: float
     task: QueuedTask | None  # None for a request that must not run (an invalid one)
     pipeline: str | None = None  # Pipeline JSON of a ScenePipeline request
+    received_at: float = field(default_factory=time.time)
+    # An invalid request's FAILED result, without its counters: published as its record is made.
+    failure: dict[str, Any] | None = None
 
-    def script_args(self, now: str) -> list[Any]:
+    def record(self) -> Record:
+        """The record admission makes of this delivery, as `RecordStore.get` reads it back."""
+        return Record.from_hash(self._fields())
+
+    def script_args(self, retention: Sequence[int]) -> list[Any]:
+        """_ADMIT's ARGV; `retention` as finish takes it."""
+        failed = (State.FAILED.value, repr(self.received_at), _dumps(self.failure)) if self.failure else ("",) * 3
+        task_args = self.task.args if self.task else ("",) * 4
+        return [
+            *failed, self.request_id, *retention, self.content_hash, self.entry_id, repr(self.due), *task_args,
+            *_flat(self._fields()),
+        ]
+
+    def _fields(self) -> dict[str, str]:
         fields: dict[str, str] = {
             "request_id": self.request_id,
             "api": self.api,
@@ -198,7 +242,7 @@ class Delivery:
             "client_token": self.client_token,
             "entry_id": self.entry_id,
             "state": State.RECEIVED.value,
-            "received_at": now,
+            "received_at": repr(self.received_at),
             "attempts": "0",
             "throttles": "0",
             "polls": "0",
@@ -208,21 +252,23 @@ class Delivery:
             fields["meta"] = _dumps(self.meta)
         if self.pipeline is not None:
             fields["pipeline"] = self.pipeline
-        task_args = self.task.args if self.task else ("",) * 4
-        return [self.content_hash, self.entry_id, repr(self.due), self.request_id, *task_args, *_flat(fields)]
+        return fields
 
 
 class RecordStore:
     """Reads and moves request records; all multi-key changes are single Lua scripts."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str, retention: RetentionSettings | None = None) -> None:
         self.redis = redis
         self.prefix = prefix
         self.active_key = f"{prefix}:active"
         self.results_key = f"{prefix}:results"
         self.dead_key = f"{prefix}:dead"
+        retention = retention or RetentionSettings()
+        # As the scripts take it: the record's TTL, then the results' and dead letters' MAXLEN.
+        self._retention = (retention.record_ttl_s, retention.results_maxlen, retention.dead_maxlen)
         self._admit = redis.register_script(_ADMIT)
-        self._finish = redis.register_script(_FINISH)
+        self._finish = redis.register_script(_FINISH_RECORD)
         self._reject = redis.register_script(_REJECT)
         self._transition = redis.register_script(_TRANSITION)
 
@@ -232,15 +278,19 @@ class RecordStore:
     def job_key(self, job_id: str) -> str:
         return f"{self.prefix}:job:{job_id}"
 
+    def _finish_keys(self, request_id: str) -> list[str]:
+        """The keys finishing a record changes, as _FINISH_LUA takes them."""
+        return [self.record_key(request_id), self.active_key, self.results_key, self.dead_key]
+
     async def admit(self, deliveries: Sequence[Delivery]) -> list[tuple[Admission, State]]:
         """Create each delivery's record unless it exists; say how the delivery relates to it.
 
         One round trip for all of them, in order. A delivery's `task` is enqueued in the same
-        step as its record unless the record is final or the delivery is a duplicate.
+        step as its record unless the record is final or the delivery is a duplicate; a new
+        delivery's `failure` makes its record final, and is published, in that step instead.
         """
-        now = repr(time.time())
         calls = [
-            ([self.record_key(d.request_id), self.active_key, *(d.task.keys if d.task else ())], d.script_args(now))
+            ([*self._finish_keys(d.request_id), *(d.task.keys if d.task else ())], d.script_args(self._retention))
             for d in deliveries
         ]
         replies = await _evalsha_pipelined(self.redis, self._admit, calls)
@@ -287,19 +337,23 @@ class RecordStore:
         """Make the record final and publish its result, atomically; False if already final.
 
         The record's counters (after adding `add`) complete `result` as attempts, throttles,
-        polls and duplicates.
+        polls and duplicates. The record expires after the retention's `record_ttl_s`.
         """
         done = await self._finish(
-            keys=[self.record_key(request_id), self.active_key, self.results_key, self.dead_key],
-            args=[state.value, repr(time.time()), _dumps(result), request_id, *_flat(add or {})],
+            keys=self._finish_keys(request_id),
+            args=[state.value, repr(time.time()), _dumps(result), request_id, *self._retention, *_flat(add or {})],
         )
         return bool(done)
 
-    async def reject(self, entry_id: str, result: dict[str, Any], ttl_s: int = 7 * 86400) -> bool:
-        """Publish a refusal of one stream entry that owns no record, once per entry."""
+    async def reject(self, entry_id: str, result: dict[str, Any]) -> bool:
+        """Publish a refusal of one stream entry that owns no record, once per entry.
+
+        The entry's mark lives as long as a final record: far longer than the entry can stay
+        pending and be delivered again.
+        """
         done = await self._reject(
             keys=[f"{self.prefix}:rejected:{entry_id}", self.results_key, self.dead_key],
-            args=[_dumps(result), ttl_s],
+            args=[_dumps(result), *self._retention],
         )
         return bool(done)
 

@@ -51,7 +51,7 @@ def result_document(
         "error_code": code,
         "error_message": message,
         "received_at": iso(record.received_at),
-        "submitted_at": iso(record.submit_started_at),
+        "submitted_at": iso(record.submitted_at),
         "finished_at": iso(finished_at),
         "meta": record.meta,
     }

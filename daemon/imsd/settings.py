@@ -113,6 +113,33 @@ class WorkerSettings(BaseModel):
     poll_delay_s: float = Field(0.05, gt=0, description="How often the worker looks for due tasks.")
 
 
+class RetentionSettings(BaseModel):
+    """How long what Redis keeps about finished requests lives, so that it does not grow without limit."""
+
+    record_ttl_s: int = Field(
+        7 * 86400,
+        ge=1,
+        description="A final request record (and the mark of a refused entry) is deleted this long after its "
+        "result. Until then a request resent with the same request_id gets no second result; after it the "
+        "request_id is free again, and a resend is a new request that runs and gets a result of its own.",
+    )
+    results_maxlen: int = Field(
+        1_000_000,
+        ge=1,
+        description="The results stream is trimmed to about this many entries (XADD MAXLEN ~), oldest first: "
+        "consumers must read a result before that many newer ones arrive.",
+    )
+    dead_maxlen: int = Field(
+        100_000, ge=1, description="The dead-letter stream is trimmed to about this many entries, oldest first."
+    )
+    requests_trim_interval_s: float = Field(
+        60.0,
+        gt=0,
+        description="How often intake deletes the requests stream's entries that every consumer group has read "
+        "and acknowledged (never one that is pending or not yet delivered).",
+    )
+
+
 class LogSettings(BaseModel):
     level: Literal["debug", "info", "warning", "error"] = Field("info", description="Least severe level logged.")
     format: Literal["auto", "json", "console"] = Field(
@@ -135,6 +162,7 @@ class Settings(BaseSettings):
     callbacks: CallbackSettings = CallbackSettings()
     http: HttpSettings = HttpSettings()
     worker: WorkerSettings = WorkerSettings()
+    retention: RetentionSettings = RetentionSettings()
     log: LogSettings = LogSettings()
     engine: EngineSettings = EngineSettings()
 

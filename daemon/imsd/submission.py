@@ -91,7 +91,7 @@ async def mark_submitted(svc: Services, record: Record, submission: Submission) 
     log.info("submitted", request_id=request_id, job_id=submission.job_id)
     if first_poll > 0:
         raise Later(first_poll)
-    record.state, record.job_id = State.SUBMITTED, submission.job_id
+    record.state, record.job_id, record.submitted_at = State.SUBMITTED, submission.job_id, now
 
 
 async def _on_submit_error(svc: Services, record: Record, action: str, attempt: int, error: ImsError) -> None:
@@ -130,9 +130,8 @@ async def _reconcile(svc: Services, record: Record, api: Api, now: float) -> boo
     restarts at `now`, for the resend. Raises the look-up's ImsError, its message naming the call.
     """
     assert record.submit_started_at is not None
-    await svc.limiter.acquire(api.list_action)
     try:
-        job_id = await svc.backend.find_job(api, record.request_id, record.submit_started_at)
+        job_id = await svc.backend.find_job(api, record.request_id, record.submit_started_at, svc.limiter.acquire)
     except ImsError as error:
         where = f"{api.list_action} (looking up a submit whose reply was lost)"
         raise ImsError(error.code, f"{where}: {error.message}", error.http_status) from None

@@ -56,6 +56,11 @@ def test_control_characters_cannot_end_the_line_early() -> None:
     assert ass_text("a\x00b\x0bc") == ["abc"]
 
 
+def test_a_font_name_with_control_characters_is_not_kept_as_a_style() -> None:
+    assert ass_text("{\\fnA\x00B}x") == ["\\{\\fnAB\\}x"]
+    assert ass_text("{\\fnNoto Sans}x") == ["{\\fnNoto Sans}x"]
+
+
 def test_hostile_text_stays_on_one_dialogue_line() -> None:
     ass = document(Content=HOSTILE)
     assert sum(line.startswith("Dialogue:") for line in ass.splitlines()) == 1

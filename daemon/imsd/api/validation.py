@@ -102,10 +102,10 @@ def _resolve(name: str, value: Any) -> Any:
         return value
     if isinstance(value, str) and value:
         document = _parse_json(name, value)
-        _check_json_document(name, document)
+        check_storable(name, document)
         return document
     if isinstance(value, dict | list):
-        _check_json_document(name, value)
+        check_storable(name, value)
         return copy.deepcopy(value)
     # Not given (None, ""), or a scalar where a document belongs, which the model reports.
     return value
@@ -123,8 +123,14 @@ def _parse_json(name: str, text: str) -> Any:
         raise invalid(name, f"is not valid JSON: {error}") from None
 
 
-def _check_json_document(name: str, document: Any) -> None:
-    """Only JSON values, finite numbers and bounded nesting, so that any later step is safe."""
+def check_storable(name: str, document: Any) -> None:
+    """Refuse what cannot be stored, sent or echoed back as JSON, so that any later step is safe.
+
+    That is: object keys that are not strings, values that are not JSON (NaN and Infinity, which
+    json.loads accepts but no other JSON parser does, or Python objects), text that is not
+    Unicode (bytes that are not UTF-8, lone surrogate escapes such as "\\ud800") and nesting
+    deeper than MAX_JSON_DEPTH. Iterative, so that no document can exhaust the stack.
+    """
     pending: list[tuple[Any, int]] = [(document, 1)]
     while pending:
         value, depth = pending.pop()
@@ -133,9 +139,16 @@ def _check_json_document(name: str, document: Any) -> None:
         if isinstance(value, dict):
             if not all(isinstance(key, str) for key in value):
                 raise invalid(name, "object keys must be strings")
+            pending.extend((key, depth) for key in value)
             pending.extend((item, depth + 1) for item in value.values())
         elif isinstance(value, list):
             pending.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            if not value.isascii():  # the fast path: ASCII text always encodes
+                try:
+                    value.encode()
+                except UnicodeEncodeError:
+                    raise invalid(name, "is not valid UTF-8 (raw bytes or a lone surrogate escape)") from None
         elif isinstance(value, float) and not math.isfinite(value):
             raise invalid(name, "numbers must be finite")
         elif value is not None and not isinstance(value, _SCALARS):

@@ -12,7 +12,7 @@ import configparser
 import json
 import os
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +24,7 @@ from yarl import URL
 
 from imsd.api.jobs import job_snapshot
 from imsd.api.wire import REQUEST_ID_KEY, Api, split_placement, to_wire
-from imsd.backends.base import JobSnapshot, Submission
+from imsd.backends.base import JobSnapshot, Pace, Submission
 from imsd.errors import ImsError
 from imsd.signing import canonical_query, format_date, v3_headers
 
@@ -39,9 +39,6 @@ _LIST_ITEMS = {
 _LIST_PAGE_SIZE = 100
 #: Jobs a reconciliation look-up may have missed because clocks differ between us and IMS.
 _FIND_CLOCK_SLACK = timedelta(minutes=1)
-
-#: Awaited with the action before each call that a method makes: the caller's rate limiter.
-Pace = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ whichever backend produced them.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -77,8 +78,12 @@ class JobSnapshot:
     error_code: str | None = None
     error_message: str | None = None
     extend_output: Any = None  # scene media selection result (ExtendOutput), parsed
-    progress: int | None = None
     notes: list[str] = field(default_factory=list)  # about the job as a whole (Extend.Notes)
+
+
+#: Awaited with the action before each call a backend method makes on the caller's behalf: the
+#: daemon's rate limiter, so that a method making several calls cannot outrun the quota.
+Pace = Callable[[str], Awaitable[None]]
 
 
 class Backend(Protocol):
@@ -94,10 +99,11 @@ class Backend(Protocol):
         """Read a job created by `api`. Raises ImsError."""
         ...
 
-    async def find_job(self, api: Api, request_id: str, since: float) -> str | None:
+    async def find_job(self, api: Api, request_id: str, since: float, pace: Pace | None = None) -> str | None:
         """The job a previous submit of `request_id` created at or after `since` (epoch s), if any.
 
-        Used to reconcile a submit whose outcome was lost before resending it.
+        Used to reconcile a submit whose outcome was lost before resending it. Each List* page
+        is a call of its own: `pace` is awaited before every one. Raises ImsError.
         """
         ...
 

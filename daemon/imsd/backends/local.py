@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from imsd.api.jobs import job_snapshot
 from imsd.api.wire import REQUEST_ID_KEY, Api, compact_json, json_object
-from imsd.backends.base import JobSnapshot, Submission
+from imsd.backends.base import JobSnapshot, Pace, Submission
 from imsd.engine.batch import SCENE_JOB_TYPES, BatchJobs, BatchPlan, OutputJob, batch_job_type
 from imsd.engine.jobs import (
     EngineJobStore,
@@ -259,10 +259,12 @@ class LocalBackend:
             return job_snapshot(api, await self.get_media_producing_job(job_id))
         return job_snapshot(api, await self.get_batch_media_producing_job(job_id))
 
-    async def find_job(self, api: Api, request_id: str, since: float) -> str | None:
+    async def find_job(self, api: Api, request_id: str, since: float, pace: Pace | None = None) -> str | None:
         kind = JobKind.MEDIA if api is Api.SUBMIT_MEDIA_PRODUCING_JOB else JobKind.BATCH
         offset: int | None = 0
         while offset is not None:
+            if pace is not None:
+                await pace(api.list_action)
             page, offset = await self.store.list_jobs(
                 start=since - 60, end=time.time() + 60, newest_first=False, offset=offset, limit=100, kind=kind
             )

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from imsd.engine import graph
 from imsd.engine.cache import ContentCache
-from imsd.engine.probe import Prober
+from imsd.engine.probe import SAFE_INPUT, Prober
 from imsd.engine.render import run_ffmpeg
 from imsd.engine.settings import EngineSettings
 from imsd.errors import ImsError
@@ -246,7 +246,7 @@ def analysis_command(
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
         # file: so a name like "x:y.mp4" or "concat:..." is never taken for a protocol.
-        "-i", f"file:{path}", "-filter_complex", ";".join(branches), "-f", "null", "-",
+        *SAFE_INPUT, "-i", f"file:{path}", "-filter_complex", ";".join(branches), "-f", "null", "-",
     ]  # fmt: skip
 
 

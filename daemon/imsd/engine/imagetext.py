@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imsd.engine.cache import ContentCache
+from imsd.engine.probe import SAFE_INPUT
 from imsd.errors import ImsError
 
 if TYPE_CHECKING:
@@ -98,12 +99,14 @@ def unit_rows(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
 def frame_command(ffmpeg: str, path: Path, still: bool, size: int, frames_per_s: float) -> list[str]:
     """ffmpeg printing raw RGB frames of a file at `frames_per_s` (one for a still), S x S each.
 
-    Only numbers reach the filter graph: the path is an argument of its own.
+    Only numbers reach the filter graph: the path is an argument of its own, opened under
+    SAFE_INPUT, which also keeps any name from being taken for another protocol.
     """
     sample = [] if still else [f"fps={frames_per_s:g}"]
     chain = [*sample, f"scale={size}:{size}:force_original_aspect_ratio=increase:flags=bicubic",
              f"crop={size}:{size}", "format=rgb24"]  # fmt: skip
-    return [ffmpeg, "-v", "error", "-nostdin", "-i", str(path), "-map", "0:v:0", "-vf", ",".join(chain),
+    return [ffmpeg, "-v", "error", "-nostdin", *SAFE_INPUT, "-i", str(path),
+            "-map", "0:v:0", "-vf", ",".join(chain),
             *(["-frames:v", "1"] if still else []), "-f", "rawvideo", "pipe:1"]  # fmt: skip
 
 

@@ -1,16 +1,44 @@
-"""What a media file contains, read once with ffprobe and remembered while the file is unchanged."""
+"""What a media file contains, read once with ffprobe and remembered while the file is unchanged.
+
+Also the input options every ffmpeg/ffprobe run puts before a file a request named: ffmpeg picks
+a demuxer by content, and some demuxers (hls, dash, concat, ...) open the files or URLs listed
+inside the file, which would escape the media roots, the download host list and the refusal of
+private addresses. `SAFE_INPUT` allows only the file protocol and demuxers that read the one file.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from imsd.engine.cache import LruMemo
 from imsd.errors import ImsError
 
+# Demuxers a request-named file may be read with: containers, audio, stills and subtitle files,
+# each reading only the file itself. Left out on purpose: every demuxer that opens other files
+# or URLs named in the file (hls, dash, webm_dash_manifest, concat, ...) and image2, which reads
+# a numbered sequence of other files when a name holds a %d pattern; stills are read by their
+# *_pipe demuxers (and gif), which ffmpeg prefers for a real image anyway.
+MEDIA_FORMATS = ",".join(
+    (
+        "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi", "flv", "mpegts", "mpeg", "asf",
+        "mp3", "wav", "aac", "flac", "ogg", "aiff",
+        "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "gif", "gif_pipe", "tiff_pipe",
+        "srt", "ass", "webvtt",
+    )
+)  # fmt: skip
+# Input options for any ffmpeg/ffprobe run that opens a file a request named.
+SAFE_INPUT = ("-protocol_whitelist", "file", "-format_whitelist", MEDIA_FORMATS)
+# What the `subtitles` filter may be given: it opens its file itself, without SAFE_INPUT.
+SUBTITLE_FORMATS = frozenset({"srt", "ass", "webvtt"})
+PROBE_CACHE_SIZE = 1024
+_NOT_ON_WHITELIST = re.compile(r"\[(\w+) @ 0x[0-9a-f]+\] Format not on whitelist")
 _IMAGE_CODECS = frozenset({"png", "mjpeg", "jpegls", "webp", "bmp", "gif", "tiff", "jpeg2000"})
 
 
@@ -18,6 +46,7 @@ class MediaInfo(BaseModel):
     """The facts about one media file the renderer needs."""
 
     path: Path
+    format_name: str = ""  # ffprobe's, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "srt"
     duration: float | None = None  # None for still images
     width: int = 0  # as displayed, i.e. after rotation
     height: int = 0
@@ -71,6 +100,7 @@ def media_info(path: Path, probe: dict[str, Any]) -> MediaInfo:
         fps = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate"))
     return MediaInfo(
         path=path,
+        format_name=str(fmt.get("format_name", "")),
         duration=duration,
         width=width,
         height=height,
@@ -84,19 +114,25 @@ def media_info(path: Path, probe: dict[str, Any]) -> MediaInfo:
 
 
 class Prober:
-    """ffprobe with a cache keyed by (path, size, mtime), so a replaced file is probed again."""
+    """ffprobe with a cache keyed by (path, size, mtime), so a replaced file is probed again.
 
-    def __init__(self, ffprobe: str = "ffprobe") -> None:
+    The cache keeps the `cache_size` most recently used files: a long-running daemon sees an
+    unbounded number of files, and re-probing a forgotten one costs only one ffprobe run.
+    """
+
+    def __init__(self, ffprobe: str = "ffprobe", cache_size: int = PROBE_CACHE_SIZE) -> None:
         self.ffprobe = ffprobe
-        self._cache: dict[tuple[str, int, int], MediaInfo] = {}
+        self._cache: LruMemo[tuple[str, int, int], MediaInfo] = LruMemo(cache_size)
 
     async def probe(self, path: Path, ref: str | None = None) -> MediaInfo:
         """Probe `path`; `ref` is how the request named it, for the error message."""
         st = await asyncio.to_thread(path.stat)
         key = (str(path), st.st_size, st.st_mtime_ns)
-        if key not in self._cache:
-            self._cache[key] = media_info(path, await self._run(path, ref or str(path)))
-        return self._cache[key]
+        info = self._cache.get(key)
+        if info is None:
+            info = media_info(path, await self._run(path, ref or str(path)))
+            self._cache.put(key, info)
+        return info
 
     async def _run(self, path: Path, ref: str) -> dict[str, Any]:
         proc = await asyncio.create_subprocess_exec(
@@ -107,14 +143,29 @@ class Prober:
             "json",
             "-show_format",
             "-show_streams",
+            *SAFE_INPUT,
             "--",
             str(path),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await proc.communicate()
+        try:
+            out, err = await proc.communicate()
+        finally:
+            if proc.returncode is None:  # cancelled, e.g. another reference of the request failed
+                proc.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    await proc.wait()
         if proc.returncode != 0:
-            tail = err.decode("utf-8", "replace").strip()[-300:]
-            raise ImsError("InvalidMaterial.Unsupported", f"{ref}: cannot be read as media: {tail}")
+            reason = _failure(err.decode("utf-8", "replace").strip())
+            raise ImsError("InvalidMaterial.Unsupported", f"{ref}: cannot be read as media: {reason}")
         data: dict[str, Any] = json.loads(out or b"{}")
         return data
+
+
+def _failure(stderr: str) -> str:
+    """ffprobe's complaint, naming a refused format rather than echoing the whole whitelist."""
+    refused = _NOT_ON_WHITELIST.search(stderr)
+    if refused is not None:
+        return f"{refused[1]} is not an accepted media format"
+    return stderr[-300:]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,15 +97,18 @@ def build_command(
     return cmd
 
 
-async def _resolve_all(timeline: Timeline, resolver: MediaResolver) -> dict[str, MediaInfo]:
+async def _resolve_all(timeline: Timeline, resolver: MediaResolver, workdir: Path) -> dict[str, MediaInfo]:
     refs = media_refs(timeline)
 
-    async def one(ref: MediaRef) -> MediaInfo:
-        if ref.probe:
+    async def one(index: int, ref: MediaRef) -> MediaInfo:
+        if not ref.copied:
             return await resolver.resolve(ref.ref, ref.field, media_id=ref.media_id)
-        return MediaInfo(path=await resolver.local_file(ref.ref, ref.field))
+        source = await resolver.local_file(ref.ref, ref.field)
+        copy = workdir / f"copy-{index}{source.suffix.lower()}"
+        await asyncio.to_thread(shutil.copyfile, source, copy)
+        return await resolver.prober.probe(copy, f"{ref.field}: {ref.ref}")
 
-    infos = await resolve_together(one(r) for r in refs)
+    infos = await resolve_together(one(i, r) for i, r in enumerate(refs))
     return {r.key: info for r, info in zip(refs, infos, strict=True)}
 
 
@@ -132,9 +136,9 @@ async def render_timeline(
     settings = resolver.settings
     tl = parse_timeline(timeline)
     out = parse_output(output)
-    media = await _resolve_all(tl, resolver)
     await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
     workdir = await asyncio.to_thread(workdir.resolve)
+    media = await _resolve_all(tl, resolver, workdir)
     plan = compose(tl, out, media, workdir, settings)
     path = destination or _output_path(out, plan, resolver, workdir)
     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)

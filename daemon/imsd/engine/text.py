@@ -31,8 +31,10 @@ _ALIGN = {
     "CenterLeft": 4, "CenterCenter": 5, "CenterRight": 6,
     "TopLeft": 7, "TopCenter": 8, "TopRight": 9, "Left": 7, "Center": 8, "Right": 9,
 }  # fmt: skip
+# A font name stops at a backslash or brace and holds no control character (C0, DEL, C1): the
+# block is kept verbatim, so it must not carry what _escape_plain strips from the rest.
 _STYLE_TAG = (
-    r"\\(?:[bisu][01]|fs\d{1,4}(?:\.\d+)?|fn[^\\{}]{1,64}|[1-4]?c&H[0-9A-Fa-f]{6}&"
+    r"\\(?:[bisu][01]|fs\d{1,4}(?:\.\d+)?|fn[^\\{}\x00-\x1f\x7f-\x9f]{1,64}|[1-4]?c&H[0-9A-Fa-f]{6}&"
     r"|(?:[1-4]a|alpha)&H[0-9A-Fa-f]{2}&|bord\d{1,3}(?:\.\d+)?|shad\d{1,3}(?:\.\d+)?|r)"
 )
 _STYLE_BLOCK = re.compile(r"\{(?:" + _STYLE_TAG + r")+\}")
