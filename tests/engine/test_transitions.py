@@ -63,26 +63,27 @@ def transition(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Render
         work_dir=root / "work",
         default_preset="ultrafast",
         default_fps=FPS,
+        render_stall_s=20,  # a graph that deadlocks fails in seconds, not minutes
     )
     resolver = MediaResolver(settings)
-    done: dict[tuple[str, str], Rendered] = {}
+    done: dict[tuple[str, str, float | None], Rendered] = {}
 
-    def render(sub_type: str, first: str = "red.mp4") -> Rendered:
-        if (sub_type, first) not in done:
+    def render(sub_type: str, first: str = "red.mp4", max_duration: float | None = None) -> Rendered:
+        if (sub_type, first, max_duration) not in done:
             effect = {"Type": "Transition", "SubType": sub_type, "Duration": 0.5}
             clips = [{"MediaURL": str(root / first), "Effects": [effect]}, {"MediaURL": str(root / "blue.mp4")}]
-            out = root / f"{sub_type}-{first}"
+            out = root / f"{sub_type}-{first}-{max_duration}.mp4"
             result = asyncio.run(
                 render_timeline(
                     {"VideoTracks": [{"VideoTrackClips": clips}]},
-                    {"Width": W, "Height": H},
+                    {"Width": W, "Height": H, "MaxDuration": max_duration},
                     resolver=resolver,
                     workdir=root / "work" / out.stem,
                     destination=out,
                 )
             )
-            done[(sub_type, first)] = Rendered(result, frames(result.output))
-        return done[(sub_type, first)]
+            done[(sub_type, first, max_duration)] = Rendered(result, frames(result.output))
+        return done[(sub_type, first, max_duration)]
 
     return render
 
@@ -155,3 +156,13 @@ def test_an_approximated_name_renders_its_stand_in_and_says_so(transition: Calla
 
 def test_exact_names_are_not_reported_as_approximated(transition: Callable[..., Rendered]) -> None:
     assert all(transition(name).result.approximated == [] for name in ("fade", "wipeleft", "slideleft", "circleopen"))
+
+
+@pytest.mark.parametrize("sub_type", ["fade", "circleopen", "dissolve"])
+def test_a_length_cap_inside_the_window_ends_the_video_mid_transition(
+    transition: Callable[..., Rendered], sub_type: str
+) -> None:
+    out = transition(sub_type, max_duration=0.8)  # the window runs 0.5-1.0 s
+    assert len(out.frames) == 16
+    assert close(out.at(BEFORE, W // 2), RED)
+    assert not close(out.at(15, W // 2), RED)  # the transition has begun: blue is coming in

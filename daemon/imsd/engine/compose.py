@@ -678,8 +678,13 @@ class _Composer:
         playing = [s for s in sorted(spans, key=lambda s: s.start) if s.start < total]
         self._open(playing)
         placed = []
-        for span in playing:
-            frames = min(span.frames or total - span.start, total - span.start)
+        for span, after in zip(playing, [*playing[1:], None], strict=True):
+            frames = span.frames or total - span.start
+            if after is None or after.join is None:
+                # Frames past the end are not decoded, except where a transition window needs
+                # both its sides whole (xfade waits forever for a missing frame); the output's
+                # final trim cuts the window at the end instead.
+                frames = min(frames, max(total - span.start, span.join[1] + 1 if span.join else 0))
             placed.append((span, frames, self._layer(span, frames)))
         if not placed:
             return None
