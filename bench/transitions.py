@@ -59,7 +59,7 @@ def render_cpu(resolver: MediaResolver, work: Path, clips: list[Path], transitio
     best = float("inf")
     for _ in range(repeat):
         cpu0 = children_cpu()
-        asyncio.run(
+        result = asyncio.run(
             render_timeline(
                 timeline(clips, transition),
                 {"Width": W, "Height": H, "Video": {"Fps": FPS}},
@@ -69,6 +69,8 @@ def render_cpu(resolver: MediaResolver, work: Path, clips: list[Path], transitio
             )
         )
         best = min(best, children_cpu() - cpu0)
+        if result.ignored:  # a name the engine does not take renders as a cut: no figure at all
+            raise SystemExit(f"{transition}: {result.ignored}")
     return best
 
 

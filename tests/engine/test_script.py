@@ -6,7 +6,9 @@ import random
 from typing import Any
 
 import pytest
+from imsd.engine.effects import xfade_transition
 from imsd.engine.script import (
+    DEFAULT_TRANSITIONS,
     Group,
     Line,
     Shot,
@@ -178,6 +180,12 @@ def test_max_duration_caps_the_output_and_says_so() -> None:
     [out] = plan(board)
     assert out.duration == 5 and out.output_media["MaxDuration"] == 5
     assert any("MaxDuration" in note for note in out.notes)
+
+
+@pytest.mark.parametrize("name", DEFAULT_TRANSITIONS)
+def test_every_default_transition_is_an_ims_name_the_engine_renders_as_itself(name: str) -> None:
+    choice = xfade_transition(name, "seed")
+    assert choice is not None and not choice.approximated
 
 
 def test_transitions_overlap_without_changing_the_length() -> None:

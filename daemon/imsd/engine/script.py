@@ -30,10 +30,10 @@ DEFAULT_SHOT_S = 3.0
 DEFAULT_IMAGE_S = 3.0
 DEFAULT_GROUP_S = 5.0
 DEFAULT_TRANSITION_S = 0.5
-#: Picked for variety at low cost: each adds 18-44 ms of CPU per 1080x1920 transition frame to a
-#: render (bench/transitions.py, encode included); dissolve adds 85 ms (per-pixel noise, which is
-#: also costly to encode) and stays available by name in TransitionList.
-DEFAULT_TRANSITIONS = ("fade", "wipeleft", "slideleft", "smoothleft", "circleopen")
+#: IMS names the engine renders exactly, picked for variety at low cost: per 1080x1920 transition
+#: frame they add 3-16 ms of CPU to a render (circleopen 23-50; bench/transitions.py, encode
+#: included), dissolve 88 ms (per-pixel noise, costly to encode too): it stays available by name.
+DEFAULT_TRANSITIONS = ("fade", "wipeleft", "slideleft", "slideup", "circleopen")
 DEFAULT_VFX_PROBABILITY = 0.5
 DEFAULT_MUSIC_VOLUME = 0.2
 #: Music under the voice-over plays at this fraction of its level (about -10 dB), from just
