@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from imsd.context import Services
 from imsd.errors import ImsError
 from imsd.settings import Settings
 from redis.asyncio import Redis
@@ -82,3 +83,20 @@ async def test_a_look_up_that_fails_for_a_while_is_retried_and_finds_the_job(
     assert result["attempts"] == MAX_ATTEMPTS  # the lost submit, the failed look-up, the one that found it
     calls = fake.stats()["calls_by_action"]
     assert (calls[SUBMIT], calls[LIST]) == (1, 2)
+
+
+async def test_a_look_up_that_finds_the_job_books_no_submit_slot(
+    fake: FakeIms, redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    booked: list[str] = []
+    reserve = Services.reserve_slot
+
+    async def spy(self: Services, request_id: str, action: str) -> Any:
+        booked.append(action)
+        return await reserve(self, request_id, action)
+
+    monkeypatch.setattr(Services, "reserve_slot", spy)
+    result = await run_one(redis, redis_url, fake)
+    assert result["status"] == "SUCCEEDED", result
+    # the first, lost submit's; the look-up that found the job booked none (then a poll's)
+    assert [action for action in booked if action == SUBMIT] == [SUBMIT]

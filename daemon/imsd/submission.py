@@ -42,7 +42,9 @@ async def submit_request(svc: Services, record: Record) -> None:
     now = time.time()
     started = record.submit_started_at
     stale = started is not None and now - started > svc.settings.submit.reconcile_after_s
-    slot = await svc.reserve_slot(request_id, api.value)
+    # The slot is booked first so its wait overlaps the bookkeeping below; a stale submit books
+    # it after the look-up, which may find the job (no submit at all) or take a while (paced pages).
+    slot = None if stale else await svc.reserve_slot(request_id, api.value)
     # The token was written at intake; submit_started_at marks when its attempts began. The
     # attempt is counted before anything is sent, so a crash loop cannot resend without bound.
     fields = {"state": State.SUBMITTING.value}
@@ -53,12 +55,14 @@ async def submit_request(svc: Services, record: Record) -> None:
     if counted is None:
         return  # final meanwhile
     attempt = dict(zip(_ATTEMPT, counted, strict=True))[STAGE_ATTEMPTS]  # each stage gets max_attempts
-    try:
-        if stale and await _reconcile(svc, record, api, now):
+    if slot is None:
+        try:
+            if await _reconcile(svc, record, api, now):
+                return
+        except ImsError as error:
+            await _on_submit_error(svc, record, api.list_action, attempt, error)
             return
-    except ImsError as error:
-        await _on_submit_error(svc, record, api.list_action, attempt, error)
-        return
+        slot = await svc.reserve_slot(request_id, api.value)
     await svc.limiter.wait(slot)
     try:
         submission = await svc.backend.submit(api, record.params, record.client_token)
