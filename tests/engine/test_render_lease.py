@@ -52,9 +52,13 @@ def short_lease(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worker, "LEASE_S", LEASE_S)
 
 
-async def test_the_heartbeat_survives_a_transient_redis_error(
-    engine: Engine, redis: Redis, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "error", [RedisConnectionError("Connection reset by peer"), RuntimeError("a bug")], ids=["redis", "unexpected"]
+)
+async def test_the_heartbeat_keeps_the_lease_through_any_renewal_error(
+    engine: Engine, redis: Redis, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
+    """An ended heartbeat reads as a lost lease: the render would stop and the job never be retaken."""
     store = engine.store
     assert await store.acquire_lease("j-1", "me/1", LEASE_S)
     renew = store.renew_lease
@@ -64,7 +68,7 @@ async def test_the_heartbeat_survives_a_transient_redis_error(
         nonlocal calls
         calls += 1
         if calls == 1:
-            raise RedisConnectionError("Connection reset by peer")
+            raise error
         return await renew(job_id, token, ttl_s)
 
     monkeypatch.setattr(store, "renew_lease", fails_once)
@@ -148,3 +152,68 @@ async def test_a_failed_render_leaves_no_partial_output_file(
     job = await engine.store.get(job_id) or {}
     assert job["Status"] == "Failed" and job["Code"] == "ProduceFailed"
     assert leftovers(tmp_path, job_id) == []
+
+
+async def test_a_successful_render_leaves_only_its_output(
+    engine: Engine, backend: LocalBackend, media_dir: Path, tmp_path: Path
+) -> None:
+    job_id = await submit(backend, media_dir, "kept-tidy")
+
+    await engine.render_media_job(job_id)
+
+    job = await engine.store.get(job_id) or {}
+    assert job["Status"] == "Success"
+    assert leftovers(tmp_path, job_id) == [tmp_path / "storage" / OUT / "kept-tidy.mp4"]
+    assert not (tmp_path / "work" / job_id).exists()
+
+
+async def test_a_progress_write_still_in_flight_lands_before_the_final_write(
+    engine: Engine,
+    backend: LocalBackend,
+    media_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Half way, then done at once: the 100% report falls within a second and is not written.
+    then = f'echo out_time_us=1000000; cp "{media_dir / "red.mp4"}" "$last"'
+    monkeypatch.setattr(engine.settings.engine, "ffmpeg", fake_ffmpeg(tmp_path, then))
+    store = engine.store
+    update_if_leased = store.update_if_leased
+    sent: list[dict[str, object]] = []
+
+    async def slow_progress(job_id: str, token: str, kind: JobKind = JobKind.MEDIA, **fields: object) -> bool:
+        if set(fields) == {"Progress"}:
+            await asyncio.sleep(1.0)  # still on its way when the render ends
+        sent.append(fields)
+        return await update_if_leased(job_id, token, kind, **fields)
+
+    monkeypatch.setattr(store, "update_if_leased", slow_progress)
+    job_id = await submit(backend, media_dir, "progress-last")
+
+    await engine.render_media_job(job_id)
+    await asyncio.sleep(1.5)  # a write left running would be sent by now
+
+    assert {"Progress": 50} in sent
+    assert sent[-1]["Status"] == "Success"
+    assert (await store.get(job_id) or {})["Progress"] == 100
+
+
+async def test_a_render_probes_its_output_once(
+    engine: Engine, backend: LocalBackend, media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prober = engine.resolver.prober
+    run = prober._run
+    probed: list[Path] = []
+
+    async def counted(path: Path, ref: str) -> dict[str, object]:
+        probed.append(path)
+        return await run(path, ref)
+
+    monkeypatch.setattr(prober, "_run", counted)
+    job_id = await submit(backend, media_dir, "probed-once")
+
+    await engine.render_media_job(job_id)
+
+    assert (await engine.store.get(job_id) or {})["Status"] == "Success"
+    outputs = [path for path in probed if path.is_relative_to(tmp_path / "storage")]
+    assert outputs == [tmp_path / "storage" / OUT / "probed-once.mp4"]

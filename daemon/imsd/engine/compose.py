@@ -56,7 +56,7 @@ from imsd.api.timeline import (
 from imsd.engine.effects import XfadeChoice, filter_look, xfade_transition
 from imsd.engine.geometry import Axis, even
 from imsd.engine.graph import Filter, FilterGraph, f, format_value
-from imsd.engine.probe import SAFE_INPUT, SUBTITLE_FORMATS, MediaInfo
+from imsd.engine.probe import SAFE_INPUT, MediaInfo
 from imsd.engine.settings import EngineSettings
 from imsd.engine.text import AssDocument
 from imsd.errors import invalid
@@ -889,7 +889,7 @@ class _Composer:
                 elif clip.Type == "Subtitle":
                     if clip.TimelineIn or clip.FontSize:
                         self.ignored.append(f"{key}: timing/style fields do not apply to files")
-                    path = str(self._subtitle_file(key, clip.FileURL).path)
+                    path = str(self.media[key].path)  # checked as a subtitle file when resolved
                     out = self.graph.one([out], [f("subtitles", filename=path, **fonts)], "sub")
                 else:
                     self.ignored.append(f"{key}: clip Type {clip.Type!r} is not supported")
@@ -900,18 +900,6 @@ class _Composer:
             path = str(self.workdir / TEXT_FILE)
             out = self.graph.one([out], [f("ass", filename=path, **fonts)], "text")
         return out
-
-    def _subtitle_file(self, key: str, ref: str | None) -> MediaInfo:
-        """The probed subtitle file, refused unless ffprobe read it as a subtitle format.
-
-        The `subtitles` filter opens the file itself with every demuxer allowed, so only a file
-        already read as SRT/ASS/WebVTT under SAFE_INPUT reaches it; a playlist is refused.
-        """
-        info = self.media[key]
-        if info.format_name not in SUBTITLE_FORMATS:
-            found = info.format_name or "no media format"
-            raise invalid(f"Timeline.{key}.FileURL", f"{ref!r} is not an SRT, ASS or WebVTT file ({found})")
-        return info
 
     def _mix(self, video: list[tuple[list[_Span], list[_Span]]], audio: list[list[_Span]], total: int) -> str:
         n = self.samples(total)

@@ -144,13 +144,13 @@ class EngineJobStore:
     async def update(self, job_id: str, kind: JobKind = JobKind.MEDIA, **fields: Any) -> None:
         await self.redis.hset(self.job_key(job_id, kind), mapping=_modified(fields))  # type: ignore[misc]  # redis-py types sync|async
 
-    async def update_if_leased(self, job_id: str, token: str, **fields: Any) -> bool:
-        """Update a media job only while `token` holds its lease, in one step.
+    async def update_if_leased(self, job_id: str, token: str, kind: JobKind = JobKind.MEDIA, **fields: Any) -> bool:
+        """Update a job only while `token` holds its lease, in one step.
 
         A worker whose lease passed to another must not write its result over the new owner's run.
         """
         flat = [x for item in _modified(fields).items() for x in item]
-        keys = [self.lease_key(job_id), self.job_key(job_id)]
+        keys = [self.lease_key(job_id), self.job_key(job_id, kind)]
         return bool(await self._update_leased(keys=keys, args=[token, *flat]))
 
     async def claim_completion(self, job_id: str, kind: JobKind) -> bool:

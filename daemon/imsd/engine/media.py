@@ -65,6 +65,19 @@ def is_public_address(ip: str) -> bool:
     return address.is_global and not address.is_multicast
 
 
+def names_private_address(host: str) -> bool:
+    """Whether `host` is an IP address that is not public.
+
+    aiohttp connects to an address written in a URL without asking the resolver, so
+    PublicResolver never sees it: it is checked with this before the request. A name is left
+    to PublicResolver.
+    """
+    try:
+        return not is_public_address(host)
+    except ValueError:  # a name, not an address
+        return False
+
+
 class NonPublicAddress(OSError):
     """A download host that resolves to no public address."""
 
@@ -90,6 +103,23 @@ class PublicResolver(aiohttp.abc.AbstractResolver):
 
     async def close(self) -> None:
         await self._resolver.close()
+
+
+def client_session(*, public_only: bool, timeout: aiohttp.ClientTimeout) -> aiohttp.ClientSession:
+    """A session for URLs a request named; `public_only` connects to public addresses only.
+
+    Names are then resolved through PublicResolver, which checks the addresses actually
+    connected to; an address written in the URL is for `names_private_address` to refuse.
+    """
+    connector = aiohttp.TCPConnector(resolver=PublicResolver() if public_only else None)
+    return aiohttp.ClientSession(timeout=timeout, connector=connector)
+
+
+def refused_address(exc: BaseException) -> NonPublicAddress | None:
+    """Why a connection failed, when PublicResolver refused its host; else None."""
+    if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, NonPublicAddress):
+        return exc.os_error
+    return None
 
 
 def not_found(field: str, ref: str) -> ImsError:
@@ -271,9 +301,8 @@ class MediaResolver:
         digest = hashlib.sha256()
         size = 0
         public_only = not self.settings.download_private_addresses
-        connector = aiohttp.TCPConnector(resolver=PublicResolver() if public_only else None)
         try:
-            async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+            async with client_session(public_only=public_only, timeout=timeout) as session:
                 target = url
                 for _ in range(_MAX_REDIRECTS + 1):
                     # Redirects are followed here, not by aiohttp, so each hop's host is checked first.
@@ -300,8 +329,9 @@ class MediaResolver:
                 too_many = f"{field}: {url!r}: more than {_MAX_REDIRECTS} redirects"
                 raise ImsError("InvalidMaterial.DownloadFailed", too_many)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, NonPublicAddress):
-                raise invalid(field, f"{url!r}: {exc.os_error} (engine.download_private_addresses)") from None
+            refused = refused_address(exc)
+            if refused is not None:
+                raise invalid(field, f"{url!r}: {refused} (engine.download_private_addresses)") from None
             raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: {type(exc).__name__} {exc}") from None
 
     def _check_host(self, url: str, field: str, via: str | None = None) -> None:
@@ -310,16 +340,8 @@ class MediaResolver:
         where = f"{url!r} (redirected from {via!r})" if via else repr(url)
         if not host_allowed(host, self.settings.download_hosts):
             raise invalid(field, f"{where}: host {host!r} is not in engine.download_hosts")
-        if not self.settings.download_private_addresses and _is_ip(host) and not is_public_address(host):
+        if not self.settings.download_private_addresses and names_private_address(host):
             raise invalid(field, f"{where}: {host!r} is not a public address (engine.download_private_addresses)")
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
 
 
 def host_allowed(host: str, allowed: list[str]) -> bool:

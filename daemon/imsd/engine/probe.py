@@ -124,8 +124,14 @@ class Prober:
         self.ffprobe = ffprobe
         self._cache: LruMemo[tuple[str, int, int], MediaInfo] = LruMemo(cache_size)
 
-    async def probe(self, path: Path, ref: str | None = None) -> MediaInfo:
-        """Probe `path`; `ref` is how the request named it, for the error message."""
+    async def probe(self, path: Path, ref: str | None = None, *, cache: bool = True) -> MediaInfo:
+        """Probe `path`; `ref` is how the request named it, for the error message.
+
+        `cache=False` for a file no one will probe again (a render's private copy): remembering
+        it would only push files still in use out of the bounded cache.
+        """
+        if not cache:
+            return media_info(path, await self._run(path, ref or str(path)))
         st = await asyncio.to_thread(path.stat)
         key = (str(path), st.st_size, st.st_mtime_ns)
         info = self._cache.get(key)

@@ -2,15 +2,17 @@
 
 Validates, resolves every media reference, composes the graph (compose.py), writes the graph
 script and generated files into `workdir`, runs ffmpeg without a shell, reports progress from
-`-progress pipe:1`, and probes what came out.
+`-progress pipe:1`, renames the finished file into place and probes what came out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,7 @@ from imsd.api.timeline import OutputMediaConfig, Timeline, parse_output, parse_t
 from imsd.engine.compose import MediaRef, Plan, compose, media_refs
 from imsd.engine.graph import format_value
 from imsd.engine.media import MediaResolver, resolve_together
-from imsd.engine.probe import MediaInfo
+from imsd.engine.probe import SUBTITLE_FORMATS, MediaInfo
 from imsd.engine.settings import EngineSettings
 from imsd.errors import ImsError, invalid
 
@@ -101,21 +103,51 @@ async def _resolve_all(timeline: Timeline, resolver: MediaResolver, workdir: Pat
     refs = media_refs(timeline)
 
     async def one(index: int, ref: MediaRef) -> MediaInfo:
-        if not ref.copied:
-            return await resolver.resolve(ref.ref, ref.field, media_id=ref.media_id)
-        source = await resolver.local_file(ref.ref, ref.field)
-        copy = workdir / f"copy-{index}{source.suffix.lower()}"
-        await asyncio.to_thread(shutil.copyfile, source, copy)
-        return await resolver.prober.probe(copy, f"{ref.field}: {ref.ref}")
+        if ref.copied:
+            return await _subtitle_copy(ref, resolver, workdir / f"copy-{index}")
+        return await resolver.resolve(ref.ref, ref.field, media_id=ref.media_id)
 
     infos = await resolve_together(one(i, r) for i, r in enumerate(refs))
     return {r.key: info for r, info in zip(refs, infos, strict=True)}
 
 
-def _output_path(out: OutputMediaConfig, plan: Plan, resolver: MediaResolver, workdir: Path) -> Path:
+async def _subtitle_copy(ref: MediaRef, resolver: MediaResolver, stem: Path) -> MediaInfo:
+    """A private copy of a subtitle file, refused unless ffprobe read it as a subtitle format.
+
+    The `subtitles` filter opens its file itself with every demuxer allowed, so only a file read
+    as SRT/ASS/WebVTT under SAFE_INPUT may reach it (a playlist is refused), and a copy cannot be
+    swapped between this check and the render. Each render makes a new copy, so its probe is not
+    cached.
+    """
+    source = await resolver.local_file(ref.ref, ref.field)
+    copy = stem.with_name(stem.name + source.suffix.lower())
+    await asyncio.to_thread(shutil.copyfile, source, copy)
+    info = await resolver.prober.probe(copy, f"{ref.field}: {ref.ref}", cache=False)
+    if info.format_name not in SUBTITLE_FORMATS:
+        found = info.format_name or "no media format"
+        raise invalid(ref.field, f"{ref.ref!r} is not an SRT, ASS or WebVTT file ({found})")
+    return info
+
+
+def _output_path(
+    out: OutputMediaConfig, plan: Plan, resolver: MediaResolver, workdir: Path, destination: Path | None
+) -> Path:
+    """Where the output goes, resolved: the registry finds the probe of that same path cached."""
+    if destination is not None:
+        return destination.resolve()
     if out.MediaURL:
         return resolver.output_path(out.MediaURL)
     return workdir / ("output.mp4" if plan.video is not None else "output.mp3")
+
+
+def _partial(path: Path) -> Path:
+    """Where ffmpeg writes `path` until it is complete: a hidden name beside it, new each render.
+
+    Two renders of one output (a job's retake while its first attempt still runs) must not write
+    one file, and a failed run must not leave a partial file where the output belongs. The same
+    directory keeps the final rename atomic; the extension stays, as ffmpeg picks the container by it.
+    """
+    return path.with_name(f".{path.stem}.{uuid.uuid4().hex}{path.suffix}")
 
 
 async def render_timeline(
@@ -131,7 +163,8 @@ async def render_timeline(
     """Render `timeline` as `output` (OutputMediaConfig) says.
 
     `destination` overrides OutputMediaConfig.MediaURL for trusted callers (the CLI); every
-    other path is checked against the configured roots. Raises ImsError.
+    other path is checked against the configured roots. The output appears complete or not at
+    all, even when the render fails or is cancelled. Raises ImsError.
     """
     settings = resolver.settings
     tl = parse_timeline(timeline)
@@ -140,13 +173,18 @@ async def render_timeline(
     workdir = await asyncio.to_thread(workdir.resolve)
     media = await _resolve_all(tl, resolver, workdir)
     plan = compose(tl, out, media, workdir, settings)
-    path = destination or _output_path(out, plan, resolver, workdir)
+    path = _output_path(out, plan, resolver, workdir, destination)
     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
     for name, content in plan.files.items():
         await asyncio.to_thread((workdir / name).write_text, content, encoding="utf-8")
     script = await asyncio.to_thread(plan.graph.write_script, workdir / GRAPH_FILE)
-    cmd = build_command(plan, out, path, script, settings, ffmpeg or settings.ffmpeg)
-    await run_ffmpeg(cmd, plan.duration, progress, stall_s=settings.render_stall_s)
+    part = _partial(path)
+    cmd = build_command(plan, out, part, script, settings, ffmpeg or settings.ffmpeg)
+    try:
+        await run_ffmpeg(cmd, plan.duration, progress, stall_s=settings.render_stall_s)
+        await asyncio.to_thread(os.replace, part, path)
+    finally:
+        part.unlink(missing_ok=True)  # failed or cancelled; gone already once renamed
     info = await resolver.prober.probe(path)
     return RenderResult(
         output=path,

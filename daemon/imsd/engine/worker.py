@@ -20,7 +20,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -29,11 +29,16 @@ import aiohttp
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from imsd.api.timeline import parse_output
 from imsd.api.wire import json_object
 from imsd.engine.batch import ORGANIZATION_JOB_TYPES, BatchJobs, BatchPlanner
 from imsd.engine.jobs import RUNNING_STATUSES, EngineJobStore, JobKind, iso_now, public_view
-from imsd.engine.media import MediaResolver, NonPublicAddress, PublicResolver, RedisMediaRegistry, is_public_address
+from imsd.engine.media import (
+    MediaResolver,
+    RedisMediaRegistry,
+    client_session,
+    names_private_address,
+    refused_address,
+)
 from imsd.engine.probe import Prober
 from imsd.engine.tts import Synthesizer
 from imsd.errors import ImsError
@@ -74,27 +79,62 @@ _TASKS = {JobKind.MEDIA: (RENDER_TASK, render_task_id), JobKind.BATCH: (PLAN_TAS
 
 @dataclass
 class Lease:
-    """One attempt's hold on a job: the job as it was taken, and the heartbeat keeping the lease.
+    """One attempt's hold on a job: the job as it was taken, the heartbeat keeping the lease, and
+    every write to the job while it is held (through `update`, refused once the lease is lost).
 
     `token` (what the lease key holds) names the worker and the attempt, not just the worker: one
     worker process may run a job's first attempt and its retake side by side.
     """
 
-    job: dict[str, Any]
-    attempt: str
-    token: str
-    heartbeat: asyncio.Task[None]
+    store: EngineJobStore
+    job_id: str
+    kind: JobKind
+    worker_id: str
+    attempt: str = field(default_factory=lambda: uuid.uuid4().hex)
+    job: dict[str, Any] = field(init=False)
+    heartbeat: asyncio.Task[None] = field(init=False)
+    _writes: set[asyncio.Task[bool]] = field(init=False, default_factory=set)
+
+    @property
+    def token(self) -> str:
+        return f"{self.worker_id}/{self.attempt}"
+
+    async def update(self, **fields: Any) -> bool:
+        """Write `fields` to the job if this attempt still holds the lease; False (nothing written) if not."""
+        return await self.store.update_if_leased(self.job_id, self.token, self.kind, **fields)
+
+    def update_later(self, **fields: Any) -> None:
+        """Start an `update` without waiting for it: progress must not hold up the render.
+
+        The set keeps each write until it is done (the event loop holds tasks only weakly), so
+        `guard` can wait for them and a failed one is logged rather than lost.
+        """
+        task = asyncio.create_task(self.update(**fields))
+        self._writes.add(task)
+        task.add_done_callback(self._written)
+
+    def _written(self, task: asyncio.Task[bool]) -> None:
+        self._writes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("background write failed", job_id=self.job_id, error=repr(task.exception()))
 
     async def guard(self, work: Coroutine[Any, Any, T]) -> T | None:
-        """`work`'s result; None if the lease was lost first, and `work` is then cancelled."""
+        """`work`'s result; None if the lease was lost first, and `work` is then cancelled.
+
+        Returns only once the writes `work` started are done too, so the caller's final write
+        lands last: a progress write arriving after it would set Progress back below 100.
+        They are awaited, not cancelled: a cancelled command may already be on its way to Redis.
+        """
         task = asyncio.create_task(work)
         try:
-            # The heartbeat ends only when the lease is lost (or it crashed and can no longer keep it).
+            # The heartbeat ends only when the lease is lost.
             await asyncio.wait({task, self.heartbeat}, return_when=asyncio.FIRST_COMPLETED)
             return task.result() if task.done() else None
         finally:
             task.cancel()  # a no-op once it is done; else it stops ffmpeg and removes the attempt's files
             await asyncio.wait({task})
+            if self._writes:
+                await asyncio.wait(set(self._writes))
 
 
 class Engine:
@@ -112,42 +152,40 @@ class Engine:
         self.planner = BatchPlanner(settings.engine, self.resolver, Synthesizer(settings.engine))
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
         self._callback_sessions: dict[bool, aiohttp.ClientSession] = {}
-        self._background: set[asyncio.Task[None]] = set()
 
     @contextlib.asynccontextmanager
     async def _leased(self, job_id: str, kind: JobKind) -> AsyncIterator[Lease | None]:
         """The job while this attempt holds its lease; None if another worker has it or it is done."""
-        attempt = uuid.uuid4().hex
-        token = f"{self.worker_id}/{attempt}"
-        if not await self.store.acquire_lease(job_id, token, LEASE_S):
+        lease = Lease(self.store, job_id, kind, self.worker_id)
+        if not await self.store.acquire_lease(job_id, lease.token, LEASE_S):
             yield None  # another live worker has it
             return
-        heartbeat = asyncio.create_task(self._keep_lease(job_id, token))
+        lease.heartbeat = asyncio.create_task(self._keep_lease(job_id, lease.token))
         try:
             job = await self.store.get(job_id, kind)
             if job is None or job.get("Status") not in RUNNING_STATUSES:
                 yield None
                 return
             await self.store.mark_running(job_id, kind)
-            yield Lease(job, attempt, token, heartbeat)
+            lease.job = job
+            yield lease
         finally:
-            heartbeat.cancel()
+            lease.heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+                await lease.heartbeat
             # Owner-checked: after a takeover the lease and the running mark are the new owner's.
-            await self.store.release_lease(job_id, kind, token)
+            await self.store.release_lease(job_id, kind, lease.token)
 
     async def render_media_job(self, job_id: str) -> None:
         async with self._leased(job_id, JobKind.MEDIA) as lease:
             if lease is None:
                 return
             attempts = int(lease.job.get("_attempts", 0)) + 1
-            await self.store.update(job_id, Status="Processing", Progress=0, _attempts=attempts)
-            log.info("render started", job_id=job_id, attempt=attempts)
-            outcome = await lease.guard(self._render(job_id, lease.job, lease.attempt))
-            if outcome is None or not await self.store.update_if_leased(
-                job_id, lease.token, **outcome, CompleteTime=iso_now()
-            ):
+            outcome = None
+            if await lease.update(Status="Processing", Progress=0, _attempts=attempts):
+                log.info("render started", job_id=job_id, attempt=attempts)
+                outcome = await lease.guard(self._render(lease))
+            if outcome is None or not await lease.update(**outcome, CompleteTime=iso_now()):
                 log.warning("render abandoned: its lease passed to another worker", job_id=job_id, attempt=attempts)
                 return
             log.info("render finished", job_id=job_id, status=outcome["Status"], code=outcome.get("Code"))
@@ -165,7 +203,9 @@ class Engine:
                 return
             batch = lease.job
             attempts = int(batch.get("_attempts", 0)) + 1
-            await self.store.update(batch_id, JobKind.BATCH, Status="Processing", _attempts=attempts)
+            if not await lease.update(Status="Processing", _attempts=attempts):
+                log.warning("batch planning abandoned: its lease passed to another worker", job_id=batch_id)
+                return
             log.info("batch planning started", job_id=batch_id, attempt=attempts)
             job_type = str(batch.get("JobType"))
             try:
@@ -207,89 +247,62 @@ class Engine:
         message = {"JobId": batch_id, "Status": batch.get("Status"), "JobType": batch.get("JobType")}
         await self._notify(batch, kind=JobKind.BATCH, event="BatchProduceMediaComplete", message=message)
 
-    async def _render(self, job_id: str, job: dict[str, Any], attempt: str) -> dict[str, Any]:
+    async def _render(self, lease: Lease) -> dict[str, Any]:
         last_write = 0.0
 
         def progress(percent: int) -> None:
             nonlocal last_write
             if time.monotonic() - last_write >= 1.0:
                 last_write = time.monotonic()
-                self._in_background(self.store.update(job_id, Progress=percent))
+                lease.update_later(Progress=percent)
 
         try:
-            result = await self._render_output(job_id, job, attempt, progress)
-            await self.registry.add(result.output, job.get("MediaId"))
+            result = await self._render_output(lease, progress)
+            await self.registry.add(result.output, lease.job.get("MediaId"))
         except ImsError as error:
             return {"Status": "Failed", "Code": error.code, "Message": error.message}
         except Exception as error:  # a bug must fail the job, not wedge it
-            log.exception("render crashed", job_id=job_id)
+            log.exception("render crashed", job_id=lease.job_id)
             return {"Status": "Failed", "Code": "ProduceFailed", "Message": f"internal error: {type(error).__name__}"}
         return {
             "Status": "Success",
             "Progress": 100,
             "Duration": round(result.duration, 3),
             "Ignored": result.ignored or None,
-            "Approximated": (job.get("Approximated") or []) + result.approximated or None,
+            "Approximated": (lease.job.get("Approximated") or []) + result.approximated or None,
         }
 
-    async def _render_output(
-        self, job_id: str, job: dict[str, Any], attempt: str, progress: Callable[[int], None]
-    ) -> RenderResult:
-        """Render with files of this attempt only, and move the output into place once complete.
+    async def _render_output(self, lease: Lease, progress: Callable[[int], None]) -> RenderResult:
+        """Render in a work directory of this attempt's own, removed afterwards however it ended.
 
-        A retake may render the same job while this attempt still runs: with ffmpeg's `-y` both
-        would write one file, and a failed run would leave a partial file where the output belongs.
-        So the attempt renders into its own work directory and, for a MediaURL, into a hidden
-        file beside the destination (same filesystem, so the final rename is atomic).
+        A retake may render the same job while this attempt still runs, so attempts never share
+        scratch files; render_timeline keeps the output itself whole.
         """
         from imsd.engine.render import render_timeline
 
-        workdir = Path(self.settings.engine.work_dir) / job_id / attempt
-        media_url = parse_output(job["_output"]).MediaURL
-        final = self.resolver.output_path(media_url) if media_url else None
-        # The temporary name keeps the extension: ffmpeg chooses the container by it.
-        part = final.with_name(f".{final.stem}.{attempt}{final.suffix}") if final is not None else None
+        workdir = Path(self.settings.engine.work_dir) / lease.job_id / lease.attempt
+        output: Path | None = None
         try:
             result = await render_timeline(
-                json.loads(job["Timeline"]),
-                job["_output"],
+                json.loads(lease.job["Timeline"]),
+                lease.job["_output"],
                 resolver=self.resolver,
                 workdir=workdir,
                 progress=progress,
                 ffmpeg=self.settings.engine.ffmpeg,
-                destination=part,
             )
-            if final is not None:
-                await asyncio.to_thread(os.replace, result.output, final)
-                result.output = final
-        except BaseException:  # failed or cancelled (lease lost): leave nothing half-written behind
-            if part is not None:
-                part.unlink(missing_ok=True)
-            await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
-            raise
+            output = result.output
+        finally:
+            await asyncio.to_thread(_remove_work, workdir, output)
         return result
-
-    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run `work` without waiting for it.
-
-        The event loop keeps only weak references to tasks, so the set holds each one until it is
-        done; its error is logged then, where a dropped task would lose it.
-        """
-        task = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._background_done)
-
-    def _background_done(self, task: asyncio.Task[None]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("background write failed", error=repr(task.exception()))
 
     async def _keep_lease(self, job_id: str, token: str) -> None:
         """Renew the lease until cancelled; returns only when the lease is lost.
 
-        A Redis error is retried at the next beat rather than ending the heartbeat: the lease
-        outlives two missed renewals, and a heartbeat that stopped for good would let the reaper
-        hand a job still rendering here to a second worker.
+        Any error (Redis, network or a bug) is retried at the next beat rather than ending the
+        heartbeat: the lease outlives two missed renewals, and an ended heartbeat reads as a lost
+        lease, so the render would be abandoned and its release would drop the running mark the
+        reaper needs to retake the job, leaving it Processing for good.
         """
         while True:
             await asyncio.sleep(LEASE_S / 3)
@@ -297,7 +310,7 @@ class Engine:
                 if not await self.store.renew_lease(job_id, token, LEASE_S):
                     log.warning("lease lost", job_id=job_id)
                     return
-            except (RedisError, OSError) as exc:
+            except Exception as exc:  # any failure is retried: only a lost lease ends the heartbeat
                 log.warning("lease renewal failed; retrying", job_id=job_id, error=repr(exc))
 
     async def reap(self) -> int:
@@ -338,7 +351,7 @@ class Engine:
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             return
         public_only = not self._may_call_private(url)
-        if public_only and _names_private_address(url):
+        if public_only and names_private_address(_host(url)):
             await self._callback_failed(job, kind, url, "refused: not a public address")
             return
         if message is None:
@@ -372,12 +385,10 @@ class Engine:
                 async with post as reply:
                     if reply.status == 200:
                         return
-            except aiohttp.ClientConnectorError as exc:
-                if isinstance(exc.os_error, NonPublicAddress):
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                if refused_address(exc) is not None:
                     await self._callback_failed(job, kind, url, "refused: resolves to no public address")
                     return
-            except (aiohttp.ClientError, TimeoutError):
-                pass
             await asyncio.sleep(0.5 * 2**attempt)
         await self._callback_failed(job, kind, url, "not delivered")
 
@@ -390,15 +401,10 @@ class Engine:
         return self.settings.engine.download_private_addresses or url == self.settings.notify_address()
 
     def _callback_session(self, public_only: bool) -> aiohttp.ClientSession:
-        """A session per address policy, reused across callbacks.
-
-        A public-only one resolves names through PublicResolver, which checks the addresses
-        actually connected to, so a name cannot be re-pointed inside after a check (DNS rebinding).
-        """
+        """A session per address policy (see media.client_session), reused across callbacks."""
         session = self._callback_sessions.get(public_only)
         if session is None:
-            connector = aiohttp.TCPConnector(resolver=PublicResolver() if public_only else None)
-            session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5), connector=connector)
+            session = client_session(public_only=public_only, timeout=aiohttp.ClientTimeout(total=5))
             self._callback_sessions[public_only] = session
         return session
 
@@ -426,16 +432,17 @@ def _host(url: str) -> str:
         return ""
 
 
-def _names_private_address(url: str) -> bool:
-    """Whether the URL's host is an IP address that is not public.
+def _remove_work(workdir: Path, output: Path | None) -> None:
+    """Remove an attempt's work directory, and its job's directory once that is empty.
 
-    aiohttp connects to an address written in the URL without asking the resolver, so
-    PublicResolver never sees it: it is checked here. A name is left to PublicResolver.
+    Kept when the output itself was written there (a request that named no MediaURL). The job's
+    directory stays while another attempt of the job still works in it.
     """
-    try:
-        return not is_public_address(_host(url))
-    except ValueError:  # a name, not an address
-        return False
+    if output is not None and output.is_relative_to(workdir.resolve()):
+        return
+    shutil.rmtree(workdir, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        workdir.parent.rmdir()
 
 
 class EngineRunner:
