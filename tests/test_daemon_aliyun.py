@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import imsd.daemon
+import imsd.intake
 import imsd.queue
 import imsd.submission
 import pytest
 from imsd.context import Services
 from imsd.errors import ImsError
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from tests.fakeims.server import FakeIms
 from tests.helpers import (
@@ -268,3 +270,30 @@ async def test_a_finished_record_lives_as_long_as_the_configured_retention(
         await results_for(redis, {"kept-1"})
         ttl = await redis.ttl(settings.key("req", "kept-1"))
     assert 1200 < ttl <= 1234
+
+
+async def test_a_failed_trim_of_the_requests_stream_stops_nothing_and_a_later_one_trims(
+    fake: FakeIms, redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trim = imsd.intake.AcknowledgedTrim.trim
+    failed: list[str] = []
+
+    async def fails_once(self: imsd.intake.AcknowledgedTrim) -> int:
+        if not failed:
+            failed.append(self.stream)
+            raise ResponseError("BUSY Redis is busy running a script.")
+        return await trim(self)
+
+    monkeypatch.setattr(imsd.intake.AcknowledgedTrim, "trim", fails_once)
+    settings = aliyun_settings(redis_url, fake, retention={"requests_trim_interval_s": 0.2})
+    stream = settings.key("requests")
+    async with running_daemon(settings) as daemon:
+        await enqueue_all(redis, [single_job_request(f"trim-{i}") for i in range(3)])
+        await results_for(redis, {f"trim-{i}" for i in range(3)})
+        for _ in range(100):
+            if await redis.xlen(stream) == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert await daemon.is_ready()  # intake and the daemon went on
+    assert failed == [stream]
+    assert await redis.xlen(stream) == 1  # the last one delivered bounds the trim

@@ -34,8 +34,9 @@ from imsd.daemon import Daemon, build_services
 from imsd.envelope import check_storable, parse_envelope
 from imsd.errors import ImsError
 from imsd.intake import Intake
-from imsd.records import State
+from imsd.records import State, params_hash
 from imsd.settings import Settings
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from tests.conftest import RedisServer
@@ -679,3 +680,39 @@ async def test_a_pipeline_resent_with_json_text_params_is_a_duplicate_not_a_conf
         record = await intake.svc.store.get("pipe-1")
     assert record is not None and record.duplicates == 1
     assert await redis.xlen(intake.svc.store.results_key) == 0  # no conflict refused
+
+
+async def test_a_pipeline_admitted_before_its_hash_changed_form_is_still_a_duplicate_not_a_conflict(
+    redis: Redis, redis_url: str
+) -> None:
+    """Its record holds the hash of the producer's params as sent (here as JSON text), as the version before made it."""
+    params = {"JobType": "Smart_Mix", "InputConfig": {"MediaArray": [IN_A], "SpeechTextArray": ["One line."]},
+              "OutputConfig": BATCH_OUT}  # fmt: skip
+    params = {name: json.dumps(value) if isinstance(value, dict) else value for name, value in params.items()}
+    request = entry({"request_id": "pipe-old", "api": "ScenePipeline", "params": params})
+    async with intake_on(Settings(redis={"url": redis_url})) as intake:
+        store = intake.svc.store
+        await intake.admit_entries([("1-1", request)])
+        former = params_hash("ScenePipeline", params)
+        assert await redis.hget(store.record_key("pipe-old"), "params_hash") != former
+        await redis.hset(store.record_key("pipe-old"), "params_hash", former)
+        await intake.admit_entries([("1-1", request), ("2-1", request)])  # redelivered, then resent
+        record = await store.get("pipe-old")
+    assert record is not None and record.duplicates == 1
+    assert await redis.xlen(store.results_key) == 0  # no conflict refused
+
+
+async def test_an_invalid_request_s_result_is_counted_and_timed_like_any_other(redis: Redis, redis_url: str) -> None:
+    def samples() -> tuple[float, float]:
+        return (
+            REGISTRY.get_sample_value("imsd_results_total", {"status": "FAILED"}) or 0.0,
+            REGISTRY.get_sample_value("imsd_end_to_end_seconds_count", {"api": "SubmitMediaProducingJob"}) or 0.0,
+        )
+
+    invalid_request = entry({"request_id": "bad-2", "api": "SubmitMediaProducingJob", "params": {}})
+    before = samples()
+    async with intake_on(Settings(redis={"url": redis_url})) as intake:
+        await intake.admit_entries([("1-1", invalid_request)])
+        await intake.admit_entries([("1-1", invalid_request)])  # redelivered: its result is not published again
+    assert samples() == (before[0] + 1, before[1] + 1)
+    assert await redis.xlen(intake.svc.store.results_key) == 1

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from imsd.pipeline import Pipeline
 from imsd.queue import TaskQueue, TaskSpec, TaskWorker
 from imsd.records import Admission, Delivery, RecordStore, State
 from redis.asyncio import Redis
@@ -67,6 +68,26 @@ async def test_a_batch_is_admitted_in_order_and_tells_each_delivery_apart(
     assert await queued(redis) == ["request:r-1"]
     record = await store.get("r-1")
     assert record is not None and record.duplicates == 1
+
+
+async def test_a_record_admitted_under_the_former_params_hash_is_still_the_same_content(
+    store: RecordStore, queue: TaskQueue
+) -> None:
+    """A pipeline admitted before its hash changed form: its redelivery and resend are not conflicts."""
+    await store.admit([delivery(queue, content_hash="h-old")])
+    replies = await store.admit([
+        delivery(queue, "r-1", "1-0", content_hash="h-new", former_hash="h-old"),  # redelivered
+        delivery(queue, "r-1", "2-0", content_hash="h-new", former_hash="h-old"),  # resent
+        delivery(queue, "r-1", "3-0", content_hash="h-other", former_hash="h-other-old"),  # other params
+    ])
+    assert [a for a, _ in replies] == [Admission.REDELIVERED, Admission.DUPLICATE, Admission.CONFLICT]
+
+
+async def test_a_delivery_s_record_is_the_one_admission_makes(store: RecordStore) -> None:
+    """What intake builds an invalid request's result from is what the store reads back."""
+    made = delivery(None, meta={"k": ["é", 1]}, pipeline=Pipeline("Smart_Mix", 1, ["job-0"]).to_json())
+    await store.admit([made])
+    assert made.record() == await store.get("r-1")
 
 
 async def test_a_redelivered_entry_requeues_a_lost_task_but_not_for_a_final_record(

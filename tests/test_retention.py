@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
-from imsd.intake import trim_acknowledged
-from imsd.records import Admission, RecordStore, State
-from imsd.settings import RetentionSettings, Settings
+from imsd.intake import AcknowledgedTrim
+from imsd.records import JOB_RUN_MAX_S, Admission, RecordStore, State
+from imsd.settings import RetentionSettings
 from redis.asyncio import Redis
 
-from tests.helpers import single_job_request
-from tests.test_intake_fuzz import intake_on
 from tests.test_records import delivery
 
 STREAM, GROUP = "imsd:requests", "imsd"
@@ -59,6 +58,14 @@ async def test_after_its_record_expired_a_resent_request_is_new(store: RecordSto
     assert await store.admit([delivery(None, "r-0", "9-1")]) == [(Admission.NEW, State.RECEIVED)]
 
 
+async def test_a_job_binding_outlives_its_record(store: RecordStore, redis: Redis) -> None:
+    """A callback naming only the JobId finds its request as long as the record lives, however long the job ran."""
+    await store.admit([delivery(None)])
+    await store.transition("r-1", time.time() + 60, bind_job="job-1")
+    assert await store.request_for_job("job-1") == "r-1"
+    assert 3600 + JOB_RUN_MAX_S - 10 < await redis.ttl(store.job_key("job-1")) <= 3600 + JOB_RUN_MAX_S
+
+
 async def test_results_and_dead_letters_are_capped_near_their_maxlen(store: RecordStore, redis: Redis) -> None:
     await finished(store, 300, State.FAILED)
     for key in (store.results_key, store.dead_key):
@@ -92,7 +99,7 @@ async def test_trimming_deletes_acknowledged_entries_below_the_oldest_pending_on
     ids = await add_entries(redis, 5)
     await read(redis, 5)
     await redis.xack(STREAM, GROUP, ids[0], ids[1], ids[3])
-    assert await trim_acknowledged(redis, STREAM) == 2
+    assert await AcknowledgedTrim(redis, STREAM).trim() == 2
     assert await remaining(redis) == ids[2:]  # ids[2] is pending, so is ids[4]
 
 
@@ -100,7 +107,7 @@ async def test_trimming_keeps_entries_not_yet_delivered(redis: Redis) -> None:
     await redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
     ids = await add_entries(redis, 5)
     await redis.xack(STREAM, GROUP, *await read(redis, 2))
-    await trim_acknowledged(redis, STREAM)
+    await AcknowledgedTrim(redis, STREAM).trim()
     assert await remaining(redis) == ids[1:]  # the last delivered entry is kept as the bound
 
 
@@ -109,33 +116,12 @@ async def test_trimming_waits_for_every_consumer_group(redis: Redis) -> None:
     await redis.xgroup_create(STREAM, "audit", id="0")
     ids = await add_entries(redis, 5)
     await redis.xack(STREAM, GROUP, *await read(redis, 5))
-    assert await trim_acknowledged(redis, STREAM) == 0
+    assert await AcknowledgedTrim(redis, STREAM).trim() == 0
     assert await remaining(redis) == ids
 
 
 async def test_trimming_a_stream_without_groups_deletes_nothing(redis: Redis) -> None:
-    assert await trim_acknowledged(redis, STREAM) == 0
+    assert await AcknowledgedTrim(redis, STREAM).trim() == 0
     ids = await add_entries(redis, 3)
-    assert await trim_acknowledged(redis, STREAM) == 0
+    assert await AcknowledgedTrim(redis, STREAM).trim() == 0
     assert await remaining(redis) == ids
-
-
-async def test_intake_trims_the_entries_it_acknowledged(redis: Redis, redis_url: str) -> None:
-    settings = Settings(
-        redis={"url": redis_url}, intake={"block_ms": 20}, retention={"requests_trim_interval_s": 0.05}
-    )
-    async with intake_on(settings) as intake:
-        stop = asyncio.Event()
-        running = asyncio.create_task(intake.run(stop))
-        try:
-            for i in range(5):
-                await redis.xadd(STREAM, {"request": json.dumps(single_job_request(f"t-{i}"))})
-            for _ in range(500):
-                if await redis.xlen(STREAM) == 1:
-                    break
-                await asyncio.sleep(0.02)
-        finally:
-            stop.set()
-            await asyncio.wait_for(running, 5)
-    assert await redis.xlen(STREAM) == 1  # the last one delivered bounds the trim
-    assert await redis.zcard("imsd:active") == 5

@@ -98,42 +98,59 @@ class Services:
     ) -> bool:
         """Publish the request's one result and make its record final (a no-op if it already is).
 
+        A pipeline whose stage succeeded moves on to its next stage instead, if it has one.
         `record` is as the task read it; the result's counters come from the record as it is
         when it becomes final (after adding `add`), not from this copy.
         """
-        pipeline = record.pipeline
-        if pipeline is not None:
-            if error is None and snapshot is not None and snapshot.state is not JobState.FAILED:
-                try:
-                    following = next_stage(pipeline, record.params, snapshot)
-                except ImsError as stage_failure:
-                    error = stage_failure
-                else:
-                    if following is not None:
-                        await self._start_stage(record, pipeline, following, add)
-            elif error is not None or snapshot is not None:
-                error = stage_error(pipeline, error or _snapshot_error(snapshot))
-        state = _FINAL_STATE[snapshot.state] if snapshot and not error else State.FAILED
         now = time.time()
+        pipeline = record.pipeline
+        if pipeline is not None and error is None and snapshot is not None and snapshot.state is not JobState.FAILED:
+            try:
+                following = next_stage(pipeline, record.params, snapshot)
+            except ImsError as stage_failure:  # names its stage already
+                return await self._publish(record, self._result(record, snapshot, stage_failure, now), add)
+            if following is not None:
+                await self._start_stage(record, pipeline, following, add)
+        final = self.final_result(record, snapshot=snapshot, error=error, finished_at=now)
+        return await self._publish(record, final, add)
+
+    def final_result(
+        self,
+        record: Record,
+        *,
+        snapshot: JobSnapshot | None = None,
+        error: ImsError | None = None,
+        finished_at: float,
+    ) -> tuple[State, dict[str, Any]]:
+        """The state a request ends in and its result, but for the counters (finishing adds them).
+
+        It FAILED if `error` (what failed it, other than its job) is given or its job (`snapshot`)
+        did; a pipeline's failure names the stage it happened in. Intake makes an invalid request's
+        here too, so that it reads like any other.
+        """
+        job_failed = snapshot is not None and snapshot.state is JobState.FAILED
+        if record.pipeline is not None and (error is not None or job_failed):
+            error = stage_error(record.pipeline, error or _snapshot_error(snapshot))
+        return self._result(record, snapshot, error, finished_at)
+
+    def _result(
+        self, record: Record, snapshot: JobSnapshot | None, error: ImsError | None, finished_at: float
+    ) -> tuple[State, dict[str, Any]]:
+        """`final_result` of an `error` that is the request's as it stands (names its stage already)."""
+        state = _FINAL_STATE[snapshot.state] if snapshot and not error else State.FAILED
         result = result_document(
-            record,
-            backend=self.backend.name,
-            state=state,
-            snapshot=snapshot,
-            error=error,
-            finished_at=now,
+            record, backend=self.backend.name, state=state, snapshot=snapshot, error=error, finished_at=finished_at
         )
+        return state, result
+
+    async def _publish(
+        self, record: Record, final: tuple[State, dict[str, Any]], add: Mapping[str, int] | None
+    ) -> bool:
+        """Make the record final with `final` (its state and result) unless it is; whether it was made."""
+        state, result = final
         done = await self.store.finish(record.request_id, state, result, add=add)
         if done:
-            metrics.results.labels(state.value).inc()
-            metrics.end_to_end.labels(record.api).observe(now - record.received_at)
-            log.info(
-                "result emitted",
-                request_id=record.request_id,
-                job_id=result["job_id"],
-                status=state.value,
-                error_code=result["error_code"],
-            )
+            result_emitted(record, result)
         return done
 
     async def _start_stage(
@@ -165,6 +182,19 @@ class Services:
         )
         log.info("pipeline stage", request_id=request_id, stage=pipeline.stage + 1, api=pipeline.api.value)
         raise Later(0.0)
+
+
+def result_emitted(record: Record, result: dict[str, Any]) -> None:
+    """Count and log a request's one result, once it is published (by finishing or at admission)."""
+    metrics.results.labels(result["status"]).inc()
+    metrics.end_to_end.labels(record.api).observe(time.time() - record.received_at)
+    log.info(
+        "result emitted",
+        request_id=record.request_id,
+        job_id=result["job_id"],
+        status=result["status"],
+        error_code=result["error_code"],
+    )
 
 
 def _snapshot_error(snapshot: JobSnapshot | None) -> ImsError:

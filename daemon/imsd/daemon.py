@@ -1,4 +1,5 @@
-"""One daemon process: intake, task worker, sweeper and HTTP server on one event loop.
+"""One daemon process: intake, task worker, housekeeping (sweeper, stream trimmer) and HTTP server
+on one event loop.
 
 Any number of these processes may share one Redis; they coordinate only through it (consumer
 group, task queue, records, limiter keys), so adding a process adds capacity and killing one
@@ -16,6 +17,7 @@ import contextlib
 import gc
 import signal
 import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -27,7 +29,7 @@ from imsd.connections import connect
 from imsd.context import REQUEST_TASK, Services, log
 from imsd.engine.worker import EngineRunner, engine_queue_name
 from imsd.http import make_app
-from imsd.intake import Intake
+from imsd.intake import AcknowledgedTrim, Intake
 from imsd.limiter import RateLimiter
 from imsd.queue import TaskQueue, TaskSpec, TaskWorker
 from imsd.records import RecordStore, State
@@ -128,6 +130,20 @@ async def start_engine(settings: Settings, redis: Redis) -> tuple[EngineRunner, 
     return runner, runner.start()
 
 
+async def _every(interval_s: float, name: str, chore: Callable[[], Awaitable[object]]) -> None:
+    """Do a housekeeping `chore` now and every `interval_s`, for ever.
+
+    A failure (a Redis hiccup, a BUSY reply) is logged and the chore done again when next due:
+    housekeeping must not stop, let alone stop the process as a dead intake or worker does.
+    """
+    while True:
+        try:
+            await chore()
+        except Exception as exc:
+            log.warning(f"{name} failed", error=repr(exc))
+        await asyncio.sleep(interval_s)
+
+
 class Daemon:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -171,9 +187,13 @@ class Daemon:
 
         intake = Intake(svc)
         await intake.ensure_group()
+        trim = AcknowledgedTrim(svc.redis, intake.stream)
         background = [
             asyncio.create_task(intake.run(self.stop_event), name="intake"),
-            asyncio.create_task(self._sweep_forever(), name="sweeper"),
+            asyncio.create_task(_every(SWEEP_INTERVAL_S, "sweep", lambda: sweep(svc)), name="sweeper"),
+            asyncio.create_task(
+                _every(settings.retention.requests_trim_interval_s, "trim", trim.trim), name="stream trimmer"
+            ),
         ]
         engine = None
         if settings.backend == "local":
@@ -212,14 +232,6 @@ class Daemon:
         await svc.redis.aclose()
         log.info("stopped")
         return [task.get_name() for task in died]
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            try:
-                await sweep(self.svc)
-            except Exception as exc:  # a Redis hiccup must not stop the sweeper
-                log.warning("sweep failed", error=repr(exc))
-            await asyncio.sleep(SWEEP_INTERVAL_S)
 
     async def _watchdog(self, interval: float) -> None:
         while True:

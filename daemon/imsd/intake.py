@@ -4,7 +4,8 @@ An entry is acknowledged only after its record exists and its task is queued (or
 is published), so a crash loses nothing: the entry stays pending and another consumer
 claims it after `claim_idle_s`. Handling an entry twice is harmless because admission is keyed by
 request_id and the entry id tells a redelivery from a producer's duplicate. Acknowledging does not
-delete: every `retention.requests_trim_interval_s` intake trims the entries no group needs any more.
+delete: every `retention.requests_trim_interval_s` the daemon's housekeeping trims the entries no
+group needs any more (`AcknowledgedTrim`).
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from redis.exceptions import ResponseError
 import imsd.api.timeline  # noqa: F401
 from imsd import metrics
 from imsd.api.validation import validate_params
-from imsd.context import Services, log
+from imsd.context import Services, log, result_emitted
 from imsd.envelope import Envelope, check_storable, derive_client_token, params_to_send, parse_envelope
 from imsd.errors import ImsError, invalid
-from imsd.pipeline import Pipeline, first_stage, stage_error
+from imsd.pipeline import Pipeline, first_stage
 from imsd.records import Admission, Delivery, State, params_hash
-from imsd.results import rejection_document, result_document
+from imsd.results import rejection_document
 
 # Delete the entries of a stream (KEYS[1]) older than the oldest one any of its consumer groups
 # still needs: the group's oldest pending entry, else the last entry delivered to it (which MINID
@@ -70,6 +71,15 @@ def _identity(envelope: Envelope, pipeline: Pipeline | None, params: dict[str, A
     return {**envelope.params, **params, "JobType": pipeline.kind}
 
 
+def _former_hash(envelope: Envelope, pipeline: Pipeline | None) -> str:
+    """A pipeline's `params_hash` as the version before `_identity` made it: of the producer's params.
+
+    Its records, admitted before the upgrade, are still matched by a redelivery or a duplicate of
+    their entry, instead of refusing it as a conflict. Empty where the hash is unchanged.
+    """
+    return params_hash(envelope.api_name, dict(envelope.params)) if pipeline is not None else ""
+
+
 def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
@@ -82,14 +92,6 @@ class _Refusal:
     request_id: str | None
     api: str | None
     error: ImsError
-
-
-@dataclass(frozen=True)
-class _Incoming:
-    """An entry that owns a record: admitted, and failed at once if its params are invalid."""
-
-    delivery: Delivery
-    validation_error: ImsError | None
 
 
 class _Every:
@@ -107,13 +109,21 @@ class _Every:
         return True
 
 
-async def trim_acknowledged(redis: Redis, stream: str) -> int:
-    """Delete the entries of `stream` that every consumer group has read and acknowledged.
+class AcknowledgedTrim:
+    """Deletes the entries of a stream that every consumer group has read and acknowledged.
 
-    XACK leaves them in the stream, which would otherwise grow without limit. Returns how many
-    were deleted.
+    XACK leaves them in the stream, which would otherwise grow without limit. Housekeeping, run
+    by the daemon's periodic chores, not by intake: a failed trim (a Redis blip, a BUSY reply)
+    must not stop the reading.
     """
-    return int(await redis.register_script(_TRIM_ACKNOWLEDGED)(keys=[stream]))
+
+    def __init__(self, redis: Redis, stream: str) -> None:
+        self.stream = stream
+        self._script = redis.register_script(_TRIM_ACKNOWLEDGED)
+
+    async def trim(self) -> int:
+        """Trim once; returns how many entries were deleted."""
+        return int(await self._script(keys=[self.stream]))
 
 
 class Intake:
@@ -123,7 +133,6 @@ class Intake:
         self.group = svc.settings.intake.group
         self.consumer = consumer_name()
         self._claim = _Every(svc.settings.intake.claim_idle_s / 4)
-        self._trim = _Every(svc.settings.retention.requests_trim_interval_s)
         # Entries are read with their own client: bytes that are not UTF-8 must reach
         # admit_entry (as lone surrogates) to be refused, not fail the whole read.
         self._reader = Redis.from_url(
@@ -143,8 +152,6 @@ class Intake:
         settings = self.svc.settings.intake
         try:
             while not stop.is_set():
-                if self._trim.due():
-                    await trim_acknowledged(self.svc.redis, self.stream)
                 entries = await self._claim_abandoned()
                 if not entries:
                     reply = await self._reader.xreadgroup(
@@ -175,18 +182,21 @@ class Intake:
         result) are made in one round trip; refusals, the exception, are answered one by one.
         """
         read = [self._read(entry_id, fields) for entry_id, fields in entries]
-        incoming = [item for item in read if isinstance(item, _Incoming)]
+        deliveries = [item for item in read if isinstance(item, Delivery)]
         refusals = [item for item in read if isinstance(item, _Refusal)]
-        admissions = await self.svc.store.admit([item.delivery for item in incoming]) if incoming else []
-        answers = [self._admitted(item, *admission) for item, admission in zip(incoming, admissions, strict=True)]
+        admissions = await self.svc.store.admit(deliveries) if deliveries else []
+        answers = [self._admitted(d, *admission) for d, admission in zip(deliveries, admissions, strict=True)]
         await asyncio.gather(
             *(self._reject(r.entry_id, r.request_id, r.api, r.error) for r in refusals),
             *(answer for answer in answers if answer is not None),
         )
         await self.svc.redis.xack(self.stream, self.group, *(entry_id for entry_id, _ in entries))
 
-    def _read(self, entry_id: str, fields: dict[str, str]) -> _Incoming | _Refusal:
-        """What one entry asks for; no Redis, and nothing but ImsError refuses it."""
+    def _read(self, entry_id: str, fields: dict[str, str]) -> Delivery | _Refusal:
+        """What one entry asks for; no Redis, and nothing but ImsError refuses it.
+
+        An entry that owns a record is admitted, and failed at once if its params are invalid.
+        """
         svc = self.svc
         try:
             envelope = parse_envelope(fields)
@@ -212,8 +222,6 @@ class Intake:
             log.error("validation failed", request_id=request_id, error=repr(exc))
             validation_error = invalid("request.params", f"could not be validated ({type(exc).__name__})")
             params = dict(envelope.params)
-        if pipeline is not None and validation_error is not None:
-            validation_error = stage_error(pipeline, validation_error)
         token = envelope.client_token or derive_client_token(request_id)
         now = time.time()
         delivery = Delivery(
@@ -221,6 +229,7 @@ class Intake:
             api=api.value,
             params=params_to_send(params, request_id, token, svc.settings.notify_address()),
             content_hash=params_hash(envelope.api_name, _identity(envelope, pipeline, params)),
+            former_hash=_former_hash(envelope, pipeline),
             pipeline=pipeline.to_json() if pipeline else None,
             client_token=token,
             entry_id=entry_id,
@@ -229,24 +238,18 @@ class Intake:
             task=svc.request_task(request_id) if validation_error is None else None,
             received_at=now,
         )
-        if validation_error is not None:
-            delivery = replace(delivery, failure=self._failure(delivery, validation_error))
-        return _Incoming(delivery, validation_error)
+        if validation_error is None:
+            return delivery
+        # Its FAILED result, which admission publishes as it makes the record.
+        _, failure = svc.final_result(delivery.record(), error=validation_error, finished_at=now)
+        return replace(delivery, failure=failure)
 
-    def _failure(self, delivery: Delivery, error: ImsError) -> dict[str, Any]:
-        """The FAILED result of an invalid request, which admission publishes as it makes the record."""
-        return result_document(
-            delivery.record(), backend=self.svc.backend.name, state=State.FAILED, error=error,
-            finished_at=delivery.received_at,
-        )
-
-    def _admitted(self, item: _Incoming, admission: Admission, state: State) -> Coroutine[Any, Any, None] | None:
+    def _admitted(self, delivery: Delivery, admission: Admission, state: State) -> Coroutine[Any, Any, None] | None:
         """Count what admission found: a conflict, a duplicate, or a new or redelivered entry.
 
         Returns the answer still to be given in Redis (refusing a conflict), if any: the other
         cases need none, and run no coroutine of their own.
         """
-        delivery = item.delivery
         request_id, api = delivery.request_id, delivery.api
         if admission is Admission.CONFLICT:
             metrics.requests_conflict.inc()
@@ -261,11 +264,12 @@ class Intake:
             return None
         if admission is Admission.NEW:
             metrics.requests_received.labels(api).inc()
-            error = item.validation_error
-            if error is not None:  # admission made its record FAILED and published the result
-                metrics.requests_invalid.labels(error.code).inc()
-                metrics.results.labels(State.FAILED.value).inc()
-                log.warning("invalid request", request_id=request_id, code=error.code, message=error.message)
+            failure = delivery.failure
+            if failure is not None:  # admission made its record FAILED and published the result
+                code = failure["error_code"]
+                metrics.requests_invalid.labels(code).inc()
+                log.warning("invalid request", request_id=request_id, code=code, message=failure["error_message"])
+                result_emitted(delivery.record(), failure)
         return None
 
     async def _reject(

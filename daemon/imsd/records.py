@@ -34,8 +34,8 @@ from imsd.pipeline import Pipeline
 from imsd.queue import ENQUEUE_LUA, QueuedTask
 from imsd.settings import RetentionSettings
 
-# Jobs are remembered this long for callbacks that name only the JobId.
-JOB_BINDING_TTL_S = 14 * 86400
+# How long a job may run: past it, its binding (see RecordStore) may expire before its record.
+JOB_RUN_MAX_S = 7 * 86400
 
 
 class State(StrEnum):
@@ -82,7 +82,8 @@ end
 
 # KEYS: finish's four[, the request's task (ENQUEUE_LUA's three keys)]. ARGV: finish's seven (the
 # first three empty unless the request is invalid), params hash, entry id, due, the task's four
-# ENQUEUE_LUA arguments (empty without a task), then the new record's fields. A new invalid request
+# ENQUEUE_LUA arguments (empty without a task), the params hash in its former form (else empty:
+# see Delivery.former_hash), then the new record's fields. A new invalid request
 # is failed in the step that makes its record, so it is never active and nothing can run it. The
 # task is enqueued with the record in one step whenever the record is not final and this is not a
 # duplicate, so an admitted request always has its task.
@@ -90,7 +91,7 @@ _ADMIT = ENQUEUE_LUA + _FINISH_LUA + """
 local state = redis.call('HGET', KEYS[1], 'state')
 local kind = 'redelivered'
 if not state then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 15))
+  redis.call('HSET', KEYS[1], unpack(ARGV, 16))
   kind, state = 'new', 'RECEIVED'
   if ARGV[3] == '' then
     redis.call('ZADD', KEYS[2], ARGV[10], ARGV[4])
@@ -100,7 +101,7 @@ if not state then
   end
 else
   local fields = redis.call('HMGET', KEYS[1], 'params_hash', 'entry_id')
-  if fields[1] ~= ARGV[8] then return {'conflict', state} end
+  if fields[1] ~= ARGV[8] and fields[1] ~= ARGV[15] then return {'conflict', state} end
   if fields[2] ~= ARGV[9] then
     redis.call('HINCRBY', KEYS[1], 'duplicates', 1)
     return {'duplicate', state}
@@ -219,10 +220,33 @@ class Delivery:
     received_at: float = field(default_factory=time.time)
     # An invalid request's FAILED result, without its counters: published as its record is made.
     failure: dict[str, Any] | None = None
+    # The content hash in the form the previous version gave it, where that differs (a pipeline's:
+    # see intake._former_hash): a record holding it has the same content. Only records admitted
+    # before the upgrade do, so this can go once they have expired (`retention.record_ttl_s` after
+    # the last of them finished).
+    former_hash: str = ""
 
     def record(self) -> Record:
-        """The record admission makes of this delivery, as `RecordStore.get` reads it back."""
-        return Record.from_hash(self._fields())
+        """The record admission makes of this delivery, as `RecordStore.get` reads it back.
+
+        Made directly, not parsed back from `_fields()`: that is built once, for the script.
+        """
+        return Record(
+            request_id=self.request_id,
+            api=self.api,
+            state=State.RECEIVED,
+            params=self.params,
+            client_token=self.client_token,
+            job_id=None,
+            received_at=self.received_at,
+            submit_started_at=None,
+            attempts=0,
+            throttles=0,
+            polls=0,
+            duplicates=0,
+            meta=self.meta,
+            pipeline=Pipeline.from_json(self.pipeline) if self.pipeline else None,
+        )
 
     def script_args(self, retention: Sequence[int]) -> list[Any]:
         """_ADMIT's ARGV; `retention` as finish takes it."""
@@ -230,7 +254,7 @@ class Delivery:
         task_args = self.task.args if self.task else ("",) * 4
         return [
             *failed, self.request_id, *retention, self.content_hash, self.entry_id, repr(self.due), *task_args,
-            *_flat(self._fields()),
+            self.former_hash, *_flat(self._fields()),
         ]
 
     def _fields(self) -> dict[str, str]:
@@ -267,6 +291,11 @@ class RecordStore:
         retention = retention or RetentionSettings()
         # As the scripts take it: the record's TTL, then the results' and dead letters' MAXLEN.
         self._retention = (retention.record_ttl_s, retention.results_maxlen, retention.dead_maxlen)
+        # A job's binding (JobId → request_id, set as it is submitted) lives at least as long as its
+        # record, which lives while the job runs and `record_ttl_s` after its result: a callback
+        # naming only the JobId must find the request while there is one, so that a late callback
+        # about a finished request counts as a duplicate, not as one about an unknown job.
+        self._binding_ttl_s = retention.record_ttl_s + JOB_RUN_MAX_S
         self._admit = redis.register_script(_ADMIT)
         self._finish = redis.register_script(_FINISH_RECORD)
         self._reject = redis.register_script(_REJECT)
@@ -323,7 +352,7 @@ class RecordStore:
             keys.append(self.job_key(bind_job))
         counted = await self._transition(
             keys=keys,
-            args=[repr(due), request_id, JOB_BINDING_TTL_S, len(add), *_flat(add), *_flat(fields)],
+            args=[repr(due), request_id, self._binding_ttl_s, len(add), *_flat(add), *_flat(fields)],
         )
         return None if counted is None else [int(c) for c in counted]
 

@@ -135,8 +135,8 @@ class RetentionSettings(BaseModel):
     requests_trim_interval_s: float = Field(
         60.0,
         gt=0,
-        description="How often intake deletes the requests stream's entries that every consumer group has read "
-        "and acknowledged (never one that is pending or not yet delivered).",
+        description="How often the daemon deletes the requests stream's entries that every consumer group has "
+        "read and acknowledged (never one that is pending or not yet delivered).",
     )
 
 
