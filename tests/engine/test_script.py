@@ -188,6 +188,18 @@ def test_every_default_transition_is_an_ims_name_the_engine_renders_as_itself(na
     assert choice is not None and not choice.approximated
 
 
+def test_shots_shorter_than_the_transition_still_fill_the_speech() -> None:
+    editing = {"ProcessConfig": {"AllowTransition": True, "TransitionList": ["fade"], "TransitionDuration": 1.5}}
+    speech = speech_for("s1", seconds=6.0)
+    board = Storyboard(
+        groups=(Group("a", shots("a", 2, seconds=0.5)), Group("b", shots("b", 2, seconds=0.5))),
+        scripts=(("s1",),),
+        editing=editing,
+    )
+    [out] = plan(board, speech=speech)  # this looped forever when a shot added no length
+    assert video_length(out.timeline) == pytest.approx(6 + MARGIN, abs=1e-3)
+
+
 def test_transitions_overlap_without_changing_the_length() -> None:
     editing = {"ProcessConfig": {"AllowTransition": True, "TransitionList": ["fade"], "TransitionDuration": 0.4}}
     speech = speech_for("s1", "s2", seconds=3.0)

@@ -41,6 +41,9 @@ DEFAULT_MUSIC_VOLUME = 0.2
 #: music does not pump between sentences.
 DUCK_GAIN = 0.3
 DUCK_LEAD_S, DUCK_TAIL_S, DUCK_BRIDGE_S = 0.15, 0.2, 0.85
+#: A transition overlaps at most this share of the shorter clip it joins: a clip keeps some
+#: frames of its own between two transitions, and every added shot lengthens its block.
+TRANSITION_SHARE = 0.45
 #: A shot whose aspect differs from the output's by more than this is letterboxed, not cropped.
 COVER_ASPECT_TOLERANCE = 0.1
 #: Outputs that could differ are counted up to this; more combinations than any Count needs.
@@ -352,7 +355,7 @@ class _Layout:
         A span counts the transitions between the clips as overlap, as the render will.
         """
         turn = 0
-        while sum(c.occupied for c in clips) - self.join_s * (len(clips) - 1) < need and donors:
+        while self._span(clips) < need and donors:
             group = donors[turn % len(donors)]
             turn += 1
             extra = self._next_shot(group)
@@ -361,6 +364,11 @@ class _Layout:
                 continue
             position = max((i + 1 for i, c in enumerate(clips) if c.group == group), default=len(clips))
             clips.insert(position, extra)
+
+    def _span(self, clips: list[_Clip]) -> float:
+        """Seconds `clips` fill once joined by TransitionDuration, as shortened for short clips."""
+        overlaps = sum(_overlap(self.join_s, a, b) for a, b in itertools.pairwise(clips))
+        return sum(c.occupied for c in clips) - overlaps
 
     def _fit(self, block: _Block, extra: float) -> None:
         """Make the block occupy exactly its target (+ `extra`: overlaps eaten by transitions)."""
@@ -441,15 +449,20 @@ class _Layout:
         clips = [c for b in blocks for c in b.clips]
         self.choose_transitions(clips)
         for _ in range(2):  # a transition longer than its clips allow is shortened, then refit
+            for a, b in itertools.pairwise(clips):
+                if a.transition and a.transition[1] > (allowed := _overlap(a.transition[1], a, b)):
+                    a.transition = (a.transition[0], round(allowed, 3))
             for i, block in enumerate(blocks):
                 into = _overlap_into(blocks, i) + (self.margin if i == len(blocks) - 1 else 0.0)
                 inner = sum(c.transition[1] for c in block.clips[:-1] if c.transition)
                 self._fit(block, inner + into)
-            for a, b in itertools.pairwise(clips):
-                if a.transition and a.transition[1] > 0.45 * min(a.occupied, b.occupied):
-                    a.transition = (a.transition[0], round(0.45 * min(a.occupied, b.occupied), 3))
         total = sum(b.target for b in blocks)
         return blocks, total
+
+
+def _overlap(seconds: float, a: _Clip, b: _Clip) -> float:
+    """The overlap of a `seconds` transition joining `a` to `b` (TRANSITION_SHARE of the shorter)."""
+    return min(seconds, TRANSITION_SHARE * min(a.occupied, b.occupied))
 
 
 def _overlap_into(blocks: list[_Block], index: int) -> float:
