@@ -6,6 +6,7 @@ import random
 from typing import Any
 
 import pytest
+from imsd.api.timeline import parse_timeline
 from imsd.engine.effects import xfade_transition
 from imsd.engine.script import (
     DEFAULT_TRANSITIONS,
@@ -198,6 +199,16 @@ def test_shots_shorter_than_the_transition_still_fill_the_speech() -> None:
     )
     [out] = plan(board, speech=speech)  # this looped forever when a shot added no length
     assert video_length(out.timeline) == pytest.approx(6 + MARGIN, abs=1e-3)
+
+
+def test_a_transition_nearly_as_long_as_the_shots_stays_a_valid_timeline() -> None:
+    editing = {"ProcessConfig": {"AllowTransition": True, "TransitionDuration": 0.9}}
+    board = Storyboard(groups=(Group("a", shots("a", 3, seconds=1.0)), Group("b", shots("b", 3, seconds=1.0))),
+                       editing=editing)  # fmt: skip
+    for out in plan(board, count=3):
+        parse_timeline(out.timeline)  # a Duration of 0 was refused here
+        clips = out.timeline["VideoTracks"][0]["VideoTrackClips"]
+        assert all(e["Duration"] > 0 for c in clips for e in c["Effects"] if e["Type"] == "Transition")
 
 
 def test_transitions_overlap_without_changing_the_length() -> None:

@@ -426,7 +426,8 @@ class _Layout:
             if wanted:
                 self._fill(clips, wanted + self._edges(position, len(chosen) - 1), [clip.group])
             # Without a Duration a group lasts as long as its shot, less the transition into it.
-            blocks.append(_Block(clips, wanted or clip.occupied - (self.join_s if position else 0.0)))
+            into = _overlap(self.join_s, chosen[position - 1], clip) if position else 0.0
+            blocks.append(_Block(clips, wanted or clip.occupied - into))
         return blocks
 
     def _edges(self, position: int, last: int) -> float:
@@ -450,8 +451,8 @@ class _Layout:
         self.choose_transitions(clips)
         for _ in range(2):  # a transition longer than its clips allow is shortened, then refit
             for a, b in itertools.pairwise(clips):
-                if a.transition and a.transition[1] > (allowed := _overlap(a.transition[1], a, b)):
-                    a.transition = (a.transition[0], round(allowed, 3))
+                if a.transition and a.transition[1] > (allowed := round(_overlap(a.transition[1], a, b), 3)):
+                    a.transition = (a.transition[0], allowed) if allowed > 0 else None
             for i, block in enumerate(blocks):
                 into = _overlap_into(blocks, i) + (self.margin if i == len(blocks) - 1 else 0.0)
                 inner = sum(c.transition[1] for c in block.clips[:-1] if c.transition)
