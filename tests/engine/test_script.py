@@ -6,6 +6,8 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from imsd.api.timeline import parse_timeline
 from imsd.engine.effects import xfade_transition
 from imsd.engine.script import (
@@ -293,3 +295,30 @@ def test_a_background_image_lies_under_letterboxed_shots() -> None:
     background, main = out.timeline["VideoTracks"][:2]
     assert background["VideoTrackClips"][0]["MediaURL"] == "bg.png"
     assert {c["AdaptMode"] for c in main["VideoTrackClips"]} == {"Contain"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lengths=st.lists(st.lists(st.sampled_from([0.3, 0.5, 1.0, 1.5, 2.0, 3.0]), min_size=1, max_size=5),
+                     min_size=1, max_size=3),
+    transition=st.sampled_from([0.0, 0.2, 0.5, 0.9, 1.5, 3.0]),
+    mode=st.sampled_from(["AutoSpeed", "Cut"]),
+    speech_s=st.sampled_from([None, 2.0, 7.5]),
+    seed=st.integers(0, 1000),
+)  # fmt: skip
+def test_any_plan_finishes_as_a_valid_timeline_of_its_length(
+    lengths: list[list[float]], transition: float, mode: str, speech_s: float | None, seed: int
+) -> None:
+    groups = tuple(
+        Group(f"g{g}", tuple(Shot(f"g{g}.mp4", "video", sum(ls[:i]), sum(ls[: i + 1]), 9 / 16) for i in range(len(ls))))
+        for g, ls in enumerate(lengths)
+    )
+    process = {"AllowTransition": transition > 0, "TransitionDuration": transition or None, "AlignmentMode": mode}
+    speech = speech_for("s1", seconds=speech_s) if speech_s else {}
+    board = Storyboard(groups=groups, scripts=(("s1",),) if speech_s else (), editing={"ProcessConfig": process})
+    [out] = plan(board, seed=seed, speech=speech)  # finishes: a shot that added no length looped forever
+    parse_timeline(out.timeline)
+    clips = out.timeline["VideoTracks"][0]["VideoTrackClips"]
+    assert all(e["Duration"] > 0 for c in clips for e in c["Effects"] if e["Type"] == "Transition")
+    if speech_s and mode == "AutoSpeed":  # Cut can still end short when shots are shorter than transitions
+        assert video_length(out.timeline) == pytest.approx(speech_s + MARGIN, abs=0.05)
