@@ -15,11 +15,16 @@ wall seconds (floor_ratio), and CPU seconds of this process and every process it
 (floor_cpu_ratio), which other work on a shared machine disturbs far less. A Count 1 batch makes
 one output of one randomly chosen variant (their costs differ by up to a fifth), so Count 1 is
 run --samples times, each batch with its own random start, and its figures are the mean.
+Every batch also starts without prepared clips (engine/prepared.py: its shared shots decoded
+and fitted once), so each pays its own preparation; one more batch of --unprepared-count outputs
+runs with preparation off, and `prepared_over_unprepared` is per-output time with it against
+without it at that Count.
 The pixels floor (bench/render.py) of the last Count's first --samples outputs, their own frames
 encoded from raw files, is what any renderer would pay for these videos: pixels_over_floor says
 how far above the testsrc floor that bound lies.
 
-    .venv/bin/python bench/batch.py [--counts 1 5 20] [--samples 4] [--concurrency 1] [--keep DIR]
+    .venv/bin/python bench/batch.py [--counts 1 5 20] [--samples 4] [--concurrency 1]
+                                    [--unprepared-count 5] [--keep DIR]
 
 Last line: JSON.
 """
@@ -87,6 +92,7 @@ def batch_params(media: dict[str, Path], count: int, name: str) -> dict[str, Any
 
 async def run_batch(backend: LocalBackend, media: dict[str, Path], count: int, token: str) -> dict[str, Any]:
     shutil.rmtree(backend.settings.engine.storage_root / "_imsd" / "speech", ignore_errors=True)
+    shutil.rmtree(backend.settings.engine.cache_dir / "prepared", ignore_errors=True)
     cpu0, t0 = all_cpu(), time.perf_counter()
     params = batch_params(media, count, token)
     submission = await backend.submit(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, token)
@@ -145,6 +151,12 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             per_output = f"{run['per_output_s']:5.2f} s ({run['per_output_cpu_s']:5.2f} s CPU) per output"
             mean = f" (mean of {run['batches']} batches)" if run["batches"] > 1 else ""
             print(f"Count {count:>2}: {run['wall_s']:7.1f} s{mean}, {per_output} ({lengths})")
+        unprepared = None
+        if args.unprepared_count:
+            settings.engine.prepared_max_gb = 0  # the engine reads it at every render
+            unprepared = await run_count(backend, media, args.unprepared_count, args.samples)
+            print(f"Count {args.unprepared_count:>2} without prepared clips: {unprepared['per_output_s']:5.2f} s "
+                  f"({unprepared['per_output_cpu_s']:5.2f} s CPU) per output")  # fmt: skip
     finally:
         await runner.stop(5)
         await backend.close()
@@ -158,6 +170,18 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     pixels_wall = statistics.mean(p["wall_s"] for p in pixels)
     pixels_cpu = statistics.mean(p["cpu_s"] for p in pixels)
     print(f"pixels floor (mean of {len(pixels)} outputs' own frames): {pixels_wall:.2f} s ({pixels_cpu:.2f} s CPU)")
+    prepared = {}
+    if unprepared is not None:
+        same = next((r for r in runs if r["count"] == unprepared["count"]), None)
+        prepared = {
+            "unprepared_per_output_s": {str(unprepared["count"]): round(unprepared["per_output_s"], 3)},
+            "unprepared_per_output_cpu_s": {str(unprepared["count"]): round(unprepared["per_output_cpu_s"], 3)},
+        }
+        if same is not None:
+            prepared["prepared_over_unprepared"] = round(same["per_output_s"] / unprepared["per_output_s"], 3)
+            prepared["prepared_over_unprepared_cpu"] = round(
+                same["per_output_cpu_s"] / unprepared["per_output_cpu_s"], 3
+            )
     return {
         "per_output_s": per_output,
         f"count{last['count']}_over_count{first['count']}": round(last["per_output_s"] / first["per_output_s"], 3),
@@ -176,6 +200,7 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "pixels_over_floor": round(pixels_wall / floor["wall_s"], 3),
         "pixels_over_floor_cpu": round(pixels_cpu / floor["cpu_s"], 3),
         "output_s": last["durations"][-1],
+        **prepared,
         "count1_samples": args.samples,
         "concurrency": args.concurrency,
     }
@@ -186,6 +211,9 @@ def main() -> None:
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 5, 20])
     parser.add_argument("--samples", type=int, default=4, help="Count 1 batches to average")
     parser.add_argument("--concurrency", type=int, default=1, help="renders the engine worker runs at a time")
+    parser.add_argument(
+        "--unprepared-count", type=int, default=5, help="Count run again without prepared clips (0: none)"
+    )
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it (media are reused)")
     args = parser.parse_args()
     if args.keep:

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from imsd.api.wire import Api
 from imsd.backends.local import LocalBackend
+from imsd.engine.prepared import ClipId, Preparation, PreparedStore, clip_id
 from imsd.engine.tts import Synthesizer
 from imsd.engine.worker import Engine
 from imsd.errors import ImsError
@@ -210,6 +211,26 @@ async def test_planning_again_after_a_crash_makes_no_new_sub_jobs(
     await engine.plan_batch_job(submission.job_id)
     again = (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]["SubJobList"]
     assert [s["JobId"] for s in again] == [s["JobId"] for s in first]
+
+
+async def test_shots_that_several_outputs_play_are_prepared_once_for_the_batch(
+    engine: Engine, backend: LocalBackend, media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[ClipId] = []
+    original = PreparedStore._make
+
+    async def counting(self: PreparedStore, prep: Preparation) -> None:
+        made.append(prep.clip)
+        await original(self, prep)
+
+    monkeypatch.setattr(PreparedStore, "_make", counting)
+    batch = await run_batch(engine, backend, script_params(media_dir, count=3), "b-prep")
+    assert [s["Status"] for s in batch["SubJobList"]] == ["Success"] * 3
+    jobs = [await engine.store.get(s["JobId"]) for s in batch["SubJobList"]]
+    shared = {clip_id(*clip) for job in jobs if job for clip in job["_shared_clips"] or []}
+    assert shared, "three outputs of two groups of two media play some shot twice"
+    assert sorted(made, key=str) == sorted(shared, key=str)  # each made once, by the first render to play it
+    assert len(list((tmp_path / "cache" / "prepared").glob("*.nut"))) == len(shared)
 
 
 async def test_each_sentence_is_synthesized_once_per_batch(

@@ -23,6 +23,7 @@ from typing import Any
 from imsd.api.wire import compact_json
 from imsd.engine.jobs import EngineJobStore, JobKind, iso_now, media_job_fields
 from imsd.engine.media import MediaResolver
+from imsd.engine.prepared import ClipId, shared_clips
 from imsd.engine.probe import MediaInfo
 from imsd.engine.scene import SceneSelector, kind_of
 from imsd.engine.script import (
@@ -81,6 +82,7 @@ class OutputJob:
     output_media: dict[str, Any]
     duration: float | None = None  # planned length, when planned
     notes: list[str] = field(default_factory=list)  # where it departs from the request
+    shared_clips: list[ClipId] = field(default_factory=list)  # its video clips other outputs play too
 
 
 @dataclass
@@ -145,6 +147,8 @@ class BatchPlanner:
             project_id = derived_id(batch_id, variant.index, "project")
             notes_of = out.notes + substitutions.get(variant.voice, [])
             planned.append(OutputJob(variant.index, project_id, out.timeline, out.output_media, out.duration, notes_of))
+        for job, shared in zip(planned, shared_clips([job.timeline for job in planned]), strict=True):
+            job.shared_clips = shared  # prepared once (decoded and fitted) by whichever render comes first
         return BatchPlan(planned, notes, selection)
 
     async def _select_smart_mix(
@@ -363,6 +367,7 @@ class BatchJobs:
                     output=out.output_media,
                     master_job_id=batch_id,
                     approximated=out.notes,
+                    shared_clips=out.shared_clips,
                 )
                 job_id = await self.store.create(
                     fields, client_token=f"batch:{batch_id}:{out.index}", fingerprint=f"{batch_id}:{out.index}"

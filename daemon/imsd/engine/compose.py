@@ -16,14 +16,18 @@ once, shots of one file played in source order share one decoder, work is done i
 crops before it scales, a clip filling the canvas needs no canvas, opaque layers carry no alpha
 plane, an opaque bottom track replaces the black base, Background Blur is blurred at a fraction
 of the size and a letterboxed clip is stacked between bands of it (not blended over it), and
-only transition windows go through xfade.
+only transition windows go through xfade. A clip that other renders play too (a batch's shared
+shot, named by `prepare`) reads its picture already decoded and fitted from a prepared file
+(prepared.py), and only its timing is done here.
 Audio: every audio clip and every video clip's own audio is trimmed, looped, tempo-shifted,
 faded and gained on its own, delayed to its start and summed by amix with normalize=0 over a
-silent bed of exactly the output length.
+silent bed of exactly the output length; a clip muted by a Volume of 0 is left out.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -56,6 +60,7 @@ from imsd.api.timeline import (
 from imsd.engine.effects import XfadeChoice, filter_look, xfade_transition
 from imsd.engine.geometry import Axis, even
 from imsd.engine.graph import Filter, FilterGraph, f, format_value
+from imsd.engine.prepared import PREPARED_INPUT, SUFFIX, Preparation, PrepareClips, clip_id
 from imsd.engine.probe import SAFE_INPUT, MediaInfo
 from imsd.engine.settings import EngineSettings
 from imsd.engine.text import AssDocument
@@ -130,15 +135,17 @@ def media_refs(timeline: Timeline) -> list[MediaRef]:
 class Input:
     """One `-i` of the command with the input options that precede it.
 
-    Every input is a file a request named, so each is opened under SAFE_INPUT: a file whose
-    content is a playlist or concat script must not make ffmpeg open the files it lists.
+    `guard` confines what ffmpeg may open through it: a file a request named is opened under
+    SAFE_INPUT, since a file whose content is a playlist or concat script must not make ffmpeg
+    open the files it lists; a prepared clip is read as NUT only.
     """
 
     path: Path
     options: tuple[str, ...] = ()
+    guard: tuple[str, ...] = SAFE_INPUT
 
     def args(self) -> list[str]:
-        return [*SAFE_INPUT, *self.options, "-i", str(self.path)]
+        return [*self.guard, *self.options, "-i", str(self.path)]
 
 
 @dataclass
@@ -156,6 +163,7 @@ class Plan:
     files: dict[str, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     approximated: list[str] = field(default_factory=list)
+    preparations: list[Preparation] = field(default_factory=list)  # prepared files the inputs read
 
     @property
     def duration(self) -> float:
@@ -177,6 +185,7 @@ class _Span:
     fade_out: int = 0  # frames of audio fade into the next span's transition
     read: _Read | None = None  # the input that feeds it, once opened
     branch: int = 0  # its place among the spans of that input
+    prepared: Preparation | None = None  # its picture comes from a prepared file
 
 
 @dataclass
@@ -222,6 +231,15 @@ class _Place:
     alpha: bool  # the layer keeps the clip's own transparency
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What a video clip turns into on the canvas: its own look and its place."""
+
+    look: _Look
+    place: _Place
+    zooms: bool
+
+
 def _fps(value: float) -> Fraction:
     return Fraction(value).limit_denominator(1001)
 
@@ -234,12 +252,15 @@ class _Composer:
         media: Mapping[str, MediaInfo],
         workdir: Path,
         settings: EngineSettings,
+        prepare: PrepareClips | None,
     ) -> None:
         self.tl = timeline
         self.out = output
         self.media = media
         self.workdir = workdir
         self.settings = settings
+        self.prepare = prepare
+        self.preparations: list[Preparation] = []
         self.fps = _fps(output.Video.Fps or settings.default_fps)
         self.graph = FilterGraph()
         self.inputs: list[Input] = []
@@ -406,8 +427,8 @@ class _Composer:
 
     # ---- video ---------------------------------------------------------------------------
 
-    def _input(self, path: Path, *options: str) -> int:
-        self.inputs.append(Input(path, tuple(options)))
+    def _input(self, path: Path, *options: str, guard: tuple[str, ...] = SAFE_INPUT) -> int:
+        self.inputs.append(Input(path, tuple(options), guard))
         return len(self.inputs) - 1
 
     def _open(self, spans: list[_Span]) -> None:
@@ -437,8 +458,7 @@ class _Composer:
             # One frame is all the graph takes (then loops it): a looped input would keep being
             # decoded after the graph stopped reading it, and has stalled multi-input graphs.
             return self._input(read.path, "-framerate", str(self.fps))
-        seek = ("-ss", format_value(read.start)) if read.start else ()
-        return self._input(read.path, *seek, "-t", format_value(read.end - read.start))
+        return self._input(read.path, *_stretch(read.start, read.end - read.start))
 
     def _pad(self, span: _Span, kind: str) -> tuple[str, list[Filter]]:
         """The pad carrying `span`'s video ("v") or audio ("a"), and the trim to its own part."""
@@ -456,18 +476,56 @@ class _Composer:
         cut = f("trim" if video else "atrim", start=start or None, end=start + (span.source_len or 0.0))
         return self._splits[key][span.branch], [cut]
 
-    def _layer(self, span: _Span, frames: int) -> str:
-        """One clip as a canvas-sized stream of exactly `frames` frames (yuv420p if opaque)."""
+    def _shape(self, span: _Span, frames: int) -> _Shape:
+        """The clip's look and place; a clip the render prepares gets its Preparation here."""
         clip = span.clip
         assert isinstance(clip, VideoTrackClip)
         zooms = any(isinstance(e, KenBurnsEffect | ZoomEffect) for e in clip.Effects)
         look = self._look(span, frames, zooms)
         place = self._placement(span, look)
+        shape = _Shape(look, place, zooms)
+        wanted = self.prepare is not None and clip_id(clip.media_ref or "", clip.In, clip.Out) in self.prepare.clips
+        # Only work done frame by frame, the same whatever plays when, can be done beforehand.
+        if wanted and span.source_len is not None and not zooms and (place.whole or place.stacked):
+            span.prepared = self._preparation(span, shape)
+            self.preparations.append(span.prepared)
+        return shape
+
+    def _preparation(self, span: _Span, shape: _Shape) -> Preparation:
+        """The clip's frames from its source, fitted as its layer, at the source's own timestamps."""
+        assert self.prepare is not None and span.source_len is not None
+        info = span.info
+        graph = FilterGraph()
+        chain = [f("setpts", "PTS-STARTPTS"), *self._pixels(span, shape.place), *shape.look.chain]
+        source = graph.one(["0:v"], chain, "src")
+        output = self._place(graph, source, shape.look, shape.place, timed=False)
+        stretch = Input(info.path, _stretch(span.source_in, span.source_len))
+        made_of = [str(info.path), info.version, list(stretch.options), graph.render()]
+        key = hashlib.sha256(json.dumps(made_of).encode()).hexdigest()
+        plane_bytes = 2.5 if shape.place.alpha else 1.5  # yuva420p or yuv420p
+        frames = span.source_len * (info.fps or 60) + 1
+        return Preparation(
+            clip=clip_id(span.clip.media_ref or "", span.clip.In, span.clip.Out),
+            path=self.prepare.directory / f"{key}{SUFFIX}",
+            source=stretch,
+            graph=graph,
+            output=output,
+            seconds=span.source_len,
+            size_estimate=int(frames * self.width * self.height * plane_bytes),
+        )
+
+    def _layer(self, span: _Span, frames: int, shape: _Shape) -> str:
+        """One clip as a canvas-sized stream of exactly `frames` frames (yuv420p if opaque)."""
+        look, place = shape.look, shape.place
+        if span.prepared is not None:
+            index = self._input(span.prepared.path, guard=PREPARED_INPUT)
+            chain = [*self._timing(span, frames), f("settb", str(1 / self.fps))]
+            return self._tag(self.graph.one([f"{index}:v"], chain, "layer"), place.opaque)
         pad, cut = self._pad(span, "v")
         chain = [*cut, *self._timing(span, frames), *self._pixels(span, place), *look.chain]
         source = self.graph.one([pad], chain, "src")
-        layer = self._place(source, look, place)
-        if span.source_len is None and not zooms:
+        layer = self._place(self.graph, source, look, place)
+        if span.source_len is None and not shape.zooms:
             # A still is composed from its one decoded frame, then repeated: every filter above
             # ran once, not once per frame.
             repeat = [f("loop", loop=frames - 1, size=1), f("settb", str(1 / self.fps)), f("setpts", "N")]
@@ -568,13 +626,19 @@ class _Composer:
         keep_alpha = alpha and not (whole and opaque)
         return _Place(x, y, bw, bh, clip.AdaptMode, clip.Opacity, blur, colour, whole, stacked, opaque, keep_alpha)
 
-    def _place(self, source: str, look: _Look, place: _Place) -> str:
-        """The clip's picture fitted into its box, on whatever shows around it."""
+    def _place(self, graph: FilterGraph, source: str, look: _Look, place: _Place, *, timed: bool = True) -> str:
+        """The clip's picture fitted into its box, on whatever shows around it, in `graph`.
+
+        `timed`: the layer is on the output's clock (time base 1/fps). A clip being prepared is
+        not: it keeps its source's timestamps, so the render later picks the frames it would
+        have picked from the source (the whole-canvas shapes are the only ones prepared).
+        """
         clip_size, box = (look.w, look.h), (place.w, place.h)
         radius = look.background.Radius if look.background else 0.1
         mode = place.mode
+        clock = [f("settb", str(1 / self.fps))] if timed else []
         if place.stacked:
-            return self._on_blurred_bands(source, mode, clip_size, radius)
+            return self._on_blurred_bands(graph, source, mode, clip_size, radius, clock)
         fg_format = "yuv420p" if place.whole and place.opaque else "yuva420p"  # overlay wants alpha anyway
         # A box that is the whole canvas is the layer itself (Contain pads it to the canvas),
         # which saves a full-frame overlay per frame. Contain on a canvas is placed by the
@@ -586,22 +650,24 @@ class _Composer:
             angle = f"{format_value(look.rotate)}*PI/180"
             fg_chain.append(f("rotate", a=angle, ow="rotw(a)", oh="roth(a)", c="none"))
         if place.whole:
-            return self.graph.one([source], [*fg_chain, f("settb", str(1 / self.fps))], "layer")
+            return graph.one([source], [*fg_chain, *clock], "layer")
         if place.blur:
-            source, blur_src = self.graph.chain([source], [f("split")], 2, "split")
-            canvas = self.graph.one([blur_src], self._blurred_canvas(clip_size, radius), "bg")
+            source, blur_src = graph.chain([source], [f("split")], 2, "split")
+            canvas = graph.one([blur_src], self._blurred_canvas(clip_size, radius), "bg")
         else:
             size = f"{self.width}x{self.height}"
             canvas_format = "yuv420p" if place.opaque else "yuva420p"
             colour_source = [f("color", c=place.colour, s=size, r=str(self.fps)), f("format", canvas_format)]
-            canvas = self.graph.one([], colour_source, "bg")
-        fg = self.graph.one([source], fg_chain, "fg")
+            canvas = graph.one([], colour_source, "bg")
+        fg = graph.one([source], fg_chain, "fg")
         centre = f("overlay", x=f"{place.x}+({place.w}-w)/2", y=f"{place.y}+({place.h}-h)/2",
                    shortest=1, format="auto", eof_action="endall")  # fmt: skip
-        finish = [f("format", "yuv420p" if place.opaque else "yuva420p"), f("settb", str(1 / self.fps))]
-        return self.graph.one([canvas, fg], [centre, *finish], "layer")
+        finish = [f("format", "yuv420p" if place.opaque else "yuva420p"), *clock]
+        return graph.one([canvas, fg], [centre, *finish], "layer")
 
-    def _on_blurred_bands(self, source: str, mode: str, clip_size: tuple[int, int], radius: float) -> str:
+    def _on_blurred_bands(
+        self, graph: FilterGraph, source: str, mode: str, clip_size: tuple[int, int], radius: float, clock: list[Filter]
+    ) -> str:
         """An opaque clip filling the canvas, blurred copy of itself in the bands it leaves.
 
         The pieces are stacked, not overlaid: overlay converts the clip to yuva420p and blends
@@ -614,18 +680,18 @@ class _Composer:
         vertical = fw == self.width  # bands above and below, else left and right
         gap = self.height - fh if vertical else self.width - fw
         if not gap:  # nothing shows around it
-            return self.graph.one([source], [*fit, f("settb", str(1 / self.fps))], "layer")
+            return graph.one([source], [*fit, *clock], "layer")
         first = gap // 2 & ~1
         bands = [(at, n) for at, n in ((0, first), (first + (fh if vertical else fw), gap - first)) if n]
-        source, blur_src = self.graph.chain([source], [f("split")], 2, "split")
-        blurred = self.graph.one([blur_src], self._blurred_canvas(clip_size, radius), "bg")
+        source, blur_src = graph.chain([source], [f("split")], 2, "split")
+        blurred = graph.one([blur_src], self._blurred_canvas(clip_size, radius), "bg")
         cuts = [f("crop", self.width, n, 0, at) if vertical else f("crop", n, self.height, at, 0) for at, n in bands]
-        copies = [blurred] if len(cuts) == 1 else self.graph.chain([blurred], [f("split", len(cuts))], len(cuts), "bg")
-        crops = [self.graph.one([copy], [cut], "band") for copy, cut in zip(copies, cuts, strict=True)]
-        fg = self.graph.one([source], fit, "fg")
+        copies = [blurred] if len(cuts) == 1 else graph.chain([blurred], [f("split", len(cuts))], len(cuts), "bg")
+        crops = [graph.one([copy], [cut], "band") for copy, cut in zip(copies, cuts, strict=True)]
+        fg = graph.one([source], fit, "fg")
         pieces = [crops[0], fg, *crops[1:]] if first else [fg, *crops]
         stack = f("vstack" if vertical else "hstack", inputs=len(pieces))
-        return self.graph.one(pieces, [stack, f("settb", str(1 / self.fps))], "layer")
+        return graph.one(pieces, [stack, *clock], "layer")
 
     def _tag(self, label: str, opaque: bool) -> str:
         if opaque:
@@ -676,8 +742,7 @@ class _Composer:
         earlier frame of the track again at each transition. Gaps are transparent padding.
         """
         playing = [s for s in sorted(spans, key=lambda s: s.start) if s.start < total]
-        self._open(playing)
-        placed = []
+        lengths = []
         for span, after in zip(playing, [*playing[1:], None], strict=True):
             frames = span.frames or total - span.start
             if after is None or after.join is None:
@@ -685,7 +750,15 @@ class _Composer:
                 # both its sides whole (xfade waits forever for a missing frame); the output's
                 # final trim cuts the window at the end instead.
                 frames = min(frames, max(total - span.start, span.join[1] + 1 if span.join else 0))
-            placed.append((span, frames, self._layer(span, frames)))
+            lengths.append(frames)
+        shapes = [self._shape(span, frames) for span, frames in zip(playing, lengths, strict=True)]
+        # A prepared clip's source is read only for the sound it plays.
+        self._open([s for s in playing if s.prepared is None])
+        self._open([s for s in playing if s.prepared is not None and _audible(s)])
+        placed = [
+            (span, frames, self._layer(span, frames, shape))
+            for span, frames, shape in zip(playing, lengths, shapes, strict=True)
+        ]
         if not placed:
             return None
         opaque = placed[0][0].start == 0 and all(label in self.opaque for _, _, label in placed)
@@ -833,6 +906,7 @@ class _Composer:
             self.files,
             self.ignored,
             self.approximated,
+            self.preparations,
         )
 
     def _video(self, video: list[tuple[list[_Span], list[_Span]]], total: int) -> str:
@@ -907,15 +981,15 @@ class _Composer:
         parts = [bed]
         for spans, _ in video:
             for span in spans:
-                if not span.info.has_audio or span.source_len is None:
-                    continue
-                if span.read is None:
-                    continue  # starts after the end of the output
+                if span.read is None or not _audible(span):
+                    continue  # silent, or starts after the end of the output
                 fade_in = span.join[1] if span.join else 0
                 label = self._audio(span, total, fade_in, span.fade_out)
                 parts += [label] if label else []
         for spans in audio:
             for span in spans:
+                if not _audible(span):
+                    continue
                 self._open([span])
                 label = self._audio(span, total, 0, 0)
                 parts += [label] if label else []
@@ -979,6 +1053,20 @@ def _rounded(num: int, den: int) -> int:
     return (2 * num + den) // (2 * den)
 
 
+def _stretch(start: float, length: float) -> tuple[str, ...]:
+    """Input options reading `length` seconds of a file from `start`."""
+    seek = ("-ss", format_value(start)) if start else ()
+    return (*seek, "-t", format_value(length))
+
+
+def _audible(span: _Span) -> bool:
+    """Whether a clip's own sound reaches the mix: a Volume of 0 over the whole clip mutes it."""
+    muted = any(
+        isinstance(e, VolumeEffect) and e.Gain == 0 and e.In is None and e.Out is None for e in span.clip.Effects
+    )
+    return span.info.has_audio and span.source_len is not None and not muted
+
+
 def _joinable(reads: list[_Read], span: _Span) -> _Read | None:
     """The read of the same file that `span` starts at or shortly after, if any (see _open)."""
     if span.source_len is None:
@@ -1020,6 +1108,11 @@ def compose(
     media: Mapping[str, MediaInfo],
     workdir: Path,
     settings: EngineSettings,
+    prepare: PrepareClips | None = None,
 ) -> Plan:
-    """The render plan for a validated timeline; `media` maps `MediaRef.key` to its file."""
-    return _Composer(timeline, output, media, workdir, settings).plan()
+    """The render plan for a validated timeline; `media` maps `MediaRef.key` to its file.
+
+    Video clips that `prepare` names are read from prepared files (prepared.py), listed in
+    `Plan.preparations` for the render to make first.
+    """
+    return _Composer(timeline, output, media, workdir, settings, prepare).plan()

@@ -19,6 +19,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from imsd.api.wire import compact_json
+from imsd.engine.prepared import ClipId
 from imsd.errors import ImsError
 
 #: ClientTokens are remembered this long (the service's own window is undocumented).
@@ -230,6 +231,7 @@ def media_job_fields(
     user_data: str | None = None,
     master_job_id: str | None = None,
     approximated: list[str] | None = None,
+    shared_clips: list[ClipId] | None = None,
 ) -> dict[str, Any]:
     """A new media producing job as GetMediaProducingJob shows it, plus what the renderer needs.
 
@@ -252,6 +254,7 @@ def media_job_fields(
         "MasterJobId": master_job_id,
         "Approximated": approximated or None,
         "_output": output,
+        "_shared_clips": shared_clips or None,  # worth preparing (prepared.py): other outputs play them
     }
 
 

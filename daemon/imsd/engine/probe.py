@@ -56,6 +56,7 @@ class MediaInfo(BaseModel):
     has_audio: bool = False
     is_image: bool = False
     streams: list[dict[str, Any]] = []
+    version: str = ""  # the file's size and mtime when probed: what was read, for keys of derived files
 
 
 def _rate(text: str | None) -> float:
@@ -130,14 +131,14 @@ class Prober:
         `cache=False` for a file no one will probe again (a render's private copy): remembering
         it would only push files still in use out of the bounded cache.
         """
-        if not cache:
-            return media_info(path, await self._run(path, ref or str(path)))
         st = await asyncio.to_thread(path.stat)
         key = (str(path), st.st_size, st.st_mtime_ns)
-        info = self._cache.get(key)
+        info = self._cache.get(key) if cache else None
         if info is None:
             info = media_info(path, await self._run(path, ref or str(path)))
-            self._cache.put(key, info)
+            info.version = f"{st.st_size}:{st.st_mtime_ns}"
+            if cache:
+                self._cache.put(key, info)
         return info
 
     async def _run(self, path: Path, ref: str) -> dict[str, Any]:

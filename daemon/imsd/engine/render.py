@@ -22,6 +22,7 @@ from imsd.api.timeline import OutputMediaConfig, Timeline, parse_output, parse_t
 from imsd.engine.compose import MediaRef, Plan, compose, media_refs
 from imsd.engine.graph import format_value
 from imsd.engine.media import MediaResolver, resolve_together
+from imsd.engine.prepared import PrepareClips, PreparedStore
 from imsd.engine.probe import SUBTITLE_FORMATS, MediaInfo
 from imsd.engine.settings import EngineSettings
 from imsd.errors import ImsError, invalid
@@ -159,12 +160,14 @@ async def render_timeline(
     progress: Callable[[int], None] | None = None,
     ffmpeg: str | None = None,
     destination: Path | None = None,
+    prepare: PrepareClips | None = None,
 ) -> RenderResult:
     """Render `timeline` as `output` (OutputMediaConfig) says.
 
     `destination` overrides OutputMediaConfig.MediaURL for trusted callers (the CLI); every
     other path is checked against the configured roots. The output appears complete or not at
-    all, even when the render fails or is cancelled. Raises ImsError.
+    all, even when the render fails or is cancelled. Clips `prepare` names are prepared first
+    (or found prepared) and read from there. Raises ImsError.
     """
     settings = resolver.settings
     tl = parse_timeline(timeline)
@@ -172,7 +175,11 @@ async def render_timeline(
     await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
     workdir = await asyncio.to_thread(workdir.resolve)
     media = await _resolve_all(tl, resolver, workdir)
-    plan = compose(tl, out, media, workdir, settings)
+    plan = compose(tl, out, media, workdir, settings, prepare)
+    if prepare is not None and plan.preparations:
+        ready = await PreparedStore(settings, prepare.directory).ensure(plan.preparations)
+        if len(ready) < len({p.clip for p in plan.preparations}):  # no room for some: played from source
+            plan = compose(tl, out, media, workdir, settings, PrepareClips(prepare.directory, frozenset(ready)))
     path = _output_path(out, plan, resolver, workdir, destination)
     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
     for name, content in plan.files.items():

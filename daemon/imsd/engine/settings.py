@@ -109,6 +109,15 @@ class EngineSettings(BaseModel):
     default_crf: int = Field(default=23, ge=0, le=51, description="CRF when neither Crf nor Bitrate is set.")
     default_fps: float = Field(default=30.0, gt=0, le=120, description="Frame rate when Video.Fps is absent.")
     concurrency: int = Field(default=1, ge=1, description="Renders one engine worker runs at a time.")
+    prepared_max_gb: float = Field(
+        default=16.0,
+        ge=0,
+        description="Disk that prepared clips (a batch's shared shots decoded and fitted once, as raw frames, under "
+        "<cache_dir>/prepared) may take; the least recently used are removed beyond it. 0 = never prepare.",
+    )
+    prepared_free_gb: float = Field(
+        default=2.0, ge=0, description="Disk space a clip is never prepared into: it is rendered from its source."
+    )
     render_stall_s: float = Field(
         default=120.0, gt=0, description="A render whose output has not advanced for this long is stopped and fails."
     )

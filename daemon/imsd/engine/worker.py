@@ -39,6 +39,7 @@ from imsd.engine.media import (
     names_private_address,
     refused_address,
 )
+from imsd.engine.prepared import PrepareClips, clip_id
 from imsd.engine.probe import Prober
 from imsd.engine.tts import Synthesizer
 from imsd.errors import ImsError
@@ -290,6 +291,9 @@ class Engine:
                 workdir=workdir,
                 progress=progress,
                 ffmpeg=self.settings.engine.ffmpeg,
+                prepare=PrepareClips.shared(
+                    self.settings.engine, [clip_id(*clip) for clip in lease.job.get("_shared_clips") or []]
+                ),
             )
             output = result.output
         finally:
