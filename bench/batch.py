@@ -111,10 +111,12 @@ async def run_batch(backend: LocalBackend, media: dict[str, Path], count: int, t
     return {"count": count, "wall_s": wall, "cpu_s": cpu, "durations": durations, "outputs": outputs}
 
 
-async def run_count(backend: LocalBackend, media: dict[str, Path], count: int, samples: int) -> dict[str, Any]:
+async def run_count(
+    backend: LocalBackend, media: dict[str, Path], count: int, samples: int, name: str = "bench"
+) -> dict[str, Any]:
     """Batches of `count` outputs, `samples` of them when one batch is one output; totals summed."""
     runs = samples if count == 1 else 1
-    batches = [await run_batch(backend, media, count, f"bench-{count}-{i}") for i in range(runs)]
+    batches = [await run_batch(backend, media, count, f"{name}-{count}-{i}") for i in range(runs)]
     outputs = count * len(batches)
     wall, cpu = sum(b["wall_s"] for b in batches), sum(b["cpu_s"] for b in batches)
     durations = sorted(d for b in batches for d in b["durations"])
@@ -154,7 +156,7 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         unprepared = None
         if args.unprepared_count:
             settings.engine.prepared_max_gb = 0  # the engine reads it at every render
-            unprepared = await run_count(backend, media, args.unprepared_count, args.samples)
+            unprepared = await run_count(backend, media, args.unprepared_count, args.samples, "unprepared")
             print(f"Count {args.unprepared_count:>2} without prepared clips: {unprepared['per_output_s']:5.2f} s "
                   f"({unprepared['per_output_cpu_s']:5.2f} s CPU) per output")  # fmt: skip
     finally:

@@ -118,13 +118,13 @@ def test_a_muted_clip_is_left_out_of_the_mix() -> None:
     assert p.graph.find("anullsrc")  # the silent bed still sets the length
 
 
-def test_clips_played_more_than_once_in_a_batch_are_shared() -> None:
+def test_clips_that_more_than_one_output_plays_are_shared() -> None:
     def timeline(*shots: tuple[float, float]) -> dict[str, Any]:
         items = [{"MediaURL": "a.mp4", "In": a, "Out": b} for a, b in shots]
         return {"VideoTracks": [{"VideoTrackClips": [*items, {"MediaURL": "p.png", "Type": "Image", "Duration": 1}]}]}
 
     shared = shared_clips([timeline((0, 2), (2, 4)), timeline((0, 2), (4, 5)), timeline((6, 7), (6, 7))])
-    assert shared == [[clip_id("a.mp4", 0, 2)], [clip_id("a.mp4", 0, 2)], [clip_id("a.mp4", 6, 7)]]
+    assert shared == [[clip_id("a.mp4", 0, 2)], [clip_id("a.mp4", 0, 2)], []]  # one output's repeat is its own
 
 
 # ---- the store ------------------------------------------------------------------------------------
@@ -282,7 +282,25 @@ async def test_renders_wanting_one_clip_at_once_make_it_once(
     assert made == [prep.path] and results == [{prep.clip}] * 3
 
 
-def test_a_render_only_prepares_when_the_planner_found_clips_played_more_than_once(
+async def test_renders_starting_together_prepare_different_clips_first(
+    settings: EngineSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[tuple[int, Path]] = []
+
+    async def make(self: PreparedStore, prep: Preparation) -> None:
+        made.append((id(self), prep.path))
+        await asyncio.sleep(0.2)
+        prep.path.write_bytes(b"frames")
+
+    monkeypatch.setattr(PreparedStore, "_make", make)
+    preps = [fake_preparation(tmp_path, name, 6) for name in ("a", "b")]
+    stores = [PreparedStore(settings, tmp_path) for _ in range(2)]
+    await asyncio.gather(*(store.ensure(preps) for store in stores))
+    assert sorted(path.name for _, path in made) == [f"a{SUFFIX}", f"b{SUFFIX}"]
+    assert {store for store, _ in made} == {id(s) for s in stores}  # one each, side by side
+
+
+def test_a_render_only_prepares_when_the_planner_found_clips_other_outputs_play(
     settings: EngineSettings,
 ) -> None:
     assert PrepareClips.shared(settings, []) is None

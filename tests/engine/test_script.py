@@ -297,6 +297,17 @@ def test_a_background_image_lies_under_letterboxed_shots() -> None:
     assert {c["AdaptMode"] for c in main["VideoTrackClips"]} == {"Contain"}
 
 
+def test_a_cut_that_drops_the_clip_a_transition_led_into_ends_on_its_speech_without_a_transition() -> None:
+    long, short = (Shot(name, "video", 0, end, 9 / 16) for name, end in (("a.mp4", 1.5), ("b.mp4", 0.3)))
+    groups = (Group("a", (long,)), Group("b", (short,)))
+    process = {"AllowTransition": True, "TransitionDuration": 0.2, "AlignmentMode": "Cut"}
+    board = Storyboard(groups=groups, scripts=(("s1",),), editing={"ProcessConfig": process})
+    [out] = plan(board, seed=0, speech=speech_for("s1", seconds=2.0))
+    *_, last = out.timeline["VideoTracks"][0]["VideoTrackClips"]
+    assert not [e for e in last["Effects"] if e["Type"] == "Transition"]
+    assert video_length(out.timeline) == pytest.approx(2.0 + MARGIN, abs=1e-3)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     lengths=st.lists(st.lists(st.sampled_from([0.3, 0.5, 1.0, 1.5, 2.0, 3.0]), min_size=1, max_size=5),
@@ -320,5 +331,5 @@ def test_any_plan_finishes_as_a_valid_timeline_of_its_length(
     parse_timeline(out.timeline)
     clips = out.timeline["VideoTracks"][0]["VideoTrackClips"]
     assert all(e["Duration"] > 0 for c in clips for e in c["Effects"] if e["Type"] == "Transition")
-    if speech_s and mode == "AutoSpeed":  # Cut can still end short when shots are shorter than transitions
+    if speech_s:
         assert video_length(out.timeline) == pytest.approx(speech_s + MARGIN, abs=0.05)

@@ -10,7 +10,7 @@ from the source. Reading raw frames costs next to nothing; decoding them again w
 fast lossless codec cost as much to decode as the source itself).
 
 Raw frames are big (3 MB a 1080x1920 frame), so clips are prepared only where the batch planner
-saw them played more than once, the store keeps at most `engine.prepared_max_gb` (the least
+saw them played by more than one output, the store keeps at most `engine.prepared_max_gb` (the least
 recently used go first, never one a render may be about to open) and leaves
 `engine.prepared_free_gb` of the disk free; a clip there is no room for is rendered from its
 source as before.
@@ -57,7 +57,7 @@ class PrepareClips:
 
     @classmethod
     def shared(cls, settings: EngineSettings, clips: Iterable[ClipId]) -> PrepareClips | None:
-        """The policy for a render whose planner found `clips` played more than once."""
+        """The policy for a render whose planner found `clips` that other outputs play too."""
         wanted = frozenset(clips)
         if not wanted or settings.prepared_max_gb <= 0:
             return None
@@ -70,7 +70,11 @@ def clip_id(ref: str, start: float | None, end: float | None) -> ClipId:
 
 
 def shared_clips(timelines: list[dict[str, Any]]) -> list[list[ClipId]]:
-    """For each of a batch's Timeline JSONs, its video clips that the batch plays more than once."""
+    """For each of a batch's Timeline JSONs, its video clips that other outputs play too.
+
+    A clip only one output plays (even twice) is not worth preparing: the preparation would run
+    before that render, where decoding it runs beside the encoder.
+    """
     played = [
         [
             clip_id(str(c.get("MediaId") or c.get("MediaURL")), c.get("In"), c.get("Out"))
@@ -80,8 +84,8 @@ def shared_clips(timelines: list[dict[str, Any]]) -> list[list[ClipId]]:
         ]
         for timeline in timelines
     ]
-    uses = Counter(clip for clips in played for clip in clips)
-    return [sorted({clip for clip in clips if uses[clip] > 1}, key=str) for clips in played]
+    outputs = Counter(clip for clips in played for clip in set(clips))
+    return [sorted({clip for clip in clips if outputs[clip] > 1}, key=str) for clips in played]
 
 
 @dataclass(frozen=True)
@@ -128,15 +132,28 @@ class PreparedStore:
         """
         await asyncio.to_thread(self.directory.mkdir, parents=True, exist_ok=True)
         dropped: set[ClipId] = set()
+        busy = []
+        # First the clips no other render is preparing, then wait for those it is: two renders
+        # starting together make different clips instead of one waiting on the other.
         for prep in preparations:
-            if prep.clip not in dropped and not await self._ready(prep):
+            ready = await self._ready(prep, wait=False)
+            if ready is None:
+                busy.append(prep)
+            elif not ready:
+                dropped.add(prep.clip)
+        for prep in busy:
+            if prep.clip not in dropped and not await self._ready(prep, wait=True):
                 dropped.add(prep.clip)
         return {p.clip for p in preparations} - dropped
 
-    async def _ready(self, prep: Preparation) -> bool:
+    async def _ready(self, prep: Preparation, *, wait: bool) -> bool | None:
+        """Whether the file is there (made now if need be); None if another render is making it
+        and `wait` is False."""
         if await asyncio.to_thread(_touch, prep.path):
             return True
-        async with _file_lock(prep.path.with_suffix(".lock")):
+        async with _file_lock(prep.path.with_suffix(".lock"), wait=wait) as locked:
+            if not locked:
+                return None
             if await asyncio.to_thread(_touch, prep.path):  # made while we waited
                 return True
             if not await asyncio.to_thread(self._make_room, prep.size_estimate):
@@ -189,8 +206,9 @@ def _touch(path: Path) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def _file_lock(path: Path) -> AsyncIterator[None]:
-    """An exclusive flock on `path`, waited for without blocking the event loop (and cancellable)."""
+async def _file_lock(path: Path, *, wait: bool) -> AsyncIterator[bool]:
+    """An exclusive flock on `path`: whether it is held. Waited for (if `wait`) without blocking
+    the event loop, so a cancelled render stops waiting."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         while True:
@@ -198,7 +216,10 @@ async def _file_lock(path: Path) -> AsyncIterator[None]:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not wait:
+                    yield False
+                    return
                 await asyncio.sleep(_LOCK_POLL_S)
-        yield
+        yield True
     finally:
         os.close(fd)  # releases the lock

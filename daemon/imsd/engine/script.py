@@ -370,22 +370,28 @@ class _Layout:
         overlaps = sum(_overlap(self.join_s, a, b) for a, b in itertools.pairwise(clips))
         return sum(c.occupied for c in clips) - overlaps
 
-    def _fit(self, block: _Block, extra: float) -> None:
-        """Make the block occupy exactly its target (+ `extra`: overlaps eaten by transitions)."""
-        need = block.target + extra
+    def _fit(self, block: _Block, into: float) -> None:
+        """Make the block fill exactly its target once the transitions into it (`into`, plus the
+        margin for the last block) and between its clips have eaten their overlaps."""
+
+        def need(clips: list[_Clip]) -> float:
+            return block.target + into + sum(c.transition[1] for c in clips[:-1] if c.transition)
+
         have = sum(c.occupied for c in block.clips)
-        if have <= 0 or abs(have - need) < 1e-6:
+        if have <= 0 or abs(have - need(block.clips)) < 1e-6:
             return
         mode = self.process.get("AlignmentMode") or "AutoSpeed"
-        if mode == "AutoSpeed" or have < need:
-            factor = have / need
+        if mode == "AutoSpeed" or have < need(block.clips):
+            factor = have / need(block.clips)
             for clip in block.clips:
                 clip.speed *= factor
             return
-        while len(block.clips) > 1 and have - block.clips[-1].occupied >= need:
+        # Cut: drop whole clips while the rest still fill the block (the dropped clip's transition
+        # overlaps nothing any more), then cut the last one short.
+        while len(block.clips) > 1 and have - block.clips[-1].occupied >= need(block.clips[:-1]):
             have -= block.clips.pop().occupied
         last = block.clips[-1]
-        last.end = last.shot.start + (last.occupied - (have - need)) * last.speed
+        last.end = last.shot.start + (last.occupied - (have - need(block.clips))) * last.speed
 
     # -- the whole output
 
@@ -444,19 +450,27 @@ class _Layout:
         for clip in clips[:-1]:
             clip.transition = (uniform or self.rng.choice(names), seconds)
 
+    @staticmethod
+    def _playing(blocks: list[_Block]) -> list[_Clip]:
+        """The clips in play order, the last one without a transition (a Cut may have dropped
+        the clip it led into)."""
+        clips = [c for b in blocks for c in b.clips]
+        if clips:
+            clips[-1].transition = None
+        return clips
+
     def layout(self) -> tuple[list[_Block], float]:
         """Blocks fitted to their targets; the last gets `margin` more so a cap, not a gap, ends it."""
         blocks = self.blocks()
-        clips = [c for b in blocks for c in b.clips]
-        self.choose_transitions(clips)
+        self.choose_transitions([c for b in blocks for c in b.clips])
         for _ in range(2):  # a transition longer than its clips allow is shortened, then refit
+            clips = self._playing(blocks)
             for a, b in itertools.pairwise(clips):
                 if a.transition and a.transition[1] > (allowed := round(_overlap(a.transition[1], a, b), 3)):
                     a.transition = (a.transition[0], allowed) if allowed > 0 else None
             for i, block in enumerate(blocks):
-                into = _overlap_into(blocks, i) + (self.margin if i == len(blocks) - 1 else 0.0)
-                inner = sum(c.transition[1] for c in block.clips[:-1] if c.transition)
-                self._fit(block, inner + into)
+                self._fit(block, _overlap_into(blocks, i) + (self.margin if i == len(blocks) - 1 else 0.0))
+        self._playing(blocks)
         total = sum(b.target for b in blocks)
         return blocks, total
 

@@ -108,7 +108,13 @@ class EngineSettings(BaseModel):
     default_preset: str = Field(default="veryfast", description="x264/x265 preset when Video.Preset is absent.")
     default_crf: int = Field(default=23, ge=0, le=51, description="CRF when neither Crf nor Bitrate is set.")
     default_fps: float = Field(default=30.0, gt=0, le=120, description="Frame rate when Video.Fps is absent.")
-    concurrency: int = Field(default=1, ge=1, description="Renders one engine worker runs at a time.")
+    concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="Renders one engine worker runs at a time. Two keep two cores busy while a render prepares "
+        "clips, starts, finishes its file and is probed (bench/batch.py: about 10% more outputs an hour than one "
+        "at a time); each holds about 1 GB of memory.",
+    )
     prepared_max_gb: float = Field(
         default=16.0,
         ge=0,
