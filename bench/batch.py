@@ -3,7 +3,7 @@
 Two media groups (the render benchmark's clips and poster), Chinese titles and three voice-over
 scripts of about 15 s, looped music ducked under the voice, Count outputs, MaxDuration 15. Each
 batch runs through the local backend and a real engine worker (arq, --concurrency renders at a
-time, 1 as shipped) on a private redis-server, from submit until GetBatchMediaProducingJob says
+time, the engine's default as shipped) on a private redis-server, from submit until GetBatchMediaProducingJob says
 Finished. Every batch starts without synthesized speech (the speech cache is emptied), so each
 pays its own TTS, as a first batch does.
 
@@ -16,15 +16,16 @@ wall seconds (floor_ratio), and CPU seconds of this process and every process it
 one output of one randomly chosen variant (their costs differ by up to a fifth), so Count 1 is
 run --samples times, each batch with its own random start, and its figures are the mean.
 Every batch also starts without prepared clips (engine/prepared.py: its shared shots decoded
-and fitted once), so each pays its own preparation; one more batch of --unprepared-count outputs
-runs with preparation off, and `prepared_over_unprepared` is per-output time with it against
-without it at that Count.
+and fitted once), so each pays its own preparation. What reading prepared clips saves a render is
+measured apart, since this machine's speed drifts by more than that over a run: the last batch's
+first --ab outputs are rendered again one after another, each with and without its prepared clips
+(alternating which goes first), and `ab_prepared_over_direct` compares the two, wall and CPU.
 The pixels floor (bench/render.py) of the last Count's first --samples outputs, their own frames
 encoded from raw files, is what any renderer would pay for these videos: pixels_over_floor says
 how far above the testsrc floor that bound lies.
 
-    .venv/bin/python bench/batch.py [--counts 1 5 20] [--samples 4] [--concurrency 1]
-                                    [--unprepared-count 5] [--keep DIR]
+    .venv/bin/python bench/batch.py [--counts 1 5 20] [--samples 4] [--concurrency N] [--ab 6]
+                                    [--keep DIR]
 
 Last line: JSON.
 """
@@ -46,6 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from imsd.api.wire import Api
 from imsd.backends.local import LocalBackend
+from imsd.engine.prepared import PrepareClips, clip_id
+from imsd.engine.render import render_timeline
 from imsd.engine.worker import EngineRunner, engine_queue_name
 from imsd.logs import configure_logging
 from imsd.queue import TaskQueue
@@ -108,7 +111,9 @@ async def run_batch(backend: LocalBackend, media: dict[str, Path], count: int, t
         raise SystemExit(f"Count {count}: {batch['Status']} {batch.get('Extend')} {subs}")
     durations = sorted(float(s["Duration"]) for s in ok)
     outputs = [backend.resolver.output_path(s["MediaURL"]) for s in ok]
-    return {"count": count, "wall_s": wall, "cpu_s": cpu, "durations": durations, "outputs": outputs}
+    job_ids = [str(s["JobId"]) for s in ok]
+    return {"count": count, "wall_s": wall, "cpu_s": cpu, "durations": durations, "outputs": outputs,
+            "job_ids": job_ids}  # fmt: skip
 
 
 async def run_count(
@@ -121,9 +126,36 @@ async def run_count(
     wall, cpu = sum(b["wall_s"] for b in batches), sum(b["cpu_s"] for b in batches)
     durations = sorted(d for b in batches for d in b["durations"])
     files = [path for b in batches for path in b["outputs"]]
+    job_ids = [job_id for b in batches for job_id in b["job_ids"]]
     return {"count": count, "batches": runs, "wall_s": wall / runs, "per_output_s": wall / outputs,
             "per_output_cpu_s": cpu / outputs, "durations": durations, "outputs": files,
-            "per_video_s": wall / sum(durations)}  # fmt: skip
+            "per_video_s": wall / sum(durations), "job_ids": job_ids}  # fmt: skip
+
+
+async def prepared_ab(backend: LocalBackend, job_ids: list[str], scratch: Path) -> dict[str, Any]:
+    """Render finished sub-jobs again, each with and without its prepared clips (already made)."""
+    timed: dict[str, list[tuple[float, float]]] = {"prepared": [], "direct": []}
+    for n, job_id in enumerate(job_ids):
+        job = await backend.store.get(job_id)
+        assert job is not None
+        prepare = PrepareClips.shared(backend.settings.engine, [clip_id(*c) for c in job["_shared_clips"] or []])
+        for mode in ("prepared", "direct") if n % 2 == 0 else ("direct", "prepared"):
+            cpu0, t0 = all_cpu(), time.perf_counter()
+            await render_timeline(
+                json.loads(job["Timeline"]), job["_output"], resolver=backend.resolver, workdir=scratch / mode,
+                destination=scratch / f"{mode}.mp4", prepare=prepare if mode == "prepared" else None,
+            )  # fmt: skip
+            timed[mode].append((time.perf_counter() - t0, all_cpu() - cpu0))
+    if not job_ids:
+        return {}
+    wall, cpu = ({m: statistics.mean(t[i] for t in timed[m]) for m in timed} for i in (0, 1))
+    print(f"{len(job_ids)} outputs rendered again: {wall['prepared']:.2f} s ({cpu['prepared']:.2f} s CPU) from "
+          f"prepared clips, {wall['direct']:.2f} s ({cpu['direct']:.2f} s CPU) from the sources")  # fmt: skip
+    return {
+        "ab_outputs": len(job_ids),
+        "ab_prepared_over_direct": round(wall["prepared"] / wall["direct"], 3),
+        "ab_prepared_over_direct_cpu": round(cpu["prepared"] / cpu["direct"], 3),
+    }
 
 
 async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -135,7 +167,8 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     settings = Settings(
         redis={"url": server.url},
         engine={"media_roots": [work / "media"], "storage_root": work / "storage", "cache_dir": work / "cache",
-                "work_dir": work / "work", "default_preset": PRESET, "concurrency": args.concurrency},
+                "work_dir": work / "work", "default_preset": PRESET,
+                **({"concurrency": args.concurrency} if args.concurrency else {})},
         log={"level": "warning"},
     )  # fmt: skip
     configure_logging(settings.log)
@@ -153,12 +186,7 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             per_output = f"{run['per_output_s']:5.2f} s ({run['per_output_cpu_s']:5.2f} s CPU) per output"
             mean = f" (mean of {run['batches']} batches)" if run["batches"] > 1 else ""
             print(f"Count {count:>2}: {run['wall_s']:7.1f} s{mean}, {per_output} ({lengths})")
-        unprepared = None
-        if args.unprepared_count:
-            settings.engine.prepared_max_gb = 0  # the engine reads it at every render
-            unprepared = await run_count(backend, media, args.unprepared_count, args.samples, "unprepared")
-            print(f"Count {args.unprepared_count:>2} without prepared clips: {unprepared['per_output_s']:5.2f} s "
-                  f"({unprepared['per_output_cpu_s']:5.2f} s CPU) per output")  # fmt: skip
+        ab = await prepared_ab(backend, runs[-1]["job_ids"][: args.ab], work / "ab")
     finally:
         await runner.stop(5)
         await backend.close()
@@ -172,18 +200,6 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     pixels_wall = statistics.mean(p["wall_s"] for p in pixels)
     pixels_cpu = statistics.mean(p["cpu_s"] for p in pixels)
     print(f"pixels floor (mean of {len(pixels)} outputs' own frames): {pixels_wall:.2f} s ({pixels_cpu:.2f} s CPU)")
-    prepared = {}
-    if unprepared is not None:
-        same = next((r for r in runs if r["count"] == unprepared["count"]), None)
-        prepared = {
-            "unprepared_per_output_s": {str(unprepared["count"]): round(unprepared["per_output_s"], 3)},
-            "unprepared_per_output_cpu_s": {str(unprepared["count"]): round(unprepared["per_output_cpu_s"], 3)},
-        }
-        if same is not None:
-            prepared["prepared_over_unprepared"] = round(same["per_output_s"] / unprepared["per_output_s"], 3)
-            prepared["prepared_over_unprepared_cpu"] = round(
-                same["per_output_cpu_s"] / unprepared["per_output_cpu_s"], 3
-            )
     return {
         "per_output_s": per_output,
         f"count{last['count']}_over_count{first['count']}": round(last["per_output_s"] / first["per_output_s"], 3),
@@ -202,9 +218,9 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "pixels_over_floor": round(pixels_wall / floor["wall_s"], 3),
         "pixels_over_floor_cpu": round(pixels_cpu / floor["cpu_s"], 3),
         "output_s": last["durations"][-1],
-        **prepared,
+        **ab,
         "count1_samples": args.samples,
-        "concurrency": args.concurrency,
+        "concurrency": settings.engine.concurrency,
     }
 
 
@@ -212,10 +228,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 5, 20])
     parser.add_argument("--samples", type=int, default=4, help="Count 1 batches to average")
-    parser.add_argument("--concurrency", type=int, default=1, help="renders the engine worker runs at a time")
-    parser.add_argument(
-        "--unprepared-count", type=int, default=5, help="Count run again without prepared clips (0: none)"
-    )
+    parser.add_argument("--concurrency", type=int, help="renders the engine worker runs at a time (engine default)")
+    parser.add_argument("--ab", type=int, default=6, help="outputs rendered again with and without prepared clips")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it (media are reused)")
     args = parser.parse_args()
     if args.keep:
