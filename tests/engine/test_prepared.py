@@ -118,6 +118,13 @@ def test_a_muted_clip_is_left_out_of_the_mix() -> None:
     assert p.graph.find("anullsrc")  # the silent bed still sets the length
 
 
+def test_a_muted_clip_takes_no_sound_from_the_input_it_shares_with_a_clip_that_plays_sound() -> None:
+    p = plan(clips({"In": 0, "Out": 1}, {"In": 1, "Out": 2, "Effects": [MUTE]}))
+    assert len(p.inputs) == 1 and p.graph.find("split")[0].args == ((None, 2),)
+    assert not p.graph.find("asplit")
+    assert [(x.arg("start"), x.arg("end")) for x in p.graph.find("atrim") if x.arg("end")] == [(None, 1)]
+
+
 def test_clips_that_more_than_one_output_plays_are_shared() -> None:
     def timeline(*shots: tuple[float, float]) -> dict[str, Any]:
         items = [{"MediaURL": "a.mp4", "In": a, "Out": b} for a, b in shots]
@@ -194,6 +201,17 @@ async def test_a_render_from_prepared_clips_draws_the_frames_a_render_from_the_s
     assert len(prepared_files(prepare.directory)) == 3
     digests = frame_digests(prepared)
     assert len(digests) > 100 and digests == frame_digests(direct)  # every video frame and audio packet
+
+
+async def test_a_muted_clip_beside_one_that_plays_sound_renders(
+    resolver: MediaResolver, tmp_path: Path, moving: Path
+) -> None:
+    timeline = {"VideoTracks": [{"VideoTrackClips": [
+        {"MediaURL": str(moving), "In": 0, "Out": 1},
+        {"MediaURL": str(moving), "In": 1, "Out": 2, "Effects": [MUTE]},
+    ]}]}  # fmt: skip
+    output = await render(resolver, tmp_path, timeline, "muted", None)
+    assert len(frame_digests(output)) > 60
 
 
 async def test_a_second_render_reads_the_prepared_clips_without_making_them_again(

@@ -184,7 +184,6 @@ class _Span:
     join: tuple[XfadeChoice, int] | None = None  # transition from the previous span
     fade_out: int = 0  # frames of audio fade into the next span's transition
     read: _Read | None = None  # the input that feeds it, once opened
-    branch: int = 0  # its place among the spans of that input
     prepared: Preparation | None = None  # its picture comes from a prepared file
 
 
@@ -447,7 +446,7 @@ class _Composer:
             if read is None:
                 read = _Read(span.info.path, span.source_len is None, span.source_in, span.source_in)
                 reads.append(read)
-            span.read, span.branch = read, len(read.spans)
+            span.read = read
             read.spans.append(span)
             read.end = span.source_in + (span.source_len or 0.0)
         for read in reads:
@@ -468,13 +467,16 @@ class _Composer:
         if len(read.spans) == 1:
             return pad, []
         video = kind == "v"
-        key = (read.index, kind)
-        if key not in self._splits:
-            n = len(read.spans)
-            self._splits[key] = self.graph.chain([pad], [f("split" if video else "asplit", n)], n, "read")
         start = span.source_in - read.start
         cut = f("trim" if video else "atrim", start=start or None, end=start + (span.source_len or 0.0))
-        return self._splits[key][span.branch], [cut]
+        users = [s for s in read.spans if video or _audible(s)]  # a muted clip takes no sound from it
+        if len(users) == 1:
+            return pad, [cut]
+        key = (read.index, kind)
+        if key not in self._splits:
+            n = len(users)
+            self._splits[key] = self.graph.chain([pad], [f("split" if video else "asplit", n)], n, "read")
+        return self._splits[key][next(i for i, s in enumerate(users) if s is span)], [cut]
 
     def _shape(self, span: _Span, frames: int) -> _Shape:
         """The clip's look and place; a clip the render prepares gets its Preparation here."""
