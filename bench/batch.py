@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from imsd.api.wire import Api
 from imsd.backends.local import LocalBackend
-from imsd.engine.prepared import PrepareClips, clip_id
+from imsd.engine.prepared import SharedClips
 from imsd.engine.render import render_timeline
 from imsd.engine.worker import EngineRunner, engine_queue_name
 from imsd.logs import configure_logging
@@ -139,12 +139,12 @@ async def prepared_ab(backend: LocalBackend, job_ids: list[str], scratch: Path) 
     for n, job_id in enumerate(job_ids):
         job = await backend.store.get(job_id)
         assert job is not None
-        prepare = PrepareClips.shared(backend.settings.engine, [clip_id(*c) for c in job["_shared_clips"] or []])
+        shared = SharedClips.from_job(backend.settings.engine, job["_shared_clips"])
         for mode in ("prepared", "direct") if n % 2 == 0 else ("direct", "prepared"):
             cpu0, t0 = all_cpu(), time.perf_counter()
             await render_timeline(
                 json.loads(job["Timeline"]), job["_output"], resolver=backend.resolver, workdir=scratch / mode,
-                destination=scratch / f"{mode}.mp4", prepare=prepare if mode == "prepared" else None,
+                destination=scratch / f"{mode}.mp4", shared=shared if mode == "prepared" else None,
             )  # fmt: skip
             timed[mode].append((time.perf_counter() - t0, all_cpu() - cpu0))
     if not job_ids:

@@ -50,7 +50,9 @@ async def _enqueue(settings: Settings, files: list[Path], wait_s: float | None) 
                 print(json.dumps({"enqueued": request.get("request_id"), "entry_id": entry_id}))
         if wait_s is None:
             return 0
-        results = await wait_for_results(redis, ids, prefix=settings.redis.prefix, timeout_s=wait_s, start=start)
+        results = await wait_for_results(
+            redis, ids, prefix=settings.redis.prefix, timeout_s=wait_s, start=start
+        )
         for result in results.values():
             print(json.dumps(result, ensure_ascii=False))
         missing = ids - results.keys()
@@ -196,12 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     enqueue = sub.add_parser("enqueue", help="put requests (JSON files) on the requests stream")
     enqueue.add_argument("files", type=Path, nargs="+")
     enqueue.add_argument(
-        "--wait",
-        type=float,
-        nargs="?",
-        const=600.0,
-        default=None,
-        metavar="SECONDS",
+        "--wait", type=float, nargs="?", const=600.0, default=None, metavar="SECONDS",
         help="wait for the results and print them (exit 1 unless all succeeded)",
     )
     enqueue.set_defaults(func=cmd_enqueue)

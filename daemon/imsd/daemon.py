@@ -205,7 +205,8 @@ class Daemon:
             background.append(asyncio.create_task(self._watchdog(watchdog_s), name="watchdog"))
         self._ready = True
         systemd.notify("READY=1")
-        log.info("daemon started", backend=svc.backend.name, http_port=self.http_port, consumer=intake.consumer)
+        log.info("daemon started", backend=svc.backend.name, http_port=self.http_port,
+                 consumer=intake.consumer)
 
         stopper = asyncio.create_task(self.stop_event.wait())
         await asyncio.wait([stopper, *background], return_when=asyncio.FIRST_COMPLETED)

@@ -135,7 +135,9 @@ class Intake:
         self._claim = _Every(svc.settings.intake.claim_idle_s / 4)
         # Entries are read with their own client: bytes that are not UTF-8 must reach
         # admit_entry (as lone surrogates) to be refused, not fail the whole read.
-        self._reader = Redis.from_url(svc.settings.redis.url, decode_responses=True, encoding_errors="surrogateescape")
+        self._reader = Redis.from_url(
+            svc.settings.redis.url, decode_responses=True, encoding_errors="surrogateescape"
+        )
 
     async def ensure_group(self) -> None:
         try:
@@ -153,10 +155,7 @@ class Intake:
                 entries = await self._claim_abandoned()
                 if not entries:
                     reply = await self._reader.xreadgroup(
-                        self.group,
-                        self.consumer,
-                        {self.stream: ">"},
-                        count=settings.batch,
+                        self.group, self.consumer, {self.stream: ">"}, count=settings.batch,
                         block=settings.block_ms,
                     )
                     entries = [e for _, stream_entries in reply for e in stream_entries]
@@ -171,12 +170,8 @@ class Intake:
             return []
         idle_s = self.svc.settings.intake.claim_idle_s
         _, entries, _ = await self._reader.xautoclaim(
-            self.stream,
-            self.group,
-            self.consumer,
-            min_idle_time=int(idle_s * 1000),
-            start_id="0-0",
-            count=self.svc.settings.intake.batch,
+            self.stream, self.group, self.consumer, min_idle_time=int(idle_s * 1000),
+            start_id="0-0", count=self.svc.settings.intake.batch,
         )
         return [(entry_id, fields) for entry_id, fields in entries if fields is not None]
 
@@ -277,8 +272,13 @@ class Intake:
                 result_emitted(delivery.record(), failure)
         return None
 
-    async def _reject(self, entry_id: str, request_id: str | None, api: str | None, error: ImsError) -> None:
+    async def _reject(
+        self, entry_id: str, request_id: str | None, api: str | None, error: ImsError
+    ) -> None:
         metrics.requests_invalid.labels(error.code).inc()
-        log.warning("request refused", entry_id=entry_id, request_id=request_id, code=error.code, message=error.message)
-        document = rejection_document(request_id=request_id, api=api, entry_id=entry_id, error=error, now=time.time())
+        log.warning("request refused", entry_id=entry_id, request_id=request_id, code=error.code,
+                    message=error.message)
+        document = rejection_document(
+            request_id=request_id, api=api, entry_id=entry_id, error=error, now=time.time()
+        )
         await self.svc.store.reject(entry_id, document)

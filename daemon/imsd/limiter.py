@@ -65,7 +65,6 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return tonumber(oldest[2]) + window - now_us + 1
 """
 
-
 @dataclass(frozen=True)
 class Slot:
     """A reserved send time, as a local monotonic deadline."""

@@ -23,19 +23,19 @@ requests_invalid = Counter("imsd_requests_invalid_total", "Requests refused by v
 submits = Counter("imsd_submits_total", "Submit attempts by API and outcome.", ["api", "outcome"])
 throttles = Counter("imsd_throttles_total", "Throttling replies from the backend.", ["action"])
 limiter_wait = Histogram(
-    "imsd_limiter_wait_seconds",
-    "Time a call waited for its rate-limit slot.",
-    ["action"],
+    "imsd_limiter_wait_seconds", "Time a call waited for its rate-limit slot.", ["action"],
     buckets=(*_LATENCY_BUCKETS, 60, 120),
 )
 send_lateness = Histogram(
-    "imsd_send_lateness_seconds",
-    "How late after its slot a call was actually sent.",
-    ["action"],
+    "imsd_send_lateness_seconds", "How late after its slot a call was actually sent.", ["action"],
     buckets=_LATENCY_BUCKETS,
 )
 polls = Counter("imsd_polls_total", "Get*Job calls by action and outcome.", ["action", "outcome"])
 callbacks = Counter("imsd_callbacks_total", "Callbacks received by outcome.", ["outcome"])
 results = Counter("imsd_results_total", "Results emitted by status.", ["status"])
-end_to_end = Histogram("imsd_end_to_end_seconds", "From intake to emitted result.", ["api"], buckets=_E2E_BUCKETS)
-jobs_in_flight = Gauge("imsd_jobs_in_flight", "Requests admitted and not yet final, submitted or not (all processes).")
+end_to_end = Histogram(
+    "imsd_end_to_end_seconds", "From intake to emitted result.", ["api"], buckets=_E2E_BUCKETS
+)
+jobs_in_flight = Gauge(
+    "imsd_jobs_in_flight", "Requests admitted and not yet final, submitted or not (all processes)."
+)

@@ -87,10 +87,7 @@ end
 # is failed in the step that makes its record, so it is never active and nothing can run it. The
 # task is enqueued with the record in one step whenever the record is not final and this is not a
 # duplicate, so an admitted request always has its task.
-_ADMIT = (
-    ENQUEUE_LUA
-    + _FINISH_LUA
-    + """
+_ADMIT = ENQUEUE_LUA + _FINISH_LUA + """
 local state = redis.call('HGET', KEYS[1], 'state')
 local kind = 'redelivered'
 if not state then
@@ -115,20 +112,16 @@ if #KEYS == 7 and state ~= 'SUCCEEDED' and state ~= 'PARTIAL' and state ~= 'FAIL
 end
 return {kind, state}
 """
-)
 
 # KEYS and ARGV: finish's, then (counter, increment) pairs. Refused (0) if the record is gone or
 # already final, so a result is published once.
-_FINISH_RECORD = (
-    _FINISH_LUA
-    + """
+_FINISH_RECORD = _FINISH_LUA + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state or state == 'SUCCEEDED' or state == 'PARTIAL' or state == 'FAILED' then return 0 end
 for i = 8, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
 finish(KEYS, ARGV)
 return 1
 """
-)
 
 # A result for a stream entry that has no record of its own (a refused message): published
 # once per entry however often the entry is delivered. KEYS: the entry's mark, results, dead.
@@ -260,15 +253,8 @@ class Delivery:
         failed = (State.FAILED.value, repr(self.received_at), _dumps(self.failure)) if self.failure else ("",) * 3
         task_args = self.task.args if self.task else ("",) * 4
         return [
-            *failed,
-            self.request_id,
-            *retention,
-            self.content_hash,
-            self.entry_id,
-            repr(self.due),
-            *task_args,
-            self.former_hash,
-            *_flat(self._fields()),
+            *failed, self.request_id, *retention, self.content_hash, self.entry_id, repr(self.due), *task_args,
+            self.former_hash, *_flat(self._fields()),
         ]
 
     def _fields(self) -> dict[str, str]:

@@ -58,6 +58,7 @@ def settings(media_dir: Path, tmp_path: Path) -> EngineSettings:
         media_roots=[media_dir],
         storage_root=tmp_path / "storage",
         cache_dir=tmp_path / "cache",
+        prepared_free_gb=0,  # tests prepare small clips on whatever disk CI has
         work_dir=tmp_path / "work",
         default_preset="ultrafast",
         default_fps=FPS,
@@ -77,6 +78,7 @@ async def engine(media_dir: Path, tmp_path: Path, redis_url: str, redis: Redis) 
             "media_roots": [media_dir],
             "storage_root": tmp_path / "storage",
             "cache_dir": tmp_path / "cache",
+            "prepared_free_gb": 0,
             "work_dir": tmp_path / "work",
             "default_preset": "ultrafast",
             "default_fps": FPS,

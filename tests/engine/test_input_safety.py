@@ -17,10 +17,11 @@ from imsd.engine.analysis import analysis_command
 from imsd.engine.asr import decode_speech
 from imsd.engine.cache import LruMemo
 from imsd.engine.compose import Input
+from imsd.engine.ffmpeg import run_ffmpeg
 from imsd.engine.imagetext import ImageTextError, frame_command, read_frames
 from imsd.engine.media import MediaResolver
 from imsd.engine.probe import Prober
-from imsd.engine.render import RenderResult, render_timeline, run_ffmpeg
+from imsd.engine.render import RenderResult, render_timeline
 from imsd.engine.settings import EngineSettings
 from imsd.errors import ImsError
 

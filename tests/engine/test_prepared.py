@@ -8,7 +8,6 @@ the sources draws.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import subprocess
 import time
@@ -17,21 +16,16 @@ from typing import Any
 
 import pytest
 from imsd.api.timeline import parse_output, parse_timeline
+from imsd.engine import prepared
+from imsd.engine.batch import shared_clips
 from imsd.engine.compose import Plan, compose, media_refs
 from imsd.engine.media import MediaResolver
-from imsd.engine.prepared import (
-    IN_USE_S,
-    PREPARED_INPUT,
-    SUFFIX,
-    Preparation,
-    PrepareClips,
-    PreparedStore,
-    clip_id,
-    shared_clips,
-)
-from imsd.engine.render import render_timeline
+from imsd.engine.prepared import PREPARED_INPUT, SUFFIX, ClipId, Preparation, PreparedStore, SharedClips, clip_id
+from imsd.engine.render import RenderResult, render_timeline
 from imsd.engine.settings import EngineSettings
+from imsd.errors import ImsError
 
+from .sampling import stream
 from .test_compose import IMAGE, SETTINGS, VIDEO, clips
 
 DIR = Path("/cache/prepared")
@@ -41,11 +35,11 @@ MUTE = {"Type": "Volume", "Gain": 0}
 BLUR = {"Type": "Background", "SubType": "Blur"}
 
 
-def plan(timeline: dict[str, Any], *shared: tuple[str, float | None, float | None], info: Any = VIDEO) -> Plan:
+def plan(timeline: dict[str, Any], *shared: ClipId, info: Any = VIDEO) -> Plan:
     tl = parse_timeline(timeline)
     media = {r.key: info for r in media_refs(tl)}
     out = parse_output({"Width": 160, "Height": 128})
-    return compose(tl, out, media, Path("/work"), SETTINGS, PrepareClips(DIR, frozenset(shared)))
+    return compose(tl, out, media, Path("/work"), SETTINGS, SharedClips(DIR, frozenset(shared)))
 
 
 def prepared_inputs(p: Plan) -> list[Path]:
@@ -134,23 +128,37 @@ def test_clips_that_more_than_one_output_plays_are_shared() -> None:
     assert shared == [[clip_id("a.mp4", 0, 2)], [clip_id("a.mp4", 0, 2)], []]  # one output's repeat is its own
 
 
-# ---- the store ------------------------------------------------------------------------------------
+# ---- rendering from prepared clips ----------------------------------------------------------------
+
+
+def make_media(path: Path, *args: str) -> Path:
+    if not path.exists():
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args, str(path)], check=True)
+    return path
 
 
 @pytest.fixture
 def moving(media_dir: Path) -> Path:
-    """Moving pictures at 25 fps with sound: which source frame lands in which output frame shows."""
-    path = media_dir / "moving25.mp4"
-    if not path.exists():
-        subprocess.run(
-            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-             "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=3",
-             "-f", "lavfi", "-i", "sine=frequency=500:sample_rate=48000:duration=3",
-             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "12",
-             "-c:a", "aac", "-shortest", str(path)],
-            check=True,
-        )  # fmt: skip
-    return path
+    """Moving pictures at 25 fps with sound, colour-tagged: which source frame lands in which
+    output frame shows, and so do the tags the output carries."""
+    return make_media(
+        media_dir / "moving25.mp4",
+        "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=3",
+        "-f", "lavfi", "-i", "sine=frequency=500:sample_rate=48000:duration=3",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "12",
+        "-color_range", "pc", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+        "-c:a", "aac", "-shortest",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def coarse(media_dir: Path) -> Path:
+    """25 fps counted in 1/600 s, as phones write it: timestamps round differently in a finer base."""
+    return make_media(
+        media_dir / "coarse600.mp4",
+        "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=3",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-video_track_timescale", "600",
+    )  # fmt: skip
 
 
 def board(moving: Path, media_dir: Path) -> dict[str, Any]:
@@ -164,8 +172,8 @@ def board(moving: Path, media_dir: Path) -> dict[str, Any]:
     ]}]}  # fmt: skip
 
 
-def all_clips(timeline: dict[str, Any]) -> set[tuple[str, float | None, float | None]]:
-    return {clip for clips in shared_clips([timeline, timeline]) for clip in clips}
+def every_clip(timeline: dict[str, Any]) -> frozenset[ClipId]:
+    return frozenset(clip for clips in shared_clips([timeline, timeline]) for clip in clips)
 
 
 def frame_digests(path: Path) -> list[str]:
@@ -176,79 +184,144 @@ def frame_digests(path: Path) -> list[str]:
     return [line.rsplit(",", 1)[1].strip() for line in out.splitlines() if not line.startswith("#")]
 
 
-async def render(
-    resolver: MediaResolver, tmp_path: Path, timeline: dict[str, Any], name: str, prepare: PrepareClips | None
-) -> Path:
-    output = {"Width": 180, "Height": 320, "Video": {"Fps": 30}}
-    result = await render_timeline(
-        timeline, output, resolver=resolver, workdir=tmp_path / name, destination=tmp_path / f"{name}.mp4",
-        prepare=prepare,
-    )  # fmt: skip
-    return result.output
+def colour_tags(path: Path) -> list[Any]:
+    video = stream(path, "video")
+    return [video.get(k) for k in ("color_range", "color_space", "color_primaries", "color_transfer")]
 
 
-def prepared_files(directory: Path) -> list[Path]:
-    return sorted(directory.glob(f"*{SUFFIX}"))
+@pytest.fixture
+def shared_dir(settings: EngineSettings) -> Path:
+    return settings.cache_dir / "prepared"
 
 
-async def test_a_render_from_prepared_clips_draws_the_frames_a_render_from_the_sources_draws(
-    resolver: MediaResolver, settings: EngineSettings, tmp_path: Path, moving: Path, media_dir: Path
+@pytest.fixture
+def render(resolver: MediaResolver, tmp_path: Path, shared_dir: Path) -> Any:
+    async def run(timeline: dict[str, Any], name: str, clips: frozenset[ClipId] | None) -> RenderResult:
+        return await render_timeline(
+            timeline, {"Width": 180, "Height": 320, "Video": {"Fps": 30}}, resolver=resolver,
+            workdir=tmp_path / name, destination=tmp_path / f"{name}.mp4",
+            shared=SharedClips(shared_dir, clips) if clips is not None else None,
+        )  # fmt: skip
+
+    return run
+
+
+def prepared_files(directory: Path, *, parts: bool = False) -> list[Path]:
+    """The prepared files in `directory` (and, with `parts`, those being made)."""
+    return sorted(p for p in directory.glob(f"*{SUFFIX}") if parts or not p.name.startswith("."))
+
+
+def read_prepared(result: RenderResult) -> list[str]:
+    """The prepared files the render's ffmpeg read."""
+    cmd = result.command
+    return [cmd[i + 1] for i in range(len(cmd) - 1) if cmd[i] == "-i" and cmd[i - 1] == "nut"]
+
+
+async def test_a_render_from_prepared_clips_draws_the_frames_and_tags_a_render_from_the_sources_does(
+    render: Any, shared_dir: Path, moving: Path, media_dir: Path
 ) -> None:
     timeline = board(moving, media_dir)
-    prepare = PrepareClips(settings.cache_dir / "prepared", frozenset(all_clips(timeline)))
-    direct = await render(resolver, tmp_path, timeline, "direct", None)
-    prepared = await render(resolver, tmp_path, timeline, "prepared", prepare)
-    assert len(prepared_files(prepare.directory)) == 3
-    digests = frame_digests(prepared)
-    assert len(digests) > 100 and digests == frame_digests(direct)  # every video frame and audio packet
+    direct = await render(timeline, "direct", None)
+    from_prepared = await render(timeline, "prepared", every_clip(timeline))
+    assert sorted(read_prepared(from_prepared)) == sorted(map(str, prepared_files(shared_dir)))
+    assert len(prepared_files(shared_dir)) == 3 and not read_prepared(direct)
+    digests = frame_digests(from_prepared.output)
+    assert len(digests) > 100 and digests == frame_digests(direct.output)  # every video frame and audio packet
+    assert colour_tags(from_prepared.output) == colour_tags(direct.output) == ["tv", "bt709", "bt709", "bt709"]
 
 
-async def test_a_muted_clip_beside_one_that_plays_sound_renders(
-    resolver: MediaResolver, tmp_path: Path, moving: Path
+async def test_a_sped_up_clip_counted_in_a_coarse_time_base_picks_the_frames_the_source_gives(
+    render: Any, coarse: Path
 ) -> None:
-    timeline = {"VideoTracks": [{"VideoTrackClips": [
-        {"MediaURL": str(moving), "In": 0, "Out": 1},
-        {"MediaURL": str(moving), "In": 1, "Out": 2, "Effects": [MUTE]},
-    ]}]}  # fmt: skip
-    output = await render(resolver, tmp_path, timeline, "muted", None)
-    assert len(frame_digests(output)) > 60
+    timeline = {"VideoTracks": [{"VideoTrackClips": [{"MediaURL": str(coarse), "In": 0.12, "Out": 2.8, "Speed": 1.1}]}]}
+    direct = await render(timeline, "direct", None)
+    from_prepared = await render(timeline, "prepared", every_clip(timeline))
+    assert read_prepared(from_prepared)
+    assert frame_digests(from_prepared.output) == frame_digests(direct.output)
 
 
 async def test_a_second_render_reads_the_prepared_clips_without_making_them_again(
-    resolver: MediaResolver, settings: EngineSettings, tmp_path: Path, moving: Path, media_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+    render: Any, shared_dir: Path, moving: Path, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     timeline = board(moving, media_dir)
-    prepare = PrepareClips(settings.cache_dir / "prepared", frozenset(all_clips(timeline)))
-    await render(resolver, tmp_path, timeline, "first", prepare)
-    made = {p: p.stat().st_mtime_ns for p in prepared_files(prepare.directory)}
+    first = await render(timeline, "first", every_clip(timeline))
+    made = {p: p.stat().st_ino for p in prepared_files(shared_dir)}
 
-    async def refuse(self: PreparedStore, prep: Preparation) -> None:
-        raise AssertionError(f"{prep.clip} prepared again")
+    async def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("prepared again")
 
-    monkeypatch.setattr(PreparedStore, "_make", refuse)
-    second = await render(resolver, tmp_path, timeline, "second", prepare)
-    assert {p: p.stat().st_mtime_ns for p in prepared_files(prepare.directory)}.keys() == made.keys()
-    assert frame_digests(second) == frame_digests(tmp_path / "first.mp4")
+    monkeypatch.setattr(prepared, "run_ffmpeg", refuse)
+    second = await render(timeline, "second", every_clip(timeline))
+    assert {p: p.stat().st_ino for p in prepared_files(shared_dir)} == made
+    assert sorted(read_prepared(second)) == sorted(map(str, made))
+    assert frame_digests(second.output) == frame_digests(first.output)
+
+
+async def test_a_clip_whose_preparation_fails_is_played_from_its_source(
+    render: Any, shared_dir: Path, moving: Path, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fail(*args: Any, **kwargs: Any) -> None:
+        raise ImsError("ProduceFailed", "No space left on device")
+
+    monkeypatch.setattr(prepared, "run_ffmpeg", fail)
+    timeline = board(moving, media_dir)
+    direct = await render(timeline, "direct", None)
+    fallen_back = await render(timeline, "fallen-back", every_clip(timeline))
+    assert not read_prepared(fallen_back) and not prepared_files(shared_dir, parts=True)
+    assert frame_digests(fallen_back.output) == frame_digests(direct.output)
 
 
 async def test_a_clip_there_is_no_room_for_is_played_from_its_source(
-    resolver: MediaResolver, settings: EngineSettings, tmp_path: Path, moving: Path, media_dir: Path
+    render: Any, settings: EngineSettings, shared_dir: Path, moving: Path, media_dir: Path
 ) -> None:
     # 5 MiB: at 180x320 the shots take about 2.7, 3.5 and 1.4 MiB; the second does not fit
     settings.prepared_max_gb = 5 / 1024
     timeline = board(moving, media_dir)
-    prepare = PrepareClips(settings.cache_dir / "prepared", frozenset(all_clips(timeline)))
-    direct = await render(resolver, tmp_path, timeline, "direct", None)
-    partly = await render(resolver, tmp_path, timeline, "partly", prepare)
-    assert 1 <= len(prepared_files(prepare.directory)) < 3
-    assert frame_digests(partly) == frame_digests(direct)
+    direct = await render(timeline, "direct", None)
+    partly = await render(timeline, "partly", every_clip(timeline))
+    assert len(read_prepared(partly)) == len(prepared_files(shared_dir)) == 2
+    assert frame_digests(partly.output) == frame_digests(direct.output)
+
+
+async def test_a_muted_clip_beside_one_that_plays_sound_renders(render: Any, moving: Path) -> None:
+    timeline = {"VideoTracks": [{"VideoTrackClips": [
+        {"MediaURL": str(moving), "In": 0, "Out": 1},
+        {"MediaURL": str(moving), "In": 1, "Out": 2, "Effects": [MUTE]},
+    ]}]}  # fmt: skip
+    result = await render(timeline, "muted", None)
+    assert len(frame_digests(result.output)) > 60
+
+
+# ---- the store ------------------------------------------------------------------------------------
+
+MiB = 1024**2
 
 
 def fake_preparation(directory: Path, name: str, size: int) -> Preparation:
-    plan_ = plan(clips(SHOT), SHOT_ID)
-    prep = plan_.preparations[0]
-    return Preparation(prep.clip, directory / f"{name}{SUFFIX}", prep.source, prep.graph, prep.output, 1.0, size)
+    template = plan(clips(SHOT), SHOT_ID).preparations[0]
+    return Preparation(
+        (name, None, None), directory / f"{name}{SUFFIX}", template.source, template.graph, template.label, 1.0, size
+    )
+
+
+@pytest.fixture
+def fake_ffmpeg(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Preparations made by writing their estimated size, slowly enough for others to arrive."""
+    made: list[Path] = []
+
+    async def run(cmd: list[str], *args: Any, **kwargs: Any) -> None:
+        part = Path(cmd[-1])
+        made.append(part)
+        await asyncio.sleep(0.2)
+        await asyncio.to_thread(part.write_bytes, b"\0" * int(part.name.split(".")[-2]))
+
+    monkeypatch.setattr(prepared, "run_ffmpeg", run)
+    return made
+
+
+def store(settings: EngineSettings, directory: Path, max_mib: float) -> PreparedStore:
+    settings.prepared_max_gb = max_mib / 1024
+    return PreparedStore(settings, directory, "ffmpeg")
 
 
 def aged(path: Path, size: int, seconds_ago: float) -> Path:
@@ -258,70 +331,86 @@ def aged(path: Path, size: int, seconds_ago: float) -> Path:
     return path
 
 
-def test_the_least_recently_used_prepared_files_make_room(settings: EngineSettings, tmp_path: Path) -> None:
-    settings.prepared_max_gb = 3000 / 1024**3  # 3000 bytes
-    settings.prepared_free_gb = 0
-    store = PreparedStore(settings, tmp_path)
-    oldest = aged(tmp_path / f"a{SUFFIX}", 1000, IN_USE_S + 300)
-    older = aged(tmp_path / f"b{SUFFIX}", 1000, IN_USE_S + 200)
-    recent = aged(tmp_path / f"c{SUFFIX}", 1000, 10)
-    assert store._make_room(1500)
-    assert not oldest.exists() and not older.exists() and recent.exists()
-
-
-def test_a_prepared_file_a_render_may_be_opening_is_never_removed(settings: EngineSettings, tmp_path: Path) -> None:
-    settings.prepared_max_gb = 3000 / 1024**3
-    settings.prepared_free_gb = 0
-    store = PreparedStore(settings, tmp_path)
-    in_use = [aged(tmp_path / f"{n}{SUFFIX}", 1000, 60) for n in "ab"]
-    assert not store._make_room(1500)
-    assert all(p.exists() for p in in_use)
-
-
-def test_no_clip_is_prepared_into_the_disk_space_kept_free(settings: EngineSettings, tmp_path: Path) -> None:
-    settings.prepared_free_gb = 1e6  # more than any disk has
-    assert not PreparedStore(settings, tmp_path)._make_room(1)
-
-
 async def test_renders_wanting_one_clip_at_once_make_it_once(
-    settings: EngineSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: EngineSettings, tmp_path: Path, fake_ffmpeg: list[Path]
 ) -> None:
-    made: list[Path] = []
+    prep = fake_preparation(tmp_path, "a", MiB)
+    stores = [store(settings, tmp_path, 10) for _ in range(3)]
 
-    async def make(self: PreparedStore, prep: Preparation) -> None:
-        made.append(prep.path)
-        await asyncio.sleep(0.2)  # others arrive while it is being made
-        prep.path.write_bytes(b"frames")
+    async def render_with(s: PreparedStore) -> set[ClipId]:
+        async with s.ready([prep]) as ready:
+            return ready
 
-    monkeypatch.setattr(PreparedStore, "_make", make)
-    prep = fake_preparation(tmp_path, hashlib.sha256(b"x").hexdigest(), 6)
-    stores = [PreparedStore(settings, tmp_path) for _ in range(3)]
-    results = await asyncio.gather(*(store.ensure([prep]) for store in stores))
-    assert made == [prep.path] and results == [{prep.clip}] * 3
+    results = await asyncio.gather(*(render_with(s) for s in stores))
+    assert len(fake_ffmpeg) == 1 and results == [{prep.clip}] * 3 and prep.path.stat().st_size == MiB
 
 
 async def test_renders_starting_together_prepare_different_clips_first(
-    settings: EngineSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: EngineSettings, tmp_path: Path, fake_ffmpeg: list[Path]
 ) -> None:
-    made: list[tuple[int, Path]] = []
+    preps = [fake_preparation(tmp_path, name, MiB) for name in ("a", "b")]
 
-    async def make(self: PreparedStore, prep: Preparation) -> None:
-        made.append((id(self), prep.path))
-        await asyncio.sleep(0.2)
-        prep.path.write_bytes(b"frames")
+    async def render_with(s: PreparedStore) -> None:
+        async with s.ready(preps):
+            pass
 
-    monkeypatch.setattr(PreparedStore, "_make", make)
-    preps = [fake_preparation(tmp_path, name, 6) for name in ("a", "b")]
-    stores = [PreparedStore(settings, tmp_path) for _ in range(2)]
-    await asyncio.gather(*(store.ensure(preps) for store in stores))
-    assert sorted(path.name for _, path in made) == [f"a{SUFFIX}", f"b{SUFFIX}"]
-    assert {store for store, _ in made} == {id(s) for s in stores}  # one each, side by side
+    started = time.monotonic()
+    await asyncio.gather(*(render_with(store(settings, tmp_path, 10)) for _ in range(2)))
+    assert sorted(p.name.split(".")[1] for p in fake_ffmpeg) == ["a", "b"]
+    assert time.monotonic() - started < 0.35  # side by side, not one after the other (0.4 s)
 
 
-def test_a_render_only_prepares_when_the_planner_found_clips_other_outputs_play(
-    settings: EngineSettings,
+async def test_the_least_recently_used_prepared_files_make_room(
+    settings: EngineSettings, tmp_path: Path, fake_ffmpeg: list[Path]
 ) -> None:
-    assert PrepareClips.shared(settings, []) is None
-    assert PrepareClips.shared(settings.model_copy(update={"prepared_max_gb": 0}), [SHOT_ID]) is None
-    policy = PrepareClips.shared(settings, [SHOT_ID])
-    assert policy is not None and policy.clips == {SHOT_ID} and policy.directory == settings.cache_dir / "prepared"
+    ages = (("x", 300), ("y", 200), ("z", 10))
+    oldest, older, recent = (aged(tmp_path / f"{name}{SUFFIX}", MiB, ago) for name, ago in ages)
+    async with store(settings, tmp_path, 3.5).ready([fake_preparation(tmp_path, "new", int(2.5 * MiB))]) as ready:
+        assert ready == {("new", None, None)}
+    assert not oldest.exists() and not older.exists() and recent.exists()
+
+
+async def test_a_prepared_file_a_render_is_reading_is_never_removed(
+    settings: EngineSettings, tmp_path: Path, fake_ffmpeg: list[Path]
+) -> None:
+    reading = fake_preparation(tmp_path, "read", MiB)
+    aged(reading.path, MiB, 3600)
+    async with store(settings, tmp_path, 10).ready([reading]):
+        async with store(settings, tmp_path, 1.5).ready([fake_preparation(tmp_path, "new", MiB)]) as ready:
+            assert ready == set()  # no room: it plays from its source
+        assert reading.path.exists()
+    async with store(settings, tmp_path, 1.5).ready([fake_preparation(tmp_path, "new", MiB)]) as ready:
+        assert ready == {("new", None, None)} and not reading.path.exists()  # no longer read: it made room
+
+
+async def test_nothing_is_removed_when_removing_everything_would_not_make_room(
+    settings: EngineSettings, tmp_path: Path, fake_ffmpeg: list[Path]
+) -> None:
+    kept = aged(tmp_path / f"old{SUFFIX}", MiB, 3600)
+    async with store(settings, tmp_path, 2).ready([fake_preparation(tmp_path, "huge", 5 * MiB)]) as ready:
+        assert ready == set()
+    assert kept.exists() and not fake_ffmpeg
+
+
+async def test_no_clip_is_prepared_into_the_disk_space_kept_free(
+    settings: EngineSettings, tmp_path: Path, fake_ffmpeg: list[Path]
+) -> None:
+    settings.prepared_free_gb = 1e6  # more than any disk has
+    async with PreparedStore(settings, tmp_path, "ffmpeg").ready([fake_preparation(tmp_path, "a", 1)]) as ready:
+        assert ready == set() and not fake_ffmpeg
+
+
+async def test_what_a_dead_maker_left_is_removed_and_no_longer_counted(
+    settings: EngineSettings, tmp_path: Path, fake_ffmpeg: list[Path]
+) -> None:
+    orphan = aged(tmp_path / f".dead.{'0' * 32}.{2 * MiB}{SUFFIX}", 2 * MiB, 5)  # its maker holds no lock
+    async with store(settings, tmp_path, 2.5).ready([fake_preparation(tmp_path, "a", MiB)]) as ready:
+        assert ready == {("a", None, None)}
+    assert not orphan.exists()
+
+
+def test_a_render_prepares_only_clips_the_planner_found_other_outputs_play(settings: EngineSettings) -> None:
+    assert SharedClips.from_job(settings, None) is None
+    assert SharedClips.from_job(settings.model_copy(update={"prepared_max_gb": 0}), [list(SHOT_ID)]) is None
+    shared = SharedClips.from_job(settings, [list(SHOT_ID), ["bad"], "worse", [1, 2, 3], ["v.mp4", "x", None]])
+    assert shared is not None and shared.clips == {SHOT_ID} and shared.directory == settings.cache_dir / "prepared"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from imsd.engine.ffmpeg import run_ffmpeg
 from imsd.engine.media import MediaResolver
-from imsd.engine.render import RenderResult, render_timeline, run_ffmpeg
+from imsd.engine.render import RenderResult, render_timeline
 from imsd.errors import ImsError
 
 from .conftest import FPS
@@ -166,6 +168,28 @@ async def test_cover_fills_the_box(render: Any, m: Any) -> None:
     clip = {"MediaURL": m("wide.mp4"), "AdaptMode": "Cover"}
     frame = frame_at((await render({"VideoTracks": [video(clip)]})).output, 1.0)
     assert close(frame[3, 80], GREEN) and close(frame[124, 80], GREEN)
+
+
+@pytest.fixture(scope="session")
+def full_range_grey(media_dir: Path) -> Path:
+    """RGB 200 grey as full-range yuv420p (as HEVC and VP9 decoders give it; H.264's yuvj420p is
+    another format, converted by `format`): read as limited range it would show as 214."""
+    path = media_dir / "grey200-full-range.mkv"
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+         "-f", "lavfi", "-i", f"color=0xC8C8C8:s=160x128:r={FPS}:d=1",
+         "-vf", "scale=out_range=pc,format=yuv420p", "-color_range", "pc", "-c:v", "ffv1", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+async def test_a_full_range_clip_keeps_its_levels_beside_a_limited_range_one(
+    render: Any, m: Any, full_range_grey: Path
+) -> None:
+    clips = [{"MediaURL": m("red.mp4"), "Out": 1}, {"MediaURL": str(full_range_grey)}]
+    result = await render({"VideoTracks": [video(*clips)]})
+    assert close(frame_at(result.output, 1.5)[64, 80], (200, 200, 200), tol=5)
 
 
 async def test_opacity_blends_with_the_layer_below(render: Any, m: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
@@ -12,6 +13,7 @@ from imsd.api.timeline import parse_timeline
 from imsd.engine.effects import xfade_transition
 from imsd.engine.script import (
     DEFAULT_TRANSITIONS,
+    MIN_CUT_S,
     Group,
     Line,
     Shot,
@@ -308,6 +310,16 @@ def test_a_cut_that_drops_the_clip_a_transition_led_into_ends_on_its_speech_with
     assert video_length(out.timeline) == pytest.approx(2.0 + MARGIN, abs=1e-3)
 
 
+def test_a_cut_leaves_no_clip_that_would_flash_by() -> None:
+    groups = (Group("a", (Shot("a.mp4", "video", 0, 0.3, 9 / 16),)),)
+    process = {"AllowTransition": True, "TransitionDuration": 0.2, "AlignmentMode": "Cut"}
+    board = Storyboard(groups=groups, scripts=(("s1",),), editing={"ProcessConfig": process})
+    [out] = plan(board, seed=0, speech=speech_for("s1", seconds=7.5))
+    clips = out.timeline["VideoTracks"][0]["VideoTrackClips"]
+    assert min((c["Out"] - c["In"]) / c.get("Speed", 1) for c in clips) >= MIN_CUT_S
+    assert video_length(out.timeline) == pytest.approx(7.5 + MARGIN, abs=1e-3)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     lengths=st.lists(st.lists(st.sampled_from([0.3, 0.5, 1.0, 1.5, 2.0, 3.0]), min_size=1, max_size=5),
@@ -331,5 +343,10 @@ def test_any_plan_finishes_as_a_valid_timeline_of_its_length(
     parse_timeline(out.timeline)
     clips = out.timeline["VideoTracks"][0]["VideoTrackClips"]
     assert all(e["Duration"] > 0 for c in clips for e in c["Effects"] if e["Type"] == "Transition")
+    lengths = [c["Duration"] if c["Type"] == "Image" else (c["Out"] - c["In"]) / c.get("Speed", 1) for c in clips]
+    for (a, _), (length_a, length_b) in zip(itertools.pairwise(clips), itertools.pairwise(lengths), strict=True):
+        joins = [e["Duration"] for e in a["Effects"] if e["Type"] == "Transition"]
+        assert all(d <= min(length_a, length_b) - 1 / FPS + 1e-3 for d in joins)  # the render keeps it whole
+    assert not [e for e in clips[-1]["Effects"] if e["Type"] == "Transition"]
     if speech_s:
         assert video_length(out.timeline) == pytest.approx(speech_s + MARGIN, abs=0.05)

@@ -97,7 +97,6 @@ def split_placement(wire: Mapping[str, str]) -> tuple[dict[str, str], dict[str, 
     body = {k: v for k, v in wire.items() if k in BODY_PARAMS}
     return query, body
 
-
 #: UserData key under which the daemon records the request_id, so that callbacks and the
 #: reconciliation look-up can find the request without a job-id mapping.
 REQUEST_ID_KEY = "ImsdRequestId"

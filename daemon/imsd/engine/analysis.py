@@ -30,8 +30,8 @@ from numpy.typing import NDArray
 
 from imsd.engine import graph
 from imsd.engine.cache import ContentCache
+from imsd.engine.ffmpeg import run_ffmpeg
 from imsd.engine.probe import SAFE_INPUT, Prober
-from imsd.engine.render import run_ffmpeg
 from imsd.engine.settings import EngineSettings
 from imsd.errors import ImsError
 

@@ -17,13 +17,14 @@ import asyncio
 import dataclasses
 import random
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from imsd.api.wire import compact_json
 from imsd.engine.jobs import EngineJobStore, JobKind, iso_now, media_job_fields
 from imsd.engine.media import MediaResolver
-from imsd.engine.prepared import ClipId, shared_clips
+from imsd.engine.prepared import ClipId, clip_id
 from imsd.engine.probe import MediaInfo
 from imsd.engine.scene import SceneSelector, kind_of
 from imsd.engine.script import (
@@ -278,6 +279,25 @@ class BatchPlanner:
 
         await asyncio.gather(*(speak(text, voice) for text, voice in needed))
         return substitutions
+
+
+def shared_clips(timelines: list[dict[str, Any]]) -> list[list[ClipId]]:
+    """For each output's Timeline JSON, its video clips that other outputs play too.
+
+    Those are worth preparing (prepared.py). A clip only one output plays, even twice, is not:
+    its preparation would run before that render, where decoding it runs beside the encoder.
+    """
+    played = [
+        [
+            clip_id(str(c.get("MediaId") or c.get("MediaURL")), c.get("In"), c.get("Out"))
+            for track in timeline.get("VideoTracks") or []
+            for c in track.get("VideoTrackClips") or []
+            if c.get("Type", "Video") == "Video"
+        ]
+        for timeline in timelines
+    ]
+    outputs = Counter(clip for clips in played for clip in set(clips))
+    return [sorted({clip for clip in clips if outputs[clip] > 1}, key=str) for clips in played]
 
 
 def _base_board(inputs: dict[str, Any], editing: dict[str, Any], output: dict[str, Any]) -> Storyboard:

@@ -17,7 +17,7 @@ crops before it scales, a clip filling the canvas needs no canvas, opaque layers
 plane, an opaque bottom track replaces the black base, Background Blur is blurred at a fraction
 of the size and a letterboxed clip is stacked between bands of it (not blended over it), and
 only transition windows go through xfade. A clip that other renders play too (a batch's shared
-shot, named by `prepare`) reads its picture already decoded and fitted from a prepared file
+shot, named by `shared`) reads its picture already decoded and fitted from a prepared file
 (prepared.py), and only its timing is done here.
 Audio: every audio clip and every video clip's own audio is trimmed, looped, tempo-shifted,
 faded and gained on its own, delayed to its start and summed by amix with normalize=0 over a
@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -60,7 +61,7 @@ from imsd.api.timeline import (
 from imsd.engine.effects import XfadeChoice, filter_look, xfade_transition
 from imsd.engine.geometry import Axis, even
 from imsd.engine.graph import Filter, FilterGraph, f, format_value
-from imsd.engine.prepared import PREPARED_INPUT, SUFFIX, Preparation, PrepareClips, clip_id
+from imsd.engine.prepared import PREPARED_INPUT, SUFFIX, ClipId, Preparation, SharedClips, clip_id
 from imsd.engine.probe import SAFE_INPUT, MediaInfo
 from imsd.engine.settings import EngineSettings
 from imsd.engine.text import AssDocument
@@ -251,14 +252,14 @@ class _Composer:
         media: Mapping[str, MediaInfo],
         workdir: Path,
         settings: EngineSettings,
-        prepare: PrepareClips | None,
+        shared: SharedClips | None,
     ) -> None:
         self.tl = timeline
         self.out = output
         self.media = media
         self.workdir = workdir
         self.settings = settings
-        self.prepare = prepare
+        self.shared = shared
         self.preparations: list[Preparation] = []
         self.fps = _fps(output.Video.Fps or settings.default_fps)
         self.graph = FilterGraph()
@@ -486,42 +487,46 @@ class _Composer:
         look = self._look(span, frames, zooms)
         place = self._placement(span, look)
         shape = _Shape(look, place, zooms)
-        wanted = self.prepare is not None and clip_id(clip.media_ref or "", clip.In, clip.Out) in self.prepare.clips
+        clip_ref = clip_id(clip.media_ref or "", clip.In, clip.Out)
         # Only work done frame by frame, the same whatever plays when, can be done beforehand.
-        if wanted and span.source_len is not None and not zooms and (place.whole or place.stacked):
-            span.prepared = self._preparation(span, shape)
+        prepares = span.source_len is not None and not zooms and (place.whole or place.stacked)
+        if prepares and self.shared is not None and clip_ref in self.shared.clips:
+            span.prepared = self._preparation(span, shape, clip_ref, self.shared)
             self.preparations.append(span.prepared)
         return shape
 
-    def _preparation(self, span: _Span, shape: _Shape) -> Preparation:
+    def _preparation(self, span: _Span, shape: _Shape, clip_ref: ClipId, shared: SharedClips) -> Preparation:
         """The clip's frames from its source, fitted as its layer, at the source's own timestamps."""
-        assert self.prepare is not None and span.source_len is not None
+        assert span.source_len is not None
         info = span.info
         graph = FilterGraph()
         chain = [f("setpts", "PTS-STARTPTS"), *self._pixels(span, shape.place), *shape.look.chain]
         source = graph.one(["0:v"], chain, "src")
-        output = self._place(graph, source, shape.look, shape.place, timed=False)
+        label = self._place(graph, source, shape.look, shape.place, timed=False)
         stretch = Input(info.path, _stretch(span.source_in, span.source_len))
-        made_of = [str(info.path), info.version, list(stretch.options), graph.render()]
+        made_of = [shared.ffmpeg, str(info.path), info.version, list(stretch.options), graph.render()]
         key = hashlib.sha256(json.dumps(made_of).encode()).hexdigest()
-        plane_bytes = 2.5 if shape.place.alpha else 1.5  # yuva420p or yuv420p
-        frames = span.source_len * (info.fps or 60) + 1
+        bytes_per_pixel = 1.5 if shape.place.opaque else 2.5  # yuv420p, or yuva420p
+        frames_estimate = span.source_len * (info.fps or 60) + 1
         return Preparation(
-            clip=clip_id(span.clip.media_ref or "", span.clip.In, span.clip.Out),
-            path=self.prepare.directory / f"{key}{SUFFIX}",
+            clip=clip_ref,
+            path=shared.directory / f"{key}{SUFFIX}",
             source=stretch,
             graph=graph,
-            output=output,
+            label=label,
             seconds=span.source_len,
-            size_estimate=int(frames * self.width * self.height * plane_bytes),
+            size_estimate=int(frames_estimate * self.width * self.height * bytes_per_pixel),
         )
 
     def _layer(self, span: _Span, frames: int, shape: _Shape) -> str:
         """One clip as a canvas-sized stream of exactly `frames` frames (yuv420p if opaque)."""
         look, place = shape.look, shape.place
         if span.prepared is not None:
+            # NUT keeps the timestamps in a time base of its own and no colour properties: both
+            # go back to the source's before timing, so the same frames are picked and tagged.
             index = self._input(span.prepared.path, guard=PREPARED_INPUT)
-            chain = [*self._timing(span, frames), f("settb", str(1 / self.fps))]
+            as_source = [*_source_time_base(span.info), *_source_colour(span.info)]
+            chain = [*as_source, *self._timing(span, frames), f("settb", str(1 / self.fps))]
             return self._tag(self.graph.one([f"{index}:v"], chain, "layer"), place.opaque)
         pad, cut = self._pad(span, "v")
         chain = [*cut, *self._timing(span, frames), *self._pixels(span, place), *look.chain]
@@ -549,16 +554,19 @@ class _Composer:
         ]
 
     def _pixels(self, span: _Span, place: _Place) -> list[Filter]:
-        """8-bit YUV, even-sized: the format everything after works in.
+        """8-bit limited-range YUV, even-sized: the format everything after works in.
 
         Decoders of stills give RGB, and zoompan or scale on RGB moves twice the bytes per pixel
-        of yuv420p. The alpha plane is only kept where the layer can show it.
+        of yuv420p. The alpha plane is only kept where the layer can show it. Full-range video
+        (some phones, screen recordings) is brought to limited range like everything else, or
+        its levels would be read wrongly beside other clips in one output, whose range is one.
         """
         info = span.info
         chain = [f("format", "yuva420p" if place.alpha else "yuv420p")]
         w, h = even(info.width), even(info.height)
-        if (w, h) != (info.width, info.height):
-            chain.append(f("scale", w, h))
+        full = _full_range_yuv(info)
+        if (w, h) != (info.width, info.height) or full:
+            chain.append(f("scale", w, h, in_range="pc" if full else None, out_range="tv" if full else None))
         return chain
 
     def _look(self, span: _Span, frames: int, zooms: bool) -> _Look:
@@ -1061,6 +1069,52 @@ def _stretch(start: float, length: float) -> tuple[str, ...]:
     return (*seek, "-t", format_value(length))
 
 
+def _video_stream(info: MediaInfo) -> dict[str, Any]:
+    return next((s for s in info.streams if s.get("codec_type") == "video"), {})
+
+
+def _source_time_base(info: MediaInfo) -> list[Filter]:
+    """settb back to the source stream's time base (the one its timestamps were counted in)."""
+    num, _, den = str(_video_stream(info).get("time_base", "")).partition("/")
+    return [f("settb", f"{int(num)}/{int(den)}")] if num.isdigit() and den.isdigit() and int(den) else []
+
+
+# The colour properties setparams takes, by the names ffprobe reports them under.
+_COLOUR_PARAMS = {
+    "color_range": ("range", frozenset({"tv", "pc"})),
+    "color_primaries": ("color_primaries", frozenset(
+        {"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "film", "bt2020", "smpte428", "smpte431",
+         "smpte432", "jedec-p22"})),
+    "color_transfer": ("color_trc", frozenset(
+        {"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "linear", "log100", "log316", "iec61966-2-4",
+         "bt1361e", "iec61966-2-1", "bt2020-10", "bt2020-12", "smpte2084", "smpte428", "arib-std-b67"})),
+    "color_space": ("colorspace", frozenset(
+        {"gbr", "bt709", "fcc", "bt470bg", "smpte170m", "smpte240m", "ycgco", "bt2020nc", "bt2020c", "smpte2085",
+         "chroma-derived-nc", "chroma-derived-c", "ictcp"})),
+}  # fmt: skip
+
+
+def _full_range_yuv(info: MediaInfo) -> bool:
+    """YUV tagged full range (yuvj formats are brought to limited range by `format` already)."""
+    stream = _video_stream(info)
+    fmt = str(stream.get("pix_fmt", ""))
+    return stream.get("color_range") == "pc" and fmt.startswith("yuv") and not fmt.startswith("yuvj")
+
+
+def _source_colour(info: MediaInfo) -> list[Filter]:
+    """setparams with the colour properties a YUV clip's frames carry once fitted (the ones the
+    encoder tags from): its source's, in the limited range every clip is brought to."""
+    stream = _video_stream(info)
+    if not str(stream.get("pix_fmt", "")).startswith("yuv"):
+        return []
+    known = {
+        option: "tv" if option == "range" else value
+        for field_name, (option, values) in _COLOUR_PARAMS.items()
+        if (value := str(stream.get(field_name, ""))) in values
+    }
+    return [f("setparams", **known)] if known else []
+
+
 def _audible(span: _Span) -> bool:
     """Whether a clip's own sound reaches the mix: a Volume of 0 over the whole clip mutes it."""
     muted = any(
@@ -1085,8 +1139,7 @@ def _joinable(reads: list[_Read], span: _Span) -> _Read | None:
 
 def _has_alpha(info: MediaInfo) -> bool:
     """Whether the picture may be see-through (RGBA/YA/paletted PNG, yuva video)."""
-    video = next((s for s in info.streams if s.get("codec_type") == "video"), {})
-    fmt = str(video.get("pix_fmt", ""))
+    fmt = str(_video_stream(info).get("pix_fmt", ""))
     return fmt == "pal8" or fmt.startswith(("rgba", "bgra", "argb", "abgr", "ya", "yuva", "gbrap"))
 
 
@@ -1110,11 +1163,11 @@ def compose(
     media: Mapping[str, MediaInfo],
     workdir: Path,
     settings: EngineSettings,
-    prepare: PrepareClips | None = None,
+    shared: SharedClips | None = None,
 ) -> Plan:
     """The render plan for a validated timeline; `media` maps `MediaRef.key` to its file.
 
-    Video clips that `prepare` names are read from prepared files (prepared.py), listed in
+    Video clips that `shared` names are read from prepared files (prepared.py), listed in
     `Plan.preparations` for the render to make first.
     """
-    return _Composer(timeline, output, media, workdir, settings, prepare).plan()
+    return _Composer(timeline, output, media, workdir, settings, shared).plan()

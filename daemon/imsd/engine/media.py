@@ -207,7 +207,9 @@ class MediaResolver:
             info = await self.registry.get(ref) if self.registry is not None else None
             if info is None or not info.path.is_file():
                 raise not_found(field, ref)
-            return info
+            # Probed as it is now (cached while unchanged): the file may have been replaced since
+            # it was registered, and what is made from it is keyed by what it is.
+            return await self.prober.probe(info.path, f"{field}: {ref}")
         path = await self.local_file(ref, field)
         return await self.prober.probe(path, f"{field}: {ref}")
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,19 +20,19 @@ from typing import Any
 
 from imsd.api.timeline import OutputMediaConfig, Timeline, parse_output, parse_timeline
 from imsd.engine.compose import MediaRef, Plan, compose, media_refs
+from imsd.engine.ffmpeg import ffmpeg_identity, run_ffmpeg
 from imsd.engine.graph import format_value
 from imsd.engine.media import MediaResolver, resolve_together
-from imsd.engine.prepared import PrepareClips, PreparedStore
+from imsd.engine.prepared import PreparedStore, SharedClips
 from imsd.engine.probe import SUBTITLE_FORMATS, MediaInfo
 from imsd.engine.settings import EngineSettings
-from imsd.errors import ImsError, invalid
+from imsd.errors import invalid
 
 GRAPH_FILE = "graph.txt"
 _AUDIO_ONLY = {".mp3": "libmp3lame", ".m4a": "aac", ".aac": "aac", ".wav": "pcm_s16le"}
 _VIDEO_CODECS = {"h264": "libx264", "h.264": "libx264", "avc": "libx264",
                  "h265": "libx265", "h.265": "libx265", "hevc": "libx265"}  # fmt: skip
 _FASTSTART = frozenset({".mp4", ".mov", ".m4a"})
-_STDERR_TAIL = 2000
 
 
 @dataclass
@@ -160,38 +160,43 @@ async def render_timeline(
     progress: Callable[[int], None] | None = None,
     ffmpeg: str | None = None,
     destination: Path | None = None,
-    prepare: PrepareClips | None = None,
+    shared: SharedClips | None = None,
 ) -> RenderResult:
     """Render `timeline` as `output` (OutputMediaConfig) says.
 
     `destination` overrides OutputMediaConfig.MediaURL for trusted callers (the CLI); every
     other path is checked against the configured roots. The output appears complete or not at
-    all, even when the render fails or is cancelled. Clips `prepare` names are prepared first
-    (or found prepared) and read from there. Raises ImsError.
+    all, even when the render fails or is cancelled. The clips `shared` names (other renders
+    play them too) are read from prepared files, made first where missing. Raises ImsError.
     """
     settings = resolver.settings
+    binary = ffmpeg or settings.ffmpeg
     tl = parse_timeline(timeline)
     out = parse_output(output)
     await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
     workdir = await asyncio.to_thread(workdir.resolve)
     media = await _resolve_all(tl, resolver, workdir)
-    plan = compose(tl, out, media, workdir, settings, prepare)
-    if prepare is not None and plan.preparations:
-        ready = await PreparedStore(settings, prepare.directory).ensure(plan.preparations)
-        if len(ready) < len({p.clip for p in plan.preparations}):  # no room for some: played from source
-            plan = compose(tl, out, media, workdir, settings, PrepareClips(prepare.directory, frozenset(ready)))
+    if shared is not None:
+        shared = dataclasses.replace(shared, ffmpeg=await ffmpeg_identity(binary))
+    plan = compose(tl, out, media, workdir, settings, shared)
     path = _output_path(out, plan, resolver, workdir, destination)
-    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-    for name, content in plan.files.items():
-        await asyncio.to_thread((workdir / name).write_text, content, encoding="utf-8")
-    script = await asyncio.to_thread(plan.graph.write_script, workdir / GRAPH_FILE)
-    part = _partial(path)
-    cmd = build_command(plan, out, part, script, settings, ffmpeg or settings.ffmpeg)
-    try:
-        await run_ffmpeg(cmd, plan.duration, progress, stall_s=settings.render_stall_s)
-        await asyncio.to_thread(os.replace, part, path)
-    finally:
-        part.unlink(missing_ok=True)  # failed or cancelled; gone already once renamed
+    async with contextlib.AsyncExitStack() as reading:  # prepared files stay locked while read
+        if shared is not None and plan.preparations:
+            store = PreparedStore(settings, shared.directory, binary)
+            ready = await reading.enter_async_context(store.ready(plan.preparations))
+            if ready != {p.clip for p in plan.preparations}:  # no room, or failed: played from source
+                plan = compose(tl, out, media, workdir, settings, dataclasses.replace(shared, clips=frozenset(ready)))
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        for name, content in plan.files.items():
+            await asyncio.to_thread((workdir / name).write_text, content, encoding="utf-8")
+        script = await asyncio.to_thread(plan.graph.write_script, workdir / GRAPH_FILE)
+        part = _partial(path)
+        cmd = build_command(plan, out, part, script, settings, binary)
+        try:
+            await run_ffmpeg(cmd, plan.duration, progress, stall_s=settings.render_stall_s)
+            await asyncio.to_thread(os.replace, part, path)
+        finally:
+            part.unlink(missing_ok=True)  # failed or cancelled; gone already once renamed
     info = await resolver.prober.probe(path)
     return RenderResult(
         output=path,
@@ -202,63 +207,3 @@ async def render_timeline(
         approximated=plan.approximated,
         command=cmd,
     )
-
-
-async def run_ffmpeg(
-    cmd: list[str], duration: float, progress: Callable[[int], None] | None = None, *, stall_s: float = 120.0
-) -> None:
-    """Run ffmpeg; Progress 0-100 from its `out_time_us`; failure -> ProduceFailed + stderr.
-
-    A run whose output time has not moved for `stall_s` is killed and fails: a filter graph
-    that deadlocks would otherwise hold its worker (and its job's lease) forever.
-    """
-    proc = await asyncio.create_subprocess_exec(
-        *cmd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    stdout, stderr = proc.stdout, proc.stderr
-
-    async def drain() -> bytes:
-        tail = b""
-        while chunk := await stderr.read(1 << 14):
-            tail = (tail + chunk)[-_STDERR_TAIL:]
-        return tail
-
-    err_task = asyncio.create_task(drain())
-    last = -1
-    out_time, moved_at = "", time.monotonic()
-    try:
-        while True:
-            try:
-                raw = await asyncio.wait_for(stdout.readline(), stall_s)
-            except TimeoutError:
-                raw = b"stalled"
-            if not raw:
-                break
-            key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-            if key == "out_time_us" and value != out_time:
-                out_time, moved_at = value, time.monotonic()
-            if key == "stalled" or time.monotonic() - moved_at > stall_s:
-                raise ImsError("ProduceFailed", f"ffmpeg made no progress for {stall_s:.0f}s and was stopped")
-            percent = None
-            if key == "out_time_us" and value.isdigit() and duration > 0:
-                percent = min(99, int(int(value) / 1e6 / duration * 100))
-            elif key == "progress" and value == "end":
-                percent = 100
-            if percent is not None and percent > last and progress is not None:
-                last = percent
-                progress(percent)
-        code = await proc.wait()
-        tail = await err_task
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            with contextlib.suppress(ProcessLookupError):
-                await proc.wait()
-        err_task.cancel()
-    if code != 0:
-        message = tail.decode("utf-8", "replace").strip() or f"ffmpeg exited with {code}"
-        raise ImsError("ProduceFailed", message[-_STDERR_TAIL:])

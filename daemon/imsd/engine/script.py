@@ -46,6 +46,11 @@ DUCK_LEAD_S, DUCK_TAIL_S, DUCK_BRIDGE_S = 0.15, 0.2, 0.85
 TRANSITION_SHARE = 0.45
 #: A shot whose aspect differs from the output's by more than this is letterboxed, not cropped.
 COVER_ASPECT_TOLERANCE = 0.1
+#: A Cut never leaves a clip shorter than this (it would flash by): the clips before it are
+#: slowed by that little instead.
+MIN_CUT_S = 0.25
+#: Times a layout is fitted at most; shortening transitions and refitting settles in two or three.
+_LAYOUT_PASSES = 8
 #: Outputs that could differ are counted up to this; more combinations than any Count needs.
 _COMBINATIONS_CAP = 10**6
 
@@ -391,7 +396,15 @@ class _Layout:
         while len(block.clips) > 1 and have - block.clips[-1].occupied >= need(block.clips[:-1]):
             have -= block.clips.pop().occupied
         last = block.clips[-1]
-        last.end = last.shot.start + (last.occupied - (have - need(block.clips))) * last.speed
+        keep = last.occupied - (have - need(block.clips))
+        if keep < MIN_CUT_S and len(block.clips) > 1:
+            # What is left of it would flash by: drop it, and play the rest a little slower.
+            have -= block.clips.pop().occupied
+            factor = have / need(block.clips)
+            for clip in block.clips:
+                clip.speed *= factor
+            return
+        last.end = last.shot.start + keep * last.speed
 
     # -- the whole output
 
@@ -451,26 +464,38 @@ class _Layout:
             clip.transition = (uniform or self.rng.choice(names), seconds)
 
     @staticmethod
-    def _playing(blocks: list[_Block]) -> list[_Clip]:
-        """The clips in play order, the last one without a transition (a Cut may have dropped
-        the clip it led into)."""
+    def _in_play_order(blocks: list[_Block]) -> list[_Clip]:
+        """The clips in play order. The last leads into nothing, so it keeps no transition (a Cut
+        may have dropped the clip it led into)."""
         clips = [c for b in blocks for c in b.clips]
         if clips:
             clips[-1].transition = None
         return clips
 
+    @staticmethod
+    def _shorten_transitions(clips: list[_Clip]) -> bool:
+        """Shorten every transition to what the clips it joins allow; whether any changed."""
+        changed = False
+        for a, b in itertools.pairwise(clips):
+            if a.transition and a.transition[1] > (allowed := round(_overlap(a.transition[1], a, b), 3)):
+                a.transition = (a.transition[0], allowed) if allowed > 0 else None
+                changed = True
+        return changed
+
     def layout(self) -> tuple[list[_Block], float]:
-        """Blocks fitted to their targets; the last gets `margin` more so a cap, not a gap, ends it."""
+        """Blocks fitted to their targets; the last gets `margin` more so a cap, not a gap, ends it.
+
+        Fitting changes clip lengths (speed, a Cut), which may leave a transition longer than its
+        clips allow; it is shortened and the blocks fitted again, until both agree.
+        """
         blocks = self.blocks()
         self.choose_transitions([c for b in blocks for c in b.clips])
-        for _ in range(2):  # a transition longer than its clips allow is shortened, then refit
-            clips = self._playing(blocks)
-            for a, b in itertools.pairwise(clips):
-                if a.transition and a.transition[1] > (allowed := round(_overlap(a.transition[1], a, b), 3)):
-                    a.transition = (a.transition[0], allowed) if allowed > 0 else None
+        self._shorten_transitions(self._in_play_order(blocks))
+        for _ in range(_LAYOUT_PASSES):
             for i, block in enumerate(blocks):
                 self._fit(block, _overlap_into(blocks, i) + (self.margin if i == len(blocks) - 1 else 0.0))
-        self._playing(blocks)
+            if not self._shorten_transitions(self._in_play_order(blocks)):
+                break
         total = sum(b.target for b in blocks)
         return blocks, total
 

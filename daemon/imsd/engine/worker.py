@@ -39,7 +39,7 @@ from imsd.engine.media import (
     names_private_address,
     refused_address,
 )
-from imsd.engine.prepared import PrepareClips, clip_id
+from imsd.engine.prepared import SharedClips
 from imsd.engine.probe import Prober
 from imsd.engine.tts import Synthesizer
 from imsd.errors import ImsError
@@ -291,9 +291,7 @@ class Engine:
                 workdir=workdir,
                 progress=progress,
                 ffmpeg=self.settings.engine.ffmpeg,
-                prepare=PrepareClips.shared(
-                    self.settings.engine, [clip_id(*clip) for clip in lease.job.get("_shared_clips") or []]
-                ),
+                shared=SharedClips.from_job(self.settings.engine, lease.job.get("_shared_clips")),
             )
             output = result.output
         finally:
