@@ -320,6 +320,15 @@ def test_a_cut_leaves_no_clip_that_would_flash_by() -> None:
     assert video_length(out.timeline) == pytest.approx(7.5 + MARGIN, abs=1e-3)
 
 
+def test_a_cut_keeps_a_short_clip_rather_than_slow_the_others_by_more_than_a_tenth() -> None:
+    groups = (Group("a", shots("a", 2, seconds=0.3)),)
+    board = Storyboard(groups=groups, scripts=(("s1",),), editing={"ProcessConfig": {"AlignmentMode": "Cut"}})
+    [out] = plan(board, seed=0, speech=speech_for("s1", seconds=0.45))
+    first, last = out.timeline["VideoTracks"][0]["VideoTrackClips"]
+    assert "Speed" not in first and "Speed" not in last and last["Out"] - last["In"] < MIN_CUT_S
+    assert video_length(out.timeline) == pytest.approx(0.45 + MARGIN, abs=1e-3)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     lengths=st.lists(st.lists(st.sampled_from([0.3, 0.5, 1.0, 1.5, 2.0, 3.0]), min_size=1, max_size=5),

@@ -46,9 +46,10 @@ DUCK_LEAD_S, DUCK_TAIL_S, DUCK_BRIDGE_S = 0.15, 0.2, 0.85
 TRANSITION_SHARE = 0.45
 #: A shot whose aspect differs from the output's by more than this is letterboxed, not cropped.
 COVER_ASPECT_TOLERANCE = 0.1
-#: A Cut never leaves a clip shorter than this (it would flash by): the clips before it are
-#: slowed by that little instead.
+#: A Cut leaves no clip shorter than this (it would flash by): the clips before it are slowed
+#: by that little instead, unless that would take them below SLOWEST_FILL of their speed.
 MIN_CUT_S = 0.25
+SLOWEST_FILL = 0.9
 #: Times a layout is fitted at most; shortening transitions and refitting settles in two or three.
 _LAYOUT_PASSES = 8
 #: Outputs that could differ are counted up to this; more combinations than any Count needs.
@@ -397,12 +398,13 @@ class _Layout:
             have -= block.clips.pop().occupied
         last = block.clips[-1]
         keep = last.occupied - (have - need(block.clips))
-        if keep < MIN_CUT_S and len(block.clips) > 1:
+        rest = block.clips[:-1]
+        slower = (have - last.occupied) / need(rest) if rest else 0.0
+        if keep < MIN_CUT_S and slower >= SLOWEST_FILL:
             # What is left of it would flash by: drop it, and play the rest a little slower.
-            have -= block.clips.pop().occupied
-            factor = have / need(block.clips)
-            for clip in block.clips:
-                clip.speed *= factor
+            block.clips.pop()
+            for clip in rest:
+                clip.speed *= slower
             return
         last.end = last.shot.start + keep * last.speed
 
