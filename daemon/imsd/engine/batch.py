@@ -21,10 +21,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from imsd.api.timeline import parse_timeline
 from imsd.api.wire import compact_json
 from imsd.engine.jobs import EngineJobStore, JobKind, iso_now, media_job_fields
 from imsd.engine.media import MediaResolver
-from imsd.engine.prepared import ClipId, clip_id
+from imsd.engine.prepared import ClipId, clip_id_of
 from imsd.engine.probe import MediaInfo
 from imsd.engine.scene import SceneSelector, kind_of
 from imsd.engine.script import (
@@ -289,10 +290,11 @@ def shared_clips(timelines: list[dict[str, Any]]) -> list[list[ClipId]]:
     """
     played = [
         [
-            clip_id(str(c.get("MediaId") or c.get("MediaURL")), c.get("In"), c.get("Out"))
-            for track in timeline.get("VideoTracks") or []
-            for c in track.get("VideoTrackClips") or []
-            if c.get("Type", "Video") == "Video"
+            clip_id_of(clip)
+            for track in parse_timeline(timeline).VideoTracks
+            if track.Type == "Video"
+            for clip in track.VideoTrackClips
+            if clip.Type == "Video"
         ]
         for timeline in timelines
     ]

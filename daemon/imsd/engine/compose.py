@@ -61,7 +61,7 @@ from imsd.api.timeline import (
 from imsd.engine.effects import XfadeChoice, filter_look, xfade_transition
 from imsd.engine.geometry import Axis, even
 from imsd.engine.graph import Filter, FilterGraph, f, format_value
-from imsd.engine.prepared import PREPARED_INPUT, SUFFIX, ClipId, Preparation, SharedClips, clip_id
+from imsd.engine.prepared import PREPARED_INPUT, SUFFIX, ClipId, Preparation, SharedClips, clip_id_of
 from imsd.engine.probe import SAFE_INPUT, MediaInfo
 from imsd.engine.settings import EngineSettings
 from imsd.engine.text import AssDocument
@@ -487,7 +487,7 @@ class _Composer:
         look = self._look(span, frames, zooms)
         place = self._placement(span, look)
         shape = _Shape(look, place, zooms)
-        clip_ref = clip_id(clip.media_ref or "", clip.In, clip.Out)
+        clip_ref = clip_id_of(clip)
         # Only work done frame by frame, the same whatever plays when, can be done beforehand.
         prepares = span.source_len is not None and not zooms and (place.whole or place.stacked)
         if prepares and self.shared is not None and clip_ref in self.shared.clips:

@@ -29,12 +29,14 @@ import contextlib
 import fcntl
 import os
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from imsd.api.timeline import VideoTrackClip
 from imsd.engine.ffmpeg import run_ffmpeg
 from imsd.engine.settings import EngineSettings
 from imsd.errors import ImsError
@@ -58,6 +60,11 @@ _LOCK_POLL_S = 0.05
 def clip_id(ref: str, start: float | None, end: float | None) -> ClipId:
     """A ClipId from a timeline's values, numbers as floats (as the timeline parser reads them)."""
     return (ref, None if start is None else float(start), None if end is None else float(end))
+
+
+def clip_id_of(clip: VideoTrackClip) -> ClipId:
+    """The ClipId of a parsed clip: the planner and the renderer name clips the same way."""
+    return clip_id(clip.media_ref or "", clip.In, clip.Out)
 
 
 @dataclass(frozen=True)
@@ -186,7 +193,7 @@ class PreparedStore:
             if not self._make_room(prep.size_estimate):
                 return None
             part = self.directory / f".{prep.path.stem}.{uuid.uuid4().hex}.{prep.size_estimate}{SUFFIX}"
-            part.touch()
+            part.touch()  # its name is read back by _part
             return part
 
     def _make_room(self, needed: int) -> bool:
@@ -201,8 +208,10 @@ class PreparedStore:
             if not path.name.startswith("."):
                 files.append((path, st))
                 used += st.st_size
-            elif not _remove_if_unlocked(path, self.directory / f"{path.name.split('.')[1]}.lock"):
-                used += max(st.st_size, _estimate_in_name(path))
+            else:
+                key, estimate = _part(path)
+                if not _remove_if_unlocked(path, self.directory / f"{key}.lock"):
+                    used += max(st.st_size, estimate)
         for lock in self.directory.glob("[!.]*.lock"):
             if not lock.with_suffix(SUFFIX).exists():
                 _remove_if_unlocked(lock, lock)
@@ -233,10 +242,11 @@ def _entries(directory: Path) -> Iterator[tuple[Path, os.stat_result]]:
             yield path, path.stat()
 
 
-def _estimate_in_name(part: Path) -> int:
-    """The size reserved for a part file: `.<key>.<uuid>.<bytes>.nut`."""
-    digits = part.name.split(".")[-2]
-    return int(digits) if digits.isdigit() else 0
+def _part(path: Path) -> tuple[str, int]:
+    """The clip key and the bytes reserved for a part file, named `.<key>.<uuid>.<bytes>.nut`."""
+    fields = path.name.split(".")
+    key, digits = (fields[1], fields[-2]) if len(fields) == 5 else ("", "")
+    return key, int(digits) if digits.isdigit() else 0
 
 
 def _remove_if_unlocked(path: Path, lock: Path) -> bool:
@@ -270,34 +280,40 @@ def _persist(part: Path, path: Path) -> None:
         os.close(fd)
 
 
-def _open_lock(path: Path) -> int:
-    return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+def _try_lock(path: Path, mode: int) -> int | None:
+    """A descriptor holding a flock (`mode`) on the file `path` names, or None if another holds it.
 
-
-def _still_named(fd: int, path: Path) -> bool:
-    """Whether `path` still names the file `fd` locked: a remover may have unlinked it meanwhile."""
-    try:
-        return os.fstat(fd).st_ino == os.stat(path).st_ino
-    except FileNotFoundError:
-        return False
+    A lock taken on a file that a remover unlinked meanwhile is worth nothing: it is let go and
+    the file now at `path` is locked instead.
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        held = False
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            with contextlib.suppress(FileNotFoundError):
+                held = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except BlockingIOError:
+            return None
+        finally:
+            if not held:
+                os.close(fd)
+        if held:
+            return fd
 
 
 @contextlib.contextmanager
 def _locked_now(path: Path, *, wait: bool = False) -> Iterator[bool]:
-    """An exclusive flock on `path`, if it can be had at once (unless `wait`); yields whether held."""
-    mode = fcntl.LOCK_EX
-    while True:
-        fd = _open_lock(path)
-        try:
-            try:
-                fcntl.flock(fd, mode if wait else mode | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            if _still_named(fd, path):
-                yield True
-                return
-        finally:
+    """An exclusive flock on `path`, if it can be had at once (unless `wait`); yields whether held.
+
+    For code running in a thread; the event loop uses `_file_lock`.
+    """
+    while (fd := _try_lock(path, fcntl.LOCK_EX)) is None and wait:
+        time.sleep(_LOCK_POLL_S)
+    try:
+        yield fd is not None
+    finally:
+        if fd is not None:
             os.close(fd)
 
 
@@ -305,20 +321,10 @@ def _locked_now(path: Path, *, wait: bool = False) -> Iterator[bool]:
 async def _file_lock(path: Path, mode: int, *, wait: bool) -> AsyncIterator[bool]:
     """A flock on `path`, waited for (if `wait`) without blocking the event loop, so a cancelled
     render stops waiting; yields whether it is held."""
-    while True:
-        fd = _open_lock(path)
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, mode | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if not wait:
-                        yield False
-                        return
-                    await asyncio.sleep(_LOCK_POLL_S)
-            if _still_named(fd, path):
-                yield True
-                return
-        finally:
+    while (fd := _try_lock(path, mode)) is None and wait:  # noqa: ASYNC110 - held by another process; no event to await
+        await asyncio.sleep(_LOCK_POLL_S)
+    try:
+        yield fd is not None
+    finally:
+        if fd is not None:
             os.close(fd)  # releases the lock
