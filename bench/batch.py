@@ -48,9 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from imsd.api.wire import Api
 from imsd.backends.local import LocalBackend
-from imsd.engine.prepared import SharedClips
-from imsd.engine.render import render_timeline
-from imsd.engine.worker import EngineRunner, engine_queue_name
+from imsd.engine.render import SharedClips, render_timeline
+from imsd.engine.service import EngineRunner, engine_queue_name
 from imsd.logs import configure_logging
 from imsd.queue import TaskQueue
 from imsd.settings import Settings

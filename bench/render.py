@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "daemon"))
 
 from imsd.engine.media import MediaResolver
 from imsd.engine.render import render_timeline
-from imsd.engine.settings import EngineSettings
+from imsd.settings import EngineSettings
 
 W, H, FPS, SECONDS = 1080, 1920, 30, 15.0
 FONT_FILE = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")

@@ -27,9 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from imsd.engine.analysis import Analyzer
-from imsd.engine.matching import E5TextScorer, Passage, similarities
-from imsd.engine.settings import EngineSettings
+from imsd.engine.planning.analysis import Analyzer
+from imsd.engine.planning.matching import E5TextScorer, similarities
+from imsd.engine.planning.scoring import Passage
+from imsd.settings import EngineSettings
 
 from tests.engine.test_matching import SENTENCES, TOPICS
 

@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "daemon"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from imsd.engine.media import MediaResolver
+from imsd.engine.planning.script import DEFAULT_TRANSITIONS
 from imsd.engine.render import render_timeline
-from imsd.engine.script import DEFAULT_TRANSITIONS
-from imsd.engine.settings import EngineSettings
+from imsd.settings import EngineSettings
 
 from bench.render import children_cpu, ffmpeg
 

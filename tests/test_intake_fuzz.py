@@ -29,12 +29,12 @@ import pytest_asyncio
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from imsd.api.validation import validate_params
-from imsd.api.wire import API_NAMES, JSON_PARAMS, Api
+from imsd.api.wire import API_NAMES, JSON_PARAMS, Api, params_hash
 from imsd.daemon import Daemon, build_services
 from imsd.envelope import check_storable, parse_envelope
 from imsd.errors import ImsError
 from imsd.intake import Intake
-from imsd.records import State, params_hash
+from imsd.records import State
 from imsd.settings import Settings
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis

@@ -6,14 +6,16 @@ import argparse
 import asyncio
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
 
 from imsd.client import enqueue_request, status, wait_for_results
+from imsd.errors import ImsError
 from imsd.logs import configure_logging
-from imsd.settings import Settings, load_settings
+from imsd.settings import EngineSettings, Settings, load_settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -110,15 +112,69 @@ def cmd_engine(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from imsd.engine.cli import render_command
+    return render_command(args.timeline, args.output, _settings(args).engine)
 
-    code: int = render_command(args.timeline, args.output, _settings(args).engine)
-    return code
+
+def _load_timeline_file(timeline_file: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    doc = json.loads(timeline_file.read_text(encoding="utf-8"))
+    if isinstance(doc, dict) and "Timeline" in doc:
+        timeline, output = doc["Timeline"], doc.get("OutputMediaConfig") or {}
+        timeline = json.loads(timeline) if isinstance(timeline, str) else timeline
+        output = json.loads(output) if isinstance(output, str) else output
+        return timeline, output
+    return doc, {}
+
+
+def render_command(timeline_file: Path, out: Path, settings: EngineSettings) -> int:
+    """`imsd render TIMELINE.json OUT.mp4`: one timeline straight to a file, for operators.
+
+    The timeline file may be a bare Timeline or `{"Timeline": ..., "OutputMediaConfig": ...}`.
+    The operator chose OUT, so it is not confined to the storage root, and the timeline's own
+    directory is added to the media roots so references relative to it work. Prints what was
+    ignored or approximated and what came out; returns the exit status.
+    """
+    from imsd.engine.media import MediaResolver
+    from imsd.engine.render import render_timeline
+
+    try:
+        timeline, output = _load_timeline_file(timeline_file)
+    except (OSError, ValueError) as exc:
+        print(f"cannot read {timeline_file}: {exc}", file=sys.stderr)
+        return 2
+    output.pop("MediaURL", None)
+    local = settings.model_copy(update={"media_roots": [*settings.media_roots, timeline_file.resolve().parent]})
+    resolver = MediaResolver(local)
+    local.work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=local.work_dir) as workdir:
+        try:
+            result = asyncio.run(
+                render_timeline(
+                    timeline,
+                    output,
+                    resolver=resolver,
+                    workdir=Path(workdir),
+                    destination=out.resolve(),
+                    progress=lambda p: print(f"\rprogress {p:3d}%", end="", file=sys.stderr),
+                )
+            )
+        except ImsError as exc:
+            print(f"\n{exc.code}: {exc.message}", file=sys.stderr)
+            return 1
+    print(file=sys.stderr)
+    for item in result.ignored:
+        print(f"ignored: {item}")
+    for item in result.approximated:
+        print(f"approximated: {item}")
+    print(
+        json.dumps(
+            {"output": str(result.output), "duration": result.duration, "width": result.width, "height": result.height}
+        )
+    )
+    return 0
 
 
 async def _media(settings: Settings, args: argparse.Namespace, path: Path) -> dict[str, Any]:
-    from imsd.engine.media import MediaText, RedisMediaRegistry
-    from imsd.engine.probe import Prober
+    from imsd.engine.media import MediaText, Prober, RedisMediaRegistry
 
     redis = Redis.from_url(settings.redis.url, decode_responses=True)
     try:
@@ -169,8 +225,6 @@ async def _query(settings: Settings, query: str, argument: Any) -> dict[str, Any
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from imsd.errors import ImsError
-
     argument = args.id if args.action == "get" else dict(f.split("=", 1) for f in args.filters)
     try:
         reply = asyncio.run(_query(_settings(args), _QUERIES[(args.command, args.action)], argument))

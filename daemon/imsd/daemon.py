@@ -17,7 +17,6 @@ import contextlib
 import gc
 import signal
 import time
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -25,9 +24,10 @@ from redis.asyncio import Redis
 from imsd import metrics, systemd
 from imsd.api.wire import Api
 from imsd.backends import make_backend
+from imsd.chores import every
 from imsd.connections import connect
 from imsd.context import REQUEST_TASK, Services, log
-from imsd.engine.worker import EngineRunner, engine_queue_name
+from imsd.engine.service import EngineRunner, engine_queue_name
 from imsd.http import make_app
 from imsd.intake import AcknowledgedTrim, Intake
 from imsd.limiter import RateLimiter
@@ -130,20 +130,6 @@ async def start_engine(settings: Settings, redis: Redis) -> tuple[EngineRunner, 
     return runner, runner.start()
 
 
-async def _every(interval_s: float, name: str, chore: Callable[[], Awaitable[object]]) -> None:
-    """Do a housekeeping `chore` now and every `interval_s`, for ever.
-
-    A failure (a Redis hiccup, a BUSY reply) is logged and the chore done again when next due:
-    housekeeping must not stop, let alone stop the process as a dead intake or worker does.
-    """
-    while True:
-        try:
-            await chore()
-        except Exception as exc:
-            log.warning(f"{name} failed", error=repr(exc))
-        await asyncio.sleep(interval_s)
-
-
 class Daemon:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -190,9 +176,9 @@ class Daemon:
         trim = AcknowledgedTrim(svc.redis, intake.stream)
         background = [
             asyncio.create_task(intake.run(self.stop_event), name="intake"),
-            asyncio.create_task(_every(SWEEP_INTERVAL_S, "sweep", lambda: sweep(svc)), name="sweeper"),
+            asyncio.create_task(every(SWEEP_INTERVAL_S, "sweep", lambda: sweep(svc)), name="sweeper"),
             asyncio.create_task(
-                _every(settings.retention.requests_trim_interval_s, "trim", trim.trim), name="stream trimmer"
+                every(settings.retention.requests_trim_interval_s, "trim", trim.trim), name="stream trimmer"
             ),
         ]
         engine = None

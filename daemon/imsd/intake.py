@@ -28,11 +28,12 @@ from redis.exceptions import ResponseError
 import imsd.api.timeline  # noqa: F401
 from imsd import metrics
 from imsd.api.validation import validate_params
+from imsd.api.wire import params_hash
 from imsd.context import Services, log, result_emitted
 from imsd.envelope import Envelope, check_storable, derive_client_token, params_to_send, parse_envelope
 from imsd.errors import ImsError, invalid
 from imsd.pipeline import Pipeline, first_stage
-from imsd.records import Admission, Delivery, State, params_hash
+from imsd.records import Admission, Delivery, State
 from imsd.results import rejection_document
 
 # Delete the entries of a stream (KEYS[1]) older than the oldest one any of its consumer groups

@@ -18,7 +18,6 @@ capped near a length as they are appended to.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -150,15 +149,6 @@ if #KEYS == 3 then redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3]) end
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
 return counts
 """
-
-
-def params_hash(api: str, params: dict[str, Any]) -> str:
-    """Identity of a request's content, independent of key order and JSON-string vs object form.
-
-    `params` as validation returns them, JSON text parsed: that is what makes the form not matter.
-    """
-    canonical = json.dumps([api, params], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from imsd.backends.local import LocalBackend
 from imsd.engine.media import MediaResolver
-from imsd.engine.settings import EngineSettings
-from imsd.engine.worker import Engine, engine_queue_name
+from imsd.engine.service import Engine, engine_queue_name
 from imsd.queue import TaskQueue
-from imsd.settings import Settings
+from imsd.settings import EngineSettings, Settings
 from redis.asyncio import Redis
 
 FPS = 10

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from imsd.engine import analysis
-from imsd.engine.analysis import Analyzer, MediaAnalysis, Rejected, pick_highlights
-from imsd.engine.settings import EngineSettings
+from imsd.engine.planning import analysis
+from imsd.engine.planning.analysis import Analyzer, MediaAnalysis, Rejected, pick_highlights
+from imsd.settings import EngineSettings
 
 FPS = 25
 FRAME = 1 / FPS

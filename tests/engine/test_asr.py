@@ -13,12 +13,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from imsd.engine import asr
-from imsd.engine.asr import Transcriber, Word, join_parts, shot_text
 from imsd.engine.media import MediaResolver
-from imsd.engine.scene import SceneSelector
-from imsd.engine.selection import Sentence
-from imsd.engine.settings import EngineSettings
+from imsd.engine.planning import asr
+from imsd.engine.planning.asr import Transcriber, Word, join_parts, shot_text
+from imsd.engine.planning.scene_selector import SceneSelector
+from imsd.engine.planning.selection import Sentence
+from imsd.settings import EngineSettings
 
 from tests.engine.conftest import FPS
 

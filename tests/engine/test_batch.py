@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from imsd.api.wire import Api
 from imsd.backends.local import LocalBackend
-from imsd.engine.prepared import ClipId, Preparation, PreparedStore, clip_id
-from imsd.engine.tts import Synthesizer
-from imsd.engine.worker import Engine
+from imsd.engine.planning import Synthesizer
+from imsd.engine.render.prepared import ClipId, Preparation, PreparedStore, clip_id
+from imsd.engine.service import Engine
 from imsd.errors import ImsError
 
 from tests.engine.conftest import FPS, OSS

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from imsd.engine.cli import render_command
-from imsd.engine.settings import EngineSettings
+from imsd.cli import render_command
+from imsd.settings import EngineSettings
 
 
 def test_render_command_renders_and_prints_ignored_features_and_the_probe(

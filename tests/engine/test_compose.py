@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from imsd.api.timeline import parse_output, parse_timeline
-from imsd.engine.compose import Plan, compose, media_refs
-from imsd.engine.effects import filter_look, xfade_transition
-from imsd.engine.probe import MediaInfo
-from imsd.engine.settings import EngineSettings
+from imsd.engine.media import MediaInfo
+from imsd.engine.render.compose import Plan, compose, media_refs
+from imsd.engine.render.effects import filter_look, xfade_transition
 from imsd.errors import ImsError
+from imsd.settings import EngineSettings
 
 VIDEO = MediaInfo(path=Path("/m/v.mp4"), duration=2.0, width=320, height=240, fps=10, has_video=True, has_audio=True)
 SILENT = VIDEO.model_copy(update={"has_audio": False})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
-from imsd.engine.graph import Filter, FilterGraph, escape_graph, escape_option, f
+from imsd.engine.render.graph import Filter, FilterGraph, escape_graph, escape_option, f
 
 _WHITESPACE = " \n\t\r"
 

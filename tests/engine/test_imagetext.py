@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from imsd.engine.imagetext import FrameEmbeddings, ImageTextError, OnnxImageTextScorer, frame_command
-from imsd.engine.matching import Footage, Passage, select_scorer, similarities
 from imsd.engine.media import MediaResolver
-from imsd.engine.scene import SceneSelector
-from imsd.engine.selection import Sentence
-from imsd.engine.settings import EngineSettings
+from imsd.engine.planning.imagetext import FrameEmbeddings, ImageTextError, OnnxImageTextScorer, frame_command
+from imsd.engine.planning.matching import select_scorer, similarities
+from imsd.engine.planning.scene_selector import SceneSelector
+from imsd.engine.planning.scoring import Footage, Passage
+from imsd.engine.planning.selection import Sentence
+from imsd.settings import EngineSettings
 from onnx import TensorProto, helper, numpy_helper
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 

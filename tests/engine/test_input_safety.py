@@ -13,17 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from imsd.engine.analysis import analysis_command
-from imsd.engine.asr import decode_speech
-from imsd.engine.cache import LruMemo
-from imsd.engine.compose import Input
-from imsd.engine.ffmpeg import run_ffmpeg
-from imsd.engine.imagetext import ImageTextError, frame_command, read_frames
-from imsd.engine.media import MediaResolver
-from imsd.engine.probe import Prober
+from imsd.engine.media import LruMemo, MediaResolver, Prober, run_ffmpeg
+from imsd.engine.planning.analysis import analysis_command
+from imsd.engine.planning.asr import decode_speech
+from imsd.engine.planning.imagetext import ImageTextError, frame_command, read_frames
 from imsd.engine.render import RenderResult, render_timeline
-from imsd.engine.settings import EngineSettings
+from imsd.engine.render.compose import Input
 from imsd.errors import ImsError
+from imsd.settings import EngineSettings
 
 from .conftest import FPS
 from .sampling import frame_at

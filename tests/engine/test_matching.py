@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from imsd.engine.matching import E5TextScorer, Passage, similarities
+from imsd.engine.planning.matching import E5TextScorer, similarities
+from imsd.engine.planning.scoring import Passage
 
 # Shot descriptions, as a media library would have them: some Chinese, some English.
 TOPICS = {

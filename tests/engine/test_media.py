@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from imsd.engine.media import MediaResolver, RedisMediaRegistry, host_allowed, is_public_address
-from imsd.engine.probe import Prober
-from imsd.engine.settings import EngineSettings
+from imsd.engine.media import MediaResolver, Prober, RedisMediaRegistry, host_allowed, is_public_address
 from imsd.errors import ImsError
+from imsd.settings import EngineSettings
 from redis.asyncio import Redis
 
 OSS = "https://my-bucket.oss-cn-shanghai.aliyuncs.com"

@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from imsd.api.wire import Api
 from imsd.backends.local import LocalBackend
-from imsd.engine.worker import Engine
+from imsd.engine.service import Engine
 
 from tests.conftest import free_port
 

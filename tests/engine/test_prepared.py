@@ -16,14 +16,13 @@ from typing import Any
 
 import pytest
 from imsd.api.timeline import parse_output, parse_timeline
-from imsd.engine import prepared
-from imsd.engine.batch import shared_clips
-from imsd.engine.compose import Plan, compose, media_refs
 from imsd.engine.media import MediaResolver
-from imsd.engine.prepared import PREPARED_INPUT, SUFFIX, ClipId, Preparation, PreparedStore, SharedClips, clip_id
-from imsd.engine.render import RenderResult, render_timeline
-from imsd.engine.settings import EngineSettings
+from imsd.engine.planning.batch import shared_clips
+from imsd.engine.render import RenderResult, prepared, render_timeline
+from imsd.engine.render.compose import Plan, compose, media_refs
+from imsd.engine.render.prepared import PREPARED_INPUT, SUFFIX, ClipId, Preparation, PreparedStore, SharedClips, clip_id
 from imsd.errors import ImsError
+from imsd.settings import EngineSettings
 
 from .sampling import stream
 from .test_compose import IMAGE, SETTINGS, VIDEO, clips

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 LEASE_S, REAP_INTERVAL_S = 2.0, 0.5
 _WORKER = (
     "import sys\n"
-    "import imsd.engine.worker as worker\n"
+    "import imsd.engine.service.worker as worker\n"
     "worker.LEASE_S, worker.REAP_INTERVAL_S = float(sys.argv[1]), float(sys.argv[2])\n"
     "from imsd.cli import main\n"
     "sys.exit(main(['engine']))\n"

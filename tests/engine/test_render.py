@@ -9,8 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from imsd.engine.ffmpeg import run_ffmpeg
-from imsd.engine.media import MediaResolver
+from imsd.engine.media import MediaResolver, run_ffmpeg
 from imsd.engine.render import RenderResult, render_timeline
 from imsd.errors import ImsError
 

@@ -11,12 +11,11 @@ import asyncio
 import os
 from pathlib import Path
 
-import imsd.engine.worker as worker
+import imsd.engine.service.worker as worker
 import pytest
 from imsd.api.wire import Api
 from imsd.backends.local import LocalBackend
-from imsd.engine.jobs import JobKind
-from imsd.engine.worker import Engine
+from imsd.engine.service import Engine, JobKind
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 

@@ -16,8 +16,8 @@ import pytest
 from imsd.api.wire import Api
 from imsd.backends.local import LocalBackend
 from imsd.engine.media import MediaText
-from imsd.engine.tts import split_sentences
-from imsd.engine.worker import Engine
+from imsd.engine.planning.tts import split_sentences
+from imsd.engine.service import Engine
 
 from tests.engine.conftest import OSS
 from tests.engine.sampling import probe

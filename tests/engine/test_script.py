@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from imsd.api.timeline import parse_timeline
-from imsd.engine.effects import xfade_transition
-from imsd.engine.script import (
+from imsd.engine.planning.script import (
     DEFAULT_TRANSITIONS,
     MIN_CUT_S,
     Group,
@@ -23,6 +22,7 @@ from imsd.engine.script import (
     distinct_outputs,
     split_shots,
 )
+from imsd.engine.render.effects import xfade_transition
 
 FPS = 25.0
 MARGIN = 2 / FPS

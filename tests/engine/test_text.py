@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from imsd.api.timeline import SubtitleTrackClip
-from imsd.engine.graph import f
 from imsd.engine.media import MediaResolver
 from imsd.engine.render import render_timeline
-from imsd.engine.settings import EngineSettings
-from imsd.engine.text import AssDocument, ass_colour, ass_text, wrap
+from imsd.engine.render.graph import f
+from imsd.engine.render.subtitles import AssDocument, ass_colour, ass_text, wrap
+from imsd.settings import EngineSettings
 
 from .sampling import frame_at
 

@@ -19,7 +19,7 @@ import numpy.typing as npt
 import pytest
 from imsd.engine.media import MediaResolver
 from imsd.engine.render import RenderResult, render_timeline
-from imsd.engine.settings import EngineSettings
+from imsd.settings import EngineSettings
 
 from .sampling import close, frames
 

@@ -13,9 +13,9 @@ import wave
 from pathlib import Path
 
 import pytest
-from imsd.engine.settings import EngineSettings
-from imsd.engine.tts import Speech, Synthesizer, detect_language, length_scale, split_sentences
+from imsd.engine.planning.tts import Speech, Synthesizer, detect_language, length_scale, split_sentences
 from imsd.errors import ImsError
+from imsd.settings import EngineSettings
 
 EN = "This summer dress is light and breathable."
 ZH = "这款夏季新品轻盈透气，今天下单即可享受包邮服务。"

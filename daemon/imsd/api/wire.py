@@ -8,6 +8,7 @@ placement, so it lives in one table.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from enum import StrEnum
@@ -115,3 +116,12 @@ def json_object(value: Any, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise invalid(field, "must be a JSON object")
     return value
+
+
+def params_hash(api: str, params: dict[str, Any]) -> str:
+    """Identity of a request's content, independent of key order and JSON-string vs object form.
+
+    `params` as validation returns them, JSON text parsed: that is what makes the form not matter.
+    """
+    canonical = json.dumps([api, params], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

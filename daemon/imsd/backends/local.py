@@ -15,25 +15,28 @@ from typing import Any
 from redis.asyncio import Redis
 
 from imsd.api.jobs import job_snapshot
-from imsd.api.wire import REQUEST_ID_KEY, Api, compact_json, json_object
+from imsd.api.wire import REQUEST_ID_KEY, Api, compact_json, json_object, params_hash
 from imsd.backends.base import JobSnapshot, Pace, Submission
-from imsd.engine.batch import SCENE_JOB_TYPES, BatchJobs, BatchPlan, OutputJob, batch_job_type
-from imsd.engine.jobs import (
+from imsd.engine.media import MediaResolver
+from imsd.engine.planning import SCENE_JOB_TYPES, BatchPlan, OutputJob, batch_job_type, output_media_config
+from imsd.engine.service import (
+    PLAN_TASK,
+    RENDER_TASK,
+    BatchJobs,
     EngineJobStore,
     JobKind,
     decode_token,
     encode_token,
+    engine_queue_name,
     iso_now,
     media_job_fields,
     new_id,
+    plan_task_id,
     public_view,
+    render_task_id,
 )
-from imsd.engine.media import MediaResolver
-from imsd.engine.script import output_media_config
-from imsd.engine.worker import PLAN_TASK, RENDER_TASK, engine_queue_name, plan_task_id, render_task_id
 from imsd.errors import ImsError, invalid
 from imsd.queue import TaskQueue
-from imsd.records import params_hash
 from imsd.settings import Settings
 
 LIST_LOOKBACK_S = 30 * 86400

@@ -19,7 +19,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from imsd.api.wire import compact_json
-from imsd.engine.prepared import ClipId
+from imsd.engine.render import ClipId
 from imsd.errors import ImsError
 
 #: ClientTokens are remembered this long (the service's own window is undocumented).

@@ -34,17 +34,14 @@ import uuid
 from collections.abc import AsyncIterator, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from imsd.api.timeline import VideoTrackClip
-from imsd.engine.ffmpeg import run_ffmpeg
-from imsd.engine.settings import EngineSettings
+from imsd.engine.media import run_ffmpeg
+from imsd.engine.render.graph import FilterGraph, Input
 from imsd.errors import ImsError
 from imsd.logs import get_logger
-
-if TYPE_CHECKING:
-    from imsd.engine.compose import Input
-    from imsd.engine.graph import FilterGraph
+from imsd.settings import EngineSettings
 
 log = get_logger(__name__)
 

@@ -19,14 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from imsd.api.timeline import OutputMediaConfig, Timeline, parse_output, parse_timeline
-from imsd.engine.compose import MediaRef, Plan, compose, media_refs
-from imsd.engine.ffmpeg import ffmpeg_identity, run_ffmpeg
-from imsd.engine.graph import format_value
-from imsd.engine.media import MediaResolver, resolve_together
-from imsd.engine.prepared import PreparedStore, SharedClips
-from imsd.engine.probe import SUBTITLE_FORMATS, MediaInfo
-from imsd.engine.settings import EngineSettings
+from imsd.engine.media import SUBTITLE_FORMATS, MediaInfo, MediaResolver, ffmpeg_identity, resolve_together, run_ffmpeg
+from imsd.engine.render.compose import MediaRef, Plan, compose, media_refs
+from imsd.engine.render.graph import format_value
+from imsd.engine.render.prepared import PreparedStore, SharedClips
 from imsd.errors import invalid
+from imsd.settings import EngineSettings
 
 GRAPH_FILE = "graph.txt"
 _AUDIO_ONLY = {".mp3": "libmp3lame", ".m4a": "aac", ".aac": "aac", ".wav": "pcm_s16le"}

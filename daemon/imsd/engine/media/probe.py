@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from imsd.engine.cache import LruMemo
+from imsd.engine.media.cache import LruMemo
 from imsd.errors import ImsError
 
 # Demuxers a request-named file may be read with: containers, audio, stills and subtitle files,

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imsd.engine.media import SAFE_INPUT
+
 Value = str | int | float
 
 # av_get_token() drops unescaped leading and trailing whitespace.
@@ -137,3 +139,20 @@ class FilterGraph:
         """Write for -filter_complex_script: no command-line length limit, no shell quoting."""
         path.write_text(self.render() + "\n", encoding="utf-8")
         return path
+
+
+@dataclass(frozen=True)
+class Input:
+    """One `-i` of the command with the input options that precede it.
+
+    `guard` confines what ffmpeg may open through it: a file a request named is opened under
+    SAFE_INPUT, since a file whose content is a playlist or concat script must not make ffmpeg
+    open the files it lists; a prepared clip is read as NUT only.
+    """
+
+    path: Path
+    options: tuple[str, ...] = ()
+    guard: tuple[str, ...] = SAFE_INPUT
+
+    def args(self) -> list[str]:
+        return [*self.guard, *self.options, "-i", str(self.path)]

@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from imsd.engine.graph import Filter, f
+from imsd.engine.render.graph import Filter, f
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from imsd.api.timeline import Canvas, SubtitleTrackClip
-from imsd.engine.geometry import Axis
-from imsd.engine.settings import EngineSettings
+from imsd.engine.render.geometry import Axis
+from imsd.settings import EngineSettings
 
 _ALIGN = {
     "BottomLeft": 1, "BottomCenter": 2, "BottomRight": 3,

@@ -22,13 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imsd.api.timeline import parse_timeline
-from imsd.api.wire import compact_json
-from imsd.engine.jobs import EngineJobStore, JobKind, iso_now, media_job_fields
-from imsd.engine.media import MediaResolver
-from imsd.engine.prepared import ClipId, clip_id_of
-from imsd.engine.probe import MediaInfo
-from imsd.engine.scene import SceneSelector, kind_of
-from imsd.engine.script import (
+from imsd.engine.media import MediaInfo, MediaResolver
+from imsd.engine.planning.scene_selector import SceneSelector, kind_of
+from imsd.engine.planning.script import (
     DEFAULT_IMAGE_S,
     DEFAULT_SHOT_S,
     Group,
@@ -40,10 +36,11 @@ from imsd.engine.script import (
     media_field,
     split_shots,
 )
-from imsd.engine.selection import Sentence, highlight_boards, smart_mix_boards
-from imsd.engine.settings import EngineSettings
-from imsd.engine.tts import Synthesizer, split_sentences
+from imsd.engine.planning.selection import Sentence, highlight_boards, smart_mix_boards
+from imsd.engine.planning.tts import Synthesizer, split_sentences
+from imsd.engine.render import ClipId, clip_id_of
 from imsd.errors import ImsError, invalid, missing
+from imsd.settings import EngineSettings
 
 _IDS = uuid.UUID("6f0c5d3e-4a55-4f0e-9a49-3b1c2f1a7e21")
 #: Media probed at once while planning; probes are cheap but each is a process.
@@ -362,92 +359,3 @@ def _output_size(output: dict[str, Any], infos: list[MediaInfo]) -> tuple[int, i
         return DEFAULT_SIZE
     largest = max(videos, key=lambda i: i.width * i.height)
     return largest.width - largest.width % 2, largest.height - largest.height % 2
-
-
-class BatchJobs:
-    """The batch records of the local engine: planning into sub-jobs, and the Get view."""
-
-    def __init__(self, store: EngineJobStore) -> None:
-        self.store = store
-
-    async def record_plan(self, batch_id: str, plan: BatchPlan, *, preview_only: bool) -> list[str]:
-        """Save every output's project and (unless preview only) its sub-job; returns their JobIds.
-
-        Sub-jobs are created by tokens derived from the batch, so recording again is harmless.
-        """
-        outputs: list[dict[str, Any]] = []
-        job_ids: list[str] = []
-        for out in plan.outputs:
-            await self.store.save_project(out.project_id, out.timeline)
-            entry: dict[str, Any] = {"ProjectId": out.project_id, "Duration": out.duration, "Approximated": out.notes}
-            if not preview_only:
-                fields = media_job_fields(
-                    job_id=derived_id(batch_id, out.index, "job"),
-                    project_id=out.project_id,
-                    media_id=derived_id(batch_id, out.index, "media"),
-                    timeline=out.timeline,
-                    output=out.output_media,
-                    master_job_id=batch_id,
-                    approximated=out.notes,
-                    shared_clips=out.shared_clips,
-                )
-                job_id = await self.store.create(
-                    fields, client_token=f"batch:{batch_id}:{out.index}", fingerprint=f"{batch_id}:{out.index}"
-                )
-                entry["JobId"] = job_id
-                job_ids.append(job_id)
-            outputs.append(entry)
-        extend = {"Notes": plan.notes} if plan.notes else {}
-        recorded: dict[str, Any] = {"Status": "Processing", "Extend": compact_json(extend), "_outputs": outputs}
-        if plan.selection is not None:
-            recorded["ExtendOutput"] = compact_json(plan.selection)
-        await self.store.update(batch_id, JobKind.BATCH, **recorded)
-        return job_ids
-
-    async def fail(self, batch_id: str, error: ImsError) -> None:
-        extend = {"ErrorCode": error.code, "ErrorMessage": error.message}
-        await self.store.update(
-            batch_id, JobKind.BATCH, Status="Failed", Extend=compact_json(extend),
-            CompleteTime=iso_now(),
-        )  # fmt: skip
-
-    async def sub_job_list(self, batch: dict[str, Any]) -> list[dict[str, Any]]:
-        """SubJobList as GetBatchMediaProducingJob shows it, read from the sub-jobs themselves."""
-        outputs: list[dict[str, Any]] = batch.get("_outputs") or []
-        ids = [str(o["JobId"]) for o in outputs if o.get("JobId")]
-        jobs = {str(j["JobId"]): j for j in await self.store.get_many(ids) if j is not None}
-        items = []
-        for out in outputs:
-            job = jobs.get(str(out.get("JobId")))
-            if job is None:  # preview only: the project is the product
-                item = {"ProjectId": out["ProjectId"], "Status": "Success", "Duration": out["Duration"]}
-            else:
-                item = {
-                    "JobId": job["JobId"],
-                    "Status": job.get("Status"),
-                    "MediaId": job.get("MediaId") if job.get("Status") == "Success" else None,
-                    "MediaURL": job.get("MediaURL"),
-                    "ProjectId": job.get("ProjectId"),
-                    "Duration": job.get("Duration"),
-                    "ErrorCode": job.get("Code"),
-                    "ErrorMessage": job.get("Message"),
-                    "Ignored": job.get("Ignored"),
-                }
-            item["Approximated"] = (job or {}).get("Approximated", out.get("Approximated"))
-            items.append({k: v for k, v in item.items() if v not in (None, [])})
-        return items
-
-    async def settle(self, batch_id: str) -> dict[str, Any] | None:
-        """Finish the batch if every sub-job has; returns it to whoever finished it, else None."""
-        batch = await self.store.get(batch_id, JobKind.BATCH)
-        if batch is None or batch.get("Status") != "Processing":
-            return None
-        ids = [str(o["JobId"]) for o in batch.get("_outputs") or [] if o.get("JobId")]
-        jobs = await self.store.get_many(ids)
-        if any(j is None or j.get("Status") not in ("Success", "Failed") for j in jobs):
-            return None
-        if not await self.store.claim_completion(batch_id, JobKind.BATCH):
-            return None
-        now = iso_now()
-        await self.store.update(batch_id, JobKind.BATCH, Status="Finished", CompleteTime=now)
-        return await self.store.get(batch_id, JobKind.BATCH)

@@ -14,13 +14,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from imsd.engine.analysis import Analyzer, HighlightWeights, MediaAnalysis
-from imsd.engine.asr import Transcriber, Word, shot_text
-from imsd.engine.matching import Footage, Passage, Scorer, select_scorer, similarities
-from imsd.engine.media import MediaResolver, MediaText, resolve_together
-from imsd.engine.probe import MediaInfo
-from imsd.engine.script import media_field, split_shots
-from imsd.engine.selection import (
+from imsd.engine.media import MediaInfo, MediaResolver, MediaText, resolve_together
+from imsd.engine.planning.analysis import Analyzer, HighlightWeights, MediaAnalysis
+from imsd.engine.planning.asr import Transcriber, Word, shot_text
+from imsd.engine.planning.matching import select_scorer, similarities
+from imsd.engine.planning.scoring import Footage, Passage, Scorer
+from imsd.engine.planning.script import media_field, split_shots
+from imsd.engine.planning.selection import (
     DEFAULT_CLIP_S,
     DEFAULT_HIGHLIGHT_S,
     Candidate,
@@ -30,8 +30,8 @@ from imsd.engine.selection import (
     match_sentences,
     request_texts,
 )
-from imsd.engine.settings import EngineSettings
 from imsd.errors import ImsError, invalid
+from imsd.settings import EngineSettings
 
 MediaKind = tuple[Literal["video", "image"], float | None]
 

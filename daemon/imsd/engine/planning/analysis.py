@@ -28,12 +28,10 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from imsd.engine import graph
-from imsd.engine.cache import ContentCache
-from imsd.engine.ffmpeg import run_ffmpeg
-from imsd.engine.probe import SAFE_INPUT, Prober
-from imsd.engine.settings import EngineSettings
+from imsd.engine.media import SAFE_INPUT, ContentCache, Prober, run_ffmpeg
+from imsd.engine.render import graph
 from imsd.errors import ImsError
+from imsd.settings import EngineSettings
 
 # Bump when the signals or their meaning change: old cache entries are then ignored.
 ANALYSIS_VERSION = 1

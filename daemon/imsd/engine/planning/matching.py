@@ -17,47 +17,14 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from imsd.engine.imagetext import OnnxImageTextScorer, unit_rows
-from imsd.engine.settings import EngineSettings
-
-ScorerKind = Literal["text", "image-text"]
-
-
-@dataclass(frozen=True)
-class Footage:
-    """Where a shot's pictures are: a file and a time range (any range of a still)."""
-
-    path: Path
-    start: float
-    end: float
-    still: bool = False
-
-
-@dataclass(frozen=True)
-class Passage:
-    """What a shot offers a scorer: the text describing it and, for image-text scoring, its footage."""
-
-    text: str
-    footage: Footage | None = None
-
-
-class Scorer(Protocol):
-    """Cosine similarity of each sentence (row) with each passage (column).
-
-    A "text" scorer reads each passage's text; an "image-text" scorer looks at its footage.
-    """
-
-    name: str
-    kind: ScorerKind
-
-    async def score(self, sentences: list[str], passages: Sequence[Passage]) -> NDArray[np.float32]: ...
-
+from imsd.engine.planning.imagetext import OnnxImageTextScorer, unit_rows
+from imsd.engine.planning.scoring import Passage, Scorer, ScorerKind
+from imsd.settings import EngineSettings
 
 # Parallel, topic-neutral sentences. Their mean embedding per language is the "language
 # identity" part that `E5TextScorer` removes (see there).

@@ -28,17 +28,14 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from imsd.engine.cache import ContentCache
-from imsd.engine.probe import SAFE_INPUT
+from imsd.engine.media import SAFE_INPUT, ContentCache
+from imsd.engine.planning.scoring import Passage, ScorerKind
 from imsd.errors import ImsError
-
-if TYPE_CHECKING:
-    from imsd.engine.matching import Passage, ScorerKind
 
 MODEL_FILES = ("image.onnx", "text.onnx", "tokenizer.json")
 _BATCH = 16

@@ -12,25 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ipaddress
 import json
 import os
 import re
-import socket
 import uuid
 from collections.abc import Awaitable, Iterable
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
 import aiohttp.abc
-import redis.asyncio
 
-from imsd.engine.probe import MediaInfo, Prober
-from imsd.engine.settings import EngineSettings
+from imsd.engine.media.addresses import client_session, host_allowed, names_private_address, refused_address
+from imsd.engine.media.probe import MediaInfo, Prober
+from imsd.engine.media.registry import MediaRegistry
 from imsd.errors import ImsError, invalid
+from imsd.settings import EngineSettings
 
 _OSS_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.oss-[a-z0-9-]+?(?:-internal)?\.aliyuncs\.com$")
 _CHUNK = 1 << 16
@@ -57,124 +55,8 @@ async def _awaited(lookup: Awaitable[T]) -> T:
     return await lookup
 
 
-def is_public_address(ip: str) -> bool:
-    """Whether `ip` is a public unicast address (IPv4-mapped IPv6 judged by its IPv4 address)."""
-    address = ipaddress.ip_address(ip.split("%", 1)[0])
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
-
-
-def names_private_address(host: str) -> bool:
-    """Whether `host` is an IP address that is not public.
-
-    aiohttp connects to an address written in a URL without asking the resolver, so
-    PublicResolver never sees it: it is checked with this before the request. A name is left
-    to PublicResolver.
-    """
-    try:
-        return not is_public_address(host)
-    except ValueError:  # a name, not an address
-        return False
-
-
-class NonPublicAddress(OSError):
-    """A download host that resolves to no public address."""
-
-
-class PublicResolver(aiohttp.abc.AbstractResolver):
-    """DNS answers cut down to public addresses, at connect time.
-
-    Checking at connect time, not before the request, leaves no window for a name to be
-    re-pointed at an internal address between the check and the connection (DNS rebinding).
-    """
-
-    def __init__(self) -> None:
-        self._resolver = aiohttp.ThreadedResolver()
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[aiohttp.abc.ResolveResult]:
-        answers = await self._resolver.resolve(host, port, family)
-        public = [a for a in answers if is_public_address(a["host"])]
-        if not public:
-            raise NonPublicAddress(f"{host!r} resolves to no public address")
-        return public
-
-    async def close(self) -> None:
-        await self._resolver.close()
-
-
-def client_session(*, public_only: bool, timeout: aiohttp.ClientTimeout) -> aiohttp.ClientSession:
-    """A session for URLs a request named; `public_only` connects to public addresses only.
-
-    Names are then resolved through PublicResolver, which checks the addresses actually
-    connected to; an address written in the URL is for `names_private_address` to refuse.
-    """
-    connector = aiohttp.TCPConnector(resolver=PublicResolver() if public_only else None)
-    return aiohttp.ClientSession(timeout=timeout, connector=connector)
-
-
-def refused_address(exc: BaseException) -> NonPublicAddress | None:
-    """Why a connection failed, when PublicResolver refused its host; else None."""
-    if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, NonPublicAddress):
-        return exc.os_error
-    return None
-
-
 def not_found(field: str, ref: str) -> ImsError:
     return ImsError("InvalidMaterial.NotFound", f"{field}: media {ref!r} does not exist", 404)
-
-
-@dataclass(frozen=True)
-class MediaText:
-    """What a medium is about, as its owner described it (IMS media info Title/Description/Tags)."""
-
-    title: str = ""
-    description: str = ""
-    tags: tuple[str, ...] = ()
-
-    def joined(self) -> str:
-        return " ".join(part for part in (self.title, self.description, " ".join(self.tags)) if part)
-
-
-class MediaRegistry(Protocol):
-    """Local stand-in for the IMS media library: MediaId -> a file and what it contains."""
-
-    async def get(self, media_id: str) -> MediaInfo | None: ...
-
-    async def add(self, path: Path, media_id: str | None = None, text: MediaText | None = None) -> str: ...
-
-    async def text(self, media_id: str) -> MediaText: ...
-
-
-class RedisMediaRegistry:
-    """Registry entries as JSON strings under `<prefix>:media:<MediaId>`, shared by all workers."""
-
-    def __init__(self, client: redis.asyncio.Redis, prober: Prober, prefix: str) -> None:
-        self.client = client
-        self.prober = prober
-        self.key_prefix = f"{prefix}:media:"
-
-    async def get(self, media_id: str) -> MediaInfo | None:
-        raw = await self.client.get(self.key_prefix + media_id)
-        return None if raw is None else MediaInfo.model_validate_json(raw)
-
-    async def add(self, path: Path, media_id: str | None = None, text: MediaText | None = None) -> str:
-        """Register `path`; `media_id` keeps an id promised earlier (a job's output MediaId)."""
-        info = await self.prober.probe(await asyncio.to_thread(path.resolve))
-        media_id = media_id or uuid.uuid4().hex
-        await self.client.set(self.key_prefix + media_id, info.model_dump_json())
-        if text is not None:
-            await self.client.set(self.key_prefix + media_id + ":text", json.dumps(asdict(text), ensure_ascii=False))
-        return media_id
-
-    async def text(self, media_id: str) -> MediaText:
-        raw = await self.client.get(self.key_prefix + media_id + ":text")
-        if raw is None:
-            return MediaText()
-        fields = json.loads(raw)
-        return MediaText(fields.get("title", ""), fields.get("description", ""), tuple(fields.get("tags", ())))
 
 
 def _inside(path: Path, roots: list[Path]) -> bool:
@@ -344,25 +226,6 @@ class MediaResolver:
             raise invalid(field, f"{where}: host {host!r} is not in engine.download_hosts")
         if not self.settings.download_private_addresses and names_private_address(host):
             raise invalid(field, f"{where}: {host!r} is not a public address (engine.download_private_addresses)")
-
-
-def host_allowed(host: str, allowed: list[str]) -> bool:
-    """Whether `host` matches an entry: an exact name/IP, or `*.suffix` for any subdomain of suffix.
-
-    An empty list allows every host. `*.example.com` does not match example.com itself, so that
-    a wildcard never silently widens to the apex (list both when both are meant).
-    """
-    if not allowed:
-        return True
-    host = host.lower().rstrip(".")
-    for entry in allowed:
-        pattern = entry.strip().lower().rstrip(".").strip("[]")
-        if pattern.startswith("*."):
-            if host.endswith(pattern[1:]):
-                return True
-        elif host == pattern:
-            return True
-    return False
 
 
 def _too_large(field: str, url: str, limit: int) -> ImsError:

@@ -26,8 +26,8 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 from numpy.typing import NDArray
 
-from imsd.engine.analysis import HighlightWeights, MediaAnalysis, Rejected, pick_highlights
-from imsd.engine.script import Group, Shot, Storyboard
+from imsd.engine.planning.analysis import HighlightWeights, MediaAnalysis, Rejected, pick_highlights
+from imsd.engine.planning.script import Group, Shot, Storyboard
 from imsd.errors import invalid
 
 #: A shot longer than this is offered as several candidates of this length.

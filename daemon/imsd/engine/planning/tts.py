@@ -33,8 +33,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from imsd.engine.settings import EngineSettings
 from imsd.errors import ImsError, invalid
+from imsd.settings import EngineSettings
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _HAS_CJK = re.compile(f"[{_CJK}]")

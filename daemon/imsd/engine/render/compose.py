@@ -58,14 +58,14 @@ from imsd.api.timeline import (
     VolumeEffect,
     ZoomEffect,
 )
-from imsd.engine.effects import XfadeChoice, filter_look, xfade_transition
-from imsd.engine.geometry import Axis, even
-from imsd.engine.graph import Filter, FilterGraph, f, format_value
-from imsd.engine.prepared import PREPARED_INPUT, SUFFIX, ClipId, Preparation, SharedClips, clip_id_of
-from imsd.engine.probe import SAFE_INPUT, MediaInfo
-from imsd.engine.settings import EngineSettings
-from imsd.engine.text import AssDocument
+from imsd.engine.media import SAFE_INPUT, MediaInfo
+from imsd.engine.render.effects import XfadeChoice, filter_look, xfade_transition
+from imsd.engine.render.geometry import Axis, even
+from imsd.engine.render.graph import Filter, FilterGraph, Input, f, format_value
+from imsd.engine.render.prepared import PREPARED_INPUT, SUFFIX, ClipId, Preparation, SharedClips, clip_id_of
+from imsd.engine.render.subtitles import AssDocument
 from imsd.errors import invalid
+from imsd.settings import EngineSettings
 
 SAMPLE_RATE = 48000
 TEXT_FILE = "text.ass"
@@ -130,23 +130,6 @@ def media_refs(timeline: Timeline) -> list[MediaRef]:
                 # Probed like media: the format found is checked before the file reaches the graph.
                 refs.append(MediaRef(key, sub.FileURL, f"Timeline.{key}.FileURL", media_id=False, copied=True))
     return refs
-
-
-@dataclass(frozen=True)
-class Input:
-    """One `-i` of the command with the input options that precede it.
-
-    `guard` confines what ffmpeg may open through it: a file a request named is opened under
-    SAFE_INPUT, since a file whose content is a playlist or concat script must not make ffmpeg
-    open the files it lists; a prepared clip is read as NUT only.
-    """
-
-    path: Path
-    options: tuple[str, ...] = ()
-    guard: tuple[str, ...] = SAFE_INPUT
-
-    def args(self) -> list[str]:
-        return [*self.guard, *self.options, "-i", str(self.path)]
 
 
 @dataclass

@@ -30,18 +30,19 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from imsd.api.wire import json_object
-from imsd.engine.batch import ORGANIZATION_JOB_TYPES, BatchJobs, BatchPlanner
-from imsd.engine.jobs import RUNNING_STATUSES, EngineJobStore, JobKind, iso_now, public_view
+from imsd.chores import every
 from imsd.engine.media import (
     MediaResolver,
+    Prober,
     RedisMediaRegistry,
     client_session,
     names_private_address,
     refused_address,
 )
-from imsd.engine.prepared import SharedClips
-from imsd.engine.probe import Prober
-from imsd.engine.tts import Synthesizer
+from imsd.engine.planning import ORGANIZATION_JOB_TYPES, BatchPlanner, Synthesizer
+from imsd.engine.render import SharedClips
+from imsd.engine.service.batches import BatchJobs
+from imsd.engine.service.job_store import RUNNING_STATUSES, EngineJobStore, JobKind, iso_now, public_view
 from imsd.errors import ImsError
 from imsd.logs import get_logger
 from imsd.queue import TaskQueue, TaskSpec, TaskWorker
@@ -466,16 +467,9 @@ class EngineRunner:
 
     def start(self) -> asyncio.Task[None]:
         """Start the worker and the reaper; returns the worker loop's task (see TaskWorker.start)."""
-        self._reaper = asyncio.create_task(self._reap_forever(), name="engine-reaper")
+        reap = every(REAP_INTERVAL_S, "reap", self.engine.reap, first_after_s=REAP_INTERVAL_S)
+        self._reaper = asyncio.create_task(reap, name="engine-reaper")
         return self.worker.start()
-
-    async def _reap_forever(self) -> None:
-        while True:
-            await asyncio.sleep(REAP_INTERVAL_S)
-            try:
-                await self.engine.reap()
-            except Exception as exc:  # a Redis hiccup must not stop the reaper
-                log.warning("reap failed", error=repr(exc))
 
     async def stop(self, grace_s: float) -> None:
         if self._reaper is not None:

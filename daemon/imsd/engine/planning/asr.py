@@ -32,10 +32,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from imsd.engine.cache import ContentCache
-from imsd.engine.probe import SAFE_INPUT, Prober
-from imsd.engine.settings import EngineSettings
+from imsd.engine.media import SAFE_INPUT, ContentCache, Prober
 from imsd.errors import ImsError
+from imsd.settings import EngineSettings
 
 # Bump when the words or their meaning change: old cache entries are then ignored.
 ASR_VERSION = 1

@@ -1,0 +1,39 @@
+"""Media access: request references turned into local files, probed, and ffmpeg run on them.
+
+Everything that touches a file or URL a request named goes through here, so the rules (roots,
+public addresses only, the demuxer whitelist) are applied in one room.
+"""
+
+from imsd.engine.media.addresses import (
+    client_session,
+    host_allowed,
+    is_public_address,
+    names_private_address,
+    refused_address,
+)
+from imsd.engine.media.cache import ContentCache, LruMemo
+from imsd.engine.media.ffmpeg import ffmpeg_identity, run_ffmpeg
+from imsd.engine.media.probe import SAFE_INPUT, SUBTITLE_FORMATS, MediaInfo, Prober
+from imsd.engine.media.registry import MediaRegistry, MediaText, RedisMediaRegistry
+from imsd.engine.media.resolver import MediaResolver, resolve_together
+
+__all__ = [
+    "SAFE_INPUT",
+    "SUBTITLE_FORMATS",
+    "ContentCache",
+    "LruMemo",
+    "MediaInfo",
+    "MediaRegistry",
+    "MediaResolver",
+    "MediaText",
+    "Prober",
+    "RedisMediaRegistry",
+    "client_session",
+    "ffmpeg_identity",
+    "host_allowed",
+    "is_public_address",
+    "names_private_address",
+    "refused_address",
+    "resolve_together",
+    "run_ffmpeg",
+]

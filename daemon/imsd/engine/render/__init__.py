@@ -1,0 +1,11 @@
+"""Rendering: a Timeline becomes one ffmpeg filter graph (as data), run into an output file.
+
+`render_timeline` is the entry point. The graph module is offered too: other rooms build their
+own ffmpeg graphs (media analysis) with it, so escaping is decided in one place.
+"""
+
+from imsd.engine.render import graph
+from imsd.engine.render.prepared import ClipId, SharedClips, clip_id_of
+from imsd.engine.render.renderer import RenderResult, render_timeline
+
+__all__ = ["ClipId", "RenderResult", "SharedClips", "clip_id_of", "graph", "render_timeline"]
