@@ -38,8 +38,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import imsd.daemon
+from imsd.api.jobs import JobSnapshot, JobState, Output, Submission
 from imsd.api.wire import Api
-from imsd.backends.base import JobSnapshot, JobState, Output, Pace, Submission
+from imsd.backends.base import Pace
 from imsd.daemon import Daemon, new_event_loop
 from imsd.logs import configure_logging
 from imsd.queue import TaskQueue, TaskSpec, TaskWorker

@@ -13,11 +13,10 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from imsd.api.jobs import job_snapshot
+from imsd.api.jobs import JobState, job_snapshot
 from imsd.api.wire import REQUEST_ID_KEY, Api
 from imsd.backends import aliyun
 from imsd.backends.aliyun import AliyunBackend, Credentials
-from imsd.backends.base import JobState
 from imsd.errors import Disposition, ImsError
 from imsd.records import Record, State
 from imsd.results import result_document

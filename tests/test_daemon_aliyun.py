@@ -297,3 +297,28 @@ async def test_a_failed_trim_of_the_requests_stream_stops_nothing_and_a_later_on
         assert await daemon.is_ready()  # intake and the daemon went on
     assert failed == [stream]
     assert await redis.xlen(stream) == 1  # the last one delivered bounds the trim
+
+
+async def test_a_failed_claim_of_abandoned_entries_stops_nothing_and_a_later_one_claims(
+    fake: FakeIms, redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claim = imsd.intake.Intake.claim_abandoned
+    failed: list[str] = []
+
+    async def fails_once(self: imsd.intake.Intake) -> None:
+        if not failed:
+            failed.append(self.stream)
+            raise ResponseError("BUSY Redis is busy running a script.")
+        await claim(self)
+
+    monkeypatch.setattr(imsd.intake.Intake, "claim_abandoned", fails_once)
+    settings = aliyun_settings(redis_url, fake, intake={"claim_idle_s": 0.4})
+    stream, group = settings.key("requests"), settings.intake.group
+    await redis.xgroup_create(stream, group, id="0", mkstream=True)
+    await enqueue_all(redis, [single_job_request("abandoned-1")])
+    await redis.xreadgroup(group, "dead-consumer", {stream: ">"})  # read, never acknowledged
+    async with running_daemon(settings) as daemon:
+        result = (await results_for(redis, {"abandoned-1"}))["abandoned-1"]
+        assert await daemon.is_ready()  # intake and the daemon went on
+    assert failed == [stream]
+    assert result["status"] == "SUCCEEDED"

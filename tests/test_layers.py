@@ -20,7 +20,7 @@ ROOMS = ("media", "render", "planning", "service")  # lowest first
 #: What any module may import: leaf modules that know nothing of requests' flow or of engines.
 FOUNDATION = (
     "imsd.errors", "imsd.logs", "imsd.settings", "imsd.metrics", "imsd.api",
-    "imsd.queue", "imsd.chores", "imsd.signing",
+    "imsd.queue", "imsd.lua", "imsd.chores", "imsd.signing",
 )  # fmt: skip
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from imsd.backends.base import JobSnapshot, JobState, Output
+from imsd.api.jobs import JobSnapshot, JobState, Output
 from imsd.errors import ImsError
 from imsd.pipeline import STAGES, Pipeline, first_stage, next_stage
 

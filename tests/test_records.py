@@ -136,6 +136,14 @@ async def test_a_final_record_refuses_transitions_and_a_second_result(store: Rec
     assert await redis.zcard(store.active_key) == 0
 
 
+@pytest.mark.parametrize("state", list(State))
+async def test_the_scripts_hold_a_record_final_exactly_when_state_final_does(
+    store: RecordStore, redis: Redis, state: State
+) -> None:
+    await redis.hset(store.record_key("r-1"), "state", state.value)
+    assert (await store.transition("r-1", due=time.time()) is None) == state.final
+
+
 async def test_the_result_carries_the_counters_as_they_are_when_it_is_published(
     store: RecordStore, queue: TaskQueue, redis: Redis
 ) -> None:

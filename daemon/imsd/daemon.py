@@ -31,9 +31,10 @@ from imsd.engine.service import EngineRunner, engine_queue_name
 from imsd.http import make_app
 from imsd.intake import AcknowledgedTrim, Intake
 from imsd.limiter import RateLimiter
-from imsd.queue import TaskQueue, TaskSpec, TaskWorker
+from imsd.queue import Later, TaskQueue, TaskSpec, TaskWorker
 from imsd.records import RecordStore, State
 from imsd.settings import Settings
+from imsd.steps import Defer, Next, Requeue
 from imsd.submission import submit_request
 from imsd.tracking import track_job
 
@@ -66,16 +67,21 @@ async def build_services(settings: Settings) -> Services:
 async def advance_request(svc: Services, request_id: str) -> None:
     """The request's task: its next steps, by its record's state (nothing once final).
 
-    A submit whose first poll is due at once goes straight on to it in this run: a trip through
-    the queue would only add the worker's poll delay and two Redis round trips.
+    Each step returns what comes next (steps.py), and this is the one place that acts on it. A
+    submit whose first poll is due at once goes straight on to it in this run: a trip through
+    the queue would only add the worker's poll delay and two Redis round trips. A deferral runs
+    the task again later (raises Later, for the task queue), having recorded what it says.
     """
     record = await svc.store.get(request_id)
     if record is None or record.state.final:
         return
-    if record.state is not State.SUBMITTED:
-        await submit_request(svc, record)
-    if record.state is State.SUBMITTED:
-        await track_job(svc, record)
+    step = Next.POLL if record.state is State.SUBMITTED else await submit_request(svc, record)
+    if step is Next.POLL:
+        step = await track_job(svc, record)
+    if isinstance(step, Defer):
+        await svc.store.transition(request_id, due=time.time() + step.delay_s + svc.stall_margin_s(), add=step.add)
+    if isinstance(step, Defer | Requeue):
+        raise Later(step.delay_s)
 
 
 def task_specs(svc: Services) -> list[TaskSpec]:

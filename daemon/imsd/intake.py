@@ -11,7 +11,6 @@ group needs any more (`AcknowledgedTrim`).
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import socket
 import time
@@ -26,39 +25,43 @@ from redis.exceptions import ResponseError
 # building its models takes ~20 ms (70 ms on a loaded machine), a stall of the event loop that
 # made the send slots due meanwhile fire late and together, and the service throttle them.
 import imsd.api.timeline  # noqa: F401
-from imsd import metrics
+from imsd import lua, metrics
 from imsd.api.validation import validate_params
 from imsd.api.wire import params_hash
-from imsd.context import Services, log, result_emitted
+from imsd.chores import every
+from imsd.context import Services, log
 from imsd.envelope import Envelope, check_storable, derive_client_token, params_to_send, parse_envelope
 from imsd.errors import ImsError, invalid
 from imsd.pipeline import Pipeline, first_stage
 from imsd.records import Admission, Delivery, State
-from imsd.results import rejection_document
+from imsd.results import final_result, rejection_document, result_emitted
 
-# Delete the entries of a stream (KEYS[1]) older than the oldest one any of its consumer groups
-# still needs: the group's oldest pending entry, else the last entry delivered to it (which MINID
+# Delete the entries of `stream` older than the oldest one any of its consumer groups still
+# needs: the group's oldest pending entry, else the last entry delivered to it (which MINID
 # keeps). So no entry is deleted while it is pending, or before every group has read it. One
 # script, so that no group can move between the look and the trim. Returns how many were deleted.
-_TRIM_ACKNOWLEDGED = """
+_TRIM_ACKNOWLEDGED = lua.Script(
+    """
 local function before(a, b)  -- whether stream id a < b, comparing the digits of any length exactly
   local a_ms, a_seq = string.match(a, '^(%d+)-(%d+)$')
   local b_ms, b_seq = string.match(b, '^(%d+)-(%d+)$')
   if a_ms ~= b_ms then return #a_ms < #b_ms or (#a_ms == #b_ms and a_ms < b_ms) end
   return #a_seq < #b_seq or (#a_seq == #b_seq and a_seq < b_seq)
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', stream) == 0 then return 0 end
 local keep
-for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+for _, group in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
   local info = {}
   for i = 1, #group, 2 do info[group[i]] = group[i + 1] end
   local needed = info['last-delivered-id']
-  if info['pending'] > 0 then needed = redis.call('XPENDING', KEYS[1], info['name'])[2] end
+  if info['pending'] > 0 then needed = redis.call('XPENDING', stream, info['name'])[2] end
   if not keep or before(needed, keep) then keep = needed end
 end
 if not keep then return 0 end
-return redis.call('XTRIM', KEYS[1], 'MINID', keep)
-"""
+return redis.call('XTRIM', stream, 'MINID', keep)
+""",
+    keys=("stream",),
+)
 
 
 def _identity(envelope: Envelope, pipeline: Pipeline | None, params: dict[str, Any]) -> dict[str, Any]:
@@ -95,21 +98,6 @@ class _Refusal:
     error: ImsError
 
 
-class _Every:
-    """Says when a periodic chore is due: at once, then at most once per `interval_s`."""
-
-    def __init__(self, interval_s: float) -> None:
-        self.interval_s = interval_s
-        self._last = -math.inf
-
-    def due(self) -> bool:
-        now = time.monotonic()
-        if now - self._last < self.interval_s:
-            return False
-        self._last = now
-        return True
-
-
 class AcknowledgedTrim:
     """Deletes the entries of a stream that every consumer group has read and acknowledged.
 
@@ -120,11 +108,11 @@ class AcknowledgedTrim:
 
     def __init__(self, redis: Redis, stream: str) -> None:
         self.stream = stream
-        self._script = redis.register_script(_TRIM_ACKNOWLEDGED)
+        self._script = _TRIM_ACKNOWLEDGED.register(redis)
 
     async def trim(self) -> int:
         """Trim once; returns how many entries were deleted."""
-        return int(await self._script(keys=[self.stream]))
+        return int(await self._script(stream=self.stream))
 
 
 class Intake:
@@ -133,7 +121,6 @@ class Intake:
         self.stream = svc.settings.key("requests")
         self.group = svc.settings.intake.group
         self.consumer = consumer_name()
-        self._claim = _Every(svc.settings.intake.claim_idle_s / 4)
         # Entries are read with their own client: bytes that are not UTF-8 must reach
         # admit_entry (as lone surrogates) to be refused, not fail the whole read.
         self._reader = Redis.from_url(
@@ -148,33 +135,40 @@ class Intake:
                 raise
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Read and admit entries until `stop` is set."""
+        """Read and admit entries until `stop` is set.
+
+        Beside the reading, and for as long as it lasts, a periodic chore admits the entries a
+        dead consumer left (`claim_abandoned`): a claim that fails is retried when next due and
+        does not stop the reading.
+        """
         await self.ensure_group()
         settings = self.svc.settings.intake
+        claims = asyncio.create_task(
+            every(settings.claim_idle_s / 4, "claim abandoned entries", self.claim_abandoned), name="intake claims"
+        )
         try:
             while not stop.is_set():
-                entries = await self._claim_abandoned()
-                if not entries:
-                    reply = await self._reader.xreadgroup(
-                        self.group, self.consumer, {self.stream: ">"}, count=settings.batch,
-                        block=settings.block_ms,
-                    )
-                    entries = [e for _, stream_entries in reply for e in stream_entries]
+                reply = await self._reader.xreadgroup(
+                    self.group, self.consumer, {self.stream: ">"}, count=settings.batch, block=settings.block_ms
+                )
+                entries = [e for _, stream_entries in reply for e in stream_entries]
                 if entries:
                     await self.admit_entries(entries)
         finally:
+            claims.cancel()
+            await asyncio.gather(claims, return_exceptions=True)
             await self._reader.aclose()
 
-    async def _claim_abandoned(self) -> list[tuple[str, dict[str, str]]]:
-        """Entries a dead consumer read but never acknowledged."""
-        if not self._claim.due():
-            return []
+    async def claim_abandoned(self) -> None:
+        """Admit a batch of the entries a dead consumer read but never acknowledged, if any."""
         idle_s = self.svc.settings.intake.claim_idle_s
-        _, entries, _ = await self._reader.xautoclaim(
+        _, claimed, _ = await self._reader.xautoclaim(
             self.stream, self.group, self.consumer, min_idle_time=int(idle_s * 1000),
             start_id="0-0", count=self.svc.settings.intake.batch,
         )
-        return [(entry_id, fields) for entry_id, fields in entries if fields is not None]
+        entries = [(entry_id, fields) for entry_id, fields in claimed if fields is not None]
+        if entries:
+            await self.admit_entries(entries)
 
     async def admit_entries(self, entries: list[tuple[str, dict[str, str]]]) -> None:
         """Admit a batch of entries, then acknowledge them.
@@ -242,7 +236,7 @@ class Intake:
         if validation_error is None:
             return delivery
         # Its FAILED result, which admission publishes as it makes the record.
-        _, failure = svc.final_result(delivery.record(), error=validation_error, finished_at=now)
+        _, failure = final_result(delivery.record(), backend=svc.backend.name, error=validation_error, finished_at=now)
         return replace(delivery, failure=failure)
 
     def _admitted(self, delivery: Delivery, admission: Admission, state: State) -> Coroutine[Any, Any, None] | None:

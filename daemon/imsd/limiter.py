@@ -18,52 +18,64 @@ from uuid import uuid4
 
 from redis.asyncio import Redis
 
-from imsd import metrics
+from imsd import lua, metrics
 
-# Reserve the next slot: tat = theoretical arrival time of the next call, in microseconds.
-# Returns the microseconds the caller must wait before its slot, or -1 without reserving
-# anything when that wait would exceed ARGV[2].
-_RESERVE = """
+# Reserve the next slot: `schedule` holds tat, the theoretical arrival time of the next call, in
+# microseconds. Returns the microseconds the caller must wait before its slot, or -1 without
+# reserving anything when that wait would exceed `max_wait_us`.
+_RESERVE = lua.Script(
+    """
 local now = redis.call('TIME')
 local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
-local interval = tonumber(ARGV[1])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local interval = tonumber(interval_us)
+local tat = tonumber(redis.call('GET', schedule) or '0')
 if tat < now_us then tat = now_us end
-if tat - now_us > tonumber(ARGV[2]) then return -1 end
-redis.call('SET', KEYS[1], tat + interval, 'PX', math.ceil((tat + interval - now_us) / 1000) + 60000)
+if tat - now_us > tonumber(max_wait_us) then return -1 end
+redis.call('SET', schedule, tat + interval, 'PX', math.ceil((tat + interval - now_us) / 1000) + 60000)
 return tat - now_us
-"""
+""",
+    keys=("schedule",),
+    args=("interval_us", "max_wait_us"),
+)
 
-# Push the schedule back: nobody gets a slot before now + penalty.
-_PENALIZE = """
+# Push the schedule back: nobody gets a slot before now + `penalty_us`.
+_PENALIZE = lua.Script(
+    """
 local now = redis.call('TIME')
 local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
-local until_us = now_us + tonumber(ARGV[1])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local until_us = now_us + tonumber(penalty_us)
+local tat = tonumber(redis.call('GET', schedule) or '0')
 if tat < until_us then
-  redis.call('SET', KEYS[1], until_us, 'PX', math.ceil(tonumber(ARGV[1]) / 1000) + 60000)
+  redis.call('SET', schedule, until_us, 'PX', math.ceil(tonumber(penalty_us) / 1000) + 60000)
 end
 return until_us - now_us
-"""
+""",
+    keys=("schedule",),
+    args=("penalty_us",),
+)
 
-
-# The send log: times of recent sends. Checked and appended in one step right before each send,
-# it allows at most ARGV[2] sends in any ARGV[1] microseconds however late a sender woke from its
-# slot (a late sender compresses the gap to the next one). Returns -1 when admitted, else the
-# microseconds until the oldest logged send leaves the window.
-_ADMIT_SEND = """
+# The send log (`sent`): times of recent sends. Checked and appended in one step right before each
+# send, it allows at most `cap` sends in any `window_us` however late a sender woke from its slot
+# (a late sender compresses the gap to the next one). Returns -1 when admitted (logged as
+# `send_id`), else the microseconds until the oldest logged send leaves the window.
+_ADMIT_SEND = lua.Script(
+    """
 local now = redis.call('TIME')
 local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
-local window = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_us - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], now_us, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
+local window = tonumber(window_us)
+redis.call('ZREMRANGEBYSCORE', sent, '-inf', now_us - window)
+if redis.call('ZCARD', sent) < tonumber(cap) then
+  redis.call('ZADD', sent, now_us, send_id)
+  redis.call('PEXPIRE', sent, math.ceil(window / 1000) + 1000)
   return -1
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local oldest = redis.call('ZRANGE', sent, 0, 0, 'WITHSCORES')
 return tonumber(oldest[2]) + window - now_us + 1
-"""
+""",
+    keys=("sent",),
+    args=("window_us", "cap", "send_id"),
+)
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -92,9 +104,9 @@ class RateLimiter:
         self._default_rate = default_rate
         self._penalty_us = int(penalty_s * 1_000_000)
         self._enabled = enabled
-        self._reserve = redis.register_script(_RESERVE)
-        self._admit_send = redis.register_script(_ADMIT_SEND)
-        self._penalize = redis.register_script(_PENALIZE)
+        self._reserve = _RESERVE.register(redis)
+        self._admit_send = _ADMIT_SEND.register(redis)
+        self._penalize = _PENALIZE.register(redis)
 
     def key(self, action: str) -> str:
         return f"{self._prefix}:{action}"
@@ -112,7 +124,7 @@ class RateLimiter:
             return Slot(action, time.monotonic())
         interval_us = int(1_000_000 / self.rate(action))
         max_wait_us = int(max_wait_s * 1_000_000)
-        wait_us = int(await self._reserve(keys=[self.key(action)], args=[interval_us, max_wait_us]))
+        wait_us = int(await self._reserve(schedule=self.key(action), interval_us=interval_us, max_wait_us=max_wait_us))
         if wait_us < 0:
             return None
         metrics.limiter_wait.labels(action).observe(wait_us / 1_000_000)
@@ -133,7 +145,9 @@ class RateLimiter:
         window_us = int(cap / self.rate(slot.action) * 1_000_000)
         while True:
             wait_us = int(
-                await self._admit_send(keys=[f"{self.key(slot.action)}:sent"], args=[window_us, cap, uuid4().hex])
+                await self._admit_send(
+                    sent=f"{self.key(slot.action)}:sent", window_us=window_us, cap=cap, send_id=uuid4().hex
+                )
             )
             if wait_us < 0:
                 return
@@ -149,4 +163,4 @@ class RateLimiter:
         """A Throttling reply: push every process's schedule for `action` back."""
         metrics.throttles.labels(action).inc()
         if self._enabled and self._penalty_us:
-            await self._penalize(keys=[self.key(action)], args=[self._penalty_us])
+            await self._penalize(schedule=self.key(action), penalty_us=self._penalty_us)

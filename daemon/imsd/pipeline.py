@@ -15,8 +15,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from imsd.api.jobs import JobSnapshot
 from imsd.api.wire import Api, json_object
-from imsd.backends.base import JobSnapshot
 from imsd.errors import ImsError, invalid, missing
 
 PIPELINE_API = "ScenePipeline"

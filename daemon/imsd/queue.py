@@ -8,7 +8,7 @@ which is why task timeouts are short and long waits are deferrals rather than sl
 
 arq's own steps cost several Redis round trips each (WATCH, EXISTS, MULTI/EXEC), which made
 them most of the daemon's per-request overhead. They are done here as Lua scripts with the same
-keys and the same checks: enqueueing (`ENQUEUE_LUA`, also embedded in the records' admission
+keys and the same checks: enqueueing (`ENQUEUE`, also included in the records' admission
 script), starting the due tasks of one poll and reading their jobs (`_START_TASKS`, one script
 for the whole batch instead of five round trips per task) and finishing a run (`_FINISH_TASK`, one
 script instead of a MULTI/EXEC). arq still runs the worker's loop, its health check and its shutdown.
@@ -20,7 +20,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from arq import Worker
@@ -36,9 +36,9 @@ from arq.constants import (
 from arq.jobs import deserialize_job_raw, serialize_job
 from arq.utils import timestamp_ms
 from arq.worker import func
-from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from imsd import lua
 from imsd.connections import IdleProbingPool
 from imsd.logs import get_logger
 
@@ -48,62 +48,71 @@ log = get_logger("imsd.queue")
 _CONNECT_TRIES = 6
 
 
-# `enqueue(job_key, result_key, queue, expires_ms, job, score, task_id)`: arq's enqueue_job as one
-# step. Like arq, it does nothing while the task id is queued or running (its job key exists) or
-# has a kept result. A Lua function, so that other scripts can enqueue atomically with their own
-# changes (the records' admission does).
-ENQUEUE_LUA = """
-local function enqueue(job_key, result_key, queue, expires_ms, job, score, task_id)
+# `enqueue()`: arq's enqueue_job as one step, of the task a script names by these keys and
+# arguments (a `QueuedTask`). Like arq, it does nothing while the task id is queued or running (its
+# job key exists) or has a kept result. A Lua function, so that other scripts can enqueue
+# atomically with their own changes (the records' admission does).
+ENQUEUE = lua.Function(
+    "enqueue",
+    keys=("job_key", "result_key", "queue"),
+    args=("expires_ms", "job", "score", "task_id"),
+    body="""
   if redis.call('EXISTS', job_key, result_key) > 0 then return 0 end
   redis.call('PSETEX', job_key, expires_ms, job)
   redis.call('ZADD', queue, score, task_id)
   return 1
-end
-"""
+""",
+)
 
-_ENQUEUE = ENQUEUE_LUA + "return enqueue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4])"
+_ENQUEUE = lua.Script("return enqueue()", keys=ENQUEUE.keys, args=ENQUEUE.args, functions=(ENQUEUE,))
 
-# Start, in order, up to ARGV[3] of the given tasks that are still due and not running elsewhere,
+# Start, in order, up to `free` of the given tasks that are still due and not running elsewhere,
 # as arq's start_jobs checks them (ZSCORE, EXISTS in-progress, then PSETEX in-progress), for a
 # whole batch at once, and read each one's job as arq's run_job does next. A task whose job has
-# expired is dropped, as arq's run_job drops it. KEYS: the queue, then each task's in-progress and
-# job keys; ARGV: now (ms), in-progress TTL (ms), how many may start, the task ids. Returns
-# [task_id, job, ...].
-_START_TASKS = """
+# expired is dropped, as arq's run_job drops it. `task_keys` holds each task's in-progress and
+# job keys, in the order of `task_ids`. Returns [task_id, job, ...].
+_START_TASKS = lua.Script(
+    """
 local started = {}
-for i = 4, #ARGV do
-  if #started >= 2 * tonumber(ARGV[3]) then break end
-  local in_progress, job_key = KEYS[2 * i - 6], KEYS[2 * i - 5]
-  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if score and tonumber(score) <= tonumber(ARGV[1])
-      and redis.call('SET', in_progress, '1', 'NX', 'PX', ARGV[2]) then
+for i, task_id in ipairs(task_ids) do
+  if #started >= 2 * tonumber(free) then break end
+  local in_progress, job_key = task_keys[2 * i - 1], task_keys[2 * i]
+  local score = redis.call('ZSCORE', queue, task_id)
+  if score and tonumber(score) <= tonumber(now_ms)
+      and redis.call('SET', in_progress, '1', 'NX', 'PX', in_progress_ms) then
     local job = redis.call('GET', job_key)
     if job then
-      started[#started + 1] = ARGV[i]
+      started[#started + 1] = task_id
       started[#started + 1] = job
     else
       redis.call('DEL', in_progress)
-      redis.call('ZREM', KEYS[1], ARGV[i])
+      redis.call('ZREM', queue, task_id)
     end
   end
 end
 return started
-"""
+""",
+    keys=("queue", "*task_keys"),
+    args=("now_ms", "in_progress_ms", "free", "*task_ids"),
+)
 
 # End one run of a task, as arq's finish_job does: it is no longer in progress, and it is either
-# due again at ARGV[2] (ms) or, when ARGV[2] is empty, done: gone from the queue with its job
-# (and the try counter arq's own run_job keeps). KEYS: the queue, the task's in-progress, job and
-# retry keys. ARGV: the task id, when it is due again.
-_FINISH_TASK = """
-redis.call('DEL', KEYS[2])
-if ARGV[2] == '' then
-  redis.call('DEL', KEYS[3], KEYS[4])
-  redis.call('ZREM', KEYS[1], ARGV[1])
+# due again at `due_again_ms` or, when that is empty, done: gone from the queue with its job (and the
+# try counter arq's own run_job keeps).
+_FINISH_TASK = lua.Script(
+    """
+redis.call('DEL', in_progress)
+if due_again_ms == '' then
+  redis.call('DEL', job_key, retry_key)
+  redis.call('ZREM', queue, task_id)
 else
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+  redis.call('ZADD', queue, due_again_ms, task_id)
 end
 return 1
-"""
+""",
+    keys=("queue", "in_progress", "job_key", "retry_key"),
+    args=("task_id", "due_again_ms"),
+)
 
 
 def _arq_redis(redis_url: str, queue_name: str) -> ArqRedis:
@@ -137,10 +146,15 @@ class Later(Exception):
 
 @dataclass(frozen=True)
 class QueuedTask:
-    """What ENQUEUE_LUA needs to enqueue one task: its keys and arguments, in that order."""
+    """What `ENQUEUE` needs to enqueue one task, by the names it reads."""
 
-    keys: tuple[str, str, str]
-    args: tuple[int, bytes, int, str]
+    job_key: str
+    result_key: str
+    queue: str
+    expires_ms: int
+    job: bytes
+    score: int
+    task_id: str
 
 
 @dataclass(frozen=True)
@@ -156,7 +170,7 @@ class TaskQueue:
     def __init__(self, pool: ArqRedis, queue_name: str) -> None:
         self._pool = pool
         self.queue_name = queue_name
-        self._enqueue: AsyncScript = pool.register_script(_ENQUEUE)
+        self._enqueue = _ENQUEUE.register(pool)
 
     @classmethod
     async def connect(cls, redis_url: str, queue_name: str = default_queue_name) -> TaskQueue:
@@ -183,14 +197,19 @@ class TaskQueue:
         delay_ms = round(delay_s * 1000)
         job = serialize_job(name, args, {}, None, now_ms, serializer=_serialize)
         return QueuedTask(
-            keys=(job_key_prefix + task_id, result_key_prefix + task_id, self.queue_name),
-            args=(delay_ms + expires_extra_ms, job, now_ms + delay_ms, task_id),
+            job_key=job_key_prefix + task_id,
+            result_key=result_key_prefix + task_id,
+            queue=self.queue_name,
+            expires_ms=delay_ms + expires_extra_ms,
+            job=job,
+            score=now_ms + delay_ms,
+            task_id=task_id,
         )
 
     async def enqueue(self, name: str, *args: Any, task_id: str, delay_s: float = 0.0) -> bool:
         """Enqueue `name(*args)` unless a task with `task_id` is already queued or running."""
         task = self.task(name, *args, task_id=task_id, delay_s=delay_s)
-        return bool(await self._enqueue(keys=task.keys, args=task.args))
+        return bool(await self._enqueue(**asdict(task)))
 
     async def expedite(self, task_id: str) -> bool:
         """Make a deferred task due now; False if no such task is queued."""
@@ -223,13 +242,13 @@ class _Worker(Worker):
     and one cancelled (the worker stopping) stays due at once, for another worker.
     """
 
-    _start: AsyncScript | None = None
-    _finish: AsyncScript | None = None
+    _start: lua.Registered | None = None
+    _finish: lua.Registered | None = None
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         if self._start is None or self._finish is None:
-            self._start = self.pool.register_script(_START_TASKS)
-            self._finish = self.pool.register_script(_FINISH_TASK)
+            self._start = _START_TASKS.register(self.pool)
+            self._finish = _FINISH_TASK.register(self.pool)
         # Due tasks stay in the queue while they run: skip this worker's own running ones. Those
         # of other workers are skipped by the script, which goes on to the next id (the free
         # slots may be fewer than the ids, and the first ones may all be running elsewhere).
@@ -238,8 +257,12 @@ class _Worker(Worker):
         if not ids or free <= 0:
             return
         started = await self._start(
-            keys=[self.queue_name, *(k for i in ids for k in (in_progress_key_prefix + i, job_key_prefix + i))],
-            args=[timestamp_ms(), int(self.in_progress_timeout_s * 1000), free, *ids],
+            queue=self.queue_name,
+            task_keys=[k for i in ids for k in (in_progress_key_prefix + i, job_key_prefix + i)],
+            now_ms=timestamp_ms(),
+            in_progress_ms=int(self.in_progress_timeout_s * 1000),
+            free=free,
+            task_ids=ids,
         )
         for raw_id, job in zip(started[::2], started[1::2], strict=True):
             job_id = raw_id.decode()
@@ -268,8 +291,15 @@ class _Worker(Worker):
         else:
             self.jobs_complete += 1
         assert self._finish is not None
-        keys = [self.queue_name, *(p + task_id for p in (in_progress_key_prefix, job_key_prefix, retry_key_prefix))]
-        await asyncio.shield(self._finish(keys=keys, args=[task_id, "" if due_again_ms is None else due_again_ms]))
+        finished = self._finish(
+            queue=self.queue_name,
+            in_progress=in_progress_key_prefix + task_id,
+            job_key=job_key_prefix + task_id,
+            retry_key=retry_key_prefix + task_id,
+            task_id=task_id,
+            due_again_ms="" if due_again_ms is None else due_again_ms,
+        )
+        await asyncio.shield(finished)
 
 
 class TaskWorker:

@@ -21,20 +21,22 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
 
+from imsd import lua
 from imsd.pipeline import Pipeline
-from imsd.queue import ENQUEUE_LUA, QueuedTask
+from imsd.queue import ENQUEUE, QueuedTask
 from imsd.settings import RetentionSettings
 
 # How long a job may run: past it, its binding (see RecordStore) may expire before its record.
 JOB_RUN_MAX_S = 7 * 86400
+#: The record's count of submit attempts of its current stage, held against submit.max_attempts;
+#: `attempts` goes on counting every stage's, for the result.
+STAGE_ATTEMPTS = "stage_attempts"
 
 
 class State(StrEnum):
@@ -52,6 +54,13 @@ class State(StrEnum):
 
 _FINAL = frozenset({State.SUCCEEDED, State.PARTIAL, State.FAILED})
 
+# `is_final(state)`: the scripts' `State.final`.
+_IS_FINAL = lua.Function(
+    "is_final",
+    params=("state",),
+    body="  return " + " or ".join(f"state == {lua.literal(state)}" for state in State if state.final),
+)
+
 
 class Admission(StrEnum):
     NEW = "new"  # first sight of this request_id
@@ -60,95 +69,120 @@ class Admission(StrEnum):
     CONFLICT = "conflict"  # same request_id, different params: refused
 
 
-# `finish(keys, args)`: make a record final and publish its result. keys: the record, the active
-# set, results, dead. args: final state, finished_at, the result JSON without its counters,
-# request_id, then the retention: the record's TTL (s), the results' and dead letters' MAXLEN. The
-# counters are read here, in the step that makes the record final, so the result counts everything
-# up to it (a duplicate delivered a moment earlier included). The scripts that can finish a record
-# begin their KEYS and ARGV with these, and pass them on whole.
-_FINISH_LUA = """
-local function finish(keys, args)
-  local c = redis.call('HMGET', keys[1], 'attempts', 'throttles', 'polls', 'duplicates')
-  local result = string.sub(args[3], 1, -2) .. ',"attempts":' .. (c[1] or '0') .. ',"throttles":' ..
-    (c[2] or '0') .. ',"polls":' .. (c[3] or '0') .. ',"duplicates":' .. (c[4] or '0') .. '}'
-  redis.call('HSET', keys[1], 'state', args[1], 'finished_at', args[2], 'result', result)
-  redis.call('EXPIRE', keys[1], args[5])
-  redis.call('ZREM', keys[2], args[4])
-  redis.call('XADD', keys[3], 'MAXLEN', '~', args[6], '*', 'result', result)
-  if args[1] == 'FAILED' then redis.call('XADD', keys[4], 'MAXLEN', '~', args[7], '*', 'result', result) end
-end
-"""
+#: The retention, as the scripts that finish a record or publish a result take it: the record's
+#: TTL (s), then the results' and dead letters' MAXLEN.
+_RETENTION = ("record_ttl", "results_maxlen", "dead_maxlen")
+#: A delivery without a task, as _ADMIT takes it.
+_NO_TASK = dict.fromkeys((*ENQUEUE.keys, *ENQUEUE.args), "")
 
-# KEYS: finish's four[, the request's task (ENQUEUE_LUA's three keys)]. ARGV: finish's seven (the
-# first three empty unless the request is invalid), params hash, entry id, due, the task's four
-# ENQUEUE_LUA arguments (empty without a task), the params hash in its former form (else empty:
-# see Delivery.former_hash), then the new record's fields. A new invalid request
-# is failed in the step that makes its record, so it is never active and nothing can run it. The
-# task is enqueued with the record in one step whenever the record is not final and this is not a
-# duplicate, so an admitted request always has its task.
-_ADMIT = ENQUEUE_LUA + _FINISH_LUA + """
-local state = redis.call('HGET', KEYS[1], 'state')
+# `finish()`: make a record final and publish its result. It reads the keys `record`, `active`,
+# `results`, `dead` and the arguments `state` (the final one), `finished_at`, `result` (its JSON
+# without the counters), `request_id`, then the retention. The counters are read here, in the step
+# that makes the record final, so the result counts everything up to it (a duplicate delivered a
+# moment earlier included).
+_FINISH = lua.Function(
+    "finish",
+    keys=("record", "active", "results", "dead"),
+    args=("state", "finished_at", "result", "request_id", *_RETENTION),
+    body="""
+  local c = redis.call('HMGET', record, 'attempts', 'throttles', 'polls', 'duplicates')
+  local completed = string.sub(result, 1, -2) .. ',"attempts":' .. (c[1] or '0') .. ',"throttles":' ..
+    (c[2] or '0') .. ',"polls":' .. (c[3] or '0') .. ',"duplicates":' .. (c[4] or '0') .. '}'
+  redis.call('HSET', record, 'state', state, 'finished_at', finished_at, 'result', completed)
+  redis.call('EXPIRE', record, record_ttl)
+  redis.call('ZREM', active, request_id)
+  redis.call('XADD', results, 'MAXLEN', '~', results_maxlen, '*', 'result', completed)
+  if state == 'FAILED' then redis.call('XADD', dead, 'MAXLEN', '~', dead_maxlen, '*', 'result', completed) end
+""",
+)
+
+# Admit one delivery: make its record unless it exists, and say how the delivery relates to it.
+# Besides finish's keys and arguments (`state`, `finished_at` and `result` empty unless the request
+# is invalid) and the task's (ENQUEUE's, all empty without a task): the params hash and its former
+# form (else empty: see Delivery.former_hash), the entry id, the record's due time, then `fields`,
+# the new record's (field, value) pairs. A new invalid request is failed in the step that makes
+# its record, so it is never active and nothing can run it. The task is enqueued with the record
+# in one step whenever the record is not final and this is not a duplicate, so an admitted
+# request always has its task.
+_ADMIT = lua.Script(
+    """
+local current = redis.call('HGET', record, 'state')
 local kind = 'redelivered'
-if not state then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 16))
-  kind, state = 'new', 'RECEIVED'
-  if ARGV[3] == '' then
-    redis.call('ZADD', KEYS[2], ARGV[10], ARGV[4])
+if not current then
+  redis.call('HSET', record, unpack(fields))
+  kind, current = 'new', 'RECEIVED'
+  if result == '' then
+    redis.call('ZADD', active, due, request_id)
   else
-    finish(KEYS, ARGV)
-    state = 'FAILED'
+    finish()
+    current = state
   end
 else
-  local fields = redis.call('HMGET', KEYS[1], 'params_hash', 'entry_id')
-  if fields[1] ~= ARGV[8] and fields[1] ~= ARGV[15] then return {'conflict', state} end
-  if fields[2] ~= ARGV[9] then
-    redis.call('HINCRBY', KEYS[1], 'duplicates', 1)
-    return {'duplicate', state}
+  local known = redis.call('HMGET', record, 'params_hash', 'entry_id')
+  if known[1] ~= params_hash and known[1] ~= former_hash then return {'conflict', current} end
+  if known[2] ~= entry_id then
+    redis.call('HINCRBY', record, 'duplicates', 1)
+    return {'duplicate', current}
   end
 end
-if #KEYS == 7 and state ~= 'SUCCEEDED' and state ~= 'PARTIAL' and state ~= 'FAILED' then
-  enqueue(KEYS[5], KEYS[6], KEYS[7], ARGV[11], ARGV[12], ARGV[13], ARGV[14])
-end
-return {kind, state}
-"""
+if task_id ~= '' and not is_final(current) then enqueue() end
+return {kind, current}
+""",
+    keys=(*_FINISH.keys, *ENQUEUE.keys),
+    args=(*_FINISH.args, *ENQUEUE.args, "params_hash", "former_hash", "entry_id", "due", "*fields"),
+    functions=(ENQUEUE, _FINISH, _IS_FINAL),
+)
 
-# KEYS and ARGV: finish's, then (counter, increment) pairs. Refused (0) if the record is gone or
-# already final, so a result is published once.
-_FINISH_RECORD = _FINISH_LUA + """
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state or state == 'SUCCEEDED' or state == 'PARTIAL' or state == 'FAILED' then return 0 end
-for i = 8, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
-finish(KEYS, ARGV)
+# Finish a record, first adding `counters`, (counter, increment) pairs. Refused (0) if the record
+# is gone or already final, so a result is published once.
+_FINISH_RECORD = lua.Script(
+    """
+local current = redis.call('HGET', record, 'state')
+if not current or is_final(current) then return 0 end
+for i = 1, #counters, 2 do redis.call('HINCRBY', record, counters[i], counters[i + 1]) end
+finish()
 return 1
-"""
+""",
+    keys=_FINISH.keys,
+    args=(*_FINISH.args, "*counters"),
+    functions=(_FINISH, _IS_FINAL),
+)
 
 # A result for a stream entry that has no record of its own (a refused message): published
-# once per entry however often the entry is delivered. KEYS: the entry's mark, results, dead.
-# ARGV: the result, then the retention as finish takes it.
-_REJECT = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'result', ARGV[1])
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'result', ARGV[1])
+# once per entry however often the entry is delivered. `mark` is the entry's.
+_REJECT = lua.Script(
+    """
+if redis.call('SET', mark, '1', 'NX', 'EX', record_ttl) then
+  redis.call('XADD', results, 'MAXLEN', '~', results_maxlen, '*', 'result', result)
+  redis.call('XADD', dead, 'MAXLEN', '~', dead_maxlen, '*', 'result', result)
   return 1
 end
 return 0
-"""
+""",
+    keys=("mark", "results", "dead"),
+    args=("result", *_RETENTION),
+)
 
 # Move a non-final record on: add to counters, set fields and the next due time, and bind a job
-# to it; refuse (nil) if it is final (a late task lost the race), else return the counters' new
-# values. KEYS: the record, the active set[, the job binding]. ARGV: due, request_id, binding TTL
-# (s), number of counters n, n (counter, increment) pairs, then (field, value) pairs.
-_TRANSITION = """
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state or state == 'SUCCEEDED' or state == 'PARTIAL' or state == 'FAILED' then return false end
-local last = 4 + 2 * tonumber(ARGV[4])
+# to it (`binding`, the job's key, or '' for none); refuse (nil) if it is final (a late task lost
+# the race), else return the counters' new values. `changes`: `counters` (counter, increment)
+# pairs, then (field, value) pairs.
+_TRANSITION = lua.Script(
+    """
+local current = redis.call('HGET', record, 'state')
+if not current or is_final(current) then return false end
+local last = 2 * tonumber(counters)
 local counts = {}
-for i = 5, last, 2 do counts[#counts + 1] = redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
-if #ARGV > last then redis.call('HSET', KEYS[1], unpack(ARGV, last + 1)) end
-if #KEYS == 3 then redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3]) end
-redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+for i = 1, last, 2 do counts[#counts + 1] = redis.call('HINCRBY', record, changes[i], changes[i + 1]) end
+if #changes > last then redis.call('HSET', record, unpack(changes, last + 1)) end
+if binding ~= '' then redis.call('SET', binding, request_id, 'EX', binding_ttl) end
+redis.call('ZADD', active, due, request_id)
 return counts
-"""
+""",
+    keys=("record", "active", "binding"),
+    args=("due", "request_id", "binding_ttl", "counters", "*changes"),
+    functions=(_IS_FINAL,),
+)
 
 
 @dataclass
@@ -238,14 +272,19 @@ class Delivery:
             pipeline=Pipeline.from_json(self.pipeline) if self.pipeline else None,
         )
 
-    def script_args(self, retention: Sequence[int]) -> list[Any]:
-        """_ADMIT's ARGV; `retention` as finish takes it."""
-        failed = (State.FAILED.value, repr(self.received_at), _dumps(self.failure)) if self.failure else ("",) * 3
-        task_args = self.task.args if self.task else ("",) * 4
-        return [
-            *failed, self.request_id, *retention, self.content_hash, self.entry_id, repr(self.due), *task_args,
-            self.former_hash, *_flat(self._fields()),
-        ]
+    def script_values(self) -> dict[str, Any]:
+        """_ADMIT's values that come from the delivery: all but the store's keys and retention."""
+        failed = {"state": State.FAILED.value, "finished_at": repr(self.received_at), "result": _dumps(self.failure)}
+        return {
+            **(failed if self.failure else dict.fromkeys(failed, "")),
+            **(asdict(self.task) if self.task else _NO_TASK),
+            "request_id": self.request_id,
+            "params_hash": self.content_hash,
+            "former_hash": self.former_hash,
+            "entry_id": self.entry_id,
+            "due": repr(self.due),
+            "fields": _flat(self._fields()),
+        }
 
     def _fields(self) -> dict[str, str]:
         fields: dict[str, str] = {
@@ -279,17 +318,18 @@ class RecordStore:
         self.results_key = f"{prefix}:results"
         self.dead_key = f"{prefix}:dead"
         retention = retention or RetentionSettings()
-        # As the scripts take it: the record's TTL, then the results' and dead letters' MAXLEN.
-        self._retention = (retention.record_ttl_s, retention.results_maxlen, retention.dead_maxlen)
+        self._retention = dict(
+            zip(_RETENTION, (retention.record_ttl_s, retention.results_maxlen, retention.dead_maxlen), strict=True)
+        )
         # A job's binding (JobId → request_id, set as it is submitted) lives at least as long as its
         # record, which lives while the job runs and `record_ttl_s` after its result: a callback
         # naming only the JobId must find the request while there is one, so that a late callback
         # about a finished request counts as a duplicate, not as one about an unknown job.
         self._binding_ttl_s = retention.record_ttl_s + JOB_RUN_MAX_S
-        self._admit = redis.register_script(_ADMIT)
-        self._finish = redis.register_script(_FINISH_RECORD)
-        self._reject = redis.register_script(_REJECT)
-        self._transition = redis.register_script(_TRANSITION)
+        self._admit = _ADMIT.register(redis)
+        self._finish = _FINISH_RECORD.register(redis)
+        self._reject = _REJECT.register(redis)
+        self._transition = _TRANSITION.register(redis)
 
     def record_key(self, request_id: str) -> str:
         return f"{self.prefix}:req:{request_id}"
@@ -297,9 +337,14 @@ class RecordStore:
     def job_key(self, job_id: str) -> str:
         return f"{self.prefix}:job:{job_id}"
 
-    def _finish_keys(self, request_id: str) -> list[str]:
-        """The keys finishing a record changes, as _FINISH_LUA takes them."""
-        return [self.record_key(request_id), self.active_key, self.results_key, self.dead_key]
+    def _finish_keys(self, request_id: str) -> dict[str, str]:
+        """The keys finishing a record changes, as `finish()` reads them."""
+        return {
+            "record": self.record_key(request_id),
+            "active": self.active_key,
+            "results": self.results_key,
+            "dead": self.dead_key,
+        }
 
     async def admit(self, deliveries: Sequence[Delivery]) -> list[tuple[Admission, State]]:
         """Create each delivery's record unless it exists; say how the delivery relates to it.
@@ -308,11 +353,9 @@ class RecordStore:
         step as its record unless the record is final or the delivery is a duplicate; a new
         delivery's `failure` makes its record final, and is published, in that step instead.
         """
-        calls = [
-            ([*self._finish_keys(d.request_id), *(d.task.keys if d.task else ())], d.script_args(self._retention))
-            for d in deliveries
-        ]
-        replies = await _evalsha_pipelined(self.redis, self._admit, calls)
+        replies = await self._admit.many(
+            [{**self._finish_keys(d.request_id), **self._retention, **d.script_values()} for d in deliveries]
+        )
         return [(Admission(_text(kind)), State(_text(state))) for kind, state in replies]
 
     async def get(self, request_id: str) -> Record | None:
@@ -337,12 +380,15 @@ class RecordStore:
         request.
         """
         add = add or {}
-        keys = [self.record_key(request_id), self.active_key]
-        if bind_job is not None:
-            keys.append(self.job_key(bind_job))
         counted = await self._transition(
-            keys=keys,
-            args=[repr(due), request_id, self._binding_ttl_s, len(add), *_flat(add), *_flat(fields)],
+            record=self.record_key(request_id),
+            active=self.active_key,
+            binding="" if bind_job is None else self.job_key(bind_job),
+            due=repr(due),
+            request_id=request_id,
+            binding_ttl=self._binding_ttl_s,
+            counters=len(add),
+            changes=[*_flat(add), *_flat(fields)],
         )
         return None if counted is None else [int(c) for c in counted]
 
@@ -359,8 +405,13 @@ class RecordStore:
         polls and duplicates. The record expires after the retention's `record_ttl_s`.
         """
         done = await self._finish(
-            keys=self._finish_keys(request_id),
-            args=[state.value, repr(time.time()), _dumps(result), request_id, *self._retention, *_flat(add or {})],
+            **self._finish_keys(request_id),
+            **self._retention,
+            state=state.value,
+            finished_at=repr(time.time()),
+            result=_dumps(result),
+            request_id=request_id,
+            counters=_flat(add or {}),
         )
         return bool(done)
 
@@ -371,8 +422,11 @@ class RecordStore:
         pending and be delivered again.
         """
         done = await self._reject(
-            keys=[f"{self.prefix}:rejected:{entry_id}", self.results_key, self.dead_key],
-            args=[_dumps(result), *self._retention],
+            mark=f"{self.prefix}:rejected:{entry_id}",
+            results=self.results_key,
+            dead=self.dead_key,
+            result=_dumps(result),
+            **self._retention,
         )
         return bool(done)
 
@@ -383,28 +437,6 @@ class RecordStore:
 
     async def active_count(self) -> int:
         return int(await self.redis.zcard(self.active_key))
-
-
-async def _evalsha_pipelined(
-    redis: Redis, script: AsyncScript, calls: Sequence[tuple[list[str], list[Any]]]
-) -> list[Any]:
-    """Run `script` once per (keys, args) in one round trip, in order.
-
-    Plain EVALSHA in a pipeline: redis-py's own script pipelining asks SCRIPT EXISTS first, a
-    second round trip. Calls that find the script missing (Redis restarted or flushed its
-    scripts; it does not run them) are run again one by one, which loads it.
-    """
-    pipe = redis.pipeline(transaction=False)
-    for keys, args in calls:
-        pipe.evalsha(script.sha, len(keys), *keys, *args)
-    replies: list[Any] = await pipe.execute(raise_on_error=False)
-    for index, reply in enumerate(replies):
-        if isinstance(reply, NoScriptError):
-            keys, args = calls[index]
-            replies[index] = await script(keys=keys, args=args)
-        elif isinstance(reply, Exception):
-            raise reply
-    return replies
 
 
 def _flat(pairs: Mapping[str, Any]) -> list[Any]:

@@ -4,6 +4,7 @@ Every attempt reuses the ClientToken written to the record at intake, so a retry
 timeout can never create a second job. A wait (rate-limit slot far ahead, backoff) is a
 deferral of the task, not a sleep, so tasks stay short and a crash is recovered quickly. Once
 submitted, the same task defers itself to the first poll, or polls at once when that is due now.
+Each of these is the step's return value (steps.py), for the request task to act on.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import random
 import time
 
 from imsd import metrics
+from imsd.api.jobs import Submission
 from imsd.api.wire import Api
-from imsd.backends.base import Submission
-from imsd.context import STAGE_ATTEMPTS, Services, log
+from imsd.context import Services, log
 from imsd.errors import Disposition, ImsError
-from imsd.queue import Later
-from imsd.records import Record, State
+from imsd.records import STAGE_ATTEMPTS, Record, State
+from imsd.results import finish
+from imsd.steps import Defer, Next, Requeue, Step
 
 #: One submit attempt: counted in the request's total (reported) and in its stage's own count
 #: (held against max_attempts, and reset when a pipeline moves on to its next stage).
@@ -29,8 +31,8 @@ def backoff_s(attempt: int, base_s: float, max_s: float) -> float:
     return random.uniform(0, min(max_s, base_s * 2 ** max(0, attempt - 1)))
 
 
-async def submit_request(svc: Services, record: Record) -> None:
-    """One submit attempt of a RECEIVED or SUBMITTING record.
+async def submit_request(svc: Services, record: Record) -> Step:
+    """One submit attempt of a RECEIVED or SUBMITTING record; returns what the task does next.
 
     A submit left unanswered past the reconcile window is first looked up at the service (see
     `_reconcile`). The look-up belongs to the attempt: its errors are retried, and end the
@@ -45,6 +47,8 @@ async def submit_request(svc: Services, record: Record) -> None:
     # The slot is booked first so its wait overlaps the bookkeeping below; a stale submit books
     # it after the look-up, which may find the job (no submit at all) or take a while (paced pages).
     slot = None if stale else await svc.reserve_slot(request_id, api.value)
+    if isinstance(slot, Defer):
+        return slot
     # The token was written at intake; submit_started_at marks when its attempts began. The
     # attempt is counted before anything is sent, so a crash loop cannot resend without bound.
     fields = {"state": State.SUBMITTING.value}
@@ -53,31 +57,32 @@ async def submit_request(svc: Services, record: Record) -> None:
         record.submit_started_at = now
     counted = await svc.store.transition(request_id, due=now + svc.stall_margin_s(), add=_ATTEMPT, **fields)
     if counted is None:
-        return  # final meanwhile
+        return Next.DONE  # final meanwhile
     attempt = dict(zip(_ATTEMPT, counted, strict=True))[STAGE_ATTEMPTS]  # each stage gets max_attempts
     if slot is None:
         try:
-            if await _reconcile(svc, record, api, now):
-                return
+            reconciled = await _reconcile(svc, record, api, now)
         except ImsError as error:
-            await _on_submit_error(svc, record, api.list_action, attempt, error)
-            return
+            return await _on_submit_error(svc, record, api.list_action, attempt, error)
+        if reconciled is not None:
+            return reconciled
         slot = await svc.reserve_slot(request_id, api.value)
+        if isinstance(slot, Defer):
+            return slot
     await svc.limiter.wait(slot)
     try:
         submission = await svc.backend.submit(api, record.params, record.client_token)
     except ImsError as error:
-        await _on_submit_error(svc, record, api.value, attempt, error)
-        return
+        return await _on_submit_error(svc, record, api.value, attempt, error)
     metrics.submits.labels(api.value, "ok").inc()
-    await mark_submitted(svc, record, submission)
+    return await mark_submitted(svc, record, submission)
 
 
-async def mark_submitted(svc: Services, record: Record, submission: Submission) -> None:
-    """Record the job, then defer the task to its first poll (raises Later).
+async def mark_submitted(svc: Services, record: Record, submission: Submission) -> Step:
+    """Record the job; the task's next step is its first poll.
 
-    Returns with `record` SUBMITTED when the first poll is due at once, for the caller to poll
-    in this run, and unchanged if the record is final.
+    Later (Requeue: the transition set the due time) or, when it is due at once, in this run
+    (POLL, with `record` now SUBMITTED). DONE, `record` unchanged, if the record is final.
     """
     request_id = record.request_id
     first_poll = svc.settings.tracking.first_poll_s
@@ -91,14 +96,15 @@ async def mark_submitted(svc: Services, record: Record, submission: Submission) 
         submitted_at=repr(now),
     )
     if moved is None:
-        return
+        return Next.DONE
     log.info("submitted", request_id=request_id, job_id=submission.job_id)
     if first_poll > 0:
-        raise Later(first_poll)
+        return Requeue(first_poll)
     record.state, record.job_id, record.submitted_at = State.SUBMITTED, submission.job_id, now
+    return Next.POLL
 
 
-async def _on_submit_error(svc: Services, record: Record, action: str, attempt: int, error: ImsError) -> None:
+async def _on_submit_error(svc: Services, record: Record, action: str, attempt: int, error: ImsError) -> Step:
     """Retry a failed `action` of this attempt with backoff, or end the request with the error."""
     request_id = record.request_id
     disposition = error.disposition
@@ -107,7 +113,7 @@ async def _on_submit_error(svc: Services, record: Record, action: str, attempt: 
         # Not an attempt: the service refused before looking at the request.
         await svc.limiter.penalize(action)
         uncounted = {name: -count for name, count in _ATTEMPT.items()}
-        await svc.defer(request_id, random.uniform(0.0, 0.5), add={**uncounted, "throttles": 1})
+        return Defer(random.uniform(0.0, 0.5), add={**uncounted, "throttles": 1})
     if disposition is Disposition.RETRYABLE and attempt < svc.settings.submit.max_attempts:
         delay = backoff_s(attempt, svc.settings.submit.backoff_base_s, svc.settings.submit.backoff_max_s)
         log.warning(
@@ -118,20 +124,21 @@ async def _on_submit_error(svc: Services, record: Record, action: str, attempt: 
             code=error.code,
             delay_s=round(delay, 3),
         )
-        await svc.defer(request_id, delay)
+        return Defer(delay)
     log.warning(
         "submit failed", request_id=request_id, action=action, attempt=attempt, code=error.code, message=error.message
     )
-    await svc.finish(record, error=error)
+    return await finish(svc, record, error=error)
 
 
-async def _reconcile(svc: Services, record: Record, api: Api, now: float) -> bool:
+async def _reconcile(svc: Services, record: Record, api: Api, now: float) -> Step | None:
     """A submit whose outcome was lost long ago: find the job it may have created before resending.
 
     The token's retention at the service is undocumented, so past the configured window a resend
-    with the same token is not trusted to deduplicate. True if the record is done with
-    submitting (the job was found, or the record is final); otherwise the token's window
-    restarts at `now`, for the resend. Raises the look-up's ImsError, its message naming the call.
+    with the same token is not trusted to deduplicate. The task's next step if the record is
+    done with submitting (the job was found, or the record is final); otherwise None, and the
+    token's window restarts at `now`, for the resend. Raises the look-up's ImsError, its message
+    naming the call.
     """
     assert record.submit_started_at is not None
     try:
@@ -141,12 +148,11 @@ async def _reconcile(svc: Services, record: Record, api: Api, now: float) -> boo
         raise ImsError(error.code, f"{where}: {error.message}", error.http_status) from None
     log.info("reconciled", request_id=record.request_id, found_job_id=job_id)
     if job_id is not None:
-        await mark_submitted(svc, record, Submission(job_id=job_id))
-        return True
+        return await mark_submitted(svc, record, Submission(job_id=job_id))
     # Restarted only now that the look-up is done: one that failed must be made again before
     # any resend, however often the attempt is retried.
     restarted = await svc.store.transition(
         record.request_id, due=time.time() + svc.stall_margin_s(), submit_started_at=repr(now)
     )
     record.submit_started_at = now
-    return restarted is None
+    return Next.DONE if restarted is None else None

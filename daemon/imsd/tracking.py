@@ -1,10 +1,11 @@
 """Tracking: read a submitted job until it is terminal, then publish its result.
 
 Polling is the guarantee; callbacks only make it prompt. Once a request is submitted, its task
-polls the job and defers itself between polls. The interval grows with each unfinished poll and
-is never shorter than the number of requests in flight (every unfinished one, submitted or not:
-at least as many as the jobs to poll) divided by the polling rate, so polls never crowd out
-submissions for the account's capacity however many jobs are running.
+polls the job and defers itself between polls (a step's return value, steps.py). The interval
+grows with each unfinished poll and is never shorter than the number of requests in flight
+(every unfinished one, submitted or not: at least as many as the jobs to poll) divided by the
+polling rate, so polls never crowd out submissions for the account's capacity however many jobs
+are running.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from imsd.api.wire import REQUEST_ID_KEY, Api
 from imsd.context import Services, log, request_task_id
 from imsd.errors import Disposition, ImsError
 from imsd.records import Record, State
+from imsd.results import finish
 from imsd.settings import TrackingSettings
+from imsd.steps import Defer, Step
 
 
 def poll_interval_s(polls: int, in_flight: int, tracking: TrackingSettings, poll_rate: float) -> float:
@@ -30,16 +33,19 @@ def poll_interval_s(polls: int, in_flight: int, tracking: TrackingSettings, poll
     return max(backoff, budget_floor) * random.uniform(0.9, 1.1)
 
 
-async def track_job(svc: Services, record: Record) -> None:
+async def track_job(svc: Services, record: Record) -> Step:
     """One poll of a SUBMITTED record's job; publishes the result once the job is terminal.
 
-    The poll is counted in the same step as its outcome (the deferral or the result).
+    Returns what the task does next: poll again later (Defer), or what finishing says. The poll
+    is counted in the same step as its outcome (the deferral or the result).
     """
     request_id, job_id = record.request_id, record.job_id
     assert job_id is not None  # a SUBMITTED record names its job
     api = Api(record.api)
     action = api.get_action
     slot = await svc.reserve_slot(request_id, action)
+    if isinstance(slot, Defer):
+        return slot
     await svc.limiter.wait(slot)
     polls = record.polls + 1
     counted = {"polls": 1}
@@ -49,18 +55,15 @@ async def track_job(svc: Services, record: Record) -> None:
         metrics.polls.labels(action, error.disposition.value).inc()
         if error.disposition is Disposition.THROTTLED:
             await svc.limiter.penalize(action)
-            await svc.defer(request_id, random.uniform(0.5, 1.5), add=counted)
-        elif error.disposition is Disposition.RETRYABLE:
-            await svc.defer(request_id, await _interval(svc, polls), add=counted)
-        else:
-            log.warning("poll refused", request_id=request_id, job_id=job_id, code=error.code)
-            await svc.finish(record, error=error, add=counted)
-        return
+            return Defer(random.uniform(0.5, 1.5), add=counted)
+        if error.disposition is Disposition.RETRYABLE:
+            return Defer(await _interval(svc, polls), add=counted)
+        log.warning("poll refused", request_id=request_id, job_id=job_id, code=error.code)
+        return await finish(svc, record, error=error, add=counted)
     metrics.polls.labels(action, "terminal" if snapshot.state.terminal else "running").inc()
     if snapshot.state.terminal:
-        await svc.finish(record, snapshot=snapshot, add=counted)
-        return
-    await svc.defer(request_id, await _interval(svc, polls), add=counted)
+        return await finish(svc, record, snapshot=snapshot, add=counted)
+    return Defer(await _interval(svc, polls), add=counted)
 
 
 async def _interval(svc: Services, polls: int) -> float:

@@ -18,7 +18,7 @@ from imsd.engine.planning.analysis import analysis_command
 from imsd.engine.planning.asr import decode_speech
 from imsd.engine.planning.imagetext import ImageTextError, frame_command, read_frames
 from imsd.engine.render import RenderResult, render_timeline
-from imsd.engine.render.compose import Input
+from imsd.engine.render.graph import Input
 from imsd.errors import ImsError
 from imsd.settings import EngineSettings
 

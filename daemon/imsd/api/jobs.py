@@ -1,4 +1,5 @@
-"""Reading Get*Job responses into backend-neutral snapshots.
+"""Jobs as the daemon sees them, whichever backend runs them: what a submit returned
+(`Submission`) and a job as last read (`JobSnapshot`), normalised from Get*Job responses.
 
 Both backends return the real response shapes (ims-api.md §1.5, §4.1); this is the one place
 that knows which Status strings are terminal and how a batch's sub-jobs add up.
@@ -7,10 +8,80 @@ that knows which Status strings are terminal and how a batch's sub-jobs add up.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from imsd.api.wire import Api
-from imsd.backends.base import JobSnapshot, JobState, Output
+
+__all__ = ["JobSnapshot", "JobState", "Output", "Submission", "job_snapshot"]
+
+
+class JobState(StrEnum):
+    """Where a backend job is, independent of the API's own Status vocabulary."""
+
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    PARTIAL = "PARTIAL"  # a batch finished with some outputs failed
+    FAILED = "FAILED"
+
+    @property
+    def terminal(self) -> bool:
+        return self is not JobState.RUNNING
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a submit call returned."""
+
+    job_id: str
+    project_id: str | None = None
+    media_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """One produced media (a single job has one, a batch one per sub-job)."""
+
+    job_id: str | None
+    status: str
+    media_url: str | None = None
+    media_id: str | None = None
+    project_id: str | None = None
+    duration: float | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    ignored: list[str] = field(default_factory=list)  # asked for, not done (local engine)
+    approximated: list[str] = field(default_factory=list)  # done differently than asked (local engine)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "status": self.status,
+            "media_url": self.media_url,
+            "media_id": self.media_id,
+            "project_id": self.project_id,
+            "duration": self.duration,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "ignored": self.ignored,
+            "approximated": self.approximated,
+        }
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A backend job as last seen, normalised from a Get* response."""
+
+    job_id: str
+    state: JobState
+    status: str  # the API's own Status string (Processing, Success, Finished, ...)
+    outputs: list[Output] = field(default_factory=list)
+    error_code: str | None = None
+    error_message: str | None = None
+    extend_output: Any = None  # scene media selection result (ExtendOutput), parsed
+    notes: list[str] = field(default_factory=list)  # about the job as a whole (Extend.Notes)
+
 
 _SINGLE_STATES = {
     "Success": JobState.SUCCEEDED,

@@ -22,9 +22,9 @@ from urllib.parse import urlencode
 import aiohttp
 from yarl import URL
 
-from imsd.api.jobs import job_snapshot
+from imsd.api.jobs import JobSnapshot, Submission, job_snapshot
 from imsd.api.wire import REQUEST_ID_KEY, Api, split_placement, to_wire
-from imsd.backends.base import JobSnapshot, Pace, Submission
+from imsd.backends.base import Pace
 from imsd.errors import ImsError
 from imsd.signing import canonical_query, format_date, v3_headers
 

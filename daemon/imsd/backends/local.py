@@ -1,290 +1,38 @@
-"""The `local` backend: IMS's media producing APIs implemented on this machine.
+"""The `local` backend: the local IMS (engine/service/api.py) behind the Backend protocol.
 
-Submit writes a job record (ClientToken honoured as the service does) and queues a render (or,
-for a batch, its planning) for the engine workers; Get/List read the records in the real
-response shapes. The daemon talks to it exactly as to the cloud.
+The daemon talks to it exactly as to the cloud: a submit is the IMS action the request names,
+with its ClientToken; a job is read through its Get* response.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from datetime import datetime
 from typing import Any
 
-from redis.asyncio import Redis
-
-from imsd.api.jobs import job_snapshot
-from imsd.api.wire import REQUEST_ID_KEY, Api, compact_json, json_object, params_hash
-from imsd.backends.base import JobSnapshot, Pace, Submission
-from imsd.engine.media import MediaResolver
-from imsd.engine.planning import SCENE_JOB_TYPES, BatchPlan, OutputJob, batch_job_type, output_media_config
-from imsd.engine.service import (
-    PLAN_TASK,
-    RENDER_TASK,
-    BatchJobs,
-    EngineJobStore,
-    JobKind,
-    decode_token,
-    encode_token,
-    engine_queue_name,
-    iso_now,
-    media_job_fields,
-    new_id,
-    plan_task_id,
-    public_view,
-    render_task_id,
-)
-from imsd.errors import ImsError, invalid
-from imsd.queue import TaskQueue
-from imsd.settings import Settings
-
-LIST_LOOKBACK_S = 30 * 86400
+from imsd.api.jobs import JobSnapshot, Submission, job_snapshot
+from imsd.api.wire import Api
+from imsd.backends.base import Pace
+from imsd.engine.service import LocalIms
 
 
-def _epoch(text: str | None, default: float) -> float:
-    if not text:
-        return default
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise invalid("StartTime/EndTime", f"{text!r} is not a UTC time like 2025-01-01T00:00:00Z") from None
+class LocalBackend(LocalIms):
+    """The local IMS, driven by the daemon; its IMS actions stay callable as they are (`imsd job get`)."""
 
-
-class LocalBackend:
     name = "local"
 
-    def __init__(self, settings: Settings, redis: Redis) -> None:
-        self.settings = settings
-        self.store = EngineJobStore(redis, settings.redis.prefix)
-        self.batches = BatchJobs(self.store)
-        self.resolver = MediaResolver(settings.engine)
-        self._queue: TaskQueue | None = None
-
-    async def queue(self) -> TaskQueue:
-        if self._queue is None:
-            self._queue = await TaskQueue.connect(self.settings.redis.url, engine_queue_name(self.settings))
-        return self._queue
-
     async def submit(self, api: Api, params: dict[str, Any], client_token: str) -> Submission:
-        if api is Api.SUBMIT_MEDIA_PRODUCING_JOB:
-            return await self._submit_media_job(params, client_token)
-        if api is Api.SUBMIT_SCENE_BATCH_EDITING_JOB:
-            return await self._submit_scene_batch_editing_job(params, client_token)
-        return await self._submit_planned_job(api, params, client_token)
-
-    async def _submit_media_job(self, params: dict[str, Any], client_token: str) -> Submission:
-        timeline, project_id = await self._timeline_of(params)
-        output = json_object(params.get("OutputMediaConfig"), "OutputMediaConfig")
-        self.resolver.output_path(str(output.get("MediaURL", "")))  # refuse bad targets now
-        fields = media_job_fields(
-            job_id=new_id(),
-            project_id=project_id,
-            media_id=new_id(),
-            timeline=timeline,
-            output=output,
-            user_data=_text(params.get("UserData")),
-        )
-        job_id = await self._create(Api.SUBMIT_MEDIA_PRODUCING_JOB, params, client_token, fields, JobKind.MEDIA)
-        if job_id == fields["JobId"]:
-            await self.store.save_project(project_id, timeline)
-        # Queued again on a repeated submit too: harmless (deduplicated, and a finished job is skipped).
-        await (await self.queue()).enqueue(RENDER_TASK, job_id, task_id=render_task_id(job_id))
-        job = await self.store.get(job_id)
-        assert job is not None
-        return Submission(job_id=job_id, project_id=job.get("ProjectId"), media_id=job.get("MediaId"))
-
-    async def _submit_planned_job(self, api: Api, params: dict[str, Any], client_token: str) -> Submission:
-        """A batch, selection or organisation job: recorded now, planned by an engine worker."""
-        inputs = json_object(params.get("InputConfig"), "InputConfig")
-        output = json_object(params.get("OutputConfig"), "OutputConfig")
-        if params.get("TemplateConfig"):
-            raise invalid("TemplateConfig", "templates are not available on the local engine; send InputConfig")
-        extend_input = ""
-        if api is Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB:
-            job_type = batch_job_type(inputs)
-            if job_type not in ("Script", *SCENE_JOB_TYPES):
-                raise ImsError(
-                    "Forbidden.NotSupported", f"InputConfig: {job_type} is not implemented by the local engine", 403
-                )
-        else:
-            job_type = str(params.get("JobType") or "")
-            if api is Api.SUBMIT_SCENE_TIMELINE_ORGANIZATION_JOB:
-                selection = json_object(params.get("MediaSelectResult"), "MediaSelectResult")
-                extend_input = compact_json({"MediaSelectResult": selection})
-        target = str(output.get("MediaURL") or "").replace("{index}", "1")
-        self.resolver.output_path(target, "OutputConfig.MediaURL")  # refuse bad targets now
-        now = iso_now()
-        fields = {
-            "JobId": new_id(),
-            "JobType": job_type,
-            "Status": "Init",
-            "InputConfig": _text(params.get("InputConfig")),
-            "EditingConfig": _text(params.get("EditingConfig")),
-            "OutputConfig": _text(params.get("OutputConfig")),
-            "UserData": _text(params.get("UserData")),
-            "ExtendInput": extend_input,
-            "Extend": "",
-            "CreateTime": now,
-            "ModifiedTime": now,
-        }
-        job_id = await self._create(api, params, client_token, fields, JobKind.BATCH)
-        await (await self.queue()).enqueue(PLAN_TASK, job_id, task_id=plan_task_id(job_id))
-        return Submission(job_id=job_id)
-
-    async def _submit_scene_batch_editing_job(self, params: dict[str, Any], client_token: str) -> Submission:
-        """Render editing projects as a batch: one sub-job per ProjectId, no planning needed."""
-        project_ids = [p.strip() for p in str(params.get("ProjectIds") or "").split(",") if p.strip()]
-        output = json_object(params.get("OutputConfig"), "OutputConfig")
-        self.resolver.output_path(str(output.get("MediaURL") or "").replace("{index}", "1"), "OutputConfig.MediaURL")
-        outputs = []
-        for index, project_id in enumerate(project_ids, start=1):
-            timeline = await self.store.project_timeline(project_id)
-            if timeline is None:
-                raise ImsError("InvalidParameter.ProjectNotFound", f"ProjectIds: {project_id!r} does not exist", 404)
-            outputs.append(OutputJob(index, project_id, timeline, output_media_config(output, index)))
-        now = iso_now()
-        fields = {
-            "JobId": new_id(),
-            "JobType": "Scene_Batch_Editing",
-            "Status": "Processing",
-            "OutputConfig": _text(params.get("OutputConfig")),
-            "UserData": _text(params.get("UserData")),
-            "ExtendInput": compact_json({"ProjectIds": project_ids}),
-            "Extend": "",
-            "CreateTime": now,
-            "ModifiedTime": now,
-        }
-        job_id = await self._create(Api.SUBMIT_SCENE_BATCH_EDITING_JOB, params, client_token, fields, JobKind.BATCH)
-        batch = await self.store.get(job_id, JobKind.BATCH)
-        if batch is None or batch.get("Status") != "Processing":
-            return Submission(job_id=job_id)  # a repeated submit of a batch that has finished
-        # Recorded again on a repeated submit: sub-jobs come from derived tokens, so no duplicates.
-        job_ids = await self.batches.record_plan(job_id, BatchPlan(outputs), preview_only=False)
-        queue = await self.queue()
-        for sub_job in job_ids:
-            await queue.enqueue(RENDER_TASK, sub_job, task_id=render_task_id(sub_job))
-        return Submission(job_id=job_id)
-
-    async def _create(
-        self, api: Api, params: dict[str, Any], client_token: str, fields: dict[str, Any], kind: JobKind
-    ) -> str:
-        content = {k: v for k, v in params.items() if k != "ClientToken"}
-        return await self.store.create(
-            fields, client_token=client_token, fingerprint=params_hash(api.value, content), kind=kind
-        )
-
-    async def _timeline_of(self, params: dict[str, Any]) -> tuple[Any, str]:
-        if params.get("TemplateId"):
-            raise invalid("TemplateId", "templates are not available on the local engine; send a Timeline")
-        if params.get("ProjectId"):
-            project_id = str(params["ProjectId"])
-            timeline = await self.store.project_timeline(project_id)
-            if timeline is None:
-                raise ImsError("InvalidParameter.ProjectNotFound", f"ProjectId: {project_id!r} does not exist", 404)
-            return timeline, project_id
-        return json_object(params.get("Timeline"), "Timeline"), new_id()
-
-    async def get_media_producing_job(self, job_id: str) -> dict[str, Any]:
-        """The GetMediaProducingJob response body."""
-        job = await self.store.get(job_id)
-        if job is None:
-            raise ImsError("InvalidParameter.JobNotFound", f"JobId: {job_id!r} does not exist", 404)
-        return {"RequestId": new_id(), "MediaProducingJob": public_view(job)}
-
-    async def get_batch_media_producing_job(self, job_id: str) -> dict[str, Any]:
-        """The GetBatchMediaProducingJob response body, SubJobList read from the sub-jobs."""
-        batch = await self.store.get(job_id, JobKind.BATCH)
-        if batch is None:
-            raise ImsError("InvalidParameter.JobNotFound", f"JobId: {job_id!r} does not exist", 404)
-        view = {**public_view(batch), "SubJobList": await self.batches.sub_job_list(batch)}
-        return {"RequestId": new_id(), "EditingBatchJob": view}
-
-    async def get_editing_project(self, project_id: str) -> dict[str, Any]:
-        """The GetEditingProject response body: the timeline an output was (or will be) made from."""
-        timeline = await self.store.project_timeline(project_id)
-        if timeline is None:
-            raise ImsError("InvalidParameter.ProjectNotFound", f"ProjectId: {project_id!r} does not exist", 404)
-        project = {"ProjectId": project_id, "Timeline": compact_json(timeline), "Status": "Normal"}
-        return {"RequestId": new_id(), "Project": project}
-
-    async def list_media_producing_jobs(self, params: dict[str, Any]) -> dict[str, Any]:
-        """The ListMediaProducingJobs response body (filters and NextToken paging as documented)."""
-        jobs, token, limit = await self._list(
-            JobKind.MEDIA,
-            params,
-            filters=("Status", "ProjectId", "MasterJobId", "JobType"),
-            ascending=params.get("SortBy", "CreationTime:Desc") == "CreationTime:Asc",
-        )
-        return {"RequestId": new_id(), "MediaProducingJobList": jobs, "NextToken": token, "MaxResults": limit}
-
-    async def list_batch_media_producing_jobs(self, params: dict[str, Any]) -> dict[str, Any]:
-        """The ListBatchMediaProducingJobs response body (no SubJobList in list items, as documented)."""
-        jobs, token, limit = await self._list(
-            JobKind.BATCH,
-            params,
-            filters=("Status", "JobType", "JobId"),
-            ascending=str(params.get("SortBy", "desc")).lower() == "asc",
-        )
-        return {"RequestId": new_id(), "EditingBatchJobList": jobs, "NextToken": token, "MaxResults": limit}
-
-    async def _list(
-        self, kind: JobKind, params: dict[str, Any], *, filters: tuple[str, ...], ascending: bool
-    ) -> tuple[list[dict[str, Any]], str, int]:
-        """One page of jobs of `kind` in the time window, matching `filters`; (jobs, NextToken, limit)."""
-        now = time.time()
-        end = _epoch(params.get("EndTime"), now)
-        start = _epoch(params.get("StartTime"), end - LIST_LOOKBACK_S)
-        if end - start > LIST_LOOKBACK_S:
-            raise invalid("StartTime", "the window between StartTime and EndTime must not exceed 30 days")
-        limit = int(params.get("MaxResults") or 10)
-        if not 1 <= limit <= 100:
-            raise invalid("MaxResults", "must be between 1 and 100")
-        wanted = {k: params[k] for k in filters if params.get(k)}
-        keyword = params.get("Keyword")
-        offset = decode_token(params.get("NextToken"))
-        found: list[dict[str, Any]] = []
-        next_offset: int | None = offset
-        # Filters apply after paging through the time index, so keep reading until a page fills.
-        while next_offset is not None and len(found) < limit:
-            jobs, next_offset = await self.store.list_jobs(
-                start=start, end=end, newest_first=not ascending, offset=next_offset, limit=limit, kind=kind
-            )
-            for job in jobs:
-                if all(job.get(k) == v for k, v in wanted.items()) and (
-                    not keyword or keyword in json.dumps(public_view(job), ensure_ascii=False)
-                ):
-                    found.append(public_view(job, with_timeline=False))
-        return found[:limit], encode_token(next_offset) if next_offset is not None else "", limit
+        action = {
+            Api.SUBMIT_MEDIA_PRODUCING_JOB: self.submit_media_producing_job,
+            Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB: self.submit_batch_media_producing_job,
+            Api.SUBMIT_SCENE_MEDIA_SELECTION_JOB: self.submit_scene_media_selection_job,
+            Api.SUBMIT_SCENE_TIMELINE_ORGANIZATION_JOB: self.submit_scene_timeline_organization_job,
+            Api.SUBMIT_SCENE_BATCH_EDITING_JOB: self.submit_scene_batch_editing_job,
+        }[api]
+        reply = await action({**params, "ClientToken": client_token})
+        return Submission(job_id=reply["JobId"], project_id=reply.get("ProjectId"), media_id=reply.get("MediaId"))
 
     async def get_job(self, api: Api, job_id: str) -> JobSnapshot:
-        if api is Api.SUBMIT_MEDIA_PRODUCING_JOB:
-            return job_snapshot(api, await self.get_media_producing_job(job_id))
-        return job_snapshot(api, await self.get_batch_media_producing_job(job_id))
+        get = self.get_batch_media_producing_job if api.is_batch else self.get_media_producing_job
+        return job_snapshot(api, await get(job_id))
 
     async def find_job(self, api: Api, request_id: str, since: float, pace: Pace | None = None) -> str | None:
-        kind = JobKind.MEDIA if api is Api.SUBMIT_MEDIA_PRODUCING_JOB else JobKind.BATCH
-        offset: int | None = 0
-        while offset is not None:
-            if pace is not None:
-                await pace(api.list_action)
-            page, offset = await self.store.list_jobs(
-                start=since - 60, end=time.time() + 60, newest_first=False, offset=offset, limit=100, kind=kind
-            )
-            for job in page:
-                try:
-                    user_data = json.loads(job.get("UserData") or "{}")
-                except ValueError:
-                    continue
-                if isinstance(user_data, dict) and user_data.get(REQUEST_ID_KEY) == request_id:
-                    return str(job["JobId"])
-        return None
-
-    async def close(self) -> None:
-        if self._queue is not None:
-            await self._queue.close()
-
-
-def _text(value: Any) -> str | None:
-    """A JSON-valued parameter as the JSON text the service stores and echoes."""
-    return value if isinstance(value, str) or value is None else compact_json(value)
+        return await self.find_job_by_request_id(api, request_id, since, pace)

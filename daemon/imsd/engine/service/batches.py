@@ -18,7 +18,7 @@ __all__ = ["BatchJobs"]
 
 
 class BatchJobs:
-    """The batch records of the local engine: planning into sub-jobs, and the Get view."""
+    """The batch records of the local engine: planning into sub-jobs, finishing, and the Get view."""
 
     def __init__(self, store: EngineJobStore) -> None:
         self.store = store
@@ -91,8 +91,14 @@ class BatchJobs:
         return items
 
     async def settle(self, batch_id: str) -> dict[str, Any] | None:
-        """Finish the batch if every sub-job has; returns it to whoever finished it, else None."""
+        """Finish the batch if every sub-job has; returns it to whoever finished it, else None.
+
+        A batch whose planning failed is finished already: it is returned to the first caller.
+        Exactly one caller gets the batch, so it is called back once.
+        """
         batch = await self.store.get(batch_id, JobKind.BATCH)
+        if batch is not None and batch.get("Status") == "Failed":
+            return batch if await self.store.claim_completion(batch_id, JobKind.BATCH) else None
         if batch is None or batch.get("Status") != "Processing":
             return None
         ids = [str(o["JobId"]) for o in batch.get("_outputs") or [] if o.get("JobId")]

@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from imsd.api.wire import compact_json
 from imsd.engine.render import ClipId
 from imsd.errors import ImsError
+from imsd.lua import Script
 
 #: ClientTokens are remembered this long (the service's own window is undocumented).
 TOKEN_TTL_S = 24 * 3600
@@ -37,35 +38,55 @@ class JobKind(StrEnum):
     BATCH = "batch"
 
 
-_CREATE = """
-local known = redis.call('GET', KEYS[1])
+# Create a job (`fields`, (field, value) pairs, in the `job` hash, indexed by its creation time)
+# unless its ClientToken's key `token` already names one; returns what the token names, the new
+# job's `token_value` if it was made here.
+_CREATE = Script(
+    """
+local known = redis.call('GET', token)
 if known then return known end
-redis.call('HSET', KEYS[2], unpack(ARGV, 5))
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-redis.call('ZADD', KEYS[3], ARGV[2], KEYS[2])
-return ARGV[1]
-"""
+redis.call('HSET', job, unpack(fields))
+redis.call('EXPIRE', job, job_ttl_s)
+redis.call('SET', token, token_value, 'EX', token_ttl_s)
+redis.call('ZADD', index, created_at, job)
+return token_value
+""",
+    keys=("token", "job", "index"),
+    args=("token_value", "created_at", "token_ttl_s", "job_ttl_s", "*fields"),
+)
 
 # Lease scripts: a lease key holds its owner's token, and only that owner may renew or release it
 # or write through it; after a takeover the lease and the running mark belong to the new owner.
-_RENEW_LEASE = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-"""
+_RENEW_LEASE = Script(
+    """
+if redis.call('GET', lease) ~= owner then return 0 end
+return redis.call('PEXPIRE', lease, ttl_ms)
+""",
+    keys=("lease",),
+    args=("owner", "ttl_ms"),
+)
 
-_RELEASE_LEASE = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[2])
+_RELEASE_LEASE = Script(
+    """
+if redis.call('GET', lease) ~= owner then return 0 end
+redis.call('DEL', lease)
+redis.call('ZREM', running, job_id)
 return 1
-"""
+""",
+    keys=("lease", "running"),
+    args=("owner", "job_id"),
+)
 
-_UPDATE_LEASED = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 2))
+# `fields`: (field, value) pairs.
+_UPDATE_LEASED = Script(
+    """
+if redis.call('GET', lease) ~= owner then return 0 end
+redis.call('HSET', job, unpack(fields))
 return 1
-"""
+""",
+    keys=("lease", "job"),
+    args=("owner", "*fields"),
+)
 
 
 def iso_now() -> str:
@@ -86,10 +107,10 @@ class EngineJobStore:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
         self.prefix = f"{prefix}:engine"
-        self._create = redis.register_script(_CREATE)
-        self._renew_lease = redis.register_script(_RENEW_LEASE)
-        self._release_lease = redis.register_script(_RELEASE_LEASE)
-        self._update_leased = redis.register_script(_UPDATE_LEASED)
+        self._create = _CREATE.register(redis)
+        self._renew_lease = _RENEW_LEASE.register(redis)
+        self._release_lease = _RELEASE_LEASE.register(redis)
+        self._update_leased = _UPDATE_LEASED.register(redis)
 
     def job_key(self, job_id: str, kind: JobKind = JobKind.MEDIA) -> str:
         return f"{self.prefix}:{kind}:{job_id}"
@@ -118,8 +139,14 @@ class EngineJobStore:
         token_value = f"{fingerprint}:{job_id}"
         flat = [x for k, v in {**fields, "_fingerprint": fingerprint}.items() for x in (k, _encode(v))]
         known = await self._create(
-            keys=[token_key, self.job_key(job_id, kind), self.index_key(kind)],
-            args=[token_value, repr(time.time()), TOKEN_TTL_S, JOB_TTL_S, *flat],
+            token=token_key,
+            job=self.job_key(job_id, kind),
+            index=self.index_key(kind),
+            token_value=token_value,
+            created_at=repr(time.time()),
+            token_ttl_s=TOKEN_TTL_S,
+            job_ttl_s=JOB_TTL_S,
+            fields=flat,
         )
         known_fingerprint, _, known_job = str(known).rpartition(":")
         if known_fingerprint != fingerprint:
@@ -151,8 +178,10 @@ class EngineJobStore:
         A worker whose lease passed to another must not write its result over the new owner's run.
         """
         flat = [x for item in _modified(fields).items() for x in item]
-        keys = [self.lease_key(job_id), self.job_key(job_id, kind)]
-        return bool(await self._update_leased(keys=keys, args=[token, *flat]))
+        updated = await self._update_leased(
+            lease=self.lease_key(job_id), job=self.job_key(job_id, kind), owner=token, fields=flat
+        )
+        return bool(updated)
 
     async def claim_completion(self, job_id: str, kind: JobKind) -> bool:
         """True for exactly one caller: whoever finalises the job (and sends its callback)."""
@@ -171,12 +200,14 @@ class EngineJobStore:
 
     async def renew_lease(self, job_id: str, token: str, ttl_s: float) -> bool:
         """Extend the lease if `token` still holds it; False means it is lost (expired or taken over)."""
-        return bool(await self._renew_lease(keys=[self.lease_key(job_id)], args=[token, int(ttl_s * 1000)]))
+        return bool(await self._renew_lease(lease=self.lease_key(job_id), owner=token, ttl_ms=int(ttl_s * 1000)))
 
     async def release_lease(self, job_id: str, kind: JobKind, token: str) -> bool:
         """Release the lease and the running mark together, only if `token` still holds the lease."""
-        keys = [self.lease_key(job_id), self.running_key(kind)]
-        return bool(await self._release_lease(keys=keys, args=[token, job_id]))
+        released = await self._release_lease(
+            lease=self.lease_key(job_id), running=self.running_key(kind), owner=token, job_id=job_id
+        )
+        return bool(released)
 
     async def running(self, kind: JobKind = JobKind.MEDIA) -> list[str]:
         return [str(j) for j in await self.redis.zrange(self.running_key(kind), 0, -1)]

@@ -1,0 +1,84 @@
+"""What the timeline puts over the whole composed picture: EffectTracks' looks, subtitles, Text.
+
+These act on the stacked video as one picture, after every layer, so they are drawn once each
+and not per clip. Looks come first, so they never recolour the subtitle files and Text drawn
+after them; Text clips become one ASS file written for the render (subtitles.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from imsd.api.timeline import Timeline
+from imsd.engine.media import MediaInfo
+from imsd.engine.render.effects import filter_look
+from imsd.engine.render.graph import Filter, FilterGraph, f, format_value
+from imsd.engine.render.notes import Notes
+from imsd.engine.render.placement import OutputCanvas
+from imsd.engine.render.subtitles import AssDocument
+from imsd.settings import EngineSettings
+
+__all__ = ["effect_tracks", "subtitles"]
+
+_TEXT_FILE = "text.ass"
+
+
+def effect_tracks(graph: FilterGraph, out: str, timeline: Timeline, notes: Notes) -> str:
+    """`out` with every EffectTracks Filter applied over its time."""
+    for t, track in enumerate(timeline.EffectTracks):
+        for i, item in enumerate(track.EffectTrackItems):
+            loc = f"EffectTracks[{t}].EffectTrackItems[{i}]"
+            look = filter_look(item.SubType or "") if item.Type == "Filter" else None
+            if look is None:
+                notes.ignored.append(f"{loc}: {item.Type} {item.SubType!r} is not supported")
+                continue
+            start = item.TimelineIn or 0.0
+            end = (
+                item.TimelineOut
+                if item.TimelineOut is not None
+                else (start + item.Duration if item.Duration is not None else 1e9)
+            )
+            enable = f"between(t,{format_value(start)},{format_value(end)})"
+            timed = [Filter(x.name, (*x.args, ("enable", enable))) for x in look]
+            out = graph.one([out], timed, "fx")
+            notes.approximated.append(f"{loc}: Filter {item.SubType!r} approximated")
+    return out
+
+
+def subtitles(
+    graph: FilterGraph,
+    out: str,
+    timeline: Timeline,
+    *,
+    duration: float,
+    media: Mapping[str, MediaInfo],
+    canvas: OutputCanvas,
+    settings: EngineSettings,
+    workdir: Path,
+    notes: Notes,
+) -> tuple[str, dict[str, str]]:
+    """`out` with the subtitle files and Text clips burnt in, and the files to write into `workdir` for them.
+
+    `duration`: the output's, in seconds, where Text clips without TimelineOut end.
+    """
+    doc = AssDocument(canvas.width, canvas.height)
+    fonts = {"fontsdir": str(settings.fonts_dir)} if settings.fonts_dir else {}
+    for t, track in enumerate(timeline.SubtitleTracks):
+        for c, clip in enumerate(track.SubtitleTrackClips):
+            key = f"SubtitleTracks[{t}].SubtitleTrackClips[{c}]"
+            if clip.Type == "Text":
+                doc.add(key, clip, duration, canvas.design, settings)
+            elif clip.Type == "Subtitle":
+                if clip.TimelineIn or clip.FontSize:
+                    notes.ignored.append(f"{key}: timing/style fields do not apply to files")
+                path = str(media[key].path)  # checked as a subtitle file when resolved
+                out = graph.one([out], [f("subtitles", filename=path, **fonts)], "sub")
+            else:
+                notes.ignored.append(f"{key}: clip Type {clip.Type!r} is not supported")
+    notes.ignored += doc.ignored
+    notes.approximated += doc.approximated
+    if not doc.events:
+        return out, {}
+    path = str(workdir / _TEXT_FILE)
+    return graph.one([out], [f("ass", filename=path, **fonts)], "text"), {_TEXT_FILE: doc.render()}

@@ -1,0 +1,147 @@
+"""Video tracks: each track's layers joined into one stream, the tracks stacked on black.
+
+A track's layers are cut at transition windows and only the window frames go through xfade; the
+pieces are joined by one concat. xfade over whole streams would handle, and copy, every earlier
+frame of the track again at each transition, and a full-frame overlay of a track that covers
+the canvas would be a pass per frame for nothing, so each track is joined with the fewest
+full-frame passes its layers allow.
+"""
+
+from __future__ import annotations
+
+from imsd.engine.render.clock import Clock
+from imsd.engine.render.graph import FilterGraph, f
+from imsd.engine.render.layers import ClipLayers
+from imsd.engine.render.notes import Notes
+from imsd.engine.render.placement import OutputCanvas
+from imsd.engine.render.spans import Span, VideoTrackSpans
+
+__all__ = ["VideoTracks"]
+
+# xfade transitions that compute each plane alike from its own samples and its own size (none of
+# the ones that fade to black or white, mix planes, or, like dissolve, cost more per plane).
+_PLANEWISE_XFADES = frozenset(
+    {"fade", "fadefast", "fadeslow", "wipeleft", "wiperight", "wipeup", "wipedown", "wipetl", "wipetr",
+     "wipebl", "wipebr", "slideleft", "slideright", "slideup", "slidedown", "smoothleft", "smoothright",
+     "smoothup", "smoothdown", "circleopen", "circleclose", "vertopen", "vertclose", "horzopen",
+     "horzclose", "diagtl", "diagtr", "diagbl", "diagbr", "hlslice", "hrslice", "vuslice", "vdslice",
+     "radial"}
+)  # fmt: skip
+
+
+class VideoTracks:
+    """Joins and stacks the video tracks of one graph."""
+
+    def __init__(self, graph: FilterGraph, clips: ClipLayers, canvas: OutputCanvas, clock: Clock, notes: Notes) -> None:
+        self._graph = graph
+        self._clips = clips
+        self._canvas = canvas
+        self._clock = clock
+        self._notes = notes
+
+    def stack(self, tracks: list[VideoTrackSpans], total: int) -> str:
+        """Every track over the one below (index 0 at the bottom), on black, `total` frames."""
+        size = f"{self._canvas.width}x{self._canvas.height}"
+        base = [
+            f("color", c="black", s=size, r=str(self._clock.fps)),
+            f("trim", end_frame=total),
+            f("format", "yuv420p"),
+        ]
+        out: str | None = None
+        for placed, global_images in tracks:
+            track = self._track([*placed, *global_images], total)
+            if track is None:
+                continue
+            label, opaque, length = track
+            if out is None and opaque:
+                # Nothing shows through an opaque bottom track: it replaces the black base
+                # instead of being blended onto it, a full-frame overlay saved on every frame.
+                pad = [f("tpad", stop=total - length, color="black")] if length < total else []
+                out = self._graph.one([label], [*pad, f("trim", end_frame=total), f("format", "yuv420p")], "v")
+                continue
+            out = out or self._graph.one([], base, "base")
+            out = self._graph.one([out, label], [f("overlay", eof_action="pass", format="auto")], "v")
+        if out is None:  # every clip starts after the end
+            out = self._graph.one([], base, "base")
+        return out
+
+    def _track(self, spans: list[Span], total: int) -> tuple[str, bool, int] | None:
+        """Join a track's layers: (label, opaque, frames), or None for an empty track.
+
+        Gaps are transparent padding; a clip that starts inside the one before cuts it.
+        """
+        playing = [s for s in sorted(spans, key=lambda s: s.start) if s.start < total]
+        lengths = []
+        for span, after in zip(playing, [*playing[1:], None], strict=True):
+            frames = span.frames or total - span.start
+            if after is None or after.join is None:
+                # Frames past the end are not decoded, except where a transition window needs
+                # both its sides whole (xfade waits forever for a missing frame); the output's
+                # final trim cuts the window at the end instead.
+                frames = min(frames, max(total - span.start, span.join[1] + 1 if span.join else 0))
+            lengths.append(frames)
+        layers = self._clips.for_track(playing, lengths)
+        if not layers:
+            return None
+        opaque = playing[0].start == 0 and all(layer.opaque for layer in layers)
+        segments: list[str] = []  # finished pieces, in order
+        pending = ""  # the stream after them, `n` frames, that the next clip may still cut into
+        n = length = 0
+        for span, frames, layer in zip(playing, lengths, layers, strict=True):
+            label = layer.label
+            if not opaque and layer.opaque:
+                label = self._graph.one([label], [f("format", "yuva420p")], "alpha")
+            if pending and span.join is not None:
+                choice, d = span.join
+                if n <= d:  # the window reaches into earlier pieces: cut the joined stream
+                    pending, segments, n = self._concat([*segments, pending]), [], length
+                body, tail = self._cut(pending, n - d)
+                head, rest = self._cut(label, d) if frames > d else (label, None)
+                segments += [body, self._xfade(tail, head, choice.name, d, alpha=not opaque)]
+                pending, n = (rest, frames - d) if rest else (segments.pop(), frames)
+                length = length - d + frames
+                continue
+            if pending and span.start < length:
+                self._notes.approximated.append(f"{span.key}: overlaps the previous clip, which is cut")
+                joined = self._concat([*segments, pending])
+                pending = self._graph.one([joined], [f("trim", end_frame=span.start)], "cut")
+                segments, n, length = [], span.start, span.start
+            gap = span.start - length
+            if gap:
+                label = self._graph.one([label], [f("tpad", start=gap, color="black@0")], "gap")
+            segments += [pending] if pending else []
+            pending, n, length = label, gap + frames, span.start + frames
+        return self._concat([*segments, pending]), opaque, length
+
+    def _xfade(self, a: str, b: str, transition: str, frames: int, alpha: bool) -> str:
+        """The window of `frames` frames where `a` turns into `b` by `transition`.
+
+        ffmpeg 5.1's xfade takes 4:4:4 only: given yuv420p, ffmpeg converts both windows up and
+        the result back down, three full-frame conversions per frame, which cost more than most
+        transitions themselves. A transition that treats every plane alike, by its position in
+        the plane, runs on each 4:2:0 plane as it is instead (the chroma planes' edges fall on
+        their own coarser grid, as 4:2:0 chroma edges do anyway).
+        """
+        graph = self._graph
+        xfade = f("xfade", transition=transition, duration=self._clock.seconds(frames), offset=0)
+        if transition not in _PLANEWISE_XFADES:
+            return graph.one([a, b], [xfade], "xf")
+        names = "y+u+v+a" if alpha else "y+u+v"
+        n = len(names.split("+"))
+        planes_a = graph.chain([a], [f("extractplanes", names)], n, "plane")
+        planes_b = graph.chain([b], [f("extractplanes", names)], n, "plane")
+        mixed = [graph.one([pa, pb], [xfade], "xf") for pa, pb in zip(planes_a, planes_b, strict=True)]
+        mapping = "0x" + "".join(f"{i}0" for i in range(n))  # output plane i = input i's only plane
+        return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+
+    def _cut(self, label: str, at: int) -> tuple[str, str]:
+        """Frames [0, at) and [at, end) of a stream, the second starting at time 0."""
+        first, second = self._graph.chain([label], [f("split")], 2, "split")
+        before = self._graph.one([first], [f("trim", end_frame=at)], "head")
+        after = self._graph.one([second], [f("trim", start_frame=at), f("setpts", "PTS-STARTPTS")], "tail")
+        return before, after
+
+    def _concat(self, labels: list[str]) -> str:
+        if len(labels) == 1:
+            return labels[0]
+        return self._graph.one(labels, [f("concat", n=len(labels), v=1, a=0), self._clock.settb()], "cat")
