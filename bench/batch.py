@@ -16,7 +16,7 @@ wall seconds (floor_ratio), and CPU seconds of this process and every process it
 (floor_cpu_ratio), which other work on a shared machine disturbs far less. A Count 1 batch makes
 one output of one randomly chosen variant (their costs differ by up to a fifth), so Count 1 is
 run --samples times, each batch with its own random start, and its figures are the mean.
-Every batch also starts without prepared clips (engine/prepared.py: its shared shots decoded
+Every batch also starts without prepared clips (engine/render/prepared.py: its shared shots decoded
 and fitted once), so each pays its own preparation. What reading prepared clips saves a render is
 measured apart, since this machine's speed drifts by more than that over a run: the last batch's
 first --ab outputs are rendered again one after another, each with and without its prepared clips

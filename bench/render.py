@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/render.py [--no-moviepy] [--keep DIR] [--preset veryfast] [--crf 23]
 
-The job (engine-notes B2): 15 s of 1080x1920 at 30 fps from four clips - a 1920x1080 testsrc2
+The job (docs/engine-notes.md B2): 15 s of 1080x1920 at 30 fps from four clips - a 1920x1080 testsrc2
 video cropped to fill (Cover), a 1600x1200 PNG with a KenBurns pan/zoom, a 1280x720 mandelbrot
 video letterboxed (Contain) over a blurred copy of itself, a native 1080x1920 "life" video -
 joined by three 0.5 s transitions (fade, slideleft, circleopen), a CJK title, CJK subtitles from

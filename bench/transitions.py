@@ -5,7 +5,7 @@ Two 2 s 1080x1920 clips (testsrc2 and a hue-turned copy) joined by a 1 s transit
 encode costs bits as well as filter time), against the same clips joined by a cut, rendered
 in the same run (the cut at the middle of the transition window, so both videos last 3 s).
 Each figure is the least CPU time of --repeat renders, minus the cut's, per
-frame of the transition window. The Script defaults (engine/script.py DEFAULT_TRANSITIONS)
+frame of the transition window. The Script defaults (engine/planning/script.py DEFAULT_TRANSITIONS)
 were chosen from these figures.
 
     .venv/bin/python bench/transitions.py [--repeat 3] [NAME ...]

@@ -17,10 +17,11 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "daemon" / "imsd"
 ROOMS = ("media", "render", "planning", "service")  # lowest first
+SERVICE = "imsd.engine.service"  # what the local backend drives
 #: What any module may import: leaf modules that know nothing of requests' flow or of engines.
 FOUNDATION = (
     "imsd.errors", "imsd.logs", "imsd.settings", "imsd.metrics", "imsd.api",
-    "imsd.queue", "imsd.lua", "imsd.chores", "imsd.signing",
+    "imsd.queue", "imsd.lua", "imsd.chores", "imsd.signing", "imsd.connections",
 )  # fmt: skip
 
 
@@ -65,6 +66,8 @@ def violations(graph: dict[str, list[tuple[int, str]]]) -> list[str]:
                 found.append(f"{where}: the engine and the API models use only the foundation")
             if module.startswith("imsd.api") and target.startswith("imsd.engine"):
                 found.append(f"{where}: the API models know no engine")
+            if module.startswith("imsd.backends") and target.startswith("imsd.engine") and target != SERVICE:
+                found.append(f"{where}: a backend uses the engine only through its service")
             if target_room is None or target_room == room:
                 continue
             if room is not None and ROOMS.index(target_room) > ROOMS.index(room):
@@ -138,6 +141,7 @@ def test_every_room_says_what_it_offers() -> None:
         ("imsd.engine.service.worker", "imsd.engine.render.renderer", "enter a room through its __init__"),
         ("imsd.engine.render.compose", "imsd.backends.local", "the engine and the API models use only the foundation"),
         ("imsd.api.timeline", "imsd.engine.media", "the API models know no engine"),
+        ("imsd.backends.local", "imsd.engine.render", "a backend uses the engine only through its service"),
     ],
 )
 def test_the_check_sees_a_wrong_import(module: str, target: str, complaint: str) -> None:

@@ -13,13 +13,13 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from imsd.api.wire import Api
+from imsd.api.wire import Api, compact_json
 from imsd.settings import Settings
 
 
 async def enqueue_request(redis: Redis, request: dict[str, Any], prefix: str = "imsd") -> str:
     """Put one request on the stream; returns the stream entry id."""
-    payload = json.dumps(request, ensure_ascii=False, separators=(",", ":"))
+    payload = compact_json(request)
     entry_id = await redis.xadd(f"{prefix}:requests", {"request": payload})
     return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 

@@ -12,6 +12,8 @@ the commands in flight anyway).
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -46,3 +48,11 @@ def connect(redis_url: str, **options: Any) -> Redis:
     """A client for `redis_url` on an IdleProbingPool, which it closes when closed; `options` as
     for redis-py's `Redis.from_url`."""
     return Redis.from_pool(IdleProbingPool.from_url(redis_url, **options))
+
+
+def process_name() -> str:
+    """How this process names itself in Redis: as a stream consumer, as the holder of a lease.
+
+    Host and pid: unique among live processes, and readable in `XINFO CONSUMERS` or a lease key.
+    """
+    return f"{socket.gethostname()}-{os.getpid()}"

@@ -9,13 +9,10 @@ from redis.asyncio import Redis
 
 from imsd.backends.base import Backend
 from imsd.limiter import RateLimiter, Slot
-from imsd.logs import get_logger
 from imsd.queue import QueuedTask, TaskQueue
 from imsd.records import RecordStore
 from imsd.settings import Settings
 from imsd.steps import Defer
-
-log = get_logger("imsd")
 
 # One task per request moves it on, by its record's state: submit, then poll until final. It
 # defers itself between steps, so a request has exactly one task queued or running at a time.

@@ -26,17 +26,20 @@ from imsd.api.wire import Api
 from imsd.backends import make_backend
 from imsd.chores import every
 from imsd.connections import connect
-from imsd.context import REQUEST_TASK, Services, log
+from imsd.context import REQUEST_TASK, Services
 from imsd.engine.service import EngineRunner, engine_queue_name
 from imsd.http import make_app
 from imsd.intake import AcknowledgedTrim, Intake
 from imsd.limiter import RateLimiter
+from imsd.logs import get_logger
 from imsd.queue import Later, TaskQueue, TaskSpec, TaskWorker
 from imsd.records import RecordStore, State
 from imsd.settings import Settings
 from imsd.steps import Defer, Next, Requeue
 from imsd.submission import submit_request
 from imsd.tracking import track_job
+
+log = get_logger(__name__)
 
 SWEEP_INTERVAL_S = 15.0
 

@@ -91,7 +91,8 @@ def parse_envelope(fields: Mapping[str, str]) -> Envelope:
 
 def derive_client_token(request_id: str) -> str:
     """A ClientToken that is the same for every retry of a request (≤ 64 ASCII characters)."""
-    # "#0": the tokens earlier versions derived, so requests in flight across an upgrade keep theirs.
+    # "#0" is part of the token's definition, not a version: a request in flight keeps its token
+    # across an upgrade only while this stays exactly as it is.
     digest = hashlib.sha256(f"{request_id}#0".encode()).hexdigest()
     return f"imsd-{digest[:48]}"
 

@@ -48,7 +48,7 @@ _RETRYABLE_CODES = frozenset(
 
 
 def disposition(code: str, http_status: int = 400) -> Disposition:
-    """Classify a service error code (design.md, "Errors")."""
+    """Classify a service error code (docs/architecture.md, "Errors")."""
     if code.startswith("Throttling"):
         return Disposition.THROTTLED
     if code in _RETRYABLE_CODES or http_status >= 500:
@@ -64,3 +64,8 @@ def invalid(field: str, problem: str) -> ImsError:
 def missing(field: str) -> ImsError:
     """MissingParameter naming the field."""
     return ImsError(f"Missing{field.split('.')[-1]}", f"{field}: is required")
+
+
+def not_found(code: str, field: str, value: str) -> ImsError:
+    """A `code` such as InvalidParameter.JobNotFound: what `field` names does not exist (404)."""
+    return ImsError(code, f"{field}: {value!r} does not exist", 404)

@@ -10,9 +10,12 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from imsd import metrics
-from imsd.context import Services, log
+from imsd.context import Services
+from imsd.logs import get_logger
 from imsd.signing import verify_callback_signature
 from imsd.tracking import on_callback
+
+log = get_logger(__name__)
 
 ReadyCheck = Callable[[], Awaitable[bool]]
 

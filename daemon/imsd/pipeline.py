@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from imsd.api.jobs import JobSnapshot
-from imsd.api.wire import Api, json_object
+from imsd.api.wire import Api, compact_json, json_object
 from imsd.errors import ImsError, invalid, missing
 
 PIPELINE_API = "ScenePipeline"
@@ -42,7 +42,7 @@ class Pipeline:
     jobs: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return compact_json(asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> Pipeline:

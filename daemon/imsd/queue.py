@@ -39,12 +39,13 @@ from arq.worker import func
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from imsd import lua
+from imsd.api.wire import compact_json
 from imsd.connections import IdleProbingPool
 from imsd.logs import get_logger
 
 TaskFunction = Callable[..., Awaitable[Any]]
 
-log = get_logger("imsd.queue")
+log = get_logger(__name__)
 _CONNECT_TRIES = 6
 
 
@@ -128,7 +129,7 @@ def _arq_redis(redis_url: str, queue_name: str) -> ArqRedis:
 
 
 def _serialize(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+    return compact_json(value).encode()
 
 
 def _deserialize(raw: bytes) -> dict[str, Any]:

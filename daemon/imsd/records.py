@@ -28,6 +28,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from imsd import lua
+from imsd.api.wire import compact_json
 from imsd.pipeline import Pipeline
 from imsd.queue import ENQUEUE, QueuedTask
 from imsd.settings import RetentionSettings
@@ -244,10 +245,9 @@ class Delivery:
     received_at: float = field(default_factory=time.time)
     # An invalid request's FAILED result, without its counters: published as its record is made.
     failure: dict[str, Any] | None = None
-    # The content hash in the form the previous version gave it, where that differs (a pipeline's:
-    # see intake._former_hash): a record holding it has the same content. Only records admitted
-    # before the upgrade do, so this can go once they have expired (`retention.record_ttl_s` after
-    # the last of them finished).
+    # The content hash in the form the previous version gave it, where that differs (a pipeline's):
+    # a record holding it has the same content. An upgrade shim, to be removed on the date
+    # intake._former_hash gives.
     former_hash: str = ""
 
     def record(self) -> Record:
@@ -274,7 +274,11 @@ class Delivery:
 
     def script_values(self) -> dict[str, Any]:
         """_ADMIT's values that come from the delivery: all but the store's keys and retention."""
-        failed = {"state": State.FAILED.value, "finished_at": repr(self.received_at), "result": _dumps(self.failure)}
+        failed = {
+            "state": State.FAILED.value,
+            "finished_at": repr(self.received_at),
+            "result": compact_json(self.failure),
+        }
         return {
             **(failed if self.failure else dict.fromkeys(failed, "")),
             **(asdict(self.task) if self.task else _NO_TASK),
@@ -290,7 +294,7 @@ class Delivery:
         fields: dict[str, str] = {
             "request_id": self.request_id,
             "api": self.api,
-            "params": _dumps(self.params),
+            "params": compact_json(self.params),
             "params_hash": self.content_hash,
             "client_token": self.client_token,
             "entry_id": self.entry_id,
@@ -302,7 +306,7 @@ class Delivery:
             "duplicates": "0",
         }
         if self.meta is not None:
-            fields["meta"] = _dumps(self.meta)
+            fields["meta"] = compact_json(self.meta)
         if self.pipeline is not None:
             fields["pipeline"] = self.pipeline
         return fields
@@ -409,7 +413,7 @@ class RecordStore:
             **self._retention,
             state=state.value,
             finished_at=repr(time.time()),
-            result=_dumps(result),
+            result=compact_json(result),
             request_id=request_id,
             counters=_flat(add or {}),
         )
@@ -425,7 +429,7 @@ class RecordStore:
             mark=f"{self.prefix}:rejected:{entry_id}",
             results=self.results_key,
             dead=self.dead_key,
-            result=_dumps(result),
+            result=compact_json(result),
             **self._retention,
         )
         return bool(done)
@@ -443,8 +447,6 @@ def _flat(pairs: Mapping[str, Any]) -> list[Any]:
     return [x for kv in pairs.items() for x in kv]
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _text(value: Any) -> str:

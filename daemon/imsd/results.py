@@ -13,7 +13,6 @@ request_id with other params; a REJECTED result never replaces the request's own
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,12 +20,16 @@ from typing import Any
 
 from imsd import metrics
 from imsd.api.jobs import JobSnapshot, JobState
-from imsd.context import Services, log
+from imsd.api.wire import compact_json
+from imsd.context import Services
 from imsd.envelope import params_to_send
 from imsd.errors import ImsError
+from imsd.logs import get_logger
 from imsd.pipeline import PIPELINE_API, Pipeline, next_stage, stage_error, stage_token
 from imsd.records import STAGE_ATTEMPTS, Record, State
 from imsd.steps import Next, Requeue, Step
+
+log = get_logger(__name__)
 
 __all__ = ["final_result", "finish", "rejection_document", "result_document", "result_emitted"]
 
@@ -201,7 +204,7 @@ async def _start_stage(
         request_id,
         due=time.time() + svc.stall_margin_s(),
         api=pipeline.api.value,
-        params=json.dumps(sent, separators=(",", ":"), ensure_ascii=False),
+        params=compact_json(sent),
         client_token=token,
         state=State.RECEIVED.value,
         job_id="",

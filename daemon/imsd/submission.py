@@ -15,11 +15,14 @@ import time
 from imsd import metrics
 from imsd.api.jobs import Submission
 from imsd.api.wire import Api
-from imsd.context import Services, log
+from imsd.context import Services
 from imsd.errors import Disposition, ImsError
+from imsd.logs import get_logger
 from imsd.records import STAGE_ATTEMPTS, Record, State
 from imsd.results import finish
 from imsd.steps import Defer, Next, Requeue, Step
+
+log = get_logger(__name__)
 
 #: One submit attempt: counted in the request's total (reported) and in its stage's own count
 #: (held against max_attempts, and reset when a pipeline moves on to its next stage).

@@ -10,18 +10,20 @@ are running.
 
 from __future__ import annotations
 
-import json
 import random
 from typing import Any
 
 from imsd import metrics
-from imsd.api.wire import REQUEST_ID_KEY, Api
-from imsd.context import Services, log, request_task_id
+from imsd.api.wire import Api, request_id_in
+from imsd.context import Services, request_task_id
 from imsd.errors import Disposition, ImsError
+from imsd.logs import get_logger
 from imsd.records import Record, State
 from imsd.results import finish
 from imsd.settings import TrackingSettings
 from imsd.steps import Defer, Step
+
+log = get_logger(__name__)
 
 
 def poll_interval_s(polls: int, in_flight: int, tracking: TrackingSettings, poll_rate: float) -> float:
@@ -78,17 +80,7 @@ def request_id_of_callback(body: dict[str, Any]) -> tuple[str | None, str | None
     if not isinstance(message, dict):
         return None, None
     job_id = message.get("JobId")
-    user_data: Any = message.get("UserData")
-    if isinstance(user_data, str):
-        try:
-            user_data = json.loads(user_data)
-        except ValueError:
-            user_data = None
-    request_id = user_data.get(REQUEST_ID_KEY) if isinstance(user_data, dict) else None
-    return (
-        request_id if isinstance(request_id, str) else None,
-        job_id if isinstance(job_id, str) else None,
-    )
+    return request_id_in(message.get("UserData")), job_id if isinstance(job_id, str) else None
 
 
 async def on_callback(svc: Services, body: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """The graph shapes that keep a render near the cost of encoding: checked as data, then rendered.
 
-Each shape is a choice compose.py makes for speed (see bench/render.py); the render tests show
+Each shape is a choice the composer (engine/render/) makes for speed (see bench/render.py); the render tests show
 that the faster shape still draws the same picture where the cheap path meets the general one.
 """
 

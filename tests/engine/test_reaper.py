@@ -4,7 +4,7 @@ The real thing, not a simulation: two `imsd engine` worker processes on one Redi
 starts the render and is SIGKILLed (with its ffmpeg: the whole process group, as when a machine
 dies) once the job reports progress; the second one's reaper sees the lease lapse, re-queues the
 job and renders it to Success. The workers run with a 2 s lease and a 0.5 s reaper interval
-instead of 30 s / 20 s: engine/worker.py keeps them as module constants, so each worker process
+instead of 30 s / 20 s: engine/service/worker.py keeps them as module constants, so each worker process
 patches them before it starts (`python -c`), which changes timing only, not behaviour.
 """
 

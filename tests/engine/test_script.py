@@ -1,4 +1,4 @@
-"""Script-mode composition rules (ims-api.md §3.9), checked as data: no rendering here."""
+"""Script-mode composition rules (docs/ims-api.md §3.9), checked as data: no rendering here."""
 
 from __future__ import annotations
 

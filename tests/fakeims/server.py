@@ -37,14 +37,9 @@ from imsd.api.wire import (
     compact_json,
 )
 from imsd.errors import ImsError, invalid, missing
-from imsd.signing import (
-    callback_signature,
-    format_date,
-    parse_date,
-    parse_v3_authorization,
-    rpc_signature,
-    verify_v3,
-)
+from imsd.signing import callback_signature, format_date
+
+from tests.fakeims.signing import parse_date, parse_v3_authorization, rpc_signature, verify_v3
 
 DEFAULT_ACCESS_KEY_ID = "fake-akid"
 DEFAULT_ACCESS_KEY_SECRET = "fake-secret-Abc123"

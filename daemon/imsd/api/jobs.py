@@ -1,7 +1,7 @@
 """Jobs as the daemon sees them, whichever backend runs them: what a submit returned
 (`Submission`) and a job as last read (`JobSnapshot`), normalised from Get*Job responses.
 
-Both backends return the real response shapes (ims-api.md §1.5, §4.1); this is the one place
+Both backends return the real response shapes (docs/ims-api.md §1.5, §4.1); this is the one place
 that knows which Status strings are terminal and how a batch's sub-jobs add up.
 """
 

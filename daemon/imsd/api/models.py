@@ -2,7 +2,7 @@
 
 The models are a check, not a rewrite: `imsd.api.validation` runs them and then forwards the
 caller's own values, so every model keeps unknown fields (`extra="allow"`) and declares only the
-fields a documented rule applies to (ims-api.md §1–5, §10). Field names are the wire names, so a
+fields a documented rule applies to (docs/ims-api.md §1–5, §10). Field names are the wire names, so a
 pydantic error location already is the path the producer has to fix.
 
 A rule that spans fields raises `rule()` or `required()` carrying the path below the model that

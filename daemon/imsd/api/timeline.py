@@ -1,4 +1,4 @@
-"""Pydantic models of the IMS Timeline JSON (ims-api.md §2) and of OutputMediaConfig (§1.2).
+"""Pydantic models of the IMS Timeline JSON (docs/ims-api.md §2) and of OutputMediaConfig (§1.2).
 
 Field names are the wire names. Unknown fields are kept (`extra="allow"`) because the WebSDK and
 newer API versions add keys freely; the renderer reports what it did not use instead. Every

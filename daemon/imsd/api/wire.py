@@ -2,7 +2,7 @@
 
 The official SDK sends every parameter as a string; JSON-valued ones as compact JSON text. It
 puts Timeline, InputConfig and EditingConfig in an x-www-form-urlencoded body and everything else
-in the query (ims-api.md §1.1, §3.1, §5, §10.5). Signatures are computed over exactly this
+in the query (docs/ims-api.md §1.1, §3.1, §5, §10.5). Signatures are computed over exactly this
 placement, so it lives in one table.
 """
 
@@ -102,6 +102,21 @@ def split_placement(wire: Mapping[str, str]) -> tuple[dict[str, str], dict[str, 
 #: reconciliation look-up can find the request without a job-id mapping.
 REQUEST_ID_KEY = "ImsdRequestId"
 USER_DATA_MAX_BYTES = 512
+
+
+def request_id_in(user_data: Any) -> str | None:
+    """The request id the daemon put in a job's UserData (an object, or its JSON text); else None.
+
+    UserData comes back from the service and from callbacks as written by anyone, so whatever
+    is not a JSON object holding a string there is simply no request id.
+    """
+    if isinstance(user_data, str) and user_data:
+        try:
+            user_data = json.loads(user_data)
+        except ValueError:
+            return None
+    value = user_data.get(REQUEST_ID_KEY) if isinstance(user_data, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def json_object(value: Any, field: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import aiohttp
 from yarl import URL
 
 from imsd.api.jobs import JobSnapshot, Submission, job_snapshot
-from imsd.api.wire import REQUEST_ID_KEY, Api, split_placement, to_wire
+from imsd.api.wire import Api, request_id_in, split_placement, to_wire
 from imsd.backends.base import Pace
 from imsd.errors import ImsError
 from imsd.signing import canonical_query, format_date, v3_headers
@@ -202,7 +202,7 @@ class AliyunBackend:
             body = await self.call(action, wire)
             for item in body.get(items_key) or []:
                 job_id = item.get("JobId") if isinstance(item, dict) else None
-                if isinstance(job_id, str) and job_id and _request_id_of(item.get("UserData")) == request_id:
+                if isinstance(job_id, str) and job_id and request_id_in(item.get("UserData")) == request_id:
                     return job_id
             next_token = body.get("NextToken")
             if not next_token:
@@ -213,17 +213,6 @@ class AliyunBackend:
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None
-
-
-def _request_id_of(user_data: Any) -> str | None:
-    if not isinstance(user_data, str) or not user_data:
-        return None
-    try:
-        parsed = json.loads(user_data)
-    except ValueError:
-        return None
-    value = parsed.get(REQUEST_ID_KEY) if isinstance(parsed, dict) else None
-    return value if isinstance(value, str) else None
 
 
 def _reply(action: str, status: int, raw: bytes) -> dict[str, Any]:

@@ -27,7 +27,7 @@ import aiohttp.abc
 from imsd.engine.media.addresses import client_session, host_allowed, names_private_address, refused_address
 from imsd.engine.media.probe import MediaInfo, Prober
 from imsd.engine.media.registry import MediaRegistry
-from imsd.errors import ImsError, invalid
+from imsd.errors import ImsError, invalid, not_found
 from imsd.settings import EngineSettings
 
 _OSS_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.oss-[a-z0-9-]+?(?:-internal)?\.aliyuncs\.com$")
@@ -53,10 +53,6 @@ async def resolve_together(lookups: Iterable[Awaitable[T]]) -> list[T]:
 
 async def _awaited(lookup: Awaitable[T]) -> T:
     return await lookup
-
-
-def not_found(field: str, ref: str) -> ImsError:
-    return ImsError("InvalidMaterial.NotFound", f"{field}: media {ref!r} does not exist", 404)
 
 
 def _inside(path: Path, roots: list[Path]) -> bool:
@@ -88,7 +84,7 @@ class MediaResolver:
         if media_id:
             info = await self.registry.get(ref) if self.registry is not None else None
             if info is None or not info.path.is_file():
-                raise not_found(field, ref)
+                raise not_found("InvalidMaterial.NotFound", field, ref)
             # Probed as it is now (cached while unchanged): the file may have been replaced since
             # it was registered, and what is made from it is keyed by what it is.
             return await self.prober.probe(info.path, f"{field}: {ref}")
@@ -140,7 +136,7 @@ class MediaResolver:
     @staticmethod
     def _existing(path: Path, field: str, ref: str) -> Path:
         if not path.is_file():
-            raise not_found(field, ref)
+            raise not_found("InvalidMaterial.NotFound", field, ref)
         return path
 
     def output_path(self, media_url: str, field: str = "OutputMediaConfig.MediaURL") -> Path:
@@ -197,7 +193,7 @@ class MediaResolver:
                             self._check_host(target, field, via=url)
                             continue
                         if resp.status in (404, 410):
-                            raise not_found(field, url)
+                            raise not_found("InvalidMaterial.NotFound", field, url)
                         if resp.status >= 400:
                             raise ImsError("InvalidMaterial.DownloadFailed", f"{field}: {url!r}: HTTP {resp.status}")
                         if (resp.content_length or 0) > limit:

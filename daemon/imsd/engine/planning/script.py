@@ -3,7 +3,7 @@
 Everything here is pure. The batch job (batch.py) resolves media into shot lists and
 synthesizes speech; this module decides, per output, which shot, script, title, music and
 voice it uses (`choose_variants`), and then lays one output out as an ordinary Timeline
-(`compose_output`) that the timeline renderer draws. The rules are ims-api.md §3.9:
+(`compose_output`) that the timeline renderer draws. The rules are docs/ims-api.md §3.9:
 
 - groups play in array order, one shot each; "pick one of N" arrays go round-robin from a
   random start, so the Count outputs differ;
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-#: Defaults the documentation leaves open (ims-api.md §3.7); our choices, stated in the README.
+#: Defaults the documentation leaves open (docs/ims-api.md §3.7); our choices, stated in the README.
 DEFAULT_SHOT_S = 3.0
 DEFAULT_IMAGE_S = 3.0
 DEFAULT_GROUP_S = 5.0

@@ -8,7 +8,7 @@ and shots used by earlier outputs for the same sentence are penalised so outputs
 Screen_Media_Highlights: per-second loudness, cut density and motion (analysis.py) pick the
 liveliest windows up to a target length; each further output excludes what earlier ones used.
 
-Both selections have the ExtendOutput shape of GetBatchMediaProducingJob (ims-api.md §5.1;
+Both selections have the ExtendOutput shape of GetBatchMediaProducingJob (docs/ims-api.md §5.1;
 the highlights shape is ours, documented in the README) and are organised into Storyboards
 (script.py) the same way whether they were just made or edited by a user.
 """

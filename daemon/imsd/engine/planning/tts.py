@@ -1,6 +1,6 @@
 """Voice-over: one sentence of text -> a mono WAV from whatever TTS is installed here, cached by content.
 
-Voices, best first for a request (engine-notes B3, "Limits" 2-3):
+Voices, best first for a request (docs/engine-notes.md B3, "Limits" 2-3):
 1. the local voice the operator mapped the IMS voice name to (`tts_voices`);
 2. the operator's program or piper model for the text's language (`tts_commands`/`tts_models`
    keyed `zh`/`en`) - the slot for a real Chinese voice, since no package ships one;

@@ -1,4 +1,4 @@
-"""The one place that reads IMS's dual-mode lengths (ims-api.md §10.2).
+"""The one place that reads IMS's dual-mode lengths (docs/ims-api.md §10.2).
 
 X/Y/Width/Height of clips, text and effects, and TextWidth, are fractions of the output size
 when |v| <= 1 and pixels otherwise. IMS documents [0, 0.9999] as fractions and >= 2 as pixels;

@@ -16,7 +16,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from imsd.api.wire import REQUEST_ID_KEY, Api, compact_json, json_object, params_hash
+from imsd.api.wire import Api, compact_json, json_object, params_hash, request_id_in
 from imsd.engine.media import MediaResolver
 from imsd.engine.planning import SCENE_JOB_TYPES, BatchPlan, OutputJob, batch_job_type, output_media_config
 from imsd.engine.service.batches import BatchJobs
@@ -31,7 +31,7 @@ from imsd.engine.service.job_store import (
     public_view,
 )
 from imsd.engine.service.tasks import engine_queue_name, queue_task
-from imsd.errors import ImsError, invalid
+from imsd.errors import ImsError, invalid, not_found
 from imsd.queue import TaskQueue
 from imsd.settings import Settings
 
@@ -98,7 +98,7 @@ class LocalIms:
         for index, project_id in enumerate(project_ids, start=1):
             timeline = await self.store.project_timeline(project_id)
             if timeline is None:
-                raise ImsError("InvalidParameter.ProjectNotFound", f"ProjectIds: {project_id!r} does not exist", 404)
+                raise not_found("InvalidParameter.ProjectNotFound", "ProjectIds", project_id)
             outputs.append(OutputJob(index, project_id, timeline, output_media_config(output, index)))
         now = iso_now()
         fields = {
@@ -177,7 +177,7 @@ class LocalIms:
             project_id = str(params["ProjectId"])
             timeline = await self.store.project_timeline(project_id)
             if timeline is None:
-                raise ImsError("InvalidParameter.ProjectNotFound", f"ProjectId: {project_id!r} does not exist", 404)
+                raise not_found("InvalidParameter.ProjectNotFound", "ProjectId", project_id)
             return timeline, project_id
         return json_object(params.get("Timeline"), "Timeline"), new_id()
 
@@ -190,14 +190,14 @@ class LocalIms:
         """The GetMediaProducingJob response body."""
         job = await self.store.get(job_id)
         if job is None:
-            raise ImsError("InvalidParameter.JobNotFound", f"JobId: {job_id!r} does not exist", 404)
+            raise not_found("InvalidParameter.JobNotFound", "JobId", job_id)
         return {"RequestId": new_id(), "MediaProducingJob": public_view(job)}
 
     async def get_batch_media_producing_job(self, job_id: str) -> dict[str, Any]:
         """The GetBatchMediaProducingJob response body, SubJobList read from the sub-jobs."""
         batch = await self.store.get(job_id, JobKind.BATCH)
         if batch is None:
-            raise ImsError("InvalidParameter.JobNotFound", f"JobId: {job_id!r} does not exist", 404)
+            raise not_found("InvalidParameter.JobNotFound", "JobId", job_id)
         view = {**public_view(batch), "SubJobList": await self.batches.sub_job_list(batch)}
         return {"RequestId": new_id(), "EditingBatchJob": view}
 
@@ -205,7 +205,7 @@ class LocalIms:
         """The GetEditingProject response body: the timeline an output was (or will be) made from."""
         timeline = await self.store.project_timeline(project_id)
         if timeline is None:
-            raise ImsError("InvalidParameter.ProjectNotFound", f"ProjectId: {project_id!r} does not exist", 404)
+            raise not_found("InvalidParameter.ProjectNotFound", "ProjectId", project_id)
         project = {"ProjectId": project_id, "Timeline": compact_json(timeline), "Status": "Normal"}
         return {"RequestId": new_id(), "Project": project}
 
@@ -275,11 +275,7 @@ class LocalIms:
                 start=since - 60, end=time.time() + 60, newest_first=False, offset=offset, limit=100, kind=kind
             )
             for job in page:
-                try:
-                    user_data = json.loads(job.get("UserData") or "{}")
-                except ValueError:
-                    continue
-                if isinstance(user_data, dict) and user_data.get(REQUEST_ID_KEY) == request_id:
+                if request_id_in(job.get("UserData")) == request_id:
                     return str(job["JobId"])
         return None
 

@@ -26,7 +26,7 @@ from imsd.signing import callback_signature
 
 __all__ = ["Callbacks"]
 
-log = get_logger("imsd.engine")
+log = get_logger(__name__)
 
 ATTEMPTS = 3
 

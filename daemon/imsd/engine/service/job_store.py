@@ -97,8 +97,6 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def _encode(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 class EngineJobStore:
@@ -137,7 +135,7 @@ class EngineJobStore:
         token_key = f"{self.prefix}:token:{client_token}"
         job_id = str(fields["JobId"])
         token_value = f"{fingerprint}:{job_id}"
-        flat = [x for k, v in {**fields, "_fingerprint": fingerprint}.items() for x in (k, _encode(v))]
+        flat = [x for k, v in {**fields, "_fingerprint": fingerprint}.items() for x in (k, compact_json(v))]
         known = await self._create(
             token=token_key,
             job=self.job_key(job_id, kind),
@@ -213,7 +211,7 @@ class EngineJobStore:
         return [str(j) for j in await self.redis.zrange(self.running_key(kind), 0, -1)]
 
     async def save_project(self, project_id: str, timeline: Any) -> None:
-        await self.redis.set(self.project_key(project_id), _encode(timeline), ex=JOB_TTL_S)
+        await self.redis.set(self.project_key(project_id), compact_json(timeline), ex=JOB_TTL_S)
 
     async def project_timeline(self, project_id: str) -> Any:
         raw = await self.redis.get(self.project_key(project_id))
@@ -245,7 +243,7 @@ class EngineJobStore:
 
 def _modified(fields: dict[str, Any]) -> dict[str, str]:
     """`fields` encoded for a job hash, stamped with ModifiedTime unless they set it."""
-    return {k: _encode(v) for k, v in {"ModifiedTime": iso_now(), **fields}.items()}
+    return {k: compact_json(v) for k, v in {"ModifiedTime": iso_now(), **fields}.items()}
 
 
 def _decode(raw: dict[str, str]) -> dict[str, Any]:

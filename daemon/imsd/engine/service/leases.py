@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 import uuid
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from imsd.connections import process_name
 from imsd.engine.service.job_store import RUNNING_STATUSES, EngineJobStore, JobKind
 from imsd.engine.service.tasks import TASKS, queue_task
 from imsd.logs import get_logger
@@ -27,7 +26,7 @@ from imsd.queue import TaskQueue
 
 __all__ = ["Lease", "LeaseHolder", "reap"]
 
-log = get_logger("imsd.engine")
+log = get_logger(__name__)
 T = TypeVar("T")
 
 
@@ -97,7 +96,7 @@ class LeaseHolder:
     def __init__(self, store: EngineJobStore, lease_s: float) -> None:
         self.store = store
         self.lease_s = lease_s
-        self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
+        self.worker_id = process_name()
 
     @contextlib.asynccontextmanager
     async def _leased(self, job_id: str, kind: JobKind) -> AsyncIterator[Lease | None]:

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Engine", "EngineRunner"]
 
-log = get_logger("imsd.engine")
+log = get_logger(__name__)
 
 LEASE_S = 30.0
 REAP_INTERVAL_S = 20.0
