@@ -29,7 +29,7 @@ SCENE_BATCH = Api.SUBMIT_SCENE_BATCH_EDITING_JOB
 
 OSS = "https://my-bucket.oss-cn-shanghai.aliyuncs.com"
 
-# --- documented examples (API reference pages and ims-api.md) ----------------------------------
+# --- documented examples (API reference pages and docs/ims-api.md) ----------------------------------
 
 SEED_SINGLE_WITH_TIMELINE = {
     "Timeline": '{"VideoTracks":[{"VideoTrackClips":[{"MediaId":"****4d7cf14dc7b83b0e801c****"},'

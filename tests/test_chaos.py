@@ -4,7 +4,7 @@ One scenario runs once per module: a strict fake IMS in its own process injectin
 timeouts after the job was created, connection resets and lost callbacks; three `imsd run`
 processes sharing one Redis; several hundred single and batch requests (a few sent twice) while
 a random daemon is killed with SIGKILL and restarted, again and again. The tests below are the
-invariants of design.md that must hold afterwards.
+invariants of docs/architecture.md that must hold afterwards.
 
 The process helpers (FakeImsProcess, DaemonProcess, start_daemons) live in tests/helpers.py.
 """
