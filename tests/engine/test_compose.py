@@ -40,7 +40,7 @@ def test_one_clip_is_trimmed_to_its_frames_and_overlaid_on_black() -> None:
 
 
 def test_an_opaque_full_canvas_clip_replaces_the_black_base_instead_of_an_overlay() -> None:
-    p = plan(clips({}))
+    p = plan(clips({}), Width=192, Height=144)  # the clip's own 4:3, so fitting it whole fills the canvas
     assert [x.arg("end_frame") for x in p.graph.find("trim")] == [20, 20]
     assert not p.graph.find("color") and not p.graph.find("overlay")
 

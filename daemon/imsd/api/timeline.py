@@ -235,7 +235,7 @@ class VideoTrackClip(_MediaClip):
     Y: float | None = None
     Width: float | None = Field(default=None, gt=0)
     Height: float | None = Field(default=None, gt=0)
-    AdaptMode: Literal["Fill", "Contain", "Cover"] = "Fill"
+    AdaptMode: Literal["Fill", "Contain", "Cover"] | None = None  # default: see placement.adapt_mode
     Opacity: float = Field(default=1.0, ge=0, le=1)
 
     @model_validator(mode="after")

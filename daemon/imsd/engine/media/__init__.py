@@ -13,7 +13,7 @@ from imsd.engine.media.addresses import (
 )
 from imsd.engine.media.cache import ContentCache, LruMemo
 from imsd.engine.media.ffmpeg import ffmpeg_identity, run_ffmpeg
-from imsd.engine.media.probe import SAFE_INPUT, SUBTITLE_FORMATS, MediaInfo, Prober
+from imsd.engine.media.probe import SAFE_INPUT, SUBTITLE_FORMATS, MediaInfo, Prober, file_guard
 from imsd.engine.media.registry import MediaRegistry, MediaText, RedisMediaRegistry
 from imsd.engine.media.resolver import MediaResolver, resolve_together
 
@@ -30,6 +30,7 @@ __all__ = [
     "RedisMediaRegistry",
     "client_session",
     "ffmpeg_identity",
+    "file_guard",
     "host_allowed",
     "is_public_address",
     "names_private_address",

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import PIL.Image
 from pydantic import BaseModel
 
 from imsd.engine.media.cache import LruMemo
@@ -35,10 +36,18 @@ MEDIA_FORMATS = ",".join(
 )  # fmt: skip
 # Input options for any ffmpeg/ffprobe run that opens a file a request named.
 SAFE_INPUT = ("-protocol_whitelist", "file", "-format_whitelist", MEDIA_FORMATS)
+# A still's demuxer by the file's first bytes. ffmpeg's own guess weighs the name: a camera JPEG
+# called .jpg, whose EXIF block pushes the markers jpeg_pipe looks for past its probe window, is
+# taken for image2 (refused above), so a still is opened with its single-image demuxer named.
+_STILL_SIGNATURES = (
+    (b"\xff\xd8\xff", "jpeg_pipe"), (b"\x89PNG\r\n\x1a\n", "png_pipe"), (b"GIF87a", "gif"), (b"GIF89a", "gif"),
+    (b"BM", "bmp_pipe"), (b"II*\x00", "tiff_pipe"), (b"MM\x00*", "tiff_pipe"),
+)  # fmt: skip
 # What the `subtitles` filter may be given: it opens its file itself, without SAFE_INPUT.
 SUBTITLE_FORMATS = frozenset({"srt", "ass", "webvtt"})
 PROBE_CACHE_SIZE = 1024
 _NOT_ON_WHITELIST = re.compile(r"\[(\w+) @ 0x[0-9a-f]+\] Format not on whitelist")
+_EXIF_ORIENTATION = 0x0112
 _IMAGE_CODECS = frozenset({"png", "mjpeg", "jpegls", "webp", "bmp", "gif", "tiff", "jpeg2000"})
 
 
@@ -56,7 +65,32 @@ class MediaInfo(BaseModel):
     has_audio: bool = False
     is_image: bool = False
     streams: list[dict[str, Any]] = []
+    demuxer: str | None = None  # named on the command line for stills (see still_demuxer)
+    # A still's EXIF Orientation (1-8) still to be applied: ffmpeg turns JPEGs upright itself, but
+    # not PNG, WebP or TIFF. width/height are the upright picture's either way.
+    orientation: int = 1
     version: str = ""  # the file's size and mtime when probed: what was read, for keys of derived files
+
+    @property
+    def guard(self) -> tuple[str, ...]:
+        """The input options ffmpeg opens this file under: SAFE_INPUT, and a still's demuxer."""
+        return guard_for(self.demuxer)
+
+
+def still_demuxer(head: bytes) -> str | None:
+    """The single-image demuxer for a file starting with `head` (16 bytes), None if not a still."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp_pipe"
+    return next((name for magic, name in _STILL_SIGNATURES if head.startswith(magic)), None)
+
+
+def guard_for(demuxer: str | None) -> tuple[str, ...]:
+    return (*SAFE_INPUT, "-f", demuxer) if demuxer else SAFE_INPUT
+
+
+def file_guard(path: Path) -> tuple[str, ...]:
+    """The input options for a file not probed (yet): reads its first bytes."""
+    return guard_for(still_demuxer(_head(path)))
 
 
 def _rate(text: str | None) -> float:
@@ -82,13 +116,13 @@ def media_info(path: Path, probe: dict[str, Any]) -> MediaInfo:
     )
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     fmt = probe.get("format") or {}
+    format_name = str(fmt.get("format_name", ""))
+    one_frame_gif = format_name == "gif" and str((video or {}).get("nb_frames")) == "1"  # more: a video
     is_image = (
         video is not None
         and audio is None
-        and (
-            video.get("codec_name") in _IMAGE_CODECS
-            and (fmt.get("format_name", "").endswith("_pipe") or fmt.get("format_name") == "image2")
-        )
+        and video.get("codec_name") in _IMAGE_CODECS
+        and (format_name.endswith("_pipe") or one_frame_gif)
     )
     duration = None if is_image else float(fmt.get("duration") or 0.0) or None
     width = height = rotation = 0
@@ -101,7 +135,7 @@ def media_info(path: Path, probe: dict[str, Any]) -> MediaInfo:
         fps = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate"))
     return MediaInfo(
         path=path,
-        format_name=str(fmt.get("format_name", "")),
+        format_name=format_name,
         duration=duration,
         width=width,
         height=height,
@@ -135,13 +169,20 @@ class Prober:
         key = (str(path), st.st_size, st.st_mtime_ns)
         info = self._cache.get(key) if cache else None
         if info is None:
-            info = media_info(path, await self._run(path, ref or str(path)))
+            demuxer = still_demuxer(await asyncio.to_thread(_head, path))
+            info = media_info(path, await self._run(path, ref or str(path), guard_for(demuxer)))
+            if info.is_image:
+                info.demuxer = demuxer
+                orientation = await asyncio.to_thread(exif_orientation, path)
+                if orientation >= 5:  # stored on its side
+                    info.width, info.height = info.height, info.width
+                info.orientation = 1 if demuxer == "jpeg_pipe" else orientation
             info.version = f"{st.st_size}:{st.st_mtime_ns}"
             if cache:
                 self._cache.put(key, info)
         return info
 
-    async def _run(self, path: Path, ref: str) -> dict[str, Any]:
+    async def _run(self, path: Path, ref: str, guard: tuple[str, ...]) -> dict[str, Any]:
         proc = await asyncio.create_subprocess_exec(
             self.ffprobe,
             "-v",
@@ -150,7 +191,7 @@ class Prober:
             "json",
             "-show_format",
             "-show_streams",
-            *SAFE_INPUT,
+            *guard,
             "--",
             str(path),
             stdout=asyncio.subprocess.PIPE,
@@ -168,6 +209,21 @@ class Prober:
             raise ImsError("InvalidMaterial.Unsupported", f"{ref}: cannot be read as media: {reason}")
         data: dict[str, Any] = json.loads(out or b"{}")
         return data
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(16)
+
+
+def exif_orientation(path: Path) -> int:
+    """A still's EXIF Orientation tag (1-8; 1 when absent or unreadable)."""
+    try:
+        with PIL.Image.open(path) as image:
+            value = image.getexif().get(_EXIF_ORIENTATION, 1)
+    except (OSError, ValueError, SyntaxError):  # not an image Pillow reads, or a broken EXIF block
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
 def _failure(stderr: str) -> str:

@@ -25,6 +25,7 @@ import aiohttp
 import aiohttp.abc
 
 from imsd.engine.media.addresses import client_session, host_allowed, names_private_address, refused_address
+from imsd.engine.media.animation import is_animated, video_of_animation
 from imsd.engine.media.probe import MediaInfo, Prober
 from imsd.engine.media.registry import MediaRegistry
 from imsd.errors import ImsError, invalid, not_found
@@ -87,9 +88,17 @@ class MediaResolver:
                 raise not_found("InvalidMaterial.NotFound", field, ref)
             # Probed as it is now (cached while unchanged): the file may have been replaced since
             # it was registered, and what is made from it is keyed by what it is.
-            return await self.prober.probe(info.path, f"{field}: {ref}")
+            return await self._playable(await self.prober.probe(info.path, f"{field}: {ref}"), f"{field}: {ref}")
         path = await self.local_file(ref, field)
-        return await self.prober.probe(path, f"{field}: {ref}")
+        return await self._playable(await self.prober.probe(path, f"{field}: {ref}"), f"{field}: {ref}")
+
+    async def _playable(self, info: MediaInfo, ref: str) -> MediaInfo:
+        """`info`, or for an animated WebP (which ffmpeg cannot decode) that of its video."""
+        if info.demuxer != "webp_pipe" or not await asyncio.to_thread(is_animated, info.path):
+            return info
+        directory = self.settings.cache_dir / "animations"
+        video = await video_of_animation(info.path, directory, self.settings.ffmpeg, ref)
+        return await self.prober.probe(video, ref)
 
     async def local_file(self, ref: str, field: str) -> Path:
         scheme = urlsplit(ref).scheme.lower() if "://" in ref else ""

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from imsd.engine.media import SAFE_INPUT, ContentCache
+from imsd.engine.media import ContentCache, file_guard
 from imsd.engine.planning.scoring import Passage, ScorerKind
 from imsd.errors import ImsError
 
@@ -97,12 +97,12 @@ def frame_command(ffmpeg: str, path: Path, still: bool, size: int, frames_per_s:
     """ffmpeg printing raw RGB frames of a file at `frames_per_s` (one for a still), S x S each.
 
     Only numbers reach the filter graph: the path is an argument of its own, opened under
-    SAFE_INPUT, which also keeps any name from being taken for another protocol.
+    SAFE_INPUT (`file_guard`), which also keeps any name from being taken for another protocol.
     """
     sample = [] if still else [f"fps={frames_per_s:g}"]
     chain = [*sample, f"scale={size}:{size}:force_original_aspect_ratio=increase:flags=bicubic",
              f"crop={size}:{size}", "format=rgb24"]  # fmt: skip
-    return [ffmpeg, "-v", "error", "-nostdin", *SAFE_INPUT, "-i", str(path),
+    return [ffmpeg, "-v", "error", "-nostdin", *file_guard(path), "-i", str(path),
             "-map", "0:v:0", "-vf", ",".join(chain),
             *(["-frames:v", "1"] if still else []), "-f", "rawvideo", "pipe:1"]  # fmt: skip
 

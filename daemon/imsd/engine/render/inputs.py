@@ -29,6 +29,7 @@ class _Read:
     """One input decoding a stretch of one file for the spans that play it in source order."""
 
     path: Path
+    guard: tuple[str, ...]  # the input options its file is opened under (MediaInfo.guard)
     still: bool
     start: float  # source seconds at the input's time 0
     end: float
@@ -65,7 +66,7 @@ class Inputs:
         for span in spans:
             read = _joinable(reads, span)
             if read is None:
-                read = _Read(span.info.path, span.source_len is None, span.source_in, span.source_in)
+                read = _Read(span.info.path, span.info.guard, span.source_len is None, span.source_in, span.source_in)
                 reads.append(read)
             self._reads[span] = read
             read.spans.append(span)
@@ -98,8 +99,8 @@ class Inputs:
         if read.still:
             # One frame is all the graph takes (then loops it): a looped input would keep being
             # decoded after the graph stopped reading it, and has stalled multi-input graphs.
-            return self.add(read.path, "-framerate", str(self._clock.fps))
-        return self.add(read.path, *stretch(read.start, read.end - read.start))
+            return self.add(read.path, guard=read.guard)
+        return self.add(read.path, *stretch(read.start, read.end - read.start), guard=read.guard)
 
 
 def stretch(start: float, length: float) -> tuple[str, ...]:

@@ -31,15 +31,29 @@ _COLOUR_PARAMS = {
 }  # fmt: skip
 
 
+# EXIF Orientation -> the filters turning the stored picture upright (the tag's own definitions:
+# 2 mirrored, 3 turned 180°, 4 flipped, 5 transposed, 6 turned 90° clockwise to view, 7 transversed,
+# 8 turned 90° counter-clockwise to view).
+_UPRIGHT: dict[int, tuple[Filter, ...]] = {
+    2: (f("hflip"),),
+    3: (f("hflip"), f("vflip")),
+    4: (f("vflip"),),
+    5: (f("transpose", "cclock_flip"),),
+    6: (f("transpose", "clock"),),
+    7: (f("transpose", "clock_flip"),),
+    8: (f("transpose", "cclock"),),
+}
+
+
 def working_format(info: MediaInfo, alpha: bool) -> list[Filter]:
-    """8-bit limited-range YUV, even-sized: the format everything after works in.
+    """Upright, 8-bit limited-range YUV, even-sized: the format everything after works in.
 
     Decoders of stills give RGB, and zoompan or scale on RGB moves twice the bytes per pixel
     of yuv420p. The alpha plane is only kept where the layer can show it (`alpha`). Full-range
     video (some phones, screen recordings) is brought to limited range like everything else, or
     its levels would be read wrongly beside other clips in one output, whose range is one.
     """
-    chain = [f("format", "yuva420p" if alpha else "yuv420p")]
+    chain = [*_UPRIGHT.get(info.orientation, ()), f("format", "yuva420p" if alpha else "yuv420p")]
     w, h = even(info.width), even(info.height)
     full = _full_range_yuv(info)
     if (w, h) != (info.width, info.height) or full:

@@ -20,7 +20,7 @@ from imsd.engine.render.notes import Notes
 from imsd.engine.render.pixels import has_alpha
 from imsd.engine.render.spans import Span
 
-__all__ = ["OutputCanvas", "Place", "placed_picture", "placement"]
+__all__ = ["OutputCanvas", "Place", "adapt_mode", "placed_picture", "placement"]
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,29 @@ def placement(span: Span, look: Look, canvas: OutputCanvas, notes: Notes) -> Pla
             colour = background.Color
         else:
             notes.ignored.append(f"{span.key}.Effects: Background {background.SubType!r}")
+    mode = adapt_mode(clip, look, (bw, bh))
     # A box that is the whole canvas needs no canvas to be placed on (see placed_picture).
     whole_box = (bw, bh, x, y) == (canvas.width, canvas.height, 0, 0) and not look.rotate and clip.Opacity >= 1
     alpha = has_alpha(span.info)
     stacked = whole_box and blur and not alpha
     whole = whole_box and not blur
     # Opaque layers stay yuv420p: alpha is a fourth plane every later filter would carry.
-    opaque = blur or colour != "black@0" or (whole and clip.AdaptMode != "Contain")
+    opaque = blur or colour != "black@0" or (whole and mode != "Contain")
     keep_alpha = alpha and not (whole and opaque)
-    return Place(x, y, bw, bh, clip.AdaptMode, clip.Opacity, blur, colour, whole, stacked, opaque, keep_alpha)
+    return Place(x, y, bw, bh, mode, clip.Opacity, blur, colour, whole, stacked, opaque, keep_alpha)
+
+
+def adapt_mode(clip: VideoTrackClip, look: Look, box: tuple[int, int]) -> str:
+    """How the clip fits its box: its AdaptMode, else as IMS does without one.
+
+    A clip given no box is shown whole and centred on the canvas: "系统会根据素材和成片的宽高设置
+    将素材居中展示" (document_detail/451632, landscape to portrait by OutputMediaConfig alone); a
+    clip given a box fills it (AdaptMode's documented default, Fill). A picture of the box's own
+    shape is Filled whatever the mode: Contain would draw the same pixels through a padded canvas.
+    """
+    boxed = look.box_w is not None or look.box_h is not None
+    mode = clip.AdaptMode or ("Fill" if boxed else "Contain")
+    return "Fill" if mode == "Contain" and _contained((look.w, look.h), box) == box else mode
 
 
 def placed_picture(
