@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     ValidationError,
     ValidationInfo,
@@ -209,7 +211,8 @@ Effect = Annotated[
 
 class _MediaClip(_Timed):
     MediaId: str | None = None
-    MediaURL: str | None = None
+    # The docs spell it both ways ("MediaUrl" in the Timeline reference's examples).
+    MediaURL: str | None = Field(default=None, validation_alias=AliasChoices("MediaURL", "MediaUrl"))
     Speed: float = Field(default=1.0, ge=0.1, le=100)
     Effects: list[Effect] = []
     ClipId: str | None = None
@@ -265,6 +268,33 @@ class _Track(_Model):
 class VideoTrack(_Track):
     Type: str = "Video"
     VideoTrackClips: list[VideoTrackClip] = []
+    _image_track: int | None = PrivateAttr(default=None)  # read from ImageTracks[n] (see Timeline)
+
+    def clip_key(self, t: int, c: int) -> str:
+        """Where clip `c` of this track (VideoTracks[t]) stands in the request, for errors and notes."""
+        if self._image_track is not None:
+            return f"ImageTracks[{self._image_track}].ImageTrackClips[{c}]"
+        return f"VideoTracks[{t}].VideoTrackClips[{c}]"
+
+
+class ImageTrackClip(VideoTrackClip):
+    """A clip of the deprecated ImageTracks: an image over the video tracks.
+
+    Without TimelineIn and TimelineOut it shows "from the start time to the end time of the entire
+    video" (alibabacloud.com/help/doc-detail/95485.htm, image overlay), i.e. as a GlobalImage.
+    """
+
+    Type: str = "Image"
+    MediaId: str | None = Field(default=None, validation_alias=AliasChoices("MediaId", "ImageId"))
+
+    def as_video_clip(self) -> VideoTrackClip:
+        whole = self.TimelineIn is None and self.TimelineOut is None and self.Duration is None
+        fields = self.model_dump(exclude_unset=True) | {"Type": "GlobalImage" if whole else self.Type}
+        return VideoTrackClip.model_validate(fields)
+
+
+class ImageTrack(_Model):
+    ImageTrackClips: list[ImageTrackClip] = []
 
 
 class AudioTrack(_Track):
@@ -362,12 +392,25 @@ class Timeline(_Model):
     AudioTracks: list[AudioTrack] = Field(default=[], max_length=MAX_TRACKS)
     SubtitleTracks: list[SubtitleTrack] = Field(default=[], max_length=MAX_TRACKS)
     EffectTracks: list[EffectTrack] = Field(default=[], max_length=MAX_TRACKS)
+    ImageTracks: list[ImageTrack] = Field(default=[], max_length=MAX_TRACKS)
     FECanvas: Canvas | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> Timeline:
         if not self.VideoTracks and not self.AudioTracks:
             raise ValueError("Both video tracks and audio tracks are empty.")
+        return self
+
+    @model_validator(mode="after")
+    def _image_tracks_above_video(self) -> Timeline:
+        """ImageTracks become video tracks above the others: "Image tracks must be placed above
+        video tracks" (Timeline configuration; the feature is "merged into the video track")."""
+        if self.ImageTracks and not self.VideoTracks:
+            raise ValueError("ImageTracks need VideoTracks (If image tracks exist, video tracks are required.)")
+        for n, image_track in enumerate(self.ImageTracks):
+            track = VideoTrack(VideoTrackClips=[clip.as_video_clip() for clip in image_track.ImageTrackClips])
+            track._image_track = n
+            self.VideoTracks.append(track)
         return self
 
 

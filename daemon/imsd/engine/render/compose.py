@@ -62,7 +62,7 @@ def media_refs(timeline: Timeline) -> list[MediaRef]:
     """Every reference the renderer will need, in timeline order."""
     refs: list[MediaRef] = []
     clips: list[tuple[str, VideoTrackClip | AudioTrackClip]] = [
-        (f"VideoTracks[{t}].VideoTrackClips[{c}]", clip)
+        (track.clip_key(t, c), clip)
         for t, track in enumerate(timeline.VideoTracks)
         if track.Type == "Video"
         for c, clip in enumerate(track.VideoTrackClips)
@@ -123,9 +123,9 @@ def compose(
     """
     clock = Clock.at(output.Video.Fps or settings.default_fps)
     notes = Notes()
-    notes.unknown_fields("Timeline", timeline, ("ImageTracks",))
-    if getattr(timeline, "ImageTracks", None):
-        notes.ignored.append("ImageTracks: deprecated, use Image clips in VideoTracks")
+    notes.unknown_fields("Timeline", timeline)
+    if timeline.ImageTracks:
+        notes.approximated.append("ImageTracks: deprecated (merged into VideoTracks); drawn as video tracks above them")
     layout = lay_out(timeline, output, media, clock, notes)
     canvas = OutputCanvas(layout.width, layout.height, timeline.FECanvas)
     graph = FilterGraph()

@@ -20,6 +20,7 @@ from imsd.api.timeline import (
     OutputMediaConfig,
     Timeline,
     TransitionEffect,
+    VideoTrack,
     VideoTrackClip,
     VolumeEffect,
 )
@@ -81,7 +82,7 @@ def lay_out(
 ) -> Layout:
     """The spans of every track; `media` maps each clip's `MediaRef.key` to what its file holds."""
     video = [
-        _video_spans(t, track.VideoTrackClips, media, clock, notes)
+        _video_spans(t, track, media, clock, notes)
         if track.Type == "Video"
         else VideoTrackSpans([], [])
         for t, track in enumerate(timeline.VideoTracks)
@@ -110,14 +111,14 @@ def _source(key: str, clip: VideoTrackClip | AudioTrackClip, info: MediaInfo, cl
 
 
 def _video_spans(
-    t: int, clips: list[VideoTrackClip], media: Mapping[str, MediaInfo], clock: Clock, notes: Notes
+    t: int, track: VideoTrack, media: Mapping[str, MediaInfo], clock: Clock, notes: Notes
 ) -> VideoTrackSpans:
     spans: list[Span] = []
     globals_: list[Span] = []
     cursor = 0
     pending: tuple[TransitionEffect, Span] | None = None
-    for c, clip in enumerate(clips):
-        key = f"VideoTracks[{t}].VideoTrackClips[{c}]"
+    for c, clip in enumerate(track.VideoTrackClips):
+        key = track.clip_key(t, c)
         if clip.Type not in VIDEO_CLIP_TYPES:
             notes.ignored.append(f"{key}: clip Type {clip.Type!r} is not supported")
             continue
