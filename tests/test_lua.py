@@ -14,10 +14,11 @@ PAIRS = Script(
 
 
 def test_the_preamble_binds_each_name_to_its_position() -> None:
-    assert PAIRS.source.splitlines()[:3] == [
+    assert PAIRS.source.splitlines()[:4] == [
         "local record, active = KEYS[1], KEYS[2]",
         "local due, request_id = ARGV[1], ARGV[2]",
-        "local changes = {unpack(ARGV, 3)}",
+        "local changes = {}",
+        "for i = 3, #ARGV do changes[i - 2] = ARGV[i] end",
     ]
 
 
@@ -60,6 +61,12 @@ def test_a_script_declares_what_its_functions_read() -> None:
 async def test_a_script_reads_its_values_by_name_in_redis(redis: Redis) -> None:
     reply = await PAIRS.register(redis)(record="k", active="a", due=5, request_id="r-1", changes=["polls", 1])
     assert reply == ["k", "a", "5", "r-1", 2, "polls"]
+
+
+async def test_a_tail_longer_than_lua_s_stack_is_read_whole(redis: Redis) -> None:
+    """{unpack(ARGV, n)} fails past ~8000 items ("too many results to unpack")."""
+    count = Script("return #items", args=("*items",)).register(redis)
+    assert await count(items=list(range(20_000))) == 20_000
 
 
 async def test_a_function_reads_the_including_script_s_values(redis: Redis) -> None:

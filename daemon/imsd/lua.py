@@ -102,7 +102,13 @@ class _Names:
             positions = ", ".join(f"{self.table}[{i}]" for i in range(1, len(self.fixed) + 1))
             lines.append(f"local {', '.join(self.fixed)} = {positions}\n")
         if self.tail is not None:
-            lines.append(f"local {self.tail} = {{unpack({self.table}, {len(self.fixed) + 1})}}\n")
+            # A loop, not {unpack(...)}: unpack puts every item on Lua's C stack, which holds
+            # about 8000, and a tail (a batch of task ids, say) may be longer.
+            first = len(self.fixed) + 1
+            lines.append(
+                f"local {self.tail} = {{}}\n"
+                f"for i = {first}, #{self.table} do {self.tail}[i - {first - 1}] = {self.table}[i] end\n"
+            )
         return "".join(lines)
 
     def values(self, given: Mapping[str, Any]) -> list[Any]:
