@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from imsd.api.wire import Api
+from imsd.backends.local import LocalBackend
 from imsd.engine.media import MediaResolver
 from imsd.engine.render import RenderResult, render_timeline
+from imsd.engine.service import Engine
 from imsd.errors import ImsError
 
+from .conftest import OSS
 from .sampling import close, frame_at
 
 GREEN, BLACK, YELLOW, RED = (0, 255, 0), (0, 0, 0), (255, 255, 0), (255, 0, 0)
@@ -96,3 +100,18 @@ async def test_an_image_track_error_names_the_image_track_field(render: Any, m: 
         await render(timeline, Width=320, Height=240)
     assert err.value.code == "InvalidParameter"
     assert "Timeline.ImageTracks[0].ImageTrackClips[0]" in err.value.message
+
+
+async def test_cover_config_is_listed_as_ignored_in_the_job(engine: Engine, backend: LocalBackend, m: Any) -> None:
+    """EditingProduceConfig.CoverConfig (docs/ims-api.md §1.3: the snapshot time of the output's
+    cover): the local engine makes no cover, and the job says so instead of dropping it."""
+    params = {
+        "Timeline": {"VideoTracks": [{"VideoTrackClips": [{"MediaURL": m("red.mp4")}]}]},
+        "OutputMediaConfig": {"MediaURL": f"{OSS}/out/covered.mp4", "Width": 320, "Height": 240},
+        "EditingProduceConfig": {"CoverConfig": {"StartTime": 1}},
+    }
+    job_id = (await backend.submit(Api.SUBMIT_MEDIA_PRODUCING_JOB, params, "cover")).job_id
+    await engine.render_media_job(job_id)
+    job = await engine.store.get(job_id) or {}
+    assert job["Status"] == "Success"
+    assert job["Ignored"] == ["EditingProduceConfig.CoverConfig: no cover image is made"]

@@ -62,6 +62,7 @@ class LocalIms:
             timeline=timeline,
             output=output,
             user_data=_text(params.get("UserData")),
+            ignored=_unhonoured(params),
         )
         job_id = await self._create(Api.SUBMIT_MEDIA_PRODUCING_JOB, params, fields, JobKind.MEDIA)
         if job_id == fields["JobId"]:
@@ -282,6 +283,15 @@ class LocalIms:
     async def close(self) -> None:
         if self._queue is not None:
             await self._queue.close()
+
+
+def _unhonoured(params: dict[str, Any]) -> list[str]:
+    """Request fields outside the Timeline that the local engine does not act on."""
+    if json_object(params.get("EditingProduceConfig"), "EditingProduceConfig").get("CoverConfig"):
+        # IMS snapshots the output at StartTime as the cover of the registered media asset; the
+        # local engine registers no media assets with covers.
+        return ["EditingProduceConfig.CoverConfig: no cover image is made"]
+    return []
 
 
 def _epoch(text: str | None, default: float) -> float:

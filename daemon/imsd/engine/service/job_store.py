@@ -260,12 +260,14 @@ def media_job_fields(
     user_data: str | None = None,
     master_job_id: str | None = None,
     approximated: list[str] | None = None,
+    ignored: list[str] | None = None,
     shared_clips: list[ClipId] | None = None,
 ) -> dict[str, Any]:
     """A new media producing job as GetMediaProducingJob shows it, plus what the renderer needs.
 
-    `Approximated` (and, after rendering, `Ignored`) are the engine's own additions: where the
-    output departs from the request, so nothing is dropped silently.
+    `Approximated` and `Ignored` are the engine's own additions, known at submission (a request
+    field the engine does not honour) and completed by the render: where the output departs from
+    the request, so nothing is dropped silently.
     """
     now = iso_now()
     return {
@@ -282,6 +284,7 @@ def media_job_fields(
         "UserData": user_data,
         "MasterJobId": master_job_id,
         "Approximated": approximated or None,
+        "Ignored": ignored or None,
         "_output": output,
         "_shared_clips": shared_clips or None,  # worth preparing (prepared.py): other outputs play them
     }

@@ -149,7 +149,7 @@ class Engine(LeaseHolder):
             "Status": "Success",
             "Progress": 100,
             "Duration": round(result.duration, 3),
-            "Ignored": result.ignored or None,
+            "Ignored": (lease.job.get("Ignored") or []) + result.ignored or None,
             "Approximated": (lease.job.get("Approximated") or []) + result.approximated or None,
         }
 
