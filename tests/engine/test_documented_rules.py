@@ -115,3 +115,30 @@ async def test_cover_config_is_listed_as_ignored_in_the_job(engine: Engine, back
     job = await engine.store.get(job_id) or {}
     assert job["Status"] == "Success"
     assert job["Ignored"] == ["EditingProduceConfig.CoverConfig: no cover image is made"]
+
+
+def _white_pixels(frame: Any, rows: slice, cols: slice) -> int:
+    return int((frame[rows, cols].min(axis=-1) > 200).sum())
+
+
+async def test_a_text_effect_of_a_clip_is_drawn_while_that_clip_plays(render: Any, m: Any) -> None:
+    """use-cases/subtitles-and-subtitle-templates: "字幕...也可以在视频Effects下设定字幕...在Effects下的字幕,
+    则会预设按照当前Effects归属的视频素材的时间来产生" — text in a clip's Effects lasts as long as the clip."""
+    text = {"Type": "Text", "Content": "HELLO", "FontSize": 40, "X": 10, "Y": 10}
+    clips = [{"MediaURL": m("red.mp4"), "Effects": [text]}, {"MediaURL": m("blue.mp4")}]
+    result = await render({"VideoTracks": [{"VideoTrackClips": clips}]}, Width=320, Height=240)
+    top_left = (slice(0, 80), slice(0, 200))
+    assert _white_pixels(frame_at(result.output, 1.0), *top_left) > 50
+    assert _white_pixels(frame_at(result.output, 3.0), *top_left) == 0
+    assert not result.ignored
+
+
+async def test_a_text_effect_s_timeline_in_and_out_count_from_its_clip_s_start(render: Any, m: Any) -> None:
+    """Inferred: the pages give a Text effect's TimelineIn/TimelineOut only on clips starting at 0."""
+    text = {"Type": "Text", "Content": "HELLO", "FontSize": 40, "TimelineIn": 1, "TimelineOut": 1.5}
+    clips = [{"MediaURL": m("red.mp4")}, {"MediaURL": m("blue.mp4"), "Effects": [text]}]
+    result = await render({"VideoTracks": [{"VideoTrackClips": clips}]}, Width=320, Height=240)
+    top_left = (slice(0, 80), slice(0, 200))
+    assert _white_pixels(frame_at(result.output, 2.5), *top_left) == 0
+    assert _white_pixels(frame_at(result.output, 3.2), *top_left) > 50
+    assert _white_pixels(frame_at(result.output, 3.8), *top_left) == 0

@@ -62,6 +62,72 @@ class _Timed(_Model):
         return _not_before(v, info, "TimelineIn")
 
 
+# ---- text (§2.4): SubtitleTracks clips, and Text effects inside video clips -------------------
+
+
+class TextFace(_Model):
+    Bold: bool = False
+    Italic: bool = False
+    Underline: bool = False
+
+
+AlignmentName = Literal[
+    "TopLeft",
+    "TopCenter",
+    "TopRight",
+    "CenterLeft",
+    "CenterCenter",
+    "CenterRight",
+    "BottomLeft",
+    "BottomCenter",
+    "BottomRight",
+    "Left",
+    "Center",
+    "Right",
+]
+
+
+class SubtitleTrackClip(_Model):
+    Type: str = "Text"
+    TimelineIn: Seconds | None = None
+    TimelineOut: Seconds | None = None
+    Content: str = ""
+    FileURL: str | None = None
+    X: float | None = None
+    Y: float | None = None
+    Font: str | None = None
+    FontUrl: str | None = None
+    FontSize: int | None = Field(default=None, ge=0, le=5000)
+    FixedFontSize: int | None = Field(default=None, ge=0, le=5000)
+    FontColor: Colour = "#FFFFFF"
+    FontColorOpacity: float = Field(default=1.0, ge=0, le=1)
+    FontFace: TextFace = TextFace()
+    Spacing: float = 0
+    LineSpacing: float = 0
+    Angle: float = 0
+    BorderStyle: Literal[1, 3] = 1
+    Outline: float = Field(default=0, ge=0)
+    OutlineColour: Colour = "#000000"
+    Shadow: float = Field(default=0, ge=0)
+    BackColour: Colour = "#000000"
+    Alignment: AlignmentName = "TopLeft"
+    AdaptMode: str | None = None
+    TextWidth: float | None = Field(default=None, gt=0)
+
+    @field_validator("TimelineOut")
+    @classmethod
+    def _timeline_out_after_in(cls, v: float | None, info: ValidationInfo) -> float | None:
+        return _not_before(v, info, "TimelineIn")
+
+    @model_validator(mode="after")
+    def _required(self) -> SubtitleTrackClip:
+        if self.Type == "Text" and self.FontSize is None and self.FixedFontSize is None:
+            raise ValueError("FontSize is required for Text clips")
+        if self.Type == "Subtitle" and not self.FileURL:
+            raise ValueError("FileURL is required for Subtitle clips")
+        return self
+
+
 # ---- effects (§2.6) --------------------------------------------------------------------------
 
 
@@ -163,11 +229,18 @@ class FilterEffect(_Effect):
     SubType: str
 
 
+class TextEffect(SubtitleTrackClip):
+    """Text drawn over a video clip while it plays: "在Effects下的字幕,则会预设按照当前Effects归属的
+    视频素材的时间来产生" (use-cases/subtitles-and-subtitle-templates). Its fields are a Text clip's."""
+
+    Type: Literal["Text"]
+
+
 class OtherEffect(_Effect):
     """Any effect type the local engine does not implement; reported, never silently dropped."""
 
 
-_EFFECTS: dict[str, type[_Effect]] = {
+_EFFECTS: dict[str, type[_Model]] = {
     "Volume": VolumeEffect,
     "AFade": AFadeEffect,
     "ALoudNorm": ALoudNormEffect,
@@ -180,6 +253,7 @@ _EFFECTS: dict[str, type[_Effect]] = {
     "Flip": FlipEffect,
     "Rotate": RotateEffect,
     "Filter": FilterEffect,
+    "Text": TextEffect,
 }
 
 
@@ -201,6 +275,7 @@ Effect = Annotated[
     | Annotated[FlipEffect, Tag("Flip")]
     | Annotated[RotateEffect, Tag("Rotate")]
     | Annotated[FilterEffect, Tag("Filter")]
+    | Annotated[TextEffect, Tag("Text")]
     | Annotated[OtherEffect, Tag("Other")],
     Discriminator(_effect_tag),
 ]
@@ -299,69 +374,6 @@ class ImageTrack(_Model):
 
 class AudioTrack(_Track):
     AudioTrackClips: list[AudioTrackClip] = []
-
-
-class TextFace(_Model):
-    Bold: bool = False
-    Italic: bool = False
-    Underline: bool = False
-
-
-AlignmentName = Literal[
-    "TopLeft",
-    "TopCenter",
-    "TopRight",
-    "CenterLeft",
-    "CenterCenter",
-    "CenterRight",
-    "BottomLeft",
-    "BottomCenter",
-    "BottomRight",
-    "Left",
-    "Center",
-    "Right",
-]
-
-
-class SubtitleTrackClip(_Model):
-    Type: str = "Text"
-    TimelineIn: Seconds | None = None
-    TimelineOut: Seconds | None = None
-    Content: str = ""
-    FileURL: str | None = None
-    X: float | None = None
-    Y: float | None = None
-    Font: str | None = None
-    FontUrl: str | None = None
-    FontSize: int | None = Field(default=None, ge=0, le=5000)
-    FixedFontSize: int | None = Field(default=None, ge=0, le=5000)
-    FontColor: Colour = "#FFFFFF"
-    FontColorOpacity: float = Field(default=1.0, ge=0, le=1)
-    FontFace: TextFace = TextFace()
-    Spacing: float = 0
-    LineSpacing: float = 0
-    Angle: float = 0
-    BorderStyle: Literal[1, 3] = 1
-    Outline: float = Field(default=0, ge=0)
-    OutlineColour: Colour = "#000000"
-    Shadow: float = Field(default=0, ge=0)
-    BackColour: Colour = "#000000"
-    Alignment: AlignmentName = "TopLeft"
-    AdaptMode: str | None = None
-    TextWidth: float | None = Field(default=None, gt=0)
-
-    @field_validator("TimelineOut")
-    @classmethod
-    def _timeline_out_after_in(cls, v: float | None, info: ValidationInfo) -> float | None:
-        return _not_before(v, info, "TimelineIn")
-
-    @model_validator(mode="after")
-    def _required(self) -> SubtitleTrackClip:
-        if self.Type == "Text" and self.FontSize is None and self.FixedFontSize is None:
-            raise ValueError("FontSize is required for Text clips")
-        if self.Type == "Subtitle" and not self.FileURL:
-            raise ValueError("FileURL is required for Subtitle clips")
-        return self
 
 
 class SubtitleTrack(_Model):

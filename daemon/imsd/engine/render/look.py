@@ -19,6 +19,7 @@ from imsd.api.timeline import (
     KenBurnsEffect,
     RotateEffect,
     ScaleEffect,
+    TextEffect,
     TransitionEffect,
     VideoTrackClip,
     VolumeEffect,
@@ -83,7 +84,7 @@ def look_of(span: Span, frames: int, zooms: bool, clock: Clock, notes: Notes) ->
             else:
                 look.chain += preset
                 notes.approximated.append(f"{loc}: Filter {effect.SubType!r} approximated")
-        elif not isinstance(effect, TransitionEffect | VolumeEffect | AFadeEffect | ALoudNormEffect):
+        elif not isinstance(effect, TransitionEffect | VolumeEffect | AFadeEffect | ALoudNormEffect | TextEffect):
             notes.unsupported_effect(loc, effect)
     return look
 

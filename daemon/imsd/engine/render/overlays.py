@@ -2,20 +2,23 @@
 
 These act on the stacked video as one picture, after every layer, so they are drawn once each
 and not per clip. Looks come first, so they never recolour the subtitle files and Text drawn
-after them; Text clips become one ASS file written for the render (subtitles.py).
+after them; Text clips, and Text effects of video clips (shown while their clip plays), become
+one ASS file written for the render (subtitles.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from imsd.api.timeline import Timeline
+from imsd.api.timeline import TextEffect, Timeline
 from imsd.engine.media import MediaInfo
+from imsd.engine.render.clock import Clock
 from imsd.engine.render.effects import filter_look
 from imsd.engine.render.graph import Filter, FilterGraph, f, format_value
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.placement import OutputCanvas
+from imsd.engine.render.spans import Layout
 from imsd.engine.render.subtitles import AssDocument
 from imsd.settings import EngineSettings
 
@@ -51,17 +54,16 @@ def subtitles(
     out: str,
     timeline: Timeline,
     *,
-    duration: float,
+    layout: Layout,
+    clock: Clock,
     media: Mapping[str, MediaInfo],
     canvas: OutputCanvas,
     settings: EngineSettings,
     workdir: Path,
     notes: Notes,
 ) -> tuple[str, dict[str, str]]:
-    """`out` with the subtitle files and Text clips burnt in, and the files to write into `workdir` for them.
-
-    `duration`: the output's, in seconds, where Text clips without TimelineOut end.
-    """
+    """`out` with the subtitle files and Text burnt in, and the files to write into `workdir` for them."""
+    duration = clock.seconds(layout.frames)  # where Text clips without TimelineOut end
     doc = AssDocument(canvas.width, canvas.height)
     fonts = {"fontsdir": str(settings.fonts_dir)} if settings.fonts_dir else {}
     for t, track in enumerate(timeline.SubtitleTracks):
@@ -76,9 +78,31 @@ def subtitles(
                 out = graph.one([out], [f("subtitles", filename=path, **fonts)], "sub")
             else:
                 notes.ignored.append(f"{key}: clip Type {clip.Type!r} is not supported")
+    for key, text in _clip_texts(layout, clock):
+        doc.add(key, text, duration, canvas.design, settings)
     notes.ignored += doc.ignored
     notes.approximated += doc.approximated
     if not doc.events:
         return out, {}
     path = str(workdir / _TEXT_FILE)
     return graph.one([out], [f("ass", filename=path, **fonts)], "text"), {_TEXT_FILE: doc.render()}
+
+
+def _clip_texts(layout: Layout, clock: Clock) -> Iterator[tuple[str, TextEffect]]:
+    """Each Text effect of a placed video clip, timed on the output while its clip plays.
+
+    Its TimelineIn/TimelineOut count from the clip's start (inferred: the pages give them only
+    on clips that start at 0) and never reach past the clip's end.
+    """
+    for track in layout.video:
+        for span in [*track.placed, *track.global_images]:
+            start = clock.seconds(span.start)
+            end = clock.seconds(span.start + span.frames) if span.frames is not None else None
+            for e, effect in enumerate(span.clip.Effects):
+                if not isinstance(effect, TextEffect):
+                    continue
+                begin = start + (effect.TimelineIn or 0.0)
+                finish = start + effect.TimelineOut if effect.TimelineOut is not None else end
+                if end is not None and finish is not None:
+                    finish = min(finish, end)
+                yield f"{span.key}.Effects[{e}]", effect.model_copy(update={"TimelineIn": begin, "TimelineOut": finish})
