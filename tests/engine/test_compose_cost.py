@@ -127,7 +127,7 @@ def test_a_clip_in_a_smaller_box_is_overlaid_without_padding_it_first() -> None:
 
 
 def test_a_transition_alike_on_every_plane_runs_on_each_420_plane() -> None:
-    p = plan(clips({"Effects": [{**FADE, "SubType": "wipeleft"}]}, {}))
+    p = plan(clips({"Effects": [{**FADE, "SubType": "wipeleft"}]}, {}), Width=192, Height=144)  # opaque: 4:3
     assert len(p.graph.find("xfade")) == 3
     assert [x.args for x in p.graph.find("mergeplanes")] == [((None, "0x001020"), (None, "yuv420p"))]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from imsd.engine.media import MediaResolver
+from imsd.engine.media import SAFE_INPUT, MediaResolver
 from imsd.engine.planning.imagetext import FrameEmbeddings, ImageTextError, OnnxImageTextScorer, frame_command
 from imsd.engine.planning.matching import select_scorer, similarities
 from imsd.engine.planning.scene_selector import SceneSelector
@@ -142,7 +142,7 @@ async def test_frame_embeddings_are_computed_once_per_file_content(
 
 def test_frame_command_keeps_the_path_out_of_the_filter_graph() -> None:
     hostile = Path("/media/a,b:c;[d]'e%{f}.mp4")
-    command = frame_command("ffmpeg", hostile, still=False, size=224, frames_per_s=1.0)
+    command = frame_command("ffmpeg", hostile, SAFE_INPUT, still=False, size=224, frames_per_s=1.0)
     assert command[command.index("-i") + 1] == str(hostile)
     graph = command[command.index("-vf") + 1]
     assert graph == "fps=1,scale=224:224:force_original_aspect_ratio=increase:flags=bicubic,crop=224:224,format=rgb24"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from imsd.engine.media import LruMemo, MediaResolver, Prober, run_ffmpeg
+from imsd.engine.media import LruMemo, MediaResolver, Prober, file_guard, run_ffmpeg
 from imsd.engine.planning.analysis import analysis_command
 from imsd.engine.planning.asr import decode_speech
 from imsd.engine.planning.imagetext import ImageTextError, frame_command, read_frames
@@ -242,7 +242,7 @@ async def test_analysis_command_refuses_a_playlist(playlist: Path, tmp_path: Pat
 
 def test_image_text_sampling_refuses_a_playlist(playlist: Path) -> None:
     with pytest.raises(ImageTextError, match="not on whitelist"):
-        list(read_frames(frame_command("ffmpeg", playlist, False, 32, 1.0), 32))
+        list(read_frames(frame_command("ffmpeg", playlist, file_guard(playlist), False, 32, 1.0), 32))
 
 
 def test_speech_decoding_refuses_a_playlist(playlist: Path) -> None:
@@ -257,9 +257,9 @@ async def test_probe_cache_keeps_only_the_most_recently_used_files(
     runs: list[str] = []
     real_run = prober._run
 
-    async def counting(path: Path, ref: str) -> dict[str, Any]:
+    async def counting(path: Path, ref: str, guard: tuple[str, ...]) -> dict[str, Any]:
         runs.append(path.name)
-        return await real_run(path, ref)
+        return await real_run(path, ref, guard)
 
     monkeypatch.setattr(prober, "_run", counting)
     for name in ("red.mp4", "blue.mp4", "red.mp4", "tone.wav", "red.mp4", "blue.mp4"):

@@ -204,9 +204,9 @@ async def test_a_render_probes_its_output_once(
     run = prober._run
     probed: list[Path] = []
 
-    async def counted(path: Path, ref: str) -> dict[str, object]:
+    async def counted(path: Path, ref: str, guard: tuple[str, ...]) -> dict[str, object]:
         probed.append(path)
-        return await run(path, ref)
+        return await run(path, ref, guard)
 
     monkeypatch.setattr(prober, "_run", counted)
     job_id = await submit(backend, media_dir, "probed-once")

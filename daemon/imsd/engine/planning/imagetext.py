@@ -93,16 +93,18 @@ def unit_rows(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-def frame_command(ffmpeg: str, path: Path, still: bool, size: int, frames_per_s: float) -> list[str]:
+def frame_command(
+    ffmpeg: str, path: Path, guard: tuple[str, ...], still: bool, size: int, frames_per_s: float
+) -> list[str]:
     """ffmpeg printing raw RGB frames of a file at `frames_per_s` (one for a still), S x S each.
 
-    Only numbers reach the filter graph: the path is an argument of its own, opened under
-    SAFE_INPUT (`file_guard`), which also keeps any name from being taken for another protocol.
+    Only numbers reach the filter graph: the path is an argument of its own, opened under `guard`
+    (`file_guard`: SAFE_INPUT), which also keeps any name from being taken for another protocol.
     """
     sample = [] if still else [f"fps={frames_per_s:g}"]
     chain = [*sample, f"scale={size}:{size}:force_original_aspect_ratio=increase:flags=bicubic",
              f"crop={size}:{size}", "format=rgb24"]  # fmt: skip
-    return [ffmpeg, "-v", "error", "-nostdin", *file_guard(path), "-i", str(path),
+    return [ffmpeg, "-v", "error", "-nostdin", *guard, "-i", str(path),
             "-map", "0:v:0", "-vf", ",".join(chain),
             *(["-frames:v", "1"] if still else []), "-f", "rawvideo", "pipe:1"]  # fmt: skip
 
@@ -238,7 +240,8 @@ class OnnxImageTextScorer:
         if cached is not None:
             return FrameEmbeddings.from_json(cached)
         rate = 1.0 if still else self.frames_per_s
-        command = frame_command(self.ffmpeg, path, still, self._model.config.image_size, rate)
+        guard = await asyncio.to_thread(file_guard, path)
+        command = frame_command(self.ffmpeg, path, guard, still, self._model.config.image_size, rate)
         result = FrameEmbeddings(rate, await asyncio.to_thread(self._locked, self._embed_file, command))
         await self.cache.store(key, result.to_json())
         return result

@@ -39,3 +39,7 @@ class Clock:
     def settb(self) -> Filter:
         """Puts a stream on this clock: one time base tick per output frame."""
         return f("settb", str(1 / self.fps))
+
+    def rate(self) -> Filter:
+        """Resamples a stream to one frame per output frame, and says so on the link."""
+        return f("fps", str(self.fps))

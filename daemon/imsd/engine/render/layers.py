@@ -134,7 +134,9 @@ class ClipLayers:
         if span.source_len is None and not shape.zooms:
             # A still is composed from its one decoded frame, then repeated: every filter above
             # ran once, not once per frame.
-            repeat = [f("loop", loop=frames - 1, size=1), self._clock.settb(), f("setpts", "N")]
+            # fps declares the output rate on the link (the frames already are at it): a still's
+            # demuxer gives its own (25 for images, 100 for a GIF), which transitions refuse.
+            repeat = [f("loop", loop=frames - 1, size=1), self._clock.settb(), f("setpts", "N"), self._clock.rate()]
             layer = self._graph.one([layer], repeat, "still")
         return Layer(layer, place.opaque)
 
@@ -147,7 +149,7 @@ def _timing(span: Span, frames: int, clock: Clock) -> list[Filter]:
     speed = span.clip.Speed
     return [
         f("setpts", f"(PTS-STARTPTS)/{format_value(speed)}" if speed != 1 else "PTS-STARTPTS"),
-        f("fps", str(clock.fps)),
+        clock.rate(),
         f("tpad", stop_mode="clone", stop=-1),
         f("trim", end_frame=frames),
         f("setsar", 1),
