@@ -134,7 +134,8 @@ def render_command(timeline_file: Path, out: Path, settings: EngineSettings) -> 
     ignored or approximated and what came out; returns the exit status.
     """
     from imsd.engine.media import MediaResolver
-    from imsd.engine.render import render_timeline
+    from imsd.engine.planning import Synthesizer, voice_tts_clips
+    from imsd.engine.render import RenderResult, render_timeline
 
     try:
         timeline, output = _load_timeline_file(timeline_file)
@@ -145,18 +146,24 @@ def render_command(timeline_file: Path, out: Path, settings: EngineSettings) -> 
     local = settings.model_copy(update={"media_roots": [*settings.media_roots, timeline_file.resolve().parent]})
     resolver = MediaResolver(local)
     local.work_dir.mkdir(parents=True, exist_ok=True)
+    destination = out.resolve()
+
+    async def render(workdir: Path) -> RenderResult:
+        voiced, notes = await voice_tts_clips(timeline, Synthesizer(local))
+        result = await render_timeline(
+            voiced,
+            output,
+            resolver=resolver,
+            workdir=workdir,
+            destination=destination,
+            progress=lambda p: print(f"\rprogress {p:3d}%", end="", file=sys.stderr),
+        )
+        result.approximated[:0] = notes
+        return result
+
     with tempfile.TemporaryDirectory(dir=local.work_dir) as workdir:
         try:
-            result = asyncio.run(
-                render_timeline(
-                    timeline,
-                    output,
-                    resolver=resolver,
-                    workdir=Path(workdir),
-                    destination=out.resolve(),
-                    progress=lambda p: print(f"\rprogress {p:3d}%", end="", file=sys.stderr),
-                )
-            )
+            result = asyncio.run(render(Path(workdir)))
         except ImsError as exc:
             print(f"\n{exc.code}: {exc.message}", file=sys.stderr)
             return 1

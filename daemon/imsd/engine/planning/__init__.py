@@ -15,6 +15,7 @@ from imsd.engine.planning.batch import (
     derived_id,
 )
 from imsd.engine.planning.script import output_media_config
+from imsd.engine.planning.speech import voice_tts_clips
 from imsd.engine.planning.tts import Synthesizer
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "batch_job_type",
     "derived_id",
     "output_media_config",
+    "voice_tts_clips",
 ]

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from imsd.api.wire import json_object
 from imsd.chores import every
 from imsd.engine.media import MediaResolver, Prober, RedisMediaRegistry
-from imsd.engine.planning import ORGANIZATION_JOB_TYPES, BatchPlanner, Synthesizer
+from imsd.engine.planning import ORGANIZATION_JOB_TYPES, BatchPlanner, Synthesizer, voice_tts_clips
 from imsd.engine.render import SharedClips
 from imsd.engine.service.batches import BatchJobs
 from imsd.engine.service.callbacks import Callbacks
@@ -163,9 +163,10 @@ class Engine(LeaseHolder):
 
         workdir = Path(self.settings.engine.work_dir) / lease.job_id / lease.attempt
         output: Path | None = None
+        timeline, voiced = await voice_tts_clips(json.loads(lease.job["Timeline"]), self.planner.synthesizer)
         try:
             result = await render_timeline(
-                json.loads(lease.job["Timeline"]),
+                timeline,
                 lease.job["_output"],
                 resolver=self.resolver,
                 workdir=workdir,
@@ -176,6 +177,7 @@ class Engine(LeaseHolder):
             output = result.output
         finally:
             await asyncio.to_thread(_remove_work, workdir, output)
+        result.approximated[:0] = voiced
         return result
 
     async def close(self) -> None:

@@ -1,0 +1,132 @@
+"""AI_TTS audio clips inside a Timeline, voiced by the engine's TTS and rendered through the worker.
+
+docs/ims-api.md §2.4: an AudioTrackClip of Type AI_TTS speaks `Content` with `Voice` at
+`SpeechRate`. Chinese text is spoken by espeak-ng here (no neural Chinese voice ships), which is
+fast and makes every render say so under Approximated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from imsd.api.wire import Api
+from imsd.backends.local import LocalBackend
+from imsd.engine.service import Engine
+
+from .conftest import OSS
+from .sampling import samples
+
+ZH = "今天天气很好，我们一起去公园散步吧。"
+
+
+def _timeline(media_dir: Path, *speech: dict[str, Any]) -> dict[str, Any]:
+    """12 s of silent picture (testsrc muted), with the speech clips on an audio track."""
+    muted = {"MediaURL": str(media_dir / "testsrc.mp4"), "Effects": [{"Type": "Volume", "Gain": 0}]}
+    return {
+        "VideoTracks": [{"VideoTrackClips": [muted] * 4}],
+        "AudioTracks": [{"AudioTrackClips": list(speech)}],
+    }
+
+
+async def _render(engine: Engine, backend: LocalBackend, timeline: dict[str, Any], name: str) -> dict[str, Any]:
+    params = {
+        "Timeline": timeline,
+        "OutputMediaConfig": {"MediaURL": f"{OSS}/out/{name}.mp4", "Width": 320, "Height": 240},
+    }
+    job_id = (await backend.submit(Api.SUBMIT_MEDIA_PRODUCING_JOB, params, name)).job_id
+    await engine.render_media_job(job_id)
+    job = await engine.store.get(job_id) or {}
+    assert job["Status"] == "Success", job
+    return job
+
+
+def _output(engine: Engine, name: str) -> Path:
+    return Path(engine.settings.engine.storage_root) / "demo" / "out" / f"{name}.mp4"
+
+
+def _loud(pcm: np.ndarray[Any, Any], start: float, end: float) -> float:
+    part = pcm[int(start * 48000) : int(end * 48000)]
+    return float(np.sqrt(np.mean(np.square(part)))) if len(part) else 0.0
+
+
+def _speech_span(pcm: np.ndarray[Any, Any]) -> tuple[float, float]:
+    """From the first to the last 50 ms window with sound (the picture's own sound is muted)."""
+    window = 2400
+    levels = [float(np.sqrt(np.mean(np.square(pcm[i : i + window])))) for i in range(0, len(pcm) - window, window)]
+    loud = [i for i, level in enumerate(levels) if level > 0.01]
+    return loud[0] * window / 48000, (loud[-1] + 1) * window / 48000
+
+
+async def test_an_ai_tts_clip_is_heard_from_its_timeline_in_for_the_length_of_its_speech(
+    engine: Engine, backend: LocalBackend, media_dir: Path
+) -> None:
+    timeline = _timeline(media_dir, {"Type": "AI_TTS", "Content": ZH, "TimelineIn": 2})
+    job = await _render(engine, backend, timeline, "tts-heard")
+    pcm = samples(_output(engine, "tts-heard"))
+    start, end = _speech_span(pcm)
+    assert 1.95 <= start <= 2.4  # espeak starts speaking almost at once
+    assert end - start > 1.5  # a whole sentence, not a click
+    assert _loud(pcm, 0.0, 1.9) < 0.005
+    assert any("AudioTracks[0].AudioTrackClips[0]: spoken by the local voice" in n for n in job["Approximated"])
+
+
+async def test_a_faster_speech_rate_makes_the_speech_shorter(
+    engine: Engine, backend: LocalBackend, media_dir: Path
+) -> None:
+    spans = []
+    for name, rate in (("tts-rate-0", 0), ("tts-rate-400", 400)):
+        timeline = _timeline(media_dir, {"Type": "AI_TTS", "Content": ZH, "SpeechRate": rate})
+        await _render(engine, backend, timeline, name)
+        start, end = _speech_span(samples(_output(engine, name)))
+        spans.append(end - start)
+    assert spans[1] < spans[0] * 0.8
+
+
+async def test_a_volume_effect_on_an_ai_tts_clip_changes_its_level(
+    engine: Engine, backend: LocalBackend, media_dir: Path
+) -> None:
+    levels = []
+    for name, gain in (("tts-gain-1", 1.0), ("tts-gain-03", 0.3)):
+        clip = {"Type": "AI_TTS", "Content": ZH, "Effects": [{"Type": "Volume", "Gain": gain}]}
+        await _render(engine, backend, _timeline(media_dir, clip), name)
+        levels.append(_loud(samples(_output(engine, name)), 0.0, 2.0))
+    assert abs(levels[1] / levels[0] - 0.3) < 0.05
+
+
+async def test_a_second_render_of_the_same_speech_synthesizes_nothing(
+    engine: Engine, backend: LocalBackend, media_dir: Path
+) -> None:
+    synthesizer = engine.planner.synthesizer
+    clip = {"Type": "AI_TTS", "Content": ZH, "Voice": "zhitian_emo"}
+    await _render(engine, backend, _timeline(media_dir, clip), "tts-once")
+    runs = synthesizer.engine_runs
+    await _render(engine, backend, _timeline(media_dir, clip), "tts-twice")
+    assert synthesizer.engine_runs == runs
+
+
+async def test_a_voice_that_cannot_be_honoured_is_listed_as_approximated(
+    engine: Engine, backend: LocalBackend, media_dir: Path
+) -> None:
+    clip = {"Type": "AI_TTS", "Content": ZH, "Voice": "zhitian_emo", "PitchRate": 100}
+    job = await _render(engine, backend, _timeline(media_dir, clip), "tts-voice")
+    notes = "\n".join(job["Approximated"])
+    assert "voice 'zhitian_emo' is not mapped to an installed local voice" in notes
+    assert "AudioTracks[0].AudioTrackClips[0].PitchRate: not supported" in notes
+    assert not job.get("Ignored")
+
+
+async def test_an_ai_tts_clip_without_content_fails_naming_the_field(
+    engine: Engine, backend: LocalBackend, media_dir: Path
+) -> None:
+    params = {
+        "Timeline": _timeline(media_dir, {"Type": "AI_TTS", "Voice": "zhiru"}),
+        "OutputMediaConfig": {"MediaURL": f"{OSS}/out/tts-empty.mp4", "Width": 320, "Height": 240},
+    }
+    job_id = (await backend.submit(Api.SUBMIT_MEDIA_PRODUCING_JOB, params, "tts-empty")).job_id
+    await engine.render_media_job(job_id)
+    job = await engine.store.get(job_id) or {}
+    assert job["Status"] == "Failed"
+    assert job["Code"] == "InvalidParameter"
+    assert "Timeline.AudioTracks[0].AudioTrackClips[0].Content" in job["Message"]
