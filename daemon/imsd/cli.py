@@ -134,7 +134,7 @@ def render_command(timeline_file: Path, out: Path, settings: EngineSettings) -> 
     ignored or approximated and what came out; returns the exit status.
     """
     from imsd.engine.media import MediaResolver
-    from imsd.engine.planning import Synthesizer, voice_tts_clips
+    from imsd.engine.planning import Synthesizer, TimelineSpeech, Transcriber
     from imsd.engine.render import RenderResult, render_timeline
 
     try:
@@ -149,7 +149,8 @@ def render_command(timeline_file: Path, out: Path, settings: EngineSettings) -> 
     destination = out.resolve()
 
     async def render(workdir: Path) -> RenderResult:
-        voiced, notes = await voice_tts_clips(timeline, Synthesizer(local))
+        speech = TimelineSpeech(Synthesizer(local), Transcriber(local, resolver.prober), resolver)
+        voiced, notes = await speech.prepare(timeline)
         result = await render_timeline(
             voiced,
             output,

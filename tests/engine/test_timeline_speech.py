@@ -7,16 +7,18 @@ fast and makes every render say so under Approximated.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from imsd.api.wire import Api
 from imsd.backends.local import LocalBackend
 from imsd.engine.service import Engine
 
 from .conftest import OSS
-from .sampling import samples
+from .sampling import frame_at, samples
 
 ZH = "今天天气很好，我们一起去公园散步吧。"
 
@@ -130,3 +132,36 @@ async def test_an_ai_tts_clip_without_content_fails_naming_the_field(
     assert job["Status"] == "Failed"
     assert job["Code"] == "InvalidParameter"
     assert "Timeline.AudioTracks[0].AudioTrackClips[0].Content" in job["Message"]
+
+
+@pytest.fixture
+def talk(media_dir: Path) -> Path:
+    """A black picture; from 1.5 s a voice says one English sentence."""
+    wav = media_dir / "asr-speech.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(wav), "The green door opens slowly."], check=True)
+    talk = media_dir / "asr-talk.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=black:s=320x240:r=10:d=4", "-i", str(wav),
+         "-af", "adelay=1500|1500,apad", "-t", "4", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+         "-c:a", "aac", str(talk)],
+        check=True,
+    )  # fmt: skip
+    return talk
+
+
+async def test_ai_asr_captions_the_speech_of_its_media_while_it_is_spoken(
+    engine: Engine, backend: LocalBackend, talk: Path
+) -> None:
+    """§2.5: AI_ASR makes captions from the speech of its MediaURL; they show while it is spoken,
+    in the clip's style (white, 24 px, over a black picture), and nowhere before."""
+    caption = {"Type": "AI_ASR", "MediaURL": str(talk), "FontSize": 24, "Alignment": "BottomCenter"}
+    timeline = {
+        "VideoTracks": [{"VideoTrackClips": [{"MediaURL": str(talk)}]}],
+        "SubtitleTracks": [{"SubtitleTrackClips": [caption]}],
+    }
+    job = await _render(engine, backend, timeline, "asr-captions")
+    output = _output(engine, "asr-captions")
+    assert int((frame_at(output, 0.8).max(axis=-1) > 128).sum()) == 0  # before the speech
+    lit = frame_at(output, 2.2).max(axis=-1) > 128  # while it is spoken
+    assert int(lit[120:].sum()) > 30 and int(lit[:120].sum()) == 0  # at the bottom
+    assert not job.get("Ignored")

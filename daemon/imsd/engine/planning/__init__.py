@@ -5,6 +5,7 @@ media split into shots, analysed, transcribed and matched to sentences, voice-ov
 and each output laid out as an ordinary Timeline for the render room.
 """
 
+from imsd.engine.planning.asr import Transcriber
 from imsd.engine.planning.batch import (
     ORGANIZATION_JOB_TYPES,
     SCENE_JOB_TYPES,
@@ -15,7 +16,7 @@ from imsd.engine.planning.batch import (
     derived_id,
 )
 from imsd.engine.planning.script import output_media_config
-from imsd.engine.planning.speech import voice_tts_clips
+from imsd.engine.planning.speech import TimelineSpeech
 from imsd.engine.planning.tts import Synthesizer
 
 __all__ = [
@@ -25,8 +26,9 @@ __all__ = [
     "BatchPlanner",
     "OutputJob",
     "Synthesizer",
+    "TimelineSpeech",
+    "Transcriber",
     "batch_job_type",
     "derived_id",
     "output_media_config",
-    "voice_tts_clips",
 ]

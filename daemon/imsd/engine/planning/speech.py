@@ -1,10 +1,15 @@
-"""AI_TTS audio clips of a Timeline voiced with the engine's TTS, before the Timeline is rendered.
+"""Speech inside a Timeline, made before it is rendered: AI_TTS voiced, AI_ASR captioned.
 
 An `AI_TTS` clip (docs/ims-api.md §2.4: `Content` spoken with `Voice` at `SpeechRate`) becomes an
 ordinary Audio clip of the synthesized WAV, keeping its timing and Effects (Volume and the rest),
 so the renderer only ever reads media files. The synthesizer caches each sentence by content,
 voice and rate, so a retaken or repeated render speaks nothing twice. A voice, language or rate
 the local TTS cannot honour is listed under Approximated, as the batch voice-over does.
+
+An `AI_ASR` subtitle clip (§2.5: captions from the speech of its `MediaURL`/`MediaId`) becomes
+Text clips, one per spoken line, styled with the AI_ASR clip's own text fields and timed by the
+engine's ASR; the lines take the AI_ASR clip's place in its track. Inferred: the captions count
+from the clip's TimelineIn (the media's start plays there) and stop at its TimelineOut.
 """
 
 from __future__ import annotations
@@ -13,14 +18,71 @@ import asyncio
 import copy
 from typing import Any
 
-from imsd.engine.planning.tts import Speech, Synthesizer, length_scale
-from imsd.errors import invalid
+from imsd.engine.media import MediaResolver
+from imsd.engine.planning.asr import Transcriber, Word
+from imsd.engine.planning.tts import SENTENCE_CJK_CHARS, SENTENCE_WORDS, Speech, Synthesizer, length_scale
+from imsd.errors import ImsError, invalid
 
-__all__ = ["voice_tts_clips"]
+__all__ = ["TimelineSpeech"]
 
 TTS_CLIP = "AI_TTS"
+ASR_CLIP = "AI_ASR"
 # What the speech is made from; the rest of the clip (timing, Effects) stays on the audio clip.
 _SPEECH_FIELDS = frozenset({"Type", "Content", "Voice", "SpeechRate", "PitchRate", "Format", "CustomizedVoice"})
+# What captions are made from; the rest of an AI_ASR clip is the style of its lines.
+_CAPTION_FIELDS = frozenset({"Type", "MediaURL", "MediaUrl", "MediaId", "AlignmentText", "Content", "TimelineIn",
+                             "TimelineOut", "NeedHighlighting", "HighlightingStyle"})  # fmt: skip
+_LINE_PAUSE_S = 0.5  # a silence this long ends a caption line
+
+
+class TimelineSpeech:
+    """Makes a Timeline's speech clips into ordinary clips: AI_TTS voiced, AI_ASR captioned."""
+
+    def __init__(self, synthesizer: Synthesizer, transcriber: Transcriber, resolver: MediaResolver) -> None:
+        self.synthesizer = synthesizer
+        self.transcriber = transcriber
+        self.resolver = resolver
+
+    async def prepare(self, timeline: Any) -> tuple[Any, list[str]]:
+        """`timeline` ready to render, and what it departs from the request in (Approximated)."""
+        voiced, notes = await voice_tts_clips(timeline, self.synthesizer)
+        return await self._captioned(voiced), notes
+
+    async def _captioned(self, timeline: Any) -> Any:
+        wanted = [
+            (f"SubtitleTracks[{t}].SubtitleTrackClips[{c}]", t, c, clip)
+            for t, track in enumerate(_list(timeline, "SubtitleTracks"))
+            for c, clip in enumerate(_list(track, "SubtitleTrackClips"))
+            if isinstance(clip, dict) and clip.get("Type") == ASR_CLIP
+        ]
+        if not wanted:
+            return timeline
+        if not self.transcriber.available():
+            raise ImsError("ProduceFailed", f"{wanted[0][0]}: speech recognition is not available here")
+        lines = await asyncio.gather(*(self._lines(loc, clip) for loc, _, _, clip in wanted))
+        captioned = copy.deepcopy(timeline)
+        for (_, t, c, _), clips in reversed(list(zip(wanted, lines, strict=True))):  # later first: indexes hold
+            captioned["SubtitleTracks"][t]["SubtitleTrackClips"][c : c + 1] = clips
+        return captioned
+
+    async def _lines(self, loc: str, clip: dict[str, Any]) -> list[dict[str, Any]]:
+        ref = clip.get("MediaId") or clip.get("MediaURL") or clip.get("MediaUrl")
+        if not isinstance(ref, str) or not ref:
+            raise invalid(f"Timeline.{loc}.MediaURL", "MediaId or MediaURL is required for AI_ASR clips")
+        info = await self.resolver.resolve(ref, f"Timeline.{loc}", media_id=bool(clip.get("MediaId")))
+        words = await self.transcriber.transcribe(info.path)
+        offset = float(clip.get("TimelineIn") or 0.0)
+        stop = clip.get("TimelineOut")
+        style = {key: value for key, value in clip.items() if key not in _CAPTION_FIELDS}
+        lines = []
+        for text, start, end in _caption_lines(words):
+            begin, finish = offset + start, offset + end
+            if isinstance(stop, int | float):
+                if begin >= stop:
+                    break
+                finish = min(finish, float(stop))
+            lines.append({**style, "Type": "Text", "Content": text, "TimelineIn": begin, "TimelineOut": finish})
+        return lines
 
 
 async def voice_tts_clips(timeline: Any, synthesizer: Synthesizer) -> tuple[Any, list[str]]:
@@ -63,3 +125,19 @@ async def _speak(loc: str, clip: dict[str, Any], synthesizer: Synthesizer) -> Sp
 def _list(parent: Any, key: str) -> list[Any]:
     value = parent.get(key) if isinstance(parent, dict) else None
     return value if isinstance(value, list) else []
+
+
+def _caption_lines(words: list[Word]) -> list[tuple[str, float, float]]:
+    """Words grouped into lines of a subtitle's length, broken at pauses: (text, start, end)."""
+    lines: list[tuple[str, float, float]] = []
+    current: list[Word] = []
+    for word in words:
+        text = "".join(w.text for w in current).strip()
+        full = len(text.split()) >= SENTENCE_WORDS or sum(not ch.isascii() for ch in text) >= SENTENCE_CJK_CHARS
+        if current and (full or word.start - current[-1].end > _LINE_PAUSE_S):
+            lines.append((text, current[0].start, current[-1].end))
+            current = []
+        current.append(word)
+    if current:
+        lines.append(("".join(w.text for w in current).strip(), current[0].start, current[-1].end))
+    return lines

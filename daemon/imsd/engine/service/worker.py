@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from imsd.api.wire import json_object
 from imsd.chores import every
 from imsd.engine.media import MediaResolver, Prober, RedisMediaRegistry
-from imsd.engine.planning import ORGANIZATION_JOB_TYPES, BatchPlanner, Synthesizer, voice_tts_clips
+from imsd.engine.planning import ORGANIZATION_JOB_TYPES, BatchPlanner, Synthesizer, TimelineSpeech, Transcriber
 from imsd.engine.render import SharedClips
 from imsd.engine.service.batches import BatchJobs
 from imsd.engine.service.callbacks import Callbacks
@@ -59,6 +59,8 @@ class Engine(LeaseHolder):
         self.resolver = MediaResolver(settings.engine, self.registry, prober)
         self.batches = BatchJobs(self.store)
         self.planner = BatchPlanner(settings.engine, self.resolver, Synthesizer(settings.engine))
+        transcriber = Transcriber(settings.engine, self.resolver.prober)
+        self.speech = TimelineSpeech(self.planner.synthesizer, transcriber, self.resolver)
         self.callbacks = Callbacks(settings, self.store)
 
     async def render_media_job(self, job_id: str) -> None:
@@ -163,7 +165,7 @@ class Engine(LeaseHolder):
 
         workdir = Path(self.settings.engine.work_dir) / lease.job_id / lease.attempt
         output: Path | None = None
-        timeline, voiced = await voice_tts_clips(json.loads(lease.job["Timeline"]), self.planner.synthesizer)
+        timeline, voiced = await self.speech.prepare(json.loads(lease.job["Timeline"]))
         try:
             result = await render_timeline(
                 timeline,
