@@ -49,12 +49,7 @@ class TimelineSpeech:
         return await self._captioned(voiced), notes
 
     async def _captioned(self, timeline: Any) -> Any:
-        wanted = [
-            (f"SubtitleTracks[{t}].SubtitleTrackClips[{c}]", t, c, clip)
-            for t, track in enumerate(_list(timeline, "SubtitleTracks"))
-            for c, clip in enumerate(_list(track, "SubtitleTrackClips"))
-            if isinstance(clip, dict) and clip.get("Type") == ASR_CLIP
-        ]
+        wanted = _clips_of_type(timeline, "Subtitle", ASR_CLIP)
         if not wanted:
             return timeline
         if not self.transcriber.available():
@@ -87,12 +82,7 @@ class TimelineSpeech:
 
 async def voice_tts_clips(timeline: Any, synthesizer: Synthesizer) -> tuple[Any, list[str]]:
     """`timeline` with each AI_TTS clip an Audio clip of its speech, and the Approximated notes."""
-    wanted = [
-        (f"AudioTracks[{t}].AudioTrackClips[{c}]", t, c, clip)
-        for t, track in enumerate(_list(timeline, "AudioTracks"))
-        for c, clip in enumerate(_list(track, "AudioTrackClips"))
-        if isinstance(clip, dict) and clip.get("Type") == TTS_CLIP
-    ]
+    wanted = _clips_of_type(timeline, "Audio", TTS_CLIP)
     if not wanted:
         return timeline, []
     speeches = await asyncio.gather(*(_speak(loc, clip, synthesizer) for loc, _, _, clip in wanted))
@@ -120,6 +110,16 @@ async def _speak(loc: str, clip: dict[str, Any], synthesizer: Synthesizer) -> Sp
     return await synthesizer.synthesize(
         content, voice=voice if isinstance(voice, str) else None, rate=rate, field=f"Timeline.{loc}.Content"
     )
+
+
+def _clips_of_type(timeline: Any, kind: str, clip_type: str) -> list[tuple[str, int, int, dict[str, Any]]]:
+    """(location, track index, clip index, clip) of each `kind` track clip of Type `clip_type`."""
+    return [
+        (f"{kind}Tracks[{t}].{kind}TrackClips[{c}]", t, c, clip)
+        for t, track in enumerate(_list(timeline, f"{kind}Tracks"))
+        for c, clip in enumerate(_list(track, f"{kind}TrackClips"))
+        if isinstance(clip, dict) and clip.get("Type") == clip_type
+    ]
 
 
 def _list(parent: Any, key: str) -> list[Any]:
