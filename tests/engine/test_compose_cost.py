@@ -168,9 +168,8 @@ async def test_a_short_opaque_bottom_track_is_followed_by_black(
 ) -> None:
     clip = {"MediaURL": str(media_dir / "red.mp4")}
     bgm = {"MediaURL": str(media_dir / "tone.wav"), "LoopMode": True, "TimelineIn": 0, "TimelineOut": 3}
-    result = await _render(
-        resolver, tmp_path, {"VideoTracks": [{"VideoTrackClips": [clip]}], "AudioTracks": [{"AudioTrackClips": [bgm]}]}
-    )
+    audio = {"MainTrack": True, "AudioTrackClips": [bgm]}  # the output lasts as long as the audio
+    result = await _render(resolver, tmp_path, {"VideoTracks": [{"VideoTrackClips": [clip]}], "AudioTracks": [audio]})
     video = frames(result.output)
     assert len(video) == 30
     assert close(video[15][64, 80], RED) and close(video[25][64, 80], BLACK)

@@ -103,11 +103,13 @@ async def test_the_main_track_sets_the_output_length(render: Any, m: Any) -> Non
     assert abs(result.duration - 2.0) <= FRAME
 
 
-async def test_without_a_main_track_the_longest_track_sets_the_length(render: Any, m: Any) -> None:
+async def test_without_a_main_track_audio_past_the_video_is_cut_at_its_end(render: Any, m: Any) -> None:
+    """document_detail/447492: "如果音频的尾部超过了视频轨的总时长,则将对音频进行截断" — the video
+    tracks, not the longest track, set the length (more in tests/engine/test_timing.py)."""
     bgm = {"MediaURL": m("tone.wav"), "LoopMode": True, "TimelineIn": 0, "TimelineOut": 3}
     result = await render({"VideoTracks": [video({"MediaURL": m("red.mp4")})], "AudioTracks": [audio(bgm)]})
-    assert abs(result.duration - 3.0) <= FRAME
-    assert close(frame_at(result.output, 2.5)[64, 80], BLACK)
+    assert abs(result.duration - 2.0) <= FRAME
+    assert close(frame_at(result.output, 1.9)[64, 80], RED)
 
 
 async def test_max_duration_caps_the_output(render: Any, m: Any) -> None:

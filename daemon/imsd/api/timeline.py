@@ -290,7 +290,13 @@ class _MediaClip(_Timed):
     MediaURL: str | None = Field(default=None, validation_alias=AliasChoices("MediaURL", "MediaUrl"))
     Speed: float = Field(default=1.0, ge=0.1, le=100)
     Effects: list[Effect] = []
+    # Out left out: the media end, capped by MaxOut; an Out given makes MaxOut void (Timeline
+    # configuration, VideoTrackClip MaxOut).
+    MaxOut: Seconds | None = None
+    # Cross-track alignment: a clip naming another track's ClipId takes its place and length
+    # (use-cases/inter-track-material-alignment); see render/spans.py.
     ClipId: str | None = None
+    ReferenceClipId: str | None = None
 
     @property
     def media_ref(self) -> str | None:
@@ -336,6 +342,8 @@ class AudioTrackClip(_MediaClip):
 
 class _Track(_Model):
     MainTrack: bool = False
+    # "AutoSpeed" (the only documented value): a track other than the main one is sped up
+    # (Shorten) or slowed down (Expand) to end with the main track; see render/spans.py.
     TrackShortenMode: str | None = None
     TrackExpandMode: str | None = None
 
