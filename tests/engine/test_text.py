@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from imsd.api.timeline import SubtitleTrackClip
+from imsd.api.timeline import Canvas, SubtitleTrackClip
 from imsd.engine.media import MediaResolver
 from imsd.engine.render import render_timeline
 from imsd.engine.render.graph import f
-from imsd.engine.render.subtitles import AssDocument, ass_colour, ass_text, wrap
+from imsd.engine.render.subtitles import AssDocument, Resets, ass_colour, ass_text, wrap
 from imsd.settings import EngineSettings
 
 from .sampling import frame_at
@@ -48,6 +48,43 @@ def test_documented_inline_styles_are_kept() -> None:
     assert ass_text("a{\\b1\\fs40}b{\\c&H0000FF&}c") == ["a{\\b1\\fs40}b{\\c&H0000FF&}c"]
 
 
+# document_detail/451632 (设置字幕局部效果), https://help.aliyun.com/document_detail/451632.html:
+# "所有覆写代码均以两个反斜杠(\\)开头。所有局部参数覆写代码必须在{}中,且一个{}可以包含多个覆写代码。
+# 覆写代码会作用于其后的字幕上,如果想要结束该覆写代码,需要加一个与之对应的结束覆写代码来取消该效果。"
+# Its example: "这里设置{\\1c&00FF7F&}绿{\\1c}色" (JSON-escaped, i.e. {\1c&00FF7F&}). The page's full
+# table was not in the stored copies searched; the code list follows the brief's reading of it.
+RESETS = Resets.of(
+    text_clip(FontColor="#FF8000", FontColorOpacity=0.5, FontFace={"Bold": True}, OutlineColour="#0000FF"),
+    size=20,
+    font="Some Font",
+    outline=2,
+    shadow=1,
+)
+
+
+def test_documented_colour_codes_gain_the_ass_h_and_a_bare_code_ends_them() -> None:
+    assert ass_text("这里设置{\\1c&00FF7F&}绿{\\1c}色", RESETS) == ["这里设置{\\1c&H00FF7F&}绿{\\1c&H0080FF&}色"]
+    assert ass_text("{\\3c&ff0000&}a{\\3c\\c}b", RESETS) == ["{\\3c&HFF0000&}a{\\3c&HFF0000&\\c&H0080FF&}b"]
+
+
+def test_every_bare_code_restores_the_clips_own_value() -> None:
+    block = "{\\bord\\xbord\\yshad\\shad\\fs\\fn\\b\\i\\u\\s\\1a\\alpha}x"
+    assert ass_text(block, RESETS) == [
+        "{\\bord2\\xbord2\\yshad1\\shad1\\fs20.00\\fnSome Font\\b1\\i0\\u0\\s0\\1a&H80&"
+        "\\1a&H80&\\2a&H80&\\3a&H00&\\4a&H00&}x"
+    ]
+
+
+def test_documented_codes_with_values_are_kept_in_ass_form() -> None:
+    block = "{\\xbord3\\ybord1.5\\xshad-2\\alpha&80&\\2a&HFF&\\fs40\\fnNoto Sans\\s1\\r}x"
+    assert ass_text(block, RESETS) == ["{\\xbord3\\ybord1.5\\xshad-2\\alpha&H80&\\2a&HFF&\\fs40\\fnNoto Sans\\s1\\r}x"]
+
+
+def test_a_block_with_any_undocumented_code_stays_literal() -> None:
+    for block in ("{\\1c&00FF7F&\\pos(0,0)}", "{\\shadow}", "{\\rDefault}", "{\\1c&00FF7F}", "{\\be1}", "{\\an5}"):
+        assert ass_text(block + "x", RESETS) == [block.replace("{", "\\{").replace("}", "\\}") + "x"]
+
+
 def test_newlines_and_backslash_n_are_line_breaks() -> None:
     assert ass_text("one\ntwo\\nthree\\Nfour") == ["one", "two", "three", "four"]
 
@@ -68,16 +105,16 @@ def test_hostile_text_stays_on_one_dialogue_line() -> None:
 
 
 def test_alignment_position_and_timing_are_written() -> None:
-    line = dialogue(document(Content="x", X=0.5, Y=20, Alignment="BottomCenter", TimelineIn=0.5, TimelineOut=1.25))
+    line = dialogue(document(Content="x", X=0.5, Y=20, TimelineIn=0.5, TimelineOut=1.25))
     assert line.startswith("Dialogue: 0,0:00:00.50,0:00:01.25,S0,")
-    assert "\\pos(80,20)" in line
+    assert "\\pos(80,20)" in line  # no Alignment: X/Y place the text's top-left corner
+    aligned = dialogue(document(Content="x", X=0.5, Y=20, Alignment="BottomCenter"))
+    assert "\\pos" not in aligned and ",S0,,80,80,20,," in aligned  # Alignment: X/Y are margins
     style = next(s for s in document(Alignment="BottomCenter", Content="x").splitlines() if s.startswith("Style:"))
     assert style.split(",")[18] == "2"  # \an2
 
 
 def test_font_size_scales_with_the_design_canvas() -> None:
-    from imsd.api.timeline import Canvas
-
     doc = AssDocument(160, 128)
     doc.add("k", text_clip(Content="x", FontSize=40), 1.0, Canvas(Width=320, Height=256), EngineSettings())
     assert doc.styles[0].split(",")[2] == "20.00"
@@ -178,3 +215,80 @@ async def test_cjk_glyphs_differ_from_tofu(resolver: MediaResolver, media_dir: P
     assert bright(real[region]) > 50
     diff = np.abs(real[region].astype(int) - tofu[region].astype(int)).mean()
     assert diff > 10
+
+
+def draw(doc: AssDocument, tmp_path: Path) -> npt.NDArray[np.uint8]:
+    """`doc` drawn by libass over black, exactly as rendered (RGB, no video encoding)."""
+    path = tmp_path / "doc.ass"
+    path.write_text(doc.render())
+    size = f"{doc.width}x{doc.height}"
+    raw = subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"color=black:s={size}:d=1"),
+            *("-vf", f("ass", filename=str(path)).render(), "-frames:v", "1"),
+            *("-f", "rawvideo", "-pix_fmt", "rgb24", "-"),
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return np.frombuffer(raw, np.uint8).reshape(doc.height, doc.width, 3)
+
+
+def ink(frame: npt.NDArray[np.uint8]) -> tuple[int, int, int, int]:
+    """Bounding box (left, top, right, bottom; inclusive) of everything not black."""
+    rows, cols = np.nonzero(frame.max(axis=-1) > 64)
+    return int(cols.min()), int(rows.min()), int(cols.max()), int(rows.max())
+
+
+async def test_a_documented_colour_code_colours_its_part_and_a_bare_code_restores_the_clip_colour(
+    resolver: MediaResolver, media_dir: Path, tmp_path: Path
+) -> None:
+    """document_detail/451632 (设置字幕局部效果): "覆写代码会作用于其后的字幕上,如果想要结束该覆写代码,
+    需要加一个与之对应的结束覆写代码来取消该效果" with the example "这里设置{\\1c&00FF7F&}绿{\\1c}色"
+    (colour &BBGGRR& without H; the bare \\1c ends it). Green part, then the clip's red again, and the
+    line stays right-aligned (TopRight, X=0: its right end at the frame's right edge)."""
+    content = "{\\1c&00FF00&}HH{\\1c}HH"
+    out = await render_text(
+        resolver, media_dir, tmp_path / "job", tmp_path / "o.mp4",
+        Content=content, FontColor="#FF0000", Alignment="TopRight", X=0, Y=0, FontSize=24,
+    )  # fmt: skip
+    frame = frame_at(out, 1.0)[:60].astype(int)
+    r, g, b = frame[..., 0], frame[..., 1], frame[..., 2]
+    green = np.nonzero((g > 160) & (r < 90) & (b < 90))[1]
+    red = np.nonzero((r > 160) & (g < 90) & (b < 90))[1]
+    assert len(green) > 30 and len(red) > 30
+    assert green.max() < red.min()  # the green part comes first, the rest is the clip's colour
+    assert red.max() >= 150  # TopRight kept: the line ends at the right edge (160 wide)
+    assert "\\{" not in (tmp_path / "job" / "text.ass").read_text()  # nothing shown as literal code
+
+
+def test_top_center_with_x_and_y_is_centred_with_y_as_its_top_margin(tmp_path: Path) -> None:
+    """https://alibabacloud.com/help/en/vod/use-cases/timeline-configuration-examples: "To add a
+    subtitle in the center at the top of a video, specify "Alignment": "TopCenter" and set Y to the
+    distance between the subtitle text and the top of the screen." (zh page, per the brief: "当Effects
+    中包含Alignment属性时,字幕的X、Y坐标表示margin"). The subtitles-and-subtitle-templates example uses
+    "X": 0, "Y": 200, "Alignment": "TopCenter": drawn at \\pos(0,200) it would hang half off-frame.
+    Inferred: X on a centre column is a margin on both sides, so the line stays centred."""
+    doc = AssDocument(270, 480)
+    clip = text_clip(Content="HHHH", FontSize=80, X=0, Y=200, Alignment="TopCenter")
+    doc.add("k", clip, 1.0, Canvas(Width=1080, Height=1920), EngineSettings())
+    left, top, right, _ = ink(draw(doc, tmp_path))
+    assert abs((left + right) / 2 - 135) <= 1.5  # centred on the 270-wide frame
+    assert 50 <= top <= 50 + 0.3 * 20  # Y=200 of 1920 -> 50 px; the H's top sits just below the line's top
+
+
+def test_bottom_right_with_x_and_y_sits_that_far_from_the_corner(tmp_path: Path) -> None:
+    """timeline-configuration-examples (as above): with an Alignment, X and Y are margins from the
+    aligned edges. Inferred for the bottom-right corner: X from the right edge, Y from the bottom."""
+    doc = AssDocument(160, 128)
+    doc.add("k", text_clip(Content="HH", X=20, Y=30, Alignment="BottomRight"), 1.0, None, EngineSettings())
+    _, _, right, bottom = ink(draw(doc, tmp_path))
+    assert 160 - 20 - 3 <= right <= 160 - 20  # the glyph's side bearing is all that separates it
+    assert 128 - 30 - 0.35 * 20 <= bottom <= 128 - 30  # the H sits on the baseline, above the descent
+
+
+def test_without_alignment_x_and_y_still_place_the_top_left_corner(tmp_path: Path) -> None:
+    doc = AssDocument(160, 128)
+    doc.add("k", text_clip(Content="HH", X=40, Y=30), 1.0, None, EngineSettings())
+    left, top, _, _ = ink(draw(doc, tmp_path))
+    assert 40 <= left <= 43 and 30 <= top <= 30 + 0.3 * 20

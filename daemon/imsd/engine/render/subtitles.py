@@ -7,10 +7,14 @@ documented inline styles below. A backslash is literal in ASS unless it forms `\
 `\\h`, `\\{` or `\\}`; the first two are IMS's documented line breaks, and escaping the braces
 keeps a user's trailing backslash from pairing with our escape.
 
-Documented inline styles (kept when a `{...}` block consists only of them):
-`\\b0/1 \\i0/1 \\u0/1 \\s0/1 \\fs<n> \\fn<name> \\c/\\1c..\\4c&H<bgr>& \\1a..\\4a/\\alpha&H<aa>&
-\\bord<n> \\shad<n> \\r`. Anything else, e.g. `\\pos`, `\\move`, `\\t`, `\\p` (drawings),
-`\\clip`, is shown literally.
+Override codes (document_detail/451632, 设置字幕局部效果): a `{...}` block made only of the
+codes below is kept; each code is rewritten into plain libass ASS. Colours are given as
+`&BBGGRR&` (IMS's form, no `H`) or `&HBBGGRR&`; both are written `&HBBGGRR&`. A code without its
+value ends the effect ("如果想要结束该覆写代码,需要加一个与之对应的结束覆写代码"): it is written
+with the clip's own value for that code (`\\1c` -> `\\1c&H<FontColor>&`, `\\bord` -> `\\bord<Outline>`).
+Codes: `\\b \\i \\u \\s` (0/1), `\\fs<n> \\fn<name> \\c \\1c..\\4c \\alpha \\1a..\\4a`,
+`\\bord \\xbord \\ybord \\shad \\xshad \\yshad`, and `\\r` (back to the clip's style). Anything
+else, e.g. `\\pos`, `\\move`, `\\t`, `\\p` (drawings), `\\clip`, keeps the whole block literal.
 
 libass (0.17 as built by Debian) wraps only at spaces, so CJK text is wrapped here with
 estimated advances (CJK glyphs 1 em, others 0.6 em); AutoScale uses the same estimate.
@@ -31,13 +35,20 @@ _ALIGN = {
     "CenterLeft": 4, "CenterCenter": 5, "CenterRight": 6,
     "TopLeft": 7, "TopCenter": 8, "TopRight": 9, "Left": 7, "Center": 8, "Right": 9,
 }  # fmt: skip
-# A font name stops at a backslash or brace and holds no control character (C0, DEL, C1): the
-# block is kept verbatim, so it must not carry what _escape_plain strips from the rest.
-_STYLE_TAG = (
-    r"\\(?:[bisu][01]|fs\d{1,4}(?:\.\d+)?|fn[^\\{}\x00-\x1f\x7f-\x9f]{1,64}|[1-4]?c&H[0-9A-Fa-f]{6}&"
-    r"|(?:[1-4]a|alpha)&H[0-9A-Fa-f]{2}&|bord\d{1,3}(?:\.\d+)?|shad\d{1,3}(?:\.\d+)?|r)"
+# One override code: name, then its value (empty = end the effect). A font name stops at a
+# backslash or brace and holds no control character (C0, DEL, C1), so the kept block cannot carry
+# what _escape_plain strips from the rest. Longer names come first (`\bord` before `\b`).
+_CODE = (
+    r"\\(?:(?P<colour>[1-4]?c)(?P<rgb>&H?[0-9A-Fa-f]{6}&)?"
+    r"|(?P<alpha>[1-4]a|alpha)(?P<aa>&H?[0-9A-Fa-f]{2}&)?"
+    r"|(?P<len>[xy]?bord|[xy]?shad)(?P<px>-?\d{1,3}(?:\.\d+)?)?"
+    r"|(?P<fs>fs)(?P<size>\d{1,4}(?:\.\d+)?)?"
+    r"|(?P<fn>fn)(?P<font>[^\\{}\x00-\x1f\x7f-\x9f]{0,64})"
+    r"|(?P<flag>[bisu])(?P<on>[01])?"
+    r"|(?P<r>r)(?=\\|\}))"
 )
-_STYLE_BLOCK = re.compile(r"\{(?:" + _STYLE_TAG + r")+\}")
+_CODE_RE = re.compile(_CODE)
+_STYLE_BLOCK = re.compile(r"\{(?:" + _CODE + r")+\}")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\\[nN]")
 # Extra text fields IMS has that this renderer does not draw (reported when present).
 _UNSUPPORTED = (
@@ -64,14 +75,97 @@ def _escape_plain(text: str) -> str:
     return text.replace("{", "\\{").replace("}", "\\}")
 
 
-def ass_text(content: str) -> list[str]:
-    """User text -> ASS event text, one item per line; only the documented styles survive."""
+@dataclass(frozen=True)
+class Resets:
+    """What a code given without its value goes back to: the clip's own style."""
+
+    colours: tuple[str, str, str, str]  # &HBBGGRR& of PrimaryColour, Secondary, Outline, Back
+    alphas: tuple[str, str, str, str]  # &HAA& of the same four
+    outline: float
+    shadow: float
+    size: float
+    font: str
+    flags: dict[str, int]  # b, i, u, s
+
+    @classmethod
+    def of(cls, clip: SubtitleTrackClip, size: float, font: str, outline: float, shadow: float) -> Resets:
+        fill = ass_colour(clip.FontColor, clip.FontColorOpacity)  # &HAABBGGRR
+        edge, back = ass_colour(clip.OutlineColour), ass_colour(clip.BackColour)
+        face = clip.FontFace
+        return cls(
+            colours=(f"&H{fill[4:]}&", f"&H{fill[4:]}&", f"&H{edge[4:]}&", f"&H{back[4:]}&"),
+            alphas=(f"&H{fill[2:4]}&", f"&H{fill[2:4]}&", f"&H{edge[2:4]}&", f"&H{back[2:4]}&"),
+            outline=outline,
+            shadow=shadow,
+            size=size,
+            font=font,
+            flags={"b": int(face.Bold), "i": int(face.Italic), "u": int(face.Underline), "s": 0},
+        )
+
+
+def _hex(value: str) -> str:
+    """`&BBGGRR&` or `&HBBGGRR&` (any case) -> `&HBBGGRR&`."""
+    return "&H" + value.strip("&").lstrip("Hh").upper() + "&"
+
+
+def _code(m: re.Match[str], resets: Resets | None) -> str:
+    """One documented override code as libass ASS; a bare code restores the clip's value."""
+    if m["colour"]:
+        name = m["colour"] if m["colour"] != "c" else "1c"
+        if m["rgb"]:
+            return f"\\{m['colour']}{_hex(m['rgb'])}"
+        return f"\\{m['colour']}" + (resets.colours[int(name[0]) - 1] if resets else "")
+    if m["alpha"]:
+        if m["aa"]:
+            return f"\\{m['alpha']}{_hex(m['aa'])}"
+        if resets is None:
+            return f"\\{m['alpha']}"
+        if m["alpha"] == "alpha":  # all four back to the style's own
+            return "".join(f"\\{i + 1}a{a}" for i, a in enumerate(resets.alphas))
+        return f"\\{m['alpha']}{resets.alphas[int(m['alpha'][0]) - 1]}"
+    if m["len"]:
+        border = m["len"].endswith("bord")
+        if m["px"]:  # as given; a border cannot be negative
+            return f"\\{m['len']}{'0' if border and m['px'].startswith('-') else m['px']}"
+        if resets is None:
+            return f"\\{m['len']}"
+        value = resets.outline if border else resets.shadow
+        return f"\\{m['len']}{value:.2f}".rstrip("0").rstrip(".")
+    if m["fs"]:
+        if m["size"] or resets is None:
+            return f"\\fs{m['size'] or ''}"
+        return f"\\fs{resets.size:.2f}"
+    if m["fn"]:
+        return f"\\fn{m['font'] or (resets.font if resets else '')}"
+    if m["flag"]:
+        on = m["on"] if m["on"] or resets is None else str(resets.flags[m["flag"]])
+        return f"\\{m['flag']}{on or ''}"
+    return "\\r"
+
+
+def _block(block: str, resets: Resets | None) -> str:
+    """A kept `{...}` block with each code rewritten; literal if it cannot be read code by code."""
+    out, pos, inner = [], 1, len(block) - 1
+    while pos < inner:
+        m = _CODE_RE.match(block, pos)
+        if not m or m.end() == pos or m.end() > inner:
+            return _escape_plain(block)
+        out.append(_code(m, resets))
+        pos = m.end()
+    return "{" + "".join(out) + "}"
+
+
+def ass_text(content: str, resets: Resets | None = None) -> list[str]:
+    """User text -> ASS event text, one item per line; only the documented codes survive.
+
+    With `resets`, a code given without its value is written with the clip's own value.
+    """
     lines = []
     for line in _LINE_BREAK.split(content):
         out, pos = [], 0
         for match in _STYLE_BLOCK.finditer(line):
             out.append(_escape_plain(line[pos : match.start()]))
-            out.append(match.group())
+            out.append(_block(match.group(), resets))
             pos = match.end()
         out.append(_escape_plain(line[pos:]))
         lines.append("".join(out))
@@ -155,8 +249,9 @@ class AssDocument:
         text_box = xs.length(clip.TextWidth) if clip.TextWidth else None
         lines = ass_text(clip.Content)
         mode = clip.AdaptMode
+        wrap_at: float | None = None
         if text_box and mode == "AutoWrap":
-            lines = [part for line in lines for part in wrap(line, size, text_box)]
+            wrap_at = text_box
             self.approximated.append(f"{loc}.AdaptMode: AutoWrap breaks by estimated width")
         elif text_box and mode == "AutoScale":
             widest = max(text_width(line, size) for line in lines)
@@ -164,32 +259,59 @@ class AssDocument:
             self.approximated.append(f"{loc}.AdaptMode: AutoScale fits by estimated width")
         elif mode is not None and mode not in ("AutoWrapAtSpaces", "AutoWrapAtSpacesStrict"):
             self.ignored.append(f"{loc}.AdaptMode: {mode!r} is not supported")
+        font = settings.font_family(clip.Font)
+        outline, shadow = clip.Outline * scale, clip.Shadow * scale
+        lines = ass_text(clip.Content, Resets.of(clip, size, font, outline, shadow))
+        if wrap_at:
+            lines = [part for line in lines for part in wrap(line, size, wrap_at)]
         # Wrapping at spaces is libass's own; everything else is pre-wrapped or unwrapped.
         native_wrap = bool(text_box) and mode in ("AutoWrapAtSpaces", "AutoWrapAtSpacesStrict")
-        margin_r = max(0, self.width - round(text_box)) if native_wrap and text_box else 0
+        box = text_box if native_wrap else None
         face = clip.FontFace
         self.styles.append(
-            f"Style: {name},{settings.font_family(clip.Font)},{size:.2f},"
+            f"Style: {name},{font},{size:.2f},"
             f"{ass_colour(clip.FontColor, clip.FontColorOpacity)},"
             f"{ass_colour(clip.FontColor, clip.FontColorOpacity)},"
             f"{ass_colour(clip.OutlineColour)},{ass_colour(clip.BackColour)},"
             f"{-int(face.Bold)},{-int(face.Italic)},{-int(face.Underline)},0,100,100,"
             f"{clip.Spacing * scale:.2f},{clip.Angle:.2f},{clip.BorderStyle},"
-            f"{clip.Outline * scale:.2f},{clip.Shadow * scale:.2f},{align},0,{margin_r},0,1"
+            f"{outline:.2f},{shadow:.2f},{align},0,0,0,1"
         )
         tags = "" if native_wrap else "\\q2"
-        if clip.X is not None or clip.Y is not None:
-            tags += f"\\pos({xs.px(clip.X)},{ys.px(clip.Y)})"
+        if "Alignment" in clip.model_fields_set:
+            # X/Y are margins from the aligned edges (timeline-configuration-examples).
+            margins = self._margins(align, xs.px(clip.X), ys.px(clip.Y), box)
+        else:
+            margins = (0, max(0, self.width - round(box)) if box else 0, 0)
+            if clip.X is not None or clip.Y is not None:
+                tags += f"\\pos({xs.px(clip.X)},{ys.px(clip.Y)})"
         tags += self._motion(loc, clip)
         start = clip.TimelineIn or 0.0
         end = clip.TimelineOut if clip.TimelineOut is not None else duration
+        left, right, vertical = margins
         self.events.append(
-            f"Dialogue: 0,{ass_time(start)},{ass_time(end)},{name},,0,0,0,,{{{tags}}}" + "\\N".join(lines)
+            f"Dialogue: 0,{ass_time(start)},{ass_time(end)},{name},,{left},{right},{vertical},,{{{tags}}}"
+            + "\\N".join(lines)
         )
         extra = clip.model_extra or {}
         self.ignored += [f"{loc}.{key}: not supported" for key in _UNSUPPORTED if extra.get(key)]
         if clip.LineSpacing:
             self.ignored.append(f"{loc}.LineSpacing: not supported")
+
+    def _margins(self, align: int, x: int, y: int, box: float | None) -> tuple[int, int, int]:
+        """MarginL, MarginR, MarginV for an aligned clip: X from the aligned side, Y from the
+        aligned top or bottom edge. Inferred: centre columns keep X on both sides (still centred),
+        centre rows are centred vertically (libass ignores MarginV there), and a TextWidth box for
+        libass's own wrapping takes the rest of the width."""
+        column = (align - 1) % 3  # 0 left, 1 centre, 2 right
+        rest = max(0, self.width - x - round(box)) if box else 0
+        if column == 0:
+            left, right = x, rest
+        elif column == 2:
+            left, right = rest, x
+        else:
+            left = right = max(x, round((self.width - box) / 2)) if box else x
+        return max(0, left), max(0, right), max(0, y)
 
     def _motion(self, loc: str, clip: SubtitleTrackClip) -> str:
         """Entrance/exit animations become fades; only fade_in/fade_out are exact."""
