@@ -10,6 +10,12 @@ An `AI_ASR` subtitle clip (§2.5: captions from the speech of its `MediaURL`/`Me
 Text clips, one per spoken line, styled with the AI_ASR clip's own text fields and timed by the
 engine's ASR; the lines take the AI_ASR clip's place in its track. Inferred: the captions count
 from the clip's TimelineIn (the media's start plays there) and stop at its TimelineOut.
+
+An `AI_ASR` entry in a video clip's Effects (the form the IMS use-case page prints: "Set "Type" to
+"AI_ASR" to convert speech in audio or video to text", alibabacloud.com/help/en/ims/use-cases/
+participate-in-video-synthesis-after-intelligent-processing) captions that clip's own speech: it
+becomes Text effects, which are drawn while their clip plays. Inferred: the lines follow the clip's
+trim and Speed as its picture does (a line outside In..Out is not shown).
 """
 
 from __future__ import annotations
@@ -46,19 +52,50 @@ class TimelineSpeech:
     async def prepare(self, timeline: Any) -> tuple[Any, list[str]]:
         """`timeline` ready to render, and what it departs from the request in (Approximated)."""
         voiced, notes = await voice_tts_clips(timeline, self.synthesizer)
-        return await self._captioned(voiced), notes
+        return await self._captioned(voiced, notes), notes
 
-    async def _captioned(self, timeline: Any) -> Any:
+    async def _captioned(self, timeline: Any, notes: list[str]) -> Any:
         wanted = _clips_of_type(timeline, "Subtitle", ASR_CLIP)
-        if not wanted:
+        effects = _asr_effects(timeline)
+        if not wanted and not effects:
             return timeline
         if not self.transcriber.available():
-            raise ImsError("ProduceFailed", f"{wanted[0][0]}: speech recognition is not available here")
+            first = wanted[0][0] if wanted else effects[0][0]
+            raise ImsError("ProduceFailed", f"{first}: speech recognition is not available here")
         lines = await asyncio.gather(*(self._lines(loc, clip) for loc, _, _, clip in wanted))
+        texts = await asyncio.gather(*(self._effect_lines(loc, clip, effect) for loc, _, clip, effect in effects))
         captioned = copy.deepcopy(timeline)
         for (_, t, c, _), clips in reversed(list(zip(wanted, lines, strict=True))):  # later first: indexes hold
             captioned["SubtitleTracks"][t]["SubtitleTrackClips"][c : c + 1] = clips
+        for (loc, (t, c, e), _, effect), made in reversed(list(zip(effects, texts, strict=True))):
+            captioned["VideoTracks"][t]["VideoTrackClips"][c]["Effects"][e : e + 1] = made
+            if effect.get("NeedHighlighting"):
+                notes.append(f"{loc}.NeedHighlighting: key words are not highlighted by the local ASR")
         return captioned
+
+    async def _effect_lines(self, loc: str, clip: dict[str, Any], effect: dict[str, Any]) -> list[dict[str, Any]]:
+        """Text effects captioning the speech of `clip` (or of the effect's own media), clip-timed."""
+        own = effect.get("MediaId") or effect.get("MediaURL") or effect.get("MediaUrl")
+        source = effect if own else clip
+        ref = own or clip.get("MediaId") or clip.get("MediaURL") or clip.get("MediaUrl")
+        if not isinstance(ref, str) or not ref:
+            raise invalid(f"Timeline.{loc}.MediaURL", "the clip of an AI_ASR effect has no MediaId or MediaURL")
+        place = f"Timeline.{loc}" if own else f"Timeline.{loc.rsplit('.Effects[', 1)[0]}"
+        info = await self.resolver.resolve(ref, place, media_id=bool(source.get("MediaId")))
+        words = await self.transcriber.transcribe(info.path)
+        trim_in, trim_out, speed = _number(clip.get("In"), 0.0), clip.get("Out"), _number(clip.get("Speed"), 1.0)
+        stop = float(trim_out) if isinstance(trim_out, int | float) and not isinstance(trim_out, bool) else None
+        style = {key: value for key, value in effect.items() if key not in _CAPTION_FIELDS}
+        made = []
+        for text, start, end in _caption_lines(words):
+            if stop is not None and start >= stop:
+                break
+            if end <= trim_in:
+                continue
+            finish = min(end, stop) if stop is not None else end
+            begin, finish = (max(start, trim_in) - trim_in) / speed, (finish - trim_in) / speed
+            made.append({**style, "Type": "Text", "Content": text, "TimelineIn": begin, "TimelineOut": finish})
+        return made
 
     async def _lines(self, loc: str, clip: dict[str, Any]) -> list[dict[str, Any]]:
         ref = clip.get("MediaId") or clip.get("MediaURL") or clip.get("MediaUrl")
@@ -120,6 +157,24 @@ def _clips_of_type(timeline: Any, kind: str, clip_type: str) -> list[tuple[str, 
         for c, clip in enumerate(_list(track, f"{kind}TrackClips"))
         if isinstance(clip, dict) and clip.get("Type") == clip_type
     ]
+
+
+def _asr_effects(timeline: Any) -> list[tuple[str, tuple[int, int, int], dict[str, Any], dict[str, Any]]]:
+    """(location, (track, clip, effect) indexes, clip, effect) of each AI_ASR effect of a video clip."""
+    return [
+        (f"VideoTracks[{t}].VideoTrackClips[{c}].Effects[{e}]", (t, c, e), clip, effect)
+        for t, track in enumerate(_list(timeline, "VideoTracks"))
+        for c, clip in enumerate(_list(track, "VideoTrackClips"))
+        if isinstance(clip, dict) and clip.get("Type", "Video") == "Video"
+        for e, effect in enumerate(_list(clip, "Effects"))
+        if isinstance(effect, dict) and effect.get("Type") == ASR_CLIP
+    ]
+
+
+def _number(value: Any, default: float) -> float:
+    """A clip's In or Speed as given, else its default (the Timeline model checks the value itself)."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    return float(value) if ok else default
 
 
 def _list(parent: Any, key: str) -> list[Any]:
