@@ -80,6 +80,24 @@ async def test_image_tracks_are_drawn_above_the_video_tracks(render: Any, m: Any
     assert not result.ignored
 
 
+async def test_every_image_of_one_image_track_shows_over_the_whole_video(render: Any, m: Any) -> None:
+    """doc-detail/95485 (全程叠加图片 — 单视频叠加): two ImageTrackClips without TimelineIn/Out in one
+    ImageTrack, at two positions; "全程叠加图片指从片头到片尾叠加图片" — both stay from start to end."""
+    images = [
+        {"MediaURL": m("yellow.png"), "X": 0, "Y": 0, "Width": 80, "Height": 60},
+        {"MediaURL": m("yellow.png"), "X": 240, "Y": 180, "Width": 80, "Height": 60},
+    ]
+    timeline = {
+        "VideoTracks": [{"VideoTrackClips": [{"MediaURL": m("red.mp4")}]}],
+        "ImageTracks": [{"ImageTrackClips": images}],
+    }
+    result = await render(timeline, Width=320, Height=240)
+    for t in (0.1, 1.9):
+        frame = frame_at(result.output, t)
+        assert close(frame[30, 40], YELLOW) and close(frame[210, 280], YELLOW)
+        assert close(frame[120, 160], RED)
+
+
 async def test_an_image_track_clip_with_timeline_in_and_out_shows_only_then(render: Any, m: Any) -> None:
     shown = {"MediaUrl": m("yellow.png"), "Width": 80, "Height": 60, "TimelineIn": 1, "TimelineOut": 2}
     timeline = {

@@ -48,8 +48,11 @@ class VideoTracks:
             f("format", "yuv420p"),
         ]
         out: str | None = None
-        for placed, global_images in tracks:
-            track = self._track([*placed, *global_images], total)
+        # A track's GlobalImages each cover the whole output, so each is a layer of its own above
+        # the track's placed clips, not a clip in their sequence (which the next would cut).
+        layers = [spans for placed, global_images in tracks for spans in [placed, *([g] for g in global_images)]]
+        for spans in layers:
+            track = self._track(spans, total)
             if track is None:
                 continue
             label, opaque, length = track
@@ -71,6 +74,8 @@ class VideoTracks:
         Gaps are transparent padding; a clip that starts inside the one before cuts it.
         """
         playing = [s for s in sorted(spans, key=lambda s: s.start) if s.start < total]
+        if not playing:
+            return None
         lengths = []
         for span, after in zip(playing, [*playing[1:], None], strict=True):
             frames = span.frames or total - span.start
