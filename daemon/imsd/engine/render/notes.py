@@ -14,8 +14,10 @@ from pydantic import BaseModel
 
 __all__ = ["Notes"]
 
-# Fields the engine reads from `model_extra` itself, so they are not reported as unknown.
-_CONSUMED_EXTRAS = frozenset({"AaiMotionInEffect", "AaiMotionIn", "AaiMotionOutEffect", "AaiMotionOut"})
+# Fields not reported as unknown: those the engine reads from `model_extra` itself, and
+# `Comment`, the free-text annotation the documentation's example clips carry (document_detail/
+# 447495), which renders nothing by nature (inferred: no page defines it).
+_CONSUMED_EXTRAS = frozenset({"AaiMotionInEffect", "AaiMotionIn", "AaiMotionOutEffect", "AaiMotionOut", "Comment"})
 
 
 @dataclass
