@@ -118,9 +118,9 @@ def _schedule(rng: random.Random, requests: list[dict[str, Any]]) -> list[tuple[
 
 
 def _run_chaos(redis_server: RedisServer, workdir: Path) -> ChaosOutcome:
-    seed = int(os.environ.get("IMSD_CHAOS_SEED", time.time_ns() % 1_000_000))
+    seed = int(os.environ.get("IMSD_TEST_CHAOS_SEED", time.time_ns() % 1_000_000))
     rng = random.Random(seed)
-    print(f"chaos seed {seed} (IMSD_CHAOS_SEED), logs in {workdir}")
+    print(f"chaos seed {seed} (IMSD_TEST_CHAOS_SEED), logs in {workdir}")
     redis_server.flush()
     redis = Redis.from_url(redis_server.url, decode_responses=True)
     fake = FakeImsProcess(*FAKE_ARGS, "--seed", str(seed), log_path=workdir / "fake.log")

@@ -47,7 +47,7 @@ in_module_loop = pytest.mark.asyncio(loop_scope="module")  # the one daemon live
 
 UNIQUE = "<unique request_id>"  # replaced by a fresh valid request_id when sent
 FUZZ = settings(
-    max_examples=int(os.environ.get("IMSD_FUZZ_EXAMPLES", "60")),
+    max_examples=int(os.environ.get("IMSD_TEST_FUZZ_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                            HealthCheck.data_too_large],

@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from redis.asyncio import Redis
 from imsd.client import enqueue_request, status, wait_for_results
 from imsd.errors import ImsError
 from imsd.logs import configure_logging
-from imsd.settings import EngineSettings, Settings, load_settings
+from imsd.settings import ConfigError, EngineSettings, Settings, load_settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -253,7 +254,11 @@ def cmd_config(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imsd", description=__doc__)
     parser.add_argument("--config", type=Path, default=None, help="TOML settings file")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"imsd {version('imsd')}")
+    # --config is accepted after the command too (imsd run --config FILE); given there, it wins.
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_with_parents([after]))
 
     sub.add_parser("run", help="run the daemon").set_defaults(func=cmd_run)
 
@@ -292,7 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
         "project": ("GetEditingProject on the local engine: an output's timeline", "ProjectId"),
     }
     for command, (summary, id_name) in queries.items():
-        group = sub.add_parser(command, help=summary).add_subparsers(dest="action", required=True)
+        group = sub.add_parser(command, help=summary).add_subparsers(
+            dest="action", required=True, parser_class=_with_parents([after])
+        )
         get = group.add_parser("get")
         get.add_argument("id", metavar=id_name)
         get.set_defaults(func=cmd_query, command=command)
@@ -303,9 +310,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _with_parents(shared: list[argparse.ArgumentParser]) -> type[argparse.ArgumentParser]:
+    """A parser class whose instances (the subcommands) take `shared`'s arguments too."""
+
+    class Command(argparse.ArgumentParser):
+        def __init__(self, *, parents: list[argparse.ArgumentParser] | None = None, **kwargs: Any) -> None:
+            super().__init__(parents=[*(parents or []), *shared], **kwargs)
+
+    return Command
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except ConfigError as error:  # one line per problem, no traceback: it is the operator's to fix
+        for line in str(error).splitlines():
+            print(f"imsd: config: {line}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -8,21 +8,44 @@ plain strings: they are `SecretStr` (hidden in repr and logs) and may be read fr
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
+
+__all__ = ["ConfigError", "EngineSettings", "Settings", "documented_toml", "load_settings"]
+
+ENV_PREFIX = "IMSD_"
+# Environment variables under the prefix that are not settings: the file's path, and the test
+# suite's and benchmarks' own knobs.
+_NOT_SETTINGS = ("IMSD_CONFIG", "IMSD_TEST_", "IMSD_BENCH_")
 
 
-class RedisSettings(BaseModel):
+class ConfigError(ValueError):
+    """Settings that cannot be used: one line per problem, naming the key and where it came from.
+
+    A value is never repeated in the message: it may be a secret, and the message goes to the journal.
+    """
+
+
+class _Section(BaseModel):
+    """A section of the settings: a key it does not have is refused, since a misspelt key
+    silently dropped leaves the default running while the operator believes it changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RedisSettings(_Section):
     url: str = Field("redis://127.0.0.1:6379/0", description="Redis holding streams, records, queues.")
     prefix: str = Field("imsd", description="Prefix of every key and stream the daemon uses.")
 
 
-class IntakeSettings(BaseModel):
+class IntakeSettings(_Section):
     group: str = Field("imsd", description="Consumer group reading the requests stream.")
     batch: int = Field(100, ge=1, description="Stream entries read per XREADGROUP call.")
     block_ms: int = Field(1000, ge=1, description="How long one read waits for new entries.")
@@ -31,7 +54,7 @@ class IntakeSettings(BaseModel):
     )
 
 
-class AliyunSettings(BaseModel):
+class AliyunSettings(_Section):
     endpoint: str = Field(
         "ice.cn-shanghai.aliyuncs.com",
         description="Regional endpoint host; always explicit (the SDK's fallback host is wrong for most regions).",
@@ -45,7 +68,7 @@ class AliyunSettings(BaseModel):
     timeout_s: float = Field(15.0, gt=0, description="One HTTP attempt's timeout.")
 
 
-class LimiterSettings(BaseModel):
+class LimiterSettings(_Section):
     enabled: bool = Field(True, description="Off only for benchmarks of the daemon's own overhead.")
     submit_rate: float = Field(
         29.4, gt=0, description="Calls per second per submit API, a little under the service's 30 QPS."
@@ -59,7 +82,7 @@ class LimiterSettings(BaseModel):
     )
 
 
-class SubmitSettings(BaseModel):
+class SubmitSettings(_Section):
     max_attempts: int = Field(8, ge=1, description="HTTP attempts (throttles excluded) before a submit fails.")
     backoff_base_s: float = Field(0.5, gt=0, description="First retry delay; doubles per attempt, with jitter.")
     backoff_max_s: float = Field(30.0, gt=0, description="Longest retry delay.")
@@ -70,14 +93,14 @@ class SubmitSettings(BaseModel):
     )
 
 
-class TrackingSettings(BaseModel):
+class TrackingSettings(_Section):
     first_poll_s: float = Field(5.0, ge=0, description="First poll after a submit (callbacks usually come first).")
     poll_min_s: float = Field(2.0, gt=0, description="Shortest interval between polls of one job.")
     poll_max_s: float = Field(120.0, gt=0, description="Longest interval between polls of one job.")
     backoff_factor: float = Field(1.5, ge=1, description="Interval growth per unfinished poll.")
 
 
-class CallbackSettings(BaseModel):
+class CallbackSettings(_Section):
     public_url: str = Field(
         "",
         description="URL at which the service reaches POST /callbacks/ims; set as NotifyAddress "
@@ -97,12 +120,12 @@ class CallbackSettings(BaseModel):
         return keys
 
 
-class HttpSettings(BaseModel):
+class HttpSettings(_Section):
     host: str = Field("127.0.0.1", description="Address of callbacks, /metrics, /livez, /readyz.")
     port: int = Field(8787, ge=0, le=65535, description="Port of the daemon's HTTP server (0 = any free port).")
 
 
-class WorkerSettings(BaseModel):
+class WorkerSettings(_Section):
     max_jobs: int = Field(200, ge=1, description="Submit/track tasks one process runs at once.")
     task_timeout_s: float = Field(
         60.0, gt=0, description="A task of a killed worker is re-run this long (+10 s) after it started."
@@ -111,7 +134,7 @@ class WorkerSettings(BaseModel):
     poll_delay_s: float = Field(0.05, gt=0, description="How often the worker looks for due tasks.")
 
 
-class RetentionSettings(BaseModel):
+class RetentionSettings(_Section):
     """How long what Redis keeps about finished requests lives, so that it does not grow without limit."""
 
     record_ttl_s: int = Field(
@@ -138,7 +161,7 @@ class RetentionSettings(BaseModel):
     )
 
 
-class LogSettings(BaseModel):
+class LogSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = Field("info", description="Least severe level logged.")
     format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: console on a terminal, JSON otherwise."
@@ -170,10 +193,8 @@ DEFAULT_FONT_MAP: dict[str, str] = {
 }
 
 
-class EngineSettings(BaseModel):
+class EngineSettings(_Section):
     """Where the engine may read and write, how it downloads, and its encoding defaults."""
-
-    model_config = ConfigDict(extra="forbid")
 
     media_roots: list[Path] = Field(
         default_factory=lambda: [Path("var/media")],
@@ -309,7 +330,7 @@ class EngineSettings(BaseModel):
 class Settings(BaseSettings):
     """Everything the daemon, the engine workers and the CLI read."""
 
-    model_config = SettingsConfigDict(env_prefix="IMSD_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
 
     backend: Literal["local", "aliyun"] = Field("local", description="Where jobs run.")
     redis: RedisSettings = RedisSettings()
@@ -362,18 +383,68 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         path = Path(os.environ["IMSD_CONFIG"])
     if path is None and DEFAULT_CONFIG.exists():
         path = DEFAULT_CONFIG
-    data: dict[str, Any] = tomllib.loads(path.read_text()) if path else {}
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text()) if path else {}
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: {error}") from None
     for section, values in overrides.items():
         if isinstance(values, dict):
             data.setdefault(section, {}).update(values)
         else:
             data[section] = values
-    return Settings(**data)
+    problems = _unknown_variables(os.environ)
+    try:
+        settings = Settings(**data)
+    except ValidationError as error:
+        problems += [_problem(e, path) for e in error.errors()]
+    except SettingsError as error:  # its cause holds the variable's value: not shown
+        problems.append(f"{error}: a list or table in an {ENV_PREFIX}* variable is written as JSON")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return settings
+
+
+def _unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """IMSD_* variables naming no section: pydantic-settings reads only the names it knows, so a
+    misspelt section (IMSD_LIMTER__SUBMIT_RATE) would otherwise be dropped without a word."""
+    problems = []
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name.startswith(_NOT_SETTINGS):
+            continue
+        top = name[len(ENV_PREFIX) :].split("__", 1)[0].lower()
+        if top not in Settings.model_fields:
+            problems.append(f"{name}: not a setting{_did_you_mean(top, Settings.model_fields, ENV_PREFIX, upper=True)}")
+    return problems
+
+
+def _problem(error: Any, path: Path | None) -> str:
+    """One validation error as a line naming the key, as file key and variable; never the value."""
+    loc = [str(part) for part in error["loc"]]
+    where = f"{'.'.join(loc)} (in {path or 'the settings'} or {ENV_PREFIX}{'__'.join(loc).upper()})"
+    if error["type"] == "extra_forbidden":
+        model: type[BaseModel] = Settings
+        for part in loc[:-1]:
+            field = model.model_fields.get(part)
+            annotation = field.annotation if field else None
+            if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+                break
+            model = annotation
+        return f"{where}: not a setting{_did_you_mean(loc[-1], model.model_fields, '')}"
+    return f"{where}: {error['msg']}"
+
+
+def _did_you_mean(name: str, known: Iterable[str], prefix: str, upper: bool = False) -> str:
+    close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    return f" (did you mean {prefix}{close[0].upper() if upper else close[0]}?)"
+
+
+def _holds_secret(value: Any) -> bool:
+    return isinstance(value, SecretStr) or (isinstance(value, list) and any(isinstance(v, SecretStr) for v in value))
 
 
 def _toml_value(value: Any) -> str:
-    if isinstance(value, SecretStr):
-        return '"***"'
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -418,6 +489,9 @@ def documented_toml(settings: Settings | None = None) -> str:
                 lines.append(f"# {field.description}")
             if value is None:
                 lines.append(f"# {key} =")
+            elif _holds_secret(value):
+                # Written out, a placeholder would read back as the secret itself; not written at all.
+                lines.append(f"# {key} = (set, but secrets are not written here)")
             else:
                 lines.append(f"{key} = {_toml_value(value)}")
         lines.append("")
