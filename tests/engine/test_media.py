@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from imsd.engine.media import MediaResolver, Prober, RedisMediaRegistry, host_allowed, is_public_address
+from imsd.engine.render import output_target
 from imsd.errors import ImsError
 from imsd.settings import EngineSettings
 from redis.asyncio import Redis
@@ -118,6 +119,46 @@ def test_an_output_path_outside_the_storage_root_is_refused(resolver: MediaResol
 def test_an_output_url_that_is_not_oss_is_refused(resolver: MediaResolver) -> None:
     with pytest.raises(ImsError):
         resolver.output_path("https://example.com/out.mp4")
+
+
+@pytest.mark.parametrize("name", ["x-%d.png", "list.m3u8", "notes.txt", "clip.webm", "noext"])
+def test_an_output_of_a_container_the_engine_does_not_write_is_refused_before_any_work(
+    resolver: MediaResolver, name: str
+) -> None:
+    """ffmpeg picks the muxer by the name: x-%d.png would write numbered images, .m3u8 segments."""
+    with pytest.raises(ImsError) as err:
+        output_target(resolver, f"{OSS}/out/{name}")
+    assert err.value.code == "InvalidParameter"
+    assert err.value.message.startswith("OutputMediaConfig.MediaURL: the output must be a file of one of the types")
+
+
+@pytest.mark.parametrize("name", ["out.mp4", "out.MOV", "voice.mp3", "voice.m4a", "voice.wav"])
+def test_an_output_of_a_written_container_is_accepted(resolver: MediaResolver, name: str) -> None:
+    assert output_target(resolver, f"{OSS}/out/{name}").name == name
+
+
+@pytest.mark.parametrize(
+    ("ref", "problem"),
+    [
+        (f"{OSS}/out/a\x00b.mp4", "contains a NUL character"),
+        (f"{OSS}/out/{'a' * 300}.mp4", "has a file or folder name longer than 255 bytes"),
+        (f"{OSS}/{'a/' * 2100}x.mp4", "is 4252 characters long; at most 2048"),
+    ],
+)
+def test_an_output_name_no_file_can_have_is_refused_naming_the_field(
+    resolver: MediaResolver, ref: str, problem: str
+) -> None:
+    with pytest.raises(ImsError) as err:
+        resolver.output_path(ref)
+    assert err.value.message == f"OutputMediaConfig.MediaURL: {problem}"
+
+
+@pytest.mark.parametrize("ref", ["/media/a\x00b.mp4", f"{OSS}/in/{'b' * 5000}.mp4"])
+async def test_an_input_name_no_file_can_have_is_refused_naming_the_field(resolver: MediaResolver, ref: str) -> None:
+    error = await refused(resolver, ref)
+    assert error.code == "InvalidParameter"
+    assert error.message.startswith("Timeline.VideoTracks[0].VideoTrackClips[0].MediaURL: ")
+    assert "/tmp" not in error.message and len(error.message) < 200
 
 
 @pytest.fixture

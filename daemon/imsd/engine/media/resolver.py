@@ -36,6 +36,21 @@ _CHUNK = 1 << 16
 T = TypeVar("T")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5
+# A reference longer than a URL can usefully be (an OSS object key is at most 1023 bytes) or a
+# name longer than file systems take is refused before any work, naming the field, instead of
+# failing deep in the render as an OSError whose message would hold the server's paths.
+_MAX_REFERENCE = 2048
+_MAX_NAME_BYTES = 255
+
+
+def _check_reference(ref: str, field: str) -> None:
+    """Refuse a reference no file can have: a NUL character, or a length past the limits."""
+    if "\x00" in ref:
+        raise invalid(field, "contains a NUL character")
+    if len(ref) > _MAX_REFERENCE:
+        raise invalid(field, f"is {len(ref)} characters long; at most {_MAX_REFERENCE}")
+    if any(len(part.encode()) > _MAX_NAME_BYTES for part in unquote(urlsplit(ref).path).split("/")):
+        raise invalid(field, f"has a file or folder name longer than {_MAX_NAME_BYTES} bytes")
 
 
 async def resolve_together(lookups: Iterable[Awaitable[T]]) -> list[T]:
@@ -101,6 +116,7 @@ class MediaResolver:
         return await self.prober.probe(video, ref)
 
     async def local_file(self, ref: str, field: str) -> Path:
+        _check_reference(ref, field)
         scheme = urlsplit(ref).scheme.lower() if "://" in ref else ""
         if scheme in ("http", "https"):
             oss = self.oss_path(ref, field)
@@ -150,6 +166,7 @@ class MediaResolver:
 
     def output_path(self, media_url: str, field: str = "OutputMediaConfig.MediaURL") -> Path:
         """Where an output named by MediaURL is written; only ever under the storage root."""
+        _check_reference(media_url, field)
         if media_url.lower().startswith(("http://", "https://")):
             path = self.oss_path(media_url, field)
             if path is None:

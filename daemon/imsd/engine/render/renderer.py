@@ -31,6 +31,9 @@ _AUDIO_ONLY = {".mp3": "libmp3lame", ".m4a": "aac", ".aac": "aac", ".wav": "pcm_
 _VIDEO_CODECS = {"h264": "libx264", "h.264": "libx264", "avc": "libx264",
                  "h265": "libx265", "h.265": "libx265", "hevc": "libx265"}  # fmt: skip
 _FASTSTART = frozenset({".mp4", ".mov", ".m4a"})
+# The containers an output may be: ffmpeg picks the muxer by the name, and others would write
+# what IMS does not (a pattern's numbered images, an HLS playlist's segments beside it).
+OUTPUT_SUFFIXES = frozenset({".mp4", ".mov", *_AUDIO_ONLY})
 
 
 @dataclass
@@ -128,6 +131,16 @@ async def _subtitle_copy(ref: MediaRef, resolver: MediaResolver, stem: Path) -> 
     return info
 
 
+def output_target(resolver: MediaResolver, media_url: str, field: str = "OutputMediaConfig.MediaURL") -> Path:
+    """The file an output MediaURL names, refused unless it is inside the storage root and of a
+    container the engine writes; checked when a job is submitted, before any work."""
+    path = resolver.output_path(media_url, field)
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        kinds = ", ".join(sorted(OUTPUT_SUFFIXES))
+        raise invalid(field, f"the output must be a file of one of the types {kinds}")
+    return path
+
+
 def _output_path(
     out: OutputMediaConfig, plan: Plan, resolver: MediaResolver, workdir: Path, destination: Path | None
 ) -> Path:
@@ -135,7 +148,7 @@ def _output_path(
     if destination is not None:
         return destination.resolve()
     if out.MediaURL:
-        return resolver.output_path(out.MediaURL)
+        return output_target(resolver, out.MediaURL)
     return workdir / ("output.mp4" if plan.video is not None else "output.mp3")
 
 

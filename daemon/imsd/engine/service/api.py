@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from imsd.api.wire import Api, compact_json, json_object, params_hash, request_id_in
 from imsd.engine.media import MediaResolver
 from imsd.engine.planning import SCENE_JOB_TYPES, BatchPlan, OutputJob, batch_job_type, output_media_config
+from imsd.engine.render import output_target
 from imsd.engine.service.batches import BatchJobs
 from imsd.engine.service.job_store import (
     EngineJobStore,
@@ -54,7 +55,7 @@ class LocalIms:
         """SubmitMediaProducingJob: the job recorded and its render queued."""
         timeline, project_id = await self._timeline_of(params)
         output = json_object(params.get("OutputMediaConfig"), "OutputMediaConfig")
-        self.resolver.output_path(str(output.get("MediaURL", "")))  # refuse bad targets now
+        self._check_target(str(output.get("MediaURL") or ""), "OutputMediaConfig.MediaURL")
         fields = media_job_fields(
             job_id=new_id(),
             project_id=project_id,
@@ -94,7 +95,7 @@ class LocalIms:
         """SubmitSceneBatchEditingJob: render editing projects as a batch, one sub-job per ProjectId."""
         project_ids = [p.strip() for p in str(params.get("ProjectIds") or "").split(",") if p.strip()]
         output = json_object(params.get("OutputConfig"), "OutputConfig")
-        self.resolver.output_path(str(output.get("MediaURL") or "").replace("{index}", "1"), "OutputConfig.MediaURL")
+        self._check_target(str(output.get("MediaURL") or "").replace("{index}", "1"), "OutputConfig.MediaURL")
         outputs = []
         for index, project_id in enumerate(project_ids, start=1):
             timeline = await self.store.project_timeline(project_id)
@@ -142,7 +143,7 @@ class LocalIms:
                 selection = json_object(params.get("MediaSelectResult"), "MediaSelectResult")
                 extend_input = compact_json({"MediaSelectResult": selection})
         target = str(output.get("MediaURL") or "").replace("{index}", "1")
-        self.resolver.output_path(target, "OutputConfig.MediaURL")  # refuse bad targets now
+        self._check_target(target, "OutputConfig.MediaURL")
         now = iso_now()
         fields = {
             "JobId": new_id(),
@@ -160,6 +161,11 @@ class LocalIms:
         job_id = await self._create(api, params, fields, JobKind.BATCH)
         await queue_task(await self._engine_queue(), JobKind.BATCH, job_id)
         return {"RequestId": new_id(), "JobId": job_id}
+
+    def _check_target(self, media_url: str, field: str) -> None:
+        """Refuse a bad output target when the job is submitted, not after its render."""
+        if media_url:  # none: the engine names the output itself
+            output_target(self.resolver, media_url, field)
 
     async def _create(self, api: Api, params: dict[str, Any], fields: dict[str, Any], kind: JobKind) -> str:
         """Create the job unless its ClientToken made one (then that one's JobId); without a token, always."""
