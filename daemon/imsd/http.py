@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.exceptions import RedisError
 
 from imsd import metrics
 from imsd.context import Services
@@ -43,13 +44,20 @@ async def receive_callback(request: web.Request) -> web.Response:
             return web.json_response({"error": "bad or stale signature"}, status=401)
     try:
         body = json.loads(await request.read())
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         metrics.callbacks.labels("malformed").inc()
         return web.json_response({"error": "body is not JSON"}, status=400)
     if not isinstance(body, dict):
         metrics.callbacks.labels("malformed").inc()
         return web.json_response({"error": "body is not a JSON object"}, status=400)
-    outcome = await on_callback(svc, body)
+    try:
+        outcome = await on_callback(svc, body)
+    except RedisError as error:
+        # Not the sender's fault and not lost: 503 makes it send the callback again later (and
+        # the job's polls find its end anyway once Redis is back).
+        metrics.callbacks.labels("unavailable").inc()
+        log.warning("callback deferred", reason="redis unavailable", error=type(error).__name__)
+        return web.json_response({"error": "try again later"}, status=503, headers={"Retry-After": "5"})
     metrics.callbacks.labels(outcome).inc()
     return web.json_response({"ok": True})
 
