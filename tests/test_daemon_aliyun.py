@@ -171,6 +171,18 @@ async def test_unparseable_message_is_rejected_with_the_reason(fake: FakeIms, re
     assert rejected[0]["error_message"].startswith("request: not valid JSON")
 
 
+async def test_a_mistyped_api_is_rejected_with_the_request_id_it_could_read(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    """The producer waiting for that request_id gets its answer instead of waiting forever."""
+    request = {**single_job_request("typo-1"), "api": "SubmitMediaProduceJob"}
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [request])
+        results = await results_for(redis, {"typo-1"})
+    assert results["typo-1"]["status"] == "REJECTED"
+    assert results["typo-1"]["error_message"].startswith("request.api: must be one of")
+
+
 async def test_service_failure_code_is_reported_as_failed_result(fake: FakeIms, redis: Redis, redis_url: str) -> None:
     request = single_job_request("f-1", UserData={"FakeFail": "InvalidMaterial.NotFound"})
     async with running_daemon(aliyun_settings(redis_url, fake)):

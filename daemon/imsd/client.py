@@ -37,9 +37,15 @@ async def wait_for_results(
             for entry_id, fields in entries:
                 last = entry_id
                 result = json.loads(fields["result"] if "result" in fields else fields[b"result"])
-                if result.get("request_id") in request_ids and result.get("status") != "REJECTED":
+                if result.get("request_id") in request_ids and not _answers_another(result):
                     found[result["request_id"]] = result
     return found
+
+
+def _answers_another(result: dict[str, Any]) -> bool:
+    """A refusal of a message reusing a request_id with other params: that request_id's own
+    request is answered by a result of its own. Every other refusal is the message's answer."""
+    return result.get("status") == "REJECTED" and result.get("error_code") == "IdempotentParameterMismatch"
 
 
 async def status(redis: Redis, settings: Settings) -> dict[str, Any]:

@@ -53,18 +53,7 @@ def parse_envelope(fields: Mapping[str, str]) -> Envelope:
     The params and meta it returns are checked for what the validators do not look at by
     `check_storable`.
     """
-    raw = fields.get("request")
-    if raw is None:
-        raise missing("request")
-    check_storable("request", raw)
-    try:
-        message = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise invalid("request", f"not valid JSON ({exc.msg} at position {exc.pos})") from None
-    except (ValueError, RecursionError) as exc:  # an integer too long to convert, deep nesting
-        raise invalid("request", f"not valid JSON ({exc})") from None
-    if not isinstance(message, dict):
-        raise invalid("request", "must be a JSON object")
+    message = _message(fields)
     request_id = message.get("request_id")
     if request_id is None:
         raise missing("request.request_id")
@@ -87,6 +76,34 @@ def parse_envelope(fields: Mapping[str, str]) -> Envelope:
     if api == PIPELINE_API:
         return Envelope(request_id, STAGES[0], params, token, message.get("meta"), pipeline=True)
     return Envelope(request_id, Api(api), params, token, message.get("meta"))
+
+
+def readable_request_id(fields: Mapping[str, str]) -> str | None:
+    """The request_id of an entry refused for something else, when it can be read.
+
+    The refusal's result then carries it, and a producer waiting for that request_id gets it.
+    """
+    try:
+        request_id = _message(fields).get("request_id")
+    except ImsError:
+        return None
+    return request_id if isinstance(request_id, str) and _REQUEST_ID.match(request_id) else None
+
+
+def _message(fields: Mapping[str, str]) -> dict[str, Any]:
+    raw = fields.get("request")
+    if raw is None:
+        raise missing("request")
+    check_storable("request", raw)
+    try:
+        message = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise invalid("request", f"not valid JSON ({exc.msg} at position {exc.pos})") from None
+    except (ValueError, RecursionError) as exc:  # an integer too long to convert, deep nesting
+        raise invalid("request", f"not valid JSON ({exc})") from None
+    if not isinstance(message, dict):
+        raise invalid("request", "must be a JSON object")
+    return message
 
 
 def derive_client_token(request_id: str) -> str:
@@ -137,4 +154,5 @@ __all__ = [
     "derive_client_token",
     "params_to_send",
     "parse_envelope",
+    "readable_request_id",
 ]

@@ -29,7 +29,14 @@ from imsd.api.wire import params_hash
 from imsd.chores import every
 from imsd.connections import process_name
 from imsd.context import Services
-from imsd.envelope import Envelope, check_storable, derive_client_token, params_to_send, parse_envelope
+from imsd.envelope import (
+    Envelope,
+    check_storable,
+    derive_client_token,
+    params_to_send,
+    parse_envelope,
+    readable_request_id,
+)
 from imsd.errors import ImsError, invalid
 from imsd.logs import get_logger
 from imsd.pipeline import Pipeline, first_stage
@@ -199,7 +206,7 @@ class Intake:
         try:
             envelope = parse_envelope(fields)
         except ImsError as error:
-            return _Refusal(entry_id, None, None, error)
+            return _Refusal(entry_id, readable_request_id(fields), None, error)
         request_id, api = envelope.request_id, envelope.api
         try:
             check_storable("request.params", envelope.params)
