@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 from imsd.api.timeline import Canvas, SubtitleTrackClip
 from imsd.engine.media import MediaResolver
-from imsd.engine.render import render_timeline
+from imsd.engine.render import render_timeline, subtitles
 from imsd.engine.render.graph import f
-from imsd.engine.render.subtitles import AssDocument, Resets, ass_colour, ass_text, wrap
+from imsd.engine.render.subtitles import AssDocument, Resets, ass_colour, ass_text, estimated_width, wrap
+from imsd.engine.render.textwidth import FontFile, font_file, text_width
 from imsd.settings import EngineSettings
 
 from .sampling import frame_at
@@ -125,11 +128,11 @@ def test_unknown_fonts_fall_back_to_the_cjk_default() -> None:
 
 
 def test_cjk_text_wraps_between_glyphs() -> None:
-    assert wrap("你好你好你好", 20, 45) == ["你好", "你好", "你好"]
+    assert wrap("你好你好你好", 45, lambda t: estimated_width(t, 20)) == ["你好", "你好", "你好"]
 
 
 def test_latin_text_wraps_at_spaces() -> None:
-    assert wrap("aa bb cc", 10, 13) == ["aa", "bb", "cc"]
+    assert wrap("aa bb cc", 13, lambda t: estimated_width(t, 10)) == ["aa", "bb", "cc"]
 
 
 def test_unsupported_text_fields_are_reported() -> None:
@@ -292,3 +295,156 @@ def test_without_alignment_x_and_y_still_place_the_top_left_corner(tmp_path: Pat
     doc.add("k", text_clip(Content="HH", X=40, Y=30), 1.0, None, EngineSettings())
     left, top, _, _ = ink(draw(doc, tmp_path))
     assert 40 <= left <= 43 and 30 <= top <= 30 + 0.3 * 20
+
+
+# ---- AutoWrap / AutoScale measured with the font file libass draws with ----------------------
+
+
+def column_mass_centre(frame: npt.NDArray[np.uint8]) -> float:
+    mass = frame.astype(float).sum(axis=(0, 2))
+    return float((mass * np.arange(len(mass))).sum() / mass.sum())
+
+
+def libass_advance(
+    text: str, tmp_path: Path, size: float = 40, settings: EngineSettings | None = None, **fields: Any
+) -> float:
+    """How far libass moves the pen over `text` (its advance width), from drawn pixels alone:
+    `text` twice is `text` once plus a copy one advance to the right, so the horizontal centre of
+    the ink moves by half an advance."""
+    centres = []
+    for content in (text, text + text):
+        doc = AssDocument(1600, 120)
+        clip = text_clip(Content=content, FontSize=size, X=10, Y=10, **fields)
+        doc.add("k", clip, 1.0, None, settings or EngineSettings())
+        centres.append(column_mass_centre(draw(doc, tmp_path)))
+    return 2 * (centres[1] - centres[0])
+
+
+def text_rows(frame: npt.NDArray[np.uint8]) -> list[tuple[int, int]]:
+    """(top, bottom) of each band of rows holding text, top to bottom."""
+    inked = np.nonzero((frame.max(axis=-1) > 64).any(axis=1))[0]
+    bands: list[tuple[int, int]] = []
+    for row in inked:
+        if bands and row == bands[-1][1] + 1:
+            bands[-1] = (bands[-1][0], int(row))
+        else:
+            bands.append((int(row), int(row)))
+    return bands
+
+
+def inside_rows(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """A rendered frame without its bottom rows, where render_text's red corner clip sits."""
+    return frame[:115]
+
+
+@pytest.mark.parametrize(
+    ("family", "bold", "text"),
+    [
+        ("WenQuanYi Zen Hei", False, "Subtitles 自动换行, wrapped at TextWidth."),
+        # A real bold face (DejaVuSans-Bold.ttf), and CJK drawn from the fallback face.
+        ("DejaVu Sans", True, "AVAWAToTaYo 中文字幕 office fluffy"),
+    ],
+)
+def test_the_measured_width_is_the_advance_libass_draws(family: str, bold: bool, text: str, tmp_path: Path) -> None:
+    settings = EngineSettings(fonts={family: family})
+    drawn = libass_advance(text, tmp_path, 40, settings, Font=family, FontFace={"Bold": bold})
+    measured = text_width(text, family, 40, bold=bold)
+    assert measured is not None
+    assert drawn > 400  # long enough that a per-glyph error would show
+    assert abs(measured - drawn) <= 0.75
+
+
+def test_the_ink_of_an_unwrapped_line_spans_the_measured_width_less_its_side_bearings(tmp_path: Path) -> None:
+    doc = AssDocument(800, 80)
+    doc.add("k", text_clip(Content="Measured 宽度 AutoScale", FontSize=40, X=10, Y=10), 1.0, None, EngineSettings())
+    left, _, right, _ = ink(draw(doc, tmp_path))
+    measured = text_width("Measured 宽度 AutoScale", "WenQuanYi Zen Hei", 40)
+    assert measured is not None
+    assert left >= 10 and right + 1 <= 10 + measured  # ink sits inside the advance box
+    assert (right + 1 - left) >= measured - 4  # short of it only by the first and last side bearings
+
+
+def test_the_font_file_measured_is_the_one_libass_draws_with(tmp_path: Path) -> None:
+    doc = AssDocument(320, 80)
+    settings = EngineSettings(fonts={"DejaVu Sans": "DejaVu Sans"})
+    doc.add("k", text_clip(Content="Ab", Font="DejaVu Sans", FontFace={"Bold": True}), 1.0, None, settings)
+    path = tmp_path / "doc.ass"
+    path.write_text(doc.render())
+    log = subprocess.run(
+        [
+            *("ffmpeg", "-v", "debug", "-f", "lavfi", "-i", "color=black:s=320x80:d=1"),
+            *("-vf", f("ass", filename=str(path)).render(), "-frames:v", "1", "-f", "null", "-"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stderr
+    chosen = re.search(r"fontselect: \(DejaVu Sans, 700, 0\) -> (.+?), (\d+),", log)
+    assert chosen is not None
+    assert font_file("DejaVu Sans", bold=True) == FontFile(chosen[1], int(chosen[2]))
+    assert chosen[1].endswith("DejaVuSans-Bold.ttf")
+
+
+async def test_autowrap_breaks_cjk_where_the_drawn_glyphs_fill_the_text_width(
+    resolver: MediaResolver, media_dir: Path, tmp_path: Path
+) -> None:
+    """Room for four and a half glyphs as libass draws them: twelve glyphs make three rows of
+    four, all inside the TextWidth box that starts at X."""
+    box = round(4.5 * libass_advance("你", tmp_path, 20))
+    out = await render_text(
+        resolver, media_dir, tmp_path / "job", tmp_path / "o.mp4",
+        Content="你好世界你好世界你好世界", FontSize=20, AdaptMode="AutoWrap", TextWidth=box,
+    )  # fmt: skip
+    frame = inside_rows(frame_at(out, 1.0))
+    left, _, right, _ = ink(frame)
+    assert len(text_rows(frame)) == 3
+    assert left >= 10 and right < 10 + box
+
+
+async def test_autowrap_breaks_latin_at_the_last_space_that_fits(
+    resolver: MediaResolver, media_dir: Path, tmp_path: Path
+) -> None:
+    """Room for three and a half "HH " as libass draws them: seven words make rows of 3, 3, 1."""
+    box = round(3.5 * libass_advance("HH ", tmp_path, 20))
+    out = await render_text(
+        resolver, media_dir, tmp_path / "job", tmp_path / "o.mp4",
+        Content="HH HH HH HH HH HH HH", FontSize=20, AdaptMode="AutoWrap", TextWidth=box,
+    )  # fmt: skip
+    frame = inside_rows(frame_at(out, 1.0))
+    left, _, right, _ = ink(frame)
+    assert len(text_rows(frame)) == 3
+    assert left >= 10 and right < 10 + box
+    assert "\\NHH HH HH\\NHH" in (tmp_path / "job" / "text.ass").read_text()
+
+
+async def test_autoscale_shrinks_the_line_until_its_ink_spans_the_text_width(
+    resolver: MediaResolver, media_dir: Path, tmp_path: Path
+) -> None:
+    out = await render_text(
+        resolver, media_dir, tmp_path / "job", tmp_path / "o.mp4",
+        Content="AutoScale fits this line", FontSize=32, AdaptMode="AutoScale", TextWidth=120,
+    )  # fmt: skip
+    frame = inside_rows(frame_at(out, 1.0))
+    left, _, right, _ = ink(frame)
+    assert len(text_rows(frame)) == 1
+    assert left >= 10 and right < 10 + 120  # not overflowing the box
+    assert right + 1 - left >= 120 - 3  # nor much smaller: short only by the side bearings
+
+
+def test_a_measured_wrap_or_scale_is_not_listed_as_approximated() -> None:
+    doc = AssDocument(160, 128)
+    for mode in ("AutoWrap", "AutoScale"):
+        doc.add("k", text_clip(Content="你好 world " * 5, AdaptMode=mode, TextWidth=100), 1.0, None, EngineSettings())
+    assert doc.approximated == []
+
+
+def test_without_a_font_file_wrap_and_scale_are_estimated_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(subtitles, "text_width", lambda *args, **kwargs: None)
+    doc = AssDocument(160, 128)
+    for mode in ("AutoWrap", "AutoScale"):
+        doc.add("k", text_clip(Content="你好你好你好", AdaptMode=mode, TextWidth=45), 1.0, None, EngineSettings())
+    assert doc.approximated == [
+        "k.AdaptMode: AutoWrap breaks by estimated width (no font file for 'WenQuanYi Zen Hei')",
+        "k.AdaptMode: AutoScale fits by estimated width (no font file for 'WenQuanYi Zen Hei')",
+    ]
+    assert "你好\\N你好\\N你好" in doc.events[0]  # the estimate still wraps: 20 px per CJK glyph

@@ -16,18 +16,25 @@ Codes: `\\b \\i \\u \\s` (0/1), `\\fs<n> \\fn<name> \\c \\1c..\\4c \\alpha \\1a.
 `\\bord \\xbord \\ybord \\shad \\xshad \\yshad`, and `\\r` (back to the clip's style). Anything
 else, e.g. `\\pos`, `\\move`, `\\t`, `\\p` (drawings), `\\clip`, keeps the whole block literal.
 
-libass (0.17 as built by Debian) wraps only at spaces, so CJK text is wrapped here with
-estimated advances (CJK glyphs 1 em, others 0.6 em); AutoScale uses the same estimate.
+libass (0.17 as built by Debian) wraps only at spaces, so AutoWrap text is wrapped here (CJK
+between any two glyphs, other text at spaces) and AutoScale's size is chosen here, both with the
+width libass will draw: textwidth.py measures with the font file libass picks, at its size, and
+the inline codes that change a run's font, size, bold or italic are followed. Without a font file
+both fall back to an estimate (CJK glyphs 1 em, others 0.6 em), listed under Approximated.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from imsd.api.timeline import Canvas, SubtitleTrackClip
 from imsd.engine.render.geometry import Axis
+from imsd.engine.render.textwidth import text_width
 from imsd.settings import EngineSettings
 
 _ALIGN = {
@@ -176,19 +183,134 @@ def _advance(ch: str) -> float:
     return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.6
 
 
-def text_width(line: str, size: float) -> float:
-    """Estimated width of one line of plain text (override blocks not counted)."""
-    return sum(_advance(c) for c in _STYLE_BLOCK.sub("", line)) * size
+def estimated_width(line: str, size: float) -> float:
+    """Estimated width of one line of ASS text (override blocks not counted): no font file."""
+    return sum(_advance(c) for c, _ in _drawn(line)) * size
 
 
-def wrap(line: str, size: float, width: float) -> list[str]:
-    """Greedy wrap: CJK may break between any two glyphs, other text at spaces."""
+@dataclass(frozen=True)
+class Look:
+    """What sets the width of a run of text; None is the clip's own value."""
+
+    family: str | None = None
+    size: float | None = None
+    bold: bool | None = None
+    italic: bool | None = None
+
+
+# ASS event text as libass reads it: an escaped brace, a hard space, an override block, or text.
+_DRAWN = re.compile(r"\\([{}h])|\{([^}]*)\}|([^\\{]+|.)", re.DOTALL)
+
+
+def _drawn(line: str) -> Iterator[tuple[str, str | None]]:
+    """(drawn character, None) or ("", override block's inside), in order."""
+    for m in _DRAWN.finditer(line):
+        if m[1]:
+            yield ("\xa0" if m[1] == "h" else m[1]), None
+        elif m[3] is not None:
+            yield from ((c, None) for c in m[3])
+        else:
+            yield "", m[2]
+
+
+def _restyle(look: Look, block: str) -> Look:
+    """The look after one kept override block (codes that change no width are skipped)."""
+    for m in _CODE_RE.finditer(block):
+        if m["fs"]:
+            look = replace(look, size=float(m["size"]) if m["size"] and float(m["size"]) > 0 else None)
+        elif m["fn"]:
+            look = replace(look, family=m["font"] or None)
+        elif m["flag"] == "b":
+            look = replace(look, bold=m["on"] == "1" if m["on"] else None)
+        elif m["flag"] == "i":
+            look = replace(look, italic=m["on"] == "1" if m["on"] else None)
+        elif m["r"]:
+            look = Look()
+    return look
+
+
+def runs(line: str, look: Look = Look()) -> Iterator[tuple[str, Look]]:
+    """The drawn text of one line of ASS event text, in runs of one look, starting from `look`."""
+    text = ""
+    for ch, block in _drawn(line):
+        if block is None:
+            text += ch
+            continue
+        after = _restyle(look, block)
+        if after != look and text:
+            yield text, look
+            text = ""
+        look = after
+    if text:
+        yield text, look
+
+
+def overrides(text: str) -> str:
+    """The override blocks of ASS event text alone: what carries its look to a following line."""
+    return "".join(m.group() for m in _DRAWN.finditer(text) if m[2] is not None)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """Widths of ASS event text as libass lays it out in one clip's style (textwidth.py)."""
+
+    family: str
+    size: float
+    bold: bool
+    italic: bool
+    spacing: float = 0.0  # letter spacing, px after every character
+    fonts_dir: Path | None = None
+
+    def parts(self, line: str) -> tuple[float, float] | None:
+        """(width that scales with the clip's font size, width that does not), or None when a
+        font file is missing. Runs with their own `\\fs` and the letter spacing do not scale."""
+        scaled = fixed = 0.0
+        for text, look in runs(line):
+            width = text_width(
+                text,
+                look.family or self.family,
+                look.size or self.size,
+                bold=self.bold if look.bold is None else look.bold,
+                italic=self.italic if look.italic is None else look.italic,
+                ligatures=not self.spacing,
+                fonts_dir=self.fonts_dir,
+            )
+            if width is None:
+                return None
+            if look.size is None:
+                scaled += width
+            else:
+                fixed += width
+            fixed += self.spacing * len(text)
+        return scaled, fixed
+
+    def width(self, line: str) -> float | None:
+        parts = self.parts(line)
+        return sum(parts) if parts else None
+
+    def fits(self, lines: list[str]) -> bool:
+        """Whether every line (each after the ones before it, for their looks) can be measured."""
+        return all(self.parts(text) is not None for text in _in_context(lines))
+
+
+def _in_context(lines: list[str]) -> Iterator[str]:
+    """Each line behind the override blocks of the lines before it (libass keeps them across \\N)."""
+    before = ""
+    for line in lines:
+        yield before + line
+        before += overrides(line)
+
+
+def wrap(line: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """Greedy wrap: CJK may break between any two glyphs, other text at spaces. `measure` gives
+    the drawn width of ASS text; each new line is measured behind the blocks before it."""
     tokens = re.findall(r"\{[^{}]*\}|\s+|[^\s\x00-\u2e7f]|[^\s]+?(?=[^\x00-\u2e7f]|\s|$)", line)
-    lines, current = [], ""
+    lines, current, before = [], "", ""
     for token in tokens:
         candidate = current + token
-        if current.strip() and not token.isspace() and text_width(candidate, size) > width:
+        if current.strip() and not token.isspace() and measure(before + candidate.rstrip()) > width:
             lines.append(current.rstrip())
+            before += overrides(current)
             current = token.lstrip()
         else:
             current = candidate
@@ -247,27 +369,25 @@ class AssDocument:
         name = f"S{len(self.styles)}"
         align = _ALIGN[clip.Alignment]
         text_box = xs.length(clip.TextWidth) if clip.TextWidth else None
-        lines = ass_text(clip.Content)
+        font = settings.font_family(clip.Font)
+        face = clip.FontFace
+        measure = Measure(font, size, face.Bold, face.Italic, clip.Spacing * scale, settings.fonts_dir)
         mode = clip.AdaptMode
         wrap_at: float | None = None
         if text_box and mode == "AutoWrap":
             wrap_at = text_box
-            self.approximated.append(f"{loc}.AdaptMode: AutoWrap breaks by estimated width")
         elif text_box and mode == "AutoScale":
-            widest = max(text_width(line, size) for line in lines)
-            size = size * min(1.0, text_box / widest) if widest else size
-            self.approximated.append(f"{loc}.AdaptMode: AutoScale fits by estimated width")
+            size = self._fit(loc, ass_text(clip.Content), text_box, measure)
+            measure = replace(measure, size=size)
         elif mode is not None and mode not in ("AutoWrapAtSpaces", "AutoWrapAtSpacesStrict"):
             self.ignored.append(f"{loc}.AdaptMode: {mode!r} is not supported")
-        font = settings.font_family(clip.Font)
         outline, shadow = clip.Outline * scale, clip.Shadow * scale
         lines = ass_text(clip.Content, Resets.of(clip, size, font, outline, shadow))
         if wrap_at:
-            lines = [part for line in lines for part in wrap(line, size, wrap_at)]
+            lines = self._wrap(loc, lines, wrap_at, measure)
         # Wrapping at spaces is libass's own; everything else is pre-wrapped or unwrapped.
         native_wrap = bool(text_box) and mode in ("AutoWrapAtSpaces", "AutoWrapAtSpacesStrict")
         box = text_box if native_wrap else None
-        face = clip.FontFace
         self.styles.append(
             f"Style: {name},{font},{size:.2f},"
             f"{ass_colour(clip.FontColor, clip.FontColorOpacity)},"
@@ -297,6 +417,43 @@ class AssDocument:
         self.ignored += [f"{loc}.{key}: not supported" for key in _UNSUPPORTED if extra.get(key)]
         if clip.LineSpacing:
             self.ignored.append(f"{loc}.LineSpacing: not supported")
+
+    def _wrap(self, loc: str, lines: list[str], width: float, measure: Measure) -> list[str]:
+        """AutoWrap: each line broken to fit `width` as libass draws it (estimated without a font)."""
+        if not measure.fits(lines):
+            self.approximated.append(
+                f"{loc}.AdaptMode: AutoWrap breaks by estimated width (no font file for {measure.family!r})"
+            )
+            return [part for line in lines for part in wrap(line, width, lambda t: estimated_width(t, measure.size))]
+        out: list[str] = []
+        for line, text in zip(lines, _in_context(lines), strict=True):
+            before = text[: len(text) - len(line)]
+
+            def drawn(t: str, before: str = before) -> float:
+                return measure.width(before + t) or 0.0
+
+            out += wrap(line, width, drawn)
+        return out
+
+    def _fit(self, loc: str, lines: list[str], width: float, measure: Measure) -> float:
+        """AutoScale: the largest font size (to 0.01, never above the clip's) whose widest line fits
+        `width` as libass draws it; runs with their own `\\fs` and letter spacing keep their width."""
+        size = measure.size
+        parts = [measure.parts(text) for text in _in_context(lines)]
+        if any(p is None for p in parts):
+            self.approximated.append(
+                f"{loc}.AdaptMode: AutoScale fits by estimated width (no font file for {measure.family!r})"
+            )
+            widest = max(estimated_width(line, size) for line in lines)
+            return size * min(1.0, width / widest) if widest else size
+        factor = 1.0
+        for scaled, fixed in (p for p in parts if p is not None):
+            if scaled and scaled + fixed > width:
+                factor = min(factor, (width - fixed) / scaled)
+        if factor <= 0:
+            self.approximated.append(f"{loc}.AdaptMode: AutoScale cannot fit: the parts of fixed size alone are wider")
+            return size
+        return math.floor(size * factor * 100) / 100 if factor < 1 else size
 
     def _margins(self, align: int, x: int, y: int, box: float | None) -> tuple[int, int, int]:
         """MarginL, MarginR, MarginV for an aligned clip: X from the aligned side, Y from the
