@@ -83,6 +83,14 @@ def test_documented_codes_with_values_are_kept_in_ass_form() -> None:
     assert ass_text(block, RESETS) == ["{\\xbord3\\ybord1.5\\xshad-2\\alpha&H80&\\2a&HFF&\\fs40\\fnNoto Sans\\s1\\r}x"]
 
 
+def test_sizes_in_codes_scale_from_the_timeline_canvas_as_font_size_does() -> None:
+    """document_detail/2261462: `{\\fs100}` is a 100 px font on the Timeline's canvas, as FontSize
+    is; rendered at a quarter of FECanvas it is 25 px, and borders and shadows alike."""
+    block = "{\\fs100\\bord4\\yshad-2\\xbord-3}x{\\fs}"
+    # The bare \\fs goes back to the clip's size, which is scaled already.
+    assert ass_text(block, RESETS, 0.25) == ["{\\fs25\\bord1\\yshad-0.5\\xbord0}x{\\fs20.00}"]
+
+
 def test_a_block_with_any_undocumented_code_stays_literal() -> None:
     for block in ("{\\1c&00FF7F&\\pos(0,0)}", "{\\shadow}", "{\\rDefault}", "{\\1c&00FF7F}", "{\\be1}", "{\\an5}"):
         assert ass_text(block + "x", RESETS) == [block.replace("{", "\\{").replace("}", "\\}") + "x"]

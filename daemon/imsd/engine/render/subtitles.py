@@ -115,8 +115,11 @@ def _hex(value: str) -> str:
     return "&H" + value.strip("&").lstrip("Hh").upper() + "&"
 
 
-def _code(m: re.Match[str], resets: Resets | None) -> str:
-    """One documented override code as libass ASS; a bare code restores the clip's value."""
+def _code(m: re.Match[str], resets: Resets | None, scale: float) -> str:
+    """One documented override code as libass ASS; a bare code restores the clip's value.
+
+    Sizes given in a code are in the Timeline's pixels, like FontSize: multiplied by `scale`
+    (the output's height over FECanvas's) as FontSize is."""
     if m["colour"]:
         name = m["colour"] if m["colour"] != "c" else "1c"
         if m["rgb"]:
@@ -132,15 +135,15 @@ def _code(m: re.Match[str], resets: Resets | None) -> str:
         return f"\\{m['alpha']}{resets.alphas[int(m['alpha'][0]) - 1]}"
     if m["len"]:
         border = m["len"].endswith("bord")
-        if m["px"]:  # as given; a border cannot be negative
-            return f"\\{m['len']}{'0' if border and m['px'].startswith('-') else m['px']}"
+        if m["px"]:
+            px = float(m["px"]) * scale
+            return f"\\{m['len']}{_number(max(px, 0.0) if border else px)}"  # a border is never negative
         if resets is None:
             return f"\\{m['len']}"
-        value = resets.outline if border else resets.shadow
-        return f"\\{m['len']}{value:.2f}".rstrip("0").rstrip(".")
+        return f"\\{m['len']}{_number(resets.outline if border else resets.shadow)}"
     if m["fs"]:
         if m["size"] or resets is None:
-            return f"\\fs{m['size'] or ''}"
+            return f"\\fs{_number(float(m['size']) * scale) if m['size'] else ''}"
         return f"\\fs{resets.size:.2f}"
     if m["fn"]:
         return f"\\fn{m['font'] or (resets.font if resets else '')}"
@@ -150,29 +153,34 @@ def _code(m: re.Match[str], resets: Resets | None) -> str:
     return "\\r"
 
 
-def _block(block: str, resets: Resets | None) -> str:
+def _number(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _block(block: str, resets: Resets | None, scale: float) -> str:
     """A kept `{...}` block with each code rewritten; literal if it cannot be read code by code."""
     out, pos, inner = [], 1, len(block) - 1
     while pos < inner:
         m = _CODE_RE.match(block, pos)
         if not m or m.end() == pos or m.end() > inner:
             return _escape_plain(block)
-        out.append(_code(m, resets))
+        out.append(_code(m, resets, scale))
         pos = m.end()
     return "{" + "".join(out) + "}"
 
 
-def ass_text(content: str, resets: Resets | None = None) -> list[str]:
+def ass_text(content: str, resets: Resets | None = None, scale: float = 1.0) -> list[str]:
     """User text -> ASS event text, one item per line; only the documented codes survive.
 
-    With `resets`, a code given without its value is written with the clip's own value.
+    With `resets`, a code given without its value is written with the clip's own value; sizes
+    given in codes are multiplied by `scale`.
     """
     lines = []
     for line in _LINE_BREAK.split(content):
         out, pos = [], 0
         for match in _STYLE_BLOCK.finditer(line):
             out.append(_escape_plain(line[pos : match.start()]))
-            out.append(_block(match.group(), resets))
+            out.append(_block(match.group(), resets, scale))
             pos = match.end()
         out.append(_escape_plain(line[pos:]))
         lines.append("".join(out))
@@ -377,12 +385,12 @@ class AssDocument:
         if text_box and mode == "AutoWrap":
             wrap_at = text_box
         elif text_box and mode == "AutoScale":
-            size = self._fit(loc, ass_text(clip.Content), text_box, measure)
+            size = self._fit(loc, ass_text(clip.Content, scale=scale), text_box, measure)
             measure = replace(measure, size=size)
         elif mode is not None and mode not in ("AutoWrapAtSpaces", "AutoWrapAtSpacesStrict"):
             self.ignored.append(f"{loc}.AdaptMode: {mode!r} is not supported")
         outline, shadow = clip.Outline * scale, clip.Shadow * scale
-        lines = ass_text(clip.Content, Resets.of(clip, size, font, outline, shadow))
+        lines = ass_text(clip.Content, Resets.of(clip, size, font, outline, shadow), scale)
         if wrap_at:
             lines = self._wrap(loc, lines, wrap_at, measure)
         # Wrapping at spaces is libass's own; everything else is pre-wrapped or unwrapped.
