@@ -14,6 +14,7 @@ import imsd.intake
 import imsd.queue
 import imsd.submission
 import pytest
+from imsd.client import request_state
 from imsd.context import Services
 from imsd.errors import ImsError
 from redis.asyncio import Redis
@@ -181,6 +182,16 @@ async def test_a_mistyped_api_is_rejected_with_the_request_id_it_could_read(
         results = await results_for(redis, {"typo-1"})
     assert results["typo-1"]["status"] == "REJECTED"
     assert results["typo-1"]["error_message"].startswith("request.api: must be one of")
+
+
+async def test_one_requests_result_can_be_looked_up_by_its_request_id(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [single_job_request("look-1")])
+        streamed = (await results_for(redis, {"look-1"}))["look-1"]
+    assert await request_state(redis, "look-1") == ("SUCCEEDED", streamed)
+    assert await request_state(redis, "never-sent") == ("UNKNOWN", None)
 
 
 async def test_service_failure_code_is_reported_as_failed_result(fake: FakeIms, redis: Redis, redis_url: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from imsd.client import enqueue_request, status, wait_for_results
+from imsd.client import enqueue_request, request_state, status, wait_for_results
 from imsd.errors import ImsError
 from imsd.logs import configure_logging
 from imsd.settings import ConfigError, EngineSettings, Settings, load_settings
@@ -82,6 +82,19 @@ async def _status(settings: Settings) -> dict[str, Any]:
 def cmd_status(args: argparse.Namespace) -> int:
     print(json.dumps(asyncio.run(_status(_settings(args))), indent=2))
     return 0
+
+
+def cmd_result(args: argparse.Namespace) -> int:
+    """One request's state and, once final, its result: exit 0 when it has one, 1 otherwise."""
+    settings = _settings(args)
+
+    async def look_up() -> tuple[str, dict[str, Any] | None]:
+        async with Redis.from_url(settings.redis.url, decode_responses=True) as redis:
+            return await request_state(redis, args.request_id, prefix=settings.redis.prefix)
+
+    state, result = asyncio.run(look_up())
+    print(json.dumps({"request_id": args.request_id, "state": state, "result": result}, ensure_ascii=False, indent=2))
+    return 0 if result is not None else 1
 
 
 def cmd_engine(args: argparse.Namespace) -> int:
@@ -273,6 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="queue depth, in flight, results, dead letters, limiter").set_defaults(
         func=cmd_status
     )
+
+    result = sub.add_parser("result", help="one request's state and, once final, its result")
+    result.add_argument("request_id")
+    result.set_defaults(func=cmd_result)
 
     sub.add_parser("config", help="print every setting, documented, as TOML").set_defaults(func=cmd_config)
 

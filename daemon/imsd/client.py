@@ -1,7 +1,8 @@
 """A producer's and an operator's view of the daemon, over Redis only.
 
 Producers in any language need nothing but XADD; this module is the Python convenience:
-`enqueue_request` to send, `wait_for_results` to read results back, `status` for ops.
+`enqueue_request` to send, `wait_for_results` to read results back, `request_state` to look
+one request up, `status` for ops.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from imsd.api.wire import Api, compact_json
+from imsd.records import RecordStore
 from imsd.settings import Settings
 
 
@@ -40,6 +42,20 @@ async def wait_for_results(
                 if result.get("request_id") in request_ids and not _answers_another(result):
                     found[result["request_id"]] = result
     return found
+
+
+async def request_state(redis: Redis, request_id: str, *, prefix: str = "imsd") -> tuple[str, dict[str, Any] | None]:
+    """(state, result) of one request: its record's state and, once final, its result.
+
+    ("UNKNOWN", None) when no record holds it: never received, refused before it owned one (its
+    REJECTED result is on the stream only), or past `retention.record_ttl_s` after its result.
+    """
+    key = RecordStore(redis, prefix).record_key(request_id)
+    state, result = await redis.hmget(key, ["state", "result"])  # type: ignore[misc]  # redis-py: sync|async
+    if state is None:
+        return "UNKNOWN", None
+    text = state.decode() if isinstance(state, bytes) else str(state)
+    return text, json.loads(result) if result else None
 
 
 def _answers_another(result: dict[str, Any]) -> bool:
