@@ -14,6 +14,7 @@ import imsd.intake
 import imsd.queue
 import imsd.submission
 import pytest
+from imsd.api.wire import compact_json
 from imsd.client import request_state
 from imsd.context import Services
 from imsd.errors import ImsError
@@ -192,6 +193,37 @@ async def test_one_requests_result_can_be_looked_up_by_its_request_id(
         streamed = (await results_for(redis, {"look-1"}))["look-1"]
     assert await request_state(redis, "look-1") == ("SUCCEEDED", streamed)
     assert await request_state(redis, "never-sent") == ("UNKNOWN", None)
+
+
+async def test_messages_past_the_size_limits_are_refused_naming_the_limit_and_others_go_on(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    big_meta = {**single_job_request("meta-1"), "meta": {"note": "x" * 5000}}
+    huge = {**single_job_request("huge-1"), "meta": {"note": "y" * 20_000}}
+    settings = aliyun_settings(redis_url, fake, intake={"max_request_bytes": 16_384, "max_meta_bytes": 4096})
+    async with running_daemon(settings):
+        await enqueue_all(redis, [huge, big_meta, single_job_request("fine-1")])
+        results = await results_for(redis, {"meta-1", "fine-1"})
+        await asyncio.sleep(0.3)
+    assert results["meta-1"]["status"] == "REJECTED"
+    assert results["meta-1"]["error_message"] == "request.meta: is 5011 bytes as JSON; at most 4096"
+    assert results["fine-1"]["status"] == "SUCCEEDED"
+    refused = [r for r in await all_results(redis) if r["request_id"] is None]
+    size = len(compact_json(huge).encode())
+    assert [r["error_message"] for r in refused] == [f"request: is {size} bytes; at most 16384"]
+
+
+async def test_a_track_of_more_clips_than_the_limit_fails_naming_the_field(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    clips = [{"MediaId": "m"}] * 10_001
+    request = single_job_request("clips-1", Timeline={"VideoTracks": [{"VideoTrackClips": clips}]})
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [request])
+        results = await results_for(redis, {"clips-1"})
+    assert results["clips-1"]["status"] == "FAILED"
+    assert results["clips-1"]["error_message"].startswith("Timeline.VideoTracks[0].VideoTrackClips: ")
+    assert "10000" in results["clips-1"]["error_message"]
 
 
 async def test_service_failure_code_is_reported_as_failed_result(fake: FakeIms, redis: Redis, redis_url: str) -> None:

@@ -25,7 +25,7 @@ from redis.exceptions import ResponseError
 import imsd.api.timeline  # noqa: F401
 from imsd import lua, metrics
 from imsd.api.validation import validate_params
-from imsd.api.wire import params_hash
+from imsd.api.wire import compact_json, params_hash
 from imsd.chores import every
 from imsd.connections import process_name
 from imsd.context import Services
@@ -44,6 +44,9 @@ from imsd.records import Admission, Delivery, State
 from imsd.results import final_result, rejection_document, result_emitted
 
 log = get_logger(__name__)
+
+# A batch of entries holding more than this is read and validated in a thread, not on the loop.
+_READ_ON_LOOP_BYTES = 64 * 1024
 
 # Delete the entries of `stream` older than the oldest one any of its consumer groups still
 # needs: the group's oldest pending entry, else the last entry delivered to it (which MINID
@@ -186,7 +189,13 @@ class Intake:
         All records of the batch (each with its task, or an invalid request's with its failure
         result) are made in one round trip; refusals, the exception, are answered one by one.
         """
-        read = [self._read(entry_id, fields) for entry_id, fields in entries]
+        # A large batch is read in a thread: the event loop goes on serving health checks,
+        # callbacks and other tasks while a big Timeline is validated.
+        size = sum(len(fields.get("request", "")) for _, fields in entries)
+        if size > _READ_ON_LOOP_BYTES:
+            read = await asyncio.to_thread(lambda: [self._read(entry_id, fields) for entry_id, fields in entries])
+        else:
+            read = [self._read(entry_id, fields) for entry_id, fields in entries]
         deliveries = [item for item in read if isinstance(item, Delivery)]
         refusals = [item for item in read if isinstance(item, _Refusal)]
         admissions = await self.svc.store.admit(deliveries) if deliveries else []
@@ -203,6 +212,11 @@ class Intake:
         An entry that owns a record is admitted, and failed at once if its params are invalid.
         """
         svc = self.svc
+        limits = svc.settings.intake
+        size = len(fields.get("request", "").encode())
+        if size > limits.max_request_bytes:  # refused unread: parsing it is the cost to avoid
+            too_big = invalid("request", f"is {size} bytes; at most {limits.max_request_bytes}")
+            return _Refusal(entry_id, None, None, too_big)
         try:
             envelope = parse_envelope(fields)
         except ImsError as error:
@@ -211,6 +225,9 @@ class Intake:
         try:
             check_storable("request.params", envelope.params)
             check_storable("request.meta", envelope.meta)
+            meta_size = len(compact_json(envelope.meta).encode()) if envelope.meta is not None else 0
+            if meta_size > limits.max_meta_bytes:
+                raise invalid("request.meta", f"is {meta_size} bytes as JSON; at most {limits.max_meta_bytes}")
         except ImsError as error:
             return _Refusal(entry_id, request_id, envelope.api_name, error)
         validation_error: ImsError | None = None

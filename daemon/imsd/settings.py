@@ -52,6 +52,12 @@ class IntakeSettings(_Section):
     claim_idle_s: float = Field(
         30.0, gt=0, description="Entries a dead consumer read but never acked are re-claimed after this."
     )
+    max_request_bytes: int = Field(
+        1_048_576, ge=1024, description="A message's `request` longer than this is refused (REJECTED), unread."
+    )
+    max_meta_bytes: int = Field(
+        16_384, ge=0, description="A request whose `meta` (echoed in its result) is longer as JSON is refused."
+    )
 
 
 class AliyunSettings(_Section):

@@ -27,6 +27,9 @@ from pydantic import (
 from imsd.errors import ImsError
 
 MAX_TRACKS = 100
+# Not an IMS limit (none is documented): far more than one output can show, and enough to keep
+# a hostile Timeline from holding the daemon's event loop while it is validated.
+MAX_CLIPS_PER_TRACK = 10_000
 
 Seconds = Annotated[float, Field(ge=0)]
 Colour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
@@ -350,7 +353,7 @@ class _Track(_Model):
 
 class VideoTrack(_Track):
     Type: str = "Video"
-    VideoTrackClips: list[VideoTrackClip] = []
+    VideoTrackClips: list[VideoTrackClip] = Field(default=[], max_length=MAX_CLIPS_PER_TRACK)
     _image_track: int | None = PrivateAttr(default=None)  # read from ImageTracks[n] (see Timeline)
 
     def clip_key(self, t: int, c: int) -> str:
@@ -377,15 +380,15 @@ class ImageTrackClip(VideoTrackClip):
 
 
 class ImageTrack(_Model):
-    ImageTrackClips: list[ImageTrackClip] = []
+    ImageTrackClips: list[ImageTrackClip] = Field(default=[], max_length=MAX_CLIPS_PER_TRACK)
 
 
 class AudioTrack(_Track):
-    AudioTrackClips: list[AudioTrackClip] = []
+    AudioTrackClips: list[AudioTrackClip] = Field(default=[], max_length=MAX_CLIPS_PER_TRACK)
 
 
 class SubtitleTrack(_Model):
-    SubtitleTrackClips: list[SubtitleTrackClip] = []
+    SubtitleTrackClips: list[SubtitleTrackClip] = Field(default=[], max_length=MAX_CLIPS_PER_TRACK)
 
 
 class EffectTrackItem(_Model):
@@ -397,7 +400,7 @@ class EffectTrackItem(_Model):
 
 
 class EffectTrack(_Model):
-    EffectTrackItems: list[EffectTrackItem] = []
+    EffectTrackItems: list[EffectTrackItem] = Field(default=[], max_length=MAX_CLIPS_PER_TRACK)
 
 
 class Canvas(_Model):
