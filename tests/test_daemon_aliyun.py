@@ -17,6 +17,7 @@ import pytest
 from imsd.api.wire import compact_json
 from imsd.client import request_state
 from imsd.context import Services
+from imsd.contract import Result
 from imsd.errors import ImsError
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -224,6 +225,24 @@ async def test_a_track_of_more_clips_than_the_limit_fails_naming_the_field(
     assert results["clips-1"]["status"] == "FAILED"
     assert results["clips-1"]["error_message"].startswith("Timeline.VideoTracks[0].VideoTrackClips: ")
     assert "10000" in results["clips-1"]["error_message"]
+
+
+async def test_every_kind_of_result_follows_the_published_result_schema(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    invalid = single_job_request("schema-bad", OutputMediaConfig={"MediaURL": "x.mp4", "Width": 5000, "Height": 720})
+    failing = single_job_request("schema-fail", UserData={"FakeFail": "InvalidMaterial.NotFound"})
+    typo = {**single_job_request("schema-typo"), "api": "SubmitMediaProduceJob"}
+    ok = single_job_request("schema-ok", UserData={"k": 1})
+    requests = [ok, batch_request("schema-batch"), invalid, failing, typo]
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await redis.xadd("imsd:requests", {"request": "{not json"})
+        await enqueue_all(redis, requests)
+        await results_for(redis, {r["request_id"] for r in requests})
+    results = await all_results(redis)
+    assert {r["status"] for r in results} == {"SUCCEEDED", "FAILED", "REJECTED"}
+    for result in results:
+        Result.model_validate(result)
 
 
 async def test_service_failure_code_is_reported_as_failed_result(fake: FakeIms, redis: Redis, redis_url: str) -> None:

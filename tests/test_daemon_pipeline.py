@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from imsd.contract import Result
 from redis.asyncio import Redis
 
 from tests.helpers import enqueue_all, results_for, running_daemon
@@ -42,6 +43,7 @@ async def test_pipeline_runs_three_stages_into_one_result(tmp_path: Path, redis:
     [output] = result["outputs"]
     assert output["status"] == "Success" and output["media_url"] == f"{OSS}/scene/pipe-1_1.mp4"
     assert probe_duration(tmp_path / "storage" / "demo" / "scene" / "pipe-1_1.mp4") > 1.0
+    Result.model_validate(result)  # the published schema holds a pipeline's stages too
 
 
 async def test_a_failed_stage_is_named_in_the_result(tmp_path: Path, redis: Redis, redis_url: str) -> None:

@@ -23,11 +23,12 @@ from imsd.api.wire import (
     Api,
     compact_json,
 )
+from imsd.contract import CLIENT_TOKEN_PATTERN, REQUEST_ID_PATTERN
 from imsd.errors import ImsError, invalid, missing
 from imsd.pipeline import PIPELINE_API, STAGES
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")
-_TOKEN = re.compile(r"^[\x21-\x7e]{1,64}$")
+_REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
+_TOKEN = re.compile(CLIENT_TOKEN_PATTERN)
 
 
 @dataclass(frozen=True)
