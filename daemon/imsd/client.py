@@ -18,6 +18,8 @@ from imsd.api.wire import Api, compact_json
 from imsd.records import RecordStore
 from imsd.settings import Settings
 
+__all__ = ["enqueue_request", "request_state", "status", "wait_for_results"]
+
 
 async def enqueue_request(redis: Redis, request: dict[str, Any], prefix: str = "imsd") -> str:
     """Put one request on the stream; returns the stream entry id."""

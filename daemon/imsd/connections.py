@@ -21,6 +21,8 @@ from weakref import WeakKeyDictionary
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
 
+__all__ = ["IDLE_PROBE_S", "IdleProbingPool", "connect", "process_name"]
+
 # A connection back in the pool for longer than this is probed before it is used again.
 IDLE_PROBE_S = 1.0
 

@@ -14,6 +14,8 @@ from imsd.records import RecordStore
 from imsd.settings import Settings
 from imsd.steps import Defer
 
+__all__ = ["MAX_SLOT_WAIT_S", "REQUEST_TASK", "Services", "request_task_id"]
+
 # One task per request moves it on, by its record's state: submit, then poll until final. It
 # defers itself between steps, so a request has exactly one task queued or running at a time.
 REQUEST_TASK = "advance_request"

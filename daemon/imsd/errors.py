@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+__all__ = ["Disposition", "ImsError", "disposition", "invalid", "missing", "not_found"]
+
 
 class Disposition(StrEnum):
     """What the submitter should do after an error."""

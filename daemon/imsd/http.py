@@ -16,6 +16,8 @@ from imsd.logs import get_logger
 from imsd.signing import verify_callback_signature
 from imsd.tracking import on_callback
 
+__all__ = ["READY", "SERVICES", "ReadyCheck", "livez", "make_app", "readyz", "receive_callback", "serve_metrics"]
+
 log = get_logger(__name__)
 
 ReadyCheck = Callable[[], Awaitable[bool]]

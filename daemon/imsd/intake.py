@@ -43,6 +43,8 @@ from imsd.pipeline import Pipeline, first_stage
 from imsd.records import Admission, Delivery, State
 from imsd.results import final_result, rejection_document, result_emitted
 
+__all__ = ["AcknowledgedTrim", "Intake"]
+
 log = get_logger(__name__)
 
 # A batch of entries holding more than this is read and validated in a thread, not on the loop.

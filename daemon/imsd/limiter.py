@@ -20,6 +20,8 @@ from redis.asyncio import Redis
 
 from imsd import lua, metrics
 
+__all__ = ["RateLimiter", "Slot"]
+
 # Reserve the next slot: `schedule` holds tat, the theoretical arrival time of the next call, in
 # microseconds. Returns the microseconds the caller must wait before its slot, or -1 without
 # reserving anything when that wait would exceed `max_wait_us`.

@@ -16,6 +16,8 @@ from structlog.typing import Processor
 
 from imsd.settings import LogSettings
 
+__all__ = ["configure_logging", "get_logger"]
+
 _REDACT_KEYS = frozenset({"access_key_secret", "secret", "security_token", "auth_key", "authorization"})
 
 

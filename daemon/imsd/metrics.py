@@ -9,6 +9,22 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+__all__ = [
+    "callbacks",
+    "end_to_end",
+    "jobs_in_flight",
+    "limiter_wait",
+    "polls",
+    "requests_conflict",
+    "requests_duplicate",
+    "requests_invalid",
+    "requests_received",
+    "results",
+    "send_lateness",
+    "submits",
+    "throttles",
+]
+
 _LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _E2E_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 

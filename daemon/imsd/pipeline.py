@@ -19,6 +19,8 @@ from imsd.api.jobs import JobSnapshot
 from imsd.api.wire import Api, compact_json, json_object
 from imsd.errors import ImsError, invalid, missing
 
+__all__ = ["PIPELINE_API", "STAGES", "Pipeline", "first_stage", "next_stage", "stage_error", "stage_token"]
+
 PIPELINE_API = "ScenePipeline"
 STAGES = (
     Api.SUBMIT_SCENE_MEDIA_SELECTION_JOB,

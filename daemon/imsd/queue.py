@@ -43,6 +43,8 @@ from imsd.api.wire import compact_json
 from imsd.connections import IdleProbingPool
 from imsd.logs import get_logger
 
+__all__ = ["ENQUEUE", "Later", "QueuedTask", "TaskFunction", "TaskQueue", "TaskSpec", "TaskWorker"]
+
 TaskFunction = Callable[..., Awaitable[Any]]
 
 log = get_logger(__name__)

@@ -33,6 +33,8 @@ from imsd.pipeline import Pipeline
 from imsd.queue import ENQUEUE, QueuedTask
 from imsd.settings import RetentionSettings
 
+__all__ = ["JOB_RUN_MAX_S", "STAGE_ATTEMPTS", "Admission", "Delivery", "Record", "RecordStore", "State"]
+
 # How long a job may run: past it, its binding (see RecordStore) may expire before its record.
 JOB_RUN_MAX_S = 7 * 86400
 #: The record's count of submit attempts of its current stage, held against submit.max_attempts;

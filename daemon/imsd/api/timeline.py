@@ -26,6 +26,49 @@ from pydantic import (
 
 from imsd.errors import ImsError
 
+__all__ = [
+    "MAX_CLIPS_PER_TRACK",
+    "MAX_TRACKS",
+    "VIDEO_CLIP_TYPES",
+    "AFadeEffect",
+    "ALoudNormEffect",
+    "AlignmentName",
+    "AudioConfig",
+    "AudioTrack",
+    "AudioTrackClip",
+    "BackgroundEffect",
+    "Canvas",
+    "Colour",
+    "CropEffect",
+    "Effect",
+    "EffectTrack",
+    "EffectTrackItem",
+    "FilterEffect",
+    "FlipEffect",
+    "ImageTrack",
+    "ImageTrackClip",
+    "KenBurnsEffect",
+    "OtherEffect",
+    "OutputMediaConfig",
+    "RotateEffect",
+    "ScaleEffect",
+    "Seconds",
+    "SubtitleTrack",
+    "SubtitleTrackClip",
+    "TextEffect",
+    "TextFace",
+    "Timeline",
+    "TransitionEffect",
+    "VideoConfig",
+    "VideoTrack",
+    "VideoTrackClip",
+    "VolumeEffect",
+    "ZoomEffect",
+    "parse_output",
+    "parse_timeline",
+    "validation_error",
+]
+
 MAX_TRACKS = 100
 # Not an IMS limit (none is documented): far more than one output can show, and enough to keep
 # a hostile Timeline from holding the daemon's event loop while it is validated.

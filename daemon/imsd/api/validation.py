@@ -28,6 +28,8 @@ from imsd.api.models import (
 from imsd.api.wire import JSON_PARAMS, Api, to_wire
 from imsd.errors import invalid, missing
 
+__all__ = ["MAX_JSON_DEPTH", "check_storable", "validate_params"]
+
 #: Real documents nest about ten levels (Timeline → tracks → clips → effects → ...). A cap far
 #: above that keeps hostile input from reaching anything recursive (json, pydantic, compact_json).
 MAX_JSON_DEPTH = 64

@@ -16,6 +16,22 @@ from typing import Any
 
 from imsd.errors import invalid
 
+__all__ = [
+    "API_NAMES",
+    "API_VERSION",
+    "BODY_PARAMS",
+    "JSON_PARAMS",
+    "REQUEST_ID_KEY",
+    "USER_DATA_MAX_BYTES",
+    "Api",
+    "compact_json",
+    "json_object",
+    "params_hash",
+    "request_id_in",
+    "split_placement",
+    "to_wire",
+]
+
 
 class Api(StrEnum):
     """The submit APIs a producer may request."""

@@ -16,6 +16,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Generic, TypeVar
 
+__all__ = ["HASH_MEMO_SIZE", "ContentCache", "LruMemo", "file_sha256"]
+
 _CHUNK = 1 << 20
 HASH_MEMO_SIZE = 1024
 K = TypeVar("K")

@@ -34,6 +34,30 @@ from imsd.engine.render import graph
 from imsd.errors import ImsError
 from imsd.settings import EngineSettings
 
+__all__ = [
+    "ANALYSIS_VERSION",
+    "BLACK_MIN_S",
+    "BLACK_PIXEL_TH",
+    "BLUR_MIN_S",
+    "BLUR_STEP",
+    "CUT_WINDOW_S",
+    "FREEZE_MIN_S",
+    "FREEZE_NOISE",
+    "SILENCE_DB",
+    "Analyzer",
+    "Frames",
+    "Highlight",
+    "HighlightWeights",
+    "MediaAnalysis",
+    "Reason",
+    "Rejected",
+    "analysis_command",
+    "build_analysis",
+    "parse_metadata",
+    "per_second_mean",
+    "pick_highlights",
+]
+
 # Bump when the signals or their meaning change: old cache entries are then ignored.
 ANALYSIS_VERSION = 1
 

@@ -36,6 +36,18 @@ from imsd.engine.media import SAFE_INPUT, ContentCache, Prober
 from imsd.errors import ImsError
 from imsd.settings import EngineSettings
 
+__all__ = [
+    "ASR_VERSION",
+    "CPU_THREADS",
+    "MODEL_NAME",
+    "WHISPER_RATE",
+    "Transcriber",
+    "Word",
+    "decode_speech",
+    "join_parts",
+    "shot_text",
+]
+
 # Bump when the words or their meaning change: old cache entries are then ignored.
 ASR_VERSION = 1
 MODEL_NAME = "whisper-base"

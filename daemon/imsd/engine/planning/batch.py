@@ -42,6 +42,19 @@ from imsd.engine.render import ClipId, clip_id_of
 from imsd.errors import ImsError, invalid, missing
 from imsd.settings import EngineSettings
 
+__all__ = [
+    "DEFAULT_SIZE",
+    "ORGANIZATION_JOB_TYPES",
+    "SCENE_JOB_TYPES",
+    "SELECTION_JOB_TYPES",
+    "BatchPlan",
+    "BatchPlanner",
+    "OutputJob",
+    "batch_job_type",
+    "derived_id",
+    "shared_clips",
+]
+
 _IDS = uuid.UUID("6f0c5d3e-4a55-4f0e-9a49-3b1c2f1a7e21")
 #: Media probed at once while planning; probes are cheap but each is a process.
 _PROBES_AT_ONCE = 4

@@ -37,6 +37,17 @@ from imsd.engine.media import ContentCache, file_guard
 from imsd.engine.planning.scoring import Passage, ScorerKind
 from imsd.errors import ImsError
 
+__all__ = [
+    "MODEL_FILES",
+    "FrameEmbeddings",
+    "ImageTextError",
+    "ModelConfig",
+    "OnnxImageTextScorer",
+    "frame_command",
+    "read_frames",
+    "unit_rows",
+]
+
 MODEL_FILES = ("image.onnx", "text.onnx", "tokenizer.json")
 _BATCH = 16
 # OpenAI CLIP's normalisation, which Chinese-CLIP keeps.

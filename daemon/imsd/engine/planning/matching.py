@@ -26,6 +26,8 @@ from imsd.engine.planning.imagetext import OnnxImageTextScorer, unit_rows
 from imsd.engine.planning.scoring import Passage, Scorer, ScorerKind
 from imsd.settings import EngineSettings
 
+__all__ = ["E5TextScorer", "Similarities", "language", "select_scorer", "similarities"]
+
 # Parallel, topic-neutral sentences. Their mean embedding per language is the "language
 # identity" part that `E5TextScorer` removes (see there).
 _REFERENCE = {

@@ -33,6 +33,8 @@ from imsd.engine.planning.selection import (
 from imsd.errors import ImsError, invalid
 from imsd.settings import EngineSettings
 
+__all__ = ["MediaKind", "SceneSelector", "kind_of", "passage", "usable_ranges"]
+
 MediaKind = tuple[Literal["video", "image"], float | None]
 
 

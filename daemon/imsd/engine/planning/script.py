@@ -25,6 +25,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+__all__ = [
+    "COVER_ASPECT_TOLERANCE",
+    "DEFAULT_GROUP_S",
+    "DEFAULT_IMAGE_S",
+    "DEFAULT_MUSIC_VOLUME",
+    "DEFAULT_SHOT_S",
+    "DEFAULT_TRANSITIONS",
+    "DEFAULT_TRANSITION_S",
+    "DEFAULT_VFX_PROBABILITY",
+    "DUCK_GAIN",
+    "MIN_CUT_S",
+    "SLOWEST_FILL",
+    "TRANSITION_SHARE",
+    "Group",
+    "Line",
+    "PlannedOutput",
+    "Shot",
+    "Storyboard",
+    "Variant",
+    "choose_variants",
+    "compose_output",
+    "distinct_outputs",
+    "media_field",
+    "output_media_config",
+    "split_shots",
+]
+
 #: Defaults the documentation leaves open (docs/ims-api.md §3.7); our choices, stated in the README.
 DEFAULT_SHOT_S = 3.0
 DEFAULT_IMAGE_S = 3.0

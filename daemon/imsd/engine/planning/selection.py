@@ -30,6 +30,20 @@ from imsd.engine.planning.analysis import HighlightWeights, MediaAnalysis, Rejec
 from imsd.engine.planning.script import Group, Shot, Storyboard
 from imsd.errors import invalid
 
+__all__ = [
+    "DEFAULT_CLIP_S",
+    "DEFAULT_HIGHLIGHT_S",
+    "DIVERSITY_PENALTY",
+    "Candidate",
+    "Sentence",
+    "describe_reference",
+    "highlight_boards",
+    "highlight_sets",
+    "match_sentences",
+    "request_texts",
+    "smart_mix_boards",
+]
+
 #: A shot longer than this is offered as several candidates of this length.
 DEFAULT_CLIP_S = 3.0
 #: Score subtracted per earlier output that used a shot for the same sentence.

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from imsd.engine.render.graph import Filter, f
 
+__all__ = ["XfadeChoice", "filter_look", "xfade_transition"]
+
 
 @dataclass(frozen=True)
 class XfadeChoice:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from imsd.engine.media import SAFE_INPUT
 
+__all__ = ["Chain", "Filter", "FilterGraph", "Input", "Value", "escape_graph", "escape_option", "f", "format_value"]
+
 Value = str | int | float
 
 # av_get_token() drops unescaped leading and trailing whitespace.

@@ -43,6 +43,17 @@ from imsd.errors import ImsError
 from imsd.logs import get_logger
 from imsd.settings import EngineSettings
 
+__all__ = [
+    "PREPARED_INPUT",
+    "SUFFIX",
+    "ClipId",
+    "Preparation",
+    "PreparedStore",
+    "SharedClips",
+    "clip_id",
+    "clip_id_of",
+]
+
 log = get_logger(__name__)
 
 #: A clip as a timeline names it: (MediaURL or MediaId, In, Out).

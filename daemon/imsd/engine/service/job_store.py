@@ -23,6 +23,20 @@ from imsd.engine.render import ClipId
 from imsd.errors import ImsError
 from imsd.lua import Script
 
+__all__ = [
+    "JOB_TTL_S",
+    "RUNNING_STATUSES",
+    "TOKEN_TTL_S",
+    "EngineJobStore",
+    "JobKind",
+    "decode_token",
+    "encode_token",
+    "iso_now",
+    "media_job_fields",
+    "new_id",
+    "public_view",
+]
+
 #: ClientTokens are remembered this long (the service's own window is undocumented).
 TOKEN_TTL_S = 24 * 3600
 #: Get* only sees the past year; records live as long.
