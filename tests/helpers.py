@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from imsd.client import enqueue_request, wait_for_results
-from imsd.daemon import Daemon
+from imsd.daemon import Daemon, build_services
+from imsd.intake import Intake
 from imsd.settings import Settings
 from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
@@ -264,3 +265,17 @@ def start_daemons(
     for daemon in daemons:
         daemon.wait_ready()
     return daemons
+
+
+@contextlib.asynccontextmanager
+async def intake_on(settings: Settings) -> AsyncIterator[Intake]:
+    """An Intake with its consumer group and services, but no worker or sweeper."""
+    svc = await build_services(settings)
+    intake = Intake(svc)
+    await intake.ensure_group()
+    try:
+        yield intake
+    finally:
+        await svc.queue.close()
+        await svc.backend.close()
+        await svc.redis.aclose()

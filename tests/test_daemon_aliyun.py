@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import imsd.backends.aliyun
 import imsd.daemon
 import imsd.intake
 import imsd.queue
@@ -19,6 +20,8 @@ from imsd.client import request_state
 from imsd.context import Services
 from imsd.contract import Result
 from imsd.errors import ImsError
+from imsd.records import STAGE_ATTEMPTS
+from imsd.submission import submit_request
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
@@ -31,6 +34,7 @@ from tests.helpers import (
     all_results,
     batch_request,
     enqueue_all,
+    intake_on,
     results_for,
     running_daemon,
     single_job_request,
@@ -243,6 +247,49 @@ async def test_every_kind_of_result_follows_the_published_result_schema(
     assert {r["status"] for r in results} == {"SUCCEEDED", "FAILED", "REJECTED"}
     for result in results:
         Result.model_validate(result)
+
+
+async def test_a_backend_that_raises_instead_of_answering_ends_the_request_after_max_attempts(
+    fake: FakeIms, redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never a task that dies and runs again forever: the exception is retried as a lost reply
+    would be, then the request fails naming it, and other requests go on."""
+    submit = imsd.backends.aliyun.AliyunBackend.submit
+
+    async def raises_for_one(self: Any, api: Any, params: dict[str, Any], client_token: str) -> Any:
+        if "broken-1" in str(params.get("OutputMediaConfig")):
+            raise ValueError("embedded null byte in /srv/secret/path")
+        return await submit(self, api, params, client_token)
+
+    monkeypatch.setattr(imsd.backends.aliyun.AliyunBackend, "submit", raises_for_one)
+    settings = aliyun_settings(redis_url, fake, submit={"max_attempts": 3, "backoff_base_s": 0.01})
+    async with running_daemon(settings):
+        await enqueue_all(redis, [single_job_request("broken-1"), single_job_request("fine-2")])
+        results = await results_for(redis, {"broken-1", "fine-2"})
+    assert results["fine-2"]["status"] == "SUCCEEDED"
+    broken = results["broken-1"]
+    assert (broken["status"], broken["error_code"], broken["attempts"]) == ("FAILED", "InternalError", 3)
+    assert broken["error_message"] == "SubmitMediaProducingJob failed inside the backend (ValueError)"
+
+
+
+async def test_a_request_whose_attempts_ended_unanswered_fails_once_past_max_attempts(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    """Attempts are counted before sending: a process killed while sending, again and again,
+    leaves counted attempts without an answer; the next run past the bound ends the request."""
+    settings = aliyun_settings(redis_url, fake, submit={"max_attempts": 2})
+    async with intake_on(settings) as intake:
+        await intake.admit_entries([("1-1", {"request": compact_json(single_job_request("killed-1"))})])
+        svc = intake.svc
+        await svc.store.transition("killed-1", due=0.0, add={"attempts": 2, STAGE_ATTEMPTS: 2})
+        record = await svc.store.get("killed-1")
+        assert record is not None
+        await submit_request(svc, record)
+    (result,) = await all_results(redis)
+    assert (result["status"], result["error_code"]) == ("FAILED", "InternalError")
+    assert result["error_message"] == "SubmitMediaProducingJob: no answer after 2 attempts"
+    assert fake.stats()["jobs_by_request_id"].get("killed-1") is None  # not sent a third time
 
 
 async def test_service_failure_code_is_reported_as_failed_result(fake: FakeIms, redis: Redis, redis_url: str) -> None:

@@ -13,7 +13,6 @@ request, whose success also tells that everything before it has been answered.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import os
@@ -30,10 +29,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from imsd.api.validation import validate_params
 from imsd.api.wire import API_NAMES, JSON_PARAMS, Api, params_hash
-from imsd.daemon import Daemon, build_services
+from imsd.daemon import Daemon
 from imsd.envelope import check_storable, parse_envelope
 from imsd.errors import ImsError
-from imsd.intake import Intake
 from imsd.records import State
 from imsd.settings import Settings
 from prometheus_client import REGISTRY
@@ -41,7 +39,7 @@ from redis.asyncio import Redis
 
 from tests.conftest import RedisServer
 from tests.fakeims.server import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, FakeIms
-from tests.helpers import CALLBACK_KEY, OSS, aliyun_settings, batch_request, single_job_request
+from tests.helpers import CALLBACK_KEY, OSS, aliyun_settings, batch_request, intake_on, single_job_request
 
 in_module_loop = pytest.mark.asyncio(loop_scope="module")  # the one daemon lives in this loop
 
@@ -620,20 +618,6 @@ async def test_each_malformed_message_is_also_dead_lettered(fuzzed: Fuzzed, batc
 
 
 # -- intake alone, outside the daemon -------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def intake_on(settings: Settings) -> AsyncIterator[Intake]:
-    """An Intake with its consumer group and services, but no worker or sweeper."""
-    svc = await build_services(settings)
-    intake = Intake(svc)
-    await intake.ensure_group()
-    try:
-        yield intake
-    finally:
-        await svc.queue.close()
-        await svc.backend.close()
-        await svc.redis.aclose()
 
 
 def entry(request: dict[str, Any]) -> dict[str, str]:

@@ -215,7 +215,7 @@ class Intake:
         """
         svc = self.svc
         limits = svc.settings.intake
-        size = len(fields.get("request", "").encode())
+        size = len(fields.get("request", "").encode(errors="surrogateescape"))  # as the bytes Redis held
         if size > limits.max_request_bytes:  # refused unread: parsing it is the cost to avoid
             too_big = invalid("request", f"is {size} bytes; at most {limits.max_request_bytes}")
             return _Refusal(entry_id, None, None, too_big)

@@ -62,11 +62,18 @@ async def submit_request(svc: Services, record: Record) -> Step:
     if counted is None:
         return Next.DONE  # final meanwhile
     attempt = dict(zip(_ATTEMPT, counted, strict=True))[STAGE_ATTEMPTS]  # each stage gets max_attempts
+    if attempt > svc.settings.submit.max_attempts:
+        # Earlier attempts ended without an answer to act on (their process was killed while
+        # sending): the bound holds however they ended.
+        exhausted = ImsError("InternalError", f"{api.value}: no answer after {attempt - 1} attempts")
+        return await finish(svc, record, error=exhausted)
     if slot is None:
         try:
             reconciled = await _reconcile(svc, record, api, now)
         except ImsError as error:
             return await _on_submit_error(svc, record, api.list_action, attempt, error)
+        except Exception as error:  # a bug, not an answer: retried like a lost reply, then failed
+            return await _on_submit_error(svc, record, api.list_action, attempt, _unexpected(api.list_action, error))
         if reconciled is not None:
             return reconciled
         slot = await svc.reserve_slot(request_id, api.value)
@@ -77,6 +84,8 @@ async def submit_request(svc: Services, record: Record) -> Step:
         submission = await svc.backend.submit(api, record.params, record.client_token)
     except ImsError as error:
         return await _on_submit_error(svc, record, api.value, attempt, error)
+    except Exception as error:  # a bug, not an answer: retried like a lost reply, then failed
+        return await _on_submit_error(svc, record, api.value, attempt, _unexpected(api.value, error))
     metrics.submits.labels(api.value, "ok").inc()
     return await mark_submitted(svc, record, submission)
 
@@ -132,6 +141,15 @@ async def _on_submit_error(svc: Services, record: Record, action: str, attempt: 
         "submit failed", request_id=request_id, action=action, attempt=attempt, code=error.code, message=error.message
     )
     return await finish(svc, record, error=error)
+
+
+def _unexpected(action: str, error: Exception) -> ImsError:
+    """An exception a backend raised instead of an answer, as a retryable error for the result.
+
+    Its type names it; its text (which may hold server paths) goes to the log only.
+    """
+    log.error("backend raised", action=action, error=repr(error), exc_info=error)
+    return ImsError("InternalError", f"{action} failed inside the backend ({type(error).__name__})")
 
 
 async def _reconcile(svc: Services, record: Record, api: Api, now: float) -> Step | None:
