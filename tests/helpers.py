@@ -62,11 +62,13 @@ def use_fake_credentials(monkeypatch: Any) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_daemon(settings: Settings) -> AsyncIterator[Daemon]:
+async def running_daemon(settings: Settings, wait_ready: bool = True) -> AsyncIterator[Daemon]:
+    """A daemon in this process, once ready (or, not `wait_ready`, once started however unready)."""
     daemon = Daemon(settings)
     task = asyncio.create_task(daemon.run())
     for _ in range(200):
-        if await daemon.is_ready() if hasattr(daemon, "svc") else False:
+        reasons = await daemon.unready_reasons() if hasattr(daemon, "svc") else ["starting or stopping"]
+        if not reasons or (not wait_ready and reasons != ["starting or stopping"]):
             break
         if task.done():
             task.result()

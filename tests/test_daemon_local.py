@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from imsd.settings import Settings
 from redis.asyncio import Redis
 
@@ -86,3 +87,15 @@ async def test_missing_media_fails_with_invalid_material_naming_the_reference(
     assert result["status"] == "FAILED"
     assert result["error_code"] == "InvalidMaterial.NotFound"
     assert "absent.mp4" in result["error_message"]
+
+
+async def test_without_ffmpeg_the_daemon_is_not_ready_and_says_why(tmp_path: Path, redis_url: str) -> None:
+    """Ops sees the cause on the probe, not jobs failing as internal errors."""
+    settings = local_settings(redis_url, tmp_path)
+    settings.engine.ffmpeg = "ffmpeg-not-installed"
+    async with running_daemon(settings, wait_ready=False) as daemon:
+        url = f"http://127.0.0.1:{daemon.http_port}/readyz"
+        async with aiohttp.ClientSession() as session, session.get(url) as reply:
+            status, body = reply.status, await reply.json()
+    assert status == 503
+    assert body == {"ready": False, "reasons": ["ffmpeg-not-installed: not found (engine.ffmpeg / engine.ffprobe)"]}

@@ -21,8 +21,8 @@ from redis.asyncio import Redis
 from .helpers import free_port
 
 
-async def _ready() -> bool:
-    return True
+async def _ready() -> list[str]:
+    return []
 
 
 async def _client(redis: Redis) -> TestClient[Any, Any]:

@@ -27,7 +27,7 @@ from imsd.backends import make_backend
 from imsd.chores import every
 from imsd.connections import connect
 from imsd.context import REQUEST_TASK, Services
-from imsd.engine.service import EngineRunner, engine_queue_name
+from imsd.engine.service import EngineRunner, engine_problems, engine_queue_name
 from imsd.http import make_app
 from imsd.intake import AcknowledgedTrim, Intake
 from imsd.limiter import RateLimiter
@@ -145,14 +145,20 @@ class Daemon:
         self.stop_event = asyncio.Event()
         self.http_port: int | None = None
         self._ready = False
+        self._engine_problems: list[str] = []  # what the local engine lacks (preflight), checked at start
 
     async def is_ready(self) -> bool:
+        return not await self.unready_reasons()
+
+    async def unready_reasons(self) -> list[str]:
+        """Why this process cannot do its work now, one line each; empty when it can (/readyz)."""
         if not self._ready:
-            return False
+            return ["starting or stopping"]
         try:
-            return bool(await self.svc.redis.ping())
-        except Exception:
-            return False
+            await self.svc.redis.ping()
+        except Exception as error:
+            return [f"redis: not answering ({type(error).__name__})"]
+        return list(self._engine_problems)
 
     async def run(self) -> list[str]:
         """Serve until stopped; returns the names of the background tasks that died, if any."""
@@ -169,7 +175,11 @@ class Daemon:
             max_jobs=settings.worker.max_jobs,
             poll_delay_s=settings.worker.poll_delay_s,
         )
-        runner = web.AppRunner(make_app(svc, self.is_ready), access_log=None)
+        if settings.backend == "local":
+            self._engine_problems = await engine_problems(settings.engine)
+            for problem in self._engine_problems:
+                log.error("engine not ready", problem=problem)
+        runner = web.AppRunner(make_app(svc, self.unready_reasons), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.http.host, settings.http.port)
         await site.start()

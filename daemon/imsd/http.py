@@ -20,7 +20,8 @@ __all__ = ["READY", "SERVICES", "ReadyCheck", "livez", "make_app", "readyz", "re
 
 log = get_logger(__name__)
 
-ReadyCheck = Callable[[], Awaitable[bool]]
+# Why the process is not ready, one line each; empty when it is.
+ReadyCheck = Callable[[], Awaitable[list[str]]]
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
 READY: web.AppKey[ReadyCheck] = web.AppKey("ready", ReadyCheck)  # type: ignore[arg-type]
@@ -73,8 +74,8 @@ async def livez(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    ready = await request.app[READY]()
-    return web.json_response({"ready": ready}, status=200 if ready else 503)
+    reasons = await request.app[READY]()
+    return web.json_response({"ready": not reasons, "reasons": reasons}, status=503 if reasons else 200)
 
 
 def make_app(svc: Services, ready: ReadyCheck) -> web.Application:
