@@ -23,6 +23,7 @@ import copy
 import json
 import math
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ DARKER = 0.55  # the shade of every other stripe
 STRIPE = 8
 STRIPES = 24  # across the width of a stand-in, at least STRIPE px each
 TEXT_KEYS = ("SubtitleTracks",)
+STAND_IN_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 
 def _cases() -> list[Path]:
@@ -108,6 +110,9 @@ def _make(stand_in: StandIn, spec: dict[str, Any], path: Path) -> None:
     duration = float(spec.get("duration", 5))
     if kind == "image":
         _stripes(stand_in.colour, int(spec.get("width", 640)), int(spec.get("height", 360))).save(path)
+        return
+    if kind == "font":  # a font file the page names (FontURL): an installed font stands in
+        shutil.copyfile(STAND_IN_FONT, path)
         return
     tone = ["-f", "lavfi", "-i", f"sine=frequency={stand_in.tone}:sample_rate=48000:duration={duration}"]
     if kind == "audio":

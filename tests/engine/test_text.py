@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import filecmp
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from imsd.engine.render import render_timeline, subtitles
 from imsd.engine.render.graph import f
 from imsd.engine.render.subtitles import AssDocument, Resets, ass_colour, ass_text, estimated_width, wrap
 from imsd.engine.render.textwidth import FontFile, font_file, text_width
+from imsd.errors import ImsError
 from imsd.settings import EngineSettings
 
 from .sampling import frame_at
@@ -456,3 +459,64 @@ def test_without_a_font_file_wrap_and_scale_are_estimated_and_say_so(monkeypatch
         "k.AdaptMode: AutoScale fits by estimated width (no font file for 'WenQuanYi Zen Hei')",
     ]
     assert "你好\\N你好\\N你好" in doc.events[0]  # the estimate still wraps: 20 px per CJK glyph
+
+
+SERIF_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf")
+
+
+def _libass_choice(job: Path, name: str) -> str:
+    """What libass drew the job's text named `name` with: a file path, or a loaded font's name."""
+    log = subprocess.run(
+        [*("ffmpeg", "-v", "debug", "-f", "lavfi", "-i", "color=black:s=160x128:d=1", "-vf"),
+         f("ass", filename=str(job / "text.ass"), fontsdir=str(job / "fonts")).render(),
+         *("-frames:v", "1", "-f", "null", "-")],
+        check=True, capture_output=True, text=True,
+    ).stderr  # fmt: skip
+    chosen = re.search(rf"fontselect: \({re.escape(name)}, \d+, \d\) -> (.+?), \d+,", log)
+    assert chosen is not None, log[-2000:]
+    return chosen[1]
+
+
+def _ink(frame: Any) -> Any:
+    return frame[5:60, 5:155].astype(int).sum(axis=-1) > 600
+
+
+async def test_a_font_url_draws_the_text_with_that_font_file(
+    resolver: MediaResolver, media_dir: Path, tmp_path: Path
+) -> None:
+    """Timeline configuration, SubtitleTrackClip FontUrl: the text is drawn with the font file at
+    that URL instead of `Font`. libass's own log shows the face it drew with: the render's copy
+    (a memory font, not an installed file)."""
+    shutil.copyfile(SERIF_BOLD, media_dir / "brand.ttf")
+    job = tmp_path / "a"
+    by_url = frame_at(await render_text(resolver, media_dir, job, tmp_path / "a.mp4",
+                                        Content="Rg", FontURL=str(media_dir / "brand.ttf")), 1.0)  # fmt: skip
+    default = frame_at(await render_text(resolver, media_dir, tmp_path / "c", tmp_path / "c.mp4", Content="Rg"), 1.0)
+    assert (_ink(by_url) != _ink(default)).mean() > 0.03  # another font drawn
+    assert filecmp.cmp(job / "fonts" / "request-0.ttf", SERIF_BOLD, shallow=False)
+    assert _libass_choice(job, "DejaVu Serif Bold") == "DejaVuSerif-Bold"  # a memory font: the copy
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [(b"\x89PNG\r\n\x1a\n" + b"0" * 64, "is not a TrueType or OpenType font file"),
+     (b"wOFF" + b"0" * 64, "is a WOFF web font; give a TTF or OTF file"),
+     (b"\x00\x01\x00\x00" + b"0" * 64, "is a font file FreeType cannot read")],
+)  # fmt: skip
+async def test_a_font_url_that_is_not_a_font_is_refused_naming_the_field(
+    resolver: MediaResolver, media_dir: Path, tmp_path: Path, content: bytes, problem: str
+) -> None:
+    (media_dir / "fake.ttf").write_bytes(content)
+    with pytest.raises(ImsError) as refused:
+        await render_text(resolver, media_dir, tmp_path / "j", tmp_path / "o.mp4",
+                          Content="x", FontURL=str(media_dir / "fake.ttf"))  # fmt: skip
+    assert refused.value.message == f"Timeline.SubtitleTracks[0].SubtitleTrackClips[0].FontURL: {problem}"
+
+
+async def test_a_font_url_outside_the_media_roots_is_refused(
+    resolver: MediaResolver, media_dir: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ImsError) as refused:
+        await render_text(resolver, media_dir, tmp_path / "j", tmp_path / "o.mp4", Content="x", FontURL=str(SERIF_BOLD))
+    assert refused.value.message.startswith("Timeline.SubtitleTracks[0].SubtitleTrackClips[0].FontURL: ")
+    assert "outside the configured media roots" in refused.value.message

@@ -21,6 +21,7 @@ from typing import Any
 from imsd.api.timeline import OutputMediaConfig, Timeline, parse_output, parse_timeline
 from imsd.engine.media import SUBTITLE_FORMATS, MediaInfo, MediaResolver, ffmpeg_identity, resolve_together, run_ffmpeg
 from imsd.engine.render.compose import MediaRef, Plan, compose, media_refs
+from imsd.engine.render.fonturls import load_font_urls
 from imsd.engine.render.graph import format_value
 from imsd.engine.render.prepared import PreparedStore, SharedClips
 from imsd.errors import invalid
@@ -180,13 +181,13 @@ async def render_timeline(
     all, even when the render fails or is cancelled. The clips `shared` names (other renders
     play them too) are read from prepared files, made first where missing. Raises ImsError.
     """
-    settings = resolver.settings
-    binary = ffmpeg or settings.ffmpeg
+    binary = ffmpeg or resolver.settings.ffmpeg
     tl = parse_timeline(timeline)
     out = parse_output(output)
     await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
     workdir = await asyncio.to_thread(workdir.resolve)
     media = await _resolve_all(tl, resolver, workdir)
+    tl, settings = await load_font_urls(tl, resolver, workdir)  # settings: with the fonts asked for
     if shared is not None:
         shared = dataclasses.replace(shared, ffmpeg=await ffmpeg_identity(binary))
     plan = compose(tl, out, media, workdir, settings, shared)

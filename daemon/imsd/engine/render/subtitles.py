@@ -59,7 +59,7 @@ _STYLE_BLOCK = re.compile(r"\{(?:" + _CODE + r")+\}")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\\[nN]")
 # Extra text fields IMS has that this renderer does not draw (reported when present).
 _UNSUPPORTED = (
-    "FontUrl", "FontURL", "EffectColorStyle", "BubbleStyleId", "SubtitleEffects",
+    "EffectColorStyle", "BubbleStyleId", "SubtitleEffects",
     "AaiMotionLoopEffect", "ScrollStartX", "ScrollSpeed", "ScrollDirection", "SizeRequestType",
 )  # fmt: skip
 
