@@ -71,7 +71,9 @@ def _encode(path: Path, target: Path, ffmpeg: str, ref: str) -> None:
                 "-s", f"{size[0]}x{size[1]}", "-framerate", f"1000/{tick}", "-i", "pipe:0",
                 "-c:v", "ffv1", "-pix_fmt", "yuva420p", str(part),
             ]  # fmt: skip
-            with subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+            with subprocess.Popen(
+                command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+            ) as proc:
                 assert proc.stdin is not None
                 try:
                     for index, ms in enumerate(durations):

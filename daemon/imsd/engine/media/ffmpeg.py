@@ -24,7 +24,8 @@ async def ffmpeg_identity(ffmpeg: str) -> str:
     """
     if ffmpeg not in _IDENTITIES:
         proc = await asyncio.create_subprocess_exec(
-            ffmpeg, "-hide_banner", "-version", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+            ffmpeg, "-hide_banner", "-version", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
         )
         out, _ = await proc.communicate()
         _IDENTITIES[ffmpeg] = out.decode("utf-8", "replace").partition("\n")[0].strip()
@@ -44,6 +45,9 @@ async def run_ffmpeg(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL,
+        # Its own session: a terminal's Ctrl-C or a unit's SIGTERM to the group reaches only the
+        # daemon, which hands the render back and ends ffmpeg itself (the finally below).
+        start_new_session=True,
     )
     assert proc.stdout is not None and proc.stderr is not None
     stdout, stderr = proc.stdout, proc.stderr

@@ -148,7 +148,7 @@ def decode_speech(ffmpeg: str, path: Path) -> NDArray[np.float32]:
     """
     cmd = [ffmpeg, "-v", "error", "-nostdin", *SAFE_INPUT, "-i", f"file:{path}", "-map", "0:a:0",
            "-ac", "1", "-ar", str(WHISPER_RATE), "-f", "f32le", "pipe:1"]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, check=False)
+    done = subprocess.run(cmd, capture_output=True, check=False, start_new_session=True)
     if done.returncode != 0:
         tail = done.stderr.decode("utf-8", "replace").strip()[-300:]
         raise ImsError("InvalidMaterial.Unsupported", f"{path.name}: its audio cannot be decoded: {tail}")

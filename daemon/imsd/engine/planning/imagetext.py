@@ -124,7 +124,9 @@ def read_frames(command: list[str], size: int) -> Iterator[NDArray[np.uint8]]:
     """Batches of [n, S, S, 3] frames as ffmpeg produces them, so a long file is never all in memory."""
     frame_bytes = size * size * 3
     # stderr goes to a file: a pipe read only at the end could fill up and stall ffmpeg.
-    with tempfile.TemporaryFile() as errors, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors) as proc:
+    with tempfile.TemporaryFile() as errors, subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=errors, start_new_session=True
+    ) as proc:
         assert proc.stdout is not None
         while chunk := proc.stdout.read(frame_bytes * _BATCH):
             usable = len(chunk) - len(chunk) % frame_bytes

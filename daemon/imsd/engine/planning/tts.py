@@ -469,7 +469,11 @@ async def _run(argv: list[str], stdin: str, what: str) -> None:
     """Runs one engine process without a shell, `stdin` as its input; kills it if we stop waiting."""
     try:
         proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
         )
     except OSError as exc:
         raise ImsError("ProduceFailed", f"{what}: cannot start: {exc}") from None

@@ -111,7 +111,11 @@ def _full_name(font: Path) -> str | None:
     if shutil.which("fc-scan") is None:
         return None
     scan = subprocess.run(
-        ["fc-scan", "--format", "%{fullname[0]}\n", str(font)], capture_output=True, text=True, timeout=20
+        ["fc-scan", "--format", "%{fullname[0]}\n", str(font)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        start_new_session=True,
     )
     name = scan.stdout.splitlines()[0].strip() if scan.returncode == 0 and scan.stdout.strip() else ""
     return name or None

@@ -105,7 +105,7 @@ def _covers(charset: tuple[tuple[int, int], ...], code: int) -> bool:
 
 def _run(*args: str) -> str:
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False, start_new_session=True)
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout if done.returncode == 0 else ""
