@@ -8,10 +8,12 @@ from __future__ import annotations
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from imsd.backends.local import LocalBackend
 from imsd.engine.media import MediaResolver
+from imsd.engine.render import RenderResult, render_timeline
 from imsd.engine.service import Engine, engine_queue_name
 from imsd.queue import TaskQueue
 from imsd.settings import EngineSettings, Settings
@@ -95,3 +97,36 @@ async def backend(engine: Engine, redis: Redis) -> AsyncIterator[LocalBackend]:
     backend = LocalBackend(engine.settings, redis)
     yield backend
     await backend.close()
+
+
+def video(*clips: dict[str, Any], **track: Any) -> dict[str, Any]:
+    """A video track of `clips`."""
+    return {"VideoTrackClips": list(clips), **track}
+
+
+def audio(*clips: dict[str, Any], **track: Any) -> dict[str, Any]:
+    """An audio track of `clips`."""
+    return {"AudioTrackClips": list(clips), **track}
+
+
+@pytest.fixture
+def m(media_dir: Path) -> Any:
+    """Media URL by file name."""
+    return lambda name: str(media_dir / name)
+
+
+@pytest.fixture
+def render(resolver: MediaResolver, tmp_path: Path) -> Any:
+    """Render a timeline at 160x128 unless told, each call into files of its own; `out` is the
+    output's type."""
+    count = iter(range(1000))
+
+    async def run(timeline: dict[str, Any], out: str = "mp4", **output: Any) -> RenderResult:
+        output.setdefault("Width", 160)
+        output.setdefault("Height", 128)
+        n = next(count)
+        return await render_timeline(
+            timeline, output, resolver=resolver, workdir=tmp_path / f"job{n}", destination=tmp_path / f"out{n}.{out}"
+        )
+
+    return run

@@ -10,44 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 from imsd.engine.media import MediaResolver, run_ffmpeg
-from imsd.engine.render import RenderResult, render_timeline
+from imsd.engine.render import render_timeline
 from imsd.errors import ImsError
 
-from .conftest import FPS
+from .conftest import FPS, audio, video
 from .sampling import close, frame_at, frames, rms, samples, stream
 
 FRAME = 1 / FPS
 RED, GREEN, BLUE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (0, 0, 0)
-
-
-def video(*clips: dict[str, Any], **track: Any) -> dict[str, Any]:
-    return {"VideoTrackClips": list(clips), **track}
-
-
-def audio(*clips: dict[str, Any], **track: Any) -> dict[str, Any]:
-    return {"AudioTrackClips": list(clips), **track}
-
-
-@pytest.fixture
-def m(media_dir: Path) -> Any:
-    """Media URL by file name."""
-    return lambda name: str(media_dir / name)
-
-
-@pytest.fixture
-def render(resolver: MediaResolver, tmp_path: Path) -> Any:
-    async def run(timeline: dict[str, Any], out: str = "out.mp4", **output: Any) -> RenderResult:
-        output.setdefault("Width", 160)
-        output.setdefault("Height", 128)
-        return await render_timeline(
-            timeline,
-            output,
-            resolver=resolver,
-            workdir=tmp_path / "job",
-            destination=tmp_path / out,
-        )
-
-    return run
 
 
 async def test_one_video_clip_renders_an_mp4_of_its_length(render: Any, m: Any) -> None:
@@ -215,8 +185,7 @@ async def test_flip_mirrors_the_clip(render: Any, m: Any) -> None:
                     "VideoTracks": [
                         video({"MediaURL": m("testsrc.mp4"), "Effects": [{"Type": "Flip", "Direction": "horizontal"}]})
                     ]
-                },
-                out="flip.mp4",
+                }
             )
         ).output,
         1,
@@ -247,7 +216,7 @@ async def test_loop_mode_fills_the_span_with_the_audio(render: Any, m: Any) -> N
 
 async def test_an_audio_only_timeline_renders_an_mp3(render: Any, m: Any) -> None:
     bgm = {"MediaURL": m("tone.wav"), "LoopMode": True, "TimelineIn": 0, "TimelineOut": 2}
-    result = await render({"AudioTracks": [audio(bgm)]}, out="out.mp3")
+    result = await render({"AudioTracks": [audio(bgm)]}, out="mp3")
     assert stream(result.output, "audio")["codec_name"] == "mp3"
     assert abs(result.duration - 2.0) < 0.1
 

@@ -8,16 +8,14 @@ yellow.png is a still; every render here is 10 fps.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from imsd.engine.media import MediaResolver
-from imsd.engine.render import RenderResult, render_timeline
+from imsd.engine.render import RenderResult
 from imsd.errors import ImsError
 
-from .conftest import FPS
+from .conftest import FPS, audio, video
 from .sampling import close, frame_at, frames, rms, samples
 
 FRAME = 1 / FPS
@@ -27,34 +25,6 @@ MUTE = [{"Type": "Volume", "Gain": 0}]
 # Timeline configuration: the VideoTrackClip / AudioTrackClip tables of
 # https://help.aliyun.com/zh/ims/developer-reference/timeline-configuration-description, whose
 # field texts the IMS WebSDK typings carry word for word (quoted from there).
-
-
-def video(*clips: dict[str, Any], **track: Any) -> dict[str, Any]:
-    return {"VideoTrackClips": list(clips), **track}
-
-
-def audio(*clips: dict[str, Any], **track: Any) -> dict[str, Any]:
-    return {"AudioTrackClips": list(clips), **track}
-
-
-@pytest.fixture
-def m(media_dir: Path) -> Any:
-    return lambda name: str(media_dir / name)
-
-
-@pytest.fixture
-def render(resolver: MediaResolver, tmp_path: Path) -> Any:
-    count = iter(range(100))
-
-    async def run(timeline: dict[str, Any], out: str = "mp4", **output: Any) -> RenderResult:
-        output.setdefault("Width", 160)
-        output.setdefault("Height", 128)
-        n = next(count)
-        return await render_timeline(
-            timeline, output, resolver=resolver, workdir=tmp_path / f"job{n}", destination=tmp_path / f"out{n}.{out}"
-        )
-
-    return run
 
 
 def loudness(result: RenderResult, start: float, end: float) -> float:
