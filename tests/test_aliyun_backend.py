@@ -468,3 +468,27 @@ async def test_every_header_sent_that_the_signature_can_cover_is_signed(
     unsigned = {name.lower() for name in headers} - set(signed) - transport
     assert unsigned == set(), unsigned
     assert headers["Accept"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"Code": "InvalidParameter", "Message": "Timeline: bad", "RequestId": "RQ-1"}',
+        b'{"code": "InvalidParameter", "message": "Timeline: bad", "requestId": "RQ-1"}',
+        b"<?xml version='1.0' encoding='UTF-8'?><Error><RequestId>RQ-1</RequestId>"
+        b"<Code>InvalidParameter</Code><Message>Timeline: bad</Message></Error>",
+    ],
+    ids=["json", "json-lower-case", "xml"],
+)
+def test_an_error_body_is_read_as_the_sdk_reads_it_keeping_the_request_id(body: bytes) -> None:
+    """Read as the SDK reads them, none of these is an UnknownError retried for nothing."""
+    with pytest.raises(ImsError) as caught:
+        aliyun._reply("SubmitMediaProducingJob", 400, body)
+    assert (caught.value.code, caught.value.message) == ("InvalidParameter", "Timeline: bad (RequestId RQ-1)")
+    assert caught.value.disposition is Disposition.TERMINAL
+
+
+def test_a_body_that_names_no_error_keeps_the_status_s_meaning() -> None:
+    with pytest.raises(ImsError) as caught:
+        aliyun._reply("GetMediaProducingJob", 502, b"<html>bad gateway</html>")
+    assert caught.value.code == "InternalError" and caught.value.disposition is Disposition.RETRYABLE

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from xml.etree import ElementTree
 
 import aiohttp
 from yarl import URL
@@ -222,16 +223,24 @@ class AliyunBackend:
 
 
 def _reply(action: str, status: int, raw: bytes) -> dict[str, Any]:
-    """The reply body, or the ImsError it stands for."""
+    """The reply body, or the ImsError it stands for.
+
+    An error body is read as the SDK reads it: JSON with `Code`/`Message`/`RequestId` in either
+    case, or XML (`<Error><Code>...`). The service's RequestId, which its support asks for, ends
+    the message.
+    """
     try:
         body = json.loads(raw)
     except ValueError:
         body = None
-    if isinstance(body, dict):
-        if status < 400:
-            return body
-        code = body.get("Code") or ("InternalError" if status >= 500 else "UnknownError")
-        raise ImsError(str(code), str(body.get("Message") or f"{action}: HTTP {status}"), status)
+    if isinstance(body, dict) and status < 400:
+        return body
+    fields = _error_fields(body if isinstance(body, dict) else _xml_fields(raw))
+    if fields.get("code"):
+        message = fields.get("message") or f"{action}: HTTP {status}"
+        if fields.get("requestid"):
+            message = f"{message} (RequestId {fields['requestid']})"
+        raise ImsError(fields["code"], message, status)
     if status == 503:
         code, http_status = "ServiceUnavailable", status
     elif status == 429:
@@ -243,4 +252,20 @@ def _reply(action: str, status: int, raw: bytes) -> dict[str, Any]:
         code, http_status = "InternalError", 502
     else:
         code, http_status = "UnknownError", status
-    raise ImsError(code, f"{action}: HTTP {status} with a non-JSON body", http_status)
+    raise ImsError(code, f"{action}: HTTP {status} with a body that names no error", http_status)
+
+
+def _error_fields(body: Mapping[str, Any]) -> dict[str, str]:
+    """Code, Message and RequestId of an error body, whatever their case."""
+    return {key.lower(): str(value) for key, value in body.items() if key.lower() in _ERROR_KEYS and value}
+
+
+def _xml_fields(raw: bytes) -> dict[str, str]:
+    try:
+        root = ElementTree.fromstring(raw)
+    except ElementTree.ParseError:
+        return {}
+    return _error_fields({child.tag: (child.text or "").strip() for child in root})
+
+
+_ERROR_KEYS = frozenset({"code", "message", "requestid"})
