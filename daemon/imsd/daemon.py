@@ -209,7 +209,9 @@ class Daemon:
         if watchdog_s is not None:
             background.append(asyncio.create_task(self._watchdog(watchdog_s), name="watchdog"))
         self._ready = True
-        systemd.notify("READY=1")
+        reasons = await self.unready_reasons()
+        status = "ready" if not reasons else f"running, not ready: {'; '.join(reasons)}"
+        systemd.notify(f"READY=1\nSTATUS={status} ({svc.backend.name} backend, HTTP port {self.http_port})")
         log.info("daemon started", backend=svc.backend.name, http_port=self.http_port,
                  consumer=intake.consumer)
 
@@ -220,7 +222,7 @@ class Daemon:
             error = None if task.cancelled() else task.exception()
             log.error("background task died", task=task.get_name(), error=repr(error))
         self._ready = False
-        systemd.notify("STOPPING=1")
+        systemd.notify(f"STOPPING=1\nSTATUS=stopping: handing back {worker.running_tasks} running tasks")
         log.info("stopping", running_tasks=worker.running_tasks)
         intake_task = background[0]
         intake_task.cancel()
