@@ -100,29 +100,9 @@ def cmd_result(args: argparse.Namespace) -> int:
 def cmd_engine(args: argparse.Namespace) -> int:
     """An engine worker only: more of these on more machines add render capacity."""
     settings = _settings(args)
+    from imsd.daemon import run_engine
 
-    async def run() -> int:
-        import signal
-
-        from imsd.daemon import start_engine
-
-        redis = Redis.from_url(settings.redis.url, decode_responses=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        engine, engine_loop = await start_engine(settings, redis)
-        stopped = asyncio.create_task(stop.wait())
-        await asyncio.wait([stopped, engine_loop], return_when=asyncio.FIRST_COMPLETED)
-        died = engine_loop.done()  # before stopping, which ends the loop too
-        stopped.cancel()
-        await engine.stop(settings.worker.stop_grace_s)
-        await redis.aclose()
-        if died:
-            print("imsd engine: the task worker died", file=sys.stderr)
-        return 1 if died else 0
-
-    return asyncio.run(run())
+    return asyncio.run(run_engine(settings))
 
 
 def cmd_render(args: argparse.Namespace) -> int:

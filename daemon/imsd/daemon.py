@@ -28,7 +28,7 @@ from imsd.chores import every
 from imsd.connections import connect
 from imsd.context import REQUEST_TASK, Services
 from imsd.engine.service import EngineRunner, engine_problems, engine_queue_name
-from imsd.http import make_app
+from imsd.http import make_app, make_health_app
 from imsd.intake import AcknowledgedTrim, Intake
 from imsd.limiter import RateLimiter
 from imsd.logs import get_logger
@@ -137,6 +137,45 @@ async def start_engine(settings: Settings, redis: Redis) -> tuple[EngineRunner, 
     """An engine worker in this process (the local backend's renders run here), and its loop's task."""
     runner = EngineRunner(settings, redis, await TaskQueue.connect(settings.redis.url, engine_queue_name(settings)))
     return runner, runner.start()
+
+
+async def run_engine(settings: Settings) -> int:
+    """An engine worker only (`imsd engine`), until SIGTERM or SIGINT; 1 if its task worker died.
+
+    It serves /metrics, /livez and /readyz on the HTTP port like a daemon, ready while Redis
+    answers and the machine has what the engine needs (preflight).
+    """
+    redis = connect(settings.redis.url, decode_responses=True)
+    problems = await engine_problems(settings.engine)
+    for problem in problems:
+        log.error("engine not ready", problem=problem)
+
+    async def unready_reasons() -> list[str]:
+        try:
+            await redis.ping()
+        except Exception as error:
+            return [f"redis: not answering ({type(error).__name__})", *problems]
+        return problems
+
+    runner = web.AppRunner(make_health_app(unready_reasons), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.http.host, settings.http.port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    engine, engine_loop = await start_engine(settings, redis)
+    log.info("engine started", http_port=settings.http.port)
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait([stopped, engine_loop], return_when=asyncio.FIRST_COMPLETED)
+    died = engine_loop.done()  # before stopping, which ends the loop too
+    stopped.cancel()
+    await engine.stop(settings.worker.stop_grace_s)
+    await runner.cleanup()
+    await redis.aclose()
+    if died:
+        log.error("engine stopped because its task worker died")
+    return 1 if died else 0
 
 
 class Daemon:

@@ -16,7 +16,17 @@ from imsd.logs import get_logger
 from imsd.signing import verify_callback_signature
 from imsd.tracking import on_callback
 
-__all__ = ["READY", "SERVICES", "ReadyCheck", "livez", "make_app", "readyz", "receive_callback", "serve_metrics"]
+__all__ = [
+    "READY",
+    "SERVICES",
+    "ReadyCheck",
+    "livez",
+    "make_app",
+    "make_health_app",
+    "readyz",
+    "receive_callback",
+    "serve_metrics",
+]
 
 log = get_logger(__name__)
 
@@ -79,10 +89,17 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 def make_app(svc: Services, ready: ReadyCheck) -> web.Application:
-    app = web.Application(client_max_size=1024**2)
+    """The daemon's server: callbacks, and what every imsd process serves (`make_health_app`)."""
+    app = make_health_app(ready)
     app[SERVICES] = svc
-    app[READY] = ready
     app.router.add_post("/callbacks/ims", receive_callback)
+    return app
+
+
+def make_health_app(ready: ReadyCheck) -> web.Application:
+    """/metrics, /livez and /readyz: what every imsd process serves, an engine worker included."""
+    app = web.Application(client_max_size=1024**2)
+    app[READY] = ready
     app.router.add_get("/metrics", serve_metrics)
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz)

@@ -1,8 +1,8 @@
-"""Prometheus metrics, served on the daemon's HTTP port at /metrics.
+"""Prometheus metrics, served on each process's HTTP port at /metrics (daemons and engine workers).
 
-Counters are per process (Prometheus sums them across instances); the one gauge, of requests in
-flight, describes shared state: every process's sweeper refreshes it from Redis, so all report the
-same.
+Counters, histograms and the renders-running gauge are per process (Prometheus sums them across
+instances); the one gauge of shared state, requests in flight, is refreshed from Redis by every
+daemon's sweeper, so all report the same value: take its max across instances, never its sum.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ __all__ = [
     "jobs_in_flight",
     "limiter_wait",
     "polls",
+    "render_seconds",
+    "renders_running",
     "requests_conflict",
     "requests_duplicate",
     "requests_invalid",
@@ -54,4 +56,9 @@ end_to_end = Histogram(
 )
 jobs_in_flight = Gauge(
     "imsd_jobs_in_flight", "Requests admitted and not yet final, submitted or not (all processes)."
+)
+renders_running = Gauge("imsd_renders_running", "Renders this process is running now.")
+render_seconds = Histogram(
+    "imsd_render_seconds", "How long a render took, by how it ended (Success, Failed).", ["status"],
+    buckets=(1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
 )

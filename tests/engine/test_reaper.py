@@ -41,7 +41,8 @@ OSS = "https://demo.oss-cn-shanghai.aliyuncs.com"
 
 
 class Worker:
-    """One engine worker process in its own process group (so its ffmpeg dies with it)."""
+    """One engine worker process in its own process group; its ffmpeg, in a session of its own,
+    dies of the broken progress pipe once the worker is killed."""
 
     def __init__(self, env: dict[str, str], cwd: Path, name: str) -> None:
         self.log = (cwd / f"{name}.log").open("wb")
@@ -82,6 +83,7 @@ def engine_env(redis_url: str, tmp_path: Path) -> dict[str, str]:
             "IMSD_ENGINE__WORK_DIR": str(tmp_path / "work"),
             "IMSD_LOG__LEVEL": "warning",
             "IMSD_LOG__FORMAT": "json",
+            "IMSD_HTTP__PORT": "0",  # each worker's /metrics and /readyz on a free port of its own
         }
     )
     return env

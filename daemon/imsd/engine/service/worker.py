@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 
+from imsd import metrics
 from imsd.api.wire import json_object
 from imsd.chores import every
 from imsd.engine.media import MediaResolver, Prober, RedisMediaRegistry
@@ -72,7 +73,11 @@ class Engine(LeaseHolder):
             outcome = None
             if await lease.update(Status="Processing", Progress=0, _attempts=attempts):
                 log.info("render started", job_id=job_id, attempt=attempts)
-                outcome = await lease.guard(self._render(lease))
+                started = time.monotonic()
+                with metrics.renders_running.track_inprogress():
+                    outcome = await lease.guard(self._render(lease))
+                if outcome is not None:
+                    metrics.render_seconds.labels(outcome["Status"]).observe(time.monotonic() - started)
             if outcome is None or not await lease.update(**outcome, CompleteTime=iso_now()):
                 log.warning("render abandoned: its lease passed to another worker", job_id=job_id, attempt=attempts)
                 return
