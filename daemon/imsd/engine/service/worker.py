@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 
-from imsd import metrics
 from imsd.api.wire import json_object
 from imsd.chores import every
 from imsd.engine.media import MediaResolver, Prober, RedisMediaRegistry
@@ -32,6 +31,7 @@ from imsd.engine.service.leases import Lease, LeaseHolder, reap
 from imsd.engine.service.tasks import PLAN_TASK, RENDER_TASK, queue_task
 from imsd.errors import ImsError
 from imsd.logs import get_logger
+from imsd.metrics import render_seconds, renders_running
 from imsd.queue import TaskQueue, TaskSpec, TaskWorker
 from imsd.settings import Settings
 
@@ -74,10 +74,10 @@ class Engine(LeaseHolder):
             if await lease.update(Status="Processing", Progress=0, _attempts=attempts):
                 log.info("render started", job_id=job_id, attempt=attempts)
                 started = time.monotonic()
-                with metrics.renders_running.track_inprogress():
+                with renders_running.track_inprogress():
                     outcome = await lease.guard(self._render(lease))
                 if outcome is not None:
-                    metrics.render_seconds.labels(outcome["Status"]).observe(time.monotonic() - started)
+                    render_seconds.labels(outcome["Status"]).observe(time.monotonic() - started)
             if outcome is None or not await lease.update(**outcome, CompleteTime=iso_now()):
                 log.warning("render abandoned: its lease passed to another worker", job_id=job_id, attempt=attempts)
                 return
