@@ -2,7 +2,8 @@
 default KillMode or a terminal's Ctrl-C does, hands a render in progress back instead of failing it.
 
 ffmpeg runs in a session of its own, so the signal reaches only the daemon, which stops as it
-does on SIGTERM to itself alone.
+does on SIGTERM to itself alone. A stop that reaches ffmpeg too (KillMode=control-group, or an
+operator's `pkill`) ends the render, which is handed back as well: it was no failure of the job's.
 """
 
 from __future__ import annotations
@@ -44,23 +45,32 @@ def _start(env: dict[str, str], root: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([str(IMSD), "run"], cwd=root, env=env, stdout=log, stderr=log, start_new_session=True)
 
 
-def _wait_for_render(marker: str, timeout_s: float) -> bool:
+def _wait_for_render(marker: str, timeout_s: float) -> int | None:
+    """The pid of the ffmpeg rendering `marker`, once it runs."""
     deadline = time.monotonic() + timeout_s
-    while not _rendering(marker):
+    while (pid := _rendering(marker)) is None:
         if time.monotonic() > deadline:
-            return False
+            return None
         time.sleep(0.1)
-    return True
+    return pid
 
 
-def _rendering(marker: str) -> bool:
-    ps = subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True, check=True).stdout
-    return any(line.startswith("ffmpeg") and marker in line for line in ps.splitlines())
+def _rendering(marker: str) -> int | None:
+    ps = subprocess.run(["ps", "-ww", "-eo", "pid=,args="], capture_output=True, text=True, check=True).stdout
+    for line in ps.splitlines():
+        pid, _, args = line.strip().partition(" ")
+        if args.startswith("ffmpeg") and marker in args:
+            return int(pid)
+    return None
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+@pytest.mark.parametrize(
+    ("sig", "to_ffmpeg_too"),
+    [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGTERM, True)],
+    ids=["sigterm", "ctrl-c", "sigterm-to-ffmpeg-too"],
+)
 async def test_a_stop_sent_to_the_whole_process_group_hands_the_render_back(
-    tmp_path: Path, redis: Redis, redis_url: str, sig: signal.Signals
+    tmp_path: Path, redis: Redis, redis_url: str, sig: signal.Signals, to_ffmpeg_too: bool
 ) -> None:
     await asyncio.to_thread(make_clip, tmp_path / "media" / "long.mp4", "blue", 20.0)
     request = {
@@ -77,7 +87,10 @@ async def test_a_stop_sent_to_the_whole_process_group_hands_the_render_back(
     daemon = _start(env, tmp_path)
     try:
         await enqueue_all(redis, [request])
-        assert await asyncio.to_thread(_wait_for_render, "stopped-1", 60.0), "the render never started"
+        ffmpeg = await asyncio.to_thread(_wait_for_render, "stopped-1", 60.0)
+        assert ffmpeg is not None, "the render never started"
+        if to_ffmpeg_too:  # as KillMode=control-group does: ffmpeg first, the worse order
+            os.kill(ffmpeg, sig)
         os.killpg(daemon.pid, sig)
         assert await asyncio.to_thread(daemon.wait, 30) == 0
         daemon = _start(env, tmp_path)

@@ -133,9 +133,16 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-async def start_engine(settings: Settings, redis: Redis) -> tuple[EngineRunner, asyncio.Task[None]]:
-    """An engine worker in this process (the local backend's renders run here), and its loop's task."""
-    runner = EngineRunner(settings, redis, await TaskQueue.connect(settings.redis.url, engine_queue_name(settings)))
+async def start_engine(
+    settings: Settings, redis: Redis, stopping: asyncio.Event
+) -> tuple[EngineRunner, asyncio.Task[None]]:
+    """An engine worker in this process (the local backend's renders run here), and its loop's task.
+
+    `stopping` is set by this process's signal handler: a render whose ffmpeg the same stop ended
+    (a unit that signals every process) is then handed back rather than failed.
+    """
+    queue = await TaskQueue.connect(settings.redis.url, engine_queue_name(settings))
+    runner = EngineRunner(settings, redis, queue, stopping)
     return runner, runner.start()
 
 
@@ -164,7 +171,7 @@ async def run_engine(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    engine, engine_loop = await start_engine(settings, redis)
+    engine, engine_loop = await start_engine(settings, redis, stop)
     log.info("engine started", http_port=settings.http.port)
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait([stopped, engine_loop], return_when=asyncio.FIRST_COMPLETED)
@@ -241,7 +248,7 @@ class Daemon:
         ]
         engine = None
         if settings.backend == "local":
-            engine, engine_loop = await start_engine(settings, svc.redis)
+            engine, engine_loop = await start_engine(settings, svc.redis, self.stop_event)
             background.append(engine_loop)
         background.append(worker.start())
         watchdog_s = systemd.watchdog_interval_s()

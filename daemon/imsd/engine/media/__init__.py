@@ -14,12 +14,14 @@ from imsd.engine.media.addresses import (
 from imsd.engine.media.cache import ContentCache, LruMemo
 from imsd.engine.media.ffmpeg import ffmpeg_identity, run_ffmpeg
 from imsd.engine.media.probe import SAFE_INPUT, SUBTITLE_FORMATS, MediaInfo, Prober, file_guard
+from imsd.engine.media.processes import ChildStopped, child_process, stop_signal
 from imsd.engine.media.registry import MediaRegistry, MediaText, RedisMediaRegistry
 from imsd.engine.media.resolver import MediaResolver, resolve_together
 
 __all__ = [
     "SAFE_INPUT",
     "SUBTITLE_FORMATS",
+    "ChildStopped",
     "ContentCache",
     "LruMemo",
     "MediaInfo",
@@ -28,6 +30,7 @@ __all__ = [
     "MediaText",
     "Prober",
     "RedisMediaRegistry",
+    "child_process",
     "client_session",
     "ffmpeg_identity",
     "file_guard",
@@ -37,4 +40,5 @@ __all__ = [
     "refused_address",
     "resolve_together",
     "run_ffmpeg",
+    "stop_signal",
 ]

@@ -7,13 +7,15 @@ Renders, media analysis and clip preparation all run ffmpeg without a shell and 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 
+from imsd.engine.media.processes import PIPE, ChildStopped, child_process, stop_signal
 from imsd.errors import ImsError
 
 _STDERR_TAIL = 2000
+#: What ffmpeg exits with after a SIGINT, SIGTERM or SIGQUIT it caught (it ends the output first).
+_EXIT_ON_SIGNAL = 255
 _IDENTITIES: dict[str, str] = {}
 
 
@@ -23,11 +25,8 @@ async def ffmpeg_identity(ffmpeg: str) -> str:
     Files made by one build are not what another would make (its scaler or blur may differ).
     """
     if ffmpeg not in _IDENTITIES:
-        proc = await asyncio.create_subprocess_exec(
-            ffmpeg, "-hide_banner", "-version", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        out, _ = await proc.communicate()
+        async with child_process(ffmpeg, "-hide_banner", "-version", stdout=PIPE) as proc:
+            out, _ = await proc.communicate()
         _IDENTITIES[ffmpeg] = out.decode("utf-8", "replace").partition("\n")[0].strip()
     return _IDENTITIES[ffmpeg]
 
@@ -38,58 +37,58 @@ async def run_ffmpeg(
     """Run ffmpeg; Progress 0-100 from its `out_time_us`; failure -> ProduceFailed + stderr.
 
     A run whose output time has not moved for `stall_s` is killed and fails: a filter graph
-    that deadlocks would otherwise hold its worker (and its job's lease) forever.
+    that deadlocks would otherwise hold its worker (and its job's lease) forever. An ffmpeg that a
+    stop signal ended raises ChildStopped. Cancelled, it is killed (child_process).
     """
-    proc = await asyncio.create_subprocess_exec(
-        *cmd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
-        # Its own session: a terminal's Ctrl-C or a unit's SIGTERM to the group reaches only the
-        # daemon, which hands the render back and ends ffmpeg itself (the finally below).
-        start_new_session=True,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    stdout, stderr = proc.stdout, proc.stderr
+    async with child_process(*cmd, stdout=PIPE, stderr=PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        stdout, stderr = proc.stdout, proc.stderr
 
-    async def drain() -> bytes:
-        tail = b""
-        while chunk := await stderr.read(1 << 14):
-            tail = (tail + chunk)[-_STDERR_TAIL:]
-        return tail
+        async def drain() -> bytes:
+            tail = b""
+            while chunk := await stderr.read(1 << 14):
+                tail = (tail + chunk)[-_STDERR_TAIL:]
+            return tail
 
-    err_task = asyncio.create_task(drain())
+        err_task = asyncio.create_task(drain())
+        try:
+            await _follow(stdout, duration, progress, stall_s)
+            code = await proc.wait()
+            tail = await err_task
+        finally:
+            err_task.cancel()
+    if code != 0:
+        message = tail.decode("utf-8", "replace").strip()[-_STDERR_TAIL:]
+        sig = stop_signal(code)
+        if sig is not None or code == _EXIT_ON_SIGNAL:
+            how = sig.name if sig is not None else "a signal it caught (exit 255)"
+            raise ChildStopped(message or f"ffmpeg was stopped by {how}")
+        raise ImsError("ProduceFailed", message or f"ffmpeg exited with {code}")
+
+
+async def _follow(
+    stdout: asyncio.StreamReader, duration: float, progress: Callable[[int], None] | None, stall_s: float
+) -> None:
+    """Read ffmpeg's progress until it closes its output; ProduceFailed if it stalls."""
     last = -1
     out_time, moved_at = "", time.monotonic()
-    try:
-        while True:
-            try:
-                raw = await asyncio.wait_for(stdout.readline(), stall_s)
-            except TimeoutError:
-                raw = b"stalled"
-            if not raw:
-                break
-            key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-            if key == "out_time_us" and value != out_time:
-                out_time, moved_at = value, time.monotonic()
-            if key == "stalled" or time.monotonic() - moved_at > stall_s:
-                raise ImsError("ProduceFailed", f"ffmpeg made no progress for {stall_s:.0f}s and was stopped")
-            percent = None
-            if key == "out_time_us" and value.isdigit() and duration > 0:
-                percent = min(99, int(int(value) / 1e6 / duration * 100))
-            elif key == "progress" and value == "end":
-                percent = 100
-            if percent is not None and percent > last and progress is not None:
-                last = percent
-                progress(percent)
-        code = await proc.wait()
-        tail = await err_task
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            with contextlib.suppress(ProcessLookupError):
-                await proc.wait()
-        err_task.cancel()
-    if code != 0:
-        message = tail.decode("utf-8", "replace").strip() or f"ffmpeg exited with {code}"
-        raise ImsError("ProduceFailed", message[-_STDERR_TAIL:])
+    while True:
+        try:
+            raw = await asyncio.wait_for(stdout.readline(), stall_s)
+        except TimeoutError:
+            raw = b"stalled"
+        if not raw:
+            return
+        key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+        if key == "out_time_us" and value != out_time:
+            out_time, moved_at = value, time.monotonic()
+        if key == "stalled" or time.monotonic() - moved_at > stall_s:
+            raise ImsError("ProduceFailed", f"ffmpeg made no progress for {stall_s:.0f}s and was stopped")
+        percent = None
+        if key == "out_time_us" and value.isdigit() and duration > 0:
+            percent = min(99, int(int(value) / 1e6 / duration * 100))
+        elif key == "progress" and value == "end":
+            percent = 100
+        if percent is not None and percent > last and progress is not None:
+            last = percent
+            progress(percent)

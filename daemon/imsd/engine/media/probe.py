@@ -9,7 +9,6 @@ private addresses. `SAFE_INPUT` allows only the file protocol and demuxers that 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 from pathlib import Path
@@ -19,6 +18,7 @@ import PIL.Image
 from pydantic import BaseModel
 
 from imsd.engine.media.cache import LruMemo
+from imsd.engine.media.processes import PIPE, ChildStopped, child_process, stop_signal
 from imsd.errors import ImsError
 
 # Demuxers a request-named file may be read with: containers, audio, stills and subtitle files,
@@ -183,29 +183,12 @@ class Prober:
         return info
 
     async def _run(self, path: Path, ref: str, guard: tuple[str, ...]) -> dict[str, Any]:
-        proc = await asyncio.create_subprocess_exec(
-            self.ffprobe,
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-            *guard,
-            "--",
-            str(path),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-        )
-        try:
+        argv = [self.ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", *guard]
+        async with child_process(*argv, "--", str(path), stdout=PIPE, stderr=PIPE) as proc:
             out, err = await proc.communicate()
-        finally:
-            if proc.returncode is None:  # cancelled, e.g. another reference of the request failed
-                proc.kill()
-                with contextlib.suppress(ProcessLookupError):
-                    await proc.wait()
         if proc.returncode != 0:
+            if (sig := stop_signal(proc.returncode)) is not None:
+                raise ChildStopped(f"{ref}: ffprobe was stopped by {sig.name}")
             reason = _failure(err.decode("utf-8", "replace").strip())
             raise ImsError("InvalidMaterial.Unsupported", f"{ref}: cannot be read as media: {reason}")
         data: dict[str, Any] = json.loads(out or b"{}")

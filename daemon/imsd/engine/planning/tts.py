@@ -17,7 +17,6 @@ become an option): every engine reads it from stdin. WAVs are stored under
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import html
 import importlib.resources
@@ -33,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from imsd.engine.media import ChildStopped, child_process, stop_signal
 from imsd.errors import ImsError, invalid
 from imsd.settings import EngineSettings
 
@@ -467,26 +467,16 @@ class Synthesizer:
 
 async def _run(argv: list[str], stdin: str, what: str) -> None:
     """Runs one engine process without a shell, `stdin` as its input; kills it if we stop waiting."""
+    pipe = asyncio.subprocess.PIPE
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-        )
+        async with child_process(*argv, stdin=pipe, stderr=pipe) as proc, asyncio.timeout(_ENGINE_TIMEOUT_S):
+            _, err = await proc.communicate(stdin.encode())
+    except TimeoutError:  # an OSError too: first
+        raise ImsError("ProduceFailed", f"{what}: no result after {_ENGINE_TIMEOUT_S:.0f} s") from None
     except OSError as exc:
         raise ImsError("ProduceFailed", f"{what}: cannot start: {exc}") from None
-    try:
-        async with asyncio.timeout(_ENGINE_TIMEOUT_S):
-            _, err = await proc.communicate(stdin.encode())
-    except TimeoutError:
-        raise ImsError("ProduceFailed", f"{what}: no result after {_ENGINE_TIMEOUT_S:.0f} s") from None
-    finally:
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
     if proc.returncode != 0:
+        if (sig := stop_signal(proc.returncode)) is not None:
+            raise ChildStopped(f"{what} was stopped by {sig.name}")
         tail = err.decode("utf-8", "replace").strip()[-300:]
         raise ImsError("ProduceFailed", f"{what} failed (exit {proc.returncode}): {tail}")

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from imsd.engine.media import child_process
 from imsd.settings import EngineSettings
 
 __all__ = ["REQUIRED_ENCODERS", "REQUIRED_FILTERS", "engine_problems"]
@@ -76,15 +77,11 @@ async def _font_installed(family: str) -> bool:
 
 
 async def _output(*command: str) -> str:
-    process = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, start_new_session=True
-    )
-    try:
-        out, _ = await asyncio.wait_for(process.communicate(), _TIMEOUT_S)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        return ""
+    async with child_process(*command, stdout=asyncio.subprocess.PIPE) as process:
+        try:
+            out, _ = await asyncio.wait_for(process.communicate(), _TIMEOUT_S)
+        except TimeoutError:
+            return ""
     return out.decode(errors="replace")
 
 

@@ -3,6 +3,11 @@
 Each task runs under a lease (leases.py), so that a job whose worker died is retaken by
 another; a finished job is called back (callbacks.py), and the last sub-job of a batch to
 finish finishes the batch. The timings are module constants, so that tests can shorten them.
+
+Stopping hands work back: a task cancelled by the stop stays due at once for another worker
+(queue.py), and so does one whose child process (ffmpeg, ffprobe, the TTS) a stop signal ended
+while this process stops: a unit or an operator that signals every process, not only imsd, ends
+ffmpeg too, and that is no failure of the job's (`_hand_back_if_stopping`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from redis.asyncio import Redis
 
 from imsd.api.wire import json_object
 from imsd.chores import every
-from imsd.engine.media import MediaResolver, Prober, RedisMediaRegistry
+from imsd.engine.media import ChildStopped, MediaResolver, Prober, RedisMediaRegistry
 from imsd.engine.planning import ORGANIZATION_JOB_TYPES, BatchPlanner, Synthesizer, TimelineSpeech, Transcriber
 from imsd.engine.render import SharedClips
 from imsd.engine.service.batches import BatchJobs
@@ -32,7 +37,7 @@ from imsd.engine.service.tasks import PLAN_TASK, RENDER_TASK, queue_task
 from imsd.errors import ImsError
 from imsd.logs import get_logger
 from imsd.metrics import render_seconds, renders_running
-from imsd.queue import TaskQueue, TaskSpec, TaskWorker
+from imsd.queue import Later, TaskQueue, TaskSpec, TaskWorker
 from imsd.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,15 +51,22 @@ LEASE_S = 30.0
 REAP_INTERVAL_S = 20.0
 #: A render task's timeout: arq re-runs an abandoned task only after this, the lease is faster.
 RENDER_TIMEOUT_S = 6 * 3600.0
+#: How long a child's death by a stop signal waits for this process's own stop to be noticed: a
+#: signal sent to every process reaches ffmpeg and imsd at once, in either order.
+STOP_NOTICE_S = 1.0
 
 
 class Engine(LeaseHolder):
     """Runs tasks from the engine queue; one per worker process."""
 
-    def __init__(self, settings: Settings, redis: Redis, queue: TaskQueue) -> None:
+    def __init__(
+        self, settings: Settings, redis: Redis, queue: TaskQueue, stopping: asyncio.Event | None = None
+    ) -> None:
         super().__init__(EngineJobStore(redis, settings.redis.prefix), LEASE_S)
         self.settings = settings
         self.queue = queue
+        #: Set once this process stops (by its signal handler, or by EngineRunner.stop).
+        self.stopping = stopping or asyncio.Event()
         prober = Prober(settings.engine.ffprobe)
         self.registry = RedisMediaRegistry(redis, prober, settings.redis.prefix)
         self.resolver = MediaResolver(settings.engine, self.registry, prober)
@@ -115,6 +127,10 @@ class Engine(LeaseHolder):
                 # Organisation makes editing projects for preview; rendering them is a later job.
                 preview_only = bool(output.get("GeneratePreviewOnly")) or job_type in ORGANIZATION_JOB_TYPES
                 job_ids = await self.batches.record_plan(batch_id, plan, preview_only=preview_only)
+            except ChildStopped as error:
+                await self._hand_back_if_stopping(batch_id, error)
+                await self.batches.fail(batch_id, error)
+                job_ids = []
             except ImsError as error:
                 await self.batches.fail(batch_id, error)
                 job_ids = []
@@ -147,6 +163,9 @@ class Engine(LeaseHolder):
         try:
             result = await self._render_output(lease, progress)
             await self.registry.add(result.output, lease.job.get("MediaId"))
+        except ChildStopped as error:
+            await self._hand_back_if_stopping(lease.job_id, error)
+            return {"Status": "Failed", "Code": error.code, "Message": error.message}
         except ImsError as error:
             return {"Status": "Failed", "Code": error.code, "Message": error.message}
         except Exception as error:  # a bug must fail the job, not wedge it
@@ -159,6 +178,17 @@ class Engine(LeaseHolder):
             "Ignored": (lease.job.get("Ignored") or []) + result.ignored or None,
             "Approximated": (lease.job.get("Approximated") or []) + result.approximated or None,
         }
+
+    async def _hand_back_if_stopping(self, job_id: str, error: ChildStopped) -> None:
+        """Raise Later(0) if the stop signal that ended a child was this process stopping: the task
+        is then due again at once, for another worker (or this one's restart), and the job stays
+        running; returns if it was not (an operator's kill, the OOM killer), for the job to fail."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), STOP_NOTICE_S)
+        if self.stopping.is_set():
+            log.warning("handed back: a child process was stopped as this process stops", job_id=job_id,
+                        error=error.message[-200:])  # fmt: skip
+            raise Later(0.0)
 
     async def _render_output(self, lease: Lease, progress: Callable[[int], None]) -> RenderResult:
         """Render in a work directory of this attempt's own, removed afterwards however it ended.
@@ -207,8 +237,10 @@ def _remove_work(workdir: Path, output: Path | None) -> None:
 class EngineRunner:
     """An engine worker (arq, concurrency from settings) plus its reaper."""
 
-    def __init__(self, settings: Settings, redis: Redis, queue: TaskQueue) -> None:
-        self.engine = Engine(settings, redis, queue)
+    def __init__(
+        self, settings: Settings, redis: Redis, queue: TaskQueue, stopping: asyncio.Event | None = None
+    ) -> None:
+        self.engine = Engine(settings, redis, queue, stopping)
         self.worker = TaskWorker(
             settings.redis.url,
             [
@@ -229,6 +261,8 @@ class EngineRunner:
         return self.worker.start()
 
     async def stop(self, grace_s: float) -> None:
+        """Stop taking tasks, give running ones `grace_s`, hand the rest back (TaskWorker.stop)."""
+        self.engine.stopping.set()
         if self._reaper is not None:
             self._reaper.cancel()
         await self.worker.stop(grace_s)
