@@ -172,6 +172,21 @@ async def test_find_job_finds_a_batch_job_by_request_id(backend: AliyunBackend) 
     assert await backend.find_job(BATCH, "req-b", since) == wanted.job_id
 
 
+async def test_find_job_finds_only_the_job_of_the_api_it_looks_for(backend: AliyunBackend) -> None:
+    """A scene pipeline's stages are batch jobs of one request id: the JobType tells them apart."""
+    since = time.time()
+    scene = {
+        "JobType": "Smart_Mix_Media_Select",
+        "InputConfig": {"MediaArray": [f"{OSS}/in/a.mp4"], "SpeechTextArray": ["hello"]},
+        "OutputConfig": {"MediaURL": f"{OSS}/out/s_{{index}}.mp4", "Count": 1},
+        "UserData": {REQUEST_ID_KEY: "req-s"},
+    }
+    selection = await backend.submit(Api.SUBMIT_SCENE_MEDIA_SELECTION_JOB, scene, None)
+    assert await backend.find_job(Api.SUBMIT_SCENE_MEDIA_SELECTION_JOB, "req-s", since) == selection.job_id
+    assert await backend.find_job(Api.SUBMIT_SCENE_TIMELINE_ORGANIZATION_JOB, "req-s", since) is None
+    assert await backend.find_job(BATCH, "req-s", since) is None
+
+
 async def test_find_job_without_a_match_returns_none(backend: AliyunBackend) -> None:
     await backend.submit(SINGLE, single_params(**{REQUEST_ID_KEY: "req-a"}), "tok-a")
     assert await backend.find_job(SINGLE, "req-missing", time.time()) is None

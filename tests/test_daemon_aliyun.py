@@ -361,6 +361,28 @@ async def test_scene_pipeline_runs_its_three_stages_against_the_service(
     assert result["polls"] == fake.stats()["calls_by_action"]["GetBatchMediaProducingJob"]
 
 
+async def test_scene_submits_resent_after_lost_replies_create_one_job_each(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    """The Scene APIs take no ClientToken (the SDK's request models declare none), so the service
+    cannot deduplicate a resend: the daemon looks the job up (List*, by the request id in UserData)
+    before every resend, at once rather than after the reconcile window."""
+    scene_submits = ["SubmitSceneMediaSelectionJob", "SubmitSceneTimelineOrganizationJob", "SubmitSceneBatchEditingJob"]
+    fake.faults.update({"error_5xx": 0.2, "timeout_after": 0.3, "reset": 0.2, "hold_s": 0.5, "actions": scene_submits})
+    ids = {f"scene-lost-{i}" for i in range(4)}
+    settings = aliyun_settings(redis_url, fake, aliyun={"timeout_s": 0.3}, submit={"max_attempts": 30})
+    async with running_daemon(settings):
+        await enqueue_all(redis, [scene_pipeline_request(i) for i in sorted(ids)])
+        results = await results_for(redis, ids, timeout_s=90)
+    assert {r["status"] for r in results.values()} == {"SUCCEEDED"}, results
+    jobs = fake.stats()["jobs_by_request_id"]
+    assert {i: len(jobs[i]) for i in ids} == dict.fromkeys(ids, 3)  # one job per stage, however often resent
+    assert {i: [s["job_id"] for s in results[i]["stages"]] for i in ids} == {i: jobs[i] for i in ids}
+    injected = fake.stats()["faults_injected"]
+    assert injected["timeout_after"] + injected["reset"] > 0  # replies were lost after the job was made
+    assert not any("ClientToken" in call.query for call in fake.received if call.action in scene_submits)
+
+
 async def test_every_pipeline_stage_gets_all_its_submit_attempts(fake: FakeIms, redis: Redis, redis_url: str) -> None:
     for action in ("SubmitSceneMediaSelectionJob", "SubmitSceneTimelineOrganizationJob"):
         fake.refuse(action, ImsError("InternalError", "The request processing has failed.", 500), times=1)

@@ -56,7 +56,10 @@ class Request(BaseModel):
     client_token: str | None = Field(
         default=None,
         pattern=CLIENT_TOKEN_PATTERN,
-        description="Your own ClientToken (also read from params.ClientToken); else derived from request_id.",
+        description=(
+            "Your own ClientToken (also read from params.ClientToken); else derived from request_id. "
+            "Sent only with the APIs that take one (not the Scene APIs)."
+        ),
     )
     meta: Any = Field(default=None, description="Anything; echoed in the result.")
 

@@ -22,6 +22,7 @@ from imsd.api.wire import (
     USER_DATA_MAX_BYTES,
     Api,
     compact_json,
+    with_client_token,
 )
 from imsd.contract import CLIENT_TOKEN_PATTERN, REQUEST_ID_PATTERN
 from imsd.errors import ImsError, invalid, missing
@@ -116,16 +117,16 @@ def derive_client_token(request_id: str) -> str:
 
 
 def params_to_send(
-    params: Mapping[str, Any], request_id: str, client_token: str, notify_address: str
+    api: Api, params: Mapping[str, Any], request_id: str, client_token: str, notify_address: str
 ) -> dict[str, Any]:
     """The exact params the backend will receive.
 
-    Adds the ClientToken, and to UserData the request_id (so callbacks and reconciliation find
-    the request) and the daemon's NotifyAddress when the producer set none, each only if UserData
-    stays within its 512-byte limit.
+    Adds the ClientToken where the API takes one (and drops it where it takes none), and to
+    UserData the request_id (so callbacks and reconciliation find the request) and the daemon's
+    NotifyAddress when the producer set none, each only if UserData stays within its 512-byte
+    limit.
     """
-    sent = dict(params)
-    sent["ClientToken"] = client_token
+    sent = with_client_token(params, client_token if api.takes_client_token else None)
     user_data = sent.get("UserData")
     if isinstance(user_data, str):
         try:

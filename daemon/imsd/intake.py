@@ -251,7 +251,7 @@ class Intake:
         delivery = Delivery(
             request_id=request_id,
             api=api.value,
-            params=params_to_send(params, request_id, token, svc.settings.notify_address()),
+            params=params_to_send(api, params, request_id, token, svc.settings.notify_address()),
             content_hash=params_hash(envelope.api_name, _identity(envelope, pipeline, params)),
             former_hash=_former_hash(envelope, pipeline),
             pipeline=pipeline.to_json() if pipeline else None,

@@ -205,6 +205,7 @@ class Record:
     meta: Any
     pipeline: Pipeline | None = None  # a ScenePipeline request: its kind, stage and earlier jobs
     submitted_at: float | None = None  # when the service accepted the (current stage's) job
+    stage_attempts: int = 0  # submit attempts of the current stage made so far (STAGE_ATTEMPTS)
 
     @classmethod
     def from_hash(cls, raw: dict[str, str]) -> Record:
@@ -227,6 +228,7 @@ class Record:
             meta=json.loads(raw["meta"]) if raw.get("meta") else None,
             pipeline=Pipeline.from_json(raw["pipeline"]) if raw.get("pipeline") else None,
             submitted_at=opt_float("submitted_at"),
+            stage_attempts=int(raw.get(STAGE_ATTEMPTS, 0)),
         )
 
 

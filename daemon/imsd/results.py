@@ -199,7 +199,7 @@ async def _start_stage(
     """
     request_id = record.request_id
     token = stage_token(record.client_token, pipeline.stage)
-    sent = params_to_send(params, request_id, token, svc.settings.notify_address())
+    sent = params_to_send(pipeline.api, params, request_id, token, svc.settings.notify_address())
     await svc.store.transition(
         request_id,
         due=time.time() + svc.stall_margin_s(),

@@ -1,7 +1,9 @@
 """Submitting: one rate-limited, idempotent submit attempt of one request per task run.
 
 Every attempt reuses the ClientToken written to the record at intake, so a retry after a
-timeout can never create a second job. A wait (rate-limit slot far ahead, backoff) is a
+timeout can never create a second job. The Scene APIs take no ClientToken
+(`Api.takes_client_token`): before any resend of theirs, the job an earlier attempt may have
+created is looked up (`_reconcile`). A wait (rate-limit slot far ahead, backoff) is a
 deferral of the task, not a sleep, so tasks stay short and a crash is recovered quickly. Once
 submitted, the same task defers itself to the first poll, or polls at once when that is due now.
 Each of these is the step's return value (steps.py), for the request task to act on.
@@ -37,19 +39,23 @@ def backoff_s(attempt: int, base_s: float, max_s: float) -> float:
 async def submit_request(svc: Services, record: Record) -> Step:
     """One submit attempt of a RECEIVED or SUBMITTING record; returns what the task does next.
 
-    A submit left unanswered past the reconcile window is first looked up at the service (see
-    `_reconcile`). The look-up belongs to the attempt: its errors are retried, and end the
-    request, exactly as the submit's own, so a List* error that never clears still ends in a
-    result instead of a task that fails on every sweep.
+    A submit left unanswered past the reconcile window, or any resend of an API without a
+    ClientToken, is first looked up at the service (see `_reconcile`). The look-up belongs to
+    the attempt: its errors are retried, and end the request, exactly as the submit's own, so a
+    List* error that never clears still ends in a result instead of a task that fails on every
+    sweep.
     """
     request_id = record.request_id
     api = Api(record.api)
     now = time.time()
     started = record.submit_started_at
-    stale = started is not None and now - started > svc.settings.submit.reconcile_after_s
-    # The slot is booked first so its wait overlaps the bookkeeping below; a stale submit books
-    # it after the look-up, which may find the job (no submit at all) or take a while (paced pages).
-    slot = None if stale else await svc.reserve_slot(request_id, api.value)
+    if api.takes_client_token:  # a resend is deduplicated by the service while it keeps the token
+        look_up = started is not None and now - started > svc.settings.submit.reconcile_after_s
+    else:  # an earlier attempt's outcome is unknown: nothing deduplicates a resend
+        look_up = record.stage_attempts > 0
+    # The slot is booked first so its wait overlaps the bookkeeping below; a look-up books it
+    # afterwards, as it may find the job (no submit at all) or take a while (paced pages).
+    slot = None if look_up else await svc.reserve_slot(request_id, api.value)
     if isinstance(slot, Defer):
         return slot
     # The token was written at intake; submit_started_at marks when its attempts began. The
@@ -81,7 +87,8 @@ async def submit_request(svc: Services, record: Record) -> Step:
             return slot
     await svc.limiter.wait(slot)
     try:
-        submission = await svc.backend.submit(api, record.params, record.client_token)
+        token = record.client_token if api.takes_client_token else None
+        submission = await svc.backend.submit(api, record.params, token)
     except ImsError as error:
         return await _on_submit_error(svc, record, api.value, attempt, error)
     except Exception as error:  # a bug, not an answer: retried like a lost reply, then failed
@@ -153,13 +160,14 @@ def _unexpected(action: str, error: Exception) -> ImsError:
 
 
 async def _reconcile(svc: Services, record: Record, api: Api, now: float) -> Step | None:
-    """A submit whose outcome was lost long ago: find the job it may have created before resending.
+    """A submit whose outcome was lost: find the job it may have created before resending.
 
-    The token's retention at the service is undocumented, so past the configured window a resend
+    For an API without a ClientToken, any lost outcome; for one with, only one lost long ago:
+    the token's retention at the service is undocumented, so past the configured window a resend
     with the same token is not trusted to deduplicate. The task's next step if the record is
     done with submitting (the job was found, or the record is final); otherwise None, and the
-    token's window restarts at `now`, for the resend. Raises the look-up's ImsError, its message
-    naming the call.
+    token's window restarts at `now`, for the resend (without a token, the next look-up still
+    starts from the first attempt). Raises the look-up's ImsError, its message naming the call.
     """
     assert record.submit_started_at is not None
     try:
@@ -170,6 +178,8 @@ async def _reconcile(svc: Services, record: Record, api: Api, now: float) -> Ste
     log.info("reconciled", request_id=record.request_id, found_job_id=job_id)
     if job_id is not None:
         return await mark_submitted(svc, record, Submission(job_id=job_id))
+    if not api.takes_client_token:
+        return None
     # Restarted only now that the look-up is done: one that failed must be made again before
     # any resend, however often the attempt is retried.
     restarted = await svc.store.transition(

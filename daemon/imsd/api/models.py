@@ -254,6 +254,11 @@ class SubmitParams(ImsModel):
     """Parameters every submit API takes."""
 
     UserData: Annotated[UserData | None, Field(default=None)]
+
+
+class IdempotentSubmit(ImsModel):
+    """The ClientToken of the APIs that declare one (`Api.takes_client_token`)."""
+
     ClientToken: IdempotencyToken | None = None
 
 
@@ -288,7 +293,7 @@ class EditingProduceConfig(ImsModel):
 _PROJECT_SOURCES = ("ProjectId", "Timeline", "TemplateId")
 
 
-class SubmitMediaProducingJobParams(SubmitParams):
+class SubmitMediaProducingJobParams(SubmitParams, IdempotentSubmit):
     ProjectId: str | None = None
     # Only "is an object" here: imsd.api.timeline owns the track and clip rules.
     Timeline: dict[str, Any] | None = None
@@ -572,7 +577,7 @@ class BatchProductionParams(SubmitParams):
         return self
 
 
-class SubmitBatchMediaProducingJobParams(BatchProductionParams):
+class SubmitBatchMediaProducingJobParams(BatchProductionParams, IdempotentSubmit):
     TemplateConfig: JsonContainer | None = None
 
     @model_validator(mode="after")

@@ -30,6 +30,7 @@ __all__ = [
     "request_id_in",
     "split_placement",
     "to_wire",
+    "with_client_token",
 ]
 
 
@@ -58,6 +59,31 @@ class Api(StrEnum):
     @property
     def is_batch(self) -> bool:
         return self is not Api.SUBMIT_MEDIA_PRODUCING_JOB
+
+    def created(self, job_type: Any) -> bool:
+        """Whether a job its List* action reports with `job_type` can be one this API created.
+
+        ListBatchMediaProducingJobs lists the jobs of every batch and Scene API together, and
+        the stages of one scene pipeline carry the same request id: the JobType (docs/ims-api.md
+        §4) tells them apart. A job listed without one cannot be told apart, and may be.
+        """
+        if not isinstance(job_type, str) or not job_type or self is Api.SUBMIT_MEDIA_PRODUCING_JOB:
+            return True
+        kind = {"_Media_Select": Api.SUBMIT_SCENE_MEDIA_SELECTION_JOB,
+                "_Timeline_Organize": Api.SUBMIT_SCENE_TIMELINE_ORGANIZATION_JOB,
+                "Scene_Batch_Editing": Api.SUBMIT_SCENE_BATCH_EDITING_JOB}  # fmt: skip
+        made_by = next((api for suffix, api in kind.items() if job_type.endswith(suffix)), None)
+        return (made_by or Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB) is self
+
+    @property
+    def takes_client_token(self) -> bool:
+        """Whether the API declares a ClientToken (the official SDK's request models).
+
+        The three Scene APIs declare none: the service cannot deduplicate their resends, so a
+        submit whose reply was lost is looked up (List*, by the request id in UserData) before
+        it is sent again (submission.py).
+        """
+        return self in (Api.SUBMIT_MEDIA_PRODUCING_JOB, Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB)
 
 
 API_NAMES: frozenset[str] = frozenset(a.value for a in Api)
@@ -106,6 +132,14 @@ def to_wire(params: Mapping[str, Any]) -> dict[str, str]:
         else:
             wire[key] = str(value)
     return wire
+
+
+def with_client_token(params: Mapping[str, Any], client_token: str | None) -> dict[str, Any]:
+    """`params` carrying `client_token` as their ClientToken, or no ClientToken at all for None."""
+    sent = {key: value for key, value in params.items() if key != "ClientToken"}
+    if client_token is not None:
+        sent["ClientToken"] = client_token
+    return sent
 
 
 def split_placement(wire: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:

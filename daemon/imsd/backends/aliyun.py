@@ -24,7 +24,7 @@ import aiohttp
 from yarl import URL
 
 from imsd.api.jobs import JobSnapshot, Submission, job_snapshot
-from imsd.api.wire import Api, request_id_in, split_placement, to_wire
+from imsd.api.wire import Api, request_id_in, split_placement, to_wire, with_client_token
 from imsd.backends.base import Pace
 from imsd.errors import ImsError
 from imsd.signing import canonical_query, format_date, v3_headers
@@ -180,9 +180,8 @@ class AliyunBackend:
             ) from None
         return _reply(action, status, raw)
 
-    async def submit(self, api: Api, params: dict[str, Any], client_token: str) -> Submission:
-        wire = to_wire(params)
-        wire["ClientToken"] = client_token
+    async def submit(self, api: Api, params: dict[str, Any], client_token: str | None) -> Submission:
+        wire = to_wire(with_client_token(params, client_token))
         body = await self.call(api.value, wire)
         job_id = body.get("JobId")
         if not isinstance(job_id, str) or not job_id:
@@ -209,7 +208,12 @@ class AliyunBackend:
             body = await self.call(action, wire)
             for item in body.get(items_key) or []:
                 job_id = item.get("JobId") if isinstance(item, dict) else None
-                if isinstance(job_id, str) and job_id and request_id_in(item.get("UserData")) == request_id:
+                if (
+                    isinstance(job_id, str)
+                    and job_id
+                    and request_id_in(item.get("UserData")) == request_id
+                    and api.created(item.get("JobType"))
+                ):
                     return job_id
             next_token = body.get("NextToken")
             if not next_token:

@@ -24,8 +24,9 @@ class Backend(Protocol):
 
     name: str
 
-    async def submit(self, api: Api, params: dict[str, Any], client_token: str) -> Submission:
-        """Submit once. Raises ImsError; the same token and params must yield the same job."""
+    async def submit(self, api: Api, params: dict[str, Any], client_token: str | None) -> Submission:
+        """Submit once, with `client_token` if given. Raises ImsError; the same token and params
+        must yield the same job. None where the API takes no token (`Api.takes_client_token`)."""
         ...
 
     async def get_job(self, api: Api, job_id: str) -> JobSnapshot:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from imsd.api.jobs import JobSnapshot, Submission, job_snapshot
-from imsd.api.wire import Api
+from imsd.api.wire import Api, with_client_token
 from imsd.backends.base import Pace
 from imsd.engine.service import LocalIms
 
@@ -19,7 +19,7 @@ class LocalBackend(LocalIms):
 
     name = "local"
 
-    async def submit(self, api: Api, params: dict[str, Any], client_token: str) -> Submission:
+    async def submit(self, api: Api, params: dict[str, Any], client_token: str | None) -> Submission:
         action = {
             Api.SUBMIT_MEDIA_PRODUCING_JOB: self.submit_media_producing_job,
             Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB: self.submit_batch_media_producing_job,
@@ -27,7 +27,7 @@ class LocalBackend(LocalIms):
             Api.SUBMIT_SCENE_TIMELINE_ORGANIZATION_JOB: self.submit_scene_timeline_organization_job,
             Api.SUBMIT_SCENE_BATCH_EDITING_JOB: self.submit_scene_batch_editing_job,
         }[api]
-        reply = await action({**params, "ClientToken": client_token})
+        reply = await action(with_client_token(params, client_token))
         return Submission(job_id=reply["JobId"], project_id=reply.get("ProjectId"), media_id=reply.get("MediaId"))
 
     async def get_job(self, api: Api, job_id: str) -> JobSnapshot:

@@ -282,7 +282,7 @@ class LocalIms:
                 start=since - 60, end=time.time() + 60, newest_first=False, offset=offset, limit=100, kind=kind
             )
             for job in page:
-                if request_id_in(job.get("UserData")) == request_id:
+                if request_id_in(job.get("UserData")) == request_id and api.created(job.get("JobType")):
                     return str(job["JobId"])
         return None
 
