@@ -315,6 +315,27 @@ async def test_timeouts_and_5xx_are_retried_with_the_same_client_token(
     assert sum(r["attempts"] for r in results.values()) > len(ids)
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        ImsError("Throttling.User", "Request was denied due to user flow control.", 400, retry_after_s=1.5),
+        ImsError("ServiceUnavailable", "The service is unavailable.", 503, retry_after_s=1.5),
+    ],
+    ids=["throttled", "unavailable"],
+)
+async def test_a_resend_waits_as_long_as_the_service_asked(
+    fake: FakeIms, redis: Redis, redis_url: str, error: ImsError
+) -> None:
+    """`x-acs-retry-after` (ms, as the SDK reads it) is a floor under the daemon's own backoff."""
+    fake.refuse("SubmitMediaProducingJob", error, times=1)
+    async with running_daemon(aliyun_settings(redis_url, fake)):
+        await enqueue_all(redis, [single_job_request("told-to-wait")])
+        result = (await results_for(redis, {"told-to-wait"}))["told-to-wait"]
+    assert result["status"] == "SUCCEEDED", result
+    first, second = [call.arrived for call in fake.received if call.action == "SubmitMediaProducingJob"]
+    assert second - first >= 1.5
+
+
 async def test_every_submit_is_sent_within_the_quota(
     redis: Redis, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,9 +16,11 @@ from typing import Any
 import pytest
 from alibabacloud_ice20201109 import models as sdk_models
 from alibabacloud_ice20201109.client import Client
+from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
 from alibabacloud_tea_openapi.models import Config
 from imsd.api.wire import Api, to_wire
 from imsd.backends.aliyun import AliyunBackend
+from imsd.errors import ImsError
 
 from tests.fakeims import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, FakeIms, Received
 from tests.test_aliyun_backend import OSS, batch_params, make_backend, single_params
@@ -114,6 +116,20 @@ async def test_a_job_the_backend_submitted_reads_the_same_through_the_sdk(
     body = await sdk_call(fake, api.get_action, {"JobId": job_id})
     assert body.media_producing_job.job_id == job_id
     assert (await backend.get_job(api, job_id)).job_id == job_id
+
+
+@pytest.mark.parametrize(("header_ms", "wait_s"), [(1500, 1.5), (0, 0.0), (None, 0.0)])
+async def test_the_wait_an_error_asks_for_is_read_as_the_sdk_reads_it(
+    fake: FakeIms, backend: AliyunBackend, header_ms: int | None, wait_s: float
+) -> None:
+    api = Api.SUBMIT_MEDIA_PRODUCING_JOB
+    fake.refuse(api.get_action, ImsError("Throttling.User", "Request was denied.", 400, (header_ms or 0) / 1000))
+    with pytest.raises(ImsError) as ours:
+        await backend.get_job(api, "job-1")
+    with pytest.raises(AlibabaCloudException) as sdks:
+        await sdk_call(fake, api.get_action, {"JobId": "job-1"})
+    assert ours.value.retry_after_s == wait_s
+    assert (getattr(sdks.value, "retry_after", None) or 0) / 1000 == wait_s
 
 
 async def test_the_sdk_sends_no_client_token_with_a_scene_submit_and_neither_does_the_backend(

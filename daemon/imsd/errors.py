@@ -21,13 +21,18 @@ class Disposition(StrEnum):
 
 
 class ImsError(Exception):
-    """An IMS-style error: a service code, a message that names the field, an HTTP status."""
+    """An IMS-style error: a service code, a message that names the field, an HTTP status.
 
-    def __init__(self, code: str, message: str, http_status: int = 400) -> None:
+    `retry_after_s` is how long the service asked callers to wait before the next call (its
+    `x-acs-retry-after` header), 0 when it asked nothing: every retry waits at least that long.
+    """
+
+    def __init__(self, code: str, message: str, http_status: int = 400, retry_after_s: float = 0.0) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.http_status = http_status
+        self.retry_after_s = retry_after_s
 
     @property
     def disposition(self) -> Disposition:

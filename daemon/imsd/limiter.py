@@ -161,8 +161,10 @@ class RateLimiter:
         assert slot is not None
         await self.wait(slot)
 
-    async def penalize(self, action: str) -> None:
-        """A Throttling reply: push every process's schedule for `action` back."""
+    async def penalize(self, action: str, at_least_s: float = 0.0) -> None:
+        """A Throttling reply: push every process's schedule for `action` back, by the configured
+        penalty or by `at_least_s` (the wait the service asked for), whichever is longer."""
         metrics.throttles.labels(action).inc()
-        if self._enabled and self._penalty_us:
-            await self._penalize(schedule=self.key(action), penalty_us=self._penalty_us)
+        penalty_us = max(self._penalty_us, int(at_least_s * 1_000_000))
+        if self._enabled and penalty_us:
+            await self._penalize(schedule=self.key(action), penalty_us=penalty_us)

@@ -130,11 +130,12 @@ async def _on_submit_error(svc: Services, record: Record, action: str, attempt: 
     metrics.submits.labels(record.api, disposition.value).inc()
     if disposition is Disposition.THROTTLED:
         # Not an attempt: the service refused before looking at the request.
-        await svc.limiter.penalize(action)
+        await svc.limiter.penalize(action, error.retry_after_s)
         uncounted = {name: -count for name, count in _ATTEMPT.items()}
-        return Defer(random.uniform(0.0, 0.5), add={**uncounted, "throttles": 1})
+        return Defer(max(random.uniform(0.0, 0.5), error.retry_after_s), add={**uncounted, "throttles": 1})
     if disposition is Disposition.RETRYABLE and attempt < svc.settings.submit.max_attempts:
-        delay = backoff_s(attempt, svc.settings.submit.backoff_base_s, svc.settings.submit.backoff_max_s)
+        backoff = backoff_s(attempt, svc.settings.submit.backoff_base_s, svc.settings.submit.backoff_max_s)
+        delay = max(backoff, error.retry_after_s)
         log.warning(
             "submit retry",
             request_id=request_id,

@@ -56,10 +56,10 @@ async def track_job(svc: Services, record: Record) -> Step:
     except ImsError as error:
         metrics.polls.labels(action, error.disposition.value).inc()
         if error.disposition is Disposition.THROTTLED:
-            await svc.limiter.penalize(action)
-            return Defer(random.uniform(0.5, 1.5), add=counted)
+            await svc.limiter.penalize(action, error.retry_after_s)
+            return Defer(max(random.uniform(0.5, 1.5), error.retry_after_s), add=counted)
         if error.disposition is Disposition.RETRYABLE:
-            return Defer(await _interval(svc, polls), add=counted)
+            return Defer(max(await _interval(svc, polls), error.retry_after_s), add=counted)
         log.warning("poll refused", request_id=request_id, job_id=job_id, code=error.code)
         return await finish(svc, record, error=error, add=counted)
     metrics.polls.labels(action, "terminal" if snapshot.state.terminal else "running").inc()

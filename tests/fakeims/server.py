@@ -132,6 +132,7 @@ class Received:
     query: dict[str, str]
     form: dict[str, str]
     headers: dict[str, str] = field(default_factory=dict)  # names in lower case
+    arrived: float = 0.0  # time.monotonic()
 
 
 @dataclass
@@ -371,7 +372,7 @@ class FakeIms:
             if handler is None:
                 raise ImsError("InvalidAction.NotFound", f"Action {action!r} does not exist", 404)
             params = {k: v for k, v in (query | form).items() if k not in _RPC_PUBLIC}
-            self.received.append(Received(action, query, form, headers))
+            self.received.append(Received(action, query, form, headers, arrival))
             refusal = self._refusal(action)
             if refusal is not None:
                 raise refusal
@@ -412,7 +413,9 @@ class FakeIms:
             "Message": err.message,
             "Recommend": f"https://api.aliyun.com/troubleshoot?q={err.code}",
         }
-        return web.json_response(body, status=err.http_status)
+        # The wait the service asks for, in milliseconds, as the SDK reads it (Utils.get_throttling_time_left).
+        wait = {"x-acs-retry-after": str(round(err.retry_after_s * 1000))} if err.retry_after_s else None
+        return web.json_response(body, status=err.http_status, headers=wait)
 
     def _authenticate(
         self,

@@ -171,6 +171,7 @@ class AliyunBackend:
             async with post as resp:
                 raw = await resp.read()
                 status = resp.status
+                retry_after = resp.headers.get("x-acs-retry-after", "")
         except TimeoutError:
             raise ImsError("Timeout", f"{action}: no response within {self._timeout.total:g}s", 504) from None
         except aiohttp.ClientError as exc:
@@ -178,7 +179,11 @@ class AliyunBackend:
             raise ImsError(
                 "ConnectionError", f"{action}: {type(exc).__name__} talking to {self.endpoint}", 503
             ) from None
-        return _reply(action, status, raw)
+        try:
+            return _reply(action, status, raw)
+        except ImsError as error:
+            error.retry_after_s = _retry_after_s(retry_after)
+            raise
 
     async def submit(self, api: Api, params: dict[str, Any], client_token: str | None) -> Submission:
         wire = to_wire(with_client_token(params, client_token))
@@ -273,3 +278,15 @@ def _xml_fields(raw: bytes) -> dict[str, str]:
 
 
 _ERROR_KEYS = frozenset({"code", "message", "requestid"})
+_RETRY_AFTER_MAX_MS = 120_000
+
+
+def _retry_after_s(header: str) -> float:
+    """The wait an error reply's `x-acs-retry-after` asks for: milliseconds, as the SDK reads it
+    (alibabacloud_tea_openapi Utils.get_throttling_time_left, darabonba's retry policy, which caps
+    it at 120 s); 0 when absent, not a positive integer, or absurd."""
+    try:
+        milliseconds = int(header)
+    except ValueError:
+        return 0.0
+    return min(milliseconds, _RETRY_AFTER_MAX_MS) / 1000 if milliseconds > 0 else 0.0
