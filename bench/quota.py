@@ -1,18 +1,22 @@
 """How much of the 30 QPS quota N daemon processes use together, without being throttled.
 
-    .venv/bin/python bench/quota.py [--daemons 4] [--requests 1500]
+    .venv/bin/python bench/quota.py [--daemons 4] [--requests 1500] [--hogs 2] [--kills 20]
 
 Starts a private redis-server, the strict fake IMS in its own process (30 accepted calls per
 action in any sliding second, Throttling.User beyond) and N `imsd run` processes with the
 default limiter, puts all requests (SubmitMediaProducingJob) on the stream at once and waits
-until every one is submitted. Figures:
+until every one is submitted. `--hogs` adds busy-looping processes (a loaded machine: daemons
+wake late and their calls arrive late); `--kills` kill -9 a daemon, in turn, that many times
+spread over the run, each restarted at once (calls cut off mid-flight, fresh processes' first
+connections). Figures:
 
 - rate: submissions per second over the steady window (the middle 90% of submissions, by the
   time each daemon recorded its submit reply, `submitted_at` of the record),
 - utilization: rate / quota,
 - max_in_1s: the most submits the fake accepted in any sliding second (its own count),
 - throttles: Throttling.User replies the fake sent for the submit action,
-- lateness: how late after its limiter slot each daemon actually sent (imsd_send_lateness_seconds).
+- lateness: how late after its limiter slot each daemon actually sent (imsd_send_lateness_seconds;
+  with kills, only what the last process of each daemon saw).
 
 The last line is one JSON object with these figures.
 """
@@ -23,6 +27,7 @@ import argparse
 import itertools
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -98,6 +103,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1500)
     parser.add_argument("--quota", type=int, default=30, help="the fake's calls per action per second")
     parser.add_argument("--submit-rate", type=float, help="IMSD_LIMITER__SUBMIT_RATE (default: the daemon's)")
+    parser.add_argument("--hogs", type=int, default=0, help="busy-looping processes beside the daemons")
+    parser.add_argument("--kills", type=int, default=0, help="kill -9 and restart a daemon this many times")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     args = parser.parse_args()
 
@@ -112,6 +119,8 @@ def main() -> None:
     if args.submit_rate:
         settings["IMSD_LIMITER__SUBMIT_RATE"] = args.submit_rate
     daemons: list[DaemonProcess] = []
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.hogs)]
+    kills = 0
     try:
         daemons = start_daemons(args.daemons, redis_server.url, fake.endpoint, settings, workdir)
         ids = [f"bench-{i}" for i in range(args.requests)]
@@ -122,12 +131,20 @@ def main() -> None:
         pipe.execute()
         expected_s = args.requests / args.quota
         deadline = time.monotonic() + 3 * expected_s + 60
-        submitted = 0.0
-        while time.monotonic() < deadline:
-            time.sleep(1.0)
-            submitted = sum(value(scrape(d), "imsd_submits_total", api=SUBMIT, outcome="ok") for d in daemons)
-            if submitted >= args.requests:
-                break
+        kill_every_s = expected_s / (args.kills + 1)
+        next_kill = time.monotonic() + kill_every_s
+        while time.monotonic() < deadline and fake.stats()["jobs"] < args.requests:
+            time.sleep(0.25)
+            if kills < args.kills and time.monotonic() >= next_kill:
+                victim = daemons[kills % len(daemons)]
+                assert victim.process is not None
+                victim.process.kill()
+                victim.process.wait()
+                victim.start()
+                kills += 1
+                next_kill += kill_every_s
+        for daemon in daemons:
+            daemon.wait_ready()
         per_daemon = [scrape(d) for d in daemons]
         pipe = redis.pipeline(transaction=False)
         for request_id in ids:
@@ -136,6 +153,9 @@ def main() -> None:
         if args.keep:
             (workdir / "submitted_at.json").write_text(json.dumps({"enqueued": started, "times": times}))
     finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
         for daemon in daemons:
             daemon.stop()
         stats = fake.stats() if fake.process.poll() is None else {}
@@ -154,7 +174,8 @@ def main() -> None:
     waits = histogram(per_daemon, "imsd_limiter_wait_seconds", SUBMIT)
     by_daemon = [int(value(s, "imsd_submits_total", api=SUBMIT, outcome="ok")) for s in per_daemon]
     gaps = [b - a for a, b in itertools.pairwise(steady)]
-    print(f"daemons                 {args.daemons} (submits each: {by_daemon})")
+    print(f"daemons                 {args.daemons} (submits each: {by_daemon}), "
+          f"{args.hogs} CPU hogs, {kills} kill -9 + restarts")
     print(f"submissions             {n} of {args.requests} requests, jobs at the fake: {stats.get('jobs')}")
     print(f"first..last submit      {times[0] - started:.2f}s .. {times[-1] - started:.2f}s after enqueue")
     print(f"steady window           {len(steady)} submits over {window_s:.2f}s (middle 90%)")
@@ -180,6 +201,8 @@ def main() -> None:
         "throttles": throttles,
         "submissions": n,
         "daemons": args.daemons,
+        "hogs": args.hogs,
+        "kills": kills,
         "window_s": round(window_s, 2),
         "max_in_1s_by_reply_times": max_in_window(times),
         "send_lateness_mean_ms": round(lateness["mean_ms"], 3),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import time
@@ -158,12 +159,14 @@ async def test_find_job_pages_until_it_finds_the_request_id(
         await backend.submit(SINGLE, single_params(**{REQUEST_ID_KEY: f"other-{n}"}), f"tok-{n}")
     paced: list[str] = []
 
-    async def pace(action: str) -> None:
+    @contextlib.asynccontextmanager
+    async def pace(action: str) -> AsyncIterator[None]:
         paced.append(action)
+        yield
 
     assert await backend.find_job(SINGLE, "req-a", since, pace) == wanted.job_id
     assert fake.stats()["calls_by_action"]["ListMediaProducingJobs"] == 3
-    assert paced == ["ListMediaProducingJobs"] * 3  # every page waited for its slot
+    assert paced == ["ListMediaProducingJobs"] * 3  # every page made inside its slot
 
 
 async def test_find_job_finds_a_batch_job_by_request_id(backend: AliyunBackend) -> None:

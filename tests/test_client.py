@@ -17,9 +17,11 @@ async def test_status_reports_the_limiter_schedule_while_a_send_log_exists(redis
     settings = Settings(redis={"url": redis_url})
     # As the daemon builds it, so the keys are the ones `imsd status` finds in production.
     limiter = RateLimiter(
-        redis, prefix=settings.key("rl", *quota_scope(settings)), rates={}, default_rate=0.1, penalty_s=0.0
+        redis, prefix=settings.key("rl", *quota_scope(settings)), rates={}, default_rate=0.1, penalty_s=0.0,
+        max_call_s=1.0,
     )
-    await limiter.acquire(ACTION)  # books the next slot 10 s ahead and logs the send
+    async with limiter.calling(ACTION):  # books the next slot 10 s ahead and logs the send
+        pass
     schedule = limiter.key(ACTION)
     assert await redis.type(f"{schedule}:sent") == "zset"
 

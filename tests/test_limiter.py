@@ -6,12 +6,13 @@ import asyncio
 import itertools
 import time
 
+import pytest
 from imsd.limiter import RateLimiter
 from redis.asyncio import Redis
 
 
 def limiter(redis: Redis, rate: float = 10.0, penalty_s: float = 1.0) -> RateLimiter:
-    return RateLimiter(redis, prefix="t:rl", rates={}, default_rate=rate, penalty_s=penalty_s)
+    return RateLimiter(redis, prefix="t:rl", rates={}, default_rate=rate, penalty_s=penalty_s, max_call_s=5.0)
 
 
 async def test_consecutive_slots_are_one_interval_apart(redis: Redis) -> None:
@@ -52,10 +53,48 @@ async def test_late_senders_still_send_at_most_the_rate_ceiling_in_any_second(re
     sent: list[float] = []
 
     async def send(slot: object) -> None:
-        await rl.wait(slot)  # type: ignore[arg-type]
-        sent.append(time.monotonic())
+        async with rl.sending(slot):  # type: ignore[arg-type]
+            sent.append(time.monotonic())
 
     await asyncio.gather(*(send(s) for s in slots))
     sent.sort()
     most_in_window = max(sum(1 for t in sent if start <= t < start + 0.98) for start in sent)
     assert most_in_window <= 10
+
+
+async def test_a_call_counts_as_arriving_until_it_is_answered_and_a_window_after(redis: Redis) -> None:
+    """The service counts a call when it arrives, anywhere between its send and its answer: a
+    slow call keeps its place in the window until a window after its answer."""
+    rl = limiter(redis, rate=2.0)  # 2 calls per 1 s window
+    answered: list[float] = []
+
+    async def slow_call() -> None:
+        async with rl.calling("A"):
+            await asyncio.sleep(1.5)
+        answered.append(time.monotonic())
+
+    slow = [asyncio.create_task(slow_call()) for _ in range(2)]
+    await asyncio.sleep(0.2)
+    async with rl.calling("A"):
+        third_sent = time.monotonic()
+    await asyncio.gather(*slow)
+    assert third_sent - min(answered) >= 0.95  # not before a window after the first answer
+
+
+async def test_a_call_whose_answer_was_never_logged_stops_counting_after_max_call_s(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed mid-call never logs the answer: its call counts until it was given up."""
+    rl = RateLimiter(redis, prefix="t:rl", rates={}, default_rate=1.0, penalty_s=0.0, max_call_s=1.0)
+
+    async def killed(**_: object) -> None:
+        raise ConnectionError("the process died before it could log the answer")
+
+    monkeypatch.setattr(rl, "_answered", killed)
+    start = time.monotonic()
+    async with rl.calling("A"):
+        pass
+    monkeypatch.undo()
+    async with rl.calling("A"):
+        second_sent = time.monotonic()
+    assert second_sent - start >= 1.0 + 0.95  # given up after 1 s, then out of the window

@@ -59,6 +59,8 @@ async def build_services(settings: Settings) -> Services:
         rates={**{a.get_action: settings.limiter.poll_rate for a in Api}, **settings.limiter.rates},
         default_rate=settings.limiter.submit_rate,
         penalty_s=settings.limiter.throttle_penalty_s,
+        # A call is given up after its timeout; a second more for bytes still on the wire.
+        max_call_s=settings.aliyun.timeout_s + 1.0,
         enabled=settings.limiter.enabled,
     )
     queue = await TaskQueue.connect(settings.redis.url, settings.key("tasks"))

@@ -2,25 +2,38 @@
 
 Every process asks Redis for the next free slot of a key (one key per account, region and
 action); Redis hands out slots `1/rate` apart and the caller sleeps until its slot, then sends
-at once. Because the clock is Redis's, processes on different machines agree on the schedule. A send
-log checked right before each send caps any 1 s window at the rate's ceiling even when a
-process wakes late from its slot (a loaded machine), which the schedule alone cannot.
+at once. Because the clock is Redis's, processes on different machines agree on the schedule.
 A Throttling reply moves the key's schedule forward, so every process backs off together.
+
+The schedule alone cannot keep the service's count: the service counts calls when they arrive,
+and a call arrives some time after its slot (a loaded machine wakes late, a fresh process's
+first connection takes a while). So each call is also logged in a send log, checked right before
+it goes (`sending`): while it is unanswered it may arrive at any moment and counts as sent now;
+once answered, it counts until a window after its answer, by which time it has surely arrived.
+A call is let through only while fewer than the rate's ceiling could have arrived within one
+window, whatever the delays: any window the service looks at holds at most that many.
+A call never answered (its process was killed) stops counting `max_call_s` after it was let
+through: by then its connection has been given up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from uuid import uuid4
 
 from redis.asyncio import Redis
 
 from imsd import lua, metrics
+from imsd.logs import get_logger
 
 __all__ = ["RateLimiter", "Slot"]
+
+log = get_logger(__name__)
 
 # Reserve the next slot: `schedule` holds tat, the theoretical arrival time of the next call, in
 # microseconds. Returns the microseconds the caller must wait before its slot, or -1 without
@@ -56,10 +69,11 @@ return until_us - now_us
     args=("penalty_us",),
 )
 
-# The send log (`sent`): times of recent sends. Checked and appended in one step right before each
-# send, it allows at most `cap` sends in any `window_us` however late a sender woke from its slot
-# (a late sender compresses the gap to the next one). Returns -1 when admitted (logged as
-# `send_id`), else the microseconds until the oldest logged send leaves the window.
+# The send log (`sent`): each call scored by the latest time it can have arrived at the service,
+# its answer's time, or, while unanswered, the time it is given up (`call_us` after it went).
+# A call still counts while that time is less than a window ago. Checked and appended in one step
+# right before each call: returns -1 when admitted (logged as `send_id`), else the microseconds
+# until the next logged call stops counting.
 _ADMIT_SEND = lua.Script(
     """
 local now = redis.call('TIME')
@@ -67,15 +81,25 @@ local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
 local window = tonumber(window_us)
 redis.call('ZREMRANGEBYSCORE', sent, '-inf', now_us - window)
 if redis.call('ZCARD', sent) < tonumber(cap) then
-  redis.call('ZADD', sent, now_us, send_id)
-  redis.call('PEXPIRE', sent, math.ceil(window / 1000) + 1000)
+  redis.call('ZADD', sent, now_us + tonumber(call_us), send_id)
+  redis.call('PEXPIRE', sent, math.ceil((window + tonumber(call_us)) / 1000) + 1000)
   return -1
 end
 local oldest = redis.call('ZRANGE', sent, 0, 0, 'WITHSCORES')
 return tonumber(oldest[2]) + window - now_us + 1
 """,
     keys=("sent",),
-    args=("window_us", "cap", "send_id"),
+    args=("window_us", "cap", "call_us", "send_id"),
+)
+
+# A logged call was answered: it counts until a window after now (it arrived by now).
+_ANSWERED = lua.Script(
+    """
+local now = redis.call('TIME')
+return redis.call('ZADD', sent, 'XX', tonumber(now[1]) * 1000000 + tonumber(now[2]), send_id)
+""",
+    keys=("sent",),
+    args=("send_id",),
 )
 
 
@@ -98,6 +122,7 @@ class RateLimiter:
         rates: dict[str, float],
         default_rate: float,
         penalty_s: float,
+        max_call_s: float,
         enabled: bool = True,
     ) -> None:
         self._redis = redis
@@ -105,9 +130,11 @@ class RateLimiter:
         self._rates = rates
         self._default_rate = default_rate
         self._penalty_us = int(penalty_s * 1_000_000)
+        self._call_us = int(max_call_s * 1_000_000)
         self._enabled = enabled
         self._reserve = _RESERVE.register(redis)
         self._admit_send = _ADMIT_SEND.register(redis)
+        self._answered = _ANSWERED.register(redis)
         self._penalize = _PENALIZE.register(redis)
 
     def key(self, action: str) -> str:
@@ -132,34 +159,44 @@ class RateLimiter:
         metrics.limiter_wait.labels(action).observe(wait_us / 1_000_000)
         return Slot(action, time.monotonic() + wait_us / 1_000_000)
 
-    async def wait(self, slot: Slot) -> None:
-        """Sleep until the slot, then pass the send log; the caller sends right after."""
+    @contextlib.asynccontextmanager
+    async def sending(self, slot: Slot) -> AsyncIterator[None]:
+        """Sleep until the slot and pass the send log; the block makes the call, and its end,
+        however it ends, logs the call as answered."""
         delay = slot.deadline - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         metrics.send_lateness.labels(slot.action).observe(max(0.0, time.monotonic() - slot.deadline))
         if not self._enabled:
+            yield
             return
-        # At most ceil(rate) sends in ceil(rate)/rate seconds: the service's 1 s window plus the
-        # slack the configured rate leaves under it (20 ms at 29.4/s), which absorbs jitter
-        # between our send and the service's clock.
+        sent, send_id = f"{self.key(slot.action)}:sent", uuid4().hex
+        # At most ceil(rate) calls in ceil(rate)/rate seconds: the service's 1 s window plus the
+        # slack the configured rate leaves under it (20 ms at 29.4/s), for its clock's jitter.
         cap = math.ceil(self.rate(slot.action))
         window_us = int(cap / self.rate(slot.action) * 1_000_000)
         while True:
             wait_us = int(
-                await self._admit_send(
-                    sent=f"{self.key(slot.action)}:sent", window_us=window_us, cap=cap, send_id=uuid4().hex
-                )
+                await self._admit_send(sent=sent, window_us=window_us, cap=cap, call_us=self._call_us, send_id=send_id)
             )
             if wait_us < 0:
-                return
+                break
             await asyncio.sleep(wait_us / 1_000_000)
+        try:
+            yield
+        finally:
+            try:
+                await self._answered(sent=sent, send_id=send_id)
+            except Exception as error:  # the call stops counting at its give-up time instead
+                log.warning("limiter: answered call not logged", action=slot.action, error=repr(error))
 
-    async def acquire(self, action: str) -> None:
-        """Reserve a slot however far ahead, and wait for it."""
+    @contextlib.asynccontextmanager
+    async def calling(self, action: str) -> AsyncIterator[None]:
+        """`sending` a slot reserved however far ahead: the block makes one call of `action`."""
         slot = await self.reserve(action)
         assert slot is not None
-        await self.wait(slot)
+        async with self.sending(slot):
+            yield
 
     async def penalize(self, action: str, at_least_s: float = 0.0) -> None:
         """A Throttling reply: push every process's schedule for `action` back, by the configured

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from imsd import metrics
 from imsd.api.jobs import Submission
@@ -25,6 +27,7 @@ from imsd.results import finish
 from imsd.steps import Defer, Next, Requeue, Step
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 #: One submit attempt: counted in the request's total (reported) and in its stage's own count
 #: (held against max_attempts, and reset when a pipeline moves on to its next stage).
@@ -74,25 +77,19 @@ async def submit_request(svc: Services, record: Record) -> Step:
         exhausted = ImsError("InternalError", f"{api.value}: no answer after {attempt - 1} attempts")
         return await finish(svc, record, error=exhausted)
     if slot is None:
-        try:
-            reconciled = await _reconcile(svc, record, api, now)
-        except ImsError as error:
-            return await _on_submit_error(svc, record, api.list_action, attempt, error)
-        except Exception as error:  # a bug, not an answer: retried like a lost reply, then failed
-            return await _on_submit_error(svc, record, api.list_action, attempt, _unexpected(api.list_action, error))
+        reconciled = await _answer_of(api.list_action, _reconcile(svc, record, api, now))
+        if isinstance(reconciled, ImsError):
+            return await _on_submit_error(svc, record, api.list_action, attempt, reconciled)
         if reconciled is not None:
             return reconciled
         slot = await svc.reserve_slot(request_id, api.value)
         if isinstance(slot, Defer):
             return slot
-    await svc.limiter.wait(slot)
-    try:
-        token = record.client_token if api.takes_client_token else None
-        submission = await svc.backend.submit(api, record.params, token)
-    except ImsError as error:
-        return await _on_submit_error(svc, record, api.value, attempt, error)
-    except Exception as error:  # a bug, not an answer: retried like a lost reply, then failed
-        return await _on_submit_error(svc, record, api.value, attempt, _unexpected(api.value, error))
+    token = record.client_token if api.takes_client_token else None
+    async with svc.limiter.sending(slot):
+        submission = await _answer_of(api.value, svc.backend.submit(api, record.params, token))
+    if isinstance(submission, ImsError):
+        return await _on_submit_error(svc, record, api.value, attempt, submission)
     metrics.submits.labels(api.value, "ok").inc()
     return await mark_submitted(svc, record, submission)
 
@@ -151,13 +148,20 @@ async def _on_submit_error(svc: Services, record: Record, action: str, attempt: 
     return await finish(svc, record, error=error)
 
 
-def _unexpected(action: str, error: Exception) -> ImsError:
-    """An exception a backend raised instead of an answer, as a retryable error for the result.
+async def _answer_of(action: str, call: Awaitable[T]) -> T | ImsError:
+    """What a backend call of `action` answered, or the ImsError it raised.
 
-    Its type names it; its text (which may hold server paths) goes to the log only.
+    Any other exception is a bug, not an answer: it becomes a retryable InternalError (retried
+    like a lost reply, then failed), its type naming it; its text (which may hold server paths)
+    goes to the log only.
     """
-    log.error("backend raised", action=action, error=repr(error), exc_info=error)
-    return ImsError("InternalError", f"{action} failed inside the backend ({type(error).__name__})")
+    try:
+        return await call
+    except ImsError as error:
+        return error
+    except Exception as error:
+        log.error("backend raised", action=action, error=repr(error), exc_info=error)
+        return ImsError("InternalError", f"{action} failed inside the backend ({type(error).__name__})")
 
 
 async def _reconcile(svc: Services, record: Record, api: Api, now: float) -> Step | None:
@@ -172,7 +176,7 @@ async def _reconcile(svc: Services, record: Record, api: Api, now: float) -> Ste
     """
     assert record.submit_started_at is not None
     try:
-        job_id = await svc.backend.find_job(api, record.request_id, record.submit_started_at, svc.limiter.acquire)
+        job_id = await svc.backend.find_job(api, record.request_id, record.submit_started_at, svc.limiter.calling)
     except ImsError as error:
         where = f"{api.list_action} (looking up a submit whose reply was lost)"
         raise ImsError(error.code, f"{where}: {error.message}", error.http_status) from None

@@ -48,11 +48,11 @@ async def track_job(svc: Services, record: Record) -> Step:
     slot = await svc.reserve_slot(request_id, action)
     if isinstance(slot, Defer):
         return slot
-    await svc.limiter.wait(slot)
     polls = record.polls + 1
     counted = {"polls": 1}
     try:
-        snapshot = await svc.backend.get_job(api, job_id)
+        async with svc.limiter.sending(slot):
+            snapshot = await svc.backend.get_job(api, job_id)
     except ImsError as error:
         metrics.polls.labels(action, error.disposition.value).inc()
         if error.disposition is Disposition.THROTTLED:

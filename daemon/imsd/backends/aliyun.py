@@ -9,6 +9,7 @@ calls, signed by `imsd.signing` exactly as the SDK signs them.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import json
 import os
 import secrets
@@ -200,17 +201,16 @@ class AliyunBackend:
     async def find_job(self, api: Api, request_id: str, since: float, pace: Pace | None = None) -> str | None:
         """The job whose UserData names `request_id`, created since `since`, paging List*.
 
-        Every page is a call of its own, so `pace` is awaited before each one, the first
-        included. Items without a JobId are skipped: a malformed item must not hide the rest.
+        Every page is a call of its own, so each one, the first included, is made inside `pace`.
+        Items without a JobId are skipped: a malformed item must not hide the rest.
         """
         start = datetime.fromtimestamp(since, UTC) - _FIND_CLOCK_SLACK
         action = api.list_action
         items_key = _LIST_ITEMS[action]
         wire = {"StartTime": format_date(start), "MaxResults": str(_LIST_PAGE_SIZE)}
         while True:
-            if pace is not None:
-                await pace(action)
-            body = await self.call(action, wire)
+            async with pace(action) if pace is not None else contextlib.nullcontext():
+                body = await self.call(action, wire)
             for item in body.get(items_key) or []:
                 job_id = item.get("JobId") if isinstance(item, dict) else None
                 if (

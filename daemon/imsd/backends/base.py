@@ -8,15 +8,17 @@ produced them.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from imsd.api.jobs import JobSnapshot, Submission
 from imsd.api.wire import Api
 
-#: Awaited with the action before each call a backend method makes on the caller's behalf: the
-#: daemon's rate limiter, so that a method making several calls cannot outrun the quota.
-Pace = Callable[[str], Awaitable[None]]
+#: Entered with the action around each call a backend method makes on the caller's behalf: the
+#: daemon's rate limiter (`RateLimiter.calling`), so that a method making several calls cannot
+#: outrun the quota.
+Pace = Callable[[str], AbstractAsyncContextManager[None]]
 
 
 class Backend(Protocol):
@@ -37,7 +39,7 @@ class Backend(Protocol):
         """The job a previous submit of `request_id` created at or after `since` (epoch s), if any.
 
         Used to reconcile a submit whose outcome was lost before resending it. Each List* page
-        is a call of its own: `pace` is awaited before every one. Raises ImsError.
+        is a call of its own, made inside `pace`. Raises ImsError.
         """
         ...
 

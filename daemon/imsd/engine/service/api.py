@@ -8,9 +8,11 @@ it; Get*/List* read the records in the real response shapes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +37,9 @@ from imsd.engine.service.tasks import engine_queue_name, queue_task
 from imsd.errors import ImsError, invalid, not_found
 from imsd.queue import TaskQueue
 from imsd.settings import Settings
+
+#: Entered around each List* page (the daemon's rate limiter, as backends.base.Pace).
+Pace = Callable[[str], AbstractAsyncContextManager[None]]
 
 __all__ = ["LocalIms"]
 
@@ -266,21 +271,20 @@ class LocalIms:
         return found[:limit], encode_token(next_offset) if next_offset is not None else "", limit
 
     async def find_job_by_request_id(
-        self, api: Api, request_id: str, since: float, pace: Callable[[str], Awaitable[None]] | None = None
+        self, api: Api, request_id: str, since: float, pace: Pace | None = None
     ) -> str | None:
         """The JobId of the job `api` created at or after `since` (epoch s) for `request_id`, if any.
 
         The daemon's request id travels in the job's UserData (REQUEST_ID_KEY); the jobs are read a
-        List* page at a time, and `pace` is awaited with the List* action before every page.
+        List* page at a time, each inside `pace` entered with the List* action.
         """
         kind = JobKind.BATCH if api.is_batch else JobKind.MEDIA
         offset: int | None = 0
         while offset is not None:
-            if pace is not None:
-                await pace(api.list_action)
-            page, offset = await self.store.list_jobs(
-                start=since - 60, end=time.time() + 60, newest_first=False, offset=offset, limit=100, kind=kind
-            )
+            async with pace(api.list_action) if pace is not None else contextlib.nullcontext():
+                page, offset = await self.store.list_jobs(
+                    start=since - 60, end=time.time() + 60, newest_first=False, offset=offset, limit=100, kind=kind
+                )
             for job in page:
                 if request_id_in(job.get("UserData")) == request_id and api.created(job.get("JobType")):
                     return str(job["JobId"])
