@@ -20,6 +20,7 @@ from imsd.client import request_state
 from imsd.context import Services
 from imsd.contract import Result
 from imsd.errors import ImsError
+from imsd.intake import FORGET_AFTER_CLAIMS
 from imsd.records import STAGE_ATTEMPTS
 from imsd.submission import submit_request
 from redis.asyncio import Redis
@@ -486,3 +487,32 @@ async def test_a_failed_claim_of_abandoned_entries_stops_nothing_and_a_later_one
         assert await daemon.is_ready()  # intake and the daemon went on
     assert failed == [stream]
     assert result["status"] == "SUCCEEDED"
+
+
+async def test_a_dead_consumer_is_forgotten_once_its_entries_are_claimed(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    """Every process reads under its own name: one killed mid-read leaves a consumer holding
+    entries. They are claimed and admitted; the consumer itself is then forgotten."""
+    settings = aliyun_settings(redis_url, fake, intake={"claim_idle_s": 0.05})
+    async with intake_on(settings) as intake:
+        await enqueue_all(redis, [single_job_request("read-then-killed")])
+        await redis.xreadgroup(intake.group, "killed-process", {intake.stream: ">"})  # and never acked
+        await asyncio.sleep(FORGET_AFTER_CLAIMS * 0.05 + 0.2)
+        await intake.claim_abandoned()
+        consumers = {c["name"] for c in await redis.xinfo_consumers(intake.stream, intake.group)}
+        record = await intake.svc.store.get("read-then-killed")
+    assert record is not None  # its entry was admitted, not dropped with the consumer
+    assert "killed-process" not in consumers
+
+
+async def test_a_consumer_holding_an_entry_is_never_forgotten(fake: FakeIms, redis: Redis, redis_url: str) -> None:
+    async with intake_on(aliyun_settings(redis_url, fake)) as intake:
+        await enqueue_all(redis, [single_job_request("held-1"), single_job_request("acked-1")])
+        await redis.xreadgroup(intake.group, "holder", {intake.stream: ">"}, count=1)
+        ((_, [(entry_id, _)]),) = await redis.xreadgroup(intake.group, "acker", {intake.stream: ">"}, count=1)
+        await redis.xack(intake.stream, intake.group, entry_id)
+        await asyncio.sleep(0.05)
+        await intake._forget_idle_consumers(stream=intake.stream, group=intake.group, idle_ms=0)
+        consumers = {c["name"]: c["pending"] for c in await redis.xinfo_consumers(intake.stream, intake.group)}
+    assert consumers == {"holder": 1}

@@ -43,7 +43,7 @@ from imsd.pipeline import Pipeline, first_stage
 from imsd.records import Admission, Delivery, State
 from imsd.results import final_result, rejection_document, result_emitted
 
-__all__ = ["AcknowledgedTrim", "Intake"]
+__all__ = ["FORGET_AFTER_CLAIMS", "AcknowledgedTrim", "Intake"]
 
 log = get_logger(__name__)
 
@@ -76,6 +76,31 @@ return redis.call('XTRIM', stream, 'MINID', keep)
 """,
     keys=("stream",),
 )
+
+# Forget the consumers of `group` that hold no entry and have not read for `idle_ms`: each
+# process reads under a name of its own, so every process that ever ran (restarts, scaling, kill
+# -9) would stay in the group for good. Checked and deleted in one script: a consumer deleted
+# while it holds an entry would drop that entry from the pending list, and it would never be
+# claimed. A live consumer forgotten while idle comes back at its next read. Returns how many.
+_FORGET_IDLE_CONSUMERS = lua.Script(
+    """
+local forgotten = 0
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', stream, group)) do
+  local info = {}
+  for i = 1, #consumer, 2 do info[consumer[i]] = consumer[i + 1] end
+  if info['pending'] == 0 and info['idle'] > tonumber(idle_ms) then
+    redis.call('XGROUP', 'DELCONSUMER', stream, group, info['name'])
+    forgotten = forgotten + 1
+  end
+end
+return forgotten
+""",
+    keys=("stream",),
+    args=("group", "idle_ms"),
+)
+
+#: A consumer is forgotten after this many claim_idle_s without reading or holding an entry.
+FORGET_AFTER_CLAIMS = 10
 
 
 def _identity(envelope: Envelope, pipeline: Pipeline | None, params: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +166,7 @@ class Intake:
         self._reader = Redis.from_url(
             svc.settings.redis.url, decode_responses=True, encoding_errors="surrogateescape"
         )
+        self._forget_idle_consumers = _FORGET_IDLE_CONSUMERS.register(svc.redis)
 
     async def ensure_group(self) -> None:
         try:
@@ -175,7 +201,8 @@ class Intake:
             await self._reader.aclose()
 
     async def claim_abandoned(self) -> None:
-        """Admit a batch of the entries a dead consumer read but never acknowledged, if any."""
+        """Admit a batch of the entries a dead consumer read but never acknowledged, if any;
+        then forget the consumers long gone (`_FORGET_IDLE_CONSUMERS`), their entries claimed."""
         idle_s = self.svc.settings.intake.claim_idle_s
         _, claimed, _ = await self._reader.xautoclaim(
             self.stream, self.group, self.consumer, min_idle_time=int(idle_s * 1000),
@@ -184,6 +211,10 @@ class Intake:
         entries = [(entry_id, fields) for entry_id, fields in claimed if fields is not None]
         if entries:
             await self.admit_entries(entries)
+        forget_after_ms = int(FORGET_AFTER_CLAIMS * idle_s * 1000)
+        forgotten = await self._forget_idle_consumers(stream=self.stream, group=self.group, idle_ms=forget_after_ms)
+        if forgotten:
+            log.info("idle consumers forgotten", count=forgotten)
 
     async def admit_entries(self, entries: list[tuple[str, dict[str, str]]]) -> None:
         """Admit a batch of entries, then acknowledge them.
