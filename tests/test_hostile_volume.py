@@ -1,0 +1,116 @@
+"""Ten thousand hostile messages against one daemon process: each is answered, memory stays bounded.
+
+The messages are drawn from the fuzz's own strategies (tests/test_intake_fuzz.py: bytes that are
+not UTF-8, text that is not JSON, envelopes of the wrong shape, params broken deep inside every
+API). The daemon runs as its own process, so its resident memory is its own: read from
+/proc after the first fifth of the messages (caches and pools warm) and at the end, the growth
+over the last four fifths must stay below a bound that a per-message leak of even a few KB would
+exceed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from redis import Redis
+
+from tests.conftest import RedisServer
+from tests.helpers import CALLBACK_KEY, DaemonProcess, FakeImsProcess, start_daemons
+from tests.test_intake_fuzz import UNIQUE, Case, cases
+
+MESSAGES = 10_000
+CHUNK = 500
+#: 40 MB over 8,000 messages: 5 KB each, while one such message is at most a few KB itself.
+GROWTH_BOUND_MB = 40.0
+
+
+def hostile_messages(count: int) -> list[Case]:
+    """`count` cases drawn by hypothesis from the fuzz's strategy (generation only, no shrinking)."""
+    drawn: list[Case] = []
+
+    @settings(max_examples=count, phases=[Phase.generate], database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(case=cases)
+    def draw(case: Case) -> None:
+        drawn.append(case)
+
+    while len(drawn) < count:
+        draw()
+    return drawn[:count]
+
+
+def entry_fields(case: Case, request_id: str) -> dict[str, Any]:
+    """The case's entry, `request_id` where it holds UNIQUE."""
+    fields: dict[str, Any] = {}
+    for name, value in case.fields.items():
+        if isinstance(value, dict):
+            value = json.dumps({**value, "request_id": request_id} if value.get("request_id") == UNIQUE else value)
+        elif isinstance(value, str):
+            value = value.replace(UNIQUE, request_id)
+        fields[name] = value
+    return fields
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def answers(redis: Redis, since: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for entry_id, fields in redis.xrange("imsd:results", min=f"({since}"):
+        yield entry_id, json.loads(fields["result"])
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, redis_server: RedisServer) -> Iterator[DaemonProcess]:
+    redis_server.flush()
+    fake = FakeImsProcess("--callback-key", CALLBACK_KEY, log_path=tmp_path / "fake.log")
+    settings = {"IMSD_RETENTION__RESULTS_MAXLEN": 2 * MESSAGES, "IMSD_RETENTION__DEAD_MAXLEN": 2 * MESSAGES}
+    (process,) = start_daemons(1, redis_server.url, fake.endpoint, settings, tmp_path)
+    try:
+        yield process
+    finally:
+        process.stop()
+        fake.stop()
+
+
+def test_ten_thousand_hostile_messages_are_each_answered_within_bounded_memory(
+    daemon: DaemonProcess, redis_server: RedisServer
+) -> None:
+    messages = hostile_messages(MESSAGES)
+    redis = Redis.from_url(redis_server.url)
+    text = Redis.from_url(redis_server.url, decode_responses=True)
+    assert daemon.process is not None
+    answered: set[str] = set()  # entry ids
+    entry_of: dict[str, str] = {}  # request id -> entry id, for results without an entry id
+    last = "0-0"
+    warm_rss = 0.0
+    for start in range(0, MESSAGES, CHUNK):
+        pipe = redis.pipeline(transaction=False)
+        for index in range(start, start + CHUNK):
+            pipe.xadd("imsd:requests", entry_fields(messages[index], f"vol-{index}"))
+        sent = [entry_id.decode() for entry_id in pipe.execute()]
+        entry_of.update({f"vol-{start + offset}": entry_id for offset, entry_id in enumerate(sent)})
+        expected = set(sent)
+        deadline = time.monotonic() + 120
+        while not expected <= answered and time.monotonic() < deadline and daemon.alive:
+            for last, result in answers(text, last):
+                answered.add(result.get("entry_id") or entry_of.get(result["request_id"], ""))
+            time.sleep(0.05)
+        assert daemon.alive, f"the daemon died, see {daemon.log_path}"
+        assert expected <= answered, f"{len(expected - answered)} of messages {start}.. never answered"
+        if start + CHUNK == MESSAGES // 5:
+            warm_rss = rss_mb(daemon.process.pid)
+    growth = rss_mb(daemon.process.pid) - warm_rss
+    print(f"daemon RSS {warm_rss:.1f} MB after {MESSAGES // 5} messages, +{growth:.1f} MB after {MESSAGES}")
+    results = text.xlen("imsd:results")
+    assert results == MESSAGES  # exactly one answer each, none twice
+    assert growth < GROWTH_BOUND_MB, f"RSS grew {growth:.1f} MB over {MESSAGES * 4 // 5} messages"
