@@ -64,11 +64,6 @@ def rss_mb(pid: int) -> float:
     raise AssertionError("no VmRSS")
 
 
-def answers(redis: Redis, since: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    for entry_id, fields in redis.xrange("imsd:results", min=f"({since}"):
-        yield entry_id, json.loads(fields["result"])
-
-
 @pytest.fixture
 def daemon(tmp_path: Path, redis_server: RedisServer) -> Iterator[DaemonProcess]:
     redis_server.flush()
@@ -102,7 +97,8 @@ def test_ten_thousand_hostile_messages_are_each_answered_within_bounded_memory(
         expected = set(sent)
         deadline = time.monotonic() + 120
         while not expected <= answered and time.monotonic() < deadline and daemon.alive:
-            for last, result in answers(text, last):
+            for entry_id, fields in text.xrange("imsd:results", min=f"({last}"):
+                result, last = json.loads(fields["result"]), entry_id
                 answered.add(result.get("entry_id") or entry_of.get(result["request_id"], ""))
             time.sleep(0.05)
         assert daemon.alive, f"the daemon died, see {daemon.log_path}"
