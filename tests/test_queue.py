@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import imsd.queue
+import pytest
 from imsd.queue import Later, TaskQueue, TaskSpec, TaskWorker
 from redis.asyncio import Redis
 
@@ -131,3 +134,66 @@ async def test_connect_waits_for_a_redis_that_comes_up_a_little_later(tmp_path: 
         server = await starting
         server.terminate()
         await server.wait()
+
+
+async def test_a_running_task_keeps_its_in_progress_lease_however_long_it_runs(
+    queue: TaskQueue, redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imsd.queue, "IN_PROGRESS_LEASE_S", 0.3)
+    runs: list[str] = []
+
+    async def slow(name: str) -> None:
+        runs.append(name)
+        await asyncio.sleep(1.2)  # four leases
+
+    await queue.enqueue("work", "a", task_id="t-a")
+    first, second = worker(redis_url, slow), worker(redis_url, slow)
+    first.start()
+    second.start()
+    try:
+        await asyncio.sleep(1.0)
+        assert await redis.exists("arq:in-progress:t-a") == 1
+    finally:
+        await first.stop(2.0)
+        await second.stop(2.0)
+    assert runs == ["a"]  # the other worker never started it too
+
+
+WORKER_THEN_HANG = """
+import asyncio, sys
+import imsd.queue
+from imsd.queue import TaskSpec, TaskWorker
+
+imsd.queue.IN_PROGRESS_LEASE_S = 0.5
+
+async def hang(name: str) -> None:
+    print("running", flush=True)
+    await asyncio.sleep(3600)
+
+async def main() -> None:
+    TaskWorker(sys.argv[1], [TaskSpec("work", hang, 600.0)], queue_name=sys.argv[2], max_jobs=1,
+               poll_delay_s=0.01).start()
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_task_of_a_killed_worker_runs_again_within_the_lease(queue: TaskQueue, redis_url: str) -> None:
+    """kill -9 leaves no finish: the in-progress mark lapses once its worker stops renewing it,
+    a lease later, not the task's timeout (here 600 s) plus ten seconds."""
+    await queue.enqueue("work", "a", task_id="t-a")
+    killed = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", WORKER_THEN_HANG, redis_url, QUEUE, stdout=asyncio.subprocess.PIPE
+    )
+    assert killed.stdout is not None
+    assert await asyncio.wait_for(killed.stdout.readline(), 20) == b"running\n"
+    killed.kill()
+    await killed.wait()
+    runs: list[str] = []
+
+    async def quick(name: str) -> None:
+        runs.append(name)
+
+    await run_until(redis_url, quick, lambda: bool(runs))  # gives up after about 5 s
+    assert runs == ["a"]

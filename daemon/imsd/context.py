@@ -38,8 +38,8 @@ class Services:
     def stall_margin_s(self) -> float:
         """How long past a task's planned time the sweeper waits before assuming it lost.
 
-        A killed worker's task is re-run by arq after its timeout + 10 s; the sweeper only steps
-        in beyond that.
+        A task runs at most its timeout, and a killed worker's runs again within the queue's
+        in-progress lease (queue.IN_PROGRESS_LEASE_S); the sweeper only steps in beyond both.
         """
         return self.settings.worker.task_timeout_s + 30.0
 

@@ -3,8 +3,9 @@
 arq 0.28 is in maintenance mode and pins redis-py < 6, so everything it does for us sits behind
 this small surface: enqueue a named task once (deduplicated by task id), defer a running task
 (`Later`), bring a deferred one forward, and run a worker inside our own event loop. Tasks are
-JSON (never pickle). A task of a killed worker is re-run after its timeout plus ten seconds,
-which is why task timeouts are short and long waits are deferrals rather than sleeps.
+JSON (never pickle). A running task's in-progress mark is a lease its worker renews (arq's own
+lasts the task's timeout plus ten seconds): a task of a killed worker runs again within
+`IN_PROGRESS_LEASE_S`, not a minute later, for another worker or the restarted one.
 
 arq's own steps cost several Redis round trips each (WATCH, EXISTS, MULTI/EXEC), which made
 them most of the daemon's per-request overhead. They are done here as Lua scripts with the same
@@ -40,15 +41,29 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from imsd import lua
 from imsd.api.wire import compact_json
+from imsd.chores import every
 from imsd.connections import IdleProbingPool
 from imsd.logs import get_logger
 
-__all__ = ["ENQUEUE", "Later", "QueuedTask", "TaskFunction", "TaskQueue", "TaskSpec", "TaskWorker"]
+__all__ = [
+    "ENQUEUE",
+    "IN_PROGRESS_LEASE_S",
+    "Later",
+    "QueuedTask",
+    "TaskFunction",
+    "TaskQueue",
+    "TaskSpec",
+    "TaskWorker",
+]
 
 TaskFunction = Callable[..., Awaitable[Any]]
 
 log = get_logger(__name__)
 _CONNECT_TRIES = 6
+#: How long a running task's in-progress mark outlives its worker. The worker renews it every
+#: third of this; an event loop stalled for longer than the lease lets another worker start the
+#: task too, which the records' transitions tolerate (each step is one checked script).
+IN_PROGRESS_LEASE_S = 10.0
 
 
 # `enqueue()`: arq's enqueue_job as one step, of the task a script names by these keys and
@@ -263,7 +278,7 @@ class _Worker(Worker):
             queue=self.queue_name,
             task_keys=[k for i in ids for k in (in_progress_key_prefix + i, job_key_prefix + i)],
             now_ms=timestamp_ms(),
-            in_progress_ms=int(self.in_progress_timeout_s * 1000),
+            in_progress_ms=int(IN_PROGRESS_LEASE_S * 1000),
             free=free,
             task_ids=ids,
         )
@@ -304,6 +319,15 @@ class _Worker(Worker):
         )
         await asyncio.shield(finished)
 
+    async def renew_in_progress(self) -> None:
+        """Extend the in-progress leases of this worker's running tasks."""
+        running = [task_id for task_id, task in self.tasks.items() if not task.done()]
+        if running:
+            pipe = self.pool.pipeline(transaction=False)
+            for task_id in running:
+                pipe.pexpire(in_progress_key_prefix + task_id, int(IN_PROGRESS_LEASE_S * 1000))
+            await pipe.execute()
+
 
 class TaskWorker:
     """An arq worker running inside the caller's event loop, stoppable gracefully."""
@@ -329,11 +353,14 @@ class TaskWorker:
             health_check_interval=30,
         )
         self._task: asyncio.Task[None] | None = None
+        self._renewals: asyncio.Task[None] | None = None
 
     def start(self) -> asyncio.Task[None]:
-        """Start the worker loop. Its task ends only if the loop dies: the caller must stop then,
-        or the process would stay up taking no tasks."""
+        """Start the worker loop and its lease renewals. The loop's task ends only if the loop
+        dies: the caller must stop then, or the process would stay up taking no tasks."""
         self._task = asyncio.create_task(self._worker.main(), name="arq-worker")
+        renew = every(IN_PROGRESS_LEASE_S / 3, "renew in-progress leases", self._worker.renew_in_progress)
+        self._renewals = asyncio.create_task(renew, name="in-progress leases")
         return self._task
 
     @property
@@ -350,6 +377,7 @@ class TaskWorker:
         if running:
             await asyncio.wait(running, timeout=grace_s)
         await self._worker.close()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in (self._task, self._renewals):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)

@@ -134,7 +134,7 @@ class HttpSettings(_Section):
 class WorkerSettings(_Section):
     max_jobs: int = Field(200, ge=1, description="Submit/track tasks one process runs at once.")
     task_timeout_s: float = Field(
-        60.0, gt=0, description="A task of a killed worker is re-run this long (+10 s) after it started."
+        60.0, gt=0, description="Longest run of one submit/track task (they defer long waits instead)."
     )
     stop_grace_s: float = Field(20.0, ge=0, description="On SIGTERM, in-flight tasks get this long to finish.")
     poll_delay_s: float = Field(0.05, gt=0, description="How often the worker looks for due tasks.")
