@@ -1,6 +1,6 @@
 """How much of the 30 QPS quota N daemon processes use together, without being throttled.
 
-    .venv/bin/python bench/quota.py [--daemons 4] [--requests 1500] [--hogs 2] [--kills 20]
+    .venv/bin/python bench/quota.py [--daemons 4] [--requests 1500] [--load | --hogs N] [--kills 10]
 
 Starts a private redis-server, the strict fake IMS in its own process (30 accepted calls per
 action in any sliding second, Throttling.User beyond) and N `imsd run` processes with the
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -104,9 +105,12 @@ def main() -> None:
     parser.add_argument("--quota", type=int, default=30, help="the fake's calls per action per second")
     parser.add_argument("--submit-rate", type=float, help="IMSD_LIMITER__SUBMIT_RATE (default: the daemon's)")
     parser.add_argument("--hogs", type=int, default=0, help="busy-looping processes beside the daemons")
+    parser.add_argument("--load", action="store_true", help="a busy-looping process per core (--hogs cores)")
     parser.add_argument("--kills", type=int, default=0, help="kill -9 and restart a daemon this many times")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     args = parser.parse_args()
+    if args.load:
+        args.hogs = os.cpu_count() or 1
 
     workdir = Path(tempfile.mkdtemp(prefix="imsd-bench-quota-"))
     redis_server = RedisServer(workdir)
