@@ -89,6 +89,12 @@ def histogram(
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def max_in_window(times: list[float], window_s: float = 1.0) -> int:
     best = start = 0
     for end, t in enumerate(times):
@@ -150,6 +156,7 @@ def main() -> None:
         for daemon in daemons:
             daemon.wait_ready()
         per_daemon = [scrape(d) for d in daemons]
+        cpu_s = sum(cpu_seconds(d.process.pid) for d in daemons if d.process is not None)
         pipe = redis.pipeline(transaction=False)
         for request_id in ids:
             pipe.hget(f"imsd:req:{request_id}", "submitted_at")
@@ -192,6 +199,7 @@ def main() -> None:
     print(f"send lateness           mean {lateness['mean_ms']:.2f} ms, p50 <= {lateness['p50_le_ms']:g} ms, "
           f"p99 <= {lateness['p99_le_ms']:g} ms, max <= {lateness['max_le_ms']:g} ms")
     print(f"limiter wait            mean {waits['mean_ms']:.0f} ms over {int(waits['count'])} slots")
+    print(f"daemon CPU              {cpu_s:.1f} s ({1000 * cpu_s / n:.2f} ms per submit; without killed processes)")
     if not args.keep:
         import shutil
 
@@ -212,6 +220,7 @@ def main() -> None:
         "send_lateness_mean_ms": round(lateness["mean_ms"], 3),
         "send_lateness_p99_le_ms": lateness["p99_le_ms"],
         "limiter_slots": int(waits["count"]),
+        "daemon_cpu_ms_per_submit": round(1000 * cpu_s / n, 2),
     }))
 
 
