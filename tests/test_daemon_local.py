@@ -99,3 +99,80 @@ async def test_without_ffmpeg_the_daemon_is_not_ready_and_says_why(tmp_path: Pat
             status, body = reply.status, await reply.json()
     assert status == 503
     assert body == {"ready": False, "reasons": ["ffmpeg-not-installed: not found (engine.ffmpeg / engine.ffprobe)"]}
+
+
+def template_request(request_id: str, template_id: str, clips_param: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "api": "SubmitMediaProducingJob",
+        "params": {
+            "TemplateId": template_id,
+            "ClipsParam": clips_param,
+            "OutputMediaConfig": {"MediaURL": f"{OSS}/out/{request_id}.mp4", "Width": 176, "Height": 144},
+        },
+    }
+
+
+async def test_a_system_template_job_renders_its_merged_timeline_and_keeps_it_as_its_project(
+    tmp_path: Path, redis: Redis, redis_url: str
+) -> None:
+    """IceSys_VideoMerge with a VideoArray of a MediaURL and a path (the template library page,
+    help.aliyun.com/document_detail/197962.htm: materials may be MediaIds or OSS URLs, mixed)."""
+    from imsd.backends.local import LocalBackend
+
+    make_clip(tmp_path / "storage" / "demo" / "in" / "red.mp4", "red")
+    make_clip(tmp_path / "media" / "blue.mp4", "blue")
+    videos = [f"{OSS}/in/red.mp4", str(tmp_path / "media" / "blue.mp4")]
+    settings = local_settings(redis_url, tmp_path)
+    async with running_daemon(settings):
+        await enqueue_all(redis, [template_request("tpl-1", "IceSys_VideoMerge", {"VideoArray": videos})])
+        result = (await results_for(redis, {"tpl-1"}, timeout_s=90))["tpl-1"]
+    assert result["status"] == "SUCCEEDED", result
+    assert abs(probe_duration(tmp_path / "storage" / "demo" / "out" / "tpl-1.mp4") - 2.0) < 0.1
+    backend = LocalBackend(settings, redis)
+    try:
+        job = (await backend.get_media_producing_job(result["job_id"]))["MediaProducingJob"]
+        project = (await backend.get_editing_project(job["ProjectId"]))["Project"]
+    finally:
+        await backend.close()
+    clips = [{"MediaURL": video} for video in videos]
+    assert json.loads(project["Timeline"]) == {"VideoTracks": [{"VideoTrackClips": clips}]}
+
+
+async def test_an_advanced_template_job_is_refused_naming_the_template(
+    tmp_path: Path, redis: Redis, redis_url: str
+) -> None:
+    from imsd.backends.local import LocalBackend
+
+    settings = local_settings(redis_url, tmp_path)
+    backend = LocalBackend(settings, redis)
+    try:
+        added = await backend.add_template({"Name": "ae", "Type": "VETemplate", "Config": {"Comps": []}})
+    finally:
+        await backend.close()
+    template_id = added["Template"]["TemplateId"]
+    async with running_daemon(settings):
+        await enqueue_all(redis, [template_request("tpl-ae", template_id, {"Video": "x"})])
+        result = (await results_for(redis, {"tpl-ae"}, timeout_s=30))["tpl-ae"]
+    assert (result["status"], result["error_code"]) == ("FAILED", "InvalidParameter")
+    assert result["error_message"].startswith("TemplateId: is a VETemplate template")
+
+
+def test_template_commands_add_get_and_list_a_template(tmp_path: Path, redis_url: str) -> None:
+    from tests.helpers import IMSD
+
+    config = {"VideoTracks": [{"VideoTrackClips": [{"MediaId": "$Video"}]}]}
+    (tmp_path / "watermark.json").write_text(json.dumps(config))
+    env = {"IMSD_REDIS__URL": redis_url, "PATH": "/usr/bin:/bin"}
+
+    def imsd(*args: str) -> str:
+        return subprocess.run([str(IMSD), *args], env=env, cwd=tmp_path, check=True, capture_output=True,
+                              text=True).stdout  # fmt: skip
+
+    template_id = imsd("template", "add", "watermark.json", "--name", "Watermark").strip()
+    got = json.loads(imsd("template", "get", template_id))["Template"]
+    listed = json.loads(imsd("template", "list", "Type=Timeline"))["Templates"]
+    assert (got["Name"], json.loads(got["Config"]), json.loads(got["ClipsParam"])) == (
+        "Watermark", config, {"Video": None}
+    )
+    assert [t["TemplateId"] for t in listed] == [template_id, "IceSys_VideoMerge"]

@@ -210,6 +210,9 @@ _QUERIES = {
     ("batch", "get"): "get_batch_media_producing_job",
     ("batch", "list"): "list_batch_media_producing_jobs",
     ("project", "get"): "get_editing_project",
+    ("template", "get"): "get_template",
+    ("template", "list"): "list_templates",
+    ("template", "add"): "add_template",
 }
 
 
@@ -226,14 +229,31 @@ async def _query(settings: Settings, query: str, argument: Any) -> dict[str, Any
         await redis.aclose()
 
 
+def _template(args: argparse.Namespace) -> dict[str, Any]:
+    """AddTemplate's params from `imsd template add CONFIG.json`: the file is the Config."""
+    try:
+        config = json.loads(args.config_file.read_text())
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"{args.config_file}: not a readable JSON file ({error})") from None
+    return {"Name": args.name or args.config_file.stem, "Type": args.type, "Config": config}
+
+
 def cmd_query(args: argparse.Namespace) -> int:
-    argument = args.id if args.action == "get" else dict(f.split("=", 1) for f in args.filters)
+    if args.action == "add":
+        argument: Any = _template(args)
+    elif args.action == "get":
+        argument = args.id
+    else:
+        argument = dict(f.split("=", 1) for f in args.filters)
     try:
         reply = asyncio.run(_query(_settings(args), _QUERIES[(args.command, args.action)], argument))
     except ImsError as error:
         print(json.dumps(error.as_dict()), file=sys.stderr)
         return 1
-    print(json.dumps(reply, ensure_ascii=False, indent=2))
+    if args.action == "add":
+        print(reply["Template"]["TemplateId"])  # for ID=$(imsd template add config.json)
+    else:
+        print(json.dumps(reply, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -292,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
         "job": ("GetMediaProducingJob / ListMediaProducingJobs on the local engine", "JobId"),
         "batch": ("GetBatchMediaProducingJob / ListBatchMediaProducingJobs on the local engine", "JobId"),
         "project": ("GetEditingProject on the local engine: an output's timeline", "ProjectId"),
+        "template": ("AddTemplate / GetTemplate / ListTemplates on the local engine", "TemplateId"),
     }
     for command, (summary, id_name) in queries.items():
         group = sub.add_parser(command, help=summary).add_subparsers(
@@ -304,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
             listing = group.add_parser("list", help="filters as Name=Value, e.g. Status=Success MaxResults=20")
             listing.add_argument("filters", nargs="*")
             listing.set_defaults(func=cmd_query, command=command)
+        if (command, "add") in _QUERIES:
+            add = group.add_parser("add", help="add a template: prints its TemplateId")
+            add.add_argument("config_file", type=Path, metavar="CONFIG.json", help="the template's Config")
+            add.add_argument("--name", default="", help="its name (default: the file's name)")
+            add.add_argument("--type", default="Timeline", choices=["Timeline", "BatchEditing"])
+            add.set_defaults(func=cmd_query, command=command)
     return parser
 
 
