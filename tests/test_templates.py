@@ -92,3 +92,12 @@ def test_a_parameter_without_a_value_or_default_is_refused_naming_it() -> None:
 def test_a_template_lists_the_parameters_it_asks_for() -> None:
     assert template_parameters(WATERMARK_CONFIG) == ["Video"]
     assert template_parameters(VIDEO_MERGE_CONFIG) == ["VideoArray", "MediaId"]
+
+
+def test_a_job_s_values_go_over_its_template_s_and_objects_merge_key_by_key() -> None:
+    from imsd.api.templates import under
+
+    template = {"Width": 720, "Video": {"Crf": 30, "Fps": 25}, "Tags": ["a"]}
+    job = {"Width": 1080, "Video": {"Fps": 30}, "Tags": ["b"]}
+    assert under(template, job) == {"Width": 1080, "Video": {"Crf": 30, "Fps": 30}, "Tags": ["b"]}
+    assert under(template, None) == template

@@ -281,3 +281,45 @@ async def test_scene_batch_editing_refuses_an_unknown_project(backend: LocalBack
     with pytest.raises(ImsError) as caught:
         await backend.submit(Api.SUBMIT_SCENE_BATCH_EDITING_JOB, params, "b-12")
     assert caught.value.code == "InvalidParameter.ProjectNotFound" and "nope" in caught.value.message
+
+
+async def batch_template(backend: LocalBackend, config: dict[str, Any], kind: str = "BatchEditing") -> str:
+    added = await backend.add_template({"Name": "house style", "Type": kind, "Config": config})
+    return str(added["Template"]["TemplateId"])
+
+
+async def test_a_batch_template_gives_what_the_job_leaves_out(
+    engine: Engine, backend: LocalBackend, media_dir: Path, tmp_path: Path
+) -> None:
+    """TemplateConfig names BatchEditing templates (AddTemplate Type=BatchEditing; parts as the
+    batch template parameters page lists them: help.aliyun.com/en/ims/use-cases/
+    batch-video-production-template-parameters)."""
+    template_id = await batch_template(backend, {"OutputTemplateConfig": {"Width": 144, "Height": 256}})
+    params = script_params(media_dir, count=1)
+    del params["OutputConfig"]["Width"], params["OutputConfig"]["Height"]
+    batch = await run_batch(engine, backend, {**params, "TemplateConfig": {"TemplateIds": [template_id]}}, "bt-1")
+    assert [s["Status"] for s in batch["SubJobList"]] == ["Success"]
+    stream = probe(output_path(tmp_path / "storage", 1))["streams"][0]
+    assert (stream["width"], stream["height"]) == (144, 256)
+
+
+async def test_the_job_s_own_values_win_over_its_batch_template(backend: LocalBackend, media_dir: Path) -> None:
+    """The rule chosen where the docs are silent (api/templates.py `under`)."""
+    template_id = await batch_template(
+        backend, {"OutputTemplateConfig": {"Width": 144, "Height": 256, "Video": {"Crf": 30}}}
+    )
+    params = {**script_params(media_dir, count=1), "TemplateConfig": {"TemplateIds": [template_id]}}
+    submission = await backend.submit(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, "bt-2")
+    batch = (await backend.get_batch_media_producing_job(submission.job_id))["EditingBatchJob"]
+    output = json.loads(batch["OutputConfig"])
+    assert (output["Width"], output["Height"], output["Video"]) == (W, H, {"Crf": 30})
+
+
+async def test_a_template_of_another_type_is_refused_as_a_batch_template(
+    backend: LocalBackend, media_dir: Path
+) -> None:
+    template_id = await batch_template(backend, {"VideoTracks": []}, kind="Timeline")
+    params = {**script_params(media_dir, count=1), "TemplateConfig": {"TemplateIds": [template_id]}}
+    with pytest.raises(ImsError) as refused:
+        await backend.submit(Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB, params, "bt-3")
+    assert refused.value.message.startswith("TemplateConfig.TemplateIds: ")

@@ -31,7 +31,15 @@ from typing import Any
 
 from imsd.errors import invalid
 
-__all__ = ["ARRAY_ITEMS", "merge_template", "template_parameters"]
+__all__ = ["ARRAY_ITEMS", "BATCH_TEMPLATE_PARTS", "merge_template", "template_parameters", "under"]
+
+#: A BatchEditing template's parts and the job parameter each fills (the batch template parameters
+#: page, help.aliyun.com/en/ims/use-cases/batch-video-production-template-parameters).
+BATCH_TEMPLATE_PARTS = {
+    "InputTemplateConfig": "InputConfig",
+    "EditingTemplateConfig": "EditingConfig",
+    "OutputTemplateConfig": "OutputConfig",
+}
 
 ARRAY_ITEMS = "ArrayItems"
 _PARAMETER = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)(?::(.*))?$", re.DOTALL)
@@ -42,6 +50,15 @@ def merge_template(config: Any, clips_param: Mapping[str, Any]) -> Any:
     """The Timeline that `config` with `clips_param` stands for; InvalidParameter naming the field."""
     merged = _merge(config, clips_param, "ClipsParam")
     return None if merged is _REMOVED else merged
+
+
+def under(template: Any, job: Any) -> Any:
+    """`job` over `template`: objects merge key by key, any other value of the job's replaces the
+    template's. The rule chosen where the docs are silent: a template is a house style, the job
+    the request at hand, so what the job says wins, and what it leaves out the template gives."""
+    if isinstance(template, dict) and isinstance(job, dict):
+        return {**template, **{key: under(template.get(key), value) for key, value in job.items()}}
+    return template if job is None else job
 
 
 def template_parameters(config: Any) -> list[str]:

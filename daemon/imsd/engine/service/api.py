@@ -18,7 +18,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from imsd.api.templates import merge_template
+from imsd.api.templates import BATCH_TEMPLATE_PARTS, merge_template, under
 from imsd.api.wire import Api, compact_json, json_object, params_hash, request_id_in
 from imsd.engine.media import MediaResolver
 from imsd.engine.planning import SCENE_JOB_TYPES, BatchPlan, OutputJob, batch_job_type, output_media_config
@@ -134,10 +134,10 @@ class LocalIms:
 
     async def _submit_planned_job(self, api: Api, params: dict[str, Any]) -> dict[str, Any]:
         """A batch, selection or organisation job: recorded now, planned by an engine worker."""
+        if params.get("TemplateConfig"):
+            params = await self._with_batch_template(params)
         inputs = json_object(params.get("InputConfig"), "InputConfig")
         output = json_object(params.get("OutputConfig"), "OutputConfig")
-        if params.get("TemplateConfig"):
-            raise invalid("TemplateConfig", "templates are not available on the local engine; send InputConfig")
         extend_input = ""
         if api is Api.SUBMIT_BATCH_MEDIA_PRODUCING_JOB:
             job_type = batch_job_type(inputs)
@@ -169,6 +169,31 @@ class LocalIms:
         job_id = await self._create(api, params, fields, JobKind.BATCH)
         await queue_task(await self._engine_queue(), JobKind.BATCH, job_id)
         return {"RequestId": new_id(), "JobId": job_id}
+
+    async def _with_batch_template(self, params: dict[str, Any]) -> dict[str, Any]:
+        """`params` with one of the BatchEditing templates its TemplateConfig names applied under
+        them (`under`: the job's own values win).
+
+        "One is randomly selected and applied" (the SDK's TemplateConfig): one per job, since a
+        job's outputs are planned together from one InputConfig; picked from the job's content, so
+        the same request renders the same videos. TemplateConfig holds `TemplateIds` (the key is
+        not printed in the docs: inferred) or a single `TemplateId`.
+        """
+        config = json_object(params.get("TemplateConfig"), "TemplateConfig")
+        ids = config.get("TemplateIds") or ([config["TemplateId"]] if config.get("TemplateId") else [])
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+            raise invalid("TemplateConfig.TemplateIds", "must list one or more TemplateIds")
+        content = {k: v for k, v in params.items() if k != "ClientToken"}
+        picked = ids[int(params_hash("TemplateConfig", content), 16) % len(ids)]
+        kind, template = await self.templates.config(picked, "TemplateConfig.TemplateIds")
+        if kind != "BatchEditing":
+            raise invalid("TemplateConfig.TemplateIds", f"{picked!r} is a {kind} template, not a BatchEditing one")
+        merged = dict(params)
+        for part, param in BATCH_TEMPLATE_PARTS.items():
+            value = under(template.get(part), json_object(params.get(param), param) or None)
+            if value is not None:
+                merged[param] = value
+        return merged
 
     def _check_target(self, media_url: str, field: str) -> None:
         """Refuse a bad output target when the job is submitted, not after its render."""
