@@ -8,7 +8,11 @@ Each figure is the least CPU time of --repeat renders, minus the cut's, per
 frame of the transition window. The Script defaults (engine/planning/script.py DEFAULT_TRANSITIONS)
 were chosen from these figures.
 
-    .venv/bin/python bench/transitions.py [--repeat 3] [NAME ...]
+    .venv/bin/python bench/transitions.py [--repeat 3] [--all] [NAME ...]
+
+Without names: the Script defaults, a few others and the gl-transitions drawn by their formula
+(engine/render/transitions.py); --all: every IMS transition name. The table says how each is
+drawn, and the JSON names the dearest built-in beside the dearest formula.
 
 Last line: JSON.
 """
@@ -29,12 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from imsd.engine.media import MediaResolver
 from imsd.engine.planning.script import DEFAULT_TRANSITIONS
 from imsd.engine.render import render_timeline
+from imsd.engine.render.transitions import transition_names
 from imsd.settings import EngineSettings
 
 from bench.render import children_cpu, ffmpeg
 
 W, H, FPS, CLIP_S, TRANSITION_S = 1080, 1920, 30, 2.0, 1.0
-OTHERS = ("dissolve", "fadeblack", "radial", "pixelize")
+OTHERS = ("dissolve", "fadeblack", "radial", "pixelize", "directional", "waterdrop", "perlin")
 
 
 def make_clips(root: Path) -> list[Path]:
@@ -76,9 +81,12 @@ def render_cpu(resolver: MediaResolver, work: Path, clips: list[Path], transitio
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", default=[*DEFAULT_TRANSITIONS, *OTHERS])
+    parser.add_argument("names", nargs="*")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--all", action="store_true", help="every IMS transition name")
     args = parser.parse_args()
+    drawn = transition_names()
+    names = args.names or (list(drawn) if args.all else [*DEFAULT_TRANSITIONS, *OTHERS])
     with tempfile.TemporaryDirectory(prefix="imsd-bench-transitions-") as tmp:
         work = Path(tmp)
         settings = EngineSettings(
@@ -90,13 +98,17 @@ def main() -> None:
         frames = TRANSITION_S * FPS
         print(f"cut: {cut:.2f} s CPU for {2 * CLIP_S - TRANSITION_S:.0f} s of video")
         cost: dict[str, float] = {}
-        for name in args.names:
+        for name in names:
             cost[name] = round(1000 * (render_cpu(resolver, work, clips, name, args.repeat) - cut) / frames, 1)
-            print(f"{name:12s} {cost[name]:6.1f} ms CPU per transition frame", flush=True)
+            print(f"{name:26s} {cost[name]:6.1f} ms CPU per transition frame  ({drawn[name]})", flush=True)
     defaults = [cost[n] for n in DEFAULT_TRANSITIONS if n in cost]
+    formula = {n: c for n, c in cost.items() if drawn[n] == "gl-transitions formula"}
+    built_in = {n: c for n, c in cost.items() if drawn[n] != "gl-transitions formula"}
     figures = {
         "ms_per_frame": cost,
         "defaults_mean_ms": round(sum(defaults) / len(defaults), 1) if defaults else None,
+        "dearest_built_in": max(built_in.items(), key=lambda kv: kv[1], default=None),
+        "dearest_formula": max(formula.items(), key=lambda kv: kv[1], default=None),
         "cut_cpu_s": round(cut, 3),
     }
     print(json.dumps(figures))

@@ -37,6 +37,18 @@ def frames(path: Path) -> npt.NDArray[np.uint8]:
     return np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
 
 
+def luma_frames(path: Path) -> npt.NDArray[np.uint8]:
+    """Every video frame's luma plane as (n, height, width), as encoded (no RGB conversion)."""
+    video = stream(path, "video")
+    w, h = int(video["width"]), int(video["height"])
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, h, w)
+
+
 def frame_at(path: Path, seconds: float, fps: float = 10) -> npt.NDArray[np.uint8]:
     return frames(path)[round(seconds * fps)]
 

@@ -9,7 +9,8 @@ import pytest
 from imsd.api.timeline import parse_output, parse_timeline
 from imsd.engine.media import MediaInfo
 from imsd.engine.render.compose import Plan, compose, media_refs
-from imsd.engine.render.effects import filter_look, xfade_transition
+from imsd.engine.render.effects import filter_look
+from imsd.engine.render.transitions import xfade_transition
 from imsd.errors import ImsError
 from imsd.settings import EngineSettings
 

@@ -22,7 +22,7 @@ from imsd.engine.planning.script import (
     distinct_outputs,
     split_shots,
 )
-from imsd.engine.render.effects import xfade_transition
+from imsd.engine.render.transitions import xfade_transition
 
 FPS = 25.0
 MARGIN = 2 / FPS

@@ -1,74 +1,16 @@
-"""Name tables for the effects IMS names and ffmpeg lacks: transitions and colour filters.
+"""Name tables for the colour filters IMS names and ffmpeg lacks.
 
-IMS Transition SubTypes are gl-transitions names; ffmpeg 5.1's xfade has 46 built-ins. Each name
-maps to the closest xfade transition, with `approximated` set whenever the look differs, so the
-result can say so. The Filter presets (m1, pf3, warm, ...) are LUTs in IMS; here each maps to one
-of a few eq/curves/colorbalance looks and is always reported as approximated.
+The Filter presets (m1, pf3, warm, ...) are LUTs in IMS; here each maps to one of a few
+eq/curves/colorbalance looks and is always reported as approximated. (Transitions: transitions.py.)
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass
 
 from imsd.engine.render.graph import Filter, f
 
-__all__ = ["XfadeChoice", "filter_look", "xfade_transition"]
-
-
-@dataclass(frozen=True)
-class XfadeChoice:
-    name: str
-    approximated: bool
-
-
-_EXACT = {
-    "fade": "fade", "wipeleft": "wipeleft", "wiperight": "wiperight", "wipeup": "wipeup",
-    "wipedown": "wipedown", "circlecrop": "circlecrop", "circleopen": "circleopen",
-    "radial": "radial", "pixelize": "pixelize", "fadegrayscale": "fadegrays",
-    "dissolve": "dissolve", "fadeblack": "fadeblack", "fadewhite": "fadewhite",
-    "slideleft": "slideleft", "slideright": "slideright", "slideup": "slideup",
-    "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
-}  # fmt: skip
-_APPROXIMATE = {
-    "directional": "slideleft", "displacement": "dissolve", "windowslice": "hlslice",
-    "bowtievertical": "vertopen", "bowtiehorizontal": "horzopen", "simplezoom": "zoomin",
-    "linearblur": "hblur", "waterdrop": "circleopen", "glitchmemories": "pixelize",
-    "polka": "dissolve", "perlin": "dissolve", "directionalwarp": "smoothleft",
-    "bounce_up": "slideup", "bounce_down": "slidedown", "morph": "fade",
-    "colordistance": "distance", "swirl": "radial", "dreamy": "fadeslow", "gridflip": "pixelize",
-    "zoomincircles": "circleopen", "mosaic": "pixelize", "undulatingburnout": "fadewhite",
-    "crosshatch": "dissolve", "crazyparametricfun": "radial", "kaleidoscope": "radial",
-    "windowblinds": "hrslice", "hexagonalize": "pixelize", "glitchdisplace": "pixelize",
-    "dreamyzoom": "zoomin", "doomscreentransition_up": "vuslice",
-    "doomscreentransition_down": "vdslice", "ripple": "circleopen", "pinwheel": "radial",
-    "angular": "radial", "burn": "fadewhite", "circle": "circleopen", "colorphase": "fade",
-    "crosswarp": "smoothleft", "cube": "slideleft", "directionalwipe": "wipetl",
-    "doorway": "horzopen", "fadecolor": "fadeblack", "flyeye": "dissolve", "heart": "circleopen",
-    "luma": "fade", "multiplyblend": "fade", "polarfunction": "radial",
-    "randomsquares": "dissolve", "rotatescalefade": "zoomin", "squareswire": "pixelize",
-    "squeeze": "squeezeh", "swap": "slideright", "wind": "smoothright",
-}  # fmt: skip
-
-
-def xfade_transition(sub_type: str, seed: str) -> XfadeChoice | None:
-    """The xfade transition for an IMS SubType; None when the name is unknown.
-
-    `random` and comma lists pick one deterministically from `seed`, so a re-run of the same
-    job renders the same video.
-    """
-    names = [n.strip().lower() for n in sub_type.split(",") if n.strip()]
-    if names == ["random"]:
-        names = sorted(_EXACT)
-    if not names:
-        return None
-    picked = names[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(names)]
-    if picked in _EXACT:
-        return XfadeChoice(_EXACT[picked], approximated=False)
-    if picked in _APPROXIMATE:
-        return XfadeChoice(_APPROXIMATE[picked], approximated=True)
-    return None
+__all__ = ["filter_look"]
 
 
 _LOOKS: dict[str, tuple[Filter, ...]] = {

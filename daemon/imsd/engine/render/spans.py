@@ -31,9 +31,9 @@ from imsd.api.timeline import (
 )
 from imsd.engine.media import MediaInfo
 from imsd.engine.render.clock import Clock
-from imsd.engine.render.effects import XfadeChoice, xfade_transition
 from imsd.engine.render.geometry import even
 from imsd.engine.render.notes import Notes
+from imsd.engine.render.transitions import XfadeChoice, xfade_transition
 from imsd.errors import invalid
 
 __all__ = ["Layout", "Span", "VideoTrackSpans", "lay_out"]

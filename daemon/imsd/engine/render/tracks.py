@@ -15,6 +15,7 @@ from imsd.engine.render.layers import ClipLayers
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.placement import OutputCanvas
 from imsd.engine.render.spans import Span, VideoTrackSpans
+from imsd.engine.render.transitions import XfadeChoice
 
 __all__ = ["VideoTracks"]
 
@@ -102,7 +103,7 @@ class VideoTracks:
                     pending, segments, n = self._concat([*segments, pending]), [], length
                 body, tail = self._cut(pending, n - d)
                 head, rest = self._cut(label, d) if frames > d else (label, None)
-                segments += [body, self._xfade(tail, head, choice.name, d, alpha=not opaque)]
+                segments += [body, self._xfade(tail, head, choice, d, alpha=not opaque)]
                 pending, n = (rest, frames - d) if rest else (segments.pop(), frames)
                 length = length - d + frames
                 continue
@@ -118,18 +119,23 @@ class VideoTracks:
             pending, n, length = label, gap + frames, span.start + frames
         return self._concat([*segments, pending]), opaque, length
 
-    def _xfade(self, a: str, b: str, transition: str, frames: int, alpha: bool) -> str:
+    def _xfade(self, a: str, b: str, transition: XfadeChoice, frames: int, alpha: bool) -> str:
         """The window of `frames` frames where `a` turns into `b` by `transition`.
 
         ffmpeg 5.1's xfade takes 4:4:4 only: given yuv420p, ffmpeg converts both windows up and
         the result back down, three full-frame conversions per frame, which cost more than most
         transitions themselves. A transition that treats every plane alike, by its position in
         the plane, runs on each 4:2:0 plane as it is instead (the chroma planes' edges fall on
-        their own coarser grid, as 4:2:0 chroma edges do anyway).
+        their own coarser grid, as 4:2:0 chroma edges do anyway). A gl-transition's expression is
+        written for this path: its `a0`/`b0` read the one plane it draws.
         """
         graph = self._graph
-        xfade = f("xfade", transition=transition, duration=self._clock.seconds(frames), offset=0)
-        if transition not in _PLANEWISE_XFADES:
+        seconds = self._clock.seconds(frames)
+        if transition.expr is not None:
+            xfade = f("xfade", transition="custom", duration=seconds, offset=0, expr=transition.expr)
+        else:
+            xfade = f("xfade", transition=transition.name, duration=seconds, offset=0)
+        if transition.expr is None and transition.name not in _PLANEWISE_XFADES:
             return graph.one([a, b], [xfade], "xf")
         names = "y+u+v+a" if alpha else "y+u+v"
         n = len(names.split("+"))

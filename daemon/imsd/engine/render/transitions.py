@@ -1,0 +1,128 @@
+"""IMS transitions as ffmpeg xfade: a built-in where it is the same, else the gl-transitions formula.
+
+IMS Transition SubTypes are gl-transitions names (github.com/gl-transitions/gl-transitions, MIT).
+ffmpeg 5.1's xfade has 46 built-ins; those that draw what the gl-transition draws are used as they
+are (`_BUILT_IN`). Others are the gl-transition's own GLSL, default uniforms, rewritten as an xfade
+`custom` expression (`_GL_TRANSITIONS`): evaluated per pixel on each plane of the window, in the
+engine's planewise path (tracks.py), so `a0(x,y)` / `b0(x,y)` read the plane being drawn. The rest
+map to the closest built-in, reported as approximated (`_NEAREST`).
+
+How GLSL becomes an expression: gl-transitions' `progress` runs 0 -> 1 and xfade's `P` runs
+1 -> 0, so progress = 1 - P; `uv` is the pixel's centre with y up, so uv = ((X + .5) / W,
+1 - (Y + .5) / H); getFromColor / getToColor at another uv read `a0` / `b0` at that pixel (nearest,
+clamped at the edges, where a GPU would filter bilinearly); numbers are doubles, not floats.
+Registers `st(n, ...)` / `ld(n)` hold what the GLSL names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+__all__ = ["XfadeChoice", "transition_names", "xfade_transition"]
+
+
+@dataclass(frozen=True)
+class XfadeChoice:
+    """One xfade: a built-in `name`, or "custom" with the `expr` every plane is drawn by."""
+
+    name: str
+    approximated: bool
+    expr: str | None = None
+
+
+# Progress, and the pixel's uv (y up), into registers 0-2: every expression below starts with it.
+_UV = "st(0,1-P);st(1,(X+0.5)/W);st(2,1-(Y+0.5)/H);"
+
+#: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30: outside a circle of radius
+#: progress a mix of from and to; inside it, from is read at uv + dir * sin(dist * 30 - progress
+#: * 30), a ripple, then mixed with to by progress.
+_WATERDROP = _UV + (
+    "st(3,ld(1)-0.5);st(4,ld(2)-0.5);st(5,hypot(ld(3),ld(4)));"
+    "st(6,if(gt(ld(5),ld(0)),0,sin(ld(5)*30-ld(0)*30)));"
+    "a0(X+ld(3)*ld(6)*W,Y-ld(4)*ld(6)*H)*(1-ld(0))+B*ld(0)"
+)
+
+
+def _random(x: str, y: str) -> str:
+    """perlin's random(co): fract(sin(mod(dot(co, (12.9898, 78.233)), 3.14)) * 43758.5453)."""
+    return f"mod(sin(mod(({x})*12.9898+({y})*78.233,3.14))*43758.5453,1)"
+
+
+#: perlin.glsl (Rich Harris), scale = 4, smoothness = 0.01, seed = 12.9898: a value-noise field n
+#: over uv * 4; a pixel turns from `from` to `to` as progress passes n (smoothstep of width 0.02).
+_PERLIN = _UV + (
+    "st(3,floor(ld(1)*4));st(4,floor(ld(2)*4));"  # i
+    "st(5,mod(ld(1)*4,1));st(5,ld(5)*ld(5)*(3-2*ld(5)));"  # u.x
+    "st(6,mod(ld(2)*4,1));st(6,ld(6)*ld(6)*(3-2*ld(6)));"  # u.y
+    f"st(7,{_random('ld(3)', 'ld(4)')});st(8,{_random('ld(3)+1', 'ld(4)')});"  # a, b
+    f"st(9,ld(7)+(ld(8)-ld(7))*ld(5)+({_random('ld(3)', 'ld(4)+1')}-ld(7))*ld(6)*(1-ld(5))"
+    f"+({_random('ld(3)+1', 'ld(4)+1')}-ld(8))*ld(5)*ld(6));"  # n
+    "st(1,clip((ld(9)-(ld(0)*1.02-0.02))/0.02,0,1));st(1,ld(1)*ld(1)*(3-2*ld(1)));"  # q
+    "A*ld(1)+B*(1-ld(1))"
+)
+
+_GL_TRANSITIONS = {"waterdrop": _WATERDROP, "perlin": _PERLIN}
+
+#: Directional.glsl (Gaëtan Renaudeau) with its default direction vec2(0.0, 1.0) reads `from` at
+#: uv + (0, progress) while that stays in the picture, else `to` a picture higher: the outgoing
+#: picture pushed down and out, the incoming one following from the top, row for row what
+#: xfade's slidedown draws (checked against the formula in tests/engine/test_transitions.py).
+_BUILT_IN = {
+    "directional": "slidedown",
+    "fade": "fade", "wipeleft": "wipeleft", "wiperight": "wiperight", "wipeup": "wipeup",
+    "wipedown": "wipedown", "circlecrop": "circlecrop", "circleopen": "circleopen",
+    "radial": "radial", "pixelize": "pixelize", "fadegrayscale": "fadegrays",
+    "dissolve": "dissolve", "fadeblack": "fadeblack", "fadewhite": "fadewhite",
+    "slideleft": "slideleft", "slideright": "slideright", "slideup": "slideup",
+    "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
+}  # fmt: skip
+_NEAREST = {
+    "displacement": "dissolve", "windowslice": "hlslice",
+    "bowtievertical": "vertopen", "bowtiehorizontal": "horzopen", "simplezoom": "zoomin",
+    "linearblur": "hblur", "glitchmemories": "pixelize",
+    "polka": "dissolve", "directionalwarp": "smoothleft",
+    "bounce_up": "slideup", "bounce_down": "slidedown", "morph": "fade",
+    "colordistance": "distance", "swirl": "radial", "dreamy": "fadeslow", "gridflip": "pixelize",
+    "zoomincircles": "circleopen", "mosaic": "pixelize", "undulatingburnout": "fadewhite",
+    "crosshatch": "dissolve", "crazyparametricfun": "radial", "kaleidoscope": "radial",
+    "windowblinds": "hrslice", "hexagonalize": "pixelize", "glitchdisplace": "pixelize",
+    "dreamyzoom": "zoomin", "doomscreentransition_up": "vuslice",
+    "doomscreentransition_down": "vdslice", "ripple": "circleopen", "pinwheel": "radial",
+    "angular": "radial", "burn": "fadewhite", "circle": "circleopen", "colorphase": "fade",
+    "crosswarp": "smoothleft", "cube": "slideleft", "directionalwipe": "wipetl",
+    "doorway": "horzopen", "fadecolor": "fadeblack", "flyeye": "dissolve", "heart": "circleopen",
+    "luma": "fade", "multiplyblend": "fade", "polarfunction": "radial",
+    "randomsquares": "dissolve", "rotatescalefade": "zoomin", "squareswire": "pixelize",
+    "squeeze": "squeezeh", "swap": "slideright", "wind": "smoothright",
+}  # fmt: skip
+
+
+def transition_names() -> dict[str, str]:
+    """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula" or
+    "nearest: xfade NAME" (for docs and benchmarks)."""
+    drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
+    drawn |= dict.fromkeys(_GL_TRANSITIONS, "gl-transitions formula")
+    drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
+    return dict(sorted(drawn.items()))
+
+
+def xfade_transition(sub_type: str, seed: str) -> XfadeChoice | None:
+    """The xfade for an IMS SubType; None when the name is unknown.
+
+    `random` and comma lists pick one deterministically from `seed`, so a re-run of the same
+    job renders the same video.
+    """
+    names = [n.strip().lower() for n in sub_type.split(",") if n.strip()]
+    if names == ["random"]:
+        names = sorted(_BUILT_IN)
+    if not names:
+        return None
+    picked = names[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(names)]
+    if picked in _BUILT_IN:
+        return XfadeChoice(_BUILT_IN[picked], approximated=False)
+    if picked in _GL_TRANSITIONS:
+        return XfadeChoice("custom", approximated=False, expr=_GL_TRANSITIONS[picked])
+    if picked in _NEAREST:
+        return XfadeChoice(_NEAREST[picked], approximated=True)
+    return None
