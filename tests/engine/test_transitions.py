@@ -6,7 +6,9 @@ gl-transitions names, e.g. directional, waterdrop) and the GLSL of each transiti
 github.com/gl-transitions/gl-transitions (Directional.glsl, WaterDrop.glsl, perlin.glsl; MIT),
 with their default uniforms. Compared on the luma plane, which the engine draws as it draws every
 plane; the two clips are smooth ramps so that nearest sampling (ffmpeg) and bilinear sampling (a
-GPU) differ by less than the encoder's own error.
+GPU) differ by less than the encoder's own error. directional is xfade's slidedown, perlin a still
+noise field drawn once and thresholded per frame (lut2, maskedmerge), waterdrop its GLSL as an xfade
+expression: however drawn, each must match its formula.
 """
 
 from __future__ import annotations
@@ -134,3 +136,22 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
     for name, formula in FORMULAS.items():
         others = [f(a, b, 0.5) for n, f in FORMULAS.items() if n != name]
         assert all(np.abs(formula(a, b, 0.5) - other).mean() > 5 for other in others), name
+
+
+@pytest.mark.parametrize("name", ["perlin", "waterdrop"])
+async def test_a_formula_transition_on_a_track_with_transparency_renders(
+    render: Any, m: Any, ramps: tuple[Path, Path], name: str
+) -> None:
+    """An upper track's clips leave the canvas partly transparent: the window keeps its alpha."""
+    across, down = ramps
+    small = {"X": 0, "Y": 0, "Width": W // 2, "Height": H // 2}
+    timeline = {"VideoTracks": [
+        video({"MediaURL": m("red.mp4")}, {"MediaURL": m("blue.mp4")}),
+        video({"MediaURL": str(across), **small, "Effects": [{"Type": "Transition", "SubType": name, "Duration": 1}]},
+              {"MediaURL": str(down), **small}),
+    ]}  # fmt: skip
+    result = await render(timeline, Width=W, Height=H)
+    frames = luma_frames(result.output)
+    assert len(frames) >= 3 * FPS - 1
+    corner, elsewhere = frames[:, : H // 2, : W // 2], frames[:, H // 2 :, W // 2 :]
+    assert corner.std() > elsewhere.std()  # the ramps play in their corner only

@@ -15,7 +15,7 @@ from imsd.engine.render.layers import ClipLayers
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.placement import OutputCanvas
 from imsd.engine.render.spans import Span, VideoTrackSpans
-from imsd.engine.render.transitions import XfadeChoice
+from imsd.engine.render.transitions import MaskedBlend, XfadeChoice
 
 __all__ = ["VideoTracks"]
 
@@ -131,6 +131,8 @@ class VideoTracks:
         """
         graph = self._graph
         seconds = self._clock.seconds(frames)
+        if transition.mask is not None:
+            return self._masked(a, b, transition.mask, frames, alpha)
         if transition.expr is not None:
             xfade = f("xfade", transition="custom", duration=seconds, offset=0, expr=transition.expr)
         else:
@@ -144,6 +146,29 @@ class VideoTracks:
         mixed = [graph.one([pa, pb], [xfade], "xf") for pa, pb in zip(planes_a, planes_b, strict=True)]
         mapping = "0x" + "".join(f"{i}0" for i in range(n))  # output plane i = input i's only plane
         return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+
+    def _masked(self, a: str, b: str, blend: MaskedBlend, frames: int, alpha: bool) -> str:
+        """The window where `b` shows over `a` by `blend`'s weight of its still field and the
+        progress: the field drawn once (geq on one frame, looped), the progress a uniform frame per
+        frame (a 2x2 geq, scaled up), their weight one lut2 table, then maskedmerge: native
+        per-pixel work, where a per-pixel expression on every frame costs tens of times more."""
+        graph, clock = self._graph, self._clock
+        w, h = self._canvas.width, self._canvas.height
+        pix_fmt = "yuva420p" if alpha else "yuv420p"
+        planes = {"lum": blend.field, "cb": blend.field, "cr": blend.field} | ({"a": blend.field} if alpha else {})
+        field = graph.one([], [
+            f("color", "black", s=f"{w}x{h}", r=str(clock.fps), d=clock.seconds(1)), f("format", pix_fmt),
+            f("geq", **planes), f("loop", loop=frames - 1, size=1), f("setpts", "N/FRAME_RATE/TB"),
+        ], "field")  # fmt: skip
+        progress = f"round(255*T*({clock.fps})/{frames})"
+        ramp = {"lum": progress, "cb": progress, "cr": progress} | ({"a": progress} if alpha else {})
+        ramps = graph.one([], [
+            f("color", "black", s="2x2", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
+            f("geq", **ramp), f("scale", w, h, flags="neighbor"),
+        ], "progress")  # fmt: skip
+        weights = {f"c{i}": blend.weight for i in range(4 if alpha else 3)}
+        mask = graph.one([field, ramps], [f("lut2", **weights)], "mask")
+        return graph.one([a, b, mask], [f("maskedmerge"), clock.settb()], "xf")
 
     def _cut(self, label: str, at: int) -> tuple[str, str]:
         """Frames [0, at) and [at, end) of a stream, the second starting at time 0."""

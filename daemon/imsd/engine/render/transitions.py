@@ -19,16 +19,28 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-__all__ = ["XfadeChoice", "transition_names", "xfade_transition"]
+__all__ = ["MaskedBlend", "XfadeChoice", "transition_names", "xfade_transition"]
 
 
 @dataclass(frozen=True)
 class XfadeChoice:
-    """One xfade: a built-in `name`, or "custom" with the `expr` every plane is drawn by."""
+    """One xfade: a built-in `name`, or "custom" with the `expr` every plane is drawn by, or a
+    `mask`: the transition draws `to` over `from` where a still field (drawn once) has passed the
+    progress, as perlin does (tracks.py draws it with lut2 and maskedmerge, at native speed)."""
 
     name: str
     approximated: bool
     expr: str | None = None
+    mask: MaskedBlend | None = None
+
+
+@dataclass(frozen=True)
+class MaskedBlend:
+    """`field`: a geq expression of the still field, in 0-255; `weight`: a lut2 expression of `x`
+    (the field) and `y` (the progress, 0-255) giving how much of `to` a pixel shows, in 0-255."""
+
+    field: str
+    weight: str
 
 
 # Progress, and the pixel's uv (y up), into registers 0-2: every expression below starts with it.
@@ -50,19 +62,24 @@ def _random(x: str, y: str) -> str:
 
 
 #: perlin.glsl (Rich Harris), scale = 4, smoothness = 0.01, seed = 12.9898: a value-noise field n
-#: over uv * 4; a pixel turns from `from` to `to` as progress passes n (smoothstep of width 0.02).
-_PERLIN = _UV + (
-    "st(3,floor(ld(1)*4));st(4,floor(ld(2)*4));"  # i
-    "st(5,mod(ld(1)*4,1));st(5,ld(5)*ld(5)*(3-2*ld(5)));"  # u.x
-    "st(6,mod(ld(2)*4,1));st(6,ld(6)*ld(6)*(3-2*ld(6)));"  # u.y
-    f"st(7,{_random('ld(3)', 'ld(4)')});st(8,{_random('ld(3)+1', 'ld(4)')});"  # a, b
-    f"st(9,ld(7)+(ld(8)-ld(7))*ld(5)+({_random('ld(3)', 'ld(4)+1')}-ld(7))*ld(6)*(1-ld(5))"
-    f"+({_random('ld(3)+1', 'ld(4)+1')}-ld(8))*ld(5)*ld(6));"  # n
-    "st(1,clip((ld(9)-(ld(0)*1.02-0.02))/0.02,0,1));st(1,ld(1)*ld(1)*(3-2*ld(1)));"  # q
-    "A*ld(1)+B*(1-ld(1))"
+#: over uv * 4 (still: drawn once per transition, in 0-255); a pixel turns from `from` to `to` as
+#: progress passes n: q = smoothstep(p - 0.01, p + 0.01, n) with p = -0.01 + progress * 1.02, and
+#: the pixel shows 1 - q of `to`.
+_PERLIN = MaskedBlend(
+    field=(
+        "st(1,(X+0.5)/W);st(2,1-(Y+0.5)/H);"
+        "st(3,floor(ld(1)*4));st(4,floor(ld(2)*4));"  # i
+        "st(5,mod(ld(1)*4,1));st(5,ld(5)*ld(5)*(3-2*ld(5)));"  # u.x
+        "st(6,mod(ld(2)*4,1));st(6,ld(6)*ld(6)*(3-2*ld(6)));"  # u.y
+        f"st(7,{_random('ld(3)', 'ld(4)')});st(8,{_random('ld(3)+1', 'ld(4)')});"  # a, b
+        f"255*(ld(7)+(ld(8)-ld(7))*ld(5)+({_random('ld(3)', 'ld(4)+1')}-ld(7))*ld(6)*(1-ld(5))"
+        f"+({_random('ld(3)+1', 'ld(4)+1')}-ld(8))*ld(5)*ld(6))"  # n
+    ),
+    weight="st(1,clip((x/255-(y/255*1.02-0.02))/0.02,0,1));255*(1-ld(1)*ld(1)*(3-2*ld(1)))",
 )
 
-_GL_TRANSITIONS = {"waterdrop": _WATERDROP, "perlin": _PERLIN}
+_GL_TRANSITIONS = {"waterdrop": _WATERDROP}
+_MASKED = {"perlin": _PERLIN}
 
 #: Directional.glsl (Gaëtan Renaudeau) with its default direction vec2(0.0, 1.0) reads `from` at
 #: uv + (0, progress) while that stays in the picture, else `to` a picture higher: the outgoing
@@ -102,7 +119,7 @@ def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula" or
     "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
-    drawn |= dict.fromkeys(_GL_TRANSITIONS, "gl-transitions formula")
+    drawn |= dict.fromkeys([*_GL_TRANSITIONS, *_MASKED], "gl-transitions formula")
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
 
@@ -123,6 +140,8 @@ def xfade_transition(sub_type: str, seed: str) -> XfadeChoice | None:
         return XfadeChoice(_BUILT_IN[picked], approximated=False)
     if picked in _GL_TRANSITIONS:
         return XfadeChoice("custom", approximated=False, expr=_GL_TRANSITIONS[picked])
+    if picked in _MASKED:
+        return XfadeChoice("masked", approximated=False, mask=_MASKED[picked])
     if picked in _NEAREST:
         return XfadeChoice(_NEAREST[picked], approximated=True)
     return None
