@@ -2,10 +2,15 @@
 
 IMS Transition SubTypes are gl-transitions names (github.com/gl-transitions/gl-transitions, MIT).
 ffmpeg 5.1's xfade has 46 built-ins; those that draw what the gl-transition draws are used as they
-are (`_BUILT_IN`). Others are the gl-transition's own GLSL, default uniforms, rewritten as an xfade
-`custom` expression (`_GL_TRANSITIONS`): evaluated per pixel on each plane of the window, in the
-engine's planewise path (tracks.py), so `a0(x,y)` / `b0(x,y)` read the plane being drawn. The rest
-map to the closest built-in, reported as approximated (`_NEAREST`).
+are (`_BUILT_IN`). Others are the gl-transition's own GLSL with its default uniforms:
+- most blend `from` and `to` by a weight of a still field and the progress (perlin's noise, a
+  wipe's distance, a sweep's angle...): the field is drawn once per transition and each frame's
+  weight is a table of field and progress (`_MASKED`, drawn by tracks.py with geq, lut2 and
+  maskedmerge), as fast as the built-ins;
+- the rest are an xfade `custom` expression (`_GL_TRANSITIONS`), evaluated per pixel on each
+  plane of the window in the engine's planewise path (tracks.py), so `a0(x,y)` / `b0(x,y)` read
+  the plane being drawn: exact, but ten times dearer than the dearest built-in.
+Names neither way draws map to the closest built-in, reported as approximated (`_NEAREST`).
 
 How GLSL becomes an expression: gl-transitions' `progress` runs 0 -> 1 and xfade's `P` runs
 1 -> 0, so progress = 1 - P; `uv` is the pixel's centre with y up, so uv = ((X + .5) / W,
@@ -78,8 +83,57 @@ _PERLIN = MaskedBlend(
     weight="st(1,clip((x/255-(y/255*1.02-0.02))/0.02,0,1));255*(1-ld(1)*ld(1)*(3-2*ld(1)))",
 )
 
+# A still field's uv, as geq reads a plane: x right, y up.
+_FX, _FY = "((X+0.5)/W)", "(1-(Y+0.5)/H)"
+
+
+def _rand(x: str, y: str) -> str:
+    """gl-transitions' rand(co): fract(sin(dot(co, (12.9898, 78.233))) * 43758.5453)."""
+    return f"mod(sin(({x})*12.9898+({y})*78.233)*43758.5453,1)"
+
+
+def _smoothstep_down(edge: float, value: str) -> str:
+    """255 * smoothstep(0, -edge, value) as GLSL computes it with its edges reversed."""
+    return f"st(1,clip(-({value})/{edge},0,1));255*ld(1)*ld(1)*(3-2*ld(1))"
+
+
+#: randomsquares.glsl (gre), size = (10, 10), smoothness = 0.5: each square of a 10 x 10 grid
+#: turns when progress passes its random value r: m = smoothstep(0, -0.5, r - progress * 1.5).
+_RANDOM_SQUARES = MaskedBlend(
+    field=f"255*{_rand(f'floor(10*{_FX})', f'floor(10*{_FY})')}",
+    weight=_smoothstep_down(0.5, "x/255-y/255*1.5"),
+)
+#: wind.glsl (gre), size = 0.2: rows turn from left to right, each at a random head start r:
+#: m = smoothstep(0, -0.2, uv.x * 0.8 + 0.2 * r - progress * 1.2).
+_WIND = MaskedBlend(
+    field=f"255*({_FX}*0.8+0.2*{_rand('0', _FY)})",
+    weight=_smoothstep_down(0.2, "x/255-y/255*1.2"),
+)
+#: PolkaDotsCurtain.glsl (bobylito), dots = 20, center = (0, 0): a pixel shows `to` once its
+#: distance to its dot's centre times its distance to the corner is below progress.
+_POLKA = MaskedBlend(
+    field=f"255*hypot(mod({_FX}*20,1)-0.5,mod({_FY}*20,1)-0.5)*hypot({_FX},{_FY})",
+    weight="255*lt(x,y)",
+)
+#: angular.glsl (Fernando Kuteken), startingAngle = 90: a hand sweeps round the centre, `to`
+#: where the normalised angle (from the starting angle) is at most progress.
+_ANGULAR = MaskedBlend(
+    field=f"255*mod((atan2({_FY}-0.5,{_FX}-0.5)+PI/2+PI)/(2*PI),1)",
+    weight="255*gte(y,x)",
+)
+#: directionalwipe.glsl (gre), direction = (1, -1), smoothness = 0.5: a soft edge sweeps along
+#: the diagonal: m = 1 - smoothstep(-0.5, 0, v.uv - (-0.5 + progress * 1.5)) with v = (.5, -.5),
+#: and none of `to` at progress 0.
+_DIRECTIONAL_WIPE = MaskedBlend(
+    field=f"255*(0.5*{_FX}-0.5*{_FY}+0.5)",
+    weight="st(1,clip((x/255-1.5*y/255+0.5)/0.5,0,1));255*(1-ld(1)*ld(1)*(3-2*ld(1)))*gt(y,0)",
+)
+
 _GL_TRANSITIONS = {"waterdrop": _WATERDROP}
-_MASKED = {"perlin": _PERLIN}
+_MASKED = {
+    "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
+    "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE,
+}  # fmt: skip
 
 #: Directional.glsl (Gaëtan Renaudeau) with its default direction vec2(0.0, 1.0) reads `from` at
 #: uv + (0, progress) while that stays in the picture, else `to` a picture higher: the outgoing
@@ -95,23 +149,20 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    "displacement": "dissolve", "windowslice": "hlslice",
-    "bowtievertical": "vertopen", "bowtiehorizontal": "horzopen", "simplezoom": "zoomin",
-    "linearblur": "hblur", "glitchmemories": "pixelize",
-    "polka": "dissolve", "directionalwarp": "smoothleft",
-    "bounce_up": "slideup", "bounce_down": "slidedown", "morph": "fade",
-    "colordistance": "distance", "swirl": "radial", "dreamy": "fadeslow", "gridflip": "pixelize",
-    "zoomincircles": "circleopen", "mosaic": "pixelize", "undulatingburnout": "fadewhite",
-    "crosshatch": "dissolve", "crazyparametricfun": "radial", "kaleidoscope": "radial",
-    "windowblinds": "hrslice", "hexagonalize": "pixelize", "glitchdisplace": "pixelize",
-    "dreamyzoom": "zoomin", "doomscreentransition_up": "vuslice",
-    "doomscreentransition_down": "vdslice", "ripple": "circleopen", "pinwheel": "radial",
-    "angular": "radial", "burn": "fadewhite", "circle": "circleopen", "colorphase": "fade",
-    "crosswarp": "smoothleft", "cube": "slideleft", "directionalwipe": "wipetl",
-    "doorway": "horzopen", "fadecolor": "fadeblack", "flyeye": "dissolve", "heart": "circleopen",
-    "luma": "fade", "multiplyblend": "fade", "polarfunction": "radial",
-    "randomsquares": "dissolve", "rotatescalefade": "zoomin", "squareswire": "pixelize",
-    "squeeze": "squeezeh", "swap": "slideright", "wind": "smoothright",
+    "displacement": "dissolve", "windowslice": "hlslice", "bowtievertical": "vertopen",
+    "bowtiehorizontal": "horzopen", "simplezoom": "zoomin", "linearblur": "hblur",
+    "glitchmemories": "pixelize", "directionalwarp": "smoothleft", "bounce_up": "slideup",
+    "bounce_down": "slidedown", "morph": "fade", "colordistance": "distance", "swirl": "radial",
+    "dreamy": "fadeslow", "gridflip": "pixelize", "zoomincircles": "circleopen",
+    "mosaic": "pixelize", "undulatingburnout": "fadewhite", "crosshatch": "dissolve",
+    "crazyparametricfun": "radial", "kaleidoscope": "radial", "windowblinds": "hrslice",
+    "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
+    "doomscreentransition_up": "vuslice", "doomscreentransition_down": "vdslice",
+    "ripple": "circleopen", "pinwheel": "radial", "burn": "fadewhite", "circle": "circleopen",
+    "colorphase": "fade", "crosswarp": "smoothleft", "cube": "slideleft", "doorway": "horzopen",
+    "fadecolor": "fadeblack", "flyeye": "dissolve", "heart": "circleopen", "luma": "fade",
+    "multiplyblend": "fade", "polarfunction": "radial", "rotatescalefade": "zoomin",
+    "squareswire": "pixelize", "squeeze": "squeezeh", "swap": "slideright",
 }  # fmt: skip
 
 
