@@ -126,6 +126,14 @@ def directionalwipe(a: Plane, b: Plane, progress: float) -> Plane:
     return a * (1 - m) + b * m
 
 
+def polarfunction(a: Plane, b: Plane, progress: float) -> Plane:
+    """polar_function.glsl, segments = 5."""
+    x, y = uv()
+    angle = np.arctan2(y - 0.5, x - 0.5) - 0.5 * np.pi
+    radius = (np.cos(5 * angle) + 4) / 4
+    return np.where(np.hypot(x - 0.5, y - 0.5) > radius * progress, a, b)
+
+
 FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "directional": directional,
     "waterdrop": waterdrop,
@@ -135,6 +143,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "polka": polka,
     "angular": angular,
     "directionalwipe": directionalwipe,
+    "polarfunction": polarfunction,
 }
 
 

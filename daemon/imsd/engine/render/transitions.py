@@ -129,10 +129,18 @@ _DIRECTIONAL_WIPE = MaskedBlend(
     weight="st(1,clip((x/255-1.5*y/255+0.5)/0.5,0,1));255*(1-ld(1)*ld(1)*(3-2*ld(1)))*gt(y,0)",
 )
 
+#: polar_function.glsl (Fernando Kuteken), segments = 5: `to` grows from the centre in a
+#: five-lobed flower: a pixel turns once its distance to the centre is at most radius * progress,
+#: radius = (cos(5 * angle) + 4) / 4 with angle = atan(uv - .5) - PI / 2.
+_POLAR_FUNCTION = MaskedBlend(
+    field=f"255*hypot({_FX}-0.5,{_FY}-0.5)/((cos(5*(atan2({_FY}-0.5,{_FX}-0.5)-PI/2))+4)/4)",
+    weight="255*lte(x,y)",
+)
+
 _GL_TRANSITIONS = {"waterdrop": _WATERDROP}
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
-    "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE,
+    "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
 }  # fmt: skip
 
 #: Directional.glsl (Gaëtan Renaudeau) with its default direction vec2(0.0, 1.0) reads `from` at
@@ -161,7 +169,7 @@ _NEAREST = {
     "ripple": "circleopen", "pinwheel": "radial", "burn": "fadewhite", "circle": "circleopen",
     "colorphase": "fade", "crosswarp": "smoothleft", "cube": "slideleft", "doorway": "horzopen",
     "fadecolor": "fadeblack", "flyeye": "dissolve", "heart": "circleopen", "luma": "fade",
-    "multiplyblend": "fade", "polarfunction": "radial", "rotatescalefade": "zoomin",
+    "multiplyblend": "fade", "rotatescalefade": "zoomin",
     "squareswire": "pixelize", "squeeze": "squeezeh", "swap": "slideright",
 }  # fmt: skip
 
