@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from imsd.api.wire import Api
 from imsd.backends.local import LocalBackend
 from imsd.engine.render import SharedClips, render_timeline
-from imsd.engine.service import EngineRunner, engine_queue_name
+from imsd.engine.service import EngineRunner
 from imsd.logs import configure_logging
 from imsd.queue import TaskQueue
 from imsd.settings import Settings
@@ -173,7 +173,7 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     )  # fmt: skip
     configure_logging(settings.log)
     redis = Redis.from_url(server.url, decode_responses=True)
-    queue = await TaskQueue.connect(server.url, engine_queue_name(settings))
+    queue = await TaskQueue.connect(server.url, settings.engine_queue)
     runner = EngineRunner(settings, redis, queue)
     runner.start()
     backend = LocalBackend(settings, redis)

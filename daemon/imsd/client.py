@@ -18,7 +18,7 @@ from imsd.api.wire import Api, compact_json
 from imsd.records import RecordStore
 from imsd.settings import Settings
 
-__all__ = ["enqueue_request", "request_state", "status", "wait_for_results"]
+__all__ = ["backlog", "enqueue_request", "request_state", "status", "wait_for_results"]
 
 
 async def enqueue_request(redis: Redis, request: dict[str, Any], prefix: str = "imsd") -> str:
@@ -66,23 +66,53 @@ def _answers_another(result: dict[str, Any]) -> bool:
     return result.get("status") == "REJECTED" and result.get("error_code") == "IdempotentParameterMismatch"
 
 
+async def backlog(redis: Redis, settings: Settings) -> dict[str, float]:
+    """How much work waits and how old the oldest is: the figures `imsd status` prints and the
+    daemons' and engines' backlog gauges export (shared state: every process reads the same).
+
+    unread: entries the consumer group has not read (its lag); read_not_acked: read by a
+    consumer, not yet admitted; the ages of the oldest of each, by their stream ids' times, in
+    seconds on Redis's clock (0 when there is none).
+    """
+    stream = settings.key("requests")
+    secs, micros = await redis.time()
+    now_ms = secs * 1000 + micros // 1000
+    figures: dict[str, float] = {
+        "unread": 0, "read_not_acked": 0, "consumers": 0, "oldest_unread_age_s": 0.0,
+        "oldest_read_not_acked_age_s": 0.0,
+    }  # fmt: skip
+    try:
+        group = next((g for g in await redis.xinfo_groups(stream) if g["name"] == settings.intake.group), None)
+    except ResponseError:  # no stream yet
+        group = None
+    if group is not None:
+        figures["unread"] = group.get("lag") or 0
+        figures["read_not_acked"] = group["pending"]
+        figures["consumers"] = group["consumers"]
+        first_unread = await redis.xrange(stream, min=f"({group['last-delivered-id']}", count=1)
+        if first_unread:
+            figures["oldest_unread_age_s"] = _age_s(first_unread[0][0], now_ms)
+        if group["pending"]:
+            oldest = (await redis.xpending(stream, settings.intake.group))["min"]
+            figures["oldest_read_not_acked_age_s"] = _age_s(oldest, now_ms)
+    figures["active_requests"] = int(await redis.zcard(settings.key("active")))
+    figures["request_tasks"] = int(await redis.zcard(settings.key("tasks")))
+    figures["engine_tasks"] = int(await redis.zcard(settings.engine_queue))
+    figures["dead_letters"] = int(await redis.xlen(settings.key("dead")))
+    return figures
+
+
+def _age_s(entry_id: str | bytes, now_ms: int) -> float:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return max(0.0, (now_ms - int(text.split("-")[0])) / 1000)
+
+
 async def status(redis: Redis, settings: Settings) -> dict[str, Any]:
-    """Queue depth, in flight, results, dead letters and limiter state, for `imsd status`."""
+    """Backlog, results, dead letters and limiter state, for `imsd status`."""
     stream = settings.key("requests")
     report: dict[str, Any] = {"stream_length": int(await redis.xlen(stream))}
-    try:
-        groups = await redis.xinfo_groups(stream)
-    except ResponseError:
-        groups = []
-    for group in groups:
-        if group["name"] == settings.intake.group:
-            report["unread"] = group.get("lag")
-            report["read_not_acked"] = group["pending"]
-            report["consumers"] = group["consumers"]
-    report["active_requests"] = int(await redis.zcard(settings.key("active")))
-    report["task_queue_depth"] = int(await redis.zcard(settings.key("tasks")))
+    report |= await backlog(redis, settings)
     report["results"] = int(await redis.xlen(settings.key("results")))
-    report["dead_letters"] = int(await redis.xlen(settings.key("dead")))
     secs, micros = await redis.time()
     now_us = secs * 1_000_000 + micros
     limiter: dict[str, float] = {}

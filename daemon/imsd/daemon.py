@@ -15,8 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import platform
 import signal
 import time
+from collections.abc import Awaitable, Callable
+from importlib.metadata import version
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -25,9 +28,11 @@ from imsd import metrics, systemd
 from imsd.api.wire import Api
 from imsd.backends import make_backend
 from imsd.chores import every
+from imsd.client import backlog
 from imsd.connections import connect
 from imsd.context import REQUEST_TASK, Services
-from imsd.engine.service import EngineRunner, engine_problems, engine_queue_name
+from imsd.engine.media import ffmpeg_identity
+from imsd.engine.service import EngineRunner, engine_problems
 from imsd.http import make_app, make_health_app
 from imsd.intake import AcknowledgedTrim, Intake
 from imsd.limiter import RateLimiter
@@ -42,6 +47,8 @@ from imsd.tracking import track_job
 log = get_logger(__name__)
 
 SWEEP_INTERVAL_S = 15.0
+#: How often each process refreshes its gauges (readiness, and the backlog read from Redis).
+GAUGES_INTERVAL_S = 5.0
 
 
 def quota_scope(settings: Settings) -> tuple[str, ...]:
@@ -108,8 +115,21 @@ async def sweep(svc: Services) -> int:
         await svc.store.transition(request_id, due=now + svc.stall_margin_s())
         await svc.schedule(request_id)
         log.warning("rescheduled overdue request", request_id=request_id, state=record.state.value)
-    metrics.jobs_in_flight.set(await svc.store.active_count())
     return len(overdue)
+
+
+async def export_gauges(redis: Redis, settings: Settings, unready_reasons: Callable[[], Awaitable[list[str]]]) -> None:
+    """The backlog gauges, from Redis (the same in every process: take their max), and whether
+    this process is ready."""
+    metrics.ready.set(0 if await unready_reasons() else 1)
+    for name, value in (await backlog(redis, settings)).items():
+        metrics.backlog[name].set(value)
+
+
+async def export_build_info(settings: Settings, engine: bool) -> None:
+    """imsd_build_info: this package's version, Python's, and the ffmpeg build an engine runs."""
+    ffmpeg = await ffmpeg_identity(settings.engine.ffmpeg) if engine else "none"
+    metrics.build_info.labels(version("imsd"), platform.python_version(), ffmpeg).set(1)
 
 
 def run(settings: Settings) -> None:
@@ -143,7 +163,7 @@ async def start_engine(
     `stopping` is set by this process's signal handler: a render whose ffmpeg the same stop ended
     (a unit that signals every process) is then handed back rather than failed.
     """
-    queue = await TaskQueue.connect(settings.redis.url, engine_queue_name(settings))
+    queue = await TaskQueue.connect(settings.redis.url, settings.engine_queue)
     runner = EngineRunner(settings, redis, queue, stopping)
     return runner, runner.start()
 
@@ -174,11 +194,16 @@ async def run_engine(settings: Settings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     engine, engine_loop = await start_engine(settings, redis, stop)
+    await export_build_info(settings, engine=True)
+    gauges = asyncio.create_task(
+        every(GAUGES_INTERVAL_S, "gauges", lambda: export_gauges(redis, settings, unready_reasons))
+    )
     log.info("engine started", http_port=settings.http.port)
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait([stopped, engine_loop], return_when=asyncio.FIRST_COMPLETED)
     died = engine_loop.done()  # before stopping, which ends the loop too
     stopped.cancel()
+    gauges.cancel()
     await engine.stop(settings.worker.stop_grace_s)
     await runner.cleanup()
     await redis.aclose()
@@ -245,10 +270,15 @@ class Daemon:
             asyncio.create_task(intake.run(self.stop_event), name="intake"),
             asyncio.create_task(every(SWEEP_INTERVAL_S, "sweep", lambda: sweep(svc)), name="sweeper"),
             asyncio.create_task(
+                every(GAUGES_INTERVAL_S, "gauges", lambda: export_gauges(svc.redis, settings, self.unready_reasons)),
+                name="gauges",
+            ),
+            asyncio.create_task(
                 every(settings.retention.requests_trim_interval_s, "trim", trim.trim), name="stream trimmer"
             ),
         ]
         engine = None
+        await export_build_info(settings, engine=settings.backend == "local")
         if settings.backend == "local":
             engine, engine_loop = await start_engine(settings, svc.redis, self.stop_event)
             background.append(engine_loop)

@@ -379,6 +379,11 @@ class Settings(BaseSettings):
         """A Redis key under the configured prefix."""
         return ":".join((self.redis.prefix, *parts))
 
+    @property
+    def engine_queue(self) -> str:
+        """The local engine's task queue, shared by every daemon and `imsd engine` on the Redis."""
+        return self.key("engine", "tasks")
+
 
 DEFAULT_CONFIG = Path("config/imsd.toml")
 

@@ -14,7 +14,7 @@ import pytest
 from imsd.backends.local import LocalBackend
 from imsd.engine.media import MediaResolver
 from imsd.engine.render import RenderResult, render_timeline
-from imsd.engine.service import Engine, engine_queue_name
+from imsd.engine.service import Engine
 from imsd.queue import TaskQueue
 from imsd.settings import EngineSettings, Settings
 from redis.asyncio import Redis
@@ -85,7 +85,7 @@ async def engine(media_dir: Path, tmp_path: Path, redis_url: str, redis: Redis) 
             "default_fps": FPS,
         },
     )
-    queue = await TaskQueue.connect(redis_url, engine_queue_name(settings))
+    queue = await TaskQueue.connect(redis_url, settings.engine_queue)
     engine = Engine(settings, redis, queue)
     yield engine
     await engine.close()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from imsd.engine.media.processes import PIPE, ChildStopped, child_process, stop_signal
 from imsd.errors import ImsError
+from imsd.metrics import render_stalls
 
 _STDERR_TAIL = 2000
 #: What ffmpeg exits with after a SIGINT, SIGTERM or SIGQUIT it caught (it ends the output first).
@@ -83,6 +84,7 @@ async def _follow(
         if key == "out_time_us" and value != out_time:
             out_time, moved_at = value, time.monotonic()
         if key == "stalled" or time.monotonic() - moved_at > stall_s:
+            render_stalls.inc()
             raise ImsError("ProduceFailed", f"ffmpeg made no progress for {stall_s:.0f}s and was stopped")
         percent = None
         if key == "out_time_us" and value.isdigit() and duration > 0:

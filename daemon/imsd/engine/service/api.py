@@ -34,7 +34,7 @@ from imsd.engine.service.job_store import (
     new_id,
     public_view,
 )
-from imsd.engine.service.tasks import engine_queue_name, queue_task
+from imsd.engine.service.tasks import queue_task
 from imsd.engine.service.templates import TemplateStore
 from imsd.errors import ImsError, invalid, not_found
 from imsd.queue import TaskQueue
@@ -230,7 +230,7 @@ class LocalIms:
 
     async def _engine_queue(self) -> TaskQueue:
         if self._queue is None:
-            self._queue = await TaskQueue.connect(self.settings.redis.url, engine_queue_name(self.settings))
+            self._queue = await TaskQueue.connect(self.settings.redis.url, self.settings.engine_queue)
         return self._queue
 
     async def get_media_producing_job(self, job_id: str) -> dict[str, Any]:

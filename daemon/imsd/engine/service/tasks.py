@@ -10,19 +10,14 @@ from __future__ import annotations
 
 from imsd.engine.service.job_store import JobKind
 from imsd.queue import TaskQueue
-from imsd.settings import Settings
 
-__all__ = ["PLAN_TASK", "RENDER_TASK", "TASKS", "engine_queue_name", "queue_task"]
+__all__ = ["PLAN_TASK", "RENDER_TASK", "TASKS", "queue_task"]
 
 RENDER_TASK = "render_media_job"
 PLAN_TASK = "plan_batch_job"
 #: The task that runs a job of each kind.
 TASKS = {JobKind.MEDIA: RENDER_TASK, JobKind.BATCH: PLAN_TASK}
 _ID_PREFIXES = {JobKind.MEDIA: "render", JobKind.BATCH: "plan"}
-
-
-def engine_queue_name(settings: Settings) -> str:
-    return settings.key("engine", "tasks")
 
 
 async def queue_task(queue: TaskQueue, kind: JobKind, job_id: str, attempt: int = 0) -> bool:

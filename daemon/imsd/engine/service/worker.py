@@ -36,7 +36,7 @@ from imsd.engine.service.leases import Lease, LeaseHolder, reap
 from imsd.engine.service.tasks import PLAN_TASK, RENDER_TASK, queue_task
 from imsd.errors import ImsError
 from imsd.logs import get_logger
-from imsd.metrics import render_seconds, renders_running
+from imsd.metrics import render_failures, render_seconds, renders_running
 from imsd.queue import Later, TaskQueue, TaskSpec, TaskWorker
 from imsd.settings import Settings
 
@@ -90,6 +90,8 @@ class Engine(LeaseHolder):
                     outcome = await lease.guard(self._render(lease))
                 if outcome is not None:
                     render_seconds.labels(outcome["Status"]).observe(time.monotonic() - started)
+                    if outcome["Status"] == "Failed":
+                        render_failures.labels(outcome["Code"]).inc()
             if outcome is None or not await lease.update(**outcome, CompleteTime=iso_now()):
                 log.warning("render abandoned: its lease passed to another worker", job_id=job_id, attempt=attempts)
                 return
