@@ -10,12 +10,26 @@ import json
 import re
 import shutil
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import aiohttp
+from imsd.daemon import GAUGES_INTERVAL_S
+from prometheus_client.parser import text_string_to_metric_families
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
-from tests.helpers import REPO, running_daemon
+from tests.conftest import RedisServer
+from tests.helpers import (
+    CALLBACK_KEY,
+    REPO,
+    DaemonProcess,
+    FakeImsProcess,
+    running_daemon,
+    single_job_request,
+    start_daemons,
+)
 from tests.test_daemon_local import local_settings
 
 RULES = REPO / "ops" / "prometheus" / "imsd-alerts.yml"
@@ -64,3 +78,43 @@ async def test_the_dashboard_and_alerts_name_only_metrics_a_daemon_exports(
     families |= {f"{name}_total" for name in families}  # a counter's TYPE line names it without _total
     assert wanted - families == set()
     assert len(wanted) >= 15  # the dashboard and rules cover the metrics, not a few of them
+
+
+def summed(daemon: DaemonProcess, name: str) -> float:
+    """A metric's samples on one process's /metrics, summed over their labels."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{daemon.http_port}/metrics", timeout=10) as reply:
+        families = text_string_to_metric_families(reply.read().decode())
+    return sum(s.value for family in families for s in family.samples if s.name == name)
+
+
+def test_per_process_counters_sum_to_the_work_done_and_shared_gauges_agree(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """Counters are per process (sum them); backlog gauges are the same everywhere (max them)."""
+    redis_server.flush()
+    fake = FakeImsProcess("--callback-key", CALLBACK_KEY, "--job-seconds", "0.2", log_path=tmp_path / "fake.log")
+    daemons = start_daemons(2, redis_server.url, fake.endpoint, {"IMSD_TRACKING__FIRST_POLL_S": "0.2"}, tmp_path)
+    redis = SyncRedis.from_url(redis_server.url)
+    try:
+        for i in range(20):
+            redis.xadd("imsd:requests", {"request": json.dumps(single_job_request(f"ops-{i}"))})
+        for _ in range(3):
+            redis.xadd("imsd:requests", {"request": "not JSON"})  # refused and dead-lettered
+        deadline = time.monotonic() + 60
+        while redis.xlen("imsd:results") < 23 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(GAUGES_INTERVAL_S + 1)  # every process has read the backlog since the last result
+        results = [summed(d, "imsd_results_total") for d in daemons]
+        received = [summed(d, "imsd_requests_received_total") for d in daemons]
+        in_flight = [summed(d, "imsd_jobs_in_flight") for d in daemons]
+        dead = [summed(d, "imsd_dead_letters") for d in daemons]
+        builds = [summed(d, "imsd_build_info") for d in daemons]
+    finally:
+        for daemon in daemons:
+            daemon.stop()
+        fake.stop()
+        redis.close()
+    assert (sum(results), sum(received)) == (20, 20)  # each request counted once, by one process
+    assert in_flight == [0, 0]
+    assert dead == [3, 3]  # shared: max() is the truth, sum() would count it twice
+    assert builds == [1, 1]
