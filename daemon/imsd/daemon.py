@@ -127,8 +127,14 @@ async def export_gauges(redis: Redis, settings: Settings, unready_reasons: Calla
 
 
 async def export_build_info(settings: Settings, engine: bool) -> None:
-    """imsd_build_info: this package's version, Python's, and the ffmpeg build an engine runs."""
-    ffmpeg = await ffmpeg_identity(settings.engine.ffmpeg) if engine else "none"
+    """imsd_build_info: this package's version, Python's, and the ffmpeg build an engine runs
+    ("missing" where it cannot be run: readiness says so too)."""
+    ffmpeg = "none"
+    if engine:
+        try:
+            ffmpeg = await ffmpeg_identity(settings.engine.ffmpeg)
+        except OSError:
+            ffmpeg = "missing"
     metrics.build_info.labels(version("imsd"), platform.python_version(), ffmpeg).set(1)
 
 

@@ -64,7 +64,7 @@ def test_unknown_fields_and_effect_types_are_tolerated() -> None:
     tl = parse_timeline(
         clip(
             Novel=1,
-            Effects=[{"Type": "VFX", "SubType": "starry"}, {"Type": "Transition"}, {"Type": "Volume", "Gain": 0.5}],
+            Effects=[{"Type": "Hologram", "SubType": "x"}, {"Type": "Transition"}, {"Type": "Volume", "Gain": 0.5}],
         )
     )
     effects = tl.VideoTracks[0].VideoTrackClips[0].Effects

@@ -59,6 +59,7 @@ __all__ = [
     "TextFace",
     "Timeline",
     "TransitionEffect",
+    "VfxEffect",
     "VideoConfig",
     "VideoTrack",
     "VideoTrackClip",
@@ -282,11 +283,23 @@ class TextEffect(SubtitleTrackClip):
     Type: Literal["Text"]
 
 
+class VfxEffect(_Effect):
+    """A visual effect (engine/render/vfx.py) over TimelineIn..TimelineOut of the clip's own time
+    (from its first frame: inferred), or Duration from TimelineIn; the whole clip without them."""
+
+    Type: Literal["VFX"]
+    SubType: str
+    TimelineIn: Seconds | None = None
+    TimelineOut: Seconds | None = None
+    Duration: Seconds | None = None
+
+
 class OtherEffect(_Effect):
     """Any effect type the local engine does not implement; reported, never silently dropped."""
 
 
 _EFFECTS: dict[str, type[_Model]] = {
+    "VFX": VfxEffect,
     "Volume": VolumeEffect,
     "AFade": AFadeEffect,
     "ALoudNorm": ALoudNormEffect,
@@ -322,6 +335,7 @@ Effect = Annotated[
     | Annotated[RotateEffect, Tag("Rotate")]
     | Annotated[FilterEffect, Tag("Filter")]
     | Annotated[TextEffect, Tag("Text")]
+    | Annotated[VfxEffect, Tag("VFX")]
     | Annotated[OtherEffect, Tag("Other")],
     Discriminator(_effect_tag),
 ]

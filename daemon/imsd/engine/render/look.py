@@ -21,6 +21,7 @@ from imsd.api.timeline import (
     ScaleEffect,
     TextEffect,
     TransitionEffect,
+    VfxEffect,
     VideoTrackClip,
     VolumeEffect,
     ZoomEffect,
@@ -31,6 +32,7 @@ from imsd.engine.render.geometry import Axis, even
 from imsd.engine.render.graph import Filter, f, format_value
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.spans import Span
+from imsd.engine.render.vfx import Window, vfx_filters
 
 __all__ = ["Look", "look_of"]
 
@@ -77,6 +79,12 @@ def look_of(span: Span, frames: int, zooms: bool, clock: Clock, notes: Notes) ->
             look.box_w, look.box_h = effect.Width or look.box_w, effect.Height or look.box_h
         elif isinstance(effect, BackgroundEffect):
             look.background = effect
+        elif isinstance(effect, VfxEffect):
+            clip_s = clock.seconds(frames)
+            start = effect.TimelineIn or 0.0
+            end = effect.TimelineOut or (start + effect.Duration if effect.Duration else clip_s)
+            window = Window(start, min(end, clip_s), look.w, look.h, str(clock.fps))
+            look.chain += vfx(effect.SubType, window, loc, notes)
         elif isinstance(effect, FilterEffect):
             preset = filter_look(effect.SubType)
             if preset is None:
@@ -87,6 +95,18 @@ def look_of(span: Span, frames: int, zooms: bool, clock: Clock, notes: Notes) ->
         elif not isinstance(effect, TransitionEffect | VolumeEffect | AFadeEffect | ALoudNormEffect | TextEffect):
             notes.unsupported_effect(loc, effect)
     return look
+
+
+def vfx(sub_type: str, window: Window, loc: str, notes: Notes) -> tuple[Filter, ...]:
+    """The filters of VFX `sub_type` over `window`, each reported: drawn as what (approximated,
+    as every VFX is: the docs show them only as previews), or not drawn."""
+    drawn = vfx_filters(sub_type, window)
+    if drawn is None:
+        notes.ignored.append(f"{loc}: VFX {sub_type!r} is not drawn (artwork the engine lacks, or an unknown name)")
+        return ()
+    filters, drawn_as = drawn
+    notes.approximated.append(f"{loc}: VFX {sub_type!r} drawn as {drawn_as}")
+    return filters
 
 
 def _zoompan(

@@ -16,10 +16,12 @@ from imsd.engine.media import MediaInfo
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.effects import filter_look
 from imsd.engine.render.graph import Filter, FilterGraph, f, format_value
+from imsd.engine.render.look import vfx
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.placement import OutputCanvas
 from imsd.engine.render.spans import Layout
 from imsd.engine.render.subtitles import AssDocument
+from imsd.engine.render.vfx import Window
 from imsd.settings import EngineSettings
 
 __all__ = ["effect_tracks", "subtitles"]
@@ -27,21 +29,28 @@ __all__ = ["effect_tracks", "subtitles"]
 _TEXT_FILE = "text.ass"
 
 
-def effect_tracks(graph: FilterGraph, out: str, timeline: Timeline, notes: Notes) -> str:
-    """`out` with every EffectTracks Filter applied over its time."""
+def effect_tracks(
+    graph: FilterGraph, out: str, timeline: Timeline, canvas: OutputCanvas, clock: Clock, notes: Notes
+) -> str:
+    """`out` with every EffectTracks Filter and VFX applied over its time (the output's)."""
     for t, track in enumerate(timeline.EffectTracks):
         for i, item in enumerate(track.EffectTrackItems):
             loc = f"EffectTracks[{t}].EffectTrackItems[{i}]"
-            look = filter_look(item.SubType or "") if item.Type == "Filter" else None
-            if look is None:
-                notes.ignored.append(f"{loc}: {item.Type} {item.SubType!r} is not supported")
-                continue
             start = item.TimelineIn or 0.0
             end = (
                 item.TimelineOut
                 if item.TimelineOut is not None
                 else (start + item.Duration if item.Duration is not None else 1e9)
             )
+            if item.Type == "VFX":
+                window = Window(start, end, canvas.width, canvas.height, str(clock.fps))
+                drawn = vfx(item.SubType or "", window, loc, notes)
+                out = graph.one([out], drawn, "fx") if drawn else out
+                continue
+            look = filter_look(item.SubType or "") if item.Type == "Filter" else None
+            if look is None:
+                notes.ignored.append(f"{loc}: {item.Type} {item.SubType!r} is not supported")
+                continue
             enable = f"between(t,{format_value(start)},{format_value(end)})"
             timed = [Filter(x.name, (*x.args, ("enable", enable))) for x in look]
             out = graph.one([out], timed, "fx")

@@ -1,0 +1,195 @@
+"""IMS visual effects (`Type: VFX`) as filter data, over a time window.
+
+The IMS effects page (alibabacloud.com/help/en/ims/developer-reference/example-of-common-effects;
+VOD's special-effect-examples page lists the same SubTypes) names each effect and shows an
+animated preview; it states no parameters. So every rendering here is inferred from the name and the
+preview, and each is reported as approximated, saying what it does. The basic effects are drawn;
+the atmosphere and dynamic ones overlay artwork (stars, fireworks, light leaks) the engine does
+not have, and are listed as not drawn.
+
+An effect applies over a window [start, end) of its stream's time (a clip's own, from 0 at its
+first frame, or the output's for an EffectTracks item); `p` is the progress through the window.
+Each filter carries `enable` for the window, or is written so that it leaves the picture as it
+is outside it. The table in docs/effects.md is generated from `CATALOGUE` (a test keeps it
+current).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from imsd.engine.render.graph import Filter, f, format_value
+
+__all__ = ["CATALOGUE", "NOT_DRAWN", "Vfx", "Window", "effects_table", "vfx_filters"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where an effect applies, in seconds of its stream, on a picture of w x h at fps."""
+
+    start: float
+    end: float
+    w: int
+    h: int
+    fps: str
+
+    @property
+    def enable(self) -> str:
+        return f"between(t,{format_value(self.start)},{format_value(self.end)})"
+
+    def progress(self, clock: str = "t") -> str:
+        """0 -> 1 through the window, by the time variable `clock` of the filter's expressions."""
+        span = max(self.end - self.start, 1e-3)
+        return f"clip(({clock}-{format_value(self.start)})/{format_value(span)},0,1)"
+
+    def part(self, begin: float, stop: float) -> Window:
+        """The fraction [begin, stop) of this window."""
+        span = self.end - self.start
+        return Window(self.start + begin * span, self.start + stop * span, self.w, self.h, self.fps)
+
+
+@dataclass(frozen=True)
+class Vfx:
+    title: str  # what the effects page calls it
+    draw: Callable[[Window], tuple[Filter, ...]]
+    drawn_as: str  # what the engine draws, for the approximated note and the docs table
+
+
+def _on(window: Window, *filters: Filter) -> tuple[Filter, ...]:
+    return tuple(Filter(x.name, (*x.args, ("enable", window.enable))) for x in filters)
+
+
+def _fade(kind: str, window: Window, color: str = "black") -> tuple[Filter, ...]:
+    """A fade over the window, the picture untouched outside it."""
+    duration = max(window.end - window.start, 1e-3)
+    return _on(window, f("fade", t=kind, st=window.start, d=duration, color=color))
+
+
+def _zoompan(window: Window, zoom: str, dx: str = "0", dy: str = "0") -> tuple[Filter, ...]:
+    """Zoom `zoom` (>= 1) with the picture's centre moved by dx, dy of its size, in the window."""
+    inside = f"between(it,{format_value(window.start)},{format_value(window.end)})"
+    z = f"if({inside},{zoom},1)"
+    x = f"iw/2-iw/zoom/2+if({inside},({dx})*iw,0)"
+    y = f"ih/2-ih/zoom/2+if({inside},({dy})*ih,0)"
+    return (f("zoompan", z=z, x=x, y=y, d=1, s=f"{window.w}x{window.h}", fps=window.fps),)
+
+
+def _shake(amplitude: float, zoom: float) -> Callable[[Window], tuple[Filter, ...]]:
+    def draw(window: Window) -> tuple[Filter, ...]:
+        a = format_value(amplitude)
+        return _zoompan(window, format_value(zoom), f"{a}*sin(2*PI*7*it)", f"{a}*cos(2*PI*5*it)")
+
+    return draw
+
+
+def _zoom(expr: Callable[[str], str]) -> Callable[[Window], tuple[Filter, ...]]:
+    return lambda window: _zoompan(window, expr(window.progress("it")))
+
+
+def _saturation(expr: Callable[[str], str]) -> Callable[[Window], tuple[Filter, ...]]:
+    return lambda window: _on(window, f("hue", s=expr(window.progress())))
+
+
+def _vignette(angle: Callable[[str], str]) -> Callable[[Window], tuple[Filter, ...]]:
+    return lambda window: _on(window, f("vignette", angle=angle(window.progress()), eval="frame"))
+
+
+def _bars(window: Window) -> tuple[Filter, ...]:
+    bar = max(2, round(window.h * 0.12))
+    return _on(
+        window,
+        f("drawbox", x=0, y=0, w="iw", h=bar, color="black", t="fill"),
+        f("drawbox", x=0, y=f"ih-{bar}", w="iw", h=bar, color="black", t="fill"),
+    )
+
+
+CATALOGUE: dict[str, Vfx] = {
+    "open": Vfx("Opening", lambda w: _fade("in", w), "a fade in from black (not an opening slit)"),
+    "close": Vfx("Closing", lambda w: _fade("out", w), "a fade out to black (not a closing slit)"),
+    "h_blur": Vfx(
+        "Horizontal blur", lambda w: _on(w, f("avgblur", sizeX=12, sizeY=1)), "a 25-pixel horizontal box blur"
+    ),
+    "v_blur": Vfx("Vertical blur", lambda w: _on(w, f("avgblur", sizeX=1, sizeY=12)), "a 25-pixel vertical box blur"),
+    "blur": Vfx("Blur", lambda w: _on(w, f("gblur", sigma=12)), "a Gaussian blur, sigma 12 px"),
+    "slightshake": Vfx("Slight shake", _shake(0.01, 1.05), "a 5% zoom shaken by 1% of the picture at 5-7 Hz"),
+    "zoominout": Vfx("Zoom in", _zoom(lambda p: f"1+0.2*sin(PI*{p})"), "a zoom to 120% and back"),
+    "movie": Vfx("Slim down", _bars, "cinema bars of 12% of the height, top and bottom"),
+    "zoomslight": Vfx("Slight close-in", _zoom(lambda p: f"1+0.1*{p}"), "a zoom to 110% over the window"),
+    "zoom": Vfx("Gradual close-in", _zoom(lambda p: f"1+0.3*{p}"), "a zoom to 130% over the window"),
+    "withcircleopen": Vfx(
+        "Circle open", _vignette(lambda p: f"PI/2*(1-{p})"), "a dark vignette that lifts (not a circle cut in black)"
+    ),
+    "withcircleclose": Vfx(
+        "Circle close", _vignette(lambda p: f"PI/2*{p}"), "a dark vignette that closes in (not a circle cut in black)"
+    ),
+    "withcircleshake": Vfx("Spotlight shake", _shake(0.015, 1.05), "a shake (no spotlight)"),
+    "withcircleflashlight": Vfx("Flashlight", _vignette(lambda p: "PI/2.2"), "a strong still vignette"),
+    "disappear": Vfx("Wipe", lambda w: _fade("out", w), "a fade out to black (not a wipe)"),
+    "shock": Vfx("Shock", _shake(0.03, 1.1), "a 10% zoom shaken by 3% of the picture"),
+    "bluropen": Vfx(
+        "Blur open", lambda w: _on(w.part(0, 0.5), f("gblur", sigma=12)), "blurred for the first half, then sharp"
+    ),
+    "blurclose": Vfx(
+        "Blur close", lambda w: _on(w.part(0.5, 1), f("gblur", sigma=12)), "sharp, then blurred for the second half"
+    ),
+    "photograph": Vfx(
+        "Click", lambda w: _fade("in", w.part(0, min(1.0, 0.3 / max(w.end - w.start, 0.3))), "white"),
+        "a 0.3 s white flash",
+    ),
+    "black": Vfx(
+        "Fade", lambda w: (*_fade("out", w.part(0, 0.5)), *_fade("in", w.part(0.5, 1))),
+        "a fade to black and back",
+    ),
+    "blurring": Vfx(
+        "Circle blur", lambda w: _on(w, f("gblur", sigma=6)), "the whole picture blurred (not only outside a circle)"
+    ),
+    "color_to_grey": Vfx("Black and white fade in", _saturation(lambda p: f"1-{p}"), "colour fading to grey"),
+    "grey_to_color": Vfx("Black and white fade out", _saturation(lambda p: p), "grey gaining its colour"),
+    "slightrectshow": Vfx("Square open", lambda w: _fade("in", w), "a fade in from black (not an opening square)"),
+    "slightshow": Vfx("Slowly fade in", lambda w: _fade("in", w), "a fade in from black"),
+    "wipecross": Vfx("Four box wipe", lambda w: _fade("out", w), "a fade out to black (not four boxes)"),
+    "whiteshow": Vfx("White open", lambda w: _fade("in", w, "white"), "a fade in from white"),
+    "color_difference": Vfx(
+        "Color dissolve", lambda w: _on(w, f("chromashift", cbh=6, crh=-6)), "colour fringes: chroma shifted 6 px"
+    ),
+}  # fmt: skip
+
+#: Effects the page lists that overlay artwork or compose the picture with itself: not drawn.
+NOT_DRAWN: dict[str, str] = {
+    "image_in_image": "Image in image",
+    "colorfulradial": "Rainbow speed line",
+    "colorfulstarry": "Starry sky",
+    "flyfire": "Fireflies",
+    "heartfireworks": "Heart-shaped fireworks",
+    "meteorshower": "Meteor shower",
+    "moons_and_stars": "Stars and moon",
+    "sparklestarfield": "Star spikes",
+    "spotfall": "Falling spots",
+    "starexplosion": "Star bomb",
+    "starry": "Starlight",
+}
+
+
+def vfx_filters(sub_type: str, window: Window) -> tuple[tuple[Filter, ...], str] | None:
+    """The filters drawing VFX `sub_type` in `window` and what they draw; None if not drawn."""
+    vfx = CATALOGUE.get(sub_type.lower())
+    return None if vfx is None else (vfx.draw(window), vfx.drawn_as)
+
+
+def effects_table() -> str:
+    """docs/effects.md: every VFX SubType, how the engine draws it, exact or approximate."""
+    lines = [
+        "# Visual effects (VFX) on the local engine",
+        "",
+        "Generated from `daemon/imsd/engine/render/vfx.py` (`effects_table()`); tests/engine/test_vfx.py",
+        "keeps it current. The IMS effects page shows each effect only as a preview, so every drawing is",
+        "inferred and reported under `Approximated`; effects not drawn are reported under `Ignored`.",
+        "",
+        "| SubType | IMS name | drawn as | exact |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| `{name}` | {vfx.title} | {vfx.drawn_as} | approximate |" for name, vfx in CATALOGUE.items()]
+    not_drawn = "not drawn (artwork the engine lacks)"
+    lines += [f"| `{name}` | {title} | {not_drawn} | no |" for name, title in NOT_DRAWN.items()]
+    return "\n".join(lines) + "\n"
