@@ -18,6 +18,21 @@ from imsd.errors import ImsError
 from imsd.logs import configure_logging
 from imsd.settings import ConfigError, EngineSettings, Settings, load_settings
 
+__all__ = [
+    "build_parser",
+    "cmd_config",
+    "cmd_engine",
+    "cmd_enqueue",
+    "cmd_media",
+    "cmd_query",
+    "cmd_render",
+    "cmd_result",
+    "cmd_run",
+    "cmd_status",
+    "main",
+    "render_command",
+]
+
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(args.config)

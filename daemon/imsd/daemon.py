@@ -44,6 +44,23 @@ from imsd.steps import Defer, Next, Requeue
 from imsd.submission import submit_request
 from imsd.tracking import track_job
 
+__all__ = [
+    "GAUGES_INTERVAL_S",
+    "SWEEP_INTERVAL_S",
+    "Daemon",
+    "advance_request",
+    "build_services",
+    "export_build_info",
+    "export_gauges",
+    "new_event_loop",
+    "quota_scope",
+    "run",
+    "run_engine",
+    "start_engine",
+    "sweep",
+    "task_specs",
+]
+
 log = get_logger(__name__)
 
 SWEEP_INTERVAL_S = 15.0

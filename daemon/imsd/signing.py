@@ -15,6 +15,19 @@ from urllib.parse import quote
 
 from imsd.api.wire import API_VERSION
 
+__all__ = [
+    "DATE_FORMAT",
+    "V3_ALGORITHM",
+    "callback_signature",
+    "canonical_query",
+    "format_date",
+    "percent_encode",
+    "sha256_hex",
+    "v3_headers",
+    "v3_signature",
+    "verify_callback_signature",
+]
+
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 

@@ -26,6 +26,8 @@ from imsd.records import STAGE_ATTEMPTS, Record, State
 from imsd.results import finish
 from imsd.steps import Defer, Next, Requeue, Step
 
+__all__ = ["backoff_s", "mark_submitted", "submit_request"]
+
 log = get_logger(__name__)
 T = TypeVar("T")
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import socket
 
+__all__ = ["notify", "watchdog_interval_s"]
+
 
 def notify(message: str) -> bool:
     """Send e.g. "READY=1", "WATCHDOG=1", "STOPPING=1"; False when not under systemd."""

@@ -23,6 +23,8 @@ from imsd.results import finish
 from imsd.settings import TrackingSettings
 from imsd.steps import Defer, Step
 
+__all__ = ["on_callback", "poll_interval_s", "request_id_of_callback", "track_job"]
+
 log = get_logger(__name__)
 
 

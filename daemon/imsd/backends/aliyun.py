@@ -30,6 +30,8 @@ from imsd.backends.base import Pace
 from imsd.errors import ImsError
 from imsd.signing import canonical_query, format_date, v3_headers
 
+__all__ = ["FORM_CONTENT_TYPE", "AliyunBackend", "Credentials"]
+
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 #: Where each List* action puts its items.

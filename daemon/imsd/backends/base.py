@@ -15,6 +15,8 @@ from typing import Any, Protocol
 from imsd.api.jobs import JobSnapshot, Submission
 from imsd.api.wire import Api
 
+__all__ = ["Backend"]
+
 #: Entered with the action around each call a backend method makes on the caller's behalf: the
 #: daemon's rate limiter (`RateLimiter.calling`), so that a method making several calls cannot
 #: outrun the quota.

@@ -13,6 +13,8 @@ from imsd.api.wire import Api, with_client_token
 from imsd.backends.base import Pace
 from imsd.engine.service import LocalIms
 
+__all__ = ["LocalBackend"]
+
 
 class LocalBackend(LocalIms):
     """The local IMS, driven by the daemon; its IMS actions stay callable as they are (`imsd job get`)."""

@@ -14,6 +14,8 @@ from imsd.engine.media.processes import PIPE, ChildStopped, child_process, stop_
 from imsd.errors import ImsError
 from imsd.metrics import render_stalls
 
+__all__ = ["ffmpeg_identity", "run_ffmpeg"]
+
 _STDERR_TAIL = 2000
 #: What ffmpeg exits with after a SIGINT, SIGTERM or SIGQUIT it caught (it ends the output first).
 _EXIT_ON_SIGNAL = 255

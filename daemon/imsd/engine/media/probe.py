@@ -21,6 +21,20 @@ from imsd.engine.media.cache import LruMemo
 from imsd.engine.media.processes import PIPE, ChildStopped, child_process, stop_signal
 from imsd.errors import ImsError
 
+__all__ = [
+    "MEDIA_FORMATS",
+    "PROBE_CACHE_SIZE",
+    "SAFE_INPUT",
+    "SUBTITLE_FORMATS",
+    "MediaInfo",
+    "Prober",
+    "exif_orientation",
+    "file_guard",
+    "guard_for",
+    "media_info",
+    "still_demuxer",
+]
+
 # Demuxers a request-named file may be read with: containers, audio, stills and subtitle files,
 # each reading only the file itself. Left out on purpose: every demuxer that opens other files
 # or URLs named in the file (hls, dash, webm_dash_manifest, concat, ...) and image2, which reads

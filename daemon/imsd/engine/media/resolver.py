@@ -31,6 +31,8 @@ from imsd.engine.media.registry import MediaRegistry
 from imsd.errors import ImsError, invalid, not_found
 from imsd.settings import EngineSettings
 
+__all__ = ["MediaResolver", "resolve_together"]
+
 _OSS_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.oss-[a-z0-9-]+?(?:-internal)?\.aliyuncs\.com$")
 _CHUNK = 1 << 16
 T = TypeVar("T")

@@ -36,6 +36,17 @@ from imsd.engine.media import ChildStopped, child_process, stop_signal
 from imsd.errors import ImsError, invalid
 from imsd.settings import EngineSettings
 
+__all__ = [
+    "ESPEAK_WPM",
+    "SENTENCE_CJK_CHARS",
+    "SENTENCE_WORDS",
+    "Speech",
+    "Synthesizer",
+    "detect_language",
+    "length_scale",
+    "split_sentences",
+]
+
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _HAS_CJK = re.compile(f"[{_CJK}]")
 _TAG = re.compile(r"<[^<>]*>")

@@ -27,6 +27,16 @@ from imsd.engine.render.prepared import PreparedStore, SharedClips
 from imsd.errors import invalid
 from imsd.settings import EngineSettings
 
+__all__ = [
+    "GRAPH_FILE",
+    "OUTPUT_SUFFIXES",
+    "RenderResult",
+    "build_command",
+    "encoder_args",
+    "output_target",
+    "render_timeline",
+]
+
 GRAPH_FILE = "graph.txt"
 _AUDIO_ONLY = {".mp3": "libmp3lame", ".m4a": "aac", ".aac": "aac", ".wav": "pcm_s16le"}
 _VIDEO_CODECS = {"h264": "libx264", "h.264": "libx264", "avc": "libx264",

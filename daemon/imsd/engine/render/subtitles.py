@@ -37,6 +37,20 @@ from imsd.engine.render.geometry import Axis
 from imsd.engine.render.textwidth import text_width
 from imsd.settings import EngineSettings
 
+__all__ = [
+    "AssDocument",
+    "Look",
+    "Measure",
+    "Resets",
+    "ass_colour",
+    "ass_text",
+    "ass_time",
+    "estimated_width",
+    "overrides",
+    "runs",
+    "wrap",
+]
+
 _ALIGN = {
     "BottomLeft": 1, "BottomCenter": 2, "BottomRight": 3,
     "CenterLeft": 4, "CenterCenter": 5, "CenterRight": 6,
