@@ -25,27 +25,25 @@ def stream(path: Path, kind: str) -> dict[str, Any]:
     return next(s for s in probe(path)["streams"] if s["codec_type"] == kind)
 
 
-def frames(path: Path) -> npt.NDArray[np.uint8]:
-    """Every video frame as (n, height, width, 3) RGB."""
+def _decoded(path: Path, pix_fmt: str) -> tuple[bytes, int, int]:
     video = stream(path, "video")
-    w, h = int(video["width"]), int(video["height"])
     raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"],
         check=True,
         capture_output=True,
     ).stdout
+    return raw, int(video["height"]), int(video["width"])
+
+
+def frames(path: Path) -> npt.NDArray[np.uint8]:
+    """Every video frame as (n, height, width, 3) RGB."""
+    raw, h, w = _decoded(path, "rgb24")
     return np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
 
 
 def luma_frames(path: Path) -> npt.NDArray[np.uint8]:
     """Every video frame's luma plane as (n, height, width), as encoded (no RGB conversion)."""
-    video = stream(path, "video")
-    w, h = int(video["width"]), int(video["height"])
-    raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
-        check=True,
-        capture_output=True,
-    ).stdout
+    raw, h, w = _decoded(path, "gray")
     return np.frombuffer(raw, np.uint8).reshape(-1, h, w)
 
 

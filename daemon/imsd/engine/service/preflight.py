@@ -24,11 +24,12 @@ __all__ = ["REQUIRED_ENCODERS", "REQUIRED_FILTERS", "engine_problems"]
 REQUIRED_FILTERS = frozenset(
     {
         "adelay", "afade", "aformat", "aloop", "amix", "anull", "anullsrc", "aresample", "asetpts", "ass",
-        "atempo", "atrim", "blackdetect", "color", "colorbalance", "colorchannelmixer", "concat", "crop",
-        "curves", "eq", "extractplanes", "format", "fps", "freezedetect", "gblur", "geq", "hflip", "hue",
-        "loop", "loudnorm", "lut2", "maskedmerge", "mergeplanes", "overlay", "pad", "rotate", "scale", "scdet",
-        "select", "setparams", "setpts", "setsar", "settb", "split", "subtitles", "tpad", "transpose", "trim",
-        "vflip", "volume", "vstack", "xfade", "zoompan",
+        "atempo", "atrim", "avgblur", "blackdetect", "chromashift", "color", "colorbalance",
+        "colorchannelmixer", "concat", "crop", "curves", "drawbox", "eq", "extractplanes", "fade", "format",
+        "fps", "freezedetect", "gblur", "geq", "hflip", "hue", "loop", "loudnorm", "lut2", "maskedmerge",
+        "mergeplanes", "overlay", "pad", "rotate", "scale", "scdet", "select", "setparams", "setpts", "setsar",
+        "settb", "split", "subtitles", "tpad", "transpose", "trim", "vflip", "vignette", "volume", "vstack",
+        "xfade", "zoompan",
     }
 )  # fmt: skip
 REQUIRED_ENCODERS = frozenset({"libx264", "aac", "libmp3lame", "pcm_s16le", "ffv1", "rawvideo"})
