@@ -19,11 +19,12 @@ from imsd.engine.render.effects import filter_look
 from tests.engine.conftest import video
 from tests.engine.sampling import frames
 
-DOCUMENTED = (
-    "m1 m2 m3 m4 m5 m6 m7 m8 pf1 pf2 pf3 pf4 pf5 pf6 pf7 pf8 pf9 pfa pfb pfc pi1 pi2 pi3 pi4 "
-    "pl1 pl2 pl3 pl4 pj1 pj2 pj3 pj4 delta electric faded slowlived tokoyo urbex warm "
-    "f1 f2 f3 f4 f5 f6 f7 pv1 pv2 pv3 pv4 pv5 pv6 a1 a2 a3 a4 a5 a6"
-).split()
+DOCUMENTED = [
+    "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "pf1", "pf2", "pf3", "pf4", "pf5", "pf6", "pf7", "pf8",
+    "pf9", "pfa", "pfb", "pfc", "pi1", "pi2", "pi3", "pi4", "pl1", "pl2", "pl3", "pl4", "pj1", "pj2", "pj3",
+    "pj4", "delta", "electric", "faded", "slowlived", "tokoyo", "urbex", "warm", "f1", "f2", "f3", "f4", "f5",
+    "f6", "f7", "pv1", "pv2", "pv3", "pv4", "pv5", "pv6", "a1", "a2", "a3", "a4", "a5", "a6",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)
