@@ -112,3 +112,12 @@ async def test_an_effect_not_drawn_is_listed_as_ignored(render: Any, m: Any, nam
     _, result = await rendered(render, m, {"Type": "VFX", "SubType": name})
     assert any(f"VFX {name!r} is not drawn" in note for note in result.ignored), result.ignored
     assert (name in NOT_DRAWN) is (name != "no_such_effect")
+
+
+async def test_an_effect_on_a_still_runs_on_every_frame_it_plays(render: Any, m: Any) -> None:
+    """A still is drawn once and repeated; an effect that changes with time runs after the repeat."""
+    still = {"MediaURL": m("yellow.png"), "Duration": 3, "Effects": [{"Type": "VFX", "SubType": "close", **WINDOW}]}
+    result = await render({"VideoTracks": [video(still)]})
+    shown = frames(result.output).astype(np.float64).mean(axis=(1, 2, 3))
+    assert shown[14] < shown[BEFORE] - 40  # fading out near the window's end
+    assert abs(shown[AFTER] - shown[BEFORE]) < 2  # and itself again after it

@@ -272,8 +272,13 @@ class RotateEffect(_Effect):
 
 
 class FilterEffect(_Effect):
+    """A colour look; over TimelineIn..TimelineOut of the clip's own time when given (as VFX)."""
+
     Type: Literal["Filter"]
     SubType: str
+    TimelineIn: Seconds | None = None
+    TimelineOut: Seconds | None = None
+    Duration: Seconds | None = None
 
 
 class TextEffect(SubtitleTrackClip):

@@ -87,7 +87,7 @@ class ClipLayers:
         place = placement(span, look, self._canvas, self._notes)
         clip_ref = clip_id_of(clip)
         # Only work done frame by frame, the same whatever plays when, can be done beforehand.
-        prepares = span.source_len is not None and not zooms and (place.whole or place.stacked)
+        prepares = span.source_len is not None and not zooms and not look.timed and (place.whole or place.stacked)
         prepared = None
         if prepares and self._shared is not None and clip_ref in self._shared.clips:
             prepared = self._preparation(span, look, place, clip_ref, self._shared)
@@ -128,17 +128,31 @@ class ClipLayers:
             chain = [*as_source, *_timing(span, frames, self._clock), self._clock.settb()]
             return Layer(self._graph.one([f"{index}:v"], chain, "layer"), place.opaque)
         pad, cut = self._inputs.pad(span, "v")
-        chain = [*cut, *_timing(span, frames, self._clock), *working_format(span.info, place.alpha), *look.chain]
+        still = span.source_len is None and not shape.zooms
+        # A still is composed from its one decoded frame, then repeated: every filter ran once,
+        # not once per frame; a look that changes with time needs every frame, so repeats first.
+        early = _repeat(frames, self._clock) if still and look.timed else []
+        chain = [
+            *cut,
+            *_timing(span, frames, self._clock),
+            *early,
+            *working_format(span.info, place.alpha),
+            *look.chain,
+        ]
         source = self._graph.one([pad], chain, "src")
         layer = placed_picture(self._graph, source, look, place, self._canvas, self._clock)
-        if span.source_len is None and not shape.zooms:
-            # A still is composed from its one decoded frame, then repeated: every filter above
-            # ran once, not once per frame.
-            # fps declares the output rate on the link (the frames already are at it): a still's
-            # demuxer gives its own (25 for images, 100 for a GIF), which transitions refuse.
-            repeat = [f("loop", loop=frames - 1, size=1), self._clock.settb(), f("setpts", "N"), self._clock.rate()]
-            layer = self._graph.one([layer], repeat, "still")
+        if still and not look.timed:
+            layer = self._graph.one([layer], _repeat(frames, self._clock), "still")
         return Layer(layer, place.opaque)
+
+
+def _repeat(frames: int, clock: Clock) -> list[Filter]:
+    """One frame repeated `frames` times at the output rate.
+
+    fps declares the output rate on the link (the frames already are at it): a still's demuxer
+    gives its own (25 for images, 100 for a GIF), which transitions refuse.
+    """
+    return [f("loop", loop=frames - 1, size=1), clock.settb(), f("setpts", "N"), clock.rate()]
 
 
 def _timing(span: Span, frames: int, clock: Clock) -> list[Filter]:

@@ -48,6 +48,9 @@ class Look:
     chain: list[Filter] = field(default_factory=list)
     rotate: float = 0.0
     background: BackgroundEffect | None = None
+    #: The chain changes with the clip's time (a VFX, a ranged Filter): it must run on the clip's
+    #: own frames at the output rate, never once on a still or on a prepared file's source time.
+    timed: bool = False
 
 
 def look_of(span: Span, frames: int, zooms: bool, clock: Clock, notes: Notes) -> Look:
@@ -80,21 +83,31 @@ def look_of(span: Span, frames: int, zooms: bool, clock: Clock, notes: Notes) ->
         elif isinstance(effect, BackgroundEffect):
             look.background = effect
         elif isinstance(effect, VfxEffect):
-            clip_s = clock.seconds(frames)
-            start = effect.TimelineIn or 0.0
-            end = effect.TimelineOut or (start + effect.Duration if effect.Duration else clip_s)
-            window = Window(start, min(end, clip_s), look.w, look.h, str(clock.fps))
-            look.chain += vfx(effect.SubType, window, loc, notes)
+            look.chain += vfx(effect.SubType, _window(effect, look, frames, clock), loc, notes)
+            look.timed = True
         elif isinstance(effect, FilterEffect):
             preset = filter_look(effect.SubType)
             if preset is None:
                 notes.ignored.append(f"{loc}: Filter {effect.SubType!r} is not supported")
             else:
-                look.chain += preset
+                window = _window(effect, look, frames, clock)
+                ranged = window.start > 0 or window.end < clock.seconds(frames)
+                look.chain += window.only(preset) if ranged else preset
+                look.timed = look.timed or ranged
                 notes.approximated.append(f"{loc}: Filter {effect.SubType!r} approximated")
         elif not isinstance(effect, TransitionEffect | VolumeEffect | AFadeEffect | ALoudNormEffect | TextEffect):
             notes.unsupported_effect(loc, effect)
     return look
+
+
+def _window(effect: VfxEffect | FilterEffect, look: Look, frames: int, clock: Clock) -> Window:
+    """Where a clip's effect runs, in the clip's own time: TimelineIn..TimelineOut (or Duration
+    from TimelineIn) from its first frame (inferred from "对素材添加特效", document_detail/447495),
+    by default the whole clip."""
+    clip_s = clock.seconds(frames)
+    start = effect.TimelineIn or 0.0
+    end = effect.TimelineOut or (start + effect.Duration if effect.Duration else clip_s)
+    return Window(start, min(end, clip_s), look.w, look.h, str(clock.fps))
 
 
 def vfx(sub_type: str, window: Window, loc: str, notes: Notes) -> tuple[Filter, ...]:

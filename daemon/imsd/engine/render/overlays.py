@@ -15,7 +15,7 @@ from imsd.api.timeline import TextEffect, Timeline
 from imsd.engine.media import MediaInfo
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.effects import filter_look
-from imsd.engine.render.graph import Filter, FilterGraph, f, format_value
+from imsd.engine.render.graph import FilterGraph, f
 from imsd.engine.render.look import vfx
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.placement import OutputCanvas
@@ -42,8 +42,8 @@ def effect_tracks(
                 if item.TimelineOut is not None
                 else (start + item.Duration if item.Duration is not None else 1e9)
             )
+            window = Window(start, end, canvas.width, canvas.height, str(clock.fps))
             if item.Type == "VFX":
-                window = Window(start, end, canvas.width, canvas.height, str(clock.fps))
                 drawn = vfx(item.SubType or "", window, loc, notes)
                 out = graph.one([out], drawn, "fx") if drawn else out
                 continue
@@ -51,9 +51,7 @@ def effect_tracks(
             if look is None:
                 notes.ignored.append(f"{loc}: {item.Type} {item.SubType!r} is not supported")
                 continue
-            enable = f"between(t,{format_value(start)},{format_value(end)})"
-            timed = [Filter(x.name, (*x.args, ("enable", enable))) for x in look]
-            out = graph.one([out], timed, "fx")
+            out = graph.one([out], window.only(look), "fx")
             notes.approximated.append(f"{loc}: Filter {item.SubType!r} approximated")
     return out
 

@@ -16,7 +16,7 @@ current).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from imsd.engine.render.graph import Filter, f, format_value
@@ -38,6 +38,10 @@ class Window:
     def enable(self) -> str:
         return f"between(t,{format_value(self.start)},{format_value(self.end)})"
 
+    def only(self, filters: Iterable[Filter]) -> tuple[Filter, ...]:
+        """`filters` enabled in this window only (timeline editing)."""
+        return tuple(Filter(x.name, (*x.args, ("enable", self.enable))) for x in filters)
+
     def progress(self, clock: str = "t") -> str:
         """0 -> 1 through the window, by the time variable `clock` of the filter's expressions."""
         span = max(self.end - self.start, 1e-3)
@@ -57,7 +61,7 @@ class Vfx:
 
 
 def _on(window: Window, *filters: Filter) -> tuple[Filter, ...]:
-    return tuple(Filter(x.name, (*x.args, ("enable", window.enable))) for x in filters)
+    return window.only(filters)
 
 
 def _fade(kind: str, window: Window, color: str = "black") -> tuple[Filter, ...]:
