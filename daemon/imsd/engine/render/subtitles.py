@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from imsd.api.timeline import Canvas, SubtitleTrackClip
+from imsd.engine.render.flowertext import colour_style
 from imsd.engine.render.geometry import Axis
 from imsd.engine.render.textwidth import text_width
 from imsd.settings import EngineSettings
@@ -73,7 +74,7 @@ _STYLE_BLOCK = re.compile(r"\{(?:" + _CODE + r")+\}")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\\[nN]")
 # Extra text fields IMS has that this renderer does not draw (reported when present).
 _UNSUPPORTED = (
-    "EffectColorStyle", "BubbleStyleId", "SubtitleEffects",
+    "BubbleStyleId", "SubtitleEffects",
     "AaiMotionLoopEffect", "ScrollStartX", "ScrollSpeed", "ScrollDirection", "SizeRequestType",
 )  # fmt: skip
 
@@ -384,6 +385,7 @@ class AssDocument:
         settings: EngineSettings,
     ) -> None:
         """Add one Text clip shown from TimelineIn to TimelineOut (default: the whole output)."""
+        clip = self._colour_style(loc, clip)
         xs = Axis(self.width, design.Width if design else None)
         ys = Axis(self.height, design.Height if design else None)
         scale = self.height / design.Height if design else 1.0
@@ -439,6 +441,31 @@ class AssDocument:
         self.ignored += [f"{loc}.{key}: not supported" for key in _UNSUPPORTED if extra.get(key)]
         if clip.LineSpacing:
             self.ignored.append(f"{loc}.LineSpacing: not supported")
+
+    def _colour_style(self, loc: str, clip: SubtitleTrackClip) -> SubtitleTrackClip:
+        """The clip with its EffectColorStyle preset's fill, outline and shadow (flowertext.py) in
+        place of its own: the preset's outline and shadow are sized by the clip's font size."""
+        style_id = (clip.model_extra or {}).get("EffectColorStyle")
+        if not style_id:
+            return clip
+        style = colour_style(style_id) if isinstance(style_id, str) else None
+        if style is None:
+            self.ignored.append(f"{loc}.EffectColorStyle: {style_id!r} is not supported")
+            return clip
+        self.approximated.append(
+            f"{loc}.EffectColorStyle: {style_id!r} drawn as one fill, outline and shadow (colours inferred; "
+            "its multi-layer outline and any gradient are not drawn)"
+        )
+        size = float(clip.FontSize or clip.FixedFontSize or 0)
+        return clip.model_copy(
+            update={
+                "FontColor": style.fill,
+                "OutlineColour": style.outline_colour,
+                "Outline": size * style.outline,
+                "BackColour": style.shadow_colour,
+                "Shadow": size * style.shadow,
+            }
+        )
 
     def _wrap(self, loc: str, lines: list[str], width: float, measure: Measure) -> list[str]:
         """AutoWrap: each line broken to fit `width` as libass draws it (estimated without a font)."""

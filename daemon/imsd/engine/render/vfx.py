@@ -181,6 +181,33 @@ def vfx_filters(sub_type: str, window: Window) -> tuple[tuple[Filter, ...], str]
     return None if vfx is None else (vfx.draw(window), vfx.drawn_as)
 
 
+#: docs/effects.md's account of the looks that are not VFX (effects.py, flowertext.py).
+_OTHER_LOOKS = (
+    "## Filter (`Type: Filter`)",
+    "",
+    "Each ID on the filter examples page",
+    "(https://www.alibabacloud.com/help/ja/ims/developer-reference/filter-effect-example: m1-m8, pf1-pfc,",
+    "pi1-pi4, pl1-pl4, pj1-pj4, delta, electric, faded, slowlived, tokoyo, urbex, warm, f1-f7, pv1-pv6,",
+    "a1-a6) has a look of its own in `render/effects.py` (`_LOOKS`), made of eq, colorbalance, curves,",
+    "hue or negate and read from the name the page gives the ID (m3 cyan, pf3 warm, pf6 invert, pfb",
+    "greyscale, pl4 sunny, ...). The page shows each look only as a sample picture, so every Filter is",
+    "listed under `Approximated`; IDs the page names nothing for (pv5, pv6, a1-a6) get a mild look of",
+    "their group. On a clip, TimelineIn/TimelineOut limit the filter to that part of the clip; on",
+    "EffectTracks, to that part of the output.",
+    "",
+    "## Flower text (`EffectColorStyle`)",
+    "",
+    "A Text clip's `EffectColorStyle` ID (`CS0001-000001`, ..., https://help.aliyun.com/document_detail/449561.html)",
+    "replaces the clip's FontColor, Outline, OutlineColour, Shadow and BackColour with one of eight",
+    "fill/outline/shadow styles (`render/flowertext.py`), outline and shadow sized by the font size,",
+    "since the page says the presets bring their own outline. The page shows the presets only as",
+    "pictures: the colours are inferred, the multi-layer outline is one ASS outline and gradients are",
+    "flat, so each use is listed under `Approximated`; an ID not of the `CSnnnn-nnnnnn` form is listed",
+    "under `Ignored`.",
+    "",
+)
+
+
 def effects_table() -> str:
     """docs/effects.md: every VFX SubType, how the engine draws it, exact or approximate."""
     lines = [
@@ -189,6 +216,9 @@ def effects_table() -> str:
         "Generated from `daemon/imsd/engine/render/vfx.py` (`effects_table()`); tests/engine/test_vfx.py",
         "keeps it current. The IMS effects page shows each effect only as a preview, so every drawing is",
         "inferred and reported under `Approximated`; effects not drawn are reported under `Ignored`.",
+        "",
+        *_OTHER_LOOKS,
+        "## VFX (`Type: VFX`)",
         "",
         "| SubType | IMS name | drawn as | exact |",
         "|---|---|---|---|",
