@@ -222,11 +222,11 @@ def test_hostile_text_leaves_the_graph_unchanged() -> None:
 
 def test_unknown_types_and_fields_are_listed() -> None:
     tl = {
-        **clips({"Effects": [{"Type": "VFX", "SubType": "starry"}], "Novel": 1}, {"Type": "AI_Avatar"}),
+        **clips({"Effects": [{"Type": "VFX", "SubType": "meteorshower"}], "Novel": 1}, {"Type": "AI_Avatar"}),
         "EffectTracks": [{"EffectTrackItems": [{"Type": "VFX", "SubType": "mosaic_rect"}]}],
     }
     ignored = plan(tl).ignored
-    for needle in ("VFX 'starry'", "AI_Avatar", "Novel", "mosaic_rect"):
+    for needle in ("VFX 'meteorshower'", "AI_Avatar", "Novel", "mosaic_rect"):
         assert any(needle in i for i in ignored), needle
 
 

@@ -63,7 +63,7 @@ async def test_an_effect_changes_its_window_and_leaves_the_rest_as_it_was(render
     for outside in (BEFORE, AFTER):
         assert np.abs(drawn[outside] - plain[outside]).mean() < 2.0, (name, outside)
     at = ACTIVE.get(name, INSIDE)
-    assert np.abs(drawn[at] - plain[at]).mean() > 3.0, name
+    assert np.abs(drawn[at] - plain[at]).mean() > 2.5, name
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ async def test_an_effect_track_vfx_applies_over_the_output_time(render: Any, m: 
     assert np.abs(drawn[AFTER] - plain[AFTER]).mean() < 2.0
 
 
-@pytest.mark.parametrize("name", ["starry", "heartfireworks", "no_such_effect"])
+@pytest.mark.parametrize("name", ["meteorshower", "heartfireworks", "no_such_effect"])
 async def test_an_effect_not_drawn_is_listed_as_ignored(render: Any, m: Any, name: str) -> None:
     _, result = await rendered(render, m, {"Type": "VFX", "SubType": name})
     assert any(f"VFX {name!r} is not drawn" in note for note in result.ignored), result.ignored

@@ -3,9 +3,10 @@
 The IMS effects page (alibabacloud.com/help/en/ims/developer-reference/example-of-common-effects;
 VOD's special-effect-examples page lists the same SubTypes) names each effect and shows an
 animated preview; it states no parameters. So every rendering here is inferred from the name and the
-preview, and each is reported as approximated, saying what it does. The basic effects are drawn;
-the atmosphere and dynamic ones overlay artwork (stars, fireworks, light leaks) the engine does
-not have, and are listed as not drawn.
+preview, and each is reported as approximated, saying what it does. The basic effects are drawn,
+and the star fields of the atmosphere group as twinkling dots (the reveal shapes and the star
+recipe came from a parallel implementation); those whose look is shaped artwork (fireworks,
+meteors, moons) or a second picture (image_in_image) are listed as not drawn rather than faked.
 
 An effect applies over a window [start, end) of its stream's time (a clip's own, from 0 at its
 first frame, or the output's for an EffectTracks item); `p` is the progress through the window.
@@ -99,6 +100,52 @@ def _vignette(angle: Callable[[str], str]) -> Callable[[Window], tuple[Filter, .
     return lambda window: _on(window, f("vignette", angle=angle(window.progress()), eval="frame"))
 
 
+def _reveal(inside: str, closing: bool = False) -> Callable[[Window], tuple[Filter, ...]]:
+    """Black outside a shape that grows with the progress (shrinks when `closing`).
+
+    `inside` is a geq condition in X, Y, W, H and `{p}`; geq works per plane in the plane's own
+    coordinates, so the same condition cuts the chroma planes alike.
+    """
+
+    def draw(window: Window) -> tuple[Filter, ...]:
+        p = window.progress("T")
+        cond = inside.format(p=f"({'1-' if closing else ''}{p})")
+        return _on(window, f("geq", lum=f"if({cond},lum(X,Y),16)", cb=f"if({cond},cb(X,Y),128)",
+                             cr=f"if({cond},cr(X,Y),128)"))  # fmt: skip
+
+    return draw
+
+
+_MIDDLE_BAND = "lte(abs(Y-H/2),{p}*H/2)"
+_CIRCLE = "lte(hypot(X-W/2,Y-H/2),{p}*hypot(W/2,H/2))"
+_RECT = "lte(abs(X-W/2),{p}*W/2)*lte(abs(Y-H/2),{p}*H/2)"
+_CROSS = "gt(lte(abs(X-W/2),{p}*W/2)+lte(abs(Y-H/2),{p}*H/2),0)"
+_WIPE = "gte(X,{p}*W)"
+
+
+def _stars(cb: str, cr: str, per: int) -> Callable[[Window], tuple[Filter, ...]]:
+    """Twinkling points over the picture: the frame is a grid of 40 cells a column, one cell in
+    `per` holds a dot at its centre whose size pulses; `cb`/`cr` (expressions of the cell, `{cx}`
+    and `{cy}`) colour it. Cells are counted in each plane's own size, so the planes agree."""
+
+    def draw(window: Window) -> tuple[Filter, ...]:
+        cell = "(H/40)"
+        cx, cy = f"floor(X/{cell})", f"floor(Y/{cell})"
+        pulse = f"(0.5+0.5*sin(6*T+{cx}*1.7+{cy}))"
+        dot = (
+            f"eq(mod({cx}*7919+{cy}*104729,{per}),0)"
+            f"*lt(hypot(X-({cx}+0.5)*{cell},Y-({cy}+0.5)*{cell}),{cell}*0.3*{pulse})"
+        )
+        blue, red = cb.format(cx=cx, cy=cy), cr.format(cx=cx, cy=cy)
+        return _on(window, f("geq", lum=f"if({dot},235,lum(X,Y))", cb=f"if({dot},{blue},cb(X,Y))",
+                             cr=f"if({dot},{red},cr(X,Y))"))  # fmt: skip
+
+    return draw
+
+
+_PARTICLES = "twinkling dots at fixed places stand in for the preset's animated particles"
+
+
 def _bars(window: Window) -> tuple[Filter, ...]:
     bar = max(2, round(window.h * 0.12))
     return _on(
@@ -109,8 +156,8 @@ def _bars(window: Window) -> tuple[Filter, ...]:
 
 
 CATALOGUE: dict[str, Vfx] = {
-    "open": Vfx("Opening", lambda w: _fade("in", w), "a fade in from black (not an opening slit)"),
-    "close": Vfx("Closing", lambda w: _fade("out", w), "a fade out to black (not a closing slit)"),
+    "open": Vfx("Opening", _reveal(_MIDDLE_BAND), "a black band parting from the middle"),
+    "close": Vfx("Closing", _reveal(_MIDDLE_BAND, closing=True), "black closing in towards the middle"),
     "h_blur": Vfx(
         "Horizontal blur", lambda w: _on(w, f("avgblur", sizeX=12, sizeY=1)), "a 25-pixel horizontal box blur"
     ),
@@ -121,15 +168,11 @@ CATALOGUE: dict[str, Vfx] = {
     "movie": Vfx("Slim down", _bars, "cinema bars of 12% of the height, top and bottom"),
     "zoomslight": Vfx("Slight close-in", _zoom(lambda p: f"1+0.1*{p}"), "a zoom to 110% over the window"),
     "zoom": Vfx("Gradual close-in", _zoom(lambda p: f"1+0.3*{p}"), "a zoom to 130% over the window"),
-    "withcircleopen": Vfx(
-        "Circle open", _vignette(lambda p: f"PI/2*(1-{p})"), "a dark vignette that lifts (not a circle cut in black)"
-    ),
-    "withcircleclose": Vfx(
-        "Circle close", _vignette(lambda p: f"PI/2*{p}"), "a dark vignette that closes in (not a circle cut in black)"
-    ),
+    "withcircleopen": Vfx("Circle open", _reveal(_CIRCLE), "a hard-edged circle opening from the centre"),
+    "withcircleclose": Vfx("Circle close", _reveal(_CIRCLE, closing=True), "a hard-edged circle closing to the centre"),
     "withcircleshake": Vfx("Spotlight shake", _shake(0.015, 1.05), "a shake (no spotlight)"),
     "withcircleflashlight": Vfx("Flashlight", _vignette(lambda p: "PI/2.2"), "a strong still vignette"),
-    "disappear": Vfx("Wipe", lambda w: _fade("out", w), "a fade out to black (not a wipe)"),
+    "disappear": Vfx("Wipe", _reveal(_WIPE), "wiped to black from left to right"),
     "shock": Vfx("Shock", _shake(0.03, 1.1), "a 10% zoom shaken by 3% of the picture"),
     "bluropen": Vfx(
         "Blur open", lambda w: _on(w.part(0, 0.5), f("gblur", sigma=12)), "blurred for the first half, then sharp"
@@ -150,28 +193,28 @@ CATALOGUE: dict[str, Vfx] = {
     ),
     "color_to_grey": Vfx("Black and white fade in", _saturation(lambda p: f"1-{p}"), "colour fading to grey"),
     "grey_to_color": Vfx("Black and white fade out", _saturation(lambda p: p), "grey gaining its colour"),
-    "slightrectshow": Vfx("Square open", lambda w: _fade("in", w), "a fade in from black (not an opening square)"),
+    "slightrectshow": Vfx("Square open", _reveal(_RECT), "a rectangle of the frame's shape opening from the centre"),
     "slightshow": Vfx("Slowly fade in", lambda w: _fade("in", w), "a fade in from black"),
-    "wipecross": Vfx("Four box wipe", lambda w: _fade("out", w), "a fade out to black (not four boxes)"),
+    "wipecross": Vfx("Four box wipe", _reveal(_CROSS), "a cross opening from the centre in place of four boxes"),
     "whiteshow": Vfx("White open", lambda w: _fade("in", w, "white"), "a fade in from white"),
+    "starry": Vfx("Starlight", _stars("128", "128", 7), "white " + _PARTICLES),
+    "colorfulstarry": Vfx("Starry sky", _stars("128+90*sin({cx})", "128+90*cos({cy})", 7), "coloured " + _PARTICLES),
+    "sparklestarfield": Vfx("Star spikes", _stars("128", "128", 4), "dense white " + _PARTICLES),
+    "flyfire": Vfx("Fireflies", _stars("70", "150", 11), "yellow " + _PARTICLES + " (fireflies do not fly)"),
     "color_difference": Vfx(
         "Color dissolve", lambda w: _on(w, f("chromashift", cbh=6, crh=-6)), "colour fringes: chroma shifted 6 px"
     ),
 }  # fmt: skip
 
-#: Effects the page lists that overlay artwork or compose the picture with itself: not drawn.
+#: Effects the page lists that overlay shaped artwork or compose the picture with itself: not drawn.
 NOT_DRAWN: dict[str, str] = {
     "image_in_image": "Image in image",
     "colorfulradial": "Rainbow speed line",
-    "colorfulstarry": "Starry sky",
-    "flyfire": "Fireflies",
     "heartfireworks": "Heart-shaped fireworks",
     "meteorshower": "Meteor shower",
     "moons_and_stars": "Stars and moon",
-    "sparklestarfield": "Star spikes",
     "spotfall": "Falling spots",
     "starexplosion": "Star bomb",
-    "starry": "Starlight",
 }
 
 
