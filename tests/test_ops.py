@@ -1,7 +1,7 @@
 """What ops gets: alert rules that promtool accepts and whose unit tests pass, and a dashboard and
 rules that only name metrics a running daemon exports (so a renamed metric cannot leave them blind).
 
-promtool comes from Debian's `prometheus` package, which scripts/test installs.
+promtool is the binary of Debian's `prometheus` package, which scripts/test puts in .venv/bin.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ _HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
-    tool = shutil.which("promtool")
-    assert tool is not None, "promtool is missing: scripts/test installs Debian's prometheus package"
+    venv = REPO / ".venv" / "bin" / "promtool"
+    tool = str(venv) if venv.is_file() else shutil.which("promtool")
+    assert tool is not None, "promtool is missing: scripts/test puts it in .venv/bin"
     return subprocess.run([tool, *args], capture_output=True, text=True, cwd=RULES.parent)
 
 
