@@ -6,6 +6,7 @@ promtool is the binary of Debian's `prometheus` package, which scripts/test puts
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -16,11 +17,14 @@ from pathlib import Path
 
 import aiohttp
 from imsd.daemon import GAUGES_INTERVAL_S
+from imsd.queue import TaskQueue
+from imsd.settings import Settings
 from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from tests.conftest import RedisServer
+from tests.engine.test_engine_process import _engine, _get, _stop
 from tests.helpers import (
     CALLBACK_KEY,
     REPO,
@@ -119,3 +123,21 @@ def test_per_process_counters_sum_to_the_work_done_and_shared_gauges_agree(
     assert in_flight == [0, 0]
     assert dead == [3, 3]  # shared: max() is the truth, sum() would count it twice
     assert builds == [1, 1]
+
+
+async def test_an_engine_worker_serves_its_queues_depth_and_build(redis_url: str, tmp_path: Path) -> None:
+    """An engine-only deployment sees its backlog without a daemon (from the ops helper's tests)."""
+    queue = await TaskQueue.connect(redis_url, Settings(redis={"url": redis_url}).engine_queue)
+    try:
+        await queue.enqueue("render_media_job", "job-1", task_id="render:job-1", delay_s=3600)
+    finally:
+        await queue.close()
+    process, port = _engine(redis_url, tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while "imsd_backlog_engine_tasks 1.0" not in (text := _get(port, "/metrics")[1]):
+            assert time.monotonic() < deadline, text
+            await asyncio.sleep(0.1)
+        assert 'ffmpeg="ffmpeg version' in text
+    finally:
+        assert _stop(process) == 0
