@@ -121,3 +121,12 @@ async def test_an_effect_on_a_still_runs_on_every_frame_it_plays(render: Any, m:
     shown = frames(result.output).astype(np.float64).mean(axis=(1, 2, 3))
     assert shown[14] < shown[BEFORE] - 40  # fading out near the window's end
     assert abs(shown[AFTER] - shown[BEFORE]) < 2  # and itself again after it
+
+
+async def test_an_effect_before_a_zoom_on_a_still_sees_every_frame(render: Any, m: Any) -> None:
+    """(From the VFX helper's tests.) A Zoom after it would expand the still: it repeats first."""
+    effects = [{"Type": "VFX", "SubType": "slightshow"}, {"Type": "Zoom", "StartRate": 1, "EndRate": 1.1}]
+    clip = {"MediaURL": m("yellow.png"), "Type": "Image", "Duration": 1, "Effects": effects}
+    result = await render({"VideoTracks": [video(clip)]})
+    out = frames(result.output).astype(np.float64)
+    assert out[1].mean() < out[5].mean() < out[9].mean()

@@ -17,7 +17,7 @@ from imsd.api.timeline import KenBurnsEffect, VideoTrackClip, ZoomEffect
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.graph import Filter, FilterGraph, Input, f, format_value
 from imsd.engine.render.inputs import Inputs, stretch
-from imsd.engine.render.look import Look, look_of
+from imsd.engine.render.look import Look, look_of, repeated
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.pixels import source_colour, source_time_base, working_format
 from imsd.engine.render.placement import OutputCanvas, Place, placed_picture, placement
@@ -131,7 +131,7 @@ class ClipLayers:
         still = span.source_len is None and not shape.zooms
         # A still is composed from its one decoded frame, then repeated: every filter ran once,
         # not once per frame; a look that changes with time needs every frame, so repeats first.
-        early = _repeat(frames, self._clock) if still and look.timed else []
+        early = repeated(frames, self._clock) if still and look.timed else []
         chain = [
             *cut,
             *_timing(span, frames, self._clock),
@@ -142,17 +142,8 @@ class ClipLayers:
         source = self._graph.one([pad], chain, "src")
         layer = placed_picture(self._graph, source, look, place, self._canvas, self._clock)
         if still and not look.timed:
-            layer = self._graph.one([layer], _repeat(frames, self._clock), "still")
+            layer = self._graph.one([layer], repeated(frames, self._clock), "still")
         return Layer(layer, place.opaque)
-
-
-def _repeat(frames: int, clock: Clock) -> list[Filter]:
-    """One frame repeated `frames` times at the output rate.
-
-    fps declares the output rate on the link (the frames already are at it): a still's demuxer
-    gives its own (25 for images, 100 for a GIF), which transitions refuse.
-    """
-    return [f("loop", loop=frames - 1, size=1), clock.settb(), f("setpts", "N"), clock.rate()]
 
 
 def _timing(span: Span, frames: int, clock: Clock) -> list[Filter]:

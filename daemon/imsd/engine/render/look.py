@@ -34,7 +34,7 @@ from imsd.engine.render.notes import Notes
 from imsd.engine.render.spans import Span
 from imsd.engine.render.vfx import Window, vfx_filters
 
-__all__ = ["Look", "look_of"]
+__all__ = ["Look", "look_of", "repeated"]
 
 
 @dataclass
@@ -83,6 +83,9 @@ def look_of(span: Span, frames: int, zooms: bool, clock: Clock, notes: Notes) ->
         elif isinstance(effect, BackgroundEffect):
             look.background = effect
         elif isinstance(effect, VfxEffect):
+            if not expanded:  # a still a later KenBurns/Zoom would expand: every frame from now
+                look.chain += repeated(frames, clock)
+                expanded = True
             look.chain += vfx(effect.SubType, _window(effect, look, frames, clock), loc, notes)
             look.timed = True
         elif isinstance(effect, FilterEffect):
@@ -92,12 +95,24 @@ def look_of(span: Span, frames: int, zooms: bool, clock: Clock, notes: Notes) ->
             else:
                 window = _window(effect, look, frames, clock)
                 ranged = window.start > 0 or window.end < clock.seconds(frames)
+                if ranged and not expanded:  # a still a later KenBurns/Zoom would expand
+                    look.chain += repeated(frames, clock)
+                    expanded = True
                 look.chain += window.only(preset) if ranged else preset
                 look.timed = look.timed or ranged
                 notes.approximated.append(f"{loc}: Filter {effect.SubType!r} approximated")
         elif not isinstance(effect, TransitionEffect | VolumeEffect | AFadeEffect | ALoudNormEffect | TextEffect):
             notes.unsupported_effect(loc, effect)
     return look
+
+
+def repeated(frames: int, clock: Clock) -> list[Filter]:
+    """One frame repeated `frames` times at the output rate.
+
+    fps declares the output rate on the link (the frames already are at it): a still's demuxer
+    gives its own (25 for images, 100 for a GIF), which transitions refuse.
+    """
+    return [f("loop", loop=frames - 1, size=1), clock.settb(), f("setpts", "N"), clock.rate()]
 
 
 def _window(effect: VfxEffect | FilterEffect, look: Look, frames: int, clock: Clock) -> Window:
