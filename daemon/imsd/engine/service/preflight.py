@@ -27,9 +27,9 @@ REQUIRED_FILTERS = frozenset(
         "atempo", "atrim", "avgblur", "blackdetect", "chromashift", "color", "colorbalance",
         "colorchannelmixer", "concat", "crop", "curves", "drawbox", "eq", "extractplanes", "fade", "format",
         "fps", "freezedetect", "gblur", "geq", "hflip", "hue", "loop", "loudnorm", "lut2", "maskedmerge",
-        "mergeplanes", "negate", "overlay", "pad", "rotate", "scale", "scdet", "select", "setparams", "setpts",
-        "setsar", "settb", "split", "subtitles", "tpad", "transpose", "trim", "vflip", "vignette", "volume",
-        "vstack", "xfade", "zoompan",
+        "mergeplanes", "negate", "overlay", "pad", "rotate", "scale", "scdet", "select", "sendcmd", "setparams",
+        "setpts", "setsar", "settb", "split", "subtitles", "tpad", "transpose", "trim", "vflip", "vignette",
+        "volume", "vstack", "xfade", "zoompan",
     }
 )  # fmt: skip
 REQUIRED_ENCODERS = frozenset({"libx264", "aac", "libmp3lame", "pcm_s16le", "ffv1", "rawvideo"})
