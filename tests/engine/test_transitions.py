@@ -126,6 +126,13 @@ def directionalwipe(a: Plane, b: Plane, progress: float) -> Plane:
     return a * (1 - m) + b * m
 
 
+def windowslice(a: Plane, b: Plane, progress: float) -> Plane:
+    """windowslice.glsl, count = 10, smoothness = 0.5 (xfade's hrslice draws it)."""
+    x, _ = uv()
+    pr = smoothstep(-0.5, 0.0, x - progress * 1.5)
+    return np.where(np.mod(10 * x, 1) >= pr, b, a)
+
+
 def polarfunction(a: Plane, b: Plane, progress: float) -> Plane:
     """polar_function.glsl, segments = 5."""
     x, y = uv()
@@ -144,6 +151,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "angular": angular,
     "directionalwipe": directionalwipe,
     "polarfunction": polarfunction,
+    "windowslice": windowslice,
 }
 
 

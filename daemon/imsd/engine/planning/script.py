@@ -58,9 +58,10 @@ DEFAULT_IMAGE_S = 3.0
 DEFAULT_GROUP_S = 5.0
 DEFAULT_TRANSITION_S = 0.5
 #: IMS names the engine renders exactly, picked for variety at low cost: per 1080x1920 transition
-#: frame they add 3-16 ms of CPU to a render (circleopen 23-50; bench/transitions.py, encode
-#: included), dissolve 88 ms (per-pixel noise, costly to encode too): it stays available by name.
-DEFAULT_TRANSITIONS = ("fade", "wipeleft", "slideleft", "slideup", "circleopen")
+#: frame they add 1-16 ms of CPU to a render (directional 3.6; bench/transitions.py, encode
+#: included), dissolve 61-88 ms (per-pixel noise, costly to encode too): it stays available by
+#: name. circleopen was one until xfade's was measured unlike circleopen.glsl.
+DEFAULT_TRANSITIONS = ("fade", "wipeleft", "slideleft", "slideup", "directional")
 DEFAULT_VFX_PROBABILITY = 0.5
 DEFAULT_MUSIC_VOLUME = 0.2
 #: Music under the voice-over plays at this fraction of its level (about -10 dB), from just

@@ -147,17 +147,26 @@ _MASKED = {
 #: uv + (0, progress) while that stays in the picture, else `to` a picture higher: the outgoing
 #: picture pushed down and out, the incoming one following from the top, row for row what
 #: xfade's slidedown draws (checked against the formula in tests/engine/test_transitions.py).
+#: windowslice.glsl (count 10, smoothness 0.5) is what hrslice draws (the transitions helper's
+#: numpy comparison, ported to tests/engine/test_transitions.py).
 _BUILT_IN = {
-    "directional": "slidedown",
+    "directional": "slidedown", "windowslice": "hrslice",
     "fade": "fade", "wipeleft": "wipeleft", "wiperight": "wiperight", "wipeup": "wipeup",
-    "wipedown": "wipedown", "circlecrop": "circlecrop", "circleopen": "circleopen",
-    "radial": "radial", "pixelize": "pixelize", "fadegrayscale": "fadegrays",
+    "wipedown": "wipedown",
     "dissolve": "dissolve", "fadeblack": "fadeblack", "fadewhite": "fadewhite",
     "slideleft": "slideleft", "slideright": "slideright", "slideup": "slideup",
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    "displacement": "dissolve", "windowslice": "hlslice", "bowtievertical": "vertopen",
+    # Measured unlike their GLSL by the transitions helper: xfade's circleopen grows its circle in
+    # pixels (half diagonal 1) with a wider edge than circleopen.glsl's; its radial sweeps the other
+    # way from another start; its circlecrop takes the half diagonal as radius 1 where
+    # CircleCrop.glsl takes the width; its pixelize cells are squares of the short side / 20 where
+    # pixelize.glsl's are 1/20 of each side; fadegrays greys and times its phases unlike
+    # fadegrayscale.glsl.
+    "circleopen": "circleopen", "radial": "radial", "circlecrop": "circlecrop", "pixelize": "pixelize",
+    "fadegrayscale": "fadegrays",
+    "displacement": "dissolve", "bowtievertical": "vertopen",
     "bowtiehorizontal": "horzopen", "simplezoom": "zoomin", "linearblur": "hblur",
     "glitchmemories": "pixelize", "directionalwarp": "smoothleft", "bounce_up": "slideup",
     "bounce_down": "slidedown", "morph": "fade", "colordistance": "distance", "swirl": "radial",
