@@ -86,7 +86,10 @@ async def backlog(redis: Redis, settings: Settings) -> dict[str, float]:
     except ResponseError:  # no stream yet
         group = None
     if group is not None:
-        figures["unread"] = group.get("lag") or 0
+        if group.get("lag") is not None:  # None when Redis cannot tell (entries deleted meanwhile)
+            figures["unread"] = group["lag"]
+        else:
+            del figures["unread"]
         figures["read_not_acked"] = group["pending"]
         figures["consumers"] = group["consumers"]
         first_unread = await redis.xrange(stream, min=f"({group['last-delivered-id']}", count=1)

@@ -44,8 +44,8 @@ class Services:
         return self.settings.worker.task_timeout_s + 30.0
 
     async def reserve_slot(self, request_id: str, action: str) -> Slot | Defer:
-        """Reserve a send slot of `action` for the request; the caller awaits `limiter.wait(slot)`,
-        then sends.
+        """Reserve a send slot of `action` for the request; the caller sends inside
+        `limiter.sending(slot)`.
 
         A slot further ahead than MAX_SLOT_WAIT_S is not held by a running task: nothing is
         reserved and the step defers the task instead, so workers never sit on long waits.

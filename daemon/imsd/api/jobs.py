@@ -8,13 +8,20 @@ that knows which Status strings are terminal and how a batch's sub-jobs add up.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from imsd.api.wire import Api
 
-__all__ = ["JobSnapshot", "JobState", "Output", "Submission", "job_snapshot"]
+__all__ = ["JobSnapshot", "JobState", "Output", "Pace", "Submission", "job_snapshot"]
+
+#: Entered with the action around each call a backend method makes on the caller's behalf: the
+#: daemon's rate limiter (`RateLimiter.calling`), so that a method making several calls (List*
+#: pages) cannot outrun the quota.
+Pace = Callable[[str], AbstractAsyncContextManager[None]]
 
 
 class JobState(StrEnum):

@@ -8,19 +8,13 @@ produced them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from imsd.api.jobs import JobSnapshot, Submission
+from imsd.api.jobs import JobSnapshot, Pace, Submission
 from imsd.api.wire import Api
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "Pace"]
 
-#: Entered with the action around each call a backend method makes on the caller's behalf: the
-#: daemon's rate limiter (`RateLimiter.calling`), so that a method making several calls cannot
-#: outrun the quota.
-Pace = Callable[[str], AbstractAsyncContextManager[None]]
 
 
 class Backend(Protocol):

@@ -11,13 +11,12 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
+from imsd.api.jobs import Pace
 from imsd.api.templates import BATCH_TEMPLATE_PARTS, merge_template, under
 from imsd.api.wire import Api, compact_json, json_object, params_hash, request_id_in
 from imsd.engine.media import MediaResolver
@@ -39,9 +38,6 @@ from imsd.engine.service.templates import TemplateStore
 from imsd.errors import ImsError, invalid, not_found
 from imsd.queue import TaskQueue
 from imsd.settings import Settings
-
-#: Entered around each List* page (the daemon's rate limiter, as backends.base.Pace).
-Pace = Callable[[str], AbstractAsyncContextManager[None]]
 
 __all__ = ["LocalIms"]
 
