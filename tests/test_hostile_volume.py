@@ -70,7 +70,13 @@ def rss_mb(pid: int) -> float:
 def daemon(tmp_path: Path, redis_server: RedisServer) -> Iterator[DaemonProcess]:
     redis_server.flush()
     fake = FakeImsProcess("--callback-key", CALLBACK_KEY, log_path=tmp_path / "fake.log")
-    settings = {"IMSD_RETENTION__RESULTS_MAXLEN": 2 * MESSAGES, "IMSD_RETENTION__DEAD_MAXLEN": 2 * MESSAGES}
+    settings = {
+        "IMSD_RETENTION__RESULTS_MAXLEN": 2 * MESSAGES,
+        "IMSD_RETENTION__DEAD_MAXLEN": 2 * MESSAGES,
+        # One malloc arena: a large batch is read in a worker thread, and each thread's first big
+        # allocation would otherwise open an arena of its own, RSS that is no leak.
+        "MALLOC_ARENA_MAX": 1,
+    }
     (process,) = start_daemons(1, redis_server.url, fake.endpoint, settings, tmp_path)
     try:
         yield process
