@@ -24,10 +24,9 @@ from aiohttp import web
 from imsd.api.wire import REQUEST_ID_KEY, compact_json
 from imsd.backends.aliyun import AliyunBackend, Credentials
 from imsd.errors import ImsError
-from imsd.signing import canonical_query, format_date, v3_headers, verify_callback_signature
+from imsd.signing import canonical_query, format_date, rpc_signature, v3_headers, verify_callback_signature
 
 from tests.fakeims import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, FakeIms
-from tests.fakeims.signing import rpc_signature
 
 REPO = Path(__file__).resolve().parents[1]
 JOB_SECONDS = 0.2

@@ -6,9 +6,15 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
-from imsd.signing import callback_signature, percent_encode, v3_headers, verify_callback_signature
-
-from tests.fakeims.signing import parse_v3_authorization, rpc_signature, verify_v3
+from imsd.signing import (
+    callback_signature,
+    parse_v3_authorization,
+    percent_encode,
+    rpc_signature,
+    v3_headers,
+    verify_callback_signature,
+    verify_v3,
+)
 
 TIMELINE = (
     '{"VideoTracks":[{"VideoTrackClips":[{"MediaURL":"https://b.oss-cn-shanghai.aliyuncs.com/a.mp4","In":0,"Out":3}]}]}'

@@ -37,6 +37,7 @@ from imsd.http import make_app, make_health_app
 from imsd.intake import AcknowledgedTrim, Intake
 from imsd.limiter import RateLimiter
 from imsd.logs import get_logger
+from imsd.openapi import make_openapi_app
 from imsd.queue import Later, TaskQueue, TaskSpec, TaskWorker
 from imsd.records import RecordStore, State
 from imsd.settings import Settings
@@ -240,6 +241,7 @@ class Daemon:
         self.settings = settings
         self.stop_event = asyncio.Event()
         self.http_port: int | None = None
+        self.openapi_port: int | None = None
         self._ready = False
         self._engine_problems: list[str] = []  # what the local engine lacks (preflight), checked at start
 
@@ -282,6 +284,7 @@ class Daemon:
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.http_port = sockets[0].getsockname()[1] if sockets else settings.http.port
+        openapi = await self._serve_openapi(svc) if settings.openapi.enabled else None
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop_event.set)
@@ -313,8 +316,7 @@ class Daemon:
         reasons = await self.unready_reasons()
         status = "ready" if not reasons else f"running, not ready: {'; '.join(reasons)}"
         systemd.notify(f"READY=1\nSTATUS={status} ({svc.backend.name} backend, HTTP port {self.http_port})")
-        log.info("daemon started", backend=svc.backend.name, http_port=self.http_port,
-                 consumer=intake.consumer)
+        log.info("daemon started", backend=svc.backend.name, http_port=self.http_port, consumer=intake.consumer)
 
         stopper = asyncio.create_task(self.stop_event.wait())
         await asyncio.wait([stopper, *background], return_when=asyncio.FIRST_COMPLETED)
@@ -335,11 +337,26 @@ class Daemon:
         stopper.cancel()
         await asyncio.gather(*background, stopper, return_exceptions=True)
         await runner.cleanup()
+        if openapi is not None:
+            await openapi.cleanup()
         await svc.backend.close()
         await svc.queue.close()
         await svc.redis.aclose()
         log.info("stopped")
         return [task.get_name() for task in died]
+
+    async def _serve_openapi(self, svc: Services) -> web.AppRunner:
+        """The IMS OpenAPI endpoint on its own port (openapi.py); `self.openapi_port` is where."""
+        settings = svc.settings.openapi
+        runner = web.AppRunner(make_openapi_app(svc), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        sockets = getattr(site._server, "sockets", None) or []
+        self.openapi_port = sockets[0].getsockname()[1] if sockets else settings.port
+        log.info("openapi endpoint started", host=settings.host, port=self.openapi_port,
+                 any_key=settings.accept_any_key, access_keys=len(settings.access_keys))  # fmt: skip
+        return runner
 
     async def _watchdog(self, interval: float) -> None:
         while True:

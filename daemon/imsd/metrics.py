@@ -16,6 +16,7 @@ __all__ = [
     "callbacks",
     "end_to_end",
     "limiter_wait",
+    "openapi_calls",
     "polls",
     "ready",
     "render_failures",
@@ -55,6 +56,10 @@ send_lateness = Histogram(
 )
 polls = Counter("imsd_polls_total", "Get*Job calls by action and outcome.", ["action", "outcome"])
 callbacks = Counter("imsd_callbacks_total", "Callbacks received by outcome.", ["outcome"])
+openapi_calls = Counter(
+    "imsd_openapi_calls_total", "Calls to the OpenAPI endpoint by action and answer (OK or the error code).",
+    ["action", "code"],
+)
 results = Counter("imsd_results_total", "Results emitted by status.", ["status"])
 end_to_end = Histogram(
     "imsd_end_to_end_seconds", "From intake to emitted result.", ["api"], buckets=_E2E_BUCKETS

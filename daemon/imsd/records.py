@@ -155,7 +155,7 @@ return 1
 # once per entry however often the entry is delivered. `mark` is the entry's.
 _REJECT = lua.Script(
     """
-if redis.call('SET', mark, '1', 'NX', 'EX', record_ttl) then
+if redis.call('SET', mark, result, 'NX', 'EX', record_ttl) then
   redis.call('XADD', results, 'MAXLEN', '~', results_maxlen, '*', 'result', result)
   redis.call('XADD', dead, 'MAXLEN', '~', dead_maxlen, '*', 'result', result)
   return 1
@@ -423,20 +423,29 @@ class RecordStore:
         )
         return bool(done)
 
+    def rejection_key(self, entry_id: str) -> str:
+        return f"{self.prefix}:rejected:{entry_id}"
+
     async def reject(self, entry_id: str, result: dict[str, Any]) -> bool:
         """Publish a refusal of one stream entry that owns no record, once per entry.
 
-        The entry's mark lives as long as a final record: far longer than the entry can stay
-        pending and be delivered again.
+        The entry's mark, the refusal itself, lives as long as a final record: far longer than
+        the entry can stay pending and be delivered again; and a sender waiting on its entry
+        (the OpenAPI endpoint) reads its answer there.
         """
         done = await self._reject(
-            mark=f"{self.prefix}:rejected:{entry_id}",
+            mark=self.rejection_key(entry_id),
             results=self.results_key,
             dead=self.dead_key,
             result=compact_json(result),
             **self._retention,
         )
         return bool(done)
+
+    async def rejection(self, entry_id: str) -> dict[str, Any] | None:
+        """The refusal of stream entry `entry_id`, if it was refused."""
+        raw = await self.redis.get(self.rejection_key(entry_id))
+        return None if raw is None else dict(json.loads(raw))
 
     async def overdue(self, now: float, limit: int = 500) -> list[str]:
         """Non-final records whose next activity is overdue (their task may be lost)."""
@@ -449,8 +458,6 @@ class RecordStore:
 
 def _flat(pairs: Mapping[str, Any]) -> list[Any]:
     return [x for kv in pairs.items() for x in kv]
-
-
 
 
 def _text(value: Any) -> str:

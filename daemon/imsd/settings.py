@@ -131,6 +131,32 @@ class HttpSettings(_Section):
     port: int = Field(8787, ge=0, le=65535, description="Port of the daemon's HTTP server (0 = any free port).")
 
 
+class OpenApiSettings(_Section):
+    """The IMS OpenAPI endpoint (openapi.py): the official SDKs pointed at imsd drive the local engine."""
+
+    enabled: bool = Field(False, description="Serve the IMS OpenAPI (local backend only).")
+    host: str = Field("127.0.0.1", description="Address of the endpoint; the SDKs take host:port, no path.")
+    port: int = Field(8788, ge=0, le=65535, description="Port of the endpoint (0 = any free port).")
+    access_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="AccessKeyId = AccessKeySecret pairs whose signatures the endpoint accepts.",
+    )
+    accept_any_key: bool = Field(
+        False,
+        description="Development only: accept any AccessKeyId, unchecked. Never where others can reach the port.",
+    )
+    submit_wait_s: float = Field(
+        8.0,
+        gt=0,
+        description="How long a submit waits for its JobId; then ServiceUnavailable, and the same "
+        "ClientToken sent again answers with the job (the SDK's read timeout is 10 s by default).",
+    )
+
+    def secret(self, access_key_id: str) -> str | None:
+        found = self.access_keys.get(access_key_id)
+        return None if found is None else found.get_secret_value()
+
+
 class WorkerSettings(_Section):
     max_jobs: int = Field(200, ge=1, description="Submit/track tasks one process runs at once.")
     task_timeout_s: float = Field(
@@ -347,6 +373,7 @@ class Settings(BaseSettings):
     tracking: TrackingSettings = TrackingSettings()
     callbacks: CallbackSettings = CallbackSettings()
     http: HttpSettings = HttpSettings()
+    openapi: OpenApiSettings = OpenApiSettings()
     worker: WorkerSettings = WorkerSettings()
     retention: RetentionSettings = RetentionSettings()
     log: LogSettings = LogSettings()
@@ -374,6 +401,12 @@ class Settings(BaseSettings):
             return self.callbacks.public_url
         host = "127.0.0.1" if self.http.host in ("0.0.0.0", "::", "") else self.http.host
         return f"http://{host}:{self.http.port}/callbacks/ims"
+
+    def conflicts(self) -> list[str]:
+        """Settings valid one by one that cannot work together, one line each."""
+        if self.openapi.enabled and self.backend != "local":
+            return ["openapi.enabled: the OpenAPI endpoint serves the local engine; backend is not local"]
+        return []
 
     def key(self, *parts: str) -> str:
         """A Redis key under the configured prefix."""
@@ -406,6 +439,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     problems = _unknown_variables(os.environ)
     try:
         settings = Settings(**data)
+        problems += settings.conflicts()
     except ValidationError as error:
         problems += [_problem(e, path) for e in error.errors()]
     except SettingsError as error:  # its cause holds the variable's value: not shown
@@ -452,7 +486,8 @@ def _did_you_mean(name: str, known: Iterable[str], prefix: str, upper: bool = Fa
 
 
 def _holds_secret(value: Any) -> bool:
-    return isinstance(value, SecretStr) or (isinstance(value, list) and any(isinstance(v, SecretStr) for v in value))
+    values = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+    return any(isinstance(v, SecretStr) for v in values)
 
 
 def _toml_value(value: Any) -> str:

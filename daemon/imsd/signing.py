@@ -1,35 +1,60 @@
 """Request and callback signatures of Alibaba Cloud OpenAPI (docs/ims-api.md §6.3, §7.3, §7.4).
 
-Pure functions only, so that the backend that signs and the fake service that checks
-(tests/fakeims/signing.py) share one implementation of the signature itself: a signer bug then
-shows up as a test-vector failure, not as two matching bugs.
+Both sides: the aliyun backend signs, the OpenAPI endpoint (openapi.py) and the tests' fake service
+check. One implementation of the signature itself serves all three, so a signer bug shows up as a
+failure against the documented test vectors and against the official SDK (tests/test_sdk_oracle.py,
+tests/test_openapi.py), not as two matching bugs.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 from imsd.api.wire import API_VERSION
+from imsd.errors import ImsError
 
 __all__ = [
     "DATE_FORMAT",
+    "MAX_CLOCK_SKEW_S",
+    "REQUIRED_SIGNED_HEADERS",
+    "RPC_PUBLIC_PARAMS",
     "V3_ALGORITHM",
+    "Claim",
+    "V3Authorization",
     "callback_signature",
     "canonical_query",
+    "claim_of",
     "format_date",
+    "parse_date",
+    "parse_v3_authorization",
     "percent_encode",
+    "rpc_signature",
     "sha256_hex",
     "v3_headers",
     "v3_signature",
     "verify_callback_signature",
+    "verify_v3",
 ]
 
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+#: How far a request's date may be from the receiver's clock (the usual Alibaba Cloud 15 min).
+MAX_CLOCK_SKEW_S = 15 * 60
+#: Headers a V3 signature must cover; anything less lets a replayer swap action, time or body.
+REQUIRED_SIGNED_HEADERS: frozenset[str] = frozenset(
+    {"host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce", "x-acs-version"}
+)
+#: RPC-style public parameters: authentication, not business input (§7.4).
+RPC_PUBLIC_PARAMS: frozenset[str] = frozenset(
+    {"Action", "Version", "Format", "AccessKeyId", "SignatureMethod", "SignatureVersion", "SignatureNonce",
+     "Timestamp", "SecurityToken", "Signature"}
+)  # fmt: skip
 
 
 def percent_encode(value: str) -> str:
@@ -143,3 +168,116 @@ def verify_callback_signature(
     # Every key is compared, so timing does not reveal which one matched.
     matches = [hmac.compare_digest(callback_signature(url, timestamp, key).encode(), given) for key in keys]
     return any(matches)
+
+
+def parse_date(text: str) -> datetime:
+    """Inverse of `format_date`; raises ValueError on anything else."""
+    return datetime.strptime(text, DATE_FORMAT).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class V3Authorization:
+    """The parts of a received `Authorization` header."""
+
+    access_key_id: str
+    signed_headers: tuple[str, ...]
+    signature: str
+
+
+def parse_v3_authorization(value: str) -> V3Authorization:
+    """Split an `Authorization` header; ValueError when it is not a complete V3 one."""
+    algorithm, _, rest = value.strip().partition(" ")
+    if algorithm != V3_ALGORITHM:
+        raise ValueError(f"algorithm must be {V3_ALGORITHM}")
+    fields: dict[str, str] = {}
+    for part in rest.split(","):
+        key, sep, val = part.strip().partition("=")
+        if not sep:
+            raise ValueError(f"malformed Authorization element {key!r}")
+        fields[key] = val
+    try:
+        auth = V3Authorization(fields["Credential"], tuple(fields["SignedHeaders"].split(";")), fields["Signature"])
+    except KeyError as exc:
+        raise ValueError(f"Authorization lacks {exc.args[0]}") from None
+    missing = REQUIRED_SIGNED_HEADERS.difference(auth.signed_headers)
+    if missing:
+        raise ValueError(f"headers not signed: {','.join(sorted(missing))}")
+    return auth
+
+
+def verify_v3(
+    *,
+    method: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+    body: bytes,
+    auth: V3Authorization,
+    access_key_secret: str,
+) -> bool:
+    """Whether a received request carries a valid V3 signature by the holder of the secret.
+
+    `headers` must be keyed by lower-case name. The payload hash is recomputed from the body
+    actually received, so a body swapped under a replayed `x-acs-content-sha256` fails too.
+    """
+    if any(name not in headers for name in auth.signed_headers):
+        return False
+    expected = v3_signature(access_key_secret, method, query, headers, auth.signed_headers, sha256_hex(body))
+    return hmac.compare_digest(expected, auth.signature)
+
+
+def rpc_signature(method: str, params: Mapping[str, str], access_key_secret: str) -> str:
+    """Legacy RPC (HMAC-SHA1, SignatureVersion 1.0) signature over all params but `Signature`."""
+    signed = {k: v for k, v in params.items() if k != "Signature"}
+    string_to_sign = f"{method.upper()}&{percent_encode('/')}&{percent_encode(canonical_query(signed))}"
+    digest = hmac.new(f"{access_key_secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who a received request says it is from, when, and how to check that it really is."""
+
+    key_id: str
+    date: str
+    nonce: str
+    genuine: Callable[[str], bool]  # the secret of key_id -> whether the signature holds
+
+
+def claim_of(
+    method: str,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    form: Mapping[str, str],
+    body: bytes,
+) -> Claim:
+    """The claim of a V3-signed (Authorization header) or legacy RPC-signed (Signature param) call.
+
+    `headers` keyed by lower-case name. Raises ImsError with the service's code for a request
+    that is unsigned or signed in a shape no SDK produces.
+    """
+    if "authorization" in headers:
+        try:
+            auth = parse_v3_authorization(headers["authorization"])
+        except ValueError as exc:
+            raise ImsError("IncompleteSignature", str(exc), 400) from None
+        if headers.get("x-acs-version") != API_VERSION:
+            raise ImsError("InvalidVersion", f"x-acs-version must be {API_VERSION}", 400)
+        return Claim(
+            auth.access_key_id,
+            headers.get("x-acs-date", ""),
+            headers.get("x-acs-signature-nonce", ""),
+            lambda secret: verify_v3(
+                method=method, query=query, headers=headers, body=body, auth=auth, access_key_secret=secret
+            ),
+        )
+    if "Signature" in query:
+        params = {**query, **form}
+        if params.get("SignatureMethod") != "HMAC-SHA1":
+            raise ImsError("IncompleteSignature", "SignatureMethod must be HMAC-SHA1", 400)
+        return Claim(
+            params.get("AccessKeyId", ""),
+            params.get("Timestamp", ""),
+            params.get("SignatureNonce", ""),
+            lambda secret: hmac.compare_digest(rpc_signature(method, params, secret), params["Signature"]),
+        )
+    raise ImsError("MissingAuthorization", "the request is not signed", 400)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hmac
 import json
 import random
 import socket
@@ -30,42 +29,22 @@ from urllib.parse import parse_qsl, urlsplit
 import aiohttp
 from aiohttp import web
 from imsd.api.wire import (
-    API_VERSION,
     JSON_PARAMS,
     REQUEST_ID_KEY,
     USER_DATA_MAX_BYTES,
     compact_json,
 )
 from imsd.errors import ImsError, invalid, missing
-from imsd.signing import callback_signature, format_date
-
-from tests.fakeims.signing import parse_date, parse_v3_authorization, rpc_signature, verify_v3
+from imsd.signing import MAX_CLOCK_SKEW_S, RPC_PUBLIC_PARAMS, callback_signature, claim_of, format_date, parse_date
 
 DEFAULT_ACCESS_KEY_ID = "fake-akid"
 DEFAULT_ACCESS_KEY_SECRET = "fake-secret-Abc123"
-MAX_CLOCK_SKEW_S = 15 * 60
 CALLBACK_ATTEMPTS = 4
 CALLBACK_RETRY_S = 0.2
 FAKE_USER_ID = 1234567890123456
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 #: How many received calls `received` keeps, newest last.
 RECEIVED_KEPT = 256
-#: RPC-style public parameters: authentication, not business input.
-_RPC_PUBLIC = frozenset(
-    {
-        "Action",
-        "Version",
-        "Format",
-        "AccessKeyId",
-        "SignatureMethod",
-        "SignatureVersion",
-        "SignatureNonce",
-        "Timestamp",
-        "SecurityToken",
-        "Signature",
-    }
-)
-
 SINGLE_SUBMIT = "SubmitMediaProducingJob"
 BATCH_SUBMIT = "SubmitBatchMediaProducingJob"
 SCENE_SELECT = "SubmitSceneMediaSelectionJob"
@@ -371,7 +350,7 @@ class FakeIms:
             handler = self._handlers.get(action)
             if handler is None:
                 raise ImsError("InvalidAction.NotFound", f"Action {action!r} does not exist", 404)
-            params = {k: v for k, v in (query | form).items() if k not in _RPC_PUBLIC}
+            params = {k: v for k, v in (query | form).items() if k not in RPC_PUBLIC_PARAMS}
             self.received.append(Received(action, query, form, headers, arrival))
             refusal = self._refusal(action)
             if refusal is not None:
@@ -427,7 +406,7 @@ class FakeIms:
     ) -> None:
         """Accept a V3 (ACS3-HMAC-SHA256) or legacy RPC (HMAC-SHA1) signed call, else raise."""
         try:
-            claim = _claim(method, headers, query, form, body)
+            claim = claim_of(method, headers, query, form, body)
             secret = self.access_keys.get(claim.key_id)
             if secret is None:
                 raise ImsError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
@@ -788,56 +767,6 @@ class FakeIms:
             "EventTime": _iso(time.time()),
             "MessageBody": body,
         }
-
-
-@dataclass(frozen=True)
-class _Claim:
-    """Who a request says it is from, when, and how to check that it really is."""
-
-    key_id: str
-    date: str
-    nonce: str
-    genuine: Callable[[str], bool]  # the secret of key_id -> whether the signature holds
-
-
-def _claim(
-    method: str,
-    headers: Mapping[str, str],
-    query: Mapping[str, str],
-    form: Mapping[str, str],
-    body: bytes,
-) -> _Claim:
-    if "authorization" in headers:
-        try:
-            auth = parse_v3_authorization(headers["authorization"])
-        except ValueError as exc:
-            raise ImsError("IncompleteSignature", str(exc), 400) from None
-        if headers.get("x-acs-version") != API_VERSION:
-            raise ImsError("InvalidVersion", f"x-acs-version must be {API_VERSION}", 400)
-        return _Claim(
-            auth.access_key_id,
-            headers.get("x-acs-date", ""),
-            headers.get("x-acs-signature-nonce", ""),
-            lambda secret: verify_v3(
-                method=method,
-                query=query,
-                headers=headers,
-                body=body,
-                auth=auth,
-                access_key_secret=secret,
-            ),
-        )
-    if "Signature" in query:
-        params = {**query, **form}
-        if params.get("SignatureMethod") != "HMAC-SHA1":
-            raise ImsError("IncompleteSignature", "SignatureMethod must be HMAC-SHA1", 400)
-        return _Claim(
-            params.get("AccessKeyId", ""),
-            params.get("Timestamp", ""),
-            params.get("SignatureNonce", ""),
-            lambda secret: hmac.compare_digest(rpc_signature(method, params, secret), params["Signature"]),
-        )
-    raise ImsError("MissingAuthorization", "the request is not signed", 400)
 
 
 def _selection_result(inputs: Mapping[str, Any], count: int) -> dict[str, Any]:

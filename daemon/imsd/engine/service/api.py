@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from imsd.api.jobs import Pace
 from imsd.api.templates import BATCH_TEMPLATE_PARTS, merge_template, under
 from imsd.api.wire import Api, compact_json, json_object, params_hash, request_id_in
-from imsd.engine.media import MediaResolver
+from imsd.engine.media import MediaResolver, MediaText, Prober, RedisMediaRegistry
 from imsd.engine.planning import SCENE_JOB_TYPES, BatchPlan, OutputJob, batch_job_type, output_media_config
 from imsd.engine.render import output_target
 from imsd.engine.service.batches import BatchJobs
@@ -35,7 +35,7 @@ from imsd.engine.service.job_store import (
 )
 from imsd.engine.service.tasks import queue_task
 from imsd.engine.service.templates import TemplateStore
-from imsd.errors import ImsError, invalid, not_found
+from imsd.errors import ImsError, invalid, missing, not_found
 from imsd.queue import TaskQueue
 from imsd.settings import Settings
 
@@ -52,7 +52,9 @@ class LocalIms:
         self.store = EngineJobStore(redis, settings.redis.prefix)
         self.batches = BatchJobs(self.store)
         self.templates = TemplateStore(redis, settings.redis.prefix)
-        self.resolver = MediaResolver(settings.engine)
+        prober = Prober(settings.engine.ffprobe)
+        self.registry = RedisMediaRegistry(redis, prober, settings.redis.prefix)
+        self.resolver = MediaResolver(settings.engine, self.registry, prober)
         self._queue: TaskQueue | None = None
 
     async def submit_media_producing_job(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -255,6 +257,71 @@ class LocalIms:
     async def list_templates(self, params: dict[str, Any]) -> dict[str, Any]:
         """ListTemplates: stored and system templates, filtered and paged."""
         return await self.templates.list(params)
+
+    async def register_media_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        """RegisterMediaInfo: the file at InputURL (inside the media roots) becomes a MediaId.
+
+        A URL registered before answers with its MediaId unless Overwrite is true (inferred: the
+        pages say only that Overwrite replaces an earlier registration).
+        """
+        url = _text(params.get("InputURL"))
+        if not url:
+            raise missing("InputURL")
+        earlier = await self.registry.media_id_of(url)
+        if earlier is not None and str(params.get("Overwrite")).lower() != "true":
+            return {"RequestId": new_id(), "MediaId": earlier}
+        info = await self.resolver.resolve(url, "InputURL")
+        tags = tuple(t.strip() for t in str(params.get("MediaTags") or "").split(",") if t.strip())
+        kind = "image" if info.is_image else "video" if info.has_video else "audio"
+        basic = {
+            "InputURL": url,
+            "MediaType": _text(params.get("MediaType")) or kind,
+            "BusinessType": _text(params.get("BusinessType")) or "general",
+            "Source": "oss" if "://" in url else "general",
+            "Title": _text(params.get("Title")) or "",
+            "Description": _text(params.get("Description")) or "",
+            "MediaTags": ",".join(tags),
+            "CoverURL": _text(params.get("CoverURL")) or "",
+            "UserData": _text(params.get("UserData")) or "",
+            "Status": "Normal",
+            "CreateTime": iso_now(),
+        }
+        text = MediaText(basic["Title"], basic["Description"], tags)
+        media_id = await self.registry.add(info.path, earlier, text, basic)
+        return {"RequestId": new_id(), "MediaId": media_id}
+
+    async def get_media_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        """GetMediaInfo by MediaId, else by the InputURL it was registered with."""
+        media_id = _text(params.get("MediaId"))
+        url = _text(params.get("InputURL"))
+        if not media_id and not url:
+            raise missing("MediaId")
+        media_id = media_id or await self.registry.media_id_of(url or "")
+        info = await self.registry.get(media_id) if media_id else None
+        if media_id is None or info is None:
+            raise not_found("InvalidParameter.ResourceNotFound", "MediaId" if params.get("MediaId") else "InputURL",
+                            str(params.get("MediaId") or url))  # fmt: skip
+        basic = await self.registry.basic(media_id) or {"InputURL": str(info.path), "Status": "Normal"}
+        size = info.path.stat().st_size if info.path.is_file() else 0
+        file_info = {
+            "FileName": info.path.name,
+            "FileStatus": "Normal" if size else "Deleted",
+            "FileType": "source_file",
+            "FileSize": str(size),
+            "FileUrl": basic.get("InputURL", ""),
+            "FormatName": info.format_name,
+            "Duration": "" if info.duration is None else f"{info.duration:.3f}",
+            "Width": str(info.width),
+            "Height": str(info.height),
+        }
+        return {
+            "RequestId": new_id(),
+            "MediaInfo": {
+                "MediaId": media_id,
+                "MediaBasicInfo": {"MediaId": media_id, **basic},
+                "FileInfoList": [{"FileBasicInfo": file_info}],
+            },
+        }
 
     async def get_editing_project(self, project_id: str) -> dict[str, Any]:
         """The GetEditingProject response body: the timeline an output was (or will be) made from."""
