@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -516,3 +517,20 @@ async def test_a_consumer_holding_an_entry_is_never_forgotten(fake: FakeIms, red
         await intake._forget_idle_consumers(stream=intake.stream, group=intake.group, idle_ms=0)
         consumers = {c["name"]: c["pending"] for c in await redis.xinfo_consumers(intake.stream, intake.group)}
     assert consumers == {"holder": 1}
+
+
+async def test_progress_the_service_reports_while_a_job_runs_is_published_on_the_progress_stream(
+    fake: FakeIms, redis: Redis, redis_url: str
+) -> None:
+    fake.job_seconds = 3.0  # GetMediaProducingJob reports Progress as the job runs (SDK model: `progress`)
+    tracking = {"first_poll_s": 0.3, "poll_min_s": 0.3, "poll_max_s": 0.3, "backoff_factor": 1.0}
+    async with running_daemon(aliyun_settings(redis_url, fake, tracking=tracking)):
+        await enqueue_all(redis, [single_job_request("prog-1")])
+        result = (await results_for(redis, {"prog-1"}))["prog-1"]
+    entries = [json.loads(fields["progress"]) for _, fields in await redis.xrange("imsd:progress")]
+    percents = [e["percent"] for e in entries if e["request_id"] == "prog-1"]
+    assert result["status"] == "SUCCEEDED" and len(percents) >= 3
+    assert percents == sorted(percents) and 0 <= percents[0] < percents[-1] < 100
+    assert {(e["job_id"], e["output_index"], e["stage"]) for e in entries} == {
+        (result["job_id"], 1, "SubmitMediaProducingJob")
+    }

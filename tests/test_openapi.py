@@ -94,7 +94,7 @@ async def test_sdk_submits_a_timeline_polls_it_to_success_and_the_output_plays(
         lambda answer: answer.media_producing_job.status in ("Success", "Failed"),
     )
     assert job.media_producing_job.status == "Success", job.to_map()
-    assert job.media_producing_job.media_url == f"{OSS}/out/sdk-1.mp4"
+    assert job.media_producing_job.media_url == f"{OSS}/out/sdk-1.mp4" and job.media_producing_job.progress == 100
     assert abs(probe_duration(tmp_path / "storage" / "demo" / "out" / "sdk-1.mp4") - 1.0) < 0.1
     # The daemon's own path: the request's result on the results stream, as for any producer's.
     request_id = submit_request_id(ACCESS_KEY_ID, "tok-sdk-1")

@@ -14,7 +14,8 @@ import random
 from typing import Any
 
 from imsd import metrics
-from imsd.api.wire import Api, request_id_in
+from imsd.api.jobs import JobSnapshot
+from imsd.api.wire import Api, compact_json, request_id_in
 from imsd.context import Services, request_task_id
 from imsd.errors import Disposition, ImsError
 from imsd.logs import get_logger
@@ -23,7 +24,7 @@ from imsd.results import finish
 from imsd.settings import TrackingSettings
 from imsd.steps import Defer, Step
 
-__all__ = ["on_callback", "poll_interval_s", "request_id_of_callback", "track_job"]
+__all__ = ["on_callback", "poll_interval_s", "publish_progress", "request_id_of_callback", "track_job"]
 
 log = get_logger(__name__)
 
@@ -67,7 +68,28 @@ async def track_job(svc: Services, record: Record) -> Step:
     metrics.polls.labels(action, "terminal" if snapshot.state.terminal else "running").inc()
     if snapshot.state.terminal:
         return await finish(svc, record, snapshot=snapshot, add=counted)
+    await publish_progress(svc, record, snapshot)
     return Defer(await _interval(svc, polls), add=counted)
+
+
+async def publish_progress(svc: Services, record: Record, snapshot: JobSnapshot) -> None:
+    """One entry per output whose progress the poll read, on the progress stream (`imsd:progress`).
+
+    What the backend reports, when it polls: the service's Progress of a job, the local engine's
+    of each output. A pipeline's stage is its current API. Capped like the results stream.
+    """
+    entries = [
+        {"request_id": record.request_id, "job_id": output.job_id or snapshot.job_id, "output_index": index,
+         "percent": output.progress, "stage": record.api, "status": output.status or snapshot.status}
+        for index, output in enumerate(snapshot.outputs, start=1) if output.progress is not None
+    ]  # fmt: skip
+    if not entries:
+        return
+    maxlen = svc.settings.retention.results_maxlen
+    async with svc.redis.pipeline(transaction=False) as pipe:
+        for entry in entries:
+            pipe.xadd(svc.settings.key("progress"), {"progress": compact_json(entry)}, maxlen=maxlen, approximate=True)
+        await pipe.execute()
 
 
 async def _interval(svc: Services, polls: int) -> float:

@@ -60,6 +60,7 @@ class Output:
     error_message: str | None = None
     ignored: list[str] = field(default_factory=list)  # asked for, not done (local engine)
     approximated: list[str] = field(default_factory=list)  # done differently than asked (local engine)
+    progress: int | None = None  # percent done as the service reports it (MediaProducingJob.Progress)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -127,7 +128,13 @@ def _output(item: dict[str, Any], code_key: str, message_key: str) -> Output:
         error_message=item.get(message_key) or None,
         ignored=_strings(item.get("Ignored")),
         approximated=_strings(item.get("Approximated")),
+        progress=_percent(item.get("Progress")),
     )
+
+
+def _percent(value: Any) -> int | None:
+    number = _float(value)
+    return None if number is None else max(0, min(100, int(number)))
 
 
 def _strings(value: Any) -> list[str]:

@@ -84,6 +84,9 @@ class BatchJobs:
                     "Duration": job.get("Duration"),
                     "ErrorCode": job.get("Code"),
                     "ErrorMessage": job.get("Message"),
+                    # Not in the service's SubJobList (inferred useful, ignored by the SDKs): how far
+                    # a sub-job's render is, for the daemon's progress events.
+                    "Progress": job.get("Progress"),
                     "Ignored": job.get("Ignored"),
                 }
             item["Approximated"] = (job or {}).get("Approximated", out.get("Approximated"))
