@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from alibabacloud_ice20201109 import models as ice
 from alibabacloud_ice20201109.client import Client
@@ -227,3 +228,20 @@ async def test_sdk_scene_media_selection_reports_its_selection(daemon: Daemon, t
     assert job.editing_batch_job.status == "Finished", job.to_map()
     selection = json.loads(job.editing_batch_job.extend_output)
     assert selection  # the media selection a SubmitSceneTimelineOrganizationJob takes next
+
+
+async def test_a_browser_request_from_another_site_is_forbidden_even_in_development_mode(
+    tmp_path: Path, redis_url: str
+) -> None:
+    openapi = {"enabled": True, "port": free_port(), "accept_any_key": True}
+    settings = Settings.model_validate(local_settings(redis_url, tmp_path).model_dump() | {"openapi": openapi})
+    form = {"Action": "GetMediaProducingJob", "JobId": "j", "AccessKeyId": "any", "SignatureMethod": "HMAC-SHA1",
+            "Timestamp": "2026-01-01T00:00:00Z", "SignatureNonce": "n-1", "Signature": "forged"}  # fmt: skip
+    async with running_daemon(settings) as daemon, aiohttp.ClientSession() as session:
+        url = f"http://127.0.0.1:{daemon.openapi_port}/?Signature=forged"
+        async with session.post(url, data=form, headers={"Origin": "https://evil.example"}) as reply:
+            refused = (reply.status, (await reply.json())["Code"])
+        async with session.post(url, data=form) as reply:
+            admitted = (reply.status, (await reply.json())["Code"])
+    assert refused == (403, "Forbidden")
+    assert admitted == (404, "InvalidParameter.JobNotFound")  # the same call without the Origin: served

@@ -37,7 +37,7 @@ from imsd.errors import ImsError, missing
 from imsd.logs import get_logger
 from imsd.signing import MAX_CLOCK_SKEW_S, RPC_PUBLIC_PARAMS, claim_of, parse_date
 
-__all__ = ["OpenApi", "make_openapi_app", "submit_request_id"]
+__all__ = ["SUBMIT_POLL_S", "OpenApi", "make_openapi_app", "submit_request_id"]
 
 log = get_logger(__name__)
 
@@ -203,6 +203,10 @@ async def serve_call(request: web.Request) -> web.Response:
     action = headers.get("x-acs-action") or query.get("Action") or form.get("Action") or ""
     label = action if action in endpoint.actions else "unknown"
     try:
+        if "origin" in headers or headers.get("sec-fetch-site", "none") not in ("none", "same-origin"):
+            # The SDKs send neither; a browser does, for a page of another site posting here. Signed
+            # calls could not be forged that way, but in development mode (any key) they could.
+            raise ImsError("Forbidden", "Cross-site requests are not accepted.", 403)
         access_key_id = await endpoint.authenticate(request.method, headers, query, form, body)
         params = {k: v for k, v in (query | form).items() if k not in RPC_PUBLIC_PARAMS}
         answer = await endpoint.answer(action, params, access_key_id)
