@@ -12,6 +12,7 @@ from imsd.settings import Settings
 from redis.asyncio import Redis
 
 from tests.conftest import free_port
+from tests.engine.sampling import close, frames
 from tests.helpers import enqueue_all, results_for, running_daemon
 
 OSS = "https://demo.oss-cn-shanghai.aliyuncs.com"
@@ -75,6 +76,26 @@ async def test_timeline_request_renders_an_mp4_into_the_mapped_bucket(
     assert abs(probe_duration(output) - 2.0) < 0.1
     assert result["outputs"][0]["media_url"] == f"{OSS}/out/loc-1.mp4"
     assert result["backend"] == "local"
+
+
+async def test_every_output_has_a_cover_at_cover_config_start_time_and_a_preview_beside_it(
+    tmp_path: Path, redis: Redis, redis_url: str
+) -> None:
+    for color in ("red", "blue"):
+        make_clip(tmp_path / "media" / f"{color}.mp4", color)
+    clips = [{"MediaURL": str(tmp_path / "media" / f"{c}.mp4")} for c in ("red", "blue")]
+    request = timeline_request("loc-cover", clips)
+    request["params"]["EditingProduceConfig"] = {"CoverConfig": {"StartTime": 1.5}}  # doc 357745: the cover's time
+    async with running_daemon(local_settings(redis_url, tmp_path)):
+        await enqueue_all(redis, [request])
+        result = (await results_for(redis, {"loc-cover"}, timeout_s=90))["loc-cover"]
+    [output] = result["outputs"]
+    assert output["cover_url"] == f"{OSS}/out/loc-cover.mp4.cover.jpg"
+    assert output["preview_url"] == f"{OSS}/out/loc-cover.mp4.preview.jpg"
+    stored = tmp_path / "storage" / "demo" / "out"
+    (cover,) = frames(stored / "loc-cover.mp4.cover.jpg")
+    assert close(cover[72, 88], (0, 0, 255))  # the blue second clip, at 1.5 s
+    assert (stored / "loc-cover.mp4.preview.jpg").stat().st_size > 0
 
 
 async def test_missing_media_fails_with_invalid_material_naming_the_reference(

@@ -97,6 +97,10 @@ async def test_sdk_submits_a_timeline_polls_it_to_success_and_the_output_plays(
     assert job.media_producing_job.status == "Success", job.to_map()
     assert job.media_producing_job.media_url == f"{OSS}/out/sdk-1.mp4" and job.media_producing_job.progress == 100
     assert abs(probe_duration(tmp_path / "storage" / "demo" / "out" / "sdk-1.mp4") - 1.0) < 0.1
+    # The output is a media asset with its cover, as on the service (GetMediaInfo of its MediaId).
+    media = await call(client.get_media_info, ice.GetMediaInfoRequest(media_id=submitted.media_id))
+    assert media.media_info.media_basic_info.cover_url == f"{OSS}/out/sdk-1.mp4.cover.jpg"
+    assert (tmp_path / "storage" / "demo" / "out" / "sdk-1.mp4.cover.jpg").is_file()
     # The daemon's own path: the request's result on the results stream, as for any producer's.
     request_id = submit_request_id(ACCESS_KEY_ID, "tok-sdk-1")
     result = (await results_for(redis, {request_id}, timeout_s=30))[request_id]

@@ -86,6 +86,13 @@ class Output(BaseModel):
     error_message: str | None
     ignored: list[str] = Field(description="Asked for, not done (local engine).")
     approximated: list[str] = Field(description="Done differently than asked (local engine).")
+    cover_url: str | None = Field(
+        default=None,
+        description="The output's cover image: the frame at CoverConfig.StartTime, else the first (local engine).",
+    )
+    preview_url: str | None = Field(
+        default=None, description="A contact sheet of frames spread over the output (local engine)."
+    )
 
 
 class Stage(BaseModel):

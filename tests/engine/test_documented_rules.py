@@ -120,9 +120,10 @@ async def test_an_image_track_error_names_the_image_track_field(render: Any, m: 
     assert "Timeline.ImageTracks[0].ImageTrackClips[0]" in err.value.message
 
 
-async def test_cover_config_is_listed_as_ignored_in_the_job(engine: Engine, backend: LocalBackend, m: Any) -> None:
+async def test_cover_config_makes_the_cover_of_the_output(engine: Engine, backend: LocalBackend, m: Any) -> None:
     """EditingProduceConfig.CoverConfig (docs/ims-api.md §1.3: the snapshot time of the output's
-    cover): the local engine makes no cover, and the job says so instead of dropping it."""
+    cover): the cover is made beside the output and named in the job, nothing is ignored (its
+    pixels: tests/test_daemon_local.py)."""
     params = {
         "Timeline": {"VideoTracks": [{"VideoTrackClips": [{"MediaURL": m("red.mp4")}]}]},
         "OutputMediaConfig": {"MediaURL": f"{OSS}/out/covered.mp4", "Width": 320, "Height": 240},
@@ -131,8 +132,8 @@ async def test_cover_config_is_listed_as_ignored_in_the_job(engine: Engine, back
     job_id = (await backend.submit(Api.SUBMIT_MEDIA_PRODUCING_JOB, params, "cover")).job_id
     await engine.render_media_job(job_id)
     job = await engine.store.get(job_id) or {}
-    assert job["Status"] == "Success"
-    assert job["Ignored"] == ["EditingProduceConfig.CoverConfig: no cover image is made"]
+    assert job["Status"] == "Success" and "Ignored" not in job
+    assert job["CoverURL"] == f"{OSS}/out/covered.mp4.cover.jpg"
 
 
 def _white_pixels(frame: Any, rows: slice, cols: slice) -> int:

@@ -61,6 +61,8 @@ class Output:
     ignored: list[str] = field(default_factory=list)  # asked for, not done (local engine)
     approximated: list[str] = field(default_factory=list)  # done differently than asked (local engine)
     progress: int | None = None  # percent done as the service reports it (MediaProducingJob.Progress)
+    cover_url: str | None = None  # the output's cover image (local engine: beside the output)
+    preview_url: str | None = None  # a contact sheet of the output's frames (local engine)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +76,8 @@ class Output:
             "error_message": self.error_message,
             "ignored": self.ignored,
             "approximated": self.approximated,
+            "cover_url": self.cover_url,
+            "preview_url": self.preview_url,
         }
 
 
@@ -129,6 +133,8 @@ def _output(item: dict[str, Any], code_key: str, message_key: str) -> Output:
         ignored=_strings(item.get("Ignored")),
         approximated=_strings(item.get("Approximated")),
         progress=_percent(item.get("Progress")),
+        cover_url=item.get("CoverURL") or None,
+        preview_url=item.get("PreviewURL") or None,
     )
 
 

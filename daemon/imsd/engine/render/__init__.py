@@ -5,7 +5,19 @@ own ffmpeg graphs (media analysis) with it, so escaping is decided in one place.
 """
 
 from imsd.engine.render import graph
+from imsd.engine.render.covers import COVER_SUFFIX, PREVIEW_SUFFIX, make_stills
 from imsd.engine.render.prepared import ClipId, SharedClips, clip_id_of
 from imsd.engine.render.renderer import RenderResult, output_target, render_timeline
 
-__all__ = ["ClipId", "RenderResult", "SharedClips", "clip_id_of", "graph", "output_target", "render_timeline"]
+__all__ = [
+    "COVER_SUFFIX",
+    "PREVIEW_SUFFIX",
+    "ClipId",
+    "RenderResult",
+    "SharedClips",
+    "clip_id_of",
+    "graph",
+    "make_stills",
+    "output_target",
+    "render_timeline",
+]

@@ -69,7 +69,7 @@ class LocalIms:
             timeline=timeline,
             output=output,
             user_data=_text(params.get("UserData")),
-            ignored=_unhonoured(params),
+            cover_at_s=_cover_at_s(params),
         )
         job_id = await self._create(Api.SUBMIT_MEDIA_PRODUCING_JOB, params, fields, JobKind.MEDIA)
         if job_id == fields["JobId"]:
@@ -405,13 +405,15 @@ class LocalIms:
             await self._queue.close()
 
 
-def _unhonoured(params: dict[str, Any]) -> list[str]:
-    """Request fields outside the Timeline that the local engine does not act on."""
-    if json_object(params.get("EditingProduceConfig"), "EditingProduceConfig").get("CoverConfig"):
-        # IMS snapshots the output at StartTime as the cover of the registered media asset; the
-        # local engine registers no media assets with covers.
-        return ["EditingProduceConfig.CoverConfig: no cover image is made"]
-    return []
+def _cover_at_s(params: dict[str, Any]) -> float:
+    """EditingProduceConfig.CoverConfig.StartTime: where the output's cover is taken (0: the first frame)."""
+    config = json_object(params.get("EditingProduceConfig"), "EditingProduceConfig").get("CoverConfig") or {}
+    if not isinstance(config, dict):
+        raise invalid("EditingProduceConfig.CoverConfig", "must be a JSON object")
+    start = config.get("StartTime", 0)
+    if isinstance(start, bool) or not isinstance(start, (int, float)) or start < 0:
+        raise invalid("EditingProduceConfig.CoverConfig.StartTime", "must be a number of seconds, at least 0")
+    return float(start)
 
 
 def _epoch(text: str | None, default: float) -> float:

@@ -87,6 +87,8 @@ class BatchJobs:
                     # Not in the service's SubJobList (inferred useful, ignored by the SDKs): how far
                     # a sub-job's render is, for the daemon's progress events.
                     "Progress": job.get("Progress"),
+                    "CoverURL": job.get("CoverURL"),
+                    "PreviewURL": job.get("PreviewURL"),
                     "Ignored": job.get("Ignored"),
                 }
             item["Approximated"] = (job or {}).get("Approximated", out.get("Approximated"))

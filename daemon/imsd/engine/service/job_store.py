@@ -276,6 +276,7 @@ def media_job_fields(
     approximated: list[str] | None = None,
     ignored: list[str] | None = None,
     shared_clips: list[ClipId] | None = None,
+    cover_at_s: float = 0.0,
 ) -> dict[str, Any]:
     """A new media producing job as GetMediaProducingJob shows it, plus what the renderer needs.
 
@@ -301,6 +302,7 @@ def media_job_fields(
         "Ignored": ignored or None,
         "_output": output,
         "_shared_clips": shared_clips or None,  # worth preparing (prepared.py): other outputs play them
+        "_cover_at_s": cover_at_s,
     }
 
 

@@ -164,7 +164,12 @@ class Engine(LeaseHolder):
 
         try:
             result = await self._render_output(lease, progress)
-            await self.registry.add(result.output, lease.job.get("MediaId"))
+            stills = await self._stills(lease, result)
+            # The output as a media asset (GetMediaInfo of its MediaId), its cover as IMS gives one.
+            basic = {"InputURL": lease.job.get("MediaURL"), "MediaType": "video" if result.width else "audio",
+                     "Source": "oss", "Status": "Normal", "CoverURL": stills.get("CoverURL", ""),
+                     "CreateTime": iso_now()}  # fmt: skip
+            await self.registry.add(result.output, lease.job.get("MediaId"), basic=basic)
         except ChildStopped as error:
             await self._hand_back_if_stopping(lease.job_id, error)
             return {"Status": "Failed", "Code": error.code, "Message": error.message}
@@ -179,7 +184,26 @@ class Engine(LeaseHolder):
             "Duration": round(result.duration, 3),
             "Ignored": (lease.job.get("Ignored") or []) + result.ignored or None,
             "Approximated": (lease.job.get("Approximated") or []) + result.approximated or None,
+            **stills,
         }
+
+    async def _stills(self, lease: Lease, result: RenderResult) -> dict[str, str]:
+        """CoverURL and PreviewURL of a video output (render/covers.py); none for audio, and none,
+        logged, if making them failed: the output itself is what was asked for."""
+        if not result.width:
+            return {}
+        from imsd.engine.render import COVER_SUFFIX, PREVIEW_SUFFIX, make_stills
+
+        output = lease.job["_output"]
+        fps = output.get("Fps") if isinstance(output.get("Fps"), (int, float)) else 25.0
+        try:
+            await make_stills(result.output, result.duration, float(fps), float(lease.job.get("_cover_at_s") or 0),
+                              self.settings.engine.ffmpeg)  # fmt: skip
+        except (ImsError, OSError) as error:
+            log.warning("no cover made", job_id=lease.job_id, error=str(error)[-200:])
+            return {}
+        url = str(lease.job.get("MediaURL") or result.output)
+        return {"CoverURL": url + COVER_SUFFIX, "PreviewURL": url + PREVIEW_SUFFIX}
 
     async def _hand_back_if_stopping(self, job_id: str, error: ChildStopped) -> None:
         """Raise Later(0) if the stop signal that ended a child was this process stopping: the task
