@@ -1,4 +1,4 @@
-"""The daemon's HTTP server: IMS callbacks, Prometheus metrics and health probes."""
+"""The daemon's HTTP server: IMS callbacks, Prometheus metrics, health probes and the web console."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from imsd import metrics
+from imsd.console import add_console
 from imsd.context import Services
 from imsd.logs import get_logger
 from imsd.signing import verify_callback_signature
@@ -93,6 +94,7 @@ def make_app(svc: Services, ready: ReadyCheck) -> web.Application:
     app = make_health_app(ready)
     app[SERVICES] = svc
     app.router.add_post("/callbacks/ims", receive_callback)
+    add_console(app, svc)
     return app
 
 

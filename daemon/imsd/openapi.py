@@ -31,6 +31,7 @@ from redis.exceptions import RedisError
 from imsd import metrics
 from imsd.api.wire import API_NAMES, Api
 from imsd.client import enqueue_request, request_state
+from imsd.console import cross_site
 from imsd.context import Services
 from imsd.engine.service import LocalIms
 from imsd.errors import ImsError, missing
@@ -203,7 +204,7 @@ async def serve_call(request: web.Request) -> web.Response:
     action = headers.get("x-acs-action") or query.get("Action") or form.get("Action") or ""
     label = action if action in endpoint.actions else "unknown"
     try:
-        if "origin" in headers or headers.get("sec-fetch-site", "none") not in ("none", "same-origin"):
+        if cross_site(request.headers):
             # The SDKs send neither; a browser does, for a page of another site posting here. Signed
             # calls could not be forged that way, but in development mode (any key) they could.
             raise ImsError("Forbidden", "Cross-site requests are not accepted.", 403)

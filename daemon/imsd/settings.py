@@ -131,6 +131,17 @@ class HttpSettings(_Section):
     port: int = Field(8787, ge=0, le=65535, description="Port of the daemon's HTTP server (0 = any free port).")
 
 
+class ConsoleSettings(_Section):
+    """The web console (console/) on the daemon's HTTP server, at /console."""
+
+    enabled: bool = Field(True, description="Serve the read-only web console at /console.")
+    token: SecretStr | None = Field(
+        None,
+        description="Asked for by the console (once as ?token=, then a cookie); required, else the console "
+        "is off, when http.host is not a loopback address.",
+    )
+
+
 class OpenApiSettings(_Section):
     """The IMS OpenAPI endpoint (openapi.py): the official SDKs pointed at imsd drive the local engine."""
 
@@ -374,6 +385,7 @@ class Settings(BaseSettings):
     callbacks: CallbackSettings = CallbackSettings()
     http: HttpSettings = HttpSettings()
     openapi: OpenApiSettings = OpenApiSettings()
+    console: ConsoleSettings = ConsoleSettings()
     worker: WorkerSettings = WorkerSettings()
     retention: RetentionSettings = RetentionSettings()
     log: LogSettings = LogSettings()
