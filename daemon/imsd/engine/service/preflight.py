@@ -28,7 +28,7 @@ REQUIRED_FILTERS = frozenset(
         "colorchannelmixer", "concat", "crop", "curves", "drawbox", "eq", "extractplanes", "fade", "format",
         "fps", "freezedetect", "gblur", "geq", "hflip", "hue", "loop", "loudnorm", "lut2", "maskedmerge",
         "mergeplanes", "negate", "overlay", "pad", "rotate", "scale", "scdet", "select", "sendcmd", "setparams",
-        "setpts", "setsar", "settb", "split", "subtitles", "tpad", "transpose", "trim", "vflip", "vignette",
+        "setpts", "setsar", "settb", "split", "subtitles", "tile", "tpad", "transpose", "trim", "vflip", "vignette",
         "volume", "vstack", "xfade", "zoompan",
     }
 )  # fmt: skip
