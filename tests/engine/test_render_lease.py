@@ -153,7 +153,7 @@ async def test_a_failed_render_leaves_no_partial_output_file(
     assert leftovers(tmp_path, job_id) == []
 
 
-async def test_a_successful_render_leaves_only_its_output(
+async def test_a_successful_render_leaves_only_its_output_and_its_stills(
     engine: Engine, backend: LocalBackend, media_dir: Path, tmp_path: Path
 ) -> None:
     job_id = await submit(backend, media_dir, "kept-tidy")
@@ -162,7 +162,9 @@ async def test_a_successful_render_leaves_only_its_output(
 
     job = await engine.store.get(job_id) or {}
     assert job["Status"] == "Success"
-    assert leftovers(tmp_path, job_id) == [tmp_path / "storage" / OUT / "kept-tidy.mp4"]
+    out = tmp_path / "storage" / OUT
+    stills = [out / "kept-tidy.mp4.cover.jpg", out / "kept-tidy.mp4.preview.jpg"]  # render/covers.py
+    assert sorted(leftovers(tmp_path, job_id)) == sorted([out / "kept-tidy.mp4", *stills])
     assert not (tmp_path / "work" / job_id).exists()
 
 
