@@ -244,6 +244,11 @@ class EngineSettings(_Section):
         description="Directories local paths and file:// URLs may point into; anything outside "
         "(after resolving symlinks) is refused. Relative references are looked up in them.",
     )
+    reframe_faces: bool = Field(
+        True,
+        description="A clip cropped to its box (AdaptMode Cover) is cropped around the faces it shows "
+        "(OpenCV's face detector, smoothed), listed under Approximated; false: always centred.",
+    )
     storage_root: Path = Field(
         default=Path("var/storage"),
         description="OSS stand-in: https://<bucket>.oss-<region>.aliyuncs.com/<key> maps to "
