@@ -244,6 +244,16 @@ class EngineSettings(_Section):
         description="Directories local paths and file:// URLs may point into; anything outside "
         "(after resolving symlinks) is refused. Relative references are looked up in them.",
     )
+    visual_signals: bool = Field(
+        True,
+        description="Scene matching reads what each shot's middle frame shows: its on-screen text (rapidocr) "
+        "and its people (OpenCV faces), as words beside its other text; each skipped when its package is missing.",
+    )
+    reframe_faces: bool = Field(
+        True,
+        description="A clip cropped to its box (AdaptMode Cover) is cropped around the faces it shows "
+        "(OpenCV's face detector, smoothed), listed under Approximated; false: always centred.",
+    )
     storage_root: Path = Field(
         default=Path("var/storage"),
         description="OSS stand-in: https://<bucket>.oss-<region>.aliyuncs.com/<key> maps to "

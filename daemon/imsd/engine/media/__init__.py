@@ -12,6 +12,7 @@ from imsd.engine.media.addresses import (
     refused_address,
 )
 from imsd.engine.media.cache import ContentCache, LruMemo
+from imsd.engine.media.faces import FaceFinder, Focus, faces_available, faces_in, focus_path
 from imsd.engine.media.ffmpeg import ffmpeg_identity, run_ffmpeg
 from imsd.engine.media.probe import SAFE_INPUT, SUBTITLE_FORMATS, MediaInfo, Prober, file_guard
 from imsd.engine.media.processes import ChildStopped, child_process, stop_signal
@@ -23,6 +24,8 @@ __all__ = [
     "SUBTITLE_FORMATS",
     "ChildStopped",
     "ContentCache",
+    "FaceFinder",
+    "Focus",
     "LruMemo",
     "MediaInfo",
     "MediaRegistry",
@@ -32,8 +35,11 @@ __all__ = [
     "RedisMediaRegistry",
     "child_process",
     "client_session",
+    "faces_available",
+    "faces_in",
     "ffmpeg_identity",
     "file_guard",
+    "focus_path",
     "host_allowed",
     "is_public_address",
     "names_private_address",

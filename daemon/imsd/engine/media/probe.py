@@ -84,6 +84,9 @@ class MediaInfo(BaseModel):
     # not PNG, WebP or TIFF. width/height are the upright picture's either way.
     orientation: int = 1
     version: str = ""  # the file's size and mtime when probed: what was read, for keys of derived files
+    # Faces of sampled frames, (t, ((x, y, w, h), ...)) as fractions (faces.FaceSample), when a
+    # render needs them (a Cover crop follows them); None when not looked for.
+    faces: tuple[tuple[float, tuple[tuple[float, float, float, float], ...]], ...] | None = None
 
     @property
     def guard(self) -> tuple[str, ...]:

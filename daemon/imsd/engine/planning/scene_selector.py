@@ -30,6 +30,7 @@ from imsd.engine.planning.selection import (
     match_sentences,
     request_texts,
 )
+from imsd.engine.planning.vision import ShotVision
 from imsd.errors import ImsError, invalid
 from imsd.settings import EngineSettings
 
@@ -71,6 +72,7 @@ class SceneSelector:
         self.resolver = resolver
         self.analyzer = Analyzer(settings, resolver.prober)
         self.transcriber = Transcriber(settings, resolver.prober)
+        self.vision = ShotVision(settings.cache_dir, settings.ffmpeg)
         self._scorer: Scorer | None = None
 
     @property
@@ -110,7 +112,8 @@ class SceneSelector:
             shots = split_shots(ref, kind=kind, duration=info.duration or 0.0, aspect=aspect, ranges=ranges,
                                 shot_s=clip_s, image_s=image_s)  # fmt: skip
             for j, s in enumerate(shots):
-                shot_words = " ".join(filter(None, (text, shot_text(words, s.start, s.end))))
+                seen = await self.vision.words(info, s.start, s.end) if self.settings.visual_signals else ""
+                shot_words = " ".join(filter(None, (text, shot_text(words, s.start, s.end), seen)))
                 found.append(
                     Candidate(f"{i + 1}-{j + 1}", ref, s.start, s.end, shot_words, s.kind, s.aspect, info.path)
                 )

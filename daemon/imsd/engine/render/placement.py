@@ -9,9 +9,11 @@ fraction of the size and a letterboxed clip is stacked between bands of it, not 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from imsd.api.timeline import Canvas, VideoTrackClip
+from imsd.engine.media import focus_path
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.geometry import Axis, even
 from imsd.engine.render.graph import Filter, FilterGraph, f, format_value
@@ -48,6 +50,10 @@ class Place:
     stacked: bool  # the box is the canvas and the clip opaque, over a blurred copy of itself
     opaque: bool  # the layer covers the canvas
     alpha: bool  # the layer keeps the clip's own transparency
+    # Cover: the (t, x, y) path of the faces to keep in the window, t in seconds from the clip's
+    # In on the source, x and y fractions of the picture (media/faces.py); () keeps it centred.
+    focus: tuple[tuple[float, float, float], ...] = ()
+    speed: float = 1.0  # the clip's Speed: source seconds per output second
 
 
 def placement(span: Span, look: Look, canvas: OutputCanvas, notes: Notes) -> Place:
@@ -80,7 +86,24 @@ def placement(span: Span, look: Look, canvas: OutputCanvas, notes: Notes) -> Pla
     # Opaque layers stay yuv420p: alpha is a fourth plane every later filter would carry.
     opaque = blur or colour != "black@0" or (whole and mode != "Contain")
     keep_alpha = alpha and not (whole and opaque)
-    return Place(x, y, bw, bh, mode, clip.Opacity, blur, colour, whole, stacked, opaque, keep_alpha)
+    focus = _focus(span, notes) if mode == "Cover" and (w, h) != (bw, bh) else ()
+    return Place(x, y, bw, bh, mode, clip.Opacity, blur, colour, whole, stacked, opaque, keep_alpha, focus,
+                 span.clip.Speed)  # fmt: skip
+
+
+def _focus(span: Span, notes: Notes) -> tuple[tuple[float, float, float], ...]:
+    """The path of the faces over the part of the source the clip plays, from its In; () when the
+    clip shows none (or they were not looked for): a centred window, as the crop is documented."""
+    if not span.info.faces or span.source_len is None:
+        return ()
+    path = focus_path(span.info.faces, span.source_in, span.source_in + span.source_len)
+    if path is None:
+        return ()
+    notes.approximated.append(
+        f"{span.key}: the AdaptMode Cover crop follows the faces the clip shows (engine.reframe_faces); "
+        "the pages say only that the picture is scaled and cropped"
+    )
+    return tuple((round(t - span.source_in, 3), x, y) for t, x, y in path.points)
 
 
 def adapt_mode(clip: VideoTrackClip, look: Look, box: tuple[int, int]) -> str:
@@ -122,7 +145,10 @@ def placed_picture(
     # A box that is the whole canvas is the layer itself (Contain pads it to the canvas),
     # which saves a full-frame overlay per frame. Contain on a canvas is placed by the
     # overlay: padding it first would only make the overlay blend transparent pixels.
-    fg_chain = [*_fit(mode, clip_size, box, place.colour if place.whole else None), f("format", fg_format)]
+    # The layer's clock runs from the clip's In at its Speed; a prepared clip keeps the source's.
+    seconds = f"t*{format_value(place.speed)}" if timed and place.speed != 1 else "t"
+    fitted = _fit(mode, clip_size, box, place.colour if place.whole else None, place.focus, seconds)
+    fg_chain = [*fitted, f("format", fg_format)]
     if place.opacity < 1:
         fg_chain.append(f("colorchannelmixer", aa=place.opacity))
     if look.rotate:
@@ -194,7 +220,14 @@ def _blurred_canvas(clip_size: tuple[int, int], radius: float, canvas: OutputCan
     return [*small, f("gblur", sigma=sigma / k), *up]
 
 
-def _fit(mode: str, size: tuple[int, int], box: tuple[int, int], pad: str | None = "black@0") -> list[Filter]:
+def _fit(
+    mode: str,
+    size: tuple[int, int],
+    box: tuple[int, int],
+    pad: str | None = "black@0",
+    focus: tuple[tuple[float, float, float], ...] = (),
+    seconds: str = "t",
+) -> list[Filter]:
     """Scale a `size` picture into a `box`: Fill stretches, Contain letterboxes with `pad`, Cover crops.
 
     Contain with `pad` None only scales, for a caller that places the result in the box itself.
@@ -212,12 +245,29 @@ def _fit(mode: str, size: tuple[int, int], box: tuple[int, int], pad: str | None
         alpha = [f("format", "yuva420p")] if pad == "black@0" else []
         return [scale, *alpha, f("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color=pad), f("setsar", 1)]
     if mode == "Cover":
+        # Centred, or (`focus`) around the faces' path, `seconds` being the source's seconds from
+        # the clip's In; either way inside the picture.
+        at = {"x": _along(focus, 1, "iw", "ow", seconds), "y": _along(focus, 2, "ih", "oh", seconds)} if focus else {}
         return [
-            f("crop", f"min(iw,ih*{w}/{h})", f"min(ih,iw*{h}/{w})"),
+            f("crop", f"min(iw,ih*{w}/{h})", f"min(ih,iw*{h}/{w})", **at),
             f("scale", w, h),
             f("setsar", 1),
         ]
     return [f("scale", w, h), f("setsar", 1)]
+
+
+def _along(points: tuple[tuple[float, float, float], ...], axis: int, whole: str, window: str, seconds: str) -> str:
+    """A crop offset that keeps the path's point (`axis` 1: x, 2: y) at the window's centre:
+    straight lines between the keyframes, held before the first and after the last, clamped."""
+    n = format_value
+    expr = n(points[-1][axis])
+    for first, then in reversed(list(itertools.pairwise(points))):
+        (t0, v0), (t1, v1) = (first[0], first[axis]), (then[0], then[axis])
+        slope = (v1 - v0) / (t1 - t0) if t1 > t0 else 0.0
+        expr = f"if(lt({seconds},{n(t1)}),{n(v0)}+{n(slope)}*({seconds}-{n(t0)}),{expr})"
+    if len(points) > 1:
+        expr = f"if(lt({seconds},{n(points[0][0])}),{n(points[0][axis])},{expr})"
+    return f"clip(({expr})*{whole}-{window}/2,0,{whole}-{window})"
 
 
 def _contained(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:

@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from imsd.api.timeline import OutputMediaConfig, Timeline, parse_output, parse_timeline
-from imsd.engine.media import SUBTITLE_FORMATS, MediaInfo, MediaResolver, ffmpeg_identity, resolve_together, run_ffmpeg
+from imsd.engine.media import (
+    SUBTITLE_FORMATS,
+    FaceFinder,
+    MediaInfo,
+    MediaResolver,
+    ffmpeg_identity,
+    resolve_together,
+    run_ffmpeg,
+)
 from imsd.engine.render.compose import MediaRef, Plan, compose, media_refs
 from imsd.engine.render.fonturls import load_font_urls
 from imsd.engine.render.graph import format_value
@@ -124,6 +132,24 @@ async def _resolve_all(timeline: Timeline, resolver: MediaResolver, workdir: Pat
     return {r.key: info for r, info in zip(refs, infos, strict=True)}
 
 
+async def _with_faces(
+    timeline: Timeline, media: dict[str, MediaInfo], settings: EngineSettings, ffmpeg: str
+) -> dict[str, MediaInfo]:
+    """The media of clips cropped to their box (AdaptMode Cover) with the faces they show, for
+    the crop to follow them (placement.py); unchanged when `reframe_faces` is off."""
+    if not settings.reframe_faces:
+        return media
+    keys = [
+        key for t, track in enumerate(timeline.VideoTracks) if track.Type == "Video"
+        for c, clip in enumerate(track.VideoTrackClips)
+        if clip.AdaptMode == "Cover" and (key := track.clip_key(t, c)) in media
+    ]  # fmt: skip
+    finder = FaceFinder(settings.cache_dir, ffmpeg)
+    found = await asyncio.gather(*(finder.samples(media[key]) for key in keys))
+    faced = {key: media[key].model_copy(update={"faces": tuple(f)}) for key, f in zip(keys, found, strict=True)}
+    return {**media, **faced}
+
+
 async def _subtitle_copy(ref: MediaRef, resolver: MediaResolver, stem: Path) -> MediaInfo:
     """A private copy of a subtitle file, refused unless ffprobe read it as a subtitle format.
 
@@ -196,7 +222,7 @@ async def render_timeline(
     out = parse_output(output)
     await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
     workdir = await asyncio.to_thread(workdir.resolve)
-    media = await _resolve_all(tl, resolver, workdir)
+    media = await _with_faces(tl, await _resolve_all(tl, resolver, workdir), resolver.settings, binary)
     tl, settings = await load_font_urls(tl, resolver, workdir)  # settings: with the fonts asked for
     if shared is not None:
         shared = dataclasses.replace(shared, ffmpeg=await ffmpeg_identity(binary))
