@@ -7,8 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from imsd.engine.media import FaceSample
 from imsd.engine.planning import analysis
-from imsd.engine.planning.analysis import Analyzer, MediaAnalysis, Rejected, pick_highlights
+from imsd.engine.planning.analysis import (
+    Analyzer,
+    HighlightWeights,
+    MediaAnalysis,
+    Rejected,
+    per_second_faces,
+    pick_highlights,
+    voiced_per_second,
+)
 from imsd.settings import EngineSettings
 
 FPS = 25
@@ -152,6 +161,60 @@ def test_highlights_across_media_and_long_shots() -> None:
     loud = _flat(30, loudness_db=[-40.0] * 20 + [-6.0] * 10)  # one 30 s shot, loud from 20 s
     picks = pick_highlights({"a": quiet, "b": loud}, target_duration=10, max_window=6)
     assert [(p.media, p.start, p.end) for p in picks] == [("b", 20.0, 26.0), ("b", 26.0, 30.0)]
-    assert picks[0].score == pytest.approx(0.4)  # loudness weight x fully loud
+    assert picks[0].score == pytest.approx(HighlightWeights().loudness)  # loudness weight x fully loud
     assert pick_highlights({"a": quiet}, target_duration=0) == []
     assert pick_highlights({}, target_duration=10) == []
+
+
+def test_a_stretch_where_someone_speaks_to_the_camera_is_the_highlight() -> None:
+    # Equal in loudness, cuts and motion: the seconds with a face in view and a voice win (issue 17).
+    plain = _flat(20)
+    talking = _flat(20, speech=[0.0] * 10 + [0.9] * 5 + [0.0] * 5, faces=[0.0] * 10 + [0.2] * 5 + [0.0] * 5)
+    picks = pick_highlights({"a": plain, "b": talking}, target_duration=5, max_window=5)
+    assert [(p.media, p.start, p.end) for p in picks] == [("b", 10.0, 15.0)]
+    assert picks[0].speech == pytest.approx(0.9) and picks[0].faces == pytest.approx(0.2)
+
+
+def test_signals_not_measured_count_as_zero() -> None:
+    old_cache = _flat(10, loudness_db=[-40.0] * 5 + [-6.0] * 5)  # analysed before speech and faces
+    picks = pick_highlights({"a": old_cache}, target_duration=5, max_window=5)
+    assert [(p.start, p.end, p.speech, p.faces) for p in picks] == [(5.0, 10.0, 0.0, 0.0)]
+
+
+def test_speech_is_the_share_of_voiced_30_ms_frames_in_each_second() -> None:
+    class MarkedFrames:  # stands in for webrtcvad.Vad: a frame of 1s is voice
+        def is_speech(self, frame: bytes, rate: int) -> bool:
+            return frame[0] == 1
+
+    frame = 16000 * 30 // 1000 * 2
+    # 66 frames of 30 ms: 34 start in second 0, 32 in second 1; the last 16 are voice.
+    pcm = b"".join((b"\x01" if i >= 50 else b"\x00") * frame for i in range(66))
+    assert voiced_per_second(pcm, MarkedFrames(), 2) == [0.0, 0.5]
+
+
+def test_faces_per_second_keep_the_largest_face() -> None:
+    samples = [FaceSample(0.0, ()), FaceSample(0.5, ((0, 0, 0.1, 0.2),)),
+               FaceSample(1.0, ((0, 0, 0.1, 0.1), (0, 0, 0.3, 0.3)))]  # fmt: skip
+    assert per_second_faces(samples, 2.5) == [0.02, 0.09, 0.0]
+
+
+@pytest.fixture
+def talk(tmp_path: Path) -> Path:
+    """8 s of moving picture: silence, from 2 s a voice (espeak-ng), silence again."""
+    voice = tmp_path / "voice.wav"
+    subprocess.run(["espeak-ng", "-w", str(voice), "Welcome to the new shop, we are open all week."], check=True)
+    clip = tmp_path / "talk.mp4"
+    subprocess.run(  # 2 s of silence, then the voice, then silence to 8 s
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s={SIZE}:r={FPS}:d=8", "-i", str(voice),
+         "-filter_complex", "[1:a]adelay=2000|2000,apad=whole_dur=8[a]", "-map", "0:v", "-map", "[a]",
+         "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(clip)],
+        check=True,
+    )  # fmt: skip
+    return clip
+
+
+async def test_the_analysis_hears_where_someone_speaks(talk: Path, tmp_path: Path) -> None:
+    settings = EngineSettings(media_roots=[tmp_path], cache_dir=tmp_path / "cache", work_dir=tmp_path / "work")
+    analysis = await Analyzer(settings).analyze(talk)
+    assert len(analysis.speech) == 8 and max(analysis.speech[:2]) < 0.2
+    assert max(analysis.speech[2:5]) > 0.6 and len(analysis.faces) == 8

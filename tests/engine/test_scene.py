@@ -186,7 +186,7 @@ async def test_highlights_select_the_loud_cut_dense_section(
     assert output["duration"] <= 5.0 + 1e-6
     for clip in output["clipList"]:
         assert clip["startTime"] >= 8.0 - 0.2 and clip["endTime"] <= 14.0 + 0.2, clip
-        assert set(clip["signals"]) == {"loudnessDb", "cutDensity", "motion"}
+        assert set(clip["signals"]) == {"loudnessDb", "cutDensity", "motion", "speech", "faces"}
 
 
 async def test_highlights_batch_renders_the_target_length(

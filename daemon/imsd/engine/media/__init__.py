@@ -12,7 +12,7 @@ from imsd.engine.media.addresses import (
     refused_address,
 )
 from imsd.engine.media.cache import ContentCache, LruMemo
-from imsd.engine.media.faces import FaceFinder, Focus, faces_available, faces_in, focus_path
+from imsd.engine.media.faces import FaceFinder, FaceSample, Focus, faces_available, faces_in, focus_path
 from imsd.engine.media.ffmpeg import ffmpeg_identity, run_ffmpeg
 from imsd.engine.media.probe import SAFE_INPUT, SUBTITLE_FORMATS, MediaInfo, Prober, file_guard
 from imsd.engine.media.processes import ChildStopped, child_process, stop_signal
@@ -25,6 +25,7 @@ __all__ = [
     "ChildStopped",
     "ContentCache",
     "FaceFinder",
+    "FaceSample",
     "Focus",
     "LruMemo",
     "MediaInfo",

@@ -16,10 +16,12 @@ by the file's content and the analysis parameters (cache.py says why content).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import math
 import tempfile
+from asyncio.subprocess import PIPE
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,7 +31,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imsd.api.wire import compact_json
-from imsd.engine.media import SAFE_INPUT, ContentCache, Prober, run_ffmpeg
+from imsd.engine.media import (
+    SAFE_INPUT,
+    ContentCache,
+    FaceFinder,
+    FaceSample,
+    MediaInfo,
+    Prober,
+    child_process,
+    run_ffmpeg,
+)
 from imsd.engine.render import graph
 from imsd.errors import ImsError
 from imsd.settings import EngineSettings
@@ -54,12 +65,17 @@ __all__ = [
     "analysis_command",
     "build_analysis",
     "parse_metadata",
+    "per_second_faces",
     "per_second_mean",
     "pick_highlights",
+    "voiced_per_second",
 ]
 
 # Bump when the signals or their meaning change: old cache entries are then ignored.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
+#: WebRTC VAD: 16 kHz audio, aggressiveness 2 of 0-3 (3 drops soft speech under music).
+VAD_RATE = 16000
+VAD_MODE = 2
 
 SILENCE_DB = -90.0  # loudness of a silent second (astats says -inf) or of media without audio
 CUT_WINDOW_S = 5  # cut density = cuts in a centred window of this many seconds, per second
@@ -94,6 +110,8 @@ class MediaAnalysis:
     motion: list[float]  # mean scene score (0-1) of the frames in that second, cut frames excluded
     blur: list[float]  # mean blurdetect value (higher = blurrier), 0 where unmeasurable (black)
     rejected: list[Rejected] = field(default_factory=list)
+    speech: list[float] = field(default_factory=list)  # share of the second that is voice (VAD), 0-1
+    faces: list[float] = field(default_factory=list)  # largest face's share of the picture that second
 
     @property
     def cuts(self) -> list[float]:
@@ -114,6 +132,8 @@ class MediaAnalysis:
             motion=raw["motion"],
             blur=raw["blur"],
             rejected=[Rejected(**r) for r in raw["rejected"]],
+            speech=raw.get("speech", []),
+            faces=raw.get("faces", []),
         )
 
 
@@ -280,6 +300,7 @@ class Analyzer:
         self.settings = settings
         self.prober = prober or Prober(settings.ffprobe)
         self.cache = ContentCache(settings.cache_dir / "analysis")
+        self.faces = FaceFinder(settings.cache_dir, settings.ffmpeg)
         self._params = f"v{ANALYSIS_VERSION}:scdet={settings.scdet_threshold}:blur={settings.blur_threshold}"
 
     async def key(self, path: Path) -> str:
@@ -303,7 +324,22 @@ class Analyzer:
             out = {name: Path(tmp) / f"{name}.txt" for name in ("video", "motion", "blur", "audio")}
             cmd = analysis_command(self.settings.ffmpeg, path, info.has_audio, self.settings.scdet_threshold, out)
             await run_ffmpeg(cmd, info.duration)
-            return await asyncio.to_thread(self._collect, out, key, info.duration)
+            analysis = await asyncio.to_thread(self._collect, out, key, info.duration)
+        speech = await self._speech(info) if info.has_audio else []
+        faces = per_second_faces(await self.faces.samples(info), analysis.duration)
+        return dataclasses.replace(analysis, speech=speech, faces=faces)
+
+    async def _speech(self, info: MediaInfo) -> list[float]:
+        """Per second, the share of 30 ms frames WebRTC's VAD hears as voice; [] without webrtcvad."""
+        try:
+            import webrtcvad
+        except ImportError:
+            return []
+        cmd = [self.settings.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", *info.guard, "-i",
+               str(info.path), "-map", "0:a:0", "-ac", "1", "-ar", str(VAD_RATE), "-f", "s16le", "pipe:1"]  # fmt: skip
+        async with child_process(*cmd, stdout=PIPE, stderr=PIPE) as proc:
+            pcm, _ = await proc.communicate()
+        return await asyncio.to_thread(voiced_per_second, pcm, webrtcvad.Vad(VAD_MODE), _seconds(info.duration or 0))
 
     def _collect(self, out: Mapping[str, Path], key: str, duration: float) -> MediaAnalysis:
         parsed = {name: parse_metadata(p.read_text()) if p.is_file() else [] for name, p in out.items()}
@@ -318,6 +354,27 @@ class Analyzer:
         )
 
 
+def voiced_per_second(pcm: bytes, vad: Any, seconds: int) -> list[float]:
+    """The share of each second's 30 ms frames (16-bit mono at VAD_RATE) that `vad` calls speech."""
+    frame = VAD_RATE * 30 // 1000 * 2
+    voiced, total = np.zeros(seconds), np.zeros(seconds)
+    for index in range(len(pcm) // frame):
+        second = min(seconds - 1, index * 30 // 1000)
+        total[second] += 1
+        voiced[second] += vad.is_speech(pcm[index * frame : (index + 1) * frame], VAD_RATE)
+    return [round(float(v / t), 3) if t else 0.0 for v, t in zip(voiced, total, strict=True)]
+
+
+def per_second_faces(samples: list[FaceSample], duration: float) -> list[float]:
+    """Per second, the largest face's share of the picture among that second's samples (0: none)."""
+    faces = np.zeros(_seconds(duration))
+    for sample in samples:
+        if sample.boxes:
+            second = min(len(faces) - 1, int(sample.t))
+            faces[second] = max(faces[second], max(w * h for _, _, w, h in sample.boxes))
+    return [round(float(f), 4) for f in faces]
+
+
 # --- highlights ---------------------------------------------------------------------------
 
 
@@ -325,9 +382,11 @@ class Analyzer:
 class HighlightWeights:
     """How much each normalised signal counts; normalisation is over all media of one request."""
 
-    loudness: float = 0.4
-    cut_density: float = 0.3
-    motion: float = 0.3
+    loudness: float = 0.3
+    cut_density: float = 0.2
+    motion: float = 0.2
+    speech: float = 0.15  # someone speaking: a moment people say something in
+    faces: float = 0.15  # a face in view, the larger the more
 
 
 @dataclass(frozen=True)
@@ -341,6 +400,8 @@ class Highlight:
     loudness_db: float
     cut_density: float
     motion: float
+    speech: float = 0.0
+    faces: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """Proposed `Screen_Media_Highlights_Media_Select` clip entry (IMS's shape is UNCONFIRMED).
@@ -354,8 +415,14 @@ class Highlight:
             "startTime": self.start,
             "endTime": self.end,
             "score": self.score,
-            "signals": {"loudnessDb": self.loudness_db, "cutDensity": self.cut_density, "motion": self.motion},
+            "signals": {"loudnessDb": self.loudness_db, "cutDensity": self.cut_density, "motion": self.motion,
+                        "speech": self.speech, "faces": self.faces},
         }
+
+
+def _signal(values: list[float], like: list[float]) -> NDArray[np.float64]:
+    """A per-second signal, zeros where it was not measured (no audio, no OpenCV, an old cache)."""
+    return np.asarray(values, dtype=np.float64) if len(values) == len(like) else np.zeros(len(like))
 
 
 def _minmax(arrays: list[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
@@ -446,8 +513,12 @@ def pick_highlights(
     loud = _minmax([np.clip(np.asarray(raw[i].loudness_db), -60.0, 0.0) for i in ids])
     cuts = _minmax([np.asarray(raw[i].cut_density) for i in ids])
     motion = _minmax([np.asarray(raw[i].motion) for i in ids])
+    speech = _minmax([_signal(raw[i].speech, raw[i].motion) for i in ids])
+    faces = _minmax([_signal(raw[i].faces, raw[i].motion) for i in ids])
     score = {
-        i: _Steps(w.loudness * loud[k] + w.cut_density * cuts[k] + w.motion * motion[k]) for k, i in enumerate(ids)
+        i: _Steps(w.loudness * loud[k] + w.cut_density * cuts[k] + w.motion * motion[k] + w.speech * speech[k]
+                  + w.faces * faces[k])
+        for k, i in enumerate(ids)
     }
 
     ranked = sorted(
@@ -486,6 +557,8 @@ def pick_highlights(
             loudness_db=round(_Steps(an.loudness_db).mean(a, b), 2),
             cut_density=round(_Steps(an.cut_density).mean(a, b), 4),
             motion=round(_Steps(an.motion).mean(a, b), 4),
+            speech=round(_Steps(_signal(an.speech, an.motion)).mean(a, b), 4),
+            faces=round(_Steps(_signal(an.faces, an.motion)).mean(a, b), 4),
         )
 
     return [highlight(m, a, b) for m, a, b in sorted(picked, key=lambda p: (ids.index(p[0]), p[1]))]
