@@ -23,7 +23,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 from redis.exceptions import RedisError
@@ -36,13 +35,12 @@ from imsd.context import Services
 from imsd.engine.service import LocalIms
 from imsd.errors import ImsError, missing
 from imsd.logs import get_logger
-from imsd.signing import MAX_CLOCK_SKEW_S, RPC_PUBLIC_PARAMS, claim_of, parse_date
+from imsd.signing import MAX_CLOCK_SKEW_S, RPC_PUBLIC_PARAMS, claim_of, parse_date, received_call
 
 __all__ = ["SUBMIT_POLL_S", "OpenApi", "make_openapi_app", "submit_request_id"]
 
 log = get_logger(__name__)
 
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 #: How often a waiting submit looks at its request.
 SUBMIT_POLL_S = 0.05
 
@@ -195,22 +193,16 @@ async def serve_call(request: web.Request) -> web.Response:
     """POST / (GET too, as RPC clients may): one IMS OpenAPI call."""
     endpoint = request.app[OPENAPI]
     request_id = str(uuid.uuid4()).upper()
-    body = await request.read()
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    query = dict(parse_qsl(urlsplit(request.raw_path).query, keep_blank_values=True))
-    form: dict[str, str] = {}
-    if request.content_type == FORM_CONTENT_TYPE and body:
-        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    action = headers.get("x-acs-action") or query.get("Action") or form.get("Action") or ""
-    label = action if action in endpoint.actions else "unknown"
+    call = received_call(request.raw_path, request.content_type, request.headers, await request.read())
+    label = call.action if call.action in endpoint.actions else "unknown"
     try:
         if cross_site(request.headers):
             # The SDKs send neither; a browser does, for a page of another site posting here. Signed
             # calls could not be forged that way, but in development mode (any key) they could.
             raise ImsError("Forbidden", "Cross-site requests are not accepted.", 403)
-        access_key_id = await endpoint.authenticate(request.method, headers, query, form, body)
-        params = {k: v for k, v in (query | form).items() if k not in RPC_PUBLIC_PARAMS}
-        answer = await endpoint.answer(action, params, access_key_id)
+        access_key_id = await endpoint.authenticate(request.method, call.headers, call.query, call.form, call.body)
+        params = {k: v for k, v in (call.query | call.form).items() if k not in RPC_PUBLIC_PARAMS}
+        answer = await endpoint.answer(call.action, params, access_key_id)
     except ImsError as error:
         metrics.openapi_calls.labels(label, error.code).inc()
         log.info("openapi call refused", action=label, code=error.code, message=error.message)

@@ -14,17 +14,19 @@ import hmac
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from imsd.api.wire import API_VERSION
 from imsd.errors import ImsError
 
 __all__ = [
     "DATE_FORMAT",
+    "FORM_CONTENT_TYPE",
     "MAX_CLOCK_SKEW_S",
     "REQUIRED_SIGNED_HEADERS",
     "RPC_PUBLIC_PARAMS",
     "V3_ALGORITHM",
+    "Call",
     "Claim",
     "V3Authorization",
     "callback_signature",
@@ -34,6 +36,7 @@ __all__ = [
     "parse_date",
     "parse_v3_authorization",
     "percent_encode",
+    "received_call",
     "rpc_signature",
     "sha256_hex",
     "v3_headers",
@@ -231,6 +234,31 @@ def rpc_signature(method: str, params: Mapping[str, str], access_key_secret: str
     string_to_sign = f"{method.upper()}&{percent_encode('/')}&{percent_encode(canonical_query(signed))}"
     digest = hmac.new(f"{access_key_secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
+
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True)
+class Call:
+    """A received OpenAPI call, in the parts its signature covers: lower-case headers, the query
+    as sent (parsed from the raw path, so nothing is re-encoded), the form body, the action."""
+
+    headers: dict[str, str]
+    query: dict[str, str]
+    form: dict[str, str]
+    body: bytes
+    action: str
+
+
+def received_call(raw_path: str, content_type: str, headers: Mapping[str, str], body: bytes) -> Call:
+    """The parts of a call as it arrived: the action from `x-acs-action` (V3) or `Action` (RPC)."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    query = dict(parse_qsl(urlsplit(raw_path).query, keep_blank_values=True))
+    form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)) if (
+        content_type == FORM_CONTENT_TYPE and body) else {}  # fmt: skip
+    action = lower.get("x-acs-action") or query.get("Action") or form.get("Action") or ""
+    return Call(lower, query, form, body, action)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -35,14 +34,21 @@ from imsd.api.wire import (
     compact_json,
 )
 from imsd.errors import ImsError, invalid, missing
-from imsd.signing import MAX_CLOCK_SKEW_S, RPC_PUBLIC_PARAMS, callback_signature, claim_of, format_date, parse_date
+from imsd.signing import (
+    MAX_CLOCK_SKEW_S,
+    RPC_PUBLIC_PARAMS,
+    callback_signature,
+    claim_of,
+    format_date,
+    parse_date,
+    received_call,
+)
 
 DEFAULT_ACCESS_KEY_ID = "fake-akid"
 DEFAULT_ACCESS_KEY_SECRET = "fake-secret-Abc123"
 CALLBACK_ATTEMPTS = 4
 CALLBACK_RETRY_S = 0.2
 FAKE_USER_ID = 1234567890123456
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 #: How many received calls `received` keeps, newest last.
 RECEIVED_KEPT = 256
 SINGLE_SUBMIT = "SubmitMediaProducingJob"
@@ -335,13 +341,8 @@ class FakeIms:
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         arrival = time.monotonic()
-        body = await request.read()
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        query = dict(parse_qsl(urlsplit(request.raw_path).query, keep_blank_values=True))
-        form: dict[str, str] = {}
-        if request.content_type == FORM_CONTENT_TYPE and body:
-            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        action = headers.get("x-acs-action") or query.get("Action") or form.get("Action") or ""
+        call = received_call(request.raw_path, request.content_type, request.headers, await request.read())
+        headers, query, form, body, action = call.headers, call.query, call.form, call.body, call.action
         stats = self._actions.setdefault(action, _ActionStats())
         stats.calls += 1
         try:
