@@ -51,6 +51,7 @@ CALLBACK_RETRY_S = 0.2
 FAKE_USER_ID = 1234567890123456
 #: How many received calls `received` keeps, newest last.
 RECEIVED_KEPT = 256
+
 SINGLE_SUBMIT = "SubmitMediaProducingJob"
 BATCH_SUBMIT = "SubmitBatchMediaProducingJob"
 SCENE_SELECT = "SubmitSceneMediaSelectionJob"
