@@ -150,6 +150,34 @@ async def test_a_call_counts_as_arriving_until_it_is_answered_and_a_window_after
     assert third_sent - min(answered) >= 0.95  # not before a window after the first answer
 
 
+async def test_senders_of_one_process_held_back_by_the_send_log_ask_it_one_at_a_time(redis: Redis) -> None:
+    """Each asks again when its turn can have come, not every one of them each time a place
+    frees: at most two asks each (refused once, then let through), where all asking at every
+    freed place would take 4 + 4 + 3 + 2 + 1."""
+    rl = limiter(redis, rate=4.0)  # 4 calls per 1 s window
+    for _ in range(4):  # the window fills: one call every 0.25 s, so places free one at a time
+        async with rl.calling("A"):
+            pass
+    admit = rl._admit_send
+    asks = 0
+
+    async def counted(**values: object) -> object:
+        nonlocal asks
+        asks += 1
+        return await admit(**values)
+
+    rl._admit_send = counted  # type: ignore[method-assign]
+    sent: list[int] = []
+
+    async def send(i: int) -> None:
+        async with rl.sending(Slot("A", time.monotonic())):  # all due now: late wakers, say
+            sent.append(i)
+
+    await asyncio.gather(*(send(i) for i in range(4)))
+    assert sorted(sent) == [0, 1, 2, 3]
+    assert asks <= 2 * 4
+
+
 async def test_a_call_whose_answer_was_never_logged_stops_counting_after_max_call_s(
     redis: Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:

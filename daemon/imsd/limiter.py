@@ -177,6 +177,7 @@ class RateLimiter:
         self._penalty_us = int(penalty_s * 1_000_000)
         self._call_us = int(max_call_s * 1_000_000)
         self._enabled = enabled
+        self._asking: dict[str, asyncio.Lock] = {}
         self._reserve = _RESERVE.register(redis)
         self._admit_send = _ADMIT_SEND.register(redis)
         self._answered = _ANSWERED.register(redis)
@@ -251,13 +252,19 @@ class RateLimiter:
         # slack the configured rate leaves under it (20 ms at 29.4/s), for its clock's jitter.
         cap = math.ceil(self.rate(slot.action))
         window_us = int(cap / self.rate(slot.action) * 1_000_000)
-        while True:
-            wait_us = int(
-                await self._admit_send(sent=sent, window_us=window_us, cap=cap, call_us=self._call_us, send_id=send_id)
-            )
-            if wait_us < 0:
-                break
-            await asyncio.sleep(wait_us / 1_000_000)
+        # One sender of this process at a time asks the send log, the others queue behind it
+        # in order: every sender refused sleeps until the same oldest call stops counting, and
+        # all waking together to ask again would cost a Redis call each for one free place.
+        async with self._asking.setdefault(slot.action, asyncio.Lock()):
+            while True:
+                wait_us = int(
+                    await self._admit_send(
+                        sent=sent, window_us=window_us, cap=cap, call_us=self._call_us, send_id=send_id
+                    )
+                )
+                if wait_us < 0:
+                    break
+                await asyncio.sleep(wait_us / 1_000_000)
         try:
             yield
         finally:
