@@ -197,3 +197,34 @@ async def test_a_task_of_a_killed_worker_runs_again_within_the_lease(queue: Task
 
     await run_until(redis_url, quick, lambda: bool(runs))  # gives up after about 5 s
     assert runs == ["a"]
+
+
+
+async def test_workers_polling_in_step_share_tasks_due_at_random_times(queue: TaskQueue, redis_url: str) -> None:
+    """arq polls on a fixed period from each worker's start: two workers started together keep
+    phases a fraction of a millisecond apart for ever, and a task due at any time goes to the
+    first to poll after it, nearly always the same one (the other starved). Polling at a random
+    moment of each period shares the tasks out."""
+    runs: dict[str, int] = {"first": 0, "second": 0}
+
+    def counting(name: str) -> TaskWorker:
+        async def task(_: str) -> None:
+            runs[name] += 1
+
+        return TaskWorker(redis_url, [TaskSpec("work", task, 5.0)], queue_name=QUEUE, max_jobs=10, poll_delay_s=0.2)
+
+    for i in range(60):
+        await queue.enqueue("work", str(i), task_id=f"t-{i}", delay_s=0.3 + i * 0.03)
+    workers = [counting("first"), counting("second")]
+    for running in workers:
+        running.start()
+    try:
+        for _ in range(500):
+            if sum(runs.values()) == 60:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        for running in workers:
+            await running.stop(1.0)
+    assert sum(runs.values()) == 60
+    assert min(runs.values()) >= 60 // 4, runs  # an even share is 30 each; below 15 is a 1-in-20,000 draw

@@ -8,18 +8,27 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from imsd.backends.base import Backend
-from imsd.limiter import RateLimiter, Slot
+from imsd.limiter import Booked, RateLimiter, Slot
 from imsd.queue import QueuedTask, TaskQueue
 from imsd.records import RecordStore
 from imsd.settings import Settings
 from imsd.steps import Defer
 
-__all__ = ["MAX_SLOT_WAIT_S", "REQUEST_TASK", "Services", "request_task_id"]
+__all__ = ["MAX_BOOK_AHEAD_S", "MAX_SLOT_WAIT_S", "REQUEST_TASK", "SLOT_LEAD_S", "Services", "request_task_id"]
 
 # One task per request moves it on, by its record's state: submit, then poll until final. It
 # defers itself between steps, so a request has exactly one task queued or running at a time.
 REQUEST_TASK = "advance_request"
-MAX_SLOT_WAIT_S = 5.0
+#: The longest a running task waits in memory for its send slot. What tasks hold in memory is lost
+#: with a killed process (a hole in the shared schedule), so they hold only slots this close.
+MAX_SLOT_WAIT_S = 1.0
+#: A task whose slot is further away is deferred until this long before it, leaving the slot
+#: booked in Redis; the lead covers the queue's pick-up delay, so the slot is met on time.
+SLOT_LEAD_S = 0.5
+#: How far ahead a slot is booked at most. Beyond it nothing is booked and the task is deferred by
+#: half to all of this: while the schedule is booked this far ahead, a task coming back any
+#: sooner would only be refused again, at the cost of a task run.
+MAX_BOOK_AHEAD_S = 30.0
 
 
 def request_task_id(request_id: str) -> str:
@@ -44,14 +53,20 @@ class Services:
         return self.settings.worker.task_timeout_s + 30.0
 
     async def reserve_slot(self, request_id: str, action: str) -> Slot | Defer:
-        """Reserve a send slot of `action` for the request; the caller sends inside
-        `limiter.sending(slot)`.
+        """The request's send slot of `action`; the caller sends inside `limiter.sending(slot)`.
 
-        A slot further ahead than MAX_SLOT_WAIT_S is not held by a running task: nothing is
-        reserved and the step defers the task instead, so workers never sit on long waits.
+        A slot further ahead than MAX_SLOT_WAIT_S is not held by a running task: it is booked for
+        the request in Redis and the task deferred to SLOT_LEAD_S before it, when any process's
+        worker claims it (reserving again claims the booking). A killed process so loses only
+        the slots its tasks were about to send in, not everything booked ahead. Beyond
+        MAX_BOOK_AHEAD_S, nothing is booked and the task comes back later.
         """
-        slot = await self.limiter.reserve(action, max_wait_s=MAX_SLOT_WAIT_S)
-        return Defer(MAX_SLOT_WAIT_S * random.uniform(0.5, 1.0)) if slot is None else slot
+        slot = await self.limiter.book(action, request_id, max_wait_s=MAX_SLOT_WAIT_S, book_ahead_s=MAX_BOOK_AHEAD_S)
+        if slot is None:
+            return Defer(MAX_BOOK_AHEAD_S * random.uniform(0.5, 1.0))
+        if isinstance(slot, Booked):
+            return Defer(max(0.0, slot.wait_s - SLOT_LEAD_S))
+        return slot
 
     def request_task(self, request_id: str) -> QueuedTask:
         """The request's task, due now, for admission to enqueue with the record."""

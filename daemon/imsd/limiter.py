@@ -5,6 +5,12 @@ action); Redis hands out slots `1/rate` apart and the caller sleeps until its sl
 at once. Because the clock is Redis's, processes on different machines agree on the schedule.
 A Throttling reply moves the key's schedule forward, so every process backs off together.
 
+A slot a process sleeps on dies with the process: a kill -9 leaves a hole in the schedule that
+nobody sends in. So a caller with a name (a request) does not sleep on a slot far ahead: Redis
+keeps it booked for that name (`book`), the caller comes back shortly before it, from any
+process, and claims it by asking again under the same name. Only the slots due within the
+caller's short wait are held in memory, and only those are lost with a killed process.
+
 The schedule alone cannot keep the service's count: the service counts calls when they arrive,
 and a call arrives some time after its slot (a loaded machine wakes late, a fresh process's
 first connection takes a while). So each call is also logged in a send log, checked right before
@@ -31,26 +37,48 @@ from redis.asyncio import Redis
 from imsd import lua, metrics
 from imsd.logs import get_logger
 
-__all__ = ["RateLimiter", "Slot"]
+__all__ = ["BOOKING_FORGOTTEN_S", "Booked", "RateLimiter", "Slot"]
 
 log = get_logger(__name__)
 
 # Reserve the next slot: `schedule` holds tat, the theoretical arrival time of the next call, in
-# microseconds. Returns the microseconds the caller must wait before its slot, or -1 without
-# reserving anything when that wait would exceed `max_wait_us`.
+# microseconds. Returns {kind, wait}: the microseconds until the slot, and what was done with it.
+# 'slot': the next slot, the caller's to wait for (it is at most `max_wait_us` away). 'booked': the
+# next slot is further away, and now booked for `holder` in `booked` (slot time by holder); the
+# holder claims it by asking again, as the same holder, once it is at most `max_wait_us` away:
+# 'claimed' (and no longer booked), or 'waiting' while it is further (a holder with a booking is
+# never given a second one). 'refused': nothing reserved, the next slot being further away than
+# `book_us` (or, with no holder, than `max_wait_us`). A booking not claimed `forget_us` after its
+# time is dropped (its holder was finished another way).
 _RESERVE = lua.Script(
     """
 local now = redis.call('TIME')
 local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local hold = tonumber(max_wait_us)
+if holder ~= '' then
+  local booked_at = redis.call('ZSCORE', booked, holder)
+  if booked_at then
+    local wait = math.max(0, tonumber(booked_at) - now_us)
+    if wait > hold then return {'waiting', wait} end
+    redis.call('ZREM', booked, holder)
+    return {'claimed', wait}
+  end
+end
 local interval = tonumber(interval_us)
 local tat = tonumber(redis.call('GET', schedule) or '0')
 if tat < now_us then tat = now_us end
-if tat - now_us > tonumber(max_wait_us) then return -1 end
+local wait = tat - now_us
+if wait > hold and (holder == '' or wait > tonumber(book_us)) then return {'refused', wait} end
 redis.call('SET', schedule, tat + interval, 'PX', math.ceil((tat + interval - now_us) / 1000) + 60000)
-return tat - now_us
+if wait <= hold then return {'slot', wait} end
+local forget = tonumber(forget_us)
+redis.call('ZREMRANGEBYSCORE', booked, '-inf', now_us - forget)
+redis.call('ZADD', booked, tat, holder)
+redis.call('PEXPIRE', booked, math.ceil((wait + forget) / 1000))
+return {'booked', wait}
 """,
-    keys=("schedule",),
-    args=("interval_us", "max_wait_us"),
+    keys=("schedule", "booked"),
+    args=("interval_us", "max_wait_us", "holder", "book_us", "forget_us"),
 )
 
 # Push the schedule back: nobody gets a slot before now + `penalty_us`.
@@ -103,12 +131,29 @@ return redis.call('ZADD', sent, 'XX', tonumber(now[1]) * 1000000 + tonumber(now[
 )
 
 
+#: A booking its holder has not claimed this long after its time is dropped: the holder was
+#: finished another way, or its task is long overdue and books anew when it runs.
+BOOKING_FORGOTTEN_S = 60.0
+
+
 @dataclass(frozen=True)
 class Slot:
     """A reserved send time, as a local monotonic deadline."""
 
     action: str
     deadline: float
+
+
+@dataclass(frozen=True)
+class Booked:
+    """A slot booked in Redis for its holder, `wait_s` away: too far to wait for in memory.
+
+    The holder comes back for it (`book` again, under the same name) once it is within the
+    caller's wait, from this process or any other.
+    """
+
+    action: str
+    wait_s: float
 
 
 class RateLimiter:
@@ -132,6 +177,7 @@ class RateLimiter:
         self._penalty_us = int(penalty_s * 1_000_000)
         self._call_us = int(max_call_s * 1_000_000)
         self._enabled = enabled
+        self._asking: dict[str, asyncio.Lock] = {}
         self._reserve = _RESERVE.register(redis)
         self._admit_send = _ADMIT_SEND.register(redis)
         self._answered = _ANSWERED.register(redis)
@@ -151,13 +197,44 @@ class RateLimiter:
         """
         if not self._enabled:
             return Slot(action, time.monotonic())
-        interval_us = int(1_000_000 / self.rate(action))
-        max_wait_us = int(max_wait_s * 1_000_000)
-        wait_us = int(await self._reserve(schedule=self.key(action), interval_us=interval_us, max_wait_us=max_wait_us))
-        if wait_us < 0:
-            return None
-        metrics.limiter_wait.labels(action).observe(wait_us / 1_000_000)
-        return Slot(action, time.monotonic() + wait_us / 1_000_000)
+        kind, wait_s = await self._run_reserve(action, max_wait_s, holder="", book_ahead_s=0.0)
+        return Slot(action, time.monotonic() + wait_s) if kind == "slot" else None
+
+    async def book(self, action: str, holder: str, *, max_wait_s: float, book_ahead_s: float) -> Slot | Booked | None:
+        """`holder`'s slot for `action`: the one booked for it earlier, or the next free one.
+
+        A Slot when it is at most `max_wait_s` away (a booking is claimed: it is the caller's
+        now, and gone from Redis). Booked when it is further, up to `book_ahead_s`: kept in Redis
+        under `holder`, so the caller needs to hold nothing while it waits and a process killed
+        meanwhile loses no slot. None, and nothing booked, beyond `book_ahead_s`.
+        """
+        if not self._enabled:
+            return Slot(action, time.monotonic())
+        kind, wait_s = await self._run_reserve(action, max_wait_s, holder=holder, book_ahead_s=book_ahead_s)
+        if kind in ("slot", "claimed"):
+            return Slot(action, time.monotonic() + wait_s)
+        return Booked(action, wait_s) if kind in ("booked", "waiting") else None
+
+    async def _run_reserve(
+        self, action: str, max_wait_s: float, *, holder: str, book_ahead_s: float
+    ) -> tuple[str, float]:
+        """`_RESERVE`'s kind and wait (s); a slot newly taken, to wait for or booked, counts in
+        limiter_wait once (a claim or a look at a booking does not)."""
+        schedule = self.key(action)
+        kind, wait_us = await self._reserve(
+            schedule=schedule,
+            booked=f"{schedule}:booked",
+            interval_us=int(1_000_000 / self.rate(action)),
+            max_wait_us=int(max_wait_s * 1_000_000),
+            holder=holder,
+            book_us=int(book_ahead_s * 1_000_000),
+            forget_us=int(BOOKING_FORGOTTEN_S * 1_000_000),
+        )
+        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+        wait_s = int(wait_us) / 1_000_000
+        if kind in ("slot", "booked"):
+            metrics.limiter_wait.labels(action).observe(wait_s)
+        return kind, wait_s
 
     @contextlib.asynccontextmanager
     async def sending(self, slot: Slot) -> AsyncIterator[None]:
@@ -175,13 +252,19 @@ class RateLimiter:
         # slack the configured rate leaves under it (20 ms at 29.4/s), for its clock's jitter.
         cap = math.ceil(self.rate(slot.action))
         window_us = int(cap / self.rate(slot.action) * 1_000_000)
-        while True:
-            wait_us = int(
-                await self._admit_send(sent=sent, window_us=window_us, cap=cap, call_us=self._call_us, send_id=send_id)
-            )
-            if wait_us < 0:
-                break
-            await asyncio.sleep(wait_us / 1_000_000)
+        # One sender of this process at a time asks the send log, the others queue behind it
+        # in order: every sender refused sleeps until the same oldest call stops counting, and
+        # all waking together to ask again would cost a Redis call each for one free place.
+        async with self._asking.setdefault(slot.action, asyncio.Lock()):
+            while True:
+                wait_us = int(
+                    await self._admit_send(
+                        sent=sent, window_us=window_us, cap=cap, call_us=self._call_us, send_id=send_id
+                    )
+                )
+                if wait_us < 0:
+                    break
+                await asyncio.sleep(wait_us / 1_000_000)
         try:
             yield
         finally:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -262,6 +263,18 @@ class _Worker(Worker):
 
     _start: lua.Registered | None = None
     _finish: lua.Registered | None = None
+
+    async def _poll_iteration(self) -> None:
+        """arq's poll, at a random moment of its period.
+
+        arq polls on a fixed period from the worker's start, so workers keep their phases for
+        ever, and a task due at a random time goes to the first worker to poll after it: a worker
+        whose phase trails another's by a few ms would pick up almost nothing, however idle.
+        Polling at a random moment of each period (arq's loop keeps the period) shares the
+        tasks out evenly.
+        """
+        await asyncio.sleep(random.uniform(0.0, self.poll_delay_s))
+        await super()._poll_iteration()
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         if self._start is None or self._finish is None:
