@@ -3,12 +3,14 @@ evaluated in numpy on the same two frames.
 
 Sources: the IMS transition page (help.aliyun.com/document_detail/447495.htm: SubType names are
 gl-transitions names, e.g. directional, waterdrop) and the GLSL of each transition in
-github.com/gl-transitions/gl-transitions (Directional.glsl, WaterDrop.glsl, perlin.glsl; MIT),
+github.com/gl-transitions/gl-transitions (Directional.glsl, WaterDrop.glsl, perlin.glsl,
+pinwheel.glsl, circle.glsl...; MIT),
 with their default uniforms. Compared on the luma plane, which the engine draws as it draws every
-plane; the two clips are smooth ramps so that nearest sampling (ffmpeg) and bilinear sampling (a
-GPU) differ by less than the encoder's own error. directional is xfade's slidedown, perlin a still
-noise field drawn once and thresholded per frame (lut2, maskedmerge), waterdrop its GLSL as an xfade
-expression: however drawn, each must match its formula.
+plane, in renders encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are
+smooth ramps so that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
+directional is xfade's slidedown, perlin a still noise field drawn once and thresholded per frame
+(lut2, maskedmerge), waterdrop `from` remapped through maps built each frame of still fields:
+however drawn, each must match its formula.
 """
 
 from __future__ import annotations
@@ -141,6 +143,24 @@ def polarfunction(a: Plane, b: Plane, progress: float) -> Plane:
     return np.where(np.hypot(x - 0.5, y - 0.5) > radius * progress, a, b)
 
 
+def pinwheel(a: Plane, b: Plane, progress: float) -> Plane:
+    """pinwheel.glsl, speed = 2."""
+    x, y = uv()
+    turned = np.mod(np.arctan2(y - 0.5, x - 0.5) + progress * 2, 3.1415 / 4)
+    return np.where(np.sign(progress - turned) > 0.5, b, a)
+
+
+#: circle.glsl's backColor, vec3(0.1) in RGB, as luma_frames reads luma (to gray: full range).
+CIRCLE_BACK = 255 * 0.1
+
+
+def circle(a: Plane, b: Plane, progress: float) -> Plane:
+    """circle.glsl, center = (0.5, 0.5), backColor = (0.1, 0.1, 0.1)."""
+    x, y = uv()
+    inside = np.hypot(x - 0.5, y - 0.5) <= np.sqrt(8) * abs(progress - 0.5)
+    return np.where(inside, a if progress < 0.5 else b, CIRCLE_BACK)
+
+
 FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "directional": directional,
     "waterdrop": waterdrop,
@@ -152,6 +172,8 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "directionalwipe": directionalwipe,
     "polarfunction": polarfunction,
     "windowslice": windowslice,
+    "pinwheel": pinwheel,
+    "circle": circle,
 }
 
 
@@ -175,26 +197,72 @@ def ramps(media_dir: Path) -> tuple[Path, Path]:
 async def test_a_frame_inside_the_transition_is_the_gl_transitions_formula_of_the_two_frames(
     render: Any, ramps: tuple[Path, Path], name: str
 ) -> None:
+    frame, a, b = await _mid_window_frame(render, ramps, name)
+    # Its progress is not read off the engine's clock: the formula has to match at one of the
+    # window's frame times, and that one must lie mid-window.
+    progress, error = _closest_progress(frame, FORMULAS[name], a, b)
+    assert 0.25 < progress < 0.75, progress
+    assert error.mean() < 2.0, f"mean luma error {error.mean():.2f} at progress {progress:.2f}"
+
+
+async def _mid_window_frame(render: Any, ramps: tuple[Path, Path], name: str) -> tuple[Plane, Plane, Plane]:
+    """The luma of a frame in the middle of a 1 s `name` from one ramp to the other, and the
+    ramps' lumas."""
     across, down = ramps
     timeline = {"VideoTracks": [video(
         {"MediaURL": str(across), "Effects": [{"Type": "Transition", "SubType": name, "Duration": 1}]},
         {"MediaURL": str(down)},
     )]}  # fmt: skip
-    result = await render(timeline, Width=W, Height=H)
+    result = await render(timeline, Width=W, Height=H, Video={"Crf": 0})
     assert not result.approximated, result.approximated
     out = luma_frames(result.output).astype(np.float64)
     a, b = luma_frames(across)[0].astype(np.float64), luma_frames(down)[0].astype(np.float64)
     # The frames strictly inside the window: neither input alone.
     inside = [f for f in out if np.abs(f - a).mean() > 2 and np.abs(f - b).mean() > 2]
     assert len(inside) >= FPS // 2, f"{len(inside)} frames inside the transition"
-    frame = inside[len(inside) // 2]
-    # Its progress is not read off the engine's clock: the formula has to match at one of the
-    # window's frame times, and that one must lie mid-window.
+    return inside[len(inside) // 2], a, b
+
+
+def _closest_progress(
+    frame: Plane, formula: Callable[[Plane, Plane, float], Plane], a: Plane, b: Plane
+) -> tuple[float, Plane]:
+    """The progress (of 4 * FPS steps) whose formula frame is closest to `frame`, and the
+    absolute difference there, pixel by pixel."""
     steps = np.arange(1, 4 * FPS) / (4 * FPS)
-    errors = [np.abs(frame - FORMULAS[name](a, b, float(p))).mean() for p in steps]
-    best = int(np.argmin(errors))
-    assert 0.25 < steps[best] < 0.75, steps[best]
-    assert errors[best] < 2.0, f"mean luma error {errors[best]:.2f} at progress {steps[best]:.2f}"
+    errors = [np.abs(frame - formula(a, b, float(p))) for p in steps]
+    best = int(np.argmin([e.mean() for e in errors]))
+    return float(steps[best]), errors[best]
+
+
+async def test_waterdrop_reads_every_pixel_where_the_glsl_formula_does(render: Any, ramps: tuple[Path, Path]) -> None:
+    """WaterDrop.glsl (gl-transitions, amplitude = 30, speed = 30) drawn by remap from maps built
+    of 16-bit still fields: every pixel of a mid-window frame is the formula's within 2.5 levels
+    (rounding of the mix with `to`, and a column read one over where the formula falls within a
+    fraction of a pixel of a pixel's edge: 1.25 levels on these ramps)."""
+    frame, a, b = await _mid_window_frame(render, ramps, "waterdrop")
+    progress, error = _closest_progress(frame, waterdrop, a, b)
+    assert 0.25 < progress < 0.75, progress
+    assert error.max() <= 2.5, f"luma off by {error.max():.1f} at progress {progress:.2f}"
+
+
+async def test_circle_shows_from_in_a_shrinking_ellipse_then_to_in_a_growing_one(
+    render: Any, ramps: tuple[Path, Path]
+) -> None:
+    """circle.glsl (gl-transitions): mid-window its ellipse has no radius (all back colour), so
+    each frame of the window is compared, before the middle (`from` inside) and after (`to`)."""
+    across, down = ramps
+    timeline = {"VideoTracks": [video(
+        {"MediaURL": str(across), "Effects": [{"Type": "Transition", "SubType": "circle", "Duration": 1}]},
+        {"MediaURL": str(down)},
+    )]}  # fmt: skip
+    result = await render(timeline, Width=W, Height=H, Video={"Crf": 0})
+    out = luma_frames(result.output).astype(np.float64)
+    a, b = luma_frames(across)[0].astype(np.float64), luma_frames(down)[0].astype(np.float64)
+    inside = [f for f in out if np.abs(f - a).mean() > 2 and np.abs(f - b).mean() > 2]
+    matched = [_closest_progress(frame, circle, a, b) for frame in inside]
+    assert all(error.mean() < 2.0 for _, error in matched), [round(e.mean(), 2) for _, e in matched]
+    progress = [p for p, _ in matched]
+    assert min(progress) < 0.4 and max(progress) > 0.6, progress
 
 
 def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() -> None:
@@ -206,7 +274,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
         assert all(np.abs(formula(a, b, 0.3) - other).mean() > 5 for other in others), name
 
 
-@pytest.mark.parametrize("name", ["perlin", "waterdrop"])
+@pytest.mark.parametrize("name", ["perlin", "waterdrop", "circle"])
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str
 ) -> None:

@@ -2,19 +2,19 @@
 
 IMS Transition SubTypes are gl-transitions names (github.com/gl-transitions/gl-transitions, MIT).
 ffmpeg 5.1's xfade has 46 built-ins; those that draw what the gl-transition draws are used as they
-are (`_BUILT_IN`). Others are the gl-transition's own GLSL with its default uniforms:
+are (`_BUILT_IN`). Others are the gl-transition's own GLSL with its default uniforms, drawn by
+native filters at about the cost of a built-in:
 - most blend `from` and `to` by a weight of a still field and the progress (perlin's noise, a
   wipe's distance, a sweep's angle...): the field is drawn once per transition and each frame's
   weight is a table of field and progress (`_MASKED`, drawn by tracks.py with geq, lut2 and
-  maskedmerge), as fast as the built-ins;
-- the rest are an xfade `custom` expression (`_GL_TRANSITIONS`), evaluated per pixel on each
-  plane of the window in the engine's planewise path (tracks.py), so `a0(x,y)` / `b0(x,y)` read
-  the plane being drawn: exact, but ten times dearer than the dearest built-in.
+  maskedmerge); circle also shows a plain colour (`Backdrop`);
+- waterdrop reads `from` at a displaced place (`Ripple`, drawn by ripple.py with remap through
+  maps made of still fields each frame).
 Names neither way draws map to the closest built-in, reported as approximated (`_NEAREST`).
 
-How GLSL becomes an expression: gl-transitions' `progress` runs 0 -> 1 and xfade's `P` runs
-1 -> 0, so progress = 1 - P; `uv` is the pixel's centre with y up, so uv = ((X + .5) / W,
-1 - (Y + .5) / H); getFromColor / getToColor at another uv read `a0` / `b0` at that pixel (nearest,
+How GLSL becomes a field: gl-transitions' `progress` runs 0 -> 1 over the window (frame k of n
+is at k / n, as xfade's progress); `uv` is the pixel's centre with y up, so uv = ((X + .5) / W,
+1 - (Y + .5) / H) in geq; getFromColor / getToColor at another uv read the pixel there (nearest,
 clamped at the edges, where a GPU would filter bilinearly); numbers are doubles, not floats.
 Registers `st(n, ...)` / `ld(n)` hold what the GLSL names.
 """
@@ -24,41 +24,54 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-__all__ = ["MaskedBlend", "XfadeChoice", "transition_names", "xfade_transition"]
+__all__ = ["Backdrop", "MaskedBlend", "Ripple", "XfadeChoice", "transition_names", "xfade_transition"]
 
 
 @dataclass(frozen=True)
 class XfadeChoice:
-    """One xfade: a built-in `name`, or "custom" with the `expr` every plane is drawn by, or a
-    `mask`: the transition draws `to` over `from` where a still field (drawn once) has passed the
-    progress, as perlin does (tracks.py draws it with lut2 and maskedmerge, at native speed)."""
+    """One transition: an xfade built-in `name`; or a `mask`: the transition draws `to` over
+    `from` by a weight of a still field (drawn once) and the progress, as perlin does (tracks.py
+    draws it with lut2 and maskedmerge, at native speed); or a `ripple` (ripple.py)."""
 
     name: str
     approximated: bool
-    expr: str | None = None
     mask: MaskedBlend | None = None
+    ripple: Ripple | None = None
+
+
+@dataclass(frozen=True)
+class Backdrop:
+    """A plain `color` (ffmpeg's syntax, opaque) shown where `shown`, a lut2 expression of the
+    field `x` and the progress `y` like a MaskedBlend's weight, is below 255: the picture is
+    blended over it by `shown` / 255."""
+
+    color: str
+    shown: str
 
 
 @dataclass(frozen=True)
 class MaskedBlend:
     """`field`: a geq expression of the still field, in 0-255; `weight`: a lut2 expression of `x`
-    (the field) and `y` (the progress, 0-255) giving how much of `to` a pixel shows, in 0-255."""
+    (the field) and `y` (the progress, 0-255) giving how much of `to` a pixel shows, in 0-255;
+    `backdrop`: a colour shown where the picture is not."""
 
     field: str
     weight: str
+    backdrop: Backdrop | None = None
 
 
-# Progress, and the pixel's uv (y up), into registers 0-2: every expression below starts with it.
-_UV = "st(0,1-P);st(1,(X+0.5)/W);st(2,1-(Y+0.5)/H);"
+@dataclass(frozen=True)
+class Ripple:
+    """WaterDrop.glsl's ripple: inside the circle of radius progress round the centre, `from` is
+    read at uv + dir * sin(dist * amplitude - progress * speed), dir = uv - (.5, .5), dist = |dir|;
+    outside it, at uv; then mixed with `to` by progress (ripple.py draws it)."""
 
-#: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30: outside a circle of radius
-#: progress a mix of from and to; inside it, from is read at uv + dir * sin(dist * 30 - progress
-#: * 30), a ripple, then mixed with to by progress.
-_WATERDROP = _UV + (
-    "st(3,ld(1)-0.5);st(4,ld(2)-0.5);st(5,hypot(ld(3),ld(4)));"
-    "st(6,if(gt(ld(5),ld(0)),0,sin(ld(5)*30-ld(0)*30)));"
-    "a0(X+ld(3)*ld(6)*W,Y-ld(4)*ld(6)*H)*(1-ld(0))+B*ld(0)"
-)
+    amplitude: float
+    speed: float
+
+
+#: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
+_WATERDROP = Ripple(amplitude=30, speed=30)
 
 
 def _random(x: str, y: str) -> str:
@@ -137,10 +150,28 @@ _POLAR_FUNCTION = MaskedBlend(
     weight="255*lte(x,y)",
 )
 
-_GL_TRANSITIONS = {"waterdrop": _WATERDROP}
+#: pinwheel.glsl (Mr Speaker), speed = 2: eight blades turn round the centre: `to` where
+#: progress > mod(atan(uv - .5) + progress * 2, 3.1415 / 4). The field is the angle within its
+#: blade, mod(atan(uv - .5), 3.1415 / 4), in 0-255 of the blade; the weight adds the turn.
+_PINWHEEL = MaskedBlend(
+    field=f"round(255*mod(atan2({_FY}-0.5,{_FX}-0.5),0.785375)/0.785375)",
+    weight="255*gt(y/255,mod(x/255*0.785375+2*y/255,0.785375))",
+)
+#: circle.glsl (Fernando Kuteken), center = (.5, .5), backColor = (.1, .1, .1): an ellipse (uv is
+#: not corrected for the aspect) of radius sqrt(8) * |progress - .5| shrinks to the centre over
+#: `from`, then grows showing `to`; outside it the back colour. The field is the distance to the
+#: centre, in 0-255 of .70711 (the corners').
+_CIRCLE = MaskedBlend(
+    field=f"round(255*hypot({_FX}-0.5,{_FY}-0.5)/0.70711)",
+    weight="255*gte(y,128)",
+    backdrop=Backdrop(color="0x1A1A1A", shown="255*lte(x/255*0.70711,sqrt(8)*abs(y/255-0.5))"),
+)
+
+_RIPPLES = {"waterdrop": _WATERDROP}
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
+    "pinwheel": _PINWHEEL, "circle": _CIRCLE,
 }  # fmt: skip
 
 #: Directional.glsl (Gaëtan Renaudeau) with its default direction vec2(0.0, 1.0) reads `from` at
@@ -175,7 +206,7 @@ _NEAREST = {
     "crazyparametricfun": "radial", "kaleidoscope": "radial", "windowblinds": "hrslice",
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
     "doomscreentransition_up": "vuslice", "doomscreentransition_down": "vdslice",
-    "ripple": "circleopen", "pinwheel": "radial", "burn": "fadewhite", "circle": "circleopen",
+    "ripple": "circleopen", "burn": "fadewhite",
     "colorphase": "fade", "crosswarp": "smoothleft", "cube": "slideleft", "doorway": "horzopen",
     "fadecolor": "fadeblack", "flyeye": "dissolve", "heart": "circleopen", "luma": "fade",
     "multiplyblend": "fade", "rotatescalefade": "zoomin",
@@ -187,7 +218,7 @@ def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula" or
     "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
-    drawn |= dict.fromkeys([*_GL_TRANSITIONS, *_MASKED], "gl-transitions formula")
+    drawn |= dict.fromkeys([*_RIPPLES, *_MASKED], "gl-transitions formula")
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
 
@@ -206,8 +237,8 @@ def xfade_transition(sub_type: str, seed: str) -> XfadeChoice | None:
     picked = names[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(names)]
     if picked in _BUILT_IN:
         return XfadeChoice(_BUILT_IN[picked], approximated=False)
-    if picked in _GL_TRANSITIONS:
-        return XfadeChoice("custom", approximated=False, expr=_GL_TRANSITIONS[picked])
+    if picked in _RIPPLES:
+        return XfadeChoice("ripple", approximated=False, ripple=_RIPPLES[picked])
     if picked in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[picked])
     if picked in _NEAREST:
