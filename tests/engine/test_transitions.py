@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
+from imsd.engine.render.transitions import transition_table, xfade_transition
 
 from tests.engine.conftest import FPS, video
 from tests.engine.sampling import luma_frames
@@ -291,3 +292,14 @@ async def test_a_formula_transition_on_a_track_with_transparency_renders(
     assert len(frames) >= 3 * FPS - 1
     corner, elsewhere = frames[:, : H // 2, : W // 2], frames[:, H // 2 :, W // 2 :]
     assert corner.std() > elsewhere.std()  # the ramps play in their corner only
+
+
+def test_the_transition_table_lists_each_approximated_name_as_approximated() -> None:
+    """docs/effects.md's transition table: a name drawn by the nearest xfade built-in says so;
+    the names drawn by their GLSL here (pinwheel, circle, waterdrop...) do not."""
+    rows = {row.split("|")[1].strip(" `"): row for row in transition_table()[2:]}
+    for name, row in rows.items():
+        choice = xfade_transition(name, "seed")
+        assert choice is not None, name
+        assert ("approximated" in row) == choice.approximated, row
+    assert all("approximated" not in rows[name] for name in ("pinwheel", "circle", "waterdrop"))

@@ -24,7 +24,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-__all__ = ["Backdrop", "MaskedBlend", "Ripple", "XfadeChoice", "transition_names", "xfade_transition"]
+__all__ = [
+    "Backdrop", "MaskedBlend", "Ripple", "XfadeChoice", "transition_names", "transition_table", "xfade_transition",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,25 @@ def transition_names() -> dict[str, str]:
     drawn |= dict.fromkeys([*_RIPPLES, *_MASKED], "gl-transitions formula")
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
+
+
+def transition_table() -> list[str]:
+    """docs/effects.md's table of transition names: how each is drawn, and whether that is what
+    its gl-transition draws."""
+    lines = ["| SubType | drawn as | exact? |", "|---|---|---|"]
+    for name in transition_names():
+        if name in _BUILT_IN:
+            own = _BUILT_IN[name] == name
+            drawn, exact = f"xfade `{_BUILT_IN[name]}`", "yes (xfade's own)" if own else "yes: what its GLSL draws"
+        elif name in _MASKED:
+            backdrop = " over a plain colour" if _MASKED[name].backdrop else ""
+            drawn, exact = f"its GLSL: a still field and the progress weigh `to` against `from`{backdrop}", "yes"
+        elif name in _RIPPLES:
+            drawn, exact = "its GLSL: `from` remapped through maps built each frame, mixed with `to`", "yes"
+        else:
+            drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`", "no: approximated"
+        lines.append(f"| `{name}` | {drawn} | {exact} |")
+    return lines
 
 
 def xfade_transition(sub_type: str, seed: str) -> XfadeChoice | None:
