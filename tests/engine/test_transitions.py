@@ -4,7 +4,8 @@ evaluated in numpy on the same two frames.
 Sources: the IMS transition page (help.aliyun.com/document_detail/447495.htm: SubType names are
 gl-transitions names, e.g. directional, waterdrop) and the GLSL of each transition in
 github.com/gl-transitions/gl-transitions (Directional.glsl, WaterDrop.glsl, perlin.glsl,
-pinwheel.glsl, circle.glsl...; MIT),
+pinwheel.glsl, circle.glsl, CircleCrop.glsl, circleopen.glsl, Radial.glsl, crosshatch.glsl,
+fadecolor.glsl...; MIT),
 with their default uniforms. Compared on the luma plane, which the engine draws as it draws every
 plane, in renders encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are
 smooth ramps so that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
@@ -162,6 +163,44 @@ def circle(a: Plane, b: Plane, progress: float) -> Plane:
     return np.where(inside, a if progress < 0.5 else b, CIRCLE_BACK)
 
 
+def circlecrop(a: Plane, b: Plane, progress: float) -> Plane:
+    """CircleCrop.glsl, bgcolor = black (0 as luma_frames reads it); ratio = W / H."""
+    x, y = uv()
+    dist = np.hypot(x - 0.5, (y - 0.5) * H / W)
+    shown = dist < (2 * abs(progress - 0.5)) ** 3
+    return np.where(shown, a if progress < 0.5 else b, 0.0)
+
+
+def circleopen(a: Plane, b: Plane, progress: float) -> Plane:
+    """circleopen.glsl, smoothness = 0.3, opening = true."""
+    x, y = uv()
+    m = smoothstep(-0.3, 0.0, np.sqrt(2) * np.hypot(x - 0.5, y - 0.5) - progress * 1.3)
+    return a * m + b * (1 - m)
+
+
+def radial(a: Plane, b: Plane, progress: float) -> Plane:
+    """Radial.glsl, smoothness = 1."""
+    x, y = uv()
+    m = smoothstep(0.0, 1.0, np.arctan2(2 * y - 1, 2 * x - 1) - (progress - 0.5) * np.pi * 2.5)
+    return b * (1 - m) + a * m
+
+
+def crosshatch(a: Plane, b: Plane, progress: float) -> Plane:
+    """crosshatch.glsl, center = (0.5, 0.5), threshold = 3, fadeEdge = 0.1."""
+    x, y = uv()
+    dist = np.hypot(x - 0.5, y - 0.5) / 3
+    r = progress - np.minimum(rand(y, 0.0), rand(0.0, x))
+    edge = np.where(dist <= r, 1.0, 0.0)
+    m = smoothstep(0.0, 0.1, np.asarray(progress)) * (edge + (1 - edge) * smoothstep(0.9, 1.0, np.asarray(progress)))
+    return a * (1 - m) + b * m
+
+
+def fadecolor(a: Plane, b: Plane, progress: float) -> Plane:
+    """fadecolor.glsl, color = black (0 as luma_frames reads it), colorPhase = 0.4."""
+    p = np.asarray(progress)
+    return (1 - p) * a * smoothstep(0.6, 0.0, p) + p * b * smoothstep(0.4, 1.0, p)
+
+
 FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "directional": directional,
     "waterdrop": waterdrop,
@@ -175,6 +214,11 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "windowslice": windowslice,
     "pinwheel": pinwheel,
     "circle": circle,
+    "circlecrop": circlecrop,
+    "circleopen": circleopen,
+    "radial": radial,
+    "crosshatch": crosshatch,
+    "fadecolor": fadecolor,
 }
 
 
@@ -246,21 +290,23 @@ async def test_waterdrop_reads_every_pixel_where_the_glsl_formula_does(render: A
     assert error.max() <= 2.5, f"luma off by {error.max():.1f} at progress {progress:.2f}"
 
 
-async def test_circle_shows_from_in_a_shrinking_ellipse_then_to_in_a_growing_one(
-    render: Any, ramps: tuple[Path, Path]
+@pytest.mark.parametrize("name", ["circle", "circlecrop"])
+async def test_a_shape_closing_over_from_and_opening_on_to_matches_its_formula_at_every_frame(
+    render: Any, ramps: tuple[Path, Path], name: str
 ) -> None:
-    """circle.glsl (gl-transitions): mid-window its ellipse has no radius (all back colour), so
-    each frame of the window is compared, before the middle (`from` inside) and after (`to`)."""
+    """circle.glsl and CircleCrop.glsl (gl-transitions): mid-window the shape has no radius (all
+    back colour), so every frame of the window is compared, before the middle (`from` inside the
+    shape) and after it (`to`)."""
     across, down = ramps
     timeline = {"VideoTracks": [video(
-        {"MediaURL": str(across), "Effects": [{"Type": "Transition", "SubType": "circle", "Duration": 1}]},
+        {"MediaURL": str(across), "Effects": [{"Type": "Transition", "SubType": name, "Duration": 1}]},
         {"MediaURL": str(down)},
     )]}  # fmt: skip
     result = await render(timeline, Width=W, Height=H, Video={"Crf": 0})
     out = luma_frames(result.output).astype(np.float64)
     a, b = luma_frames(across)[0].astype(np.float64), luma_frames(down)[0].astype(np.float64)
     inside = [f for f in out if np.abs(f - a).mean() > 2 and np.abs(f - b).mean() > 2]
-    matched = [_closest_progress(frame, circle, a, b) for frame in inside]
+    matched = [_closest_progress(frame, FORMULAS[name], a, b) for frame in inside]
     assert all(error.mean() < 2.0 for _, error in matched), [round(e.mean(), 2) for _, e in matched]
     progress = [p for p, _ in matched]
     assert min(progress) < 0.4 and max(progress) > 0.6, progress

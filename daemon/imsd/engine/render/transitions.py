@@ -169,11 +169,58 @@ _CIRCLE = MaskedBlend(
     backdrop=Backdrop(color="0x1A1A1A", shown="255*lte(x/255*0.70711,sqrt(8)*abs(y/255-0.5))"),
 )
 
+#: CircleCrop.glsl (fkuteken), bgcolor = black: a circle (corrected for the aspect, ratio2 =
+#: (1, 1 / ratio), ratio = W / H) of radius (2 |progress - .5|)^3 shrinks over `from` and grows
+#: over `to`; outside it black. The field is the distance in 0-255 of the corners'.
+_CIRCLE_CROP = MaskedBlend(
+    field=f"round(255*hypot({_FX}-0.5,({_FY}-0.5)*H/W)/hypot(0.5,0.5*H/W))",
+    weight="255*gte(y,128)",
+    backdrop=Backdrop(color="0x000000", shown="255*lt(x/255*hypot(0.5,0.5*h/w),pow(2*abs(y/255-0.5),3))"),
+)
+#: circleopen.glsl (gre), smoothness = 0.3, opening = true: a soft-edged circle of `to` opens from
+#: the centre: m = smoothstep(-0.3, 0, sqrt(2) * distance - progress * 1.3), `to` by 1 - m.
+_CIRCLE_OPEN = MaskedBlend(
+    field=f"round(255*sqrt(2)*hypot({_FX}-0.5,{_FY}-0.5))",
+    weight="st(1,clip((x/255-1.3*y/255+0.3)/0.3,0,1));255*(1-ld(1)*ld(1)*(3-2*ld(1)))",
+)
+#: Radial.glsl (Xaychru), smoothness = 1: a soft hand sweeps round the centre from the left:
+#: `from` by smoothstep(0, 1, atan(rp.y, rp.x) - (progress - .5) * PI * 2.5), rp = uv * 2 - 1.
+#: The field is the angle, -PI..PI in 0-255.
+_RADIAL = MaskedBlend(
+    field=f"round(255*(atan2({_FY}-0.5,{_FX}-0.5)+PI)/(2*PI))",
+    weight="st(1,clip(x/255*2*PI-PI-(y/255-0.5)*PI*2.5,0,1));255*(1-ld(1)*ld(1)*(3-2*ld(1)))",
+)
+#: crosshatch.glsl (pthrasher), center = (.5, .5), threshold = 3, fadeEdge = .1: `to` shows where
+#: progress passes distance / 3 + min(rand(uv.y, 0), rand(0, uv.x)) (the field, in 0-255 of 1.25),
+#: faded in over the first tenth and to all of `to` over the last.
+_CROSSHATCH = MaskedBlend(
+    field=f"round(255/1.25*(hypot({_FX}-0.5,{_FY}-0.5)/3+min({_rand(_FY, '0')},{_rand('0', _FX)})))",
+    weight=(
+        "st(1,clip(y/255/0.1,0,1));st(1,ld(1)*ld(1)*(3-2*ld(1)));"  # smoothstep(0, .1, progress)
+        "st(2,clip((y/255-0.9)/0.1,0,1));st(2,ld(2)*ld(2)*(3-2*ld(2)));"  # smoothstep(.9, 1, progress)
+        "st(3,gte(y/255,x/255*1.25));255*ld(1)*(ld(3)+(1-ld(3))*ld(2))"
+    ),
+)
+# fadecolor.glsl's weights of `from` and `to` (color = black, colorPhase = .4), in registers 1-2.
+_FADE_COLOR_WEIGHTS = (
+    "st(0,y/255);st(1,clip(1-ld(0)/0.6,0,1));st(1,(1-ld(0))*ld(1)*ld(1)*(3-2*ld(1)));"
+    "st(2,clip((ld(0)-0.4)/0.6,0,1));st(2,ld(0)*ld(2)*ld(2)*(3-2*ld(2)));"
+)
+#: fadecolor.glsl (gre), color = black, colorPhase = .4: mix(mix(black, from, smoothstep(.6, 0,
+#: progress)), mix(black, to, smoothstep(.4, 1, progress)), progress), the same everywhere: the
+#: picture (`to` by its share of the two) shows over black by the sum of their weights.
+_FADE_COLOR = MaskedBlend(
+    field="0",
+    weight=_FADE_COLOR_WEIGHTS + "255*ld(2)/max(ld(1)+ld(2),1e-9)",
+    backdrop=Backdrop(color="0x000000", shown=_FADE_COLOR_WEIGHTS + "255*(ld(1)+ld(2))"),
+)
+
 _RIPPLES = {"waterdrop": _WATERDROP}
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
-    "pinwheel": _PINWHEEL, "circle": _CIRCLE,
+    "pinwheel": _PINWHEEL, "circle": _CIRCLE, "circlecrop": _CIRCLE_CROP, "circleopen": _CIRCLE_OPEN,
+    "radial": _RADIAL, "crosshatch": _CROSSHATCH, "fadecolor": _FADE_COLOR,
 }  # fmt: skip
 
 #: Directional.glsl (Gaëtan Renaudeau) with its default direction vec2(0.0, 1.0) reads `from` at
@@ -191,26 +238,22 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    # Measured unlike their GLSL by the transitions helper: xfade's circleopen grows its circle in
-    # pixels (half diagonal 1) with a wider edge than circleopen.glsl's; its radial sweeps the other
-    # way from another start; its circlecrop takes the half diagonal as radius 1 where
-    # CircleCrop.glsl takes the width; its pixelize cells are squares of the short side / 20 where
-    # pixelize.glsl's are 1/20 of each side; fadegrays greys and times its phases unlike
-    # fadegrayscale.glsl.
-    "circleopen": "circleopen", "radial": "radial", "circlecrop": "circlecrop", "pixelize": "pixelize",
-    "fadegrayscale": "fadegrays",
+    # Measured unlike their GLSL by the transitions helper: xfade's pixelize cells are squares of
+    # the short side / 20 where pixelize.glsl's are 1/20 of each side; fadegrays greys and times its
+    # phases unlike fadegrayscale.glsl.
+    "pixelize": "pixelize", "fadegrayscale": "fadegrays",
     "displacement": "dissolve", "bowtievertical": "vertopen",
     "bowtiehorizontal": "horzopen", "simplezoom": "zoomin", "linearblur": "hblur",
     "glitchmemories": "pixelize", "directionalwarp": "smoothleft", "bounce_up": "slideup",
     "bounce_down": "slidedown", "morph": "fade", "colordistance": "distance", "swirl": "radial",
     "dreamy": "fadeslow", "gridflip": "pixelize", "zoomincircles": "circleopen",
-    "mosaic": "pixelize", "undulatingburnout": "fadewhite", "crosshatch": "dissolve",
+    "mosaic": "pixelize", "undulatingburnout": "fadewhite",
     "crazyparametricfun": "radial", "kaleidoscope": "radial", "windowblinds": "hrslice",
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
     "doomscreentransition_up": "vuslice", "doomscreentransition_down": "vdslice",
     "ripple": "circleopen", "burn": "fadewhite",
     "colorphase": "fade", "crosswarp": "smoothleft", "cube": "slideleft", "doorway": "horzopen",
-    "fadecolor": "fadeblack", "flyeye": "dissolve", "heart": "circleopen", "luma": "fade",
+    "flyeye": "dissolve", "heart": "circleopen", "luma": "fade",
     "multiplyblend": "fade", "rotatescalefade": "zoomin",
     "squareswire": "pixelize", "squeeze": "squeezeh", "swap": "slideright",
 }  # fmt: skip
