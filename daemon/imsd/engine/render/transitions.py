@@ -8,8 +8,8 @@ native filters at about the cost of a built-in:
   wipe's distance, a sweep's angle...): the field is drawn once per transition and each frame's
   weight is a table of field and progress (`_MASKED`, drawn by tracks.py with geq, lut2 and
   maskedmerge); circle also shows a plain colour (`Backdrop`);
-- waterdrop reads `from` at a displaced place (`Ripple`, drawn by ripple.py with remap through
-  maps made of still fields each frame).
+- waterdrop, simplezoom and dreamy read `from` (dreamy also `to`) at a displaced place (`Ripple`,
+  `Zoom`, `Sway`, drawn by remapped.py with remap through maps made of still fields each frame).
 Names neither way draws map to the closest built-in, reported as approximated (`_NEAREST`).
 
 How GLSL becomes a field: gl-transitions' `progress` runs 0 -> 1 over the window (frame k of n
@@ -25,7 +25,8 @@ import hashlib
 from dataclasses import dataclass
 
 __all__ = [
-    "Backdrop", "MaskedBlend", "Ripple", "XfadeChoice", "transition_names", "transition_table", "xfade_transition",
+    "Backdrop", "MaskedBlend", "Ripple", "Sway", "XfadeChoice", "Zoom", "transition_names", "transition_table",
+    "xfade_transition",
 ]  # fmt: skip
 
 
@@ -33,12 +34,15 @@ __all__ = [
 class XfadeChoice:
     """One transition: an xfade built-in `name`; or a `mask`: the transition draws `to` over
     `from` by a weight of a still field (drawn once) and the progress, as perlin does (tracks.py
-    draws it with lut2 and maskedmerge, at native speed); or a `ripple` (ripple.py)."""
+    draws it with lut2 and maskedmerge, at native speed); or a `ripple`, `zoom` or `sway`
+    (remapped.py)."""
 
     name: str
     approximated: bool
     mask: MaskedBlend | None = None
     ripple: Ripple | None = None
+    zoom: Zoom | None = None
+    sway: Sway | None = None
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,28 @@ class MaskedBlend:
 class Ripple:
     """WaterDrop.glsl's ripple: inside the circle of radius progress round the centre, `from` is
     read at uv + dir * sin(dist * amplitude - progress * speed), dir = uv - (.5, .5), dist = |dir|;
-    outside it, at uv; then mixed with `to` by progress (ripple.py draws it)."""
+    outside it, at uv; then mixed with `to` by progress (remapped.py draws it)."""
 
     amplitude: float
     speed: float
+
+
+@dataclass(frozen=True)
+class Zoom:
+    """SimpleZoom.glsl's zoom: `from` read at .5 + (uv - .5) * (1 - amount), then mixed with `to`
+    by `mix`; both geq expressions of the progress `{p}` (remapped.py draws it)."""
+
+    amount: str
+    mix: str
+
+
+@dataclass(frozen=True)
+class Sway:
+    """Dreamy.glsl's sway: `from` read at uv + (0, amplitude * q * cos(frequency * (q + uv.x)))
+    with q = progress, `to` likewise with q = 1 - progress, mixed by progress (remapped.py)."""
+
+    amplitude: float
+    frequency: float
 
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
@@ -215,7 +237,17 @@ _FADE_COLOR = MaskedBlend(
     backdrop=Backdrop(color="0x000000", shown=_FADE_COLOR_WEIGHTS + "255*(ld(1)+ld(2))"),
 )
 
+#: SimpleZoom.glsl (0gust1), zoom_quickness = 0.8: `from` zooms in by smoothstep(0, .8, progress)
+#: (read at .5 + (uv - .5) * (1 - zoom)) and `to` is mixed in by smoothstep(.6, 1, progress).
+_SIMPLE_ZOOM = Zoom(
+    amount="st(1,clip({p}/0.8,0,1));ld(1)*ld(1)*(3-2*ld(1))",
+    mix="st(1,clip(({p}-0.6)/0.4,0,1));ld(1)*ld(1)*(3-2*ld(1))",
+)
+
 _RIPPLES = {"waterdrop": _WATERDROP}
+_ZOOMS = {"simplezoom": _SIMPLE_ZOOM}
+#: Dreamy.glsl (mikolalysenko): rows sway by 0.03 * q * cos(10 * (q + uv.x)).
+_SWAYS = {"dreamy": Sway(amplitude=0.03, frequency=10)}
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
@@ -243,10 +275,10 @@ _NEAREST = {
     # phases unlike fadegrayscale.glsl.
     "pixelize": "pixelize", "fadegrayscale": "fadegrays",
     "displacement": "dissolve", "bowtievertical": "vertopen",
-    "bowtiehorizontal": "horzopen", "simplezoom": "zoomin", "linearblur": "hblur",
+    "bowtiehorizontal": "horzopen", "linearblur": "hblur",
     "glitchmemories": "pixelize", "directionalwarp": "smoothleft", "bounce_up": "slideup",
     "bounce_down": "slidedown", "morph": "fade", "colordistance": "distance", "swirl": "radial",
-    "dreamy": "fadeslow", "gridflip": "pixelize", "zoomincircles": "circleopen",
+    "gridflip": "pixelize", "zoomincircles": "circleopen",
     "mosaic": "pixelize", "undulatingburnout": "fadewhite",
     "crazyparametricfun": "radial", "kaleidoscope": "radial", "windowblinds": "hrslice",
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
@@ -263,7 +295,7 @@ def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula" or
     "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
-    drawn |= dict.fromkeys([*_RIPPLES, *_MASKED], "gl-transitions formula")
+    drawn |= dict.fromkeys([*_RIPPLES, *_ZOOMS, *_SWAYS, *_MASKED], "gl-transitions formula")
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
 
@@ -279,7 +311,7 @@ def transition_table() -> list[str]:
         elif name in _MASKED:
             backdrop = " over a plain colour" if _MASKED[name].backdrop else ""
             drawn, exact = f"its GLSL: a still field and the progress weigh `to` against `from`{backdrop}", "yes"
-        elif name in _RIPPLES:
+        elif name in _RIPPLES or name in _ZOOMS or name in _SWAYS:
             drawn, exact = "its GLSL: `from` remapped through maps built each frame, mixed with `to`", "yes"
         else:
             drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`", "no: approximated"
@@ -303,6 +335,10 @@ def xfade_transition(sub_type: str, seed: str) -> XfadeChoice | None:
         return XfadeChoice(_BUILT_IN[picked], approximated=False)
     if picked in _RIPPLES:
         return XfadeChoice("ripple", approximated=False, ripple=_RIPPLES[picked])
+    if picked in _ZOOMS:
+        return XfadeChoice("zoom", approximated=False, zoom=_ZOOMS[picked])
+    if picked in _SWAYS:
+        return XfadeChoice("sway", approximated=False, sway=_SWAYS[picked])
     if picked in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[picked])
     if picked in _NEAREST:

@@ -315,7 +315,7 @@ _TRANSITIONS = (
     "IMS Transition SubTypes are gl-transitions names (https://github.com/gl-transitions/gl-transitions,",
     "the IMS transition examples page: https://www.alibabacloud.com/help/en/vod/developer-reference/transition-effect-examples).",
     "A name is drawn by the ffmpeg xfade built-in that draws what its GLSL draws, or by its GLSL with",
-    "the default uniforms as native filters (`render/transitions.py`, `render/ripple.py`; each checked",
+    "the default uniforms as native filters (`render/transitions.py`, `render/remapped.py`; each checked",
     "against its formula in numpy by tests/engine/test_transitions.py); the other names by the nearest",
     "built-in, listed under `Approximated`. `random` and comma lists pick one name per transition.",
     "",

@@ -1,0 +1,232 @@
+"""Transitions that read `from` elsewhere, drawn by native filters: `from` read through per-frame
+maps (remap), built of still fields drawn once, then mixed with `to` (a `Ripple`, WaterDrop.glsl;
+a `Zoom`, SimpleZoom.glsl).
+
+WaterDrop reads `from` at uv + dir * g, dir = uv - (.5, .5), g = sin(dist * amplitude - progress *
+speed) inside the circle dist <= progress, else 0; in pixels of a plane of w x h, column
+X + DX * g and row Y + DY * g, DX = X + .5 - w / 2, DY = Y + .5 - h / 2. An xfade expression
+evaluates that at every pixel of every frame (737 ms a frame at 1080x1920). Here:
+
+- g is a sum of still fields weighted per frame: sin(a - b) = cos b * sin a - sin b * cos a with
+  a = amplitude * dist (still) and b = speed * progress (one number a frame). A product of a still
+  field and a frame's number is a maskedmerge of two still fields (`-f` and `+f`) by a uniform
+  mask frame holding the number (a 2x2 geq, scaled up); the two products are averaged by another
+  maskedmerge, and `threshold` (dist against the progress, both 16-bit) keeps g to the circle;
+- the map X + DX * g is a maskedmerge of two still ramps by g, and one 16-bit lut takes it to
+  whole pixels, clamped to the plane as xfade's a0() is (truncating, as a0() does);
+- every plane is remapped by the maps of its own size (the chroma planes of 4:2:0 by half-size
+  ones), and mixed with `to` by xfade's fade, plane by plane.
+
+Numbers are 16-bit: g has 32766 steps, a map 1/F of a pixel (F = 4 at 1920 rows), so a column
+read may differ from the exact formula's by one where the exact one falls within 1/F of a
+pixel's edge. Per frame, each plane size takes five maskedmerges, a threshold and two luts over
+16-bit fields: about what a dissolve costs.
+
+A zoom reads `from` at .5 + (uv - .5) * (1 - z): column X - z * DX, the same map with a uniform
+frame holding -z in place of g; it is mixed with `to` by a weight of the progress, a uniform mask
+(maskedmerge) plane by plane. A sway (Dreamy.glsl) moves rows only, by a * q * cos(f * (q + uv.x))
+= a * (q cos fq * cos f uv.x - q sin fq * sin f uv.x): still fields of the column weighted per
+frame as the ripple's are, `from` with q = progress and `to` with q = 1 - progress.
+"""
+
+from __future__ import annotations
+
+from imsd.engine.render.clock import Clock
+from imsd.engine.render.graph import FilterGraph, f
+from imsd.engine.render.transitions import Ripple, Sway, Zoom
+
+__all__ = ["ripple_window", "sway_window", "zoom_window"]
+
+_K = 32768  # 16-bit fields hold signed values around K
+_G = 16383  # sin a and cos a are K +- G * ...: the difference of two fields stays under 2^15
+_SQ = 131070  # the squared distance to the centre (at most 1/2) in 16 bits
+
+
+def ripple_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, ripple: Ripple, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` turns into `b` by `ripple`, on a w x h canvas."""
+    w, h = size
+    amplitude, speed = ripple.amplitude, ripple.speed
+    names = ["y", "u", "v", *(["a"] if alpha else [])]
+    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
+    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    luma = _maps(graph, clock, amplitude, speed, frames, w, h, 2 if alpha else 1)
+    chroma = _maps(graph, clock, amplitude, speed, frames, (w + 1) // 2, (h + 1) // 2, 2)
+    seconds = clock.seconds(frames)
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        xmap, ymap = (chroma if name in "uv" else luma).pop()
+        moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "rippled")
+        mixed.append(graph.one([moved, pb], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
+    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
+    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+
+
+def zoom_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, zoom: Zoom, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a`, zoomed by `zoom`, turns into `b`."""
+    w, h = size
+    names = ["y", "u", "v", *(["a"] if alpha else [])]
+    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
+    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    progress = f"(T*({clock.fps})/{frames})"
+    amount = f"({zoom.amount.replace('{p}', progress)})"
+    weight = f"255*({zoom.mix.replace('{p}', progress)})"
+    # The maps and the mask of each plane size, as many copies as planes of that size.
+    drawn: dict[str, list[tuple[str, str, str]]] = {}
+    for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
+        g = _uniform(graph, clock, frames, pw, ph, f"{_K}-{_G / 2}*{amount}")
+        xg, yg = graph.chain([g], [f("split", 2)], 2, "g")
+        xmaps = _map(graph, clock, frames, xg, pw, ph, "X", "W", uses)
+        ymaps = _map(graph, clock, frames, yg, pw, ph, "Y", "H", uses)
+        mask = _uniform(graph, clock, frames, pw, ph, weight, "gray")
+        masks = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
+        drawn[kind] = list(zip(xmaps, ymaps, masks, strict=True))
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "zoomed")
+        mixed.append(graph.one([moved, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
+    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+
+
+def _uniform(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, expr: str, pix_fmt: str = "gray16le"
+) -> str:
+    """A w x h picture each frame of the window, all of it the geq `expr` of the frame's time T."""
+    top = 65535 if pix_fmt == "gray16le" else 255
+    drawn = graph.one([], [
+        f("color", "black", s="2x2", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
+        f("geq", lum=f"round(clip({expr},0,{top}))"), f("trim", end_frame=frames),
+    ], "field")  # fmt: skip
+    return graph.one([drawn], [f("scale", w, h, flags="neighbor")], "field")
+
+
+def _still(graph: FilterGraph, clock: Clock, frames: int, source: str) -> str:
+    """The one frame of `source` repeated over the window."""
+    return graph.one([source], [f("loop", loop=frames - 1, size=1), f("setpts", "round(N/FRAME_RATE/TB)")], "still")
+
+
+def _drawn(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
+    """A gray16 picture of w x h drawn by geq `expr`, one frame."""
+    return graph.one([], [
+        f("color", "black", s=f"{w}x{h}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray16le"),
+        f("geq", lum=expr),
+    ], "field")  # fmt: skip
+
+
+def _spread(graph: FilterGraph, label: str, w: int, h: int) -> str:
+    return graph.one([label], [f("scale", w, h, flags="neighbor")], "field")
+
+
+def _maps(
+    graph: FilterGraph, clock: Clock, amplitude: float, speed: float, frames: int, w: int, h: int, uses: int
+) -> list[tuple[str, str]]:
+    """`uses` copies of the (xmap, ymap) pair of each frame, for planes of w x h."""
+    progress = f"(T*({clock.fps})/{frames})"
+    # Still: the squared distance to the centre (a row's share plus a column's), sin and cos of
+    # amplitude * distance (+ and -), a constant.
+    across = _spread(graph, _drawn(graph, clock, w, 1, f"round(((X+0.5)/W-0.5)^2*{_SQ})"), w, h)
+    down = _spread(graph, _drawn(graph, clock, 1, h, f"round(((Y+0.5)/H-0.5)^2*{_SQ})"), w, h)
+    dist = graph.one([across, down], [f("mix", inputs=2, weights="1 1", scale=1)], "dist")
+    dists = graph.chain([dist], [f("split", 5)], 5, "dist")
+    trig = {}
+    for (name, fn, sign), source in zip(
+        [("sin", "sin", 1), ("nsin", "sin", -1), ("cos", "cos", 1), ("ncos", "cos", -1)], dists[1:], strict=True
+    ):
+        expr = f"round({_K}{'+' if sign > 0 else '-'}{_G}*{fn}(sqrt(val/{_SQ})*{amplitude}))"
+        trig[name] = _still(graph, clock, frames, graph.one([source], [f("lut", c0=expr)], "trig"))
+    k = _still(graph, clock, frames, _spread(graph, _drawn(graph, clock, 2, 2, str(_K)), w, h))
+    half, keep = graph.chain([k], [f("split", 2)], 2, "k")
+
+    # Per frame: K + G/2 sin(a - b) = K + G/2 (cos b sin a - sin b cos a), and the progress as a
+    # squared distance.
+    g = _weighted(graph, clock, frames, w, h, (trig["sin"], trig["nsin"]), (trig["cos"], trig["ncos"]), half,
+                  f"cos({speed}*{progress})", f"sin({speed}*{progress})")  # fmt: skip
+    reach = _uniform(graph, clock, frames, w, h, f"{progress}^2*{_SQ}")
+    inside = graph.one([_still(graph, clock, frames, dists[0]), reach, g, keep], [f("threshold")], "g")
+    spread = graph.chain([inside], [f("split", 2)], 2, "g")
+    xmaps = _map(graph, clock, frames, spread[0], w, h, "X", "W", uses)
+    ymaps = _map(graph, clock, frames, spread[1], w, h, "Y", "H", uses)
+    return list(zip(xmaps, ymaps, strict=True))
+
+
+def _weighted(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, a: tuple[str, str], b: tuple[str, str],
+    half: str, u: str, v: str,
+) -> str:  # fmt: skip
+    """K + G/2 (u A - v B), u and v geq expressions of the frame's time in -1..1, A and B still
+    fields given as (K + G A, K - G A) and (K + G B, K - G B): a product of a still field and a
+    frame's number is a maskedmerge of its two fields by a uniform mask K (1 + u); the two products
+    are averaged by a third maskedmerge (`half` holds K)."""
+    u_mask = _uniform(graph, clock, frames, w, h, f"{_K}*(1+{u})")
+    v_mask = _uniform(graph, clock, frames, w, h, f"{_K}*(1+{v})")
+    plus = graph.one([a[1], a[0], u_mask], [f("maskedmerge")], "g")  # K + G u A
+    minus = graph.one([b[0], b[1], v_mask], [f("maskedmerge")], "g")  # K - G v B
+    return graph.one([plus, minus, half], [f("maskedmerge")], "g")
+
+
+def sway_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, sway: Sway, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` sways into `b`, on a w x h canvas."""
+    w, h = size
+    names = ["y", "u", "v", *(["a"] if alpha else [])]
+    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
+    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    progress = f"(T*({clock.fps})/{frames})"
+    drawn: dict[str, list[tuple[str, str, str, str]]] = {}  # the maps of `a` and of `b`, each plane size
+    for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
+        # Still: the columns, cos and sin of frequency * uv.x (+ and -), K.
+        columns = _still(graph, clock, frames, _spread(graph, _drawn(graph, clock, pw, 1, "X"), pw, ph))
+        same = graph.chain([columns], [f("split", 2 * uses)], 2 * uses, "map")
+        trig = {}
+        for name, fn, sign in (("cos", "cos", "+"), ("ncos", "cos", "-"), ("sin", "sin", "+"), ("nsin", "sin", "-")):
+            expr = f"round({_K}{sign}{_G}*{fn}({sway.frequency}*(X+0.5)/W))"
+            field = _still(graph, clock, frames, _spread(graph, _drawn(graph, clock, pw, 1, expr), pw, ph))
+            trig[name] = graph.chain([field], [f("split", 2)], 2, "trig")
+        k = _still(graph, clock, frames, _spread(graph, _drawn(graph, clock, 2, 2, str(_K)), pw, ph))
+        halves = graph.chain([k], [f("split", 2)], 2, "k")
+        rows = []
+        for i, q in enumerate((progress, f"(1-{progress})")):
+            # a * q cos(f (q + x)) = a * (q cos fq * cos fx - q sin fq * sin fx)
+            g = _weighted(graph, clock, frames, pw, ph, (trig["cos"][i], trig["ncos"][i]),
+                          (trig["sin"][i], trig["nsin"][i]), halves[i],
+                          f"{q}*cos({sway.frequency}*{q})", f"{q}*sin({sway.frequency}*{q})")  # fmt: skip
+            rows.append(_map(graph, clock, frames, g, pw, ph, "Y", "H", uses, d=f"(-{sway.amplitude}*H)"))
+        drawn[kind] = [(same[2 * j], rows[0][j], same[2 * j + 1], rows[1][j]) for j in range(uses)]
+    seconds = clock.seconds(frames)
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        x_a, y_a, x_b, y_b = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved_a = graph.one([pa, x_a, y_a], [f("remap", format="gray"), clock.settb()], "swayed")
+        moved_b = graph.one([pb, x_b, y_b], [f("remap", format="gray"), clock.settb()], "swayed")
+        mixed.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
+    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
+    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+
+
+def _map(
+    graph: FilterGraph, clock: Clock, frames: int, g: str, w: int, h: int, axis: str, extent: str, uses: int,
+    d: str | None = None,
+) -> list[str]:  # fmt: skip
+    """The map along `axis` (X or Y) of planes w x h: axis + D * g, in whole pixels, clamped; D is
+    the distance to the centre unless `d` (a geq expression, at most half the extent) says.
+
+    maskedmerge(B, O, g) = B + (O - B) * g / 65536 with g = K + G/2 * sin: so O - B = F * D * 65536 /
+    (G / 2) and B = Q + F * axis - (O - B) / 2 give Q + F * (axis + D * sin), F the map's steps
+    a pixel, Q an offset keeping B and O in range."""
+    n = w if axis == "X" else h
+    steps = max(1, 8190 // max(1, n - 1))  # |O - B| <= 4 F (n - 1) < 2^15; B, O within 0..5 F (n - 1)
+    offset = round(2.001 * steps * (n - 1)) + 2
+    slope = steps * 65536 / (_G / 2)  # (O - B) per pixel of D
+    d = d or f"({axis}+0.5-{extent}/2)"
+    line = (w, 1) if axis == "X" else (1, h)
+    exprs = [f"round({offset}+{steps}*{axis}{sign}{slope / 2:.6f}*{d})" for sign in "-+"]
+    ramps = [_still(graph, clock, frames, _spread(graph, _drawn(graph, clock, *line, e), w, h)) for e in exprs]
+    pixels = f"clip(floor((val-{offset})/{steps}),0,{n - 1})"
+    mapped = graph.one([*ramps, g], [f("maskedmerge"), f("lut", c0=pixels)], "map")
+    return graph.chain([mapped], [f("split", uses)], uses, "map") if uses > 1 else [mapped]
