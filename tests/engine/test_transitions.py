@@ -5,7 +5,7 @@ Sources: the IMS transition page (help.aliyun.com/document_detail/447495.htm: Su
 gl-transitions names, e.g. directional, waterdrop) and the GLSL of each transition in
 github.com/gl-transitions/gl-transitions (Directional.glsl, WaterDrop.glsl, perlin.glsl,
 pinwheel.glsl, circle.glsl, CircleCrop.glsl, circleopen.glsl, Radial.glsl, crosshatch.glsl,
-fadecolor.glsl, SimpleZoom.glsl, Dreamy.glsl...; MIT),
+fadecolor.glsl, SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl...; MIT),
 with their default uniforms. Compared on the luma plane, which the engine draws as it draws every
 plane, in renders encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are
 smooth ramps so that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
@@ -219,6 +219,17 @@ def dreamy(a: Plane, b: Plane, progress: float) -> Plane:
     return read(a, x, shifted(progress)) * (1 - progress) + read(b, x, shifted(1 - progress)) * progress
 
 
+def directionalwarp(a: Plane, b: Plane, progress: float) -> Plane:
+    """directionalwarp.glsl, smoothness = 0.1, direction = (-1, 1)."""
+    x, y = uv()
+    vx, vy = -0.5, 0.5  # normalize(direction) / (|x| + |y|)
+    d = vx * 0.5 + vy * 0.5
+    m = 1 - smoothstep(-0.1, 0.0, vx * x + vy * y - (d - 0.5 + progress * 1.1))
+    return read(a, (x - 0.5) * (1 - m) + 0.5, (y - 0.5) * (1 - m) + 0.5) * (1 - m) + read(
+        b, (x - 0.5) * m + 0.5, (y - 0.5) * m + 0.5
+    ) * m
+
+
 FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "directional": directional,
     "waterdrop": waterdrop,
@@ -239,6 +250,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "fadecolor": fadecolor,
     "simplezoom": simplezoom,
     "dreamy": dreamy,
+    "directionalwarp": directionalwarp,
 }
 
 
@@ -299,22 +311,26 @@ def _closest_progress(
     return float(steps[best]), errors[best]
 
 
-#: The transitions drawn by remap, compared with their formula pixel by pixel.
-REMAPPED = ["waterdrop", "simplezoom", "dreamy"]
+#: The transitions drawn by remap, compared with their formula pixel by pixel, and how far a pixel
+#: may be: the mix's rounding, and a column or row read one over where the formula falls within a
+#: fraction of a pixel of a pixel's edge (1.25 levels a column of the across ramp, 1.56 a row of the
+#: down ramp), in `from` only (waterdrop, simplezoom) or in both pictures (dreamy, directionalwarp,
+#: whose 8-bit mix weight adds its own rounding).
+REMAPPED = {"waterdrop": 2.5, "simplezoom": 2.5, "dreamy": 3.5, "directionalwarp": 3.5}
 
 
-@pytest.mark.parametrize("name", REMAPPED)
+@pytest.mark.parametrize("name", sorted(REMAPPED))
 async def test_a_remapped_transition_reads_every_pixel_where_the_glsl_formula_does(
     render: Any, ramps: tuple[Path, Path], name: str
 ) -> None:
-    """WaterDrop.glsl (amplitude = 30, speed = 30), SimpleZoom.glsl (zoom_quickness = 0.8) and
-    Dreamy.glsl drawn by remap from maps built of 16-bit fields: every pixel of a mid-window frame is the
-    formula's within 2.5 levels (rounding of the mix with `to`, and a column read one over where
-    the formula falls within a fraction of a pixel of a pixel's edge: 1.25 levels on these ramps)."""
+    """WaterDrop.glsl (amplitude = 30, speed = 30), SimpleZoom.glsl (zoom_quickness = 0.8),
+    Dreamy.glsl and directionalwarp.glsl (smoothness = 0.1, direction = (-1, 1)), drawn by remap
+    from maps built of 16-bit fields: every pixel of a mid-window frame is the formula's within
+    the rounding REMAPPED allows it."""
     frame, a, b = await _mid_window_frame(render, ramps, name)
     progress, error = _closest_progress(frame, FORMULAS[name], a, b)
     assert 0.25 < progress < 0.75, progress
-    assert error.max() <= 2.5, f"luma off by {error.max():.1f} at progress {progress:.2f}"
+    assert error.max() <= REMAPPED[name], f"luma off by {error.max():.1f} at progress {progress:.2f}"
 
 
 @pytest.mark.parametrize("name", ["circle", "circlecrop"])
@@ -356,7 +372,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
                 assert difference.mean() > 5, (name, other)
 
 
-@pytest.mark.parametrize("name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy"])
+@pytest.mark.parametrize("name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp"])
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str
 ) -> None:

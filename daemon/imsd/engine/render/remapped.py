@@ -26,16 +26,19 @@ A zoom reads `from` at .5 + (uv - .5) * (1 - z): column X - z * DX, the same map
 frame holding -z in place of g; it is mixed with `to` by a weight of the progress, a uniform mask
 (maskedmerge) plane by plane. A sway (Dreamy.glsl) moves rows only, by a * q * cos(f * (q + uv.x))
 = a * (q cos fq * cos f uv.x - q sin fq * sin f uv.x): still fields of the column weighted per
-frame as the ripple's are, `from` with q = progress and `to` with q = 1 - progress.
+frame as the ripple's are, `from` with q = progress and `to` with q = 1 - progress. A warp
+(directionalwarp.glsl) zooms each pixel by m, a soft step of a still field (its place along the
+direction) less the progress: that difference is one 16-bit blend (subtract) a frame, m and 1 - m
+two 16-bit luts of it, and the zoom's maps follow.
 """
 
 from __future__ import annotations
 
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.graph import FilterGraph, f
-from imsd.engine.render.transitions import Ripple, Sway, Zoom
+from imsd.engine.render.transitions import Ripple, Sway, Warp, Zoom
 
-__all__ = ["ripple_window", "sway_window", "zoom_window"]
+__all__ = ["ripple_window", "sway_window", "warp_window", "zoom_window"]
 
 _K = 32768  # 16-bit fields hold signed values around K
 _G = 16383  # sin a and cos a are K +- G * ...: the difference of two fields stays under 2^15
@@ -205,6 +208,54 @@ def sway_window(
         moved_a = graph.one([pa, x_a, y_a], [f("remap", format="gray"), clock.settb()], "swayed")
         moved_b = graph.one([pb, x_b, y_b], [f("remap", format="gray"), clock.settb()], "swayed")
         mixed.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
+    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
+    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+
+
+def warp_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, warp: Warp, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` warps into `b` by `warp`, on a w x h canvas."""
+    w, h = size
+    names = ["y", "u", "v", *(["a"] if alpha else [])]
+    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
+    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    progress = f"(T*({clock.fps})/{frames})"
+    smooth = warp.smoothness
+    scale = int(65535 / (1 + smooth) * 0.99)  # 16-bit steps per unit of the step's argument
+    zero = round(scale * smooth)  # where the argument is -smoothness: below it m is 1 anyway
+    # The place along the direction, v.uv - d + .5 (0..1), and the step's argument less it.
+    along = f"({warp.vx}*((X+0.5)/W-0.5)+{warp.vy}*(0.5-(Y+0.5)/H)+0.5)"
+    arg = f"((val-{zero})/{scale})"
+    step = f"st(1,clip(({arg}+{smooth})/{smooth},0,1));ld(1)*ld(1)*(3-2*ld(1))"  # smoothstep(-s, 0, arg)
+    drawn: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
+        place = _still(graph, clock, frames, _drawn(graph, clock, pw, ph, f"round({scale}*{along})+{zero}"))
+        moved = _uniform(graph, clock, frames, pw, ph, f"{scale}*{progress}*{1 + smooth}")
+        diff = graph.one([place, moved], [f("blend", all_mode="subtract")], "warp")
+        from_g, to_g, mix_g = graph.chain([diff], [f("split", 3)], 3, "warp")
+        # from: zoom by m = 1 - step; to: by 1 - m = step (g = -zoom, as a zoom's)
+        gs = [
+            graph.one([from_g], [f("lut", c0=f"round({_K}-{_G / 2}*(1-({step})))")], "g"),
+            graph.one([to_g], [f("lut", c0=f"round({_K}-{_G / 2}*({step}))")], "g"),
+        ]
+        maps = []
+        for g in gs:
+            xg, yg = graph.chain([g], [f("split", 2)], 2, "g")
+            maps.append((_map(graph, clock, frames, xg, pw, ph, "X", "W", uses),
+                         _map(graph, clock, frames, yg, pw, ph, "Y", "H", uses)))  # fmt: skip
+        # The mix's weight m, 8-bit: 256 * round(255 m) + 128 in 16 bits, shifted down (exactly,
+        # whatever swscale's dither).
+        weight = f"256*round(255*(1-({step})))+128"
+        mask = graph.one([mix_g], [f("lut", c0=weight), f("format", "gray")], "mask")
+        masks = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
+        drawn[kind] = [(maps[0][0][j], maps[0][1][j], maps[1][0][j], maps[1][1][j], masks[j]) for j in range(uses)]
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        x_a, y_a, x_b, y_b, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved_a = graph.one([pa, x_a, y_a], [f("remap", format="gray"), clock.settb()], "warped")
+        moved_b = graph.one([pb, x_b, y_b], [f("remap", format="gray"), clock.settb()], "warped")
+        mixed.append(graph.one([moved_a, moved_b, mask], [f("maskedmerge"), clock.settb()], "xf"))
     mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
     return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
 

@@ -8,8 +8,9 @@ native filters at about the cost of a built-in:
   wipe's distance, a sweep's angle...): the field is drawn once per transition and each frame's
   weight is a table of field and progress (`_MASKED`, drawn by tracks.py with geq, lut2 and
   maskedmerge); circle also shows a plain colour (`Backdrop`);
-- waterdrop, simplezoom and dreamy read `from` (dreamy also `to`) at a displaced place (`Ripple`,
-  `Zoom`, `Sway`, drawn by remapped.py with remap through maps made of still fields each frame).
+- waterdrop, simplezoom, dreamy and directionalwarp read `from` (dreamy and directionalwarp also
+  `to`) at a displaced place (`Ripple`, `Zoom`, `Sway`, `Warp`, drawn by remapped.py with remap
+  through maps made of still fields each frame).
 Names neither way draws map to the closest built-in, reported as approximated (`_NEAREST`).
 
 How GLSL becomes a field: gl-transitions' `progress` runs 0 -> 1 over the window (frame k of n
@@ -25,7 +26,8 @@ import hashlib
 from dataclasses import dataclass
 
 __all__ = [
-    "Backdrop", "MaskedBlend", "Ripple", "Sway", "XfadeChoice", "Zoom", "transition_names", "transition_table",
+    "Backdrop", "MaskedBlend", "Ripple", "Sway", "Warp", "XfadeChoice", "Zoom", "transition_names",
+    "transition_table",
     "xfade_transition",
 ]  # fmt: skip
 
@@ -34,7 +36,7 @@ __all__ = [
 class XfadeChoice:
     """One transition: an xfade built-in `name`; or a `mask`: the transition draws `to` over
     `from` by a weight of a still field (drawn once) and the progress, as perlin does (tracks.py
-    draws it with lut2 and maskedmerge, at native speed); or a `ripple`, `zoom` or `sway`
+    draws it with lut2 and maskedmerge, at native speed); or a `ripple`, `zoom`, `sway` or `warp`
     (remapped.py)."""
 
     name: str
@@ -43,6 +45,7 @@ class XfadeChoice:
     ripple: Ripple | None = None
     zoom: Zoom | None = None
     sway: Sway | None = None
+    warp: Warp | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,18 @@ class Sway:
 
     amplitude: float
     frequency: float
+
+
+@dataclass(frozen=True)
+class Warp:
+    """directionalwarp.glsl's warp, direction (vx, vy) already divided by |vx| + |vy|: with
+    m = 1 - smoothstep(-smoothness, 0, v.uv - (v.(.5, .5) - .5 + progress * (1 + smoothness))),
+    `from` read at .5 + (uv - .5) * (1 - m) and `to` at .5 + (uv - .5) * m, mixed by m
+    (remapped.py)."""
+
+    vx: float
+    vy: float
+    smoothness: float
 
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
@@ -248,6 +263,8 @@ _RIPPLES = {"waterdrop": _WATERDROP}
 _ZOOMS = {"simplezoom": _SIMPLE_ZOOM}
 #: Dreamy.glsl (mikolalysenko): rows sway by 0.03 * q * cos(10 * (q + uv.x)).
 _SWAYS = {"dreamy": Sway(amplitude=0.03, frequency=10)}
+#: directionalwarp.glsl (pschroen), smoothness = 0.1, direction = (-1, 1): v = (-.5, .5).
+_WARPS = {"directionalwarp": Warp(vx=-0.5, vy=0.5, smoothness=0.1)}
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
@@ -276,7 +293,7 @@ _NEAREST = {
     "pixelize": "pixelize", "fadegrayscale": "fadegrays",
     "displacement": "dissolve", "bowtievertical": "vertopen",
     "bowtiehorizontal": "horzopen", "linearblur": "hblur",
-    "glitchmemories": "pixelize", "directionalwarp": "smoothleft", "bounce_up": "slideup",
+    "glitchmemories": "pixelize", "bounce_up": "slideup",
     "bounce_down": "slidedown", "morph": "fade", "colordistance": "distance", "swirl": "radial",
     "gridflip": "pixelize", "zoomincircles": "circleopen",
     "mosaic": "pixelize", "undulatingburnout": "fadewhite",
@@ -295,7 +312,7 @@ def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula" or
     "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
-    drawn |= dict.fromkeys([*_RIPPLES, *_ZOOMS, *_SWAYS, *_MASKED], "gl-transitions formula")
+    drawn |= dict.fromkeys([*_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_MASKED], "gl-transitions formula")
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
 
@@ -311,7 +328,7 @@ def transition_table() -> list[str]:
         elif name in _MASKED:
             backdrop = " over a plain colour" if _MASKED[name].backdrop else ""
             drawn, exact = f"its GLSL: a still field and the progress weigh `to` against `from`{backdrop}", "yes"
-        elif name in _RIPPLES or name in _ZOOMS or name in _SWAYS:
+        elif name in _RIPPLES or name in _ZOOMS or name in _SWAYS or name in _WARPS:
             drawn, exact = "its GLSL: `from` remapped through maps built each frame, mixed with `to`", "yes"
         else:
             drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`", "no: approximated"
@@ -339,6 +356,8 @@ def xfade_transition(sub_type: str, seed: str) -> XfadeChoice | None:
         return XfadeChoice("zoom", approximated=False, zoom=_ZOOMS[picked])
     if picked in _SWAYS:
         return XfadeChoice("sway", approximated=False, sway=_SWAYS[picked])
+    if picked in _WARPS:
+        return XfadeChoice("warp", approximated=False, warp=_WARPS[picked])
     if picked in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[picked])
     if picked in _NEAREST:
