@@ -5,7 +5,8 @@ Sources: the IMS transition page (help.aliyun.com/document_detail/447495.htm: Su
 gl-transitions names, e.g. directional, waterdrop) and the GLSL of each transition in
 github.com/gl-transitions/gl-transitions (Directional.glsl, WaterDrop.glsl, perlin.glsl,
 pinwheel.glsl, circle.glsl, CircleCrop.glsl, circleopen.glsl, Radial.glsl, crosshatch.glsl,
-fadecolor.glsl, SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl...; MIT),
+fadecolor.glsl, SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl,
+BowTieHorizontal.glsl...; MIT),
 with their default uniforms. Compared on the luma plane, which the engine draws as it draws every
 plane, in renders encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are
 smooth ramps so that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
@@ -230,6 +231,57 @@ def directionalwarp(a: Plane, b: Plane, progress: float) -> Plane:
     ) * m
 
 
+Point = tuple[float, float]
+
+
+def _in_triangle(px: Plane, py: Plane, p1: Point, p2: Point, p3: Point) -> Plane:
+    """BowTie*.glsl's PointInTriangle: the point is on the same side of the three edges."""
+
+    def check(q1: Point, q2: Point) -> Plane:
+        return np.asarray((px - q2[0]) * (q1[1] - q2[1]) - (q1[0] - q2[0]) * (py - q2[1]) < 0)
+
+    b1, b2, b3 = check(p1, p2), check(p2, p3), check(p3, p1)
+    return np.asarray((b1 == b2) & (b2 == b3))
+
+
+def _blur_edge(px: Plane, py: Plane, bot1: Point, bot2: Point, top: Point) -> Plane:
+    """BowTie*.glsl's blur_edge: the distance to the nearer slanted side, over 0.005, at most 1."""
+
+    def distance(bot: Point) -> Plane:
+        line = (bot[0] - top[0], bot[1] - top[1])
+        perp = np.array([line[1], -line[0]]) / np.hypot(*line)
+        return np.asarray(np.abs(perp[0] * (bot[0] - px) + perp[1] * (bot[1] - py)))
+
+    nearest = np.minimum(distance(bot1), distance(bot2))
+    return np.where(nearest < 0.005, nearest / 0.005, 1.0)
+
+
+def bowtievertical(a: Plane, b: Plane, progress: float) -> Plane:
+    """BowTieVertical.glsl."""
+    x, y = uv()
+    p = progress
+    top = ((0.5, p), (0.5 - p, 0.0), (0.5 + p, 0.0))
+    bottom = ((0.5, 1.0 - p), (0.5 - p, 1.0), (0.5 + p, 1.0))
+    in_top, in_bottom = _in_triangle(x, y, *top), _in_triangle(x, y, *bottom)
+    m_top = np.where(y < 0.5, _blur_edge(x, y, top[1], top[2], top[0]), 1.0 if p > 0 else 0.0) * (p >= 0.1)
+    m_bottom = np.where(y >= 0.5, _blur_edge(x, y, bottom[1], bottom[2], bottom[0]), 0.0)
+    m = np.where(in_top, m_top, np.where(in_bottom, m_bottom, 0.0))
+    return a * (1 - m) + b * m
+
+
+def bowtiehorizontal(a: Plane, b: Plane, progress: float) -> Plane:
+    """BowTieHorizontal.glsl."""
+    x, y = uv()
+    p = progress
+    left = ((p, 0.5), (0.0, 0.5 - p), (0.0, 0.5 + p))
+    right = ((1.0 - p, 0.5), (1.0, 0.5 - p), (1.0, 0.5 + p))
+    in_left, in_right = _in_triangle(x, y, *left), _in_triangle(x, y, *right)
+    m_left = np.where(x < 0.5, _blur_edge(x, y, left[1], left[2], left[0]), 1.0 if p > 0 else 0.0) * (p >= 0.1)
+    m_right = np.where(x >= 0.5, _blur_edge(x, y, right[1], right[2], right[0]), 0.0)
+    m = np.where(in_left, m_left, np.where(in_right, m_right, 0.0))
+    return a * (1 - m) + b * m
+
+
 FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "directional": directional,
     "waterdrop": waterdrop,
@@ -251,6 +303,8 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "simplezoom": simplezoom,
     "dreamy": dreamy,
     "directionalwarp": directionalwarp,
+    "bowtievertical": bowtievertical,
+    "bowtiehorizontal": bowtiehorizontal,
 }
 
 

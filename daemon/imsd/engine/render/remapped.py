@@ -1,6 +1,7 @@
-"""Transitions that read `from` elsewhere, drawn by native filters: `from` read through per-frame
-maps (remap), built of still fields drawn once, then mixed with `to` (a `Ripple`, WaterDrop.glsl;
-a `Zoom`, SimpleZoom.glsl).
+"""Transitions drawn from 16-bit still fields by native filters: those that read `from` elsewhere,
+through per-frame maps (remap) built of still fields drawn once, then mixed with `to` (a `Ripple`,
+WaterDrop.glsl; a `Zoom`, SimpleZoom.glsl; a `Sway`, a `Warp`), and a `Sweep` whose edge is finer
+than an 8-bit field draws it.
 
 WaterDrop reads `from` at uv + dir * g, dir = uv - (.5, .5), g = sin(dist * amplitude - progress *
 speed) inside the circle dist <= progress, else 0; in pixels of a plane of w x h, column
@@ -36,9 +37,9 @@ from __future__ import annotations
 
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.graph import FilterGraph, f
-from imsd.engine.render.transitions import Ripple, Sway, Warp, Zoom
+from imsd.engine.render.transitions import Ripple, Sway, Sweep, Warp, Zoom
 
-__all__ = ["ripple_window", "sway_window", "warp_window", "zoom_window"]
+__all__ = ["ripple_window", "sway_window", "sweep_window", "warp_window", "zoom_window"]
 
 _K = 32768  # 16-bit fields hold signed values around K
 _G = 16383  # sin a and cos a are K +- G * ...: the difference of two fields stays under 2^15
@@ -99,7 +100,8 @@ def zoom_window(
 def _uniform(
     graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, expr: str, pix_fmt: str = "gray16le"
 ) -> str:
-    """A w x h picture each frame of the window, all of it the geq `expr` of the frame's time T."""
+    """A w x h picture each frame of the window, the geq `expr` of the frame's time T (drawn on 2 x 2
+    and spread, so X < 1 / Y < 1 name the left / top half)."""
     top = 65535 if pix_fmt == "gray16le" else 255
     drawn = graph.one([], [
         f("color", "black", s="2x2", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
@@ -256,6 +258,36 @@ def warp_window(
         moved_a = graph.one([pa, x_a, y_a], [f("remap", format="gray"), clock.settb()], "warped")
         moved_b = graph.one([pb, x_b, y_b], [f("remap", format="gray"), clock.settb()], "warped")
         mixed.append(graph.one([moved_a, moved_b, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
+    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+
+
+def sweep_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, sweep: Sweep, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `b` shows over `a` by `sweep`'s weight: the still field
+    and each frame's reach in 16 bits, their difference one blend (subtract, which stops at 0), a
+    16-bit lut the weight, shifted down to the 8-bit mask of a maskedmerge, plane by plane."""
+    w, h = size
+    names = ["y", "u", "v", *(["a"] if alpha else [])]
+    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
+    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    progress = f"(T*({clock.fps})/{frames})"
+    first, second = (r.replace("{p}", progress) for r in sweep.reach)
+    halves = f"if(lt({'Y' if sweep.halves == 'rows' else 'X'},1),{first},{second})"
+    weight = f"256*round(255*clip(val/65535/{sweep.width},0,1))+128"
+    masks: dict[str, list[str]] = {}
+    for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
+        field = _still(graph, clock, frames, _drawn(graph, clock, pw, ph, f"round(65535*clip({sweep.field},0,1))"))
+        reach = _uniform(graph, clock, frames, pw, ph, f"65535*{halves}")
+        mask = graph.one([reach, field], [
+            f("blend", all_mode="subtract"), f("lut", c0=weight), f("format", "gray"),
+        ], "mask")  # fmt: skip
+        masks[kind] = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        mask = masks["chroma" if name in "uv" else "luma"].pop()
+        mixed.append(graph.one([pa, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
     mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
     return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
 

@@ -10,7 +10,8 @@ native filters at about the cost of a built-in:
   maskedmerge); circle also shows a plain colour (`Backdrop`);
 - waterdrop, simplezoom, dreamy and directionalwarp read `from` (dreamy and directionalwarp also
   `to`) at a displaced place (`Ripple`, `Zoom`, `Sway`, `Warp`, drawn by remapped.py with remap
-  through maps made of still fields each frame).
+  through maps made of still fields each frame); the bow ties' soft edges are finer than an 8-bit
+  field's step, and they weigh 16-bit fields (`Sweep`).
 Names neither way draws map to the closest built-in, reported as approximated (`_NEAREST`).
 
 How GLSL becomes a field: gl-transitions' `progress` runs 0 -> 1 over the window (frame k of n
@@ -26,7 +27,7 @@ import hashlib
 from dataclasses import dataclass
 
 __all__ = [
-    "Backdrop", "MaskedBlend", "Ripple", "Sway", "Warp", "XfadeChoice", "Zoom", "transition_names",
+    "Backdrop", "MaskedBlend", "Ripple", "Sway", "Sweep", "Warp", "XfadeChoice", "Zoom", "transition_names",
     "transition_table",
     "xfade_transition",
 ]  # fmt: skip
@@ -36,8 +37,8 @@ __all__ = [
 class XfadeChoice:
     """One transition: an xfade built-in `name`; or a `mask`: the transition draws `to` over
     `from` by a weight of a still field (drawn once) and the progress, as perlin does (tracks.py
-    draws it with lut2 and maskedmerge, at native speed); or a `ripple`, `zoom`, `sway` or `warp`
-    (remapped.py)."""
+    draws it with lut2 and maskedmerge, at native speed); or a `ripple`, `zoom`, `sway`, `warp`
+    or `sweep` (remapped.py)."""
 
     name: str
     approximated: bool
@@ -46,6 +47,7 @@ class XfadeChoice:
     zoom: Zoom | None = None
     sway: Sway | None = None
     warp: Warp | None = None
+    sweep: Sweep | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,19 @@ class Warp:
     vx: float
     vy: float
     smoothness: float
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """`to` shows where the progress has passed a still field by clip((reach - field) / width, 0,
+    1): `field` a geq expression in 0-1 (drawn once, in 16 bits, for edges narrower than an 8-bit
+    field's step); `reach` geq expressions of the progress `{p}` for the first and second half of
+    the picture, split into `halves` ("rows": top, bottom; "columns": left, right) (remapped.py)."""
+
+    field: str
+    width: float
+    reach: tuple[str, str]
+    halves: str
 
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
@@ -265,6 +280,20 @@ _ZOOMS = {"simplezoom": _SIMPLE_ZOOM}
 _SWAYS = {"dreamy": Sway(amplitude=0.03, frequency=10)}
 #: directionalwarp.glsl (pschroen), smoothness = 0.1, direction = (-1, 1): v = (-.5, .5).
 _WARPS = {"directionalwarp": Warp(vx=-0.5, vy=0.5, smoothness=0.1)}
+#: BowTieVertical.glsl (huynx): two triangles of `to` grow from the bottom and top edges, their
+#: apexes at progress from them, half-width progress at the edge: inside, `to` by the distance to
+#: the slanted sides over 0.005 (the field |uv.x - .5| + the distance to the edge, 1/sqrt(2) of
+#: it); the one from the bottom edge (uv.y < .5) waits until progress .1. Where the triangle from
+#: the top reaches below the middle the GLSL shows `to` whole, here still by its soft edge: rows
+#: within .0035 of the middle, late in the window. BowTieHorizontal.glsl is the same turned.
+_BOWTIE_VERTICAL = Sweep(
+    field=f"abs({_FX}-0.5)+0.5-abs({_FY}-0.5)", width=0.005 * 2**0.5, reach=("{p}", "{p}*gte({p},0.1)"), halves="rows"
+)
+_BOWTIE_HORIZONTAL = Sweep(
+    field=f"abs({_FY}-0.5)+0.5-abs({_FX}-0.5)", width=0.005 * 2**0.5, reach=("{p}*gte({p},0.1)", "{p}"),
+    halves="columns",
+)  # fmt: skip
+_SWEEPS = {"bowtievertical": _BOWTIE_VERTICAL, "bowtiehorizontal": _BOWTIE_HORIZONTAL}
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
@@ -291,8 +320,7 @@ _NEAREST = {
     # the short side / 20 where pixelize.glsl's are 1/20 of each side; fadegrays greys and times its
     # phases unlike fadegrayscale.glsl.
     "pixelize": "pixelize", "fadegrayscale": "fadegrays",
-    "displacement": "dissolve", "bowtievertical": "vertopen",
-    "bowtiehorizontal": "horzopen", "linearblur": "hblur",
+    "displacement": "dissolve", "linearblur": "hblur",
     "glitchmemories": "pixelize", "bounce_up": "slideup",
     "bounce_down": "slidedown", "morph": "fade", "colordistance": "distance", "swirl": "radial",
     "gridflip": "pixelize", "zoomincircles": "circleopen",
@@ -312,7 +340,7 @@ def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula" or
     "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
-    drawn |= dict.fromkeys([*_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_MASKED], "gl-transitions formula")
+    drawn |= dict.fromkeys([*_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_MASKED], "gl-transitions formula")
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
 
@@ -330,6 +358,9 @@ def transition_table() -> list[str]:
             drawn, exact = f"its GLSL: a still field and the progress weigh `to` against `from`{backdrop}", "yes"
         elif name in _RIPPLES or name in _ZOOMS or name in _SWAYS or name in _WARPS:
             drawn, exact = "its GLSL: `from` remapped through maps built each frame, mixed with `to`", "yes"
+        elif name in _SWEEPS:
+            drawn = "its GLSL: a 16-bit still field and the progress weigh `to` against `from`"
+            exact = "yes, but for a soft edge where the GLSL's other triangle shows `to` whole"
         else:
             drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`", "no: approximated"
         lines.append(f"| `{name}` | {drawn} | {exact} |")
@@ -358,6 +389,8 @@ def xfade_transition(sub_type: str, seed: str) -> XfadeChoice | None:
         return XfadeChoice("sway", approximated=False, sway=_SWAYS[picked])
     if picked in _WARPS:
         return XfadeChoice("warp", approximated=False, warp=_WARPS[picked])
+    if picked in _SWEEPS:
+        return XfadeChoice("sweep", approximated=False, sweep=_SWEEPS[picked])
     if picked in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[picked])
     if picked in _NEAREST:
