@@ -275,14 +275,21 @@ def sweep_window(
     progress = f"(T*({clock.fps})/{frames})"
     first, second = (r.replace("{p}", progress) for r in sweep.reach)
     halves = f"if(lt({'Y' if sweep.halves == 'rows' else 'X'},1),{first},{second})"
-    weight = f"256*round(255*clip(val/65535/{sweep.width},0,1))+128"
+    soft = f"round(65535*clip(val/65535/{sweep.width},0,1))"
     masks: dict[str, list[str]] = {}
     for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
         field = _still(graph, clock, frames, _drawn(graph, clock, pw, ph, f"round(65535*clip({sweep.field},0,1))"))
         reach = _uniform(graph, clock, frames, pw, ph, f"65535*{halves}")
-        mask = graph.one([reach, field], [
-            f("blend", all_mode="subtract"), f("lut", c0=weight), f("format", "gray"),
-        ], "mask")  # fmt: skip
+        reaches = graph.chain([reach], [f("split", 2)], 2, "reach") if sweep.whole else [reach]
+        weight = graph.one([reaches[0], field], [f("blend", all_mode="subtract"), f("lut", c0=soft)], "weight")
+        if sweep.whole:  # `to` whole where the reach has passed the second field: the larger weight
+            whole = _drawn(graph, clock, pw, ph, f"round(65535*clip({sweep.whole},0,1))")
+            passed = graph.one([reaches[1], _still(graph, clock, frames, whole)], [
+                f("blend", all_mode="subtract"), f("lut", c0="65535*gt(val,0)"),
+            ], "weight")  # fmt: skip
+            weight = graph.one([weight, passed], [f("blend", all_mode="lighten")], "weight")
+        # 256 * round(255 w) + 128 in 16 bits, shifted down to 8 (exactly, whatever swscale's dither)
+        mask = graph.one([weight], [f("lut", c0="256*round(val/257)+128"), f("format", "gray")], "mask")
         masks[kind] = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
     mixed = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):

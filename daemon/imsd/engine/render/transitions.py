@@ -116,12 +116,14 @@ class Sweep:
     """`to` shows where the progress has passed a still field by clip((reach - field) / width, 0,
     1): `field` a geq expression in 0-1 (drawn once, in 16 bits, for edges narrower than an 8-bit
     field's step); `reach` geq expressions of the progress `{p}` for the first and second half of
-    the picture, split into `halves` ("rows": top, bottom; "columns": left, right) (remapped.py)."""
+    the picture, split into `halves` ("rows": top, bottom; "columns": left, right); `whole`: a
+    second field where `to` shows whole once the reach has passed it (remapped.py)."""
 
     field: str
     width: float
     reach: tuple[str, str]
     halves: str
+    whole: str | None = None
 
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
@@ -283,15 +285,15 @@ _WARPS = {"directionalwarp": Warp(vx=-0.5, vy=0.5, smoothness=0.1)}
 #: BowTieVertical.glsl (huynx): two triangles of `to` grow from the bottom and top edges, their
 #: apexes at progress from them, half-width progress at the edge: inside, `to` by the distance to
 #: the slanted sides over 0.005 (the field |uv.x - .5| + the distance to the edge, 1/sqrt(2) of
-#: it); the one from the bottom edge (uv.y < .5) waits until progress .1. Where the triangle from
-#: the top reaches below the middle the GLSL shows `to` whole, here still by its soft edge: rows
-#: within .0035 of the middle, late in the window. BowTieHorizontal.glsl is the same turned.
+#: it); the one from the bottom edge (uv.y < .5) waits until progress .1, and where it reaches
+#: above the middle it shows `to` whole (`whole`). BowTieHorizontal.glsl is the same turned.
 _BOWTIE_VERTICAL = Sweep(
-    field=f"abs({_FX}-0.5)+0.5-abs({_FY}-0.5)", width=0.005 * 2**0.5, reach=("{p}", "{p}*gte({p},0.1)"), halves="rows"
+    field=f"abs({_FX}-0.5)+0.5-abs({_FY}-0.5)", width=0.005 * 2**0.5, reach=("{p}", "{p}*gte({p},0.1)"),
+    halves="rows", whole=f"if(gte({_FY},0.5),abs({_FX}-0.5)+{_FY},2)",
 )
 _BOWTIE_HORIZONTAL = Sweep(
     field=f"abs({_FY}-0.5)+0.5-abs({_FX}-0.5)", width=0.005 * 2**0.5, reach=("{p}*gte({p},0.1)", "{p}"),
-    halves="columns",
+    halves="columns", whole=f"if(gte({_FX},0.5),abs({_FY}-0.5)+{_FX},2)",
 )  # fmt: skip
 _SWEEPS = {"bowtievertical": _BOWTIE_VERTICAL, "bowtiehorizontal": _BOWTIE_HORIZONTAL}
 _MASKED = {
@@ -359,8 +361,7 @@ def transition_table() -> list[str]:
         elif name in _RIPPLES or name in _ZOOMS or name in _SWAYS or name in _WARPS:
             drawn, exact = "its GLSL: `from` remapped through maps built each frame, mixed with `to`", "yes"
         elif name in _SWEEPS:
-            drawn = "its GLSL: a 16-bit still field and the progress weigh `to` against `from`"
-            exact = "yes, but for a soft edge where the GLSL's other triangle shows `to` whole"
+            drawn, exact = "its GLSL: 16-bit still fields and the progress weigh `to` against `from`", "yes"
         else:
             drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`", "no: approximated"
         lines.append(f"| `{name}` | {drawn} | {exact} |")
