@@ -6,7 +6,7 @@ gl-transitions names, e.g. directional, waterdrop) and the GLSL of each transiti
 github.com/gl-transitions/gl-transitions (Directional.glsl, WaterDrop.glsl, perlin.glsl,
 pinwheel.glsl, circle.glsl, CircleCrop.glsl, circleopen.glsl, Radial.glsl, crosshatch.glsl,
 fadecolor.glsl, SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl,
-BowTieHorizontal.glsl...; MIT),
+BowTieHorizontal.glsl, crosswarp.glsl...; MIT),
 with their default uniforms. Compared on the luma plane, which the engine draws as it draws every
 plane, in renders encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are
 smooth ramps so that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
@@ -231,6 +231,15 @@ def directionalwarp(a: Plane, b: Plane, progress: float) -> Plane:
     ) * m
 
 
+def crosswarp(a: Plane, b: Plane, progress: float) -> Plane:
+    """crosswarp.glsl."""
+    x, y = uv()
+    m = smoothstep(0.0, 1.0, progress * 2 + x - 1)
+    return read(a, (x - 0.5) * (1 - m) + 0.5, (y - 0.5) * (1 - m) + 0.5) * (1 - m) + read(
+        b, (x - 0.5) * m + 0.5, (y - 0.5) * m + 0.5
+    ) * m
+
+
 Point = tuple[float, float]
 
 
@@ -305,6 +314,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "directionalwarp": directionalwarp,
     "bowtievertical": bowtievertical,
     "bowtiehorizontal": bowtiehorizontal,
+    "crosswarp": crosswarp,
 }
 
 
@@ -368,9 +378,9 @@ def _closest_progress(
 #: The transitions drawn by remap, compared with their formula pixel by pixel, and how far a pixel
 #: may be: the mix's rounding, and a column or row read one over where the formula falls within a
 #: fraction of a pixel of a pixel's edge (1.25 levels a column of the across ramp, 1.56 a row of the
-#: down ramp), in `from` only (waterdrop, simplezoom) or in both pictures (dreamy, directionalwarp,
+#: down ramp), in `from` only (waterdrop, simplezoom) or in both pictures (dreamy, the warps,
 #: whose 8-bit mix weight adds its own rounding).
-REMAPPED = {"waterdrop": 2.5, "simplezoom": 2.5, "dreamy": 3.5, "directionalwarp": 3.5}
+REMAPPED = {"waterdrop": 2.5, "simplezoom": 2.5, "dreamy": 3.5, "directionalwarp": 3.5, "crosswarp": 3.5}
 
 
 @pytest.mark.parametrize("name", sorted(REMAPPED))
@@ -378,7 +388,8 @@ async def test_a_remapped_transition_reads_every_pixel_where_the_glsl_formula_do
     render: Any, ramps: tuple[Path, Path], name: str
 ) -> None:
     """WaterDrop.glsl (amplitude = 30, speed = 30), SimpleZoom.glsl (zoom_quickness = 0.8),
-    Dreamy.glsl and directionalwarp.glsl (smoothness = 0.1, direction = (-1, 1)), drawn by remap
+    Dreamy.glsl, directionalwarp.glsl (smoothness = 0.1, direction = (-1, 1)) and crosswarp.glsl,
+    drawn by remap
     from maps built of 16-bit fields: every pixel of a mid-window frame is the formula's within
     the rounding REMAPPED allows it."""
     frame, a, b = await _mid_window_frame(render, ramps, name)

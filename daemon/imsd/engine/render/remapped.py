@@ -28,9 +28,9 @@ frame holding -z in place of g; it is mixed with `to` by a weight of the progres
 (maskedmerge) plane by plane. A sway (Dreamy.glsl) moves rows only, by a * q * cos(f * (q + uv.x))
 = a * (q cos fq * cos f uv.x - q sin fq * sin f uv.x): still fields of the column weighted per
 frame as the ripple's are, `from` with q = progress and `to` with q = 1 - progress. A warp
-(directionalwarp.glsl) zooms each pixel by m, a soft step of a still field (its place along the
-direction) less the progress: that difference is one 16-bit blend (subtract) a frame, m and 1 - m
-two 16-bit luts of it, and the zoom's maps follow.
+(directionalwarp.glsl, crosswarp.glsl) zooms each pixel by m, a soft step of a still field (its
+place along the direction) less the progress: that difference is one 16-bit blend (subtract) a
+frame, m and 1 - m two 16-bit luts of it, and the zoom's maps follow.
 """
 
 from __future__ import annotations
@@ -223,23 +223,24 @@ def warp_window(
     planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
     planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
     progress = f"(T*({clock.fps})/{frames})"
-    smooth = warp.smoothness
-    scale = int(65535 / (1 + smooth) * 0.99)  # 16-bit steps per unit of the step's argument
-    zero = round(scale * smooth)  # where the argument is -smoothness: below it m is 1 anyway
-    # The place along the direction, v.uv - d + .5 (0..1), and the step's argument less it.
-    along = f"({warp.vx}*((X+0.5)/W-0.5)+{warp.vy}*(0.5-(Y+0.5)/H)+0.5)"
-    arg = f"((val-{zero})/{scale})"
-    step = f"st(1,clip(({arg}+{smooth})/{smooth},0,1));ld(1)*ld(1)*(3-2*ld(1))"  # smoothstep(-s, 0, arg)
+    # The step's argument d = place - reach as A - B (blend subtract, stopping at 0): A = S (place +
+    # c + low), B = S (reach + c), c keeping B >= 0, `low` the depth below 0 where m stops changing.
+    c = -min(0.0, warp.reach_range[0])
+    scale = int(65535 * 0.99 / max(1 + c + warp.low, warp.reach_range[1] + c))
+    arg = f"(val/{scale}-{warp.low})"
+    step = warp.m.replace("{d}", arg)
+    reach = warp.reach.replace("{p}", progress)
     drawn: dict[str, list[tuple[str, str, str, str, str]]] = {}
     for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
-        place = _still(graph, clock, frames, _drawn(graph, clock, pw, ph, f"round({scale}*{along})+{zero}"))
-        moved = _uniform(graph, clock, frames, pw, ph, f"{scale}*{progress}*{1 + smooth}")
+        place = _drawn(graph, clock, pw, ph, f"round({scale}*({warp.place}+{c + warp.low}))")
+        place = _still(graph, clock, frames, place)
+        moved = _uniform(graph, clock, frames, pw, ph, f"{scale}*({reach}+{c})")
         diff = graph.one([place, moved], [f("blend", all_mode="subtract")], "warp")
         from_g, to_g, mix_g = graph.chain([diff], [f("split", 3)], 3, "warp")
-        # from: zoom by m = 1 - step; to: by 1 - m = step (g = -zoom, as a zoom's)
+        # from: zoom by m; to: by 1 - m (g = -zoom, as a zoom's)
         gs = [
-            graph.one([from_g], [f("lut", c0=f"round({_K}-{_G / 2}*(1-({step})))")], "g"),
-            graph.one([to_g], [f("lut", c0=f"round({_K}-{_G / 2}*({step}))")], "g"),
+            graph.one([from_g], [f("lut", c0=f"round({_K}-{_G / 2}*({step}))")], "g"),
+            graph.one([to_g], [f("lut", c0=f"round({_K}-{_G / 2}*(1-({step})))")], "g"),
         ]
         maps = []
         for g in gs:
@@ -248,7 +249,7 @@ def warp_window(
                          _map(graph, clock, frames, yg, pw, ph, "Y", "H", uses)))  # fmt: skip
         # The mix's weight m, 8-bit: 256 * round(255 m) + 128 in 16 bits, shifted down (exactly,
         # whatever swscale's dither).
-        weight = f"256*round(255*(1-({step})))+128"
+        weight = f"256*round(255*({step}))+128"
         mask = graph.one([mix_g], [f("lut", c0=weight), f("format", "gray")], "mask")
         masks = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
         drawn[kind] = [(maps[0][0][j], maps[0][1][j], maps[1][0][j], maps[1][1][j], masks[j]) for j in range(uses)]

@@ -8,7 +8,7 @@ native filters at about the cost of a built-in:
   wipe's distance, a sweep's angle...): the field is drawn once per transition and each frame's
   weight is a table of field and progress (`_MASKED`, drawn by tracks.py with geq, lut2 and
   maskedmerge); circle also shows a plain colour (`Backdrop`);
-- waterdrop, simplezoom, dreamy and directionalwarp read `from` (dreamy and directionalwarp also
+- waterdrop, simplezoom, dreamy, directionalwarp and crosswarp read `from` (the last three also
   `to`) at a displaced place (`Ripple`, `Zoom`, `Sway`, `Warp`, drawn by remapped.py with remap
   through maps made of still fields each frame); the bow ties' soft edges are finer than an 8-bit
   field's step, and they weigh 16-bit fields (`Sweep`).
@@ -101,14 +101,16 @@ class Sway:
 
 @dataclass(frozen=True)
 class Warp:
-    """directionalwarp.glsl's warp, direction (vx, vy) already divided by |vx| + |vy|: with
-    m = 1 - smoothstep(-smoothness, 0, v.uv - (v.(.5, .5) - .5 + progress * (1 + smoothness))),
-    `from` read at .5 + (uv - .5) * (1 - m) and `to` at .5 + (uv - .5) * m, mixed by m
-    (remapped.py)."""
+    """A warp (directionalwarp.glsl, crosswarp.glsl): `from` read at .5 + (uv - .5) * (1 - m) and
+    `to` at .5 + (uv - .5) * m, mixed by m; m is the geq expression `m` of d = place - reach, `place`
+    a still field in 0-1 (a geq expression), `reach` one of the progress `{p}` within `reach_range`;
+    below d = -`low` m no longer changes (remapped.py)."""
 
-    vx: float
-    vy: float
-    smoothness: float
+    place: str
+    reach: str
+    reach_range: tuple[float, float]
+    low: float
+    m: str
 
 
 @dataclass(frozen=True)
@@ -280,8 +282,17 @@ _RIPPLES = {"waterdrop": _WATERDROP}
 _ZOOMS = {"simplezoom": _SIMPLE_ZOOM}
 #: Dreamy.glsl (mikolalysenko): rows sway by 0.03 * q * cos(10 * (q + uv.x)).
 _SWAYS = {"dreamy": Sway(amplitude=0.03, frequency=10)}
-#: directionalwarp.glsl (pschroen), smoothness = 0.1, direction = (-1, 1): v = (-.5, .5).
-_WARPS = {"directionalwarp": Warp(vx=-0.5, vy=0.5, smoothness=0.1)}
+#: directionalwarp.glsl (pschroen), smoothness = 0.1, direction = (-1, 1): v = (-.5, .5) (divided
+#: by |x| + |y|), d = v.(.5, .5) = 0; m = 1 - smoothstep(-0.1, 0, v.uv - (d - .5 + progress * 1.1)).
+_DIRECTIONAL_WARP = Warp(
+    place=f"(-0.5*{_FX}+0.5*{_FY}+0.5)", reach="{p}*1.1", reach_range=(0, 1.1), low=0.1,
+    m="1-(st(1,clip(({d}+0.1)/0.1,0,1));ld(1)*ld(1)*(3-2*ld(1)))",
+)  # fmt: skip
+#: crosswarp.glsl (Eke Péter): m = smoothstep(0, 1, progress * 2 + uv.x - 1).
+_CROSSWARP = Warp(
+    place=_FX, reach="1-2*{p}", reach_range=(-1, 1), low=0, m="st(1,clip({d},0,1));ld(1)*ld(1)*(3-2*ld(1))"
+)
+_WARPS = {"directionalwarp": _DIRECTIONAL_WARP, "crosswarp": _CROSSWARP}
 #: BowTieVertical.glsl (huynx): two triangles of `to` grow from the bottom and top edges, their
 #: apexes at progress from them, half-width progress at the edge: inside, `to` by the distance to
 #: the slanted sides over 0.005 (the field |uv.x - .5| + the distance to the edge, 1/sqrt(2) of
@@ -331,7 +342,7 @@ _NEAREST = {
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
     "doomscreentransition_up": "vuslice", "doomscreentransition_down": "vdslice",
     "ripple": "circleopen", "burn": "fadewhite",
-    "colorphase": "fade", "crosswarp": "smoothleft", "cube": "slideleft", "doorway": "horzopen",
+    "colorphase": "fade", "cube": "slideleft", "doorway": "horzopen",
     "flyeye": "dissolve", "heart": "circleopen", "luma": "fade",
     "multiplyblend": "fade", "rotatescalefade": "zoomin",
     "squareswire": "pixelize", "squeeze": "squeezeh", "swap": "slideright",
