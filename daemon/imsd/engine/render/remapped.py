@@ -36,10 +36,10 @@ frame, m and 1 - m two 16-bit luts of it, and the zoom's maps follow.
 from __future__ import annotations
 
 from imsd.engine.render.clock import Clock
-from imsd.engine.render.graph import FilterGraph, f
-from imsd.engine.render.transitions import Ripple, Sway, Sweep, Warp, Zoom
+from imsd.engine.render.graph import Filter, FilterGraph, f
+from imsd.engine.render.transitions import Drop, Ripple, Sway, Sweep, Warp, Zoom
 
-__all__ = ["ripple_window", "sway_window", "sweep_window", "warp_window", "zoom_window"]
+__all__ = ["drop_window", "ripple_window", "sway_window", "sweep_window", "warp_window", "zoom_window"]
 
 _K = 32768  # 16-bit fields hold signed values around K
 _G = 16383  # sin a and cos a are K +- G * ...: the difference of two fields stays under 2^15
@@ -100,14 +100,28 @@ def zoom_window(
 def _uniform(
     graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, expr: str, pix_fmt: str = "gray16le"
 ) -> str:
-    """A w x h picture each frame of the window, the geq `expr` of the frame's time T (drawn on 2 x 2
-    and spread, so X < 1 / Y < 1 name the left / top half)."""
+    """A w x h picture each frame of the window, the geq `expr` of the frame's time T, drawn on two
+    rows of w and spread down (so Y < 1 names the top half, X the column)."""
     top = 65535 if pix_fmt == "gray16le" else 255
     drawn = graph.one([], [
-        f("color", "black", s="2x2", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
+        f("color", "black", s=f"{w}x2", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
         f("geq", lum=f"round(clip({expr},0,{top}))"), f("trim", end_frame=frames),
     ], "field")  # fmt: skip
-    return graph.one([drawn], [f("scale", w, h, flags="neighbor")], "field")
+    return _down(graph, drawn, w, h)
+
+
+def _lut16(expr: str) -> list[Filter]:
+    """A 16-bit lut of `val`, its formats pinned on both sides (left to negotiate, ffmpeg may cut
+    the picture to the 8 bits a later filter takes before the lut sees it)."""
+    return [f("format", "gray16le"), f("lut", c0=expr), f("format", "gray16le")]
+
+
+def _mask(graph: FilterGraph, label: str, weight: str) -> str:
+    """The 8-bit mask of a 16-bit picture: `weight`, a lut expression of its `val` in 0-1, as
+    257 round(255 weight), which swscale takes to 8 bits exactly."""
+    return graph.one([label], [
+        *_lut16(f"257*round(255*clip({weight},0,1))"), f("format", "gray"),
+    ], "mask")  # fmt: skip
 
 
 def _still(graph: FilterGraph, clock: Clock, frames: int, source: str) -> str:
@@ -123,8 +137,24 @@ def _drawn(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
     ], "field")  # fmt: skip
 
 
-def _spread(graph: FilterGraph, label: str, w: int, h: int) -> str:
-    return graph.one([label], [f("scale", w, h, flags="neighbor")], "field")
+def _down(graph: FilterGraph, label: str, w: int, h: int) -> str:
+    """A picture of width w spread down to w x h. swscale keeps 16-bit values only when it scales
+    vertically alone (across, neighbor or not, it moved them by up to 0.6%), so nothing here is
+    scaled across: a field of the row is drawn on one column and turned (_column)."""
+    return graph.one([label], [f("scale", w, h, flags="neighbor"), f("format", "gray16le")], "field")
+
+
+def _row(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
+    """A still w x h field of the column alone: geq `expr` (of X and W) drawn on one row, spread down."""
+    return _down(graph, _drawn(graph, clock, w, 1, expr), w, h)
+
+
+def _column(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
+    """A still w x h field of the row alone: geq `expr` (of Y and H) drawn on one row of h (as X and
+    W), spread down to h x w and transposed."""
+    turned = expr.translate(str.maketrans("XYWH", "YXHW"))
+    row = _row(graph, clock, h, w, turned)
+    return graph.one([row], [f("transpose", dir="cclock_flip"), f("format", "gray16le")], "field")
 
 
 def _maps(
@@ -134,8 +164,8 @@ def _maps(
     progress = f"(T*({clock.fps})/{frames})"
     # Still: the squared distance to the centre (a row's share plus a column's), sin and cos of
     # amplitude * distance (+ and -), a constant.
-    across = _spread(graph, _drawn(graph, clock, w, 1, f"round(((X+0.5)/W-0.5)^2*{_SQ})"), w, h)
-    down = _spread(graph, _drawn(graph, clock, 1, h, f"round(((Y+0.5)/H-0.5)^2*{_SQ})"), w, h)
+    across = _row(graph, clock, w, h, f"round(((X+0.5)/W-0.5)^2*{_SQ})")
+    down = _column(graph, clock, w, h, f"round(((Y+0.5)/H-0.5)^2*{_SQ})")
     dist = graph.one([across, down], [f("mix", inputs=2, weights="1 1", scale=1)], "dist")
     dists = graph.chain([dist], [f("split", 5)], 5, "dist")
     trig = {}
@@ -143,8 +173,8 @@ def _maps(
         [("sin", "sin", 1), ("nsin", "sin", -1), ("cos", "cos", 1), ("ncos", "cos", -1)], dists[1:], strict=True
     ):
         expr = f"round({_K}{'+' if sign > 0 else '-'}{_G}*{fn}(sqrt(val/{_SQ})*{amplitude}))"
-        trig[name] = _still(graph, clock, frames, graph.one([source], [f("lut", c0=expr)], "trig"))
-    k = _still(graph, clock, frames, _spread(graph, _drawn(graph, clock, 2, 2, str(_K)), w, h))
+        trig[name] = _still(graph, clock, frames, graph.one([source], _lut16(expr), "trig"))
+    k = _still(graph, clock, frames, _row(graph, clock, w, h, str(_K)))
     half, keep = graph.chain([k], [f("split", 2)], 2, "k")
 
     # Per frame: K + G/2 sin(a - b) = K + G/2 (cos b sin a - sin b cos a), and the progress as a
@@ -186,14 +216,14 @@ def sway_window(
     drawn: dict[str, list[tuple[str, str, str, str]]] = {}  # the maps of `a` and of `b`, each plane size
     for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
         # Still: the columns, cos and sin of frequency * uv.x (+ and -), K.
-        columns = _still(graph, clock, frames, _spread(graph, _drawn(graph, clock, pw, 1, "X"), pw, ph))
+        columns = _still(graph, clock, frames, _row(graph, clock, pw, ph, "X"))
         same = graph.chain([columns], [f("split", 2 * uses)], 2 * uses, "map")
         trig = {}
         for name, fn, sign in (("cos", "cos", "+"), ("ncos", "cos", "-"), ("sin", "sin", "+"), ("nsin", "sin", "-")):
             expr = f"round({_K}{sign}{_G}*{fn}({sway.frequency}*(X+0.5)/W))"
-            field = _still(graph, clock, frames, _spread(graph, _drawn(graph, clock, pw, 1, expr), pw, ph))
+            field = _still(graph, clock, frames, _row(graph, clock, pw, ph, expr))
             trig[name] = graph.chain([field], [f("split", 2)], 2, "trig")
-        k = _still(graph, clock, frames, _spread(graph, _drawn(graph, clock, 2, 2, str(_K)), pw, ph))
+        k = _still(graph, clock, frames, _row(graph, clock, pw, ph, str(_K)))
         halves = graph.chain([k], [f("split", 2)], 2, "k")
         rows = []
         for i, q in enumerate((progress, f"(1-{progress})")):
@@ -239,18 +269,16 @@ def warp_window(
         from_g, to_g, mix_g = graph.chain([diff], [f("split", 3)], 3, "warp")
         # from: zoom by m; to: by 1 - m (g = -zoom, as a zoom's)
         gs = [
-            graph.one([from_g], [f("lut", c0=f"round({_K}-{_G / 2}*({step}))")], "g"),
-            graph.one([to_g], [f("lut", c0=f"round({_K}-{_G / 2}*(1-({step})))")], "g"),
+            graph.one([from_g], _lut16(f"round({_K}-{_G / 2}*({step}))"), "g"),
+            graph.one([to_g], _lut16(f"round({_K}-{_G / 2}*(1-({step})))"), "g"),
         ]
         maps = []
         for g in gs:
             xg, yg = graph.chain([g], [f("split", 2)], 2, "g")
             maps.append((_map(graph, clock, frames, xg, pw, ph, "X", "W", uses),
                          _map(graph, clock, frames, yg, pw, ph, "Y", "H", uses)))  # fmt: skip
-        # The mix's weight m, 8-bit: 256 * round(255 m) + 128 in 16 bits, shifted down (exactly,
-        # whatever swscale's dither).
-        weight = f"256*round(255*({step}))+128"
-        mask = graph.one([mix_g], [f("lut", c0=weight), f("format", "gray")], "mask")
+        # The mix's weight m as an 8-bit mask.
+        mask = _mask(graph, mix_g, step)
         masks = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
         drawn[kind] = [(maps[0][0][j], maps[0][1][j], maps[1][0][j], maps[1][1][j], masks[j]) for j in range(uses)]
     mixed = []
@@ -275,27 +303,66 @@ def sweep_window(
     planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
     progress = f"(T*({clock.fps})/{frames})"
     first, second = (r.replace("{p}", progress) for r in sweep.reach)
-    halves = f"if(lt({'Y' if sweep.halves == 'rows' else 'X'},1),{first},{second})"
+    halves = f"if({'lt(Y,1)' if sweep.halves == 'rows' else 'lt(X+0.5,W/2)'},{first},{second})"
     soft = f"round(65535*clip(val/65535/{sweep.width},0,1))"
     masks: dict[str, list[str]] = {}
     for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
         field = _still(graph, clock, frames, _drawn(graph, clock, pw, ph, f"round(65535*clip({sweep.field},0,1))"))
         reach = _uniform(graph, clock, frames, pw, ph, f"65535*{halves}")
         reaches = graph.chain([reach], [f("split", 2)], 2, "reach") if sweep.whole else [reach]
-        weight = graph.one([reaches[0], field], [f("blend", all_mode="subtract"), f("lut", c0=soft)], "weight")
+        weight = graph.one([reaches[0], field], [f("blend", all_mode="subtract"), *_lut16(soft)], "weight")
         if sweep.whole:  # `to` whole where the reach has passed the second field: the larger weight
             whole = _drawn(graph, clock, pw, ph, f"round(65535*clip({sweep.whole},0,1))")
             passed = graph.one([reaches[1], _still(graph, clock, frames, whole)], [
-                f("blend", all_mode="subtract"), f("lut", c0="65535*gt(val,0)"),
+                f("blend", all_mode="subtract"), *_lut16("65535*gt(val,0)"),
             ], "weight")  # fmt: skip
             weight = graph.one([weight, passed], [f("blend", all_mode="lighten")], "weight")
-        # 256 * round(255 w) + 128 in 16 bits, shifted down to 8 (exactly, whatever swscale's dither)
-        mask = graph.one([weight], [f("lut", c0="256*round(val/257)+128"), f("format", "gray")], "mask")
+        mask = _mask(graph, weight, "val/65535")
         masks[kind] = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
     mixed = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         mask = masks["chroma" if name in "uv" else "luma"].pop()
         mixed.append(graph.one([pa, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
+    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+
+
+def drop_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, drop: Drop, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` slides down off `b` column by column: each frame the
+    columns' slide is one row drawn by geq (a few hundred values) and spread down; the map, row
+    Y - slide * h, is a still ramp less it (one 16-bit blend subtract, stopping at 0), a lut takes
+    it to whole rows, and another marks where `a` has slid off (the map above the top row): `b`."""
+    w, h = size
+    names = ["y", "u", "v", *(["a"] if alpha else [])]
+    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
+    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    progress = f"(T*({clock.fps})/{frames})"
+    drawn: dict[str, list[tuple[str, str, str]]] = {}
+    for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
+        steps = 65535 // ph  # map steps a row; the ramp F (Y + 1) keeps a slide off the top below -1/2
+        slide = drop.offset.replace("{x}", "((X+0.5)/W)").replace("{p}", progress)
+        row = graph.one([], [
+            f("color", "black", s=f"{pw}x1", r=str(clock.fps), d=clock.seconds(frames)), f("format", "gray16le"),
+            f("geq", lum=f"round(clip({steps}*{ph}*({slide}),0,65535))"), f("trim", end_frame=frames),
+            f("scale", pw, ph, flags="neighbor"),
+        ], "slide")  # fmt: skip
+        ramp = _still(graph, clock, frames, _column(graph, clock, pw, ph, f"{steps}*(Y+1)"))
+        moved = graph.one([ramp, row], [f("blend", all_mode="subtract")], "map")
+        for_map, for_mask = graph.chain([moved], [f("split", 2)], 2, "map")
+        ymap = graph.one([for_map], _lut16(f"clip(floor(val/{steps}-1),0,{ph - 1})"), "map")
+        off = _mask(graph, for_mask, f"lt(val/{steps}-1,-0.5)")
+        xmap = _still(graph, clock, frames, _row(graph, clock, pw, ph, "X"))
+        ymaps = graph.chain([ymap], [f("split", uses)], uses, "map") if uses > 1 else [ymap]
+        xmaps = graph.chain([xmap], [f("split", uses)], uses, "map") if uses > 1 else [xmap]
+        masks = graph.chain([off], [f("split", uses)], uses, "mask") if uses > 1 else [off]
+        drawn[kind] = list(zip(xmaps, ymaps, masks, strict=True))
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved_a = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "dropped")
+        mixed.append(graph.one([moved_a, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
     mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
     return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
 
@@ -315,9 +382,9 @@ def _map(
     offset = round(2.001 * steps * (n - 1)) + 2
     slope = steps * 65536 / (_G / 2)  # (O - B) per pixel of D
     d = d or f"({axis}+0.5-{extent}/2)"
-    line = (w, 1) if axis == "X" else (1, h)
     exprs = [f"round({offset}+{steps}*{axis}{sign}{slope / 2:.6f}*{d})" for sign in "-+"]
-    ramps = [_still(graph, clock, frames, _spread(graph, _drawn(graph, clock, *line, e), w, h)) for e in exprs]
+    drawn = _row if axis == "X" else _column
+    ramps = [_still(graph, clock, frames, drawn(graph, clock, w, h, e)) for e in exprs]
     pixels = f"clip(floor((val-{offset})/{steps}),0,{n - 1})"
-    mapped = graph.one([*ramps, g], [f("maskedmerge"), f("lut", c0=pixels)], "map")
+    mapped = graph.one([*ramps, g], [f("maskedmerge"), *_lut16(pixels)], "map")
     return graph.chain([mapped], [f("split", uses)], uses, "map") if uses > 1 else [mapped]

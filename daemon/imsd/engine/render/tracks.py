@@ -14,7 +14,14 @@ from imsd.engine.render.graph import Filter, FilterGraph, f
 from imsd.engine.render.layers import ClipLayers
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.placement import OutputCanvas
-from imsd.engine.render.remapped import ripple_window, sway_window, sweep_window, warp_window, zoom_window
+from imsd.engine.render.remapped import (
+    drop_window,
+    ripple_window,
+    sway_window,
+    sweep_window,
+    warp_window,
+    zoom_window,
+)
 from imsd.engine.render.spans import Span, VideoTrackSpans
 from imsd.engine.render.transitions import MaskedBlend, XfadeChoice
 
@@ -144,6 +151,8 @@ class VideoTracks:
             return warp_window(graph, self._clock, a, b, transition.warp, frames, size, alpha)
         if transition.sweep is not None:
             return sweep_window(graph, self._clock, a, b, transition.sweep, frames, size, alpha)
+        if transition.drop is not None:
+            return drop_window(graph, self._clock, a, b, transition.drop, frames, size, alpha)
         xfade = f("xfade", transition=transition.name, duration=seconds, offset=0)
         if transition.name not in _PLANEWISE_XFADES:
             return graph.one([a, b], [xfade], "xf")

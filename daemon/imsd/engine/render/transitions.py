@@ -11,7 +11,8 @@ native filters at about the cost of a built-in:
 - waterdrop, simplezoom, dreamy, directionalwarp and crosswarp read `from` (the last three also
   `to`) at a displaced place (`Ripple`, `Zoom`, `Sway`, `Warp`, drawn by remapped.py with remap
   through maps made of still fields each frame); the bow ties' soft edges are finer than an 8-bit
-  field's step, and they weigh 16-bit fields (`Sweep`).
+  field's step, and they weigh 16-bit fields (`Sweep`); doomscreentransition_down slides `from`
+  down column by column (`Drop`).
 Names neither way draws map to the closest built-in, reported as approximated (`_NEAREST`).
 
 How GLSL becomes a field: gl-transitions' `progress` runs 0 -> 1 over the window (frame k of n
@@ -27,7 +28,7 @@ import hashlib
 from dataclasses import dataclass
 
 __all__ = [
-    "Backdrop", "MaskedBlend", "Ripple", "Sway", "Sweep", "Warp", "XfadeChoice", "Zoom", "transition_names",
+    "Backdrop", "Drop", "MaskedBlend", "Ripple", "Sway", "Sweep", "Warp", "XfadeChoice", "Zoom", "transition_names",
     "transition_table",
     "xfade_transition",
 ]  # fmt: skip
@@ -37,8 +38,8 @@ __all__ = [
 class XfadeChoice:
     """One transition: an xfade built-in `name`; or a `mask`: the transition draws `to` over
     `from` by a weight of a still field (drawn once) and the progress, as perlin does (tracks.py
-    draws it with lut2 and maskedmerge, at native speed); or a `ripple`, `zoom`, `sway`, `warp`
-    or `sweep` (remapped.py)."""
+    draws it with lut2 and maskedmerge, at native speed); or a `ripple`, `zoom`, `sway`, `warp`,
+    `sweep` or `drop` (remapped.py)."""
 
     name: str
     approximated: bool
@@ -48,6 +49,7 @@ class XfadeChoice:
     sway: Sway | None = None
     warp: Warp | None = None
     sweep: Sweep | None = None
+    drop: Drop | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,15 @@ class Warp:
     reach_range: tuple[float, float]
     low: float
     m: str
+
+
+@dataclass(frozen=True)
+class Drop:
+    """DoomScreenTransition.glsl's fall: in each column `from` has slid down by `offset` heights
+    (a geq expression of the column's uv.x `{x}` and the progress `{p}`), `to` above it
+    (remapped.py)."""
+
+    offset: str
 
 
 @dataclass(frozen=True)
@@ -307,6 +318,25 @@ _BOWTIE_HORIZONTAL = Sweep(
     halves="columns", whole=f"if(gte({_FX},0.5),abs({_FY}-0.5)+{_FX},2)",
 )  # fmt: skip
 _SWEEPS = {"bowtievertical": _BOWTIE_VERTICAL, "bowtiehorizontal": _BOWTIE_HORIZONTAL}
+
+
+def _doom_offset(
+    bars: int = 30, amplitude: float = 2, noise: float = 0.1, frequency: float = 0.5, drip: float = 0.5
+) -> str:
+    """DoomScreenTransition.glsl's progress * (1 + pos(bar) * amplitude), bar = int(uv.x * bars), with
+    rand, wave and drip of the bar as the GLSL defines them."""
+    bar = f"floor({{x}}*{bars})"
+    rand = f"mod(mod({bar}*67123.313,12)*sin({bar}*10.3)*cos({bar}),1)"
+    fn = f"({bar}*{frequency}*0.1*{bars})"
+    wave = f"(cos({fn}*0.5)*cos({fn}*0.13)*sin(({fn}+10)*0.3)/2+0.5)"
+    pos = f"({wave}+({rand}-{wave})*{noise}+sin({bar}/{bars - 1}*3.141592)*{drip})"
+    return f"{{p}}*(1+{pos}*{amplitude})"
+
+
+#: DoomScreenTransition.glsl (Zeh Fernando), bars = 30, amplitude = 2, noise = 0.1, frequency =
+#: 0.5, dripScale = 0.5: 30 columns of `from` fall, each at its own speed, uncovering `to`
+#: (IMS's doomscreentransition_down; the _up variant has no GLSL and stays approximated).
+_DROPS = {"doomscreentransition_down": Drop(offset=_doom_offset())}
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
@@ -340,7 +370,7 @@ _NEAREST = {
     "mosaic": "pixelize", "undulatingburnout": "fadewhite",
     "crazyparametricfun": "radial", "kaleidoscope": "radial", "windowblinds": "hrslice",
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
-    "doomscreentransition_up": "vuslice", "doomscreentransition_down": "vdslice",
+    "doomscreentransition_up": "vuslice",
     "ripple": "circleopen", "burn": "fadewhite",
     "colorphase": "fade", "cube": "slideleft", "doorway": "horzopen",
     "flyeye": "dissolve", "heart": "circleopen", "luma": "fade",
@@ -353,7 +383,8 @@ def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula" or
     "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
-    drawn |= dict.fromkeys([*_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_MASKED], "gl-transitions formula")
+    formulas = [*_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_DROPS, *_MASKED]
+    drawn |= dict.fromkeys(formulas, "gl-transitions formula")
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
 
@@ -373,6 +404,8 @@ def transition_table() -> list[str]:
             drawn, exact = "its GLSL: `from` remapped through maps built each frame, mixed with `to`", "yes"
         elif name in _SWEEPS:
             drawn, exact = "its GLSL: 16-bit still fields and the progress weigh `to` against `from`", "yes"
+        elif name in _DROPS:
+            drawn, exact = "its GLSL: `from` remapped down column by column over `to`", "yes"
         else:
             drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`", "no: approximated"
         lines.append(f"| `{name}` | {drawn} | {exact} |")
@@ -403,6 +436,8 @@ def xfade_transition(sub_type: str, seed: str) -> XfadeChoice | None:
         return XfadeChoice("warp", approximated=False, warp=_WARPS[picked])
     if picked in _SWEEPS:
         return XfadeChoice("sweep", approximated=False, sweep=_SWEEPS[picked])
+    if picked in _DROPS:
+        return XfadeChoice("drop", approximated=False, drop=_DROPS[picked])
     if picked in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[picked])
     if picked in _NEAREST:
