@@ -138,9 +138,7 @@ def _drawn(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
 
 
 def _down(graph: FilterGraph, label: str, w: int, h: int) -> str:
-    """A picture of width w spread down to w x h. swscale keeps 16-bit values only when it scales
-    vertically alone (across, neighbor or not, it moved them by up to 0.6%), so nothing here is
-    scaled across: a field of the row is drawn on one column and turned (_column)."""
+    """A picture of width w spread down to w x h, rows copied (neighbor), its format pinned."""
     return graph.one([label], [f("scale", w, h, flags="neighbor"), f("format", "gray16le")], "field")
 
 
