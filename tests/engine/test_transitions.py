@@ -6,7 +6,7 @@ gl-transitions names, e.g. directional, waterdrop) and the GLSL of each transiti
 github.com/gl-transitions/gl-transitions (Directional.glsl, WaterDrop.glsl, perlin.glsl,
 pinwheel.glsl, circle.glsl, CircleCrop.glsl, circleopen.glsl, Radial.glsl, crosshatch.glsl,
 fadecolor.glsl, SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl,
-BowTieHorizontal.glsl, crosswarp.glsl, DoomScreenTransition.glsl...; MIT),
+BowTieHorizontal.glsl, crosswarp.glsl, DoomScreenTransition.glsl, Bounce.glsl...; MIT),
 with their default uniforms. Compared on the luma plane, which the engine draws as it draws every
 plane, in renders encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are
 smooth ramps so that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
@@ -253,6 +253,18 @@ def doomscreentransition_down(a: Plane, b: Plane, progress: float) -> Plane:
     return np.where(phase + y < 1.0, read(a, x, y + phase), b)
 
 
+def bounce_down(a: Plane, b: Plane, progress: float) -> Plane:
+    """Bounce.glsl, shadow_colour = (0, 0, 0, 0.6), shadow_height = 0.075, bounces = 3 (black is
+    0 as luma_frames reads it)."""
+    x, y = uv()
+    edge = abs(np.cos(progress * np.pi * 3)) * (1 - np.sin(progress * np.pi / 2))
+    d = y - edge
+    fade = smoothstep(0.95, 1.0, np.asarray(progress))
+    shadow = (d <= 0.075) * (1 - ((d / 0.075 * 0.6 + 0.4) * (1 - fade) + fade))
+    shaded = b * (1 - shadow)
+    return np.where(d <= 0, read(a, x, y + 1 - edge), shaded)
+
+
 Point = tuple[float, float]
 
 
@@ -329,6 +341,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "bowtiehorizontal": bowtiehorizontal,
     "crosswarp": crosswarp,
     "doomscreentransition_down": doomscreentransition_down,
+    "bounce_down": bounce_down,
 }
 
 
@@ -401,7 +414,7 @@ def _closest_progress(
 #: whose 8-bit mix weight adds its own rounding).
 REMAPPED = {
     "waterdrop": 2.5, "simplezoom": 2.5, "dreamy": 3.5, "directionalwarp": 3.5, "crosswarp": 3.5,
-    "doomscreentransition_down": 2.5,
+    "doomscreentransition_down": 2.5, "bounce_down": 2.5,
 }  # fmt: skip
 
 
@@ -459,7 +472,10 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
                 assert difference.mean() > 5, (name, other)
 
 
-@pytest.mark.parametrize("name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp"])
+@pytest.mark.parametrize(
+    "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
+             "doomscreentransition_down", "bounce_down"],
+)  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str
 ) -> None:

@@ -37,9 +37,11 @@ from __future__ import annotations
 
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.graph import Filter, FilterGraph, f
-from imsd.engine.render.transitions import Drop, Ripple, Sway, Sweep, Warp, Zoom
+from imsd.engine.render.transitions import Bounce, Drop, Ripple, Sway, Sweep, Warp, Zoom
 
-__all__ = ["drop_window", "ripple_window", "sway_window", "sweep_window", "warp_window", "zoom_window"]
+__all__ = [
+    "bounce_window", "drop_window", "ripple_window", "sway_window", "sweep_window", "warp_window", "zoom_window",
+]  # fmt: skip
 
 _K = 32768  # 16-bit fields hold signed values around K
 _G = 16383  # sin a and cos a are K +- G * ...: the difference of two fields stays under 2^15
@@ -363,6 +365,62 @@ def drop_window(
         mixed.append(graph.one([moved_a, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
     mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
     return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+
+
+def bounce_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, bounce: Bounce, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` falls off `b`, bouncing: everything in it is a
+    function of the row and the progress, so each frame's map and weights are one column each,
+    drawn by geq (a few hundred values) and spread across; `b` darkens under the shadow (a
+    maskedmerge over black), `a` shows below its edge."""
+    w, h = size
+    names = ["y", "u", "v", *(["a"] if alpha else [])]
+    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
+    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    p = f"(T*({clock.fps})/{frames})"
+    # y: the height of `a`'s edge; d = uv.y - y
+    edge = f"(abs(cos({p}*PI*{bounce.bounces}))*(1-sin({p}*PI/2)))"
+    d = f"(1-(Y+0.5)/H-{edge})"
+    shade = bounce.shadow_alpha
+    fade = f"st(1,clip(({p}-0.95)/0.05,0,1));ld(1)*ld(1)*(3-2*ld(1))"  # smoothstep(.95, 1, progress)
+    depth = f"({d}/{bounce.shadow_height}*{shade}+1-{shade})"
+    shadow = f"lte({d},{bounce.shadow_height})*(1-({depth}*(1-({fade}))+({fade})))"
+    drawn: dict[str, list[tuple[str, str, str, str]]] = {}
+    for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
+        ymaps = _columns(graph, clock, frames, pw, ph, uses, f"floor(Y-(1-{edge})*H)", "gray16le", ph - 1)
+        fallen = _columns(graph, clock, frames, pw, ph, uses, f"255*lte({d},0)", "gray", 255)
+        shadows = _columns(graph, clock, frames, pw, ph, uses, f"255*(1-({shadow}))", "gray", 255)
+        xmap = _still(graph, clock, frames, _row(graph, clock, pw, ph, "X"))
+        xmaps = graph.chain([xmap], [f("split", uses)], uses, "map") if uses > 1 else [xmap]
+        drawn[kind] = list(zip(xmaps, ymaps, fallen, shadows, strict=True))
+    black = {"y": 16, "u": 128, "v": 128, "a": 255}  # shadow_colour's black (its alpha is no colour)
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
+        xmap, ymap, fell, lit = drawn["chroma" if name in "uv" else "luma"].pop()
+        dark = _still(graph, clock, frames, graph.one([], [
+            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
+            f("lut", c0=black[name]),
+        ], "black"))  # fmt: skip
+        shaded = graph.one([dark, pb, lit], [f("maskedmerge"), clock.settb()], "shaded")
+        moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "bounced")
+        mixed.append(graph.one([shaded, moved, fell], [f("maskedmerge"), clock.settb()], "xf"))
+    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
+    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+
+
+def _columns(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, uses: int, expr: str, pix_fmt: str, top: int
+) -> list[str]:
+    """`uses` copies of a w x h picture each frame of the window that is a function of the row and
+    the frame's time alone: the geq `expr` drawn on one column, spread across."""
+    drawn = graph.one([], [
+        f("color", "black", s=f"1x{h}", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
+        f("geq", lum=f"round(clip({expr},0,{top}))"), f("trim", end_frame=frames),
+        f("scale", w, h, flags="neighbor"), f("format", pix_fmt),
+    ], "column")  # fmt: skip
+    return graph.chain([drawn], [f("split", uses)], uses, "column") if uses > 1 else [drawn]
 
 
 def _map(

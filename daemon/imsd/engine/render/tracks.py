@@ -15,6 +15,7 @@ from imsd.engine.render.layers import ClipLayers
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.placement import OutputCanvas
 from imsd.engine.render.remapped import (
+    bounce_window,
     drop_window,
     ripple_window,
     sway_window,
@@ -153,6 +154,8 @@ class VideoTracks:
             return sweep_window(graph, self._clock, a, b, transition.sweep, frames, size, alpha)
         if transition.drop is not None:
             return drop_window(graph, self._clock, a, b, transition.drop, frames, size, alpha)
+        if transition.bounce is not None:
+            return bounce_window(graph, self._clock, a, b, transition.bounce, frames, size, alpha)
         xfade = f("xfade", transition=transition.name, duration=seconds, offset=0)
         if transition.name not in _PLANEWISE_XFADES:
             return graph.one([a, b], [xfade], "xf")

@@ -12,7 +12,7 @@ native filters at about the cost of a built-in:
   `to`) at a displaced place (`Ripple`, `Zoom`, `Sway`, `Warp`, drawn by remapped.py with remap
   through maps made of still fields each frame); the bow ties' soft edges are finer than an 8-bit
   field's step, and they weigh 16-bit fields (`Sweep`); doomscreentransition_down slides `from`
-  down column by column (`Drop`).
+  down column by column (`Drop`), bounce_down row by row (`Bounce`).
 Names neither way draws map to the closest built-in, reported as approximated (`_NEAREST`).
 
 How GLSL becomes a field: gl-transitions' `progress` runs 0 -> 1 over the window (frame k of n
@@ -28,8 +28,8 @@ import hashlib
 from dataclasses import dataclass
 
 __all__ = [
-    "Backdrop", "Drop", "MaskedBlend", "Ripple", "Sway", "Sweep", "Warp", "XfadeChoice", "Zoom", "transition_names",
-    "transition_table",
+    "Backdrop", "Bounce", "Drop", "MaskedBlend", "Ripple", "Sway", "Sweep", "Warp", "XfadeChoice", "Zoom",
+    "transition_names", "transition_table",
     "xfade_transition",
 ]  # fmt: skip
 
@@ -39,7 +39,7 @@ class XfadeChoice:
     """One transition: an xfade built-in `name`; or a `mask`: the transition draws `to` over
     `from` by a weight of a still field (drawn once) and the progress, as perlin does (tracks.py
     draws it with lut2 and maskedmerge, at native speed); or a `ripple`, `zoom`, `sway`, `warp`,
-    `sweep` or `drop` (remapped.py)."""
+    `sweep`, `drop` or `bounce` (remapped.py)."""
 
     name: str
     approximated: bool
@@ -50,6 +50,7 @@ class XfadeChoice:
     warp: Warp | None = None
     sweep: Sweep | None = None
     drop: Drop | None = None
+    bounce: Bounce | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,17 @@ class Warp:
     reach_range: tuple[float, float]
     low: float
     m: str
+
+
+@dataclass(frozen=True)
+class Bounce:
+    """Bounce.glsl: `from` falls, bouncing `bounces` times, its edge at y = |cos(progress * PI *
+    bounces)| * (1 - sin(progress * PI / 2)); above the edge `to`, darkened by a shadow
+    `shadow_height` deep (black at `shadow_alpha`, fading out over the last 5%) (remapped.py)."""
+
+    shadow_alpha: float
+    shadow_height: float
+    bounces: float
 
 
 @dataclass(frozen=True)
@@ -337,6 +349,10 @@ def _doom_offset(
 #: 0.5, dripScale = 0.5: 30 columns of `from` fall, each at its own speed, uncovering `to`
 #: (IMS's doomscreentransition_down; the _up variant has no GLSL and stays approximated).
 _DROPS = {"doomscreentransition_down": Drop(offset=_doom_offset())}
+#: Bounce.glsl (Adrian Purser), shadow_colour = (0, 0, 0, .6), shadow_height = .075, bounces = 3:
+#: `from` falls and bounces, which is IMS's bounce_down (its page: 向下彈動, "bounce down"); bounce_up
+#: has no GLSL and stays approximated.
+_BOUNCES = {"bounce_down": Bounce(shadow_alpha=0.6, shadow_height=0.075, bounces=3)}
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
@@ -365,7 +381,7 @@ _NEAREST = {
     "pixelize": "pixelize", "fadegrayscale": "fadegrays",
     "displacement": "dissolve", "linearblur": "hblur",
     "glitchmemories": "pixelize", "bounce_up": "slideup",
-    "bounce_down": "slidedown", "morph": "fade", "colordistance": "distance", "swirl": "radial",
+    "morph": "fade", "colordistance": "distance", "swirl": "radial",
     "gridflip": "pixelize", "zoomincircles": "circleopen",
     "mosaic": "pixelize", "undulatingburnout": "fadewhite",
     "crazyparametricfun": "radial", "kaleidoscope": "radial", "windowblinds": "hrslice",
@@ -383,7 +399,7 @@ def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula" or
     "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
-    formulas = [*_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_DROPS, *_MASKED]
+    formulas = [*_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_DROPS, *_BOUNCES, *_MASKED]
     drawn |= dict.fromkeys(formulas, "gl-transitions formula")
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
@@ -406,6 +422,8 @@ def transition_table() -> list[str]:
             drawn, exact = "its GLSL: 16-bit still fields and the progress weigh `to` against `from`", "yes"
         elif name in _DROPS:
             drawn, exact = "its GLSL: `from` remapped down column by column over `to`", "yes"
+        elif name in _BOUNCES:
+            drawn, exact = "Bounce.glsl: `from` remapped down, bouncing, over `to` in its shadow", "yes"
         else:
             drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`", "no: approximated"
         lines.append(f"| `{name}` | {drawn} | {exact} |")
@@ -438,6 +456,8 @@ def xfade_transition(sub_type: str, seed: str) -> XfadeChoice | None:
         return XfadeChoice("sweep", approximated=False, sweep=_SWEEPS[picked])
     if picked in _DROPS:
         return XfadeChoice("drop", approximated=False, drop=_DROPS[picked])
+    if picked in _BOUNCES:
+        return XfadeChoice("bounce", approximated=False, bounce=_BOUNCES[picked])
     if picked in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[picked])
     if picked in _NEAREST:
