@@ -455,6 +455,33 @@ async def test_a_shape_closing_over_from_and_opening_on_to_matches_its_formula_a
     assert min(progress) < 0.4 and max(progress) > 0.6, progress
 
 
+@pytest.mark.parametrize(
+    ("name", "down"), [("bounce_up", "bounce_down"), ("doomscreentransition_up", "doomscreentransition_down")]
+)
+async def test_an_up_transition_is_its_down_one_upside_down_and_listed_as_approximated(
+    render: Any, ramps: tuple[Path, Path], name: str, down: str
+) -> None:
+    """The IMS page names bounce_up and doomscreentransition_up beside their down variants
+    (Bounce.glsl, DoomScreenTransition.glsl); gl-transitions has no up variant, so the engine
+    draws the down one with both pictures turned over and says so."""
+    across, _ = ramps
+    timeline = {"VideoTracks": [video(
+        {"MediaURL": str(across), "Effects": [{"Type": "Transition", "SubType": name, "Duration": 1}]},
+        {"MediaURL": str(ramps[1])},
+    )]}  # fmt: skip
+    result = await render(timeline, Width=W, Height=H, Video={"Crf": 0})
+    assert any("upside down" in note for note in result.approximated), result.approximated
+    out = luma_frames(result.output).astype(np.float64)
+    a, b = luma_frames(across)[0].astype(np.float64), luma_frames(ramps[1])[0].astype(np.float64)
+    frame = out[FPS + 2]  # progress 0.2 into the window, which starts a second in
+
+    def turned(fa: Plane, fb: Plane, p: float) -> Plane:
+        return np.flipud(FORMULAS[down](np.flipud(fa), np.flipud(fb), p))
+
+    progress, error = _closest_progress(frame, turned, a, b)
+    assert abs(progress - 0.2) < 0.03 and error.mean() < 2.0, (progress, error.mean())
+
+
 def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() -> None:
     """The comparison can fail: each formula is far from the others a third into the window, on
     the mean, or for those checked pixel by pixel (the remapped ones: a mix of the two frames with

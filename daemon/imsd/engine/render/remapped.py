@@ -1,7 +1,9 @@
-"""Transitions drawn from 16-bit still fields by native filters: those that read `from` elsewhere,
-through per-frame maps (remap) built of still fields drawn once, then mixed with `to` (a `Ripple`,
-WaterDrop.glsl; a `Zoom`, SimpleZoom.glsl; a `Sway`, a `Warp`), and a `Sweep` whose edge is finer
-than an 8-bit field draws it.
+"""Transitions drawn from 16-bit fields by native filters: those that read a picture elsewhere,
+through per-frame maps (remap) built of still fields drawn once, then mix it with the other (a
+`Ripple`, WaterDrop.glsl; a `Zoom`, SimpleZoom.glsl; a `Sway`, Dreamy.glsl; a `Warp`,
+directionalwarp.glsl and crosswarp.glsl; a `Drop`, DoomScreenTransition.glsl; a `Bounce`,
+Bounce.glsl), and a `Sweep` (BowTie*.glsl) whose soft edge is finer than an 8-bit field's step.
+Every plane is drawn on its own, by fields of its own size (4:2:0 chroma: half-size ones).
 
 WaterDrop reads `from` at uv + dir * g, dir = uv - (.5, .5), g = sin(dist * amplitude - progress *
 speed) inside the circle dist <= progress, else 0; in pixels of a plane of w x h, column
@@ -11,8 +13,9 @@ evaluates that at every pixel of every frame (737 ms a frame at 1080x1920). Here
 - g is a sum of still fields weighted per frame: sin(a - b) = cos b * sin a - sin b * cos a with
   a = amplitude * dist (still) and b = speed * progress (one number a frame). A product of a still
   field and a frame's number is a maskedmerge of two still fields (`-f` and `+f`) by a uniform
-  mask frame holding the number (a 2x2 geq, scaled up); the two products are averaged by another
-  maskedmerge, and `threshold` (dist against the progress, both 16-bit) keeps g to the circle;
+  mask frame holding the number (a geq of two rows, spread down); the two products are averaged
+  by another maskedmerge, and `threshold` (dist against the progress, both 16-bit) keeps g to the
+  circle;
 - the map X + DX * g is a maskedmerge of two still ramps by g, and one 16-bit lut takes it to
   whole pixels, clamped to the plane as xfade's a0() is (truncating, as a0() does);
 - every plane is remapped by the maps of its own size (the chroma planes of 4:2:0 by half-size
@@ -30,7 +33,13 @@ frame holding -z in place of g; it is mixed with `to` by a weight of the progres
 frame as the ripple's are, `from` with q = progress and `to` with q = 1 - progress. A warp
 (directionalwarp.glsl, crosswarp.glsl) zooms each pixel by m, a soft step of a still field (its
 place along the direction) less the progress: that difference is one 16-bit blend (subtract) a
-frame, m and 1 - m two 16-bit luts of it, and the zoom's maps follow.
+frame, m and 1 - m two 16-bit luts of it, and the zoom's maps follow. A drop's and a bounce's
+maps and masks are functions of the column (drop) or the row (bounce) and the progress: drawn each
+frame on one row or column (a few hundred geq values) and spread.
+
+The 16-bit pictures keep their format pinned around each lut (left to negotiate, ffmpeg cut one
+to the 8 bits of a later filter before the lut read it), and an 8-bit mask is 257 round(255 w) in
+16 bits, which swscale takes to 8 bits exactly.
 """
 
 from __future__ import annotations
@@ -54,9 +63,7 @@ def ripple_window(
     """The window of `frames` frames where `a` turns into `b` by `ripple`, on a w x h canvas."""
     w, h = size
     amplitude, speed = ripple.amplitude, ripple.speed
-    names = ["y", "u", "v", *(["a"] if alpha else [])]
-    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
-    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
     luma = _maps(graph, clock, amplitude, speed, frames, w, h, 2 if alpha else 1)
     chroma = _maps(graph, clock, amplitude, speed, frames, (w + 1) // 2, (h + 1) // 2, 2)
     seconds = clock.seconds(frames)
@@ -65,8 +72,7 @@ def ripple_window(
         xmap, ymap = (chroma if name in "uv" else luma).pop()
         moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "rippled")
         mixed.append(graph.one([moved, pb], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
-    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
-    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+    return _merged(graph, mixed, alpha)
 
 
 def zoom_window(
@@ -74,15 +80,13 @@ def zoom_window(
 ) -> str:
     """The window of `frames` frames where `a`, zoomed by `zoom`, turns into `b`."""
     w, h = size
-    names = ["y", "u", "v", *(["a"] if alpha else [])]
-    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
-    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
     progress = f"(T*({clock.fps})/{frames})"
     amount = f"({zoom.amount.replace('{p}', progress)})"
     weight = f"255*({zoom.mix.replace('{p}', progress)})"
     # The maps and the mask of each plane size, as many copies as planes of that size.
     drawn: dict[str, list[tuple[str, str, str]]] = {}
-    for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
         g = _uniform(graph, clock, frames, pw, ph, f"{_K}-{_G / 2}*{amount}")
         xg, yg = graph.chain([g], [f("split", 2)], 2, "g")
         xmaps = _map(graph, clock, frames, xg, pw, ph, "X", "W", uses)
@@ -95,8 +99,27 @@ def zoom_window(
         xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
         moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "zoomed")
         mixed.append(graph.one([moved, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
-    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
-    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+    return _merged(graph, mixed, alpha)
+
+
+def _planes(graph: FilterGraph, a: str, b: str, alpha: bool) -> tuple[list[str], list[str], list[str]]:
+    """The plane names of the window's pictures (y, u, v and a with alpha) and each one's planes."""
+    names = ["y", "u", "v", *(["a"] if alpha else [])]
+    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
+    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    return names, planes_a, planes_b
+
+
+def _merged(graph: FilterGraph, planes: list[str], alpha: bool) -> str:
+    """The planes (y, u, v, a) as one picture."""
+    mapping = "0x" + "".join(f"{i}0" for i in range(len(planes)))
+    return graph.one(planes, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+
+
+def _sizes(w: int, h: int, alpha: bool) -> list[tuple[str, tuple[int, int], int]]:
+    """The plane sizes of a w x h 4:2:0 picture: ("luma", size, planes of it: y and a), ("chroma",
+    size, 2)."""
+    return [("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)]
 
 
 def _uniform(
@@ -209,12 +232,10 @@ def sway_window(
 ) -> str:
     """The window of `frames` frames where `a` sways into `b`, on a w x h canvas."""
     w, h = size
-    names = ["y", "u", "v", *(["a"] if alpha else [])]
-    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
-    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
     progress = f"(T*({clock.fps})/{frames})"
     drawn: dict[str, list[tuple[str, str, str, str]]] = {}  # the maps of `a` and of `b`, each plane size
-    for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
         # Still: the columns, cos and sin of frequency * uv.x (+ and -), K.
         columns = _still(graph, clock, frames, _row(graph, clock, pw, ph, "X"))
         same = graph.chain([columns], [f("split", 2 * uses)], 2 * uses, "map")
@@ -240,8 +261,7 @@ def sway_window(
         moved_a = graph.one([pa, x_a, y_a], [f("remap", format="gray"), clock.settb()], "swayed")
         moved_b = graph.one([pb, x_b, y_b], [f("remap", format="gray"), clock.settb()], "swayed")
         mixed.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
-    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
-    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+    return _merged(graph, mixed, alpha)
 
 
 def warp_window(
@@ -249,9 +269,7 @@ def warp_window(
 ) -> str:
     """The window of `frames` frames where `a` warps into `b` by `warp`, on a w x h canvas."""
     w, h = size
-    names = ["y", "u", "v", *(["a"] if alpha else [])]
-    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
-    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
     progress = f"(T*({clock.fps})/{frames})"
     # The step's argument d = place - reach as A - B (blend subtract, stopping at 0): A = S (place +
     # c + low), B = S (reach + c), c keeping B >= 0, `low` the depth below 0 where m stops changing.
@@ -261,7 +279,7 @@ def warp_window(
     step = warp.m.replace("{d}", arg)
     reach = warp.reach.replace("{p}", progress)
     drawn: dict[str, list[tuple[str, str, str, str, str]]] = {}
-    for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
         place = _drawn(graph, clock, pw, ph, f"round({scale}*({warp.place}+{c + warp.low}))")
         place = _still(graph, clock, frames, place)
         moved = _uniform(graph, clock, frames, pw, ph, f"{scale}*({reach}+{c})")
@@ -287,8 +305,7 @@ def warp_window(
         moved_a = graph.one([pa, x_a, y_a], [f("remap", format="gray"), clock.settb()], "warped")
         moved_b = graph.one([pb, x_b, y_b], [f("remap", format="gray"), clock.settb()], "warped")
         mixed.append(graph.one([moved_a, moved_b, mask], [f("maskedmerge"), clock.settb()], "xf"))
-    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
-    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+    return _merged(graph, mixed, alpha)
 
 
 def sweep_window(
@@ -298,15 +315,13 @@ def sweep_window(
     and each frame's reach in 16 bits, their difference one blend (subtract, which stops at 0), a
     16-bit lut the weight, shifted down to the 8-bit mask of a maskedmerge, plane by plane."""
     w, h = size
-    names = ["y", "u", "v", *(["a"] if alpha else [])]
-    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
-    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
     progress = f"(T*({clock.fps})/{frames})"
     first, second = (r.replace("{p}", progress) for r in sweep.reach)
     halves = f"if({'lt(Y,1)' if sweep.halves == 'rows' else 'lt(X+0.5,W/2)'},{first},{second})"
     soft = f"round(65535*clip(val/65535/{sweep.width},0,1))"
     masks: dict[str, list[str]] = {}
-    for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
         field = _still(graph, clock, frames, _drawn(graph, clock, pw, ph, f"round(65535*clip({sweep.field},0,1))"))
         reach = _uniform(graph, clock, frames, pw, ph, f"65535*{halves}")
         reaches = graph.chain([reach], [f("split", 2)], 2, "reach") if sweep.whole else [reach]
@@ -323,8 +338,7 @@ def sweep_window(
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         mask = masks["chroma" if name in "uv" else "luma"].pop()
         mixed.append(graph.one([pa, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
-    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
-    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+    return _merged(graph, mixed, alpha)
 
 
 def drop_window(
@@ -335,12 +349,10 @@ def drop_window(
     Y - slide * h, is a still ramp less it (one 16-bit blend subtract, stopping at 0), a lut takes
     it to whole rows, and another marks where `a` has slid off (the map above the top row): `b`."""
     w, h = size
-    names = ["y", "u", "v", *(["a"] if alpha else [])]
-    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
-    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
     progress = f"(T*({clock.fps})/{frames})"
     drawn: dict[str, list[tuple[str, str, str]]] = {}
-    for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
         steps = 65535 // ph  # map steps a row; the ramp F (Y + 1) keeps a slide off the top below -1/2
         slide = drop.offset.replace("{x}", "((X+0.5)/W)").replace("{p}", progress)
         row = graph.one([], [
@@ -363,8 +375,7 @@ def drop_window(
         xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
         moved_a = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "dropped")
         mixed.append(graph.one([moved_a, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
-    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
-    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+    return _merged(graph, mixed, alpha)
 
 
 def bounce_window(
@@ -375,9 +386,7 @@ def bounce_window(
     drawn by geq (a few hundred values) and spread across; `b` darkens under the shadow (a
     maskedmerge over black), `a` shows below its edge."""
     w, h = size
-    names = ["y", "u", "v", *(["a"] if alpha else [])]
-    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
-    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
     p = f"(T*({clock.fps})/{frames})"
     # y: the height of `a`'s edge; d = uv.y - y
     edge = f"(abs(cos({p}*PI*{bounce.bounces}))*(1-sin({p}*PI/2)))"
@@ -387,7 +396,7 @@ def bounce_window(
     depth = f"({d}/{bounce.shadow_height}*{shade}+1-{shade})"
     shadow = f"lte({d},{bounce.shadow_height})*(1-({depth}*(1-({fade}))+({fade})))"
     drawn: dict[str, list[tuple[str, str, str, str]]] = {}
-    for kind, (pw, ph), uses in (("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)):
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
         ymaps = _columns(graph, clock, frames, pw, ph, uses, f"floor(Y-(1-{edge})*H)", "gray16le", ph - 1)
         fallen = _columns(graph, clock, frames, pw, ph, uses, f"255*lte({d},0)", "gray", 255)
         shadows = _columns(graph, clock, frames, pw, ph, uses, f"255*(1-({shadow}))", "gray", 255)
@@ -406,8 +415,7 @@ def bounce_window(
         shaded = graph.one([dark, pb, lit], [f("maskedmerge"), clock.settb()], "shaded")
         moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "bounced")
         mixed.append(graph.one([shaded, moved, fell], [f("maskedmerge"), clock.settb()], "xf"))
-    mapping = "0x" + "".join(f"{i}0" for i in range(len(names)))
-    return graph.one(mixed, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+    return _merged(graph, mixed, alpha)
 
 
 def _columns(

@@ -9,6 +9,8 @@ full-frame passes its layers allow.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.graph import Filter, FilterGraph, f
 from imsd.engine.render.layers import ClipLayers
@@ -139,6 +141,10 @@ class VideoTracks:
         """
         graph = self._graph
         seconds = self._clock.seconds(frames)
+        if transition.upside_down:  # the transition drawn on both pictures turned over, turned back
+            upright = replace(transition, upside_down=False)
+            a, b = (graph.one([x], [f("vflip")], "flip") for x in (a, b))
+            return graph.one([self._xfade(a, b, upright, frames, alpha)], [f("vflip")], "xf")
         if transition.mask is not None:
             return self._masked(a, b, transition.mask, frames, alpha)
         size = (self._canvas.width, self._canvas.height)

@@ -7,13 +7,15 @@ native filters at about the cost of a built-in:
 - most blend `from` and `to` by a weight of a still field and the progress (perlin's noise, a
   wipe's distance, a sweep's angle...): the field is drawn once per transition and each frame's
   weight is a table of field and progress (`_MASKED`, drawn by tracks.py with geq, lut2 and
-  maskedmerge); circle also shows a plain colour (`Backdrop`);
+  maskedmerge); circle, circlecrop and fadecolor also show a plain colour (`Backdrop`);
 - waterdrop, simplezoom, dreamy, directionalwarp and crosswarp read `from` (the last three also
   `to`) at a displaced place (`Ripple`, `Zoom`, `Sway`, `Warp`, drawn by remapped.py with remap
   through maps made of still fields each frame); the bow ties' soft edges are finer than an 8-bit
   field's step, and they weigh 16-bit fields (`Sweep`); doomscreentransition_down slides `from`
   down column by column (`Drop`), bounce_down row by row (`Bounce`).
-Names neither way draws map to the closest built-in, reported as approximated (`_NEAREST`).
+bounce_up and doomscreentransition_up, with no GLSL of their own, are their down counterparts
+upside down, inferred from the names (`_UPSIDE_DOWN`, approximated). Names no way draws map to
+the closest built-in, reported as approximated (`_NEAREST`).
 
 How GLSL becomes a field: gl-transitions' `progress` runs 0 -> 1 over the window (frame k of n
 is at k / n, as xfade's progress); `uv` is the pixel's centre with y up, so uv = ((X + .5) / W,
@@ -25,12 +27,11 @@ Registers `st(n, ...)` / `ld(n)` hold what the GLSL names.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = [
     "Backdrop", "Bounce", "Drop", "MaskedBlend", "Ripple", "Sway", "Sweep", "Warp", "XfadeChoice", "Zoom",
-    "transition_names", "transition_table",
-    "xfade_transition",
+    "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
 
@@ -51,6 +52,8 @@ class XfadeChoice:
     sweep: Sweep | None = None
     drop: Drop | None = None
     bounce: Bounce | None = None
+    upside_down: bool = False  # drawn on both pictures turned over, the result turned back
+    note: str | None = None  # how an approximated transition is drawn, for the render's notes
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class Sway:
 @dataclass(frozen=True)
 class Warp:
     """A warp (directionalwarp.glsl, crosswarp.glsl): `from` read at .5 + (uv - .5) * (1 - m) and
-    `to` at .5 + (uv - .5) * m, mixed by m; m is the geq expression `m` of d = place - reach, `place`
+    `to` at .5 + (uv - .5) * m, mixed by m; m is the expression `m` of d = place - reach (`{d}`), `place`
     a still field in 0-1 (a geq expression), `reach` one of the progress `{p}` within `reach_range`;
     below d = -`low` m no longer changes (remapped.py)."""
 
@@ -347,12 +350,15 @@ def _doom_offset(
 
 #: DoomScreenTransition.glsl (Zeh Fernando), bars = 30, amplitude = 2, noise = 0.1, frequency =
 #: 0.5, dripScale = 0.5: 30 columns of `from` fall, each at its own speed, uncovering `to`
-#: (IMS's doomscreentransition_down; the _up variant has no GLSL and stays approximated).
+#: (IMS's doomscreentransition_down).
 _DROPS = {"doomscreentransition_down": Drop(offset=_doom_offset())}
 #: Bounce.glsl (Adrian Purser), shadow_colour = (0, 0, 0, .6), shadow_height = .075, bounces = 3:
-#: `from` falls and bounces, which is IMS's bounce_down (its page: 向下彈動, "bounce down"); bounce_up
-#: has no GLSL and stays approximated.
+#: `from` falls and bounces, which is IMS's bounce_down (its page: 向下彈動, "bounce down").
 _BOUNCES = {"bounce_down": Bounce(shadow_alpha=0.6, shadow_height=0.075, bounces=3)}
+#: IMS names with no GLSL of their own, drawn as the named one upside down: inferred from the
+#: names (向上彈動 "bounce up", 齒狀上升 "jagged rise" beside bounce_down and
+#: doomscreentransition_down), so listed as approximated.
+_UPSIDE_DOWN = {"bounce_up": "bounce_down", "doomscreentransition_up": "doomscreentransition_down"}
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
@@ -380,13 +386,12 @@ _NEAREST = {
     # phases unlike fadegrayscale.glsl.
     "pixelize": "pixelize", "fadegrayscale": "fadegrays",
     "displacement": "dissolve", "linearblur": "hblur",
-    "glitchmemories": "pixelize", "bounce_up": "slideup",
+    "glitchmemories": "pixelize",
     "morph": "fade", "colordistance": "distance", "swirl": "radial",
     "gridflip": "pixelize", "zoomincircles": "circleopen",
     "mosaic": "pixelize", "undulatingburnout": "fadewhite",
     "crazyparametricfun": "radial", "kaleidoscope": "radial", "windowblinds": "hrslice",
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
-    "doomscreentransition_up": "vuslice",
     "ripple": "circleopen", "burn": "fadewhite",
     "colorphase": "fade", "cube": "slideleft", "doorway": "horzopen",
     "flyeye": "dissolve", "heart": "circleopen", "luma": "fade",
@@ -396,11 +401,12 @@ _NEAREST = {
 
 
 def transition_names() -> dict[str, str]:
-    """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula" or
-    "nearest: xfade NAME" (for docs and benchmarks)."""
+    """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula",
+    "approximated: NAME upside down" or "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
     formulas = [*_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_DROPS, *_BOUNCES, *_MASKED]
     drawn |= dict.fromkeys(formulas, "gl-transitions formula")
+    drawn |= {name: f"approximated: {turned} upside down" for name, turned in _UPSIDE_DOWN.items()}
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
 
@@ -424,6 +430,9 @@ def transition_table() -> list[str]:
             drawn, exact = "its GLSL: `from` remapped down column by column over `to`", "yes"
         elif name in _BOUNCES:
             drawn, exact = "Bounce.glsl: `from` remapped down, bouncing, over `to` in its shadow", "yes"
+        elif name in _UPSIDE_DOWN:
+            drawn = f"`{_UPSIDE_DOWN[name]}` upside down (no GLSL of its own: inferred from the name)"
+            exact = "no: approximated"
         else:
             drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`", "no: approximated"
         lines.append(f"| `{name}` | {drawn} | {exact} |")
@@ -442,24 +451,33 @@ def xfade_transition(sub_type: str, seed: str) -> XfadeChoice | None:
     if not names:
         return None
     picked = names[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(names)]
-    if picked in _BUILT_IN:
-        return XfadeChoice(_BUILT_IN[picked], approximated=False)
-    if picked in _RIPPLES:
-        return XfadeChoice("ripple", approximated=False, ripple=_RIPPLES[picked])
-    if picked in _ZOOMS:
-        return XfadeChoice("zoom", approximated=False, zoom=_ZOOMS[picked])
-    if picked in _SWAYS:
-        return XfadeChoice("sway", approximated=False, sway=_SWAYS[picked])
-    if picked in _WARPS:
-        return XfadeChoice("warp", approximated=False, warp=_WARPS[picked])
-    if picked in _SWEEPS:
-        return XfadeChoice("sweep", approximated=False, sweep=_SWEEPS[picked])
-    if picked in _DROPS:
-        return XfadeChoice("drop", approximated=False, drop=_DROPS[picked])
-    if picked in _BOUNCES:
-        return XfadeChoice("bounce", approximated=False, bounce=_BOUNCES[picked])
-    if picked in _MASKED:
-        return XfadeChoice("masked", approximated=False, mask=_MASKED[picked])
-    if picked in _NEAREST:
-        return XfadeChoice(_NEAREST[picked], approximated=True)
+    if picked in _UPSIDE_DOWN:
+        upright = _choice(_UPSIDE_DOWN[picked])
+        note = f"drawn as {_UPSIDE_DOWN[picked]} upside down (inferred from the name)"
+        return None if upright is None else replace(upright, approximated=True, upside_down=True, note=note)
+    return _choice(picked)
+
+
+def _choice(name: str) -> XfadeChoice | None:
+    """How one transition name is drawn; None when the name is unknown."""
+    if name in _BUILT_IN:
+        return XfadeChoice(_BUILT_IN[name], approximated=False)
+    if name in _RIPPLES:
+        return XfadeChoice("ripple", approximated=False, ripple=_RIPPLES[name])
+    if name in _ZOOMS:
+        return XfadeChoice("zoom", approximated=False, zoom=_ZOOMS[name])
+    if name in _SWAYS:
+        return XfadeChoice("sway", approximated=False, sway=_SWAYS[name])
+    if name in _WARPS:
+        return XfadeChoice("warp", approximated=False, warp=_WARPS[name])
+    if name in _SWEEPS:
+        return XfadeChoice("sweep", approximated=False, sweep=_SWEEPS[name])
+    if name in _DROPS:
+        return XfadeChoice("drop", approximated=False, drop=_DROPS[name])
+    if name in _BOUNCES:
+        return XfadeChoice("bounce", approximated=False, bounce=_BOUNCES[name])
+    if name in _MASKED:
+        return XfadeChoice("masked", approximated=False, mask=_MASKED[name])
+    if name in _NEAREST:
+        return XfadeChoice(_NEAREST[name], approximated=True)
     return None
