@@ -49,7 +49,8 @@ from imsd.engine.render.graph import Filter, FilterGraph, f
 from imsd.engine.render.transitions import Bounce, Drop, Ripple, Sway, Sweep, Warp, Zoom
 
 __all__ = [
-    "bounce_window", "drop_window", "ripple_window", "sway_window", "sweep_window", "warp_window", "zoom_window",
+    "bounce_window", "circles_window", "drop_window", "ripple_window", "sway_window", "sweep_window",
+    "warp_window", "zoom_window",
 ]  # fmt: skip
 
 _K = 32768  # 16-bit fields hold signed values around K
@@ -100,6 +101,66 @@ def zoom_window(
         moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "zoomed")
         mixed.append(graph.one([moved, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
     return _merged(graph, mixed, alpha)
+
+
+def circles_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """ZoomInCircles.glsl over the window of `frames` frames: rings round the centre (|r|, r = 2 (uv
+    - .5) * (1, H / W), against thresholds that grow with the progress) read both pictures zoomed
+    by their own amount each frame and mix them by their own weight. Each ring's pictures are
+    remapped (a zoom's maps), mixed by a uniform mask, and laid inside the next by `threshold` of
+    a still 16-bit |r| against the frame's radius."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    pro = f"({p}/0.8)"
+    z = f"if(gt({pro},1),0.2+({pro}-1)*5,{pro}*0.2)"
+    t = f"if(gt({pro},1),clip(({p}-0.8)/0.07,0,1),0)"
+    scale = 65535 / 4  # |r| in 16 bits, up to 4 (beyond, every ring holds the whole picture)
+    radii = [f"(0.5+{z})", f"(0.8+{z}*1.5)", f"(1.2+{z}*2.5)"]
+    zooms = [0.15, 0.2, 0.25]  # rings 2-4: zoom(uv, 1 - c * pro)
+    weights = [t, f"{t}*0.5", f"{t}*0.2", t]
+    drawn: dict[str, list[tuple[list[tuple[str, str, str, str]], list[str], list[str]]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        r = _drawn(graph, clock, pw, ph, f"round(clip(2*hypot((X+0.5)/W-0.5,(0.5-(Y+0.5)/H)*H/W)*{scale},0,65535))")
+        rs = _copies(graph, _still(graph, clock, frames, r), 3)
+        full = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, "65535")), 3)
+        zero = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, "0")), 3)
+        rings = []  # per ring 1-3: [R < radius] as an 8-bit mask, `uses` copies
+        for i, radius in enumerate(radii):
+            reach = _uniform(graph, clock, frames, pw, ph, f"{radius}*{scale}")
+            inside = graph.one([rs[i], reach, full[i], zero[i]], [f("threshold"), f("format", "gray16le"),
+                                                                  f("format", "gray")], "ring")  # fmt: skip
+            rings.append(_copies(graph, inside, uses))
+        maps = []  # per ring 2-4: `uses` copies of (xmap a, ymap a, xmap b, ymap b)
+        for c in zooms:
+            g = _uniform(graph, clock, frames, pw, ph, f"{_K}-{_G / 2}*{c}*{pro}")
+            xg, yg = graph.chain([g], [f("split", 2)], 2, "g")
+            xs = _map(graph, clock, frames, xg, pw, ph, "X", "W", 2 * uses)
+            ys = _map(graph, clock, frames, yg, pw, ph, "Y", "H", 2 * uses)
+            maps.append([(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1]) for j in range(uses)])
+        mixes = [_copies(graph, _uniform(graph, clock, frames, pw, ph, f"255*{wt}", "gray"), uses) for wt in weights]
+        drawn[kind] = [([m[j] for m in maps], [m[j] for m in mixes], [m[j] for m in rings]) for j in range(uses)]
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        plane_maps, mix, ring = drawn["chroma" if name in "uv" else "luma"].pop()
+        froms, tos = _copies(graph, pa, 4), _copies(graph, pb, 4)
+        shown = [graph.one([froms[0], tos[0], mix[0]], [f("maskedmerge"), clock.settb()], "ring")]
+        for k, (xa, ya, xb, yb) in enumerate(plane_maps, start=1):
+            zoomed_a = graph.one([froms[k], xa, ya], [f("remap", format="gray"), clock.settb()], "zoomed")
+            zoomed_b = graph.one([tos[k], xb, yb], [f("remap", format="gray"), clock.settb()], "zoomed")
+            shown.append(graph.one([zoomed_a, zoomed_b, mix[k]], [f("maskedmerge"), clock.settb()], "ring"))
+        picture = shown[3]
+        for k in (2, 1, 0):  # each ring laid over the ones outside it
+            picture = graph.one([picture, shown[k], ring[k]], [f("maskedmerge"), clock.settb()], "rings")
+        out.append(picture)
+    return _merged(graph, out, alpha)
+
+
+def _copies(graph: FilterGraph, label: str, n: int) -> list[str]:
+    """`n` uses of one stream (split, when more than one)."""
+    return graph.chain([label], [f("split", n)], n, "copy") if n > 1 else [label]
 
 
 def _planes(graph: FilterGraph, a: str, b: str, alpha: bool) -> tuple[list[str], list[str], list[str]]:

@@ -18,6 +18,7 @@ from imsd.engine.render.notes import Notes
 from imsd.engine.render.placement import OutputCanvas
 from imsd.engine.render.remapped import (
     bounce_window,
+    circles_window,
     drop_window,
     ripple_window,
     sway_window,
@@ -162,6 +163,8 @@ class VideoTracks:
             return drop_window(graph, self._clock, a, b, transition.drop, frames, size, alpha)
         if transition.bounce is not None:
             return bounce_window(graph, self._clock, a, b, transition.bounce, frames, size, alpha)
+        if transition.circles:
+            return circles_window(graph, self._clock, a, b, frames, size, alpha)
         xfade = f("xfade", transition=transition.name, duration=seconds, offset=0)
         if transition.name not in _PLANEWISE_XFADES:
             return graph.one([a, b], [xfade], "xf")

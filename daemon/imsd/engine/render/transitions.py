@@ -12,7 +12,8 @@ native filters at about the cost of a built-in:
   `to`) at a displaced place (`Ripple`, `Zoom`, `Sway`, `Warp`, drawn by remapped.py with remap
   through maps made of still fields each frame); the bow ties' soft edges are finer than an 8-bit
   field's step, and they weigh 16-bit fields (`Sweep`); doomscreentransition_down slides `from`
-  down column by column (`Drop`), bounce_down row by row (`Bounce`).
+  down column by column (`Drop`), bounce_down row by row (`Bounce`); zoomincircles zooms and
+  mixes both pictures ring by ring.
 bounce_up and doomscreentransition_up, with no GLSL of their own, are their down counterparts
 upside down, inferred from the names (`_UPSIDE_DOWN`, approximated). Names no way draws map to
 the closest built-in, reported as approximated (`_NEAREST`).
@@ -52,6 +53,7 @@ class XfadeChoice:
     sweep: Sweep | None = None
     drop: Drop | None = None
     bounce: Bounce | None = None
+    circles: bool = False  # ZoomInCircles.glsl (remapped.py)
     upside_down: bool = False  # drawn on both pictures turned over, the result turned back
     note: str | None = None  # how an approximated transition is drawn, for the render's notes
 
@@ -359,6 +361,9 @@ _BOUNCES = {"bounce_down": Bounce(shadow_alpha=0.6, shadow_height=0.075, bounces
 #: names (向上彈動 "bounce up", 齒狀上升 "jagged rise" beside bounce_down and
 #: doomscreentransition_down), so listed as approximated.
 _UPSIDE_DOWN = {"bounce_up": "bounce_down", "doomscreentransition_up": "doomscreentransition_down"}
+#: ZoomInCircles.glsl (dycm8009, ported by gre): rings round the centre zoom both pictures out by
+#: their own amounts and mix them by their own weights (no uniforms: remapped.py draws it).
+_CIRCLES = {"zoomincircles"}
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
@@ -388,7 +393,7 @@ _NEAREST = {
     "displacement": "dissolve", "linearblur": "hblur",
     "glitchmemories": "pixelize",
     "morph": "fade", "colordistance": "distance", "swirl": "radial",
-    "gridflip": "pixelize", "zoomincircles": "circleopen",
+    "gridflip": "pixelize",
     "mosaic": "pixelize", "undulatingburnout": "fadewhite",
     "crazyparametricfun": "radial", "kaleidoscope": "radial", "windowblinds": "hrslice",
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
@@ -404,7 +409,7 @@ def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula",
     "approximated: NAME upside down" or "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
-    formulas = [*_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_DROPS, *_BOUNCES, *_MASKED]
+    formulas = [*_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_DROPS, *_BOUNCES, *_CIRCLES, *_MASKED]
     drawn |= dict.fromkeys(formulas, "gl-transitions formula")
     drawn |= {name: f"approximated: {turned} upside down" for name, turned in _UPSIDE_DOWN.items()}
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
@@ -430,6 +435,8 @@ def transition_table() -> list[str]:
             drawn, exact = "its GLSL: `from` remapped down column by column over `to`", "yes"
         elif name in _BOUNCES:
             drawn, exact = "Bounce.glsl: `from` remapped down, bouncing, over `to` in its shadow", "yes"
+        elif name in _CIRCLES:
+            drawn, exact = "its GLSL: rings of both pictures remapped (zoomed) and mixed each frame", "yes"
         elif name in _UPSIDE_DOWN:
             drawn = f"`{_UPSIDE_DOWN[name]}` upside down (no GLSL of its own: inferred from the name)"
             exact = "no: approximated"
@@ -476,6 +483,8 @@ def _choice(name: str) -> XfadeChoice | None:
         return XfadeChoice("drop", approximated=False, drop=_DROPS[name])
     if name in _BOUNCES:
         return XfadeChoice("bounce", approximated=False, bounce=_BOUNCES[name])
+    if name in _CIRCLES:
+        return XfadeChoice("circles", approximated=False, circles=True)
     if name in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[name])
     if name in _NEAREST:
