@@ -6,8 +6,8 @@ gl-transitions names, e.g. directional, waterdrop) and the GLSL of each transiti
 github.com/gl-transitions/gl-transitions (Directional.glsl, WaterDrop.glsl, perlin.glsl,
 pinwheel.glsl, circle.glsl, CircleCrop.glsl, circleopen.glsl, Radial.glsl, crosshatch.glsl,
 fadecolor.glsl, SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl,
-BowTieHorizontal.glsl, crosswarp.glsl, DoomScreenTransition.glsl, Bounce.glsl, ZoomInCircles.glsl;
-MIT),
+BowTieHorizontal.glsl, crosswarp.glsl, DoomScreenTransition.glsl, Bounce.glsl, ZoomInCircles.glsl,
+rotate_scale_fade.glsl; MIT),
 with their default uniforms. Compared on the luma plane, which the engine draws as it draws every
 plane, in renders encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are
 smooth ramps so that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
@@ -281,6 +281,19 @@ def zoomincircles(a: Plane, b: Plane, progress: float) -> Plane:
     return out
 
 
+def rotatescalefade(a: Plane, b: Plane, progress: float) -> Plane:
+    """rotate_scale_fade.glsl, center = (0.5, 0.5), rotations = 1, scale = 8, backColor = (0.15,
+    0.15, 0.15, 1) (38.25 as luma_frames reads it)."""
+    x, y = uv()
+    angle = 2 * np.pi * progress
+    scale = 8 + (1 - 8) * 2 * abs(progress - 0.5)
+    dx, dy = x - 0.5, y - 0.5
+    rx = 0.5 + (dx * np.cos(angle) - dy * np.sin(angle)) / scale
+    ry = 0.5 + (dx * np.sin(angle) + dy * np.cos(angle)) / scale
+    mixed = read(a, rx, ry) * (1 - progress) + read(b, rx, ry) * progress
+    return np.where((rx < 0) | (rx > 1) | (ry < 0) | (ry > 1), 255 * 0.15, mixed)
+
+
 Point = tuple[float, float]
 
 
@@ -359,6 +372,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "doomscreentransition_down": doomscreentransition_down,
     "bounce_down": bounce_down,
     "zoomincircles": zoomincircles,
+    "rotatescalefade": rotatescalefade,
 }
 
 
@@ -431,7 +445,7 @@ def _closest_progress(
 #: whose 8-bit mix weight adds its own rounding).
 REMAPPED = {
     "waterdrop": 2.5, "simplezoom": 2.5, "dreamy": 3.5, "directionalwarp": 3.5, "crosswarp": 3.5,
-    "doomscreentransition_down": 2.5, "bounce_down": 2.5, "zoomincircles": 3.5,
+    "doomscreentransition_down": 2.5, "bounce_down": 2.5, "zoomincircles": 3.5, "rotatescalefade": 3.5,
 }  # fmt: skip
 
 
@@ -450,13 +464,13 @@ async def test_a_remapped_transition_reads_every_pixel_where_the_glsl_formula_do
     assert error.max() <= REMAPPED[name], f"luma off by {error.max():.1f} at progress {progress:.2f}"
 
 
-@pytest.mark.parametrize("name", ["circle", "circlecrop", "zoomincircles"])
+@pytest.mark.parametrize("name", ["circle", "circlecrop", "zoomincircles", "rotatescalefade"])
 async def test_a_transition_whose_middle_does_not_show_it_all_matches_its_formula_at_every_frame(
     render: Any, ramps: tuple[Path, Path], name: str
 ) -> None:
     """circle.glsl and CircleCrop.glsl (gl-transitions): mid-window the shape has no radius (all
-    back colour); ZoomInCircles.glsl mixes in `to` only after progress .8. So every frame of the
-    window is compared, early and late."""
+    back colour); ZoomInCircles.glsl mixes in `to` only after progress .8; rotate_scale_fade.glsl
+    shows its back colour only near the ends. So every frame of the window is compared."""
     across, down = ramps
     timeline = {"VideoTracks": [video(
         {"MediaURL": str(across), "Effects": [{"Type": "Transition", "SubType": name, "Duration": 1}]},
@@ -518,7 +532,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
 
 @pytest.mark.parametrize(
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
-             "doomscreentransition_down", "bounce_down"],
+             "doomscreentransition_down", "bounce_down", "rotatescalefade"],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

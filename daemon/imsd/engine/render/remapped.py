@@ -46,11 +46,11 @@ from __future__ import annotations
 
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.graph import Filter, FilterGraph, f
-from imsd.engine.render.transitions import Bounce, Drop, Ripple, Sway, Sweep, Warp, Zoom
+from imsd.engine.render.transitions import Bounce, Drop, Ripple, Sway, Sweep, Turn, Warp, Zoom
 
 __all__ = [
     "bounce_window", "circles_window", "drop_window", "ripple_window", "sway_window", "sweep_window",
-    "warp_window", "zoom_window",
+    "turn_window", "warp_window", "zoom_window",
 ]  # fmt: skip
 
 _K = 32768  # 16-bit fields hold signed values around K
@@ -155,6 +155,56 @@ def circles_window(
         for k in (2, 1, 0):  # each ring laid over the ones outside it
             picture = graph.one([picture, shown[k], ring[k]], [f("maskedmerge"), clock.settb()], "rings")
         out.append(picture)
+    return _merged(graph, out, alpha)
+
+
+def turn_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, turn: Turn, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """rotate_scale_fade.glsl over the window of `frames` frames: both pictures read at centre +
+    R(angle) (uv - centre) / scale, mixed by the progress, the back colour where that falls off
+    the picture. The source column is X0 + w/2 (u X' + v Y') and row Y0 + h/2 (u Y' - v X'), X', Y'
+    the offsets from the centre in half-widths (still fields), u = cos(angle) / scale and v =
+    sin(angle) / scale each frame's numbers: products as the ripple's; a map off the picture is
+    65535, and those of both axes mark where the back colour shows."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    scale = f"({turn.scale}+(1-{turn.scale})*2*abs({p}-0.5))"
+    angle = f"(2*PI*{turn.rotations}*{p})"
+    u, v = f"(cos({angle})/{scale})", f"(sin({angle})/{scale})"
+    seconds = clock.seconds(frames)
+    drawn: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        across = {sign: _row(graph, clock, pw, ph, f"round({_K}{sign}{_G}*(X+0.5-W/2)/(W/2))") for sign in "+-"}
+        down = {sign: _column(graph, clock, pw, ph, f"round({_K}{sign}{_G}*(Y+0.5-H/2)/(H/2))") for sign in "+-"}
+        fields = {(axis, sign): _copies(graph, _still(graph, clock, frames, field), 2)
+                  for axis, by_sign in (("x", across), ("y", down)) for sign, field in by_sign.items()}  # fmt: skip
+        halves = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, str(_K))), 2)
+        # K + G/2 (u X' + v Y') and K + G/2 (u Y' - v X')
+        gx = _weighted(graph, clock, frames, pw, ph, (fields["x", "+"][0], fields["x", "-"][0]),
+                       (fields["y", "-"][0], fields["y", "+"][0]), halves[0], u, v)  # fmt: skip
+        gy = _weighted(graph, clock, frames, pw, ph, (fields["y", "+"][1], fields["y", "-"][1]),
+                       (fields["x", "+"][1], fields["x", "-"][1]), halves[1], u, v)  # fmt: skip
+        xs = _map(graph, clock, frames, gx, pw, ph, "X", "W", 2 * uses + 1, d="(W/2)", base="(W/2-0.5)", outside=True)
+        ys = _map(graph, clock, frames, gy, pw, ph, "Y", "H", 2 * uses + 1, d="(H/2)", base="(H/2-0.5)", outside=True)
+        off = [graph.one([m], _lut16("65535*eq(val,65535)"), "off") for m in (xs[-1], ys[-1])]
+        either = graph.one(off, [f("blend", all_mode="lighten")], "off")
+        masks = _copies(graph, _mask(graph, either, "val/65535"), uses)
+        drawn[kind] = [(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1], masks[j]) for j in range(uses)]
+    back = {"y": round(16 + 219 * turn.back), "u": 128, "v": 128, "a": 255}
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
+        xa, ya, xb, yb, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "turned")
+        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "turned")
+        mixed = graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf")
+        plain = _still(graph, clock, frames, graph.one([], [
+            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
+            f("lut", c0=back[name]),
+        ], "back"))  # fmt: skip
+        out.append(graph.one([mixed, plain, mask], [f("maskedmerge"), clock.settb()], "xf"))
     return _merged(graph, out, alpha)
 
 
@@ -494,22 +544,27 @@ def _columns(
 
 def _map(
     graph: FilterGraph, clock: Clock, frames: int, g: str, w: int, h: int, axis: str, extent: str, uses: int,
-    d: str | None = None,
+    d: str | None = None, base: str | None = None, outside: bool = False,
 ) -> list[str]:  # fmt: skip
     """The map along `axis` (X or Y) of planes w x h: axis + D * g, in whole pixels, clamped; D is
-    the distance to the centre unless `d` (a geq expression, at most half the extent) says.
+    the distance to the centre unless `d` (a geq expression, at most half the extent) says, and the
+    axis the constant `base` if given. `outside`: a place off the plane (before -1/2 or past n - 1/2)
+    is 65535, where remap reads nothing, instead of clamped.
 
     maskedmerge(B, O, g) = B + (O - B) * g / 65536 with g = K + G/2 * sin: so O - B = F * D * 65536 /
     (G / 2) and B = Q + F * axis - (O - B) / 2 give Q + F * (axis + D * sin), F the map's steps
     a pixel, Q an offset keeping B and O in range."""
     n = w if axis == "X" else h
-    steps = max(1, 8190 // max(1, n - 1))  # |O - B| <= 4 F (n - 1) < 2^15; B, O within 0..5 F (n - 1)
+    steps = max(1, 8190 // n)  # |D| <= n / 2: |O - B| <= 4 F n < 2^15; B, O within 0..5 F n
     offset = round(2.001 * steps * (n - 1)) + 2
     slope = steps * 65536 / (_G / 2)  # (O - B) per pixel of D
     d = d or f"({axis}+0.5-{extent}/2)"
-    exprs = [f"round({offset}+{steps}*{axis}{sign}{slope / 2:.6f}*{d})" for sign in "-+"]
+    exprs = [f"round({offset}+{steps}*{base or axis}{sign}{slope / 2:.6f}*{d})" for sign in "-+"]
     drawn = _row if axis == "X" else _column
     ramps = [_still(graph, clock, frames, drawn(graph, clock, w, h, e)) for e in exprs]
     pixels = f"clip(floor((val-{offset})/{steps}),0,{n - 1})"
+    if outside:
+        place = f"((val-{offset})/{steps})"
+        pixels = f"if(lt({place},-0.5)+gt({place},{n}-0.5),65535,{pixels})"
     mapped = graph.one([*ramps, g], [f("maskedmerge"), *_lut16(pixels)], "map")
     return graph.chain([mapped], [f("split", uses)], uses, "map") if uses > 1 else [mapped]

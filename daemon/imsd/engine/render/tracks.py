@@ -23,6 +23,7 @@ from imsd.engine.render.remapped import (
     ripple_window,
     sway_window,
     sweep_window,
+    turn_window,
     warp_window,
     zoom_window,
 )
@@ -165,6 +166,8 @@ class VideoTracks:
             return bounce_window(graph, self._clock, a, b, transition.bounce, frames, size, alpha)
         if transition.circles:
             return circles_window(graph, self._clock, a, b, frames, size, alpha)
+        if transition.turn is not None:
+            return turn_window(graph, self._clock, a, b, transition.turn, frames, size, alpha)
         xfade = f("xfade", transition=transition.name, duration=seconds, offset=0)
         if transition.name not in _PLANEWISE_XFADES:
             return graph.one([a, b], [xfade], "xf")

@@ -13,7 +13,7 @@ native filters at about the cost of a built-in:
   through maps made of still fields each frame); the bow ties' soft edges are finer than an 8-bit
   field's step, and they weigh 16-bit fields (`Sweep`); doomscreentransition_down slides `from`
   down column by column (`Drop`), bounce_down row by row (`Bounce`); zoomincircles zooms and
-  mixes both pictures ring by ring.
+  mixes both pictures ring by ring; rotatescalefade turns and scales them (`Turn`).
 bounce_up and doomscreentransition_up, with no GLSL of their own, are their down counterparts
 upside down, inferred from the names (`_UPSIDE_DOWN`, approximated). Names no way draws map to
 the closest built-in, reported as approximated (`_NEAREST`).
@@ -31,7 +31,7 @@ import hashlib
 from dataclasses import dataclass, replace
 
 __all__ = [
-    "Backdrop", "Bounce", "Drop", "MaskedBlend", "Ripple", "Sway", "Sweep", "Warp", "XfadeChoice", "Zoom",
+    "Backdrop", "Bounce", "Drop", "MaskedBlend", "Ripple", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -54,6 +54,7 @@ class XfadeChoice:
     drop: Drop | None = None
     bounce: Bounce | None = None
     circles: bool = False  # ZoomInCircles.glsl (remapped.py)
+    turn: Turn | None = None
     upside_down: bool = False  # drawn on both pictures turned over, the result turned back
     note: str | None = None  # how an approximated transition is drawn, for the render's notes
 
@@ -130,6 +131,17 @@ class Bounce:
     shadow_alpha: float
     shadow_height: float
     bounces: float
+
+
+@dataclass(frozen=True)
+class Turn:
+    """rotate_scale_fade.glsl: both pictures read at centre + R(2 PI rotations progress) (uv -
+    centre) / s, s = mix(scale, 1, 2 |progress - .5|), mixed by progress; where that falls off the
+    picture, grey `back` (remapped.py)."""
+
+    rotations: float
+    scale: float
+    back: float
 
 
 @dataclass(frozen=True)
@@ -364,6 +376,9 @@ _UPSIDE_DOWN = {"bounce_up": "bounce_down", "doomscreentransition_up": "doomscre
 #: ZoomInCircles.glsl (dycm8009, ported by gre): rings round the centre zoom both pictures out by
 #: their own amounts and mix them by their own weights (no uniforms: remapped.py draws it).
 _CIRCLES = {"zoomincircles"}
+#: rotate_scale_fade.glsl (Fernando Kuteken), center = (.5, .5), rotations = 1, scale = 8,
+#: backColor = (.15, .15, .15, 1).
+_TURNS = {"rotatescalefade": Turn(rotations=1, scale=8, back=0.15)}
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
@@ -400,7 +415,7 @@ _NEAREST = {
     "ripple": "circleopen", "burn": "fadewhite",
     "colorphase": "fade", "cube": "slideleft", "doorway": "horzopen",
     "flyeye": "dissolve", "heart": "circleopen", "luma": "fade",
-    "multiplyblend": "fade", "rotatescalefade": "zoomin",
+    "multiplyblend": "fade",
     "squareswire": "pixelize", "squeeze": "squeezeh", "swap": "slideright",
 }  # fmt: skip
 
@@ -409,7 +424,7 @@ def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula",
     "approximated: NAME upside down" or "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
-    formulas = [*_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_DROPS, *_BOUNCES, *_CIRCLES, *_MASKED]
+    formulas = [*_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_DROPS, *_BOUNCES, *_CIRCLES, *_TURNS, *_MASKED]
     drawn |= dict.fromkeys(formulas, "gl-transitions formula")
     drawn |= {name: f"approximated: {turned} upside down" for name, turned in _UPSIDE_DOWN.items()}
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
@@ -435,6 +450,8 @@ def transition_table() -> list[str]:
             drawn, exact = "its GLSL: `from` remapped down column by column over `to`", "yes"
         elif name in _BOUNCES:
             drawn, exact = "Bounce.glsl: `from` remapped down, bouncing, over `to` in its shadow", "yes"
+        elif name in _TURNS:
+            drawn, exact = "its GLSL: both pictures remapped (turned, scaled), mixed, over its back colour", "yes"
         elif name in _CIRCLES:
             drawn, exact = "its GLSL: rings of both pictures remapped (zoomed) and mixed each frame", "yes"
         elif name in _UPSIDE_DOWN:
@@ -485,6 +502,8 @@ def _choice(name: str) -> XfadeChoice | None:
         return XfadeChoice("bounce", approximated=False, bounce=_BOUNCES[name])
     if name in _CIRCLES:
         return XfadeChoice("circles", approximated=False, circles=True)
+    if name in _TURNS:
+        return XfadeChoice("turn", approximated=False, turn=_TURNS[name])
     if name in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[name])
     if name in _NEAREST:
