@@ -108,9 +108,10 @@ def circles_window(
 ) -> str:
     """ZoomInCircles.glsl over the window of `frames` frames: rings round the centre (|r|, r = 2 (uv
     - .5) * (1, H / W), against thresholds that grow with the progress) read both pictures zoomed
-    by their own amount each frame and mix them by their own weight. Each ring's pictures are
-    remapped (a zoom's maps), mixed by a uniform mask, and laid inside the next by `threshold` of
-    a still 16-bit |r| against the frame's radius."""
+    by their own amount each frame and mix them by their own weight. Each frame, `threshold` of a
+    still 16-bit |r| against the frame's radii marks the rings; the rings' maps (a zoom's) and
+    weights (uniform) are laid ring over ring into one map pair and one weight, so each picture
+    is remapped once and the two mixed once."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     p = f"(T*({clock.fps})/{frames})"
@@ -121,40 +122,43 @@ def circles_window(
     radii = [f"(0.5+{z})", f"(0.8+{z}*1.5)", f"(1.2+{z}*2.5)"]
     zooms = [0.15, 0.2, 0.25]  # rings 2-4: zoom(uv, 1 - c * pro)
     weights = [t, f"{t}*0.5", f"{t}*0.2", t]
-    drawn: dict[str, list[tuple[list[tuple[str, str, str, str]], list[str], list[str]]]] = {}
+    drawn: dict[str, list[tuple[str, str, str, str, str]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
         r = _drawn(graph, clock, pw, ph, f"round(clip(2*hypot((X+0.5)/W-0.5,(0.5-(Y+0.5)/H)*H/W)*{scale},0,65535))")
         rs = _copies(graph, _still(graph, clock, frames, r), 3)
         full = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, "65535")), 3)
         zero = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, "0")), 3)
-        rings = []  # per ring 1-3: [R < radius] as an 8-bit mask, `uses` copies
+        inside = []  # per ring 1-3: [|r| < radius], 16-bit for the maps (twice) and 8-bit for the weight
         for i, radius in enumerate(radii):
             reach = _uniform(graph, clock, frames, pw, ph, f"{radius}*{scale}")
-            inside = graph.one([rs[i], reach, full[i], zero[i]], [f("threshold"), f("format", "gray16le"),
-                                                                  f("format", "gray")], "ring")  # fmt: skip
-            rings.append(_copies(graph, inside, uses))
-        maps = []  # per ring 2-4: `uses` copies of (xmap a, ymap a, xmap b, ymap b)
+            disk = graph.one([rs[i], reach, full[i], zero[i]], [f("threshold"), f("format", "gray16le")], "ring")
+            x16, y16, w8 = _copies(graph, disk, 3)
+            inside.append((x16, y16, graph.one([w8], [f("format", "gray")], "ring")))
+        # Each ring's maps: ring 1 reads in place, rings 2-4 zoom.
+        xs = [_still(graph, clock, frames, _row(graph, clock, pw, ph, "X"))]
+        ys = [_still(graph, clock, frames, _column(graph, clock, pw, ph, "Y"))]
         for c in zooms:
             g = _uniform(graph, clock, frames, pw, ph, f"{_K}-{_G / 2}*{c}*{pro}")
             xg, yg = graph.chain([g], [f("split", 2)], 2, "g")
-            xs = _map(graph, clock, frames, xg, pw, ph, "X", "W", 2 * uses)
-            ys = _map(graph, clock, frames, yg, pw, ph, "Y", "H", 2 * uses)
-            maps.append([(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1]) for j in range(uses)])
-        mixes = [_copies(graph, _uniform(graph, clock, frames, pw, ph, f"255*{wt}", "gray"), uses) for wt in weights]
-        drawn[kind] = [([m[j] for m in maps], [m[j] for m in mixes], [m[j] for m in rings]) for j in range(uses)]
+            xs += _map(graph, clock, frames, xg, pw, ph, "X", "W", 1)
+            ys += _map(graph, clock, frames, yg, pw, ph, "Y", "H", 1)
+        mixes = [_uniform(graph, clock, frames, pw, ph, f"255*{wt}", "gray") for wt in weights]
+        xmap, ymap, weight = xs[3], ys[3], mixes[3]
+        for k in (2, 1, 0):  # each ring laid over the ones outside it
+            x16, y16, w8 = inside[k]
+            xmap = graph.one([xmap, xs[k], x16], [f("maskedmerge")], "map")
+            ymap = graph.one([ymap, ys[k], y16], [f("maskedmerge")], "map")
+            weight = graph.one([weight, mixes[k], w8], [f("maskedmerge")], "mask")
+        xcopies, ycopies = _copies(graph, xmap, 2 * uses), _copies(graph, ymap, 2 * uses)
+        weights_ = _copies(graph, weight, uses)
+        drawn[kind] = [(xcopies[2 * j], ycopies[2 * j], xcopies[2 * j + 1], ycopies[2 * j + 1], weights_[j])
+                       for j in range(uses)]  # fmt: skip
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
-        plane_maps, mix, ring = drawn["chroma" if name in "uv" else "luma"].pop()
-        froms, tos = _copies(graph, pa, 4), _copies(graph, pb, 4)
-        shown = [graph.one([froms[0], tos[0], mix[0]], [f("maskedmerge"), clock.settb()], "ring")]
-        for k, (xa, ya, xb, yb) in enumerate(plane_maps, start=1):
-            zoomed_a = graph.one([froms[k], xa, ya], [f("remap", format="gray"), clock.settb()], "zoomed")
-            zoomed_b = graph.one([tos[k], xb, yb], [f("remap", format="gray"), clock.settb()], "zoomed")
-            shown.append(graph.one([zoomed_a, zoomed_b, mix[k]], [f("maskedmerge"), clock.settb()], "ring"))
-        picture = shown[3]
-        for k in (2, 1, 0):  # each ring laid over the ones outside it
-            picture = graph.one([picture, shown[k], ring[k]], [f("maskedmerge"), clock.settb()], "rings")
-        out.append(picture)
+        xa, ya, xb, yb, weight = drawn["chroma" if name in "uv" else "luma"].pop()
+        zoomed_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "zoomed")
+        zoomed_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "zoomed")
+        out.append(graph.one([zoomed_a, zoomed_b, weight], [f("maskedmerge"), clock.settb()], "xf"))
     return _merged(graph, out, alpha)
 
 

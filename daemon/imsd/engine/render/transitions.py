@@ -447,9 +447,10 @@ def transition_table() -> list[str]:
         elif name in _SWEEPS:
             drawn, exact = "its GLSL: 16-bit still fields and the progress weigh `to` against `from`", "yes"
         elif name in _DROPS:
-            drawn, exact = "its GLSL: `from` remapped down column by column over `to`", "yes"
+            drawn, exact = "DoomScreenTransition.glsl (it falls): `from` remapped down column by column", "yes"
         elif name in _BOUNCES:
-            drawn, exact = "Bounce.glsl: `from` remapped down, bouncing, over `to` in its shadow", "yes"
+            drawn = "Bounce.glsl (`from` falls, as `_down` says): `from` remapped down, bouncing, over `to`"
+            exact = "yes"
         elif name in _TURNS:
             drawn, exact = "its GLSL: both pictures remapped (turned, scaled), mixed, over its back colour", "yes"
         elif name in _CIRCLES:
