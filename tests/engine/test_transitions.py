@@ -7,7 +7,7 @@ github.com/gl-transitions/gl-transitions (Directional.glsl, WaterDrop.glsl, perl
 pinwheel.glsl, circle.glsl, CircleCrop.glsl, circleopen.glsl, Radial.glsl, crosshatch.glsl,
 fadecolor.glsl, SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl,
 BowTieHorizontal.glsl, crosswarp.glsl, DoomScreenTransition.glsl, Bounce.glsl, ZoomInCircles.glsl,
-rotate_scale_fade.glsl; MIT),
+rotate_scale_fade.glsl, heart.glsl; MIT),
 with their default uniforms. Compared on the luma plane, which the engine draws as it draws every
 plane, in renders encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are
 smooth ramps so that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
@@ -294,6 +294,16 @@ def rotatescalefade(a: Plane, b: Plane, progress: float) -> Plane:
     return np.where((rx < 0) | (rx > 1) | (ry < 0) | (ry > 1), 255 * 0.15, mixed)
 
 
+def heart(a: Plane, b: Plane, progress: float) -> Plane:
+    """heart.glsl."""
+    x, y = uv()
+    if progress == 0:
+        return a
+    ox, oy = (x - 0.5) / (1.6 * progress), (y - 0.4) / (1.6 * progress)
+    r = ox * ox + oy * oy - 0.3
+    return np.where(r**3 <= ox * ox * oy**3, b, a)
+
+
 Point = tuple[float, float]
 
 
@@ -373,6 +383,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "bounce_down": bounce_down,
     "zoomincircles": zoomincircles,
     "rotatescalefade": rotatescalefade,
+    "heart": heart,
 }
 
 

@@ -49,7 +49,7 @@ from imsd.engine.render.graph import Filter, FilterGraph, f
 from imsd.engine.render.transitions import Bounce, Drop, Ripple, Sway, Sweep, Turn, Warp, Zoom
 
 __all__ = [
-    "bounce_window", "circles_window", "drop_window", "ripple_window", "sway_window", "sweep_window",
+    "bounce_window", "circles_window", "drop_window", "heart_window", "ripple_window", "sway_window", "sweep_window",
     "turn_window", "warp_window", "zoom_window",
 ]  # fmt: skip
 
@@ -209,6 +209,47 @@ def turn_window(
             f("lut", c0=back[name]),
         ], "back"))  # fmt: skip
         out.append(graph.one([mixed, plain, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def heart_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """heart.glsl over the window of `frames` frames: `to` inside a heart round (.5, .4) of size
+    progress, o = (uv - c) / (1.6 progress) inside where (|o|^2 - .3)^3 <= o.x^2 o.y^3. The heart
+    is star-shaped round c (along a ray from c, (rho^2 - .3)^3 / rho^5 rises with rho), so a pixel
+    is inside once |uv - c| / 1.6 <= progress * rho(angle), rho the heart's radius in o on the
+    pixel's ray: still fields |uv - c| / 1.6 and rho(angle) (a 16-bit lut of the angle, each entry
+    found by bisection), each frame a maskedmerge product of rho and the progress and `threshold`
+    of the distance against it."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    # rho(angle): the root of (rho^2 - .3)^3 = k rho^5, k = cos^2 sin^3 of the angle, within 0-1
+    rho = (
+        "st(0,val/65535*2*PI-PI);st(1,pow(cos(ld(0)),2)*pow(sin(ld(0)),3));st(2,0);st(3,1);st(4,0);"
+        "while(lt(ld(4),18),st(5,(ld(2)+ld(3))/2);"
+        "if(lte(pow(ld(5)*ld(5)-0.3,3),ld(1)*pow(ld(5),5)),st(2,ld(5)),st(3,ld(5)));st(4,ld(4)+1));"
+        "round(65535*(ld(2)+ld(3))/2)"
+    )
+    masks: dict[str, list[str]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        dx, dy = "((X+0.5)/W-0.5)", "(1-(Y+0.5)/H-0.4)"
+        angle = _drawn(graph, clock, pw, ph, f"round(65535*(atan2({dy},{dx})+PI)/(2*PI))")
+        radius = _still(graph, clock, frames, graph.one([angle], _lut16(rho), "heart"))
+        dist = _drawn(graph, clock, pw, ph, f"round(clip(65535*hypot({dx},{dy})/1.6,0,65535))")
+        zeros = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, "0")), 2)
+        progress = _uniform(graph, clock, frames, pw, ph, f"65535*{p}")
+        grown = graph.one([zeros[0], radius, progress], [f("maskedmerge")], "heart")  # rho * progress
+        full = _still(graph, clock, frames, _row(graph, clock, pw, ph, "65535"))
+        inside = graph.one([_still(graph, clock, frames, dist), grown, full, zeros[1]], [
+            f("threshold"), f("format", "gray16le"), f("format", "gray"),
+        ], "heart")  # fmt: skip
+        masks[kind] = _copies(graph, inside, uses)
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        mask = masks["chroma" if name in "uv" else "luma"].pop()
+        out.append(graph.one([pa, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
     return _merged(graph, out, alpha)
 
 

@@ -20,6 +20,7 @@ from imsd.engine.render.remapped import (
     bounce_window,
     circles_window,
     drop_window,
+    heart_window,
     ripple_window,
     sway_window,
     sweep_window,
@@ -166,6 +167,8 @@ class VideoTracks:
             return bounce_window(graph, self._clock, a, b, transition.bounce, frames, size, alpha)
         if transition.circles:
             return circles_window(graph, self._clock, a, b, frames, size, alpha)
+        if transition.heart:
+            return heart_window(graph, self._clock, a, b, frames, size, alpha)
         if transition.turn is not None:
             return turn_window(graph, self._clock, a, b, transition.turn, frames, size, alpha)
         xfade = f("xfade", transition=transition.name, duration=seconds, offset=0)

@@ -13,7 +13,8 @@ native filters at about the cost of a built-in:
   through maps made of still fields each frame); the bow ties' soft edges are finer than an 8-bit
   field's step, and they weigh 16-bit fields (`Sweep`); doomscreentransition_down slides `from`
   down column by column (`Drop`), bounce_down row by row (`Bounce`); zoomincircles zooms and
-  mixes both pictures ring by ring; rotatescalefade turns and scales them (`Turn`).
+  mixes both pictures ring by ring; rotatescalefade turns and scales them (`Turn`); heart grows by
+  a 16-bit field of its radius on each ray.
 bounce_up and doomscreentransition_up, with no GLSL of their own, are their down counterparts
 upside down, inferred from the names (`_UPSIDE_DOWN`, approximated). Names no way draws map to
 the closest built-in, reported as approximated (`_NEAREST`).
@@ -54,6 +55,7 @@ class XfadeChoice:
     drop: Drop | None = None
     bounce: Bounce | None = None
     circles: bool = False  # ZoomInCircles.glsl (remapped.py)
+    heart: bool = False  # heart.glsl (remapped.py)
     turn: Turn | None = None
     upside_down: bool = False  # drawn on both pictures turned over, the result turned back
     note: str | None = None  # how an approximated transition is drawn, for the render's notes
@@ -379,6 +381,8 @@ _CIRCLES = {"zoomincircles"}
 #: rotate_scale_fade.glsl (Fernando Kuteken), center = (.5, .5), rotations = 1, scale = 8,
 #: backColor = (.15, .15, .15, 1).
 _TURNS = {"rotatescalefade": Turn(rotations=1, scale=8, back=0.15)}
+#: heart.glsl (gre): `to` inside a heart round (.5, .4) growing with the progress (remapped.py).
+_HEARTS = {"heart"}
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
@@ -414,7 +418,7 @@ _NEAREST = {
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
     "ripple": "circleopen", "burn": "fadewhite",
     "colorphase": "fade", "cube": "slideleft", "doorway": "horzopen",
-    "flyeye": "dissolve", "heart": "circleopen", "luma": "fade",
+    "flyeye": "dissolve", "luma": "fade",
     "multiplyblend": "fade",
     "squareswire": "pixelize", "squeeze": "squeezeh", "swap": "slideright",
 }  # fmt: skip
@@ -424,7 +428,9 @@ def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula",
     "approximated: NAME upside down" or "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
-    formulas = [*_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_DROPS, *_BOUNCES, *_CIRCLES, *_TURNS, *_MASKED]
+    formulas = [
+        *_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_DROPS, *_BOUNCES, *_CIRCLES, *_TURNS, *_HEARTS, *_MASKED,
+    ]  # fmt: skip
     drawn |= dict.fromkeys(formulas, "gl-transitions formula")
     drawn |= {name: f"approximated: {turned} upside down" for name, turned in _UPSIDE_DOWN.items()}
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
@@ -451,6 +457,8 @@ def transition_table() -> list[str]:
         elif name in _BOUNCES:
             drawn = "Bounce.glsl (`from` falls, as `_down` says): `from` remapped down, bouncing, over `to`"
             exact = "yes"
+        elif name in _HEARTS:
+            drawn, exact = "its GLSL: a 16-bit still field (the heart's radius on each ray) and the progress", "yes"
         elif name in _TURNS:
             drawn, exact = "its GLSL: both pictures remapped (turned, scaled), mixed, over its back colour", "yes"
         elif name in _CIRCLES:
@@ -505,6 +513,8 @@ def _choice(name: str) -> XfadeChoice | None:
         return XfadeChoice("circles", approximated=False, circles=True)
     if name in _TURNS:
         return XfadeChoice("turn", approximated=False, turn=_TURNS[name])
+    if name in _HEARTS:
+        return XfadeChoice("heart", approximated=False, heart=True)
     if name in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[name])
     if name in _NEAREST:
