@@ -348,7 +348,23 @@ _BOWTIE_HORIZONTAL = Sweep(
     field=f"abs({_FY}-0.5)+0.5-abs({_FX}-0.5)", width=0.005 * 2**0.5, reach=("{p}*gte({p},0.1)", "{p}"),
     halves="columns", whole=f"if(gte({_FX},0.5),abs({_FY}-0.5)+{_FX},2)",
 )  # fmt: skip
-_SWEEPS = {"bowtievertical": _BOWTIE_VERTICAL, "bowtiehorizontal": _BOWTIE_HORIZONTAL}
+#: squareswire.glsl (gre), squares = (10, 10), direction = (1, -.5), smoothness = 1.6: a square
+#: grows in each cell of a 10 x 10 grid, its margin pr / 2 with pr = smoothstep(-1.6, 0, v.uv -
+#: (d - .5 + progress * 2.6)), v = (2/3, -1/3), d = v.(.5, .5). `to` where the cell's point is in
+#: its square: pr <= 1 - 2e, e its distance to the cell's centre (the larger axis): as smoothstep
+#: rises, where v.uv - x*(1 - 2e) <= d - .5 + progress * 2.6, x* the inverse of the smoothstep
+#: (t = .5 - sin(asin(1 - 2 s) / 3)): a still field against the progress, a step of no width.
+_SQUARES_WIRE = Sweep(
+    field=(
+        f"st(1,max(abs(mod({_FX}*10,1)-0.5),abs(mod({_FY}*10,1)-0.5)));"  # e
+        "st(2,0.5-sin(asin(4*ld(1)-1)/3));"  # smoothstep's t where it is 1 - 2e
+        f"((2/3)*{_FX}-(1/3)*{_FY}-(1.6*ld(2)-1.6)+1/3)/2.6"
+    ),
+    width=1e-6, reach=("{p}*gt({p},0)", "{p}*gt({p},0)"), halves="rows",
+)  # fmt: skip
+_SWEEPS = {
+    "bowtievertical": _BOWTIE_VERTICAL, "bowtiehorizontal": _BOWTIE_HORIZONTAL, "squareswire": _SQUARES_WIRE,
+}  # fmt: skip
 
 
 def _doom_offset(
@@ -420,7 +436,7 @@ _NEAREST = {
     "colorphase": "fade", "cube": "slideleft", "doorway": "horzopen",
     "flyeye": "dissolve", "luma": "fade",
     "multiplyblend": "fade",
-    "squareswire": "pixelize", "squeeze": "squeezeh", "swap": "slideright",
+    "squeeze": "squeezeh", "swap": "slideright",
 }  # fmt: skip
 
 
