@@ -46,11 +46,11 @@ from __future__ import annotations
 
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.graph import Filter, FilterGraph, f
-from imsd.engine.render.transitions import Bounce, Drop, Ripple, Sway, Sweep, Turn, Warp, Zoom
+from imsd.engine.render.transitions import Bounce, Drop, Pixels, Ripple, Sway, Sweep, Turn, Warp, Zoom
 
 __all__ = [
-    "bounce_window", "circles_window", "drop_window", "heart_window", "ripple_window", "sway_window", "sweep_window",
-    "turn_window", "warp_window", "zoom_window",
+    "bounce_window", "circles_window", "drop_window", "heart_window", "pixelize_window", "ripple_window",
+    "sway_window", "sweep_window", "turn_window", "warp_window", "zoom_window",
 ]  # fmt: skip
 
 _K = 32768  # 16-bit fields hold signed values around K
@@ -250,6 +250,42 @@ def heart_window(
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         mask = masks["chroma" if name in "uv" else "luma"].pop()
         out.append(graph.one([pa, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def pixelize_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, pixels: Pixels, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """pixelize.glsl over the window of `frames` frames: both pictures read at the centre of the
+    square of side dist / (squares / 2) holding the point (dist = min(progress, 1 - progress) in
+    `steps` steps), mixed by the progress. A column's source column is a function of the column
+    and the frame alone, a row's of the row: each frame one geq row and one geq column, spread."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    dist = f"(ceil(min({p},1-{p})*{pixels.steps})/{pixels.steps})"
+    side = f"(2*{dist}/{pixels.squares})"
+    # The square's centre in uv, then the pixel there as a0() reads it (uv * n - .5, truncated).
+    centre = "((floor({u}/{side})+0.5)*{side})"
+    column = f"if(gt({dist},0),{centre.format(u='((X+0.5)/W)', side=side)},(X+0.5)/W)"
+    row = f"if(gt({dist},0),{centre.format(u='(1-(Y+0.5)/H)', side=side)},1-(Y+0.5)/H)"
+    drawn: dict[str, list[tuple[str, str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        across = graph.one([], [
+            f("color", "black", s=f"{pw}x1", r=str(clock.fps), d=clock.seconds(frames)), f("format", "gray16le"),
+            f("geq", lum=f"clip(floor({column}*W-0.5+1e-9),0,W-1)"), f("trim", end_frame=frames),
+            f("scale", pw, ph, flags="neighbor"), f("format", "gray16le"),
+        ], "map")  # fmt: skip
+        ymaps = _columns(graph, clock, frames, pw, ph, 2 * uses, f"floor((1-{row})*H-0.5+1e-9)", "gray16le", ph - 1)
+        xmaps = _copies(graph, across, 2 * uses)
+        drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1]) for j in range(uses)]
+    seconds = clock.seconds(frames)
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        xa, ya, xb, yb = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "pixels")
+        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "pixels")
+        out.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
     return _merged(graph, out, alpha)
 
 

@@ -21,6 +21,7 @@ from imsd.engine.render.remapped import (
     circles_window,
     drop_window,
     heart_window,
+    pixelize_window,
     ripple_window,
     sway_window,
     sweep_window,
@@ -167,6 +168,8 @@ class VideoTracks:
             return bounce_window(graph, self._clock, a, b, transition.bounce, frames, size, alpha)
         if transition.circles:
             return circles_window(graph, self._clock, a, b, frames, size, alpha)
+        if transition.pixels is not None:
+            return pixelize_window(graph, self._clock, a, b, transition.pixels, frames, size, alpha)
         if transition.heart:
             return heart_window(graph, self._clock, a, b, frames, size, alpha)
         if transition.turn is not None:

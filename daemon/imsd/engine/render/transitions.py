@@ -14,7 +14,8 @@ native filters at about the cost of a built-in:
   field's step, and they weigh 16-bit fields (`Sweep`); doomscreentransition_down slides `from`
   down column by column (`Drop`), bounce_down row by row (`Bounce`); zoomincircles zooms and
   mixes both pictures ring by ring; rotatescalefade turns and scales them (`Turn`); heart grows by
-  a 16-bit field of its radius on each ray.
+  a 16-bit field of its radius on each ray; pixelize reads both at their squares' centres
+  (`Pixels`).
 bounce_up and doomscreentransition_up, with no GLSL of their own, are their down counterparts
 upside down, inferred from the names (`_UPSIDE_DOWN`, approximated). Names no way draws map to
 the closest built-in, reported as approximated (`_NEAREST`).
@@ -32,7 +33,8 @@ import hashlib
 from dataclasses import dataclass, replace
 
 __all__ = [
-    "Backdrop", "Bounce", "Drop", "MaskedBlend", "Ripple", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
+    "Backdrop", "Bounce", "Drop", "MaskedBlend", "Pixels", "Ripple", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice",
+    "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -56,6 +58,7 @@ class XfadeChoice:
     bounce: Bounce | None = None
     circles: bool = False  # ZoomInCircles.glsl (remapped.py)
     heart: bool = False  # heart.glsl (remapped.py)
+    pixels: Pixels | None = None
     turn: Turn | None = None
     upside_down: bool = False  # drawn on both pictures turned over, the result turned back
     note: str | None = None  # how an approximated transition is drawn, for the render's notes
@@ -144,6 +147,15 @@ class Turn:
     rotations: float
     scale: float
     back: float
+
+
+@dataclass(frozen=True)
+class Pixels:
+    """pixelize.glsl: both pictures read at the centre of their square of side 2 dist / squares,
+    dist = ceil(min(progress, 1 - progress) * steps) / steps, mixed by progress (remapped.py)."""
+
+    squares: int
+    steps: int
 
 
 @dataclass(frozen=True)
@@ -399,6 +411,8 @@ _CIRCLES = {"zoomincircles"}
 _TURNS = {"rotatescalefade": Turn(rotations=1, scale=8, back=0.15)}
 #: heart.glsl (gre): `to` inside a heart round (.5, .4) growing with the progress (remapped.py).
 _HEARTS = {"heart"}
+#: pixelize.glsl (gre), squaresMin = (20, 20), steps = 50.
+_PIXELS = {"pixelize": Pixels(squares=20, steps=50)}
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
@@ -421,10 +435,9 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    # Measured unlike their GLSL by the transitions helper: xfade's pixelize cells are squares of
-    # the short side / 20 where pixelize.glsl's are 1/20 of each side; fadegrays greys and times its
-    # phases unlike fadegrayscale.glsl.
-    "pixelize": "pixelize", "fadegrayscale": "fadegrays",
+    # Measured unlike its GLSL by the transitions helper: fadegrays greys and times its phases
+    # unlike fadegrayscale.glsl.
+    "fadegrayscale": "fadegrays",
     "displacement": "dissolve", "linearblur": "hblur",
     "glitchmemories": "pixelize",
     "morph": "fade", "colordistance": "distance", "swirl": "radial",
@@ -445,7 +458,8 @@ def transition_names() -> dict[str, str]:
     "approximated: NAME upside down" or "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
     formulas = [
-        *_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_DROPS, *_BOUNCES, *_CIRCLES, *_TURNS, *_HEARTS, *_MASKED,
+        *_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_DROPS, *_BOUNCES, *_CIRCLES, *_TURNS, *_HEARTS, *_PIXELS,
+        *_MASKED,
     ]  # fmt: skip
     drawn |= dict.fromkeys(formulas, "gl-transitions formula")
     drawn |= {name: f"approximated: {turned} upside down" for name, turned in _UPSIDE_DOWN.items()}
@@ -473,6 +487,8 @@ def transition_table() -> list[str]:
         elif name in _BOUNCES:
             drawn = "Bounce.glsl (`from` falls, as `_down` says): `from` remapped down, bouncing, over `to`"
             exact = "yes"
+        elif name in _PIXELS:
+            drawn, exact = "its GLSL: both pictures remapped to their squares' centres, mixed", "yes"
         elif name in _HEARTS:
             drawn, exact = "its GLSL: a 16-bit still field (the heart's radius on each ray) and the progress", "yes"
         elif name in _TURNS:
@@ -531,6 +547,8 @@ def _choice(name: str) -> XfadeChoice | None:
         return XfadeChoice("turn", approximated=False, turn=_TURNS[name])
     if name in _HEARTS:
         return XfadeChoice("heart", approximated=False, heart=True)
+    if name in _PIXELS:
+        return XfadeChoice("pixels", approximated=False, pixels=_PIXELS[name])
     if name in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[name])
     if name in _NEAREST:
