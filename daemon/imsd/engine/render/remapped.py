@@ -46,16 +46,54 @@ from __future__ import annotations
 
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.graph import Filter, FilterGraph, f
-from imsd.engine.render.transitions import Bounce, Drop, Pixels, Ripple, Sway, Sweep, Turn, Warp, Zoom
+from imsd.engine.render.transitions import (
+    Bounce,
+    Circles,
+    Drawn,
+    Drop,
+    Heart,
+    Pixels,
+    Ripple,
+    Sway,
+    Sweep,
+    Turn,
+    Warp,
+    Zoom,
+)
 
-__all__ = [
-    "bounce_window", "circles_window", "drop_window", "heart_window", "pixelize_window", "ripple_window",
-    "sway_window", "sweep_window", "turn_window", "warp_window", "zoom_window",
-]  # fmt: skip
+__all__ = ["drawn_window"]
 
 _K = 32768  # 16-bit fields hold signed values around K
 _G = 16383  # sin a and cos a are K +- G * ...: the difference of two fields stays under 2^15
 _SQ = 131070  # the squared distance to the centre (at most 1/2) in 16 bits
+
+
+def drawn_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, drawn: Drawn, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` turns into `b` by `drawn`, on a canvas of `size`."""
+    if isinstance(drawn, Ripple):
+        return ripple_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Zoom):
+        return zoom_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Sway):
+        return sway_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Warp):
+        return warp_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Sweep):
+        return sweep_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Drop):
+        return drop_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Bounce):
+        return bounce_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Turn):
+        return turn_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Pixels):
+        return pixelize_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Circles):
+        return circles_window(graph, clock, a, b, frames, size, alpha)
+    assert isinstance(drawn, Heart)
+    return heart_window(graph, clock, a, b, frames, size, alpha)
 
 
 def ripple_window(

@@ -16,19 +16,7 @@ from imsd.engine.render.graph import Filter, FilterGraph, f
 from imsd.engine.render.layers import ClipLayers
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.placement import OutputCanvas
-from imsd.engine.render.remapped import (
-    bounce_window,
-    circles_window,
-    drop_window,
-    heart_window,
-    pixelize_window,
-    ripple_window,
-    sway_window,
-    sweep_window,
-    turn_window,
-    warp_window,
-    zoom_window,
-)
+from imsd.engine.render.remapped import drawn_window
 from imsd.engine.render.spans import Span, VideoTrackSpans
 from imsd.engine.render.transitions import MaskedBlend, XfadeChoice
 
@@ -151,29 +139,9 @@ class VideoTracks:
             return graph.one([self._xfade(a, b, upright, frames, alpha)], [f("vflip")], "xf")
         if transition.mask is not None:
             return self._masked(a, b, transition.mask, frames, alpha)
-        size = (self._canvas.width, self._canvas.height)
-        if transition.ripple is not None:
-            return ripple_window(graph, self._clock, a, b, transition.ripple, frames, size, alpha)
-        if transition.zoom is not None:
-            return zoom_window(graph, self._clock, a, b, transition.zoom, frames, size, alpha)
-        if transition.sway is not None:
-            return sway_window(graph, self._clock, a, b, transition.sway, frames, size, alpha)
-        if transition.warp is not None:
-            return warp_window(graph, self._clock, a, b, transition.warp, frames, size, alpha)
-        if transition.sweep is not None:
-            return sweep_window(graph, self._clock, a, b, transition.sweep, frames, size, alpha)
-        if transition.drop is not None:
-            return drop_window(graph, self._clock, a, b, transition.drop, frames, size, alpha)
-        if transition.bounce is not None:
-            return bounce_window(graph, self._clock, a, b, transition.bounce, frames, size, alpha)
-        if transition.circles:
-            return circles_window(graph, self._clock, a, b, frames, size, alpha)
-        if transition.pixels is not None:
-            return pixelize_window(graph, self._clock, a, b, transition.pixels, frames, size, alpha)
-        if transition.heart:
-            return heart_window(graph, self._clock, a, b, frames, size, alpha)
-        if transition.turn is not None:
-            return turn_window(graph, self._clock, a, b, transition.turn, frames, size, alpha)
+        if transition.drawn is not None:
+            size = (self._canvas.width, self._canvas.height)
+            return drawn_window(graph, self._clock, a, b, transition.drawn, frames, size, alpha)
         xfade = f("xfade", transition=transition.name, duration=seconds, offset=0)
         if transition.name not in _PLANEWISE_XFADES:
             return graph.one([a, b], [xfade], "xf")

@@ -33,8 +33,8 @@ import hashlib
 from dataclasses import dataclass, replace
 
 __all__ = [
-    "Backdrop", "Bounce", "Drop", "MaskedBlend", "Pixels", "Ripple", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice",
-    "Zoom",
+    "Backdrop", "Bounce", "Circles", "Drawn", "Drop", "Heart", "MaskedBlend", "Pixels", "Ripple", "Sway", "Sweep",
+    "Turn", "Warp", "XfadeChoice", "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -43,23 +43,13 @@ __all__ = [
 class XfadeChoice:
     """One transition: an xfade built-in `name`; or a `mask`: the transition draws `to` over
     `from` by a weight of a still field (drawn once) and the progress, as perlin does (tracks.py
-    draws it with lut2 and maskedmerge, at native speed); or a `ripple`, `zoom`, `sway`, `warp`,
-    `sweep`, `drop` or `bounce` (remapped.py)."""
+    draws it with lut2 and maskedmerge, at native speed); or `drawn` from 16-bit fields
+    (remapped.py)."""
 
     name: str
     approximated: bool
     mask: MaskedBlend | None = None
-    ripple: Ripple | None = None
-    zoom: Zoom | None = None
-    sway: Sway | None = None
-    warp: Warp | None = None
-    sweep: Sweep | None = None
-    drop: Drop | None = None
-    bounce: Bounce | None = None
-    circles: bool = False  # ZoomInCircles.glsl (remapped.py)
-    heart: bool = False  # heart.glsl (remapped.py)
-    pixels: Pixels | None = None
-    turn: Turn | None = None
+    drawn: Drawn | None = None
     upside_down: bool = False  # drawn on both pictures turned over, the result turned back
     note: str | None = None  # how an approximated transition is drawn, for the render's notes
 
@@ -181,6 +171,21 @@ class Sweep:
     halves: str
     whole: str | None = None
 
+
+@dataclass(frozen=True)
+class Circles:
+    """ZoomInCircles.glsl: rings round the centre zoom both pictures by their own amounts and mix
+    them by their own weights; the GLSL has no uniforms (remapped.py)."""
+
+
+@dataclass(frozen=True)
+class Heart:
+    """heart.glsl: `to` inside a heart round (.5, .4) growing with the progress; no uniforms
+    (remapped.py)."""
+
+
+#: What remapped.py draws from 16-bit fields.
+Drawn = Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Circles | Heart
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
 _WATERDROP = Ripple(amplitude=30, speed=30)
@@ -405,14 +410,18 @@ _BOUNCES = {"bounce_down": Bounce(shadow_alpha=0.6, shadow_height=0.075, bounces
 _UPSIDE_DOWN = {"bounce_up": "bounce_down", "doomscreentransition_up": "doomscreentransition_down"}
 #: ZoomInCircles.glsl (dycm8009, ported by gre): rings round the centre zoom both pictures out by
 #: their own amounts and mix them by their own weights (no uniforms: remapped.py draws it).
-_CIRCLES = {"zoomincircles"}
+_CIRCLES = {"zoomincircles": Circles()}
 #: rotate_scale_fade.glsl (Fernando Kuteken), center = (.5, .5), rotations = 1, scale = 8,
 #: backColor = (.15, .15, .15, 1).
 _TURNS = {"rotatescalefade": Turn(rotations=1, scale=8, back=0.15)}
 #: heart.glsl (gre): `to` inside a heart round (.5, .4) growing with the progress (remapped.py).
-_HEARTS = {"heart"}
+_HEARTS = {"heart": Heart()}
 #: pixelize.glsl (gre), squaresMin = (20, 20), steps = 50.
 _PIXELS = {"pixelize": Pixels(squares=20, steps=50)}
+_DRAWN: dict[str, Drawn] = {
+    **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
+    **_PIXELS,
+}  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
@@ -457,14 +466,26 @@ def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula",
     "approximated: NAME upside down" or "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
-    formulas = [
-        *_RIPPLES, *_ZOOMS, *_SWAYS, *_WARPS, *_SWEEPS, *_DROPS, *_BOUNCES, *_CIRCLES, *_TURNS, *_HEARTS, *_PIXELS,
-        *_MASKED,
-    ]  # fmt: skip
-    drawn |= dict.fromkeys(formulas, "gl-transitions formula")
+    drawn |= dict.fromkeys([*_DRAWN, *_MASKED], "gl-transitions formula")
     drawn |= {name: f"approximated: {turned} upside down" for name, turned in _UPSIDE_DOWN.items()}
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
+
+
+#: How each kind of `Drawn` draws, for the docs.
+_DESCRIBED: dict[type, str] = {
+    Ripple: "its GLSL: `from` remapped through maps built each frame, mixed with `to`",
+    Zoom: "its GLSL: `from` remapped through maps built each frame, mixed with `to`",
+    Sway: "its GLSL: both pictures remapped through maps built each frame, mixed",
+    Warp: "its GLSL: both pictures remapped through maps built each frame, mixed",
+    Sweep: "its GLSL: 16-bit still fields and the progress weigh `to` against `from`",
+    Drop: "DoomScreenTransition.glsl (it falls): `from` remapped down column by column",
+    Bounce: "Bounce.glsl (`from` falls, as `_down` says): `from` remapped down, bouncing, over `to`",
+    Turn: "its GLSL: both pictures remapped (turned, scaled), mixed, over its back colour",
+    Pixels: "its GLSL: both pictures remapped to their squares' centres, mixed",
+    Circles: "its GLSL: rings of both pictures remapped (zoomed) and mixed each frame",
+    Heart: "its GLSL: a 16-bit still field (the heart's radius on each ray) and the progress",
+}
 
 
 def transition_table() -> list[str]:
@@ -478,23 +499,8 @@ def transition_table() -> list[str]:
         elif name in _MASKED:
             backdrop = " over a plain colour" if _MASKED[name].backdrop else ""
             drawn, exact = f"its GLSL: a still field and the progress weigh `to` against `from`{backdrop}", "yes"
-        elif name in _RIPPLES or name in _ZOOMS or name in _SWAYS or name in _WARPS:
-            drawn, exact = "its GLSL: `from` remapped through maps built each frame, mixed with `to`", "yes"
-        elif name in _SWEEPS:
-            drawn, exact = "its GLSL: 16-bit still fields and the progress weigh `to` against `from`", "yes"
-        elif name in _DROPS:
-            drawn, exact = "DoomScreenTransition.glsl (it falls): `from` remapped down column by column", "yes"
-        elif name in _BOUNCES:
-            drawn = "Bounce.glsl (`from` falls, as `_down` says): `from` remapped down, bouncing, over `to`"
-            exact = "yes"
-        elif name in _PIXELS:
-            drawn, exact = "its GLSL: both pictures remapped to their squares' centres, mixed", "yes"
-        elif name in _HEARTS:
-            drawn, exact = "its GLSL: a 16-bit still field (the heart's radius on each ray) and the progress", "yes"
-        elif name in _TURNS:
-            drawn, exact = "its GLSL: both pictures remapped (turned, scaled), mixed, over its back colour", "yes"
-        elif name in _CIRCLES:
-            drawn, exact = "its GLSL: rings of both pictures remapped (zoomed) and mixed each frame", "yes"
+        elif name in _DRAWN:
+            drawn, exact = _DESCRIBED[type(_DRAWN[name])], "yes"
         elif name in _UPSIDE_DOWN:
             drawn = f"`{_UPSIDE_DOWN[name]}` upside down (no GLSL of its own: inferred from the name)"
             exact = "no: approximated"
@@ -527,28 +533,8 @@ def _choice(name: str) -> XfadeChoice | None:
     """How one transition name is drawn; None when the name is unknown."""
     if name in _BUILT_IN:
         return XfadeChoice(_BUILT_IN[name], approximated=False)
-    if name in _RIPPLES:
-        return XfadeChoice("ripple", approximated=False, ripple=_RIPPLES[name])
-    if name in _ZOOMS:
-        return XfadeChoice("zoom", approximated=False, zoom=_ZOOMS[name])
-    if name in _SWAYS:
-        return XfadeChoice("sway", approximated=False, sway=_SWAYS[name])
-    if name in _WARPS:
-        return XfadeChoice("warp", approximated=False, warp=_WARPS[name])
-    if name in _SWEEPS:
-        return XfadeChoice("sweep", approximated=False, sweep=_SWEEPS[name])
-    if name in _DROPS:
-        return XfadeChoice("drop", approximated=False, drop=_DROPS[name])
-    if name in _BOUNCES:
-        return XfadeChoice("bounce", approximated=False, bounce=_BOUNCES[name])
-    if name in _CIRCLES:
-        return XfadeChoice("circles", approximated=False, circles=True)
-    if name in _TURNS:
-        return XfadeChoice("turn", approximated=False, turn=_TURNS[name])
-    if name in _HEARTS:
-        return XfadeChoice("heart", approximated=False, heart=True)
-    if name in _PIXELS:
-        return XfadeChoice("pixels", approximated=False, pixels=_PIXELS[name])
+    if name in _DRAWN:
+        return XfadeChoice(type(_DRAWN[name]).__name__.lower(), approximated=False, drawn=_DRAWN[name])
     if name in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[name])
     if name in _NEAREST:
