@@ -569,7 +569,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
 
 @pytest.mark.parametrize(
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
-             "doomscreentransition_down", "bounce_down", "rotatescalefade"],
+             "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart"],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str
