@@ -39,7 +39,7 @@ from imsd.settings import EngineSettings
 from bench.render import children_cpu, ffmpeg
 
 W, H, FPS, CLIP_S, TRANSITION_S = 1080, 1920, 30, 2.0, 1.0
-OTHERS = ("dissolve", "fadeblack", "radial", "pixelize", "directional", "waterdrop", "perlin")
+OTHERS = ("dissolve", "fadeblack", "pixelize", "directional", "waterdrop", "perlin", "pinwheel", "simplezoom")
 
 
 def make_clips(root: Path) -> list[Path]:

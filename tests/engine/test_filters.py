@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from imsd.engine.render.effects import filter_look
+from imsd.engine.render.effects import filter_look, filter_table
 
 from tests.engine.conftest import video
 from tests.engine.sampling import frames
@@ -30,6 +30,16 @@ DOCUMENTED = [
 @pytest.mark.parametrize("name", DOCUMENTED)
 def test_every_documented_filter_id_has_a_look(name: str) -> None:
     assert filter_look(name)
+
+
+def test_the_filter_table_lists_every_documented_id_once_with_its_look_as_approximated() -> None:
+    """docs/effects.md's Filter-ID table (effects.filter_table): each ID of the page, what it is
+    rendered as (the filters filter_look gives), and that the look is inferred (approximated)."""
+    rows = {row.split("|")[1].strip(" `"): row for row in filter_table()[2:]}
+    assert sorted(rows) == sorted(DOCUMENTED)
+    for name, row in rows.items():
+        assert all(f"`{x.render()}`" in row for x in filter_look(name) or ()), row
+        assert row.rstrip(" |").endswith("(approximated)"), row
 
 
 def test_ids_with_different_names_have_different_looks() -> None:

@@ -294,7 +294,8 @@ def _join(
         notes.ignored.append(f"{loc}: Transition SubType {effect.SubType!r} is not supported")
         return None
     if choice.approximated:
-        notes.approximated.append(f"{loc}: Transition {effect.SubType!r} as xfade {choice.name}")
+        drawn = choice.note or f"as xfade {choice.name}"
+        notes.approximated.append(f"{loc}: Transition {effect.SubType!r} {drawn}")
     wanted = clock.frames(effect.Duration)
     d = min(wanted, (prev.frames or 1) - 1, frames - 1)
     if d < 1:

@@ -9,11 +9,14 @@ full-frame passes its layers allow.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from imsd.engine.render.clock import Clock
-from imsd.engine.render.graph import FilterGraph, f
+from imsd.engine.render.graph import Filter, FilterGraph, f
 from imsd.engine.render.layers import ClipLayers
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.placement import OutputCanvas
+from imsd.engine.render.remapped import drawn_window
 from imsd.engine.render.spans import Span, VideoTrackSpans
 from imsd.engine.render.transitions import MaskedBlend, XfadeChoice
 
@@ -126,18 +129,21 @@ class VideoTracks:
         the result back down, three full-frame conversions per frame, which cost more than most
         transitions themselves. A transition that treats every plane alike, by its position in
         the plane, runs on each 4:2:0 plane as it is instead (the chroma planes' edges fall on
-        their own coarser grid, as 4:2:0 chroma edges do anyway). A gl-transition's expression is
-        written for this path: its `a0`/`b0` read the one plane it draws.
+        their own coarser grid, as 4:2:0 chroma edges do anyway).
         """
         graph = self._graph
         seconds = self._clock.seconds(frames)
+        if transition.upside_down:  # the transition drawn on both pictures turned over, turned back
+            upright = replace(transition, upside_down=False)
+            a, b = (graph.one([x], [f("vflip")], "flip") for x in (a, b))
+            return graph.one([self._xfade(a, b, upright, frames, alpha)], [f("vflip")], "xf")
         if transition.mask is not None:
             return self._masked(a, b, transition.mask, frames, alpha)
-        if transition.expr is not None:
-            xfade = f("xfade", transition="custom", duration=seconds, offset=0, expr=transition.expr)
-        else:
-            xfade = f("xfade", transition=transition.name, duration=seconds, offset=0)
-        if transition.expr is None and transition.name not in _PLANEWISE_XFADES:
+        if transition.drawn is not None:
+            size = (self._canvas.width, self._canvas.height)
+            return drawn_window(graph, self._clock, a, b, transition.drawn, frames, size, alpha)
+        xfade = f("xfade", transition=transition.name, duration=seconds, offset=0)
+        if transition.name not in _PLANEWISE_XFADES:
             return graph.one([a, b], [xfade], "xf")
         names = "y+u+v+a" if alpha else "y+u+v"
         n = len(names.split("+"))
@@ -151,14 +157,15 @@ class VideoTracks:
         """The window where `b` shows over `a` by `blend`'s weight of its still field and the
         progress: the field drawn once (geq on one frame, looped), the progress a uniform frame per
         frame (a 2x2 geq, scaled up), their weight one lut2 table, then maskedmerge: native
-        per-pixel work, where a per-pixel expression on every frame costs tens of times more."""
+        per-pixel work, where a per-pixel expression on every frame costs tens of times more. A
+        backdrop colour shows through a second weight of the same field and progress."""
         graph, clock = self._graph, self._clock
         w, h = self._canvas.width, self._canvas.height
         pix_fmt = "yuva420p" if alpha else "yuv420p"
         planes = {"lum": blend.field, "cb": blend.field, "cr": blend.field} | ({"a": blend.field} if alpha else {})
         field = graph.one([], [
             f("color", "black", s=f"{w}x{h}", r=str(clock.fps), d=clock.seconds(1)), f("format", pix_fmt),
-            f("geq", **planes), f("loop", loop=frames - 1, size=1), f("setpts", "N/FRAME_RATE/TB"),
+            f("geq", **planes), f("loop", loop=frames - 1, size=1), f("setpts", "round(N/FRAME_RATE/TB)"),
         ], "field")  # fmt: skip
         progress = f"round(255*T*({clock.fps})/{frames})"
         ramp = {"lum": progress, "cb": progress, "cr": progress} | ({"a": progress} if alpha else {})
@@ -166,9 +173,23 @@ class VideoTracks:
             f("color", "black", s="2x2", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
             f("geq", **ramp), f("scale", w, h, flags="neighbor"),
         ], "progress")  # fmt: skip
-        weights = {f"c{i}": blend.weight for i in range(4 if alpha else 3)}
-        mask = graph.one([field, ramps], [f("lut2", **weights)], "mask")
-        return graph.one([a, b, mask], [f("maskedmerge"), clock.settb()], "xf")
+        if blend.backdrop is None:
+            mask = graph.one([field, ramps], [self._lut2(blend.weight, alpha)], "mask")
+            return graph.one([a, b, mask], [f("maskedmerge"), clock.settb()], "xf")
+        field_to, field_shown = graph.chain([field], [f("split")], 2, "field")
+        ramps_to, ramps_shown = graph.chain([ramps], [f("split")], 2, "progress")
+        mask = graph.one([field_to, ramps_to], [self._lut2(blend.weight, alpha)], "mask")
+        shown = graph.one([field_shown, ramps_shown], [self._lut2(blend.backdrop.shown, alpha)], "mask")
+        picture = graph.one([a, b, mask], [f("maskedmerge"), clock.settb()], "xf")
+        backdrop = graph.one([], [
+            f("color", blend.backdrop.color, s=f"{w}x{h}", r=str(clock.fps), d=clock.seconds(1)), f("format", pix_fmt),
+            f("loop", loop=frames - 1, size=1), f("setpts", "round(N/FRAME_RATE/TB)"), clock.settb(),
+        ], "backdrop")  # fmt: skip
+        return graph.one([backdrop, picture, shown], [f("maskedmerge"), clock.settb()], "xf")
+
+    @staticmethod
+    def _lut2(expr: str, alpha: bool) -> Filter:
+        return f("lut2", **{f"c{i}": expr for i in range(4 if alpha else 3)})
 
     def _cut(self, label: str, at: int) -> tuple[str, str]:
         """Frames [0, at) and [at, end) of a stream, the second starting at time 0."""

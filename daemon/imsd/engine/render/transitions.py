@@ -2,19 +2,27 @@
 
 IMS Transition SubTypes are gl-transitions names (github.com/gl-transitions/gl-transitions, MIT).
 ffmpeg 5.1's xfade has 46 built-ins; those that draw what the gl-transition draws are used as they
-are (`_BUILT_IN`). Others are the gl-transition's own GLSL with its default uniforms:
+are (`_BUILT_IN`). Others are the gl-transition's own GLSL with its default uniforms, drawn by
+native filters at about the cost of a built-in:
 - most blend `from` and `to` by a weight of a still field and the progress (perlin's noise, a
   wipe's distance, a sweep's angle...): the field is drawn once per transition and each frame's
   weight is a table of field and progress (`_MASKED`, drawn by tracks.py with geq, lut2 and
-  maskedmerge), as fast as the built-ins;
-- the rest are an xfade `custom` expression (`_GL_TRANSITIONS`), evaluated per pixel on each
-  plane of the window in the engine's planewise path (tracks.py), so `a0(x,y)` / `b0(x,y)` read
-  the plane being drawn: exact, but ten times dearer than the dearest built-in.
-Names neither way draws map to the closest built-in, reported as approximated (`_NEAREST`).
+  maskedmerge); circle, circlecrop and fadecolor also show a plain colour (`Backdrop`);
+- waterdrop, simplezoom, dreamy, directionalwarp and crosswarp read `from` (the last three also
+  `to`) at a displaced place (`Ripple`, `Zoom`, `Sway`, `Warp`, drawn by remapped.py with remap
+  through maps made of still fields each frame); the bow ties' soft edges are finer than an 8-bit
+  field's step, and they weigh 16-bit fields (`Sweep`); doomscreentransition_down slides `from`
+  down column by column (`Drop`), bounce_down row by row (`Bounce`); zoomincircles zooms and
+  mixes both pictures ring by ring; rotatescalefade turns and scales them (`Turn`); heart grows by
+  a 16-bit field of its radius on each ray; pixelize reads both at their squares' centres
+  (`Pixels`).
+bounce_up and doomscreentransition_up, with no GLSL of their own, are their down counterparts
+upside down, inferred from the names (`_UPSIDE_DOWN`, approximated). Names no way draws map to
+the closest built-in, reported as approximated (`_NEAREST`).
 
-How GLSL becomes an expression: gl-transitions' `progress` runs 0 -> 1 and xfade's `P` runs
-1 -> 0, so progress = 1 - P; `uv` is the pixel's centre with y up, so uv = ((X + .5) / W,
-1 - (Y + .5) / H); getFromColor / getToColor at another uv read `a0` / `b0` at that pixel (nearest,
+How GLSL becomes a field: gl-transitions' `progress` runs 0 -> 1 over the window (frame k of n
+is at k / n, as xfade's progress); `uv` is the pixel's centre with y up, so uv = ((X + .5) / W,
+1 - (Y + .5) / H) in geq; getFromColor / getToColor at another uv read the pixel there (nearest,
 clamped at the edges, where a GPU would filter bilinearly); numbers are doubles, not floats.
 Registers `st(n, ...)` / `ld(n)` hold what the GLSL names.
 """
@@ -22,43 +30,165 @@ Registers `st(n, ...)` / `ld(n)` hold what the GLSL names.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-__all__ = ["MaskedBlend", "XfadeChoice", "transition_names", "xfade_transition"]
+__all__ = [
+    "Backdrop", "Bounce", "Circles", "Drawn", "Drop", "Heart", "MaskedBlend", "Pixels", "Ripple", "Sway", "Sweep",
+    "Turn", "Warp", "XfadeChoice", "Zoom",
+    "transition_names", "transition_table", "xfade_transition",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class XfadeChoice:
-    """One xfade: a built-in `name`, or "custom" with the `expr` every plane is drawn by, or a
-    `mask`: the transition draws `to` over `from` where a still field (drawn once) has passed the
-    progress, as perlin does (tracks.py draws it with lut2 and maskedmerge, at native speed)."""
+    """One transition: an xfade built-in `name`; or a `mask`: the transition draws `to` over
+    `from` by a weight of a still field (drawn once) and the progress, as perlin does (tracks.py
+    draws it with lut2 and maskedmerge, at native speed); or `drawn` from 16-bit fields
+    (remapped.py)."""
 
     name: str
     approximated: bool
-    expr: str | None = None
     mask: MaskedBlend | None = None
+    drawn: Drawn | None = None
+    upside_down: bool = False  # drawn on both pictures turned over, the result turned back
+    note: str | None = None  # how an approximated transition is drawn, for the render's notes
+
+
+@dataclass(frozen=True)
+class Backdrop:
+    """A plain `color` (ffmpeg's syntax, opaque) shown where `shown`, a lut2 expression of the
+    field `x` and the progress `y` like a MaskedBlend's weight, is below 255: the picture is
+    blended over it by `shown` / 255."""
+
+    color: str
+    shown: str
 
 
 @dataclass(frozen=True)
 class MaskedBlend:
     """`field`: a geq expression of the still field, in 0-255; `weight`: a lut2 expression of `x`
-    (the field) and `y` (the progress, 0-255) giving how much of `to` a pixel shows, in 0-255."""
+    (the field) and `y` (the progress, 0-255) giving how much of `to` a pixel shows, in 0-255;
+    `backdrop`: a colour shown where the picture is not."""
 
     field: str
     weight: str
+    backdrop: Backdrop | None = None
 
 
-# Progress, and the pixel's uv (y up), into registers 0-2: every expression below starts with it.
-_UV = "st(0,1-P);st(1,(X+0.5)/W);st(2,1-(Y+0.5)/H);"
+@dataclass(frozen=True)
+class Ripple:
+    """WaterDrop.glsl's ripple: inside the circle of radius progress round the centre, `from` is
+    read at uv + dir * sin(dist * amplitude - progress * speed), dir = uv - (.5, .5), dist = |dir|;
+    outside it, at uv; then mixed with `to` by progress (remapped.py draws it)."""
 
-#: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30: outside a circle of radius
-#: progress a mix of from and to; inside it, from is read at uv + dir * sin(dist * 30 - progress
-#: * 30), a ripple, then mixed with to by progress.
-_WATERDROP = _UV + (
-    "st(3,ld(1)-0.5);st(4,ld(2)-0.5);st(5,hypot(ld(3),ld(4)));"
-    "st(6,if(gt(ld(5),ld(0)),0,sin(ld(5)*30-ld(0)*30)));"
-    "a0(X+ld(3)*ld(6)*W,Y-ld(4)*ld(6)*H)*(1-ld(0))+B*ld(0)"
-)
+    amplitude: float
+    speed: float
+
+
+@dataclass(frozen=True)
+class Zoom:
+    """SimpleZoom.glsl's zoom: `from` read at .5 + (uv - .5) * (1 - amount), then mixed with `to`
+    by `mix`; both geq expressions of the progress `{p}` (remapped.py draws it)."""
+
+    amount: str
+    mix: str
+
+
+@dataclass(frozen=True)
+class Sway:
+    """Dreamy.glsl's sway: `from` read at uv + (0, amplitude * q * cos(frequency * (q + uv.x)))
+    with q = progress, `to` likewise with q = 1 - progress, mixed by progress (remapped.py)."""
+
+    amplitude: float
+    frequency: float
+
+
+@dataclass(frozen=True)
+class Warp:
+    """A warp (directionalwarp.glsl, crosswarp.glsl): `from` read at .5 + (uv - .5) * (1 - m) and
+    `to` at .5 + (uv - .5) * m, mixed by m; m is the expression `m` of d = place - reach (`{d}`), `place`
+    a still field in 0-1 (a geq expression), `reach` one of the progress `{p}` within `reach_range`;
+    below d = -`low` m no longer changes (remapped.py)."""
+
+    place: str
+    reach: str
+    reach_range: tuple[float, float]
+    low: float
+    m: str
+
+
+@dataclass(frozen=True)
+class Bounce:
+    """Bounce.glsl: `from` falls, bouncing `bounces` times, its edge at y = |cos(progress * PI *
+    bounces)| * (1 - sin(progress * PI / 2)); above the edge `to`, darkened by a shadow
+    `shadow_height` deep (black at `shadow_alpha`, fading out over the last 5%) (remapped.py)."""
+
+    shadow_alpha: float
+    shadow_height: float
+    bounces: float
+
+
+@dataclass(frozen=True)
+class Turn:
+    """rotate_scale_fade.glsl: both pictures read at centre + R(2 PI rotations progress) (uv -
+    centre) / s, s = mix(scale, 1, 2 |progress - .5|), mixed by progress; where that falls off the
+    picture, grey `back` (remapped.py)."""
+
+    rotations: float
+    scale: float
+    back: float
+
+
+@dataclass(frozen=True)
+class Pixels:
+    """pixelize.glsl: both pictures read at the centre of their square of side 2 dist / squares,
+    dist = ceil(min(progress, 1 - progress) * steps) / steps, mixed by progress (remapped.py)."""
+
+    squares: int
+    steps: int
+
+
+@dataclass(frozen=True)
+class Drop:
+    """DoomScreenTransition.glsl's fall: in each column `from` has slid down by `offset` heights
+    (a geq expression of the column's uv.x `{x}` and the progress `{p}`), `to` above it
+    (remapped.py)."""
+
+    offset: str
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """`to` shows where the progress has passed a still field by clip((reach - field) / width, 0,
+    1): `field` a geq expression in 0-1 (drawn once, in 16 bits, for edges narrower than an 8-bit
+    field's step); `reach` geq expressions of the progress `{p}` for the first and second half of
+    the picture, split into `halves` ("rows": top, bottom; "columns": left, right); `whole`: a
+    second field where `to` shows whole once the reach has passed it (remapped.py)."""
+
+    field: str
+    width: float
+    reach: tuple[str, str]
+    halves: str
+    whole: str | None = None
+
+
+@dataclass(frozen=True)
+class Circles:
+    """ZoomInCircles.glsl: rings round the centre zoom both pictures by their own amounts and mix
+    them by their own weights; the GLSL has no uniforms (remapped.py)."""
+
+
+@dataclass(frozen=True)
+class Heart:
+    """heart.glsl: `to` inside a heart round (.5, .4) growing with the progress; no uniforms
+    (remapped.py)."""
+
+
+#: What remapped.py draws from 16-bit fields.
+Drawn = Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Circles | Heart
+
+#: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
+_WATERDROP = Ripple(amplitude=30, speed=30)
 
 
 def _random(x: str, y: str) -> str:
@@ -137,10 +267,166 @@ _POLAR_FUNCTION = MaskedBlend(
     weight="255*lte(x,y)",
 )
 
-_GL_TRANSITIONS = {"waterdrop": _WATERDROP}
+#: pinwheel.glsl (Mr Speaker), speed = 2: eight blades turn round the centre: `to` where
+#: progress > mod(atan(uv - .5) + progress * 2, 3.1415 / 4). The field is the angle within its
+#: blade, mod(atan(uv - .5), 3.1415 / 4), in 0-255 of the blade; the weight adds the turn.
+_PINWHEEL = MaskedBlend(
+    field=f"round(255*mod(atan2({_FY}-0.5,{_FX}-0.5),0.785375)/0.785375)",
+    weight="255*gt(y/255,mod(x/255*0.785375+2*y/255,0.785375))",
+)
+#: circle.glsl (Fernando Kuteken), center = (.5, .5), backColor = (.1, .1, .1): an ellipse (uv is
+#: not corrected for the aspect) of radius sqrt(8) * |progress - .5| shrinks to the centre over
+#: `from`, then grows showing `to`; outside it the back colour. The field is the distance to the
+#: centre, in 0-255 of .70711 (the corners').
+_CIRCLE = MaskedBlend(
+    field=f"round(255*hypot({_FX}-0.5,{_FY}-0.5)/0.70711)",
+    weight="255*gte(y,128)",
+    backdrop=Backdrop(color="0x1A1A1A", shown="255*lte(x/255*0.70711,sqrt(8)*abs(y/255-0.5))"),
+)
+
+#: CircleCrop.glsl (fkuteken), bgcolor = black: a circle (corrected for the aspect, ratio2 =
+#: (1, 1 / ratio), ratio = W / H) of radius (2 |progress - .5|)^3 shrinks over `from` and grows
+#: over `to`; outside it black. The field is the distance in 0-255 of the corners'.
+_CIRCLE_CROP = MaskedBlend(
+    field=f"round(255*hypot({_FX}-0.5,({_FY}-0.5)*H/W)/hypot(0.5,0.5*H/W))",
+    weight="255*gte(y,128)",
+    backdrop=Backdrop(color="0x000000", shown="255*lt(x/255*hypot(0.5,0.5*h/w),pow(2*abs(y/255-0.5),3))"),
+)
+#: circleopen.glsl (gre), smoothness = 0.3, opening = true: a soft-edged circle of `to` opens from
+#: the centre: m = smoothstep(-0.3, 0, sqrt(2) * distance - progress * 1.3), `to` by 1 - m.
+_CIRCLE_OPEN = MaskedBlend(
+    field=f"round(255*sqrt(2)*hypot({_FX}-0.5,{_FY}-0.5))",
+    weight="st(1,clip((x/255-1.3*y/255+0.3)/0.3,0,1));255*(1-ld(1)*ld(1)*(3-2*ld(1)))",
+)
+#: Radial.glsl (Xaychru), smoothness = 1: a soft hand sweeps round the centre from the left:
+#: `from` by smoothstep(0, 1, atan(rp.y, rp.x) - (progress - .5) * PI * 2.5), rp = uv * 2 - 1.
+#: The field is the angle, -PI..PI in 0-255.
+_RADIAL = MaskedBlend(
+    field=f"round(255*(atan2({_FY}-0.5,{_FX}-0.5)+PI)/(2*PI))",
+    weight="st(1,clip(x/255*2*PI-PI-(y/255-0.5)*PI*2.5,0,1));255*(1-ld(1)*ld(1)*(3-2*ld(1)))",
+)
+#: crosshatch.glsl (pthrasher), center = (.5, .5), threshold = 3, fadeEdge = .1: `to` shows where
+#: progress passes distance / 3 + min(rand(uv.y, 0), rand(0, uv.x)) (the field, in 0-255 of 1.25),
+#: faded in over the first tenth and to all of `to` over the last.
+_CROSSHATCH = MaskedBlend(
+    field=f"round(255/1.25*(hypot({_FX}-0.5,{_FY}-0.5)/3+min({_rand(_FY, '0')},{_rand('0', _FX)})))",
+    weight=(
+        "st(1,clip(y/255/0.1,0,1));st(1,ld(1)*ld(1)*(3-2*ld(1)));"  # smoothstep(0, .1, progress)
+        "st(2,clip((y/255-0.9)/0.1,0,1));st(2,ld(2)*ld(2)*(3-2*ld(2)));"  # smoothstep(.9, 1, progress)
+        "st(3,gte(y/255,x/255*1.25));255*ld(1)*(ld(3)+(1-ld(3))*ld(2))"
+    ),
+)
+# fadecolor.glsl's weights of `from` and `to` (color = black, colorPhase = .4), in registers 1-2.
+_FADE_COLOR_WEIGHTS = (
+    "st(0,y/255);st(1,clip(1-ld(0)/0.6,0,1));st(1,(1-ld(0))*ld(1)*ld(1)*(3-2*ld(1)));"
+    "st(2,clip((ld(0)-0.4)/0.6,0,1));st(2,ld(0)*ld(2)*ld(2)*(3-2*ld(2)));"
+)
+#: fadecolor.glsl (gre), color = black, colorPhase = .4: mix(mix(black, from, smoothstep(.6, 0,
+#: progress)), mix(black, to, smoothstep(.4, 1, progress)), progress), the same everywhere: the
+#: picture (`to` by its share of the two) shows over black by the sum of their weights.
+_FADE_COLOR = MaskedBlend(
+    field="0",
+    weight=_FADE_COLOR_WEIGHTS + "255*ld(2)/max(ld(1)+ld(2),1e-9)",
+    backdrop=Backdrop(color="0x000000", shown=_FADE_COLOR_WEIGHTS + "255*(ld(1)+ld(2))"),
+)
+
+#: SimpleZoom.glsl (0gust1), zoom_quickness = 0.8: `from` zooms in by smoothstep(0, .8, progress)
+#: (read at .5 + (uv - .5) * (1 - zoom)) and `to` is mixed in by smoothstep(.6, 1, progress).
+_SIMPLE_ZOOM = Zoom(
+    amount="st(1,clip({p}/0.8,0,1));ld(1)*ld(1)*(3-2*ld(1))",
+    mix="st(1,clip(({p}-0.6)/0.4,0,1));ld(1)*ld(1)*(3-2*ld(1))",
+)
+
+_RIPPLES = {"waterdrop": _WATERDROP}
+_ZOOMS = {"simplezoom": _SIMPLE_ZOOM}
+#: Dreamy.glsl (mikolalysenko): rows sway by 0.03 * q * cos(10 * (q + uv.x)).
+_SWAYS = {"dreamy": Sway(amplitude=0.03, frequency=10)}
+#: directionalwarp.glsl (pschroen), smoothness = 0.1, direction = (-1, 1): v = (-.5, .5) (divided
+#: by |x| + |y|), d = v.(.5, .5) = 0; m = 1 - smoothstep(-0.1, 0, v.uv - (d - .5 + progress * 1.1)).
+_DIRECTIONAL_WARP = Warp(
+    place=f"(-0.5*{_FX}+0.5*{_FY}+0.5)", reach="{p}*1.1", reach_range=(0, 1.1), low=0.1,
+    m="1-(st(1,clip(({d}+0.1)/0.1,0,1));ld(1)*ld(1)*(3-2*ld(1)))",
+)  # fmt: skip
+#: crosswarp.glsl (Eke Péter): m = smoothstep(0, 1, progress * 2 + uv.x - 1).
+_CROSSWARP = Warp(
+    place=_FX, reach="1-2*{p}", reach_range=(-1, 1), low=0, m="st(1,clip({d},0,1));ld(1)*ld(1)*(3-2*ld(1))"
+)
+_WARPS = {"directionalwarp": _DIRECTIONAL_WARP, "crosswarp": _CROSSWARP}
+#: BowTieVertical.glsl (huynx): two triangles of `to` grow from the bottom and top edges, their
+#: apexes at progress from them, half-width progress at the edge: inside, `to` by the distance to
+#: the slanted sides over 0.005 (the field |uv.x - .5| + the distance to the edge, 1/sqrt(2) of
+#: it); the one from the bottom edge (uv.y < .5) waits until progress .1, and where it reaches
+#: above the middle it shows `to` whole (`whole`). BowTieHorizontal.glsl is the same turned.
+_BOWTIE_VERTICAL = Sweep(
+    field=f"abs({_FX}-0.5)+0.5-abs({_FY}-0.5)", width=0.005 * 2**0.5, reach=("{p}", "{p}*gte({p},0.1)"),
+    halves="rows", whole=f"if(gte({_FY},0.5),abs({_FX}-0.5)+{_FY},2)",
+)
+_BOWTIE_HORIZONTAL = Sweep(
+    field=f"abs({_FY}-0.5)+0.5-abs({_FX}-0.5)", width=0.005 * 2**0.5, reach=("{p}*gte({p},0.1)", "{p}"),
+    halves="columns", whole=f"if(gte({_FX},0.5),abs({_FY}-0.5)+{_FX},2)",
+)  # fmt: skip
+#: squareswire.glsl (gre), squares = (10, 10), direction = (1, -.5), smoothness = 1.6: a square
+#: grows in each cell of a 10 x 10 grid, its margin pr / 2 with pr = smoothstep(-1.6, 0, v.uv -
+#: (d - .5 + progress * 2.6)), v = (2/3, -1/3), d = v.(.5, .5). `to` where the cell's point is in
+#: its square: pr <= 1 - 2e, e its distance to the cell's centre (the larger axis): as smoothstep
+#: rises, where v.uv - x*(1 - 2e) <= d - .5 + progress * 2.6, x* the inverse of the smoothstep
+#: (t = .5 - sin(asin(1 - 2 s) / 3)): a still field against the progress, a step of no width.
+_SQUARES_WIRE = Sweep(
+    field=(
+        f"st(1,max(abs(mod({_FX}*10,1)-0.5),abs(mod({_FY}*10,1)-0.5)));"  # e
+        "st(2,0.5-sin(asin(4*ld(1)-1)/3));"  # smoothstep's t where it is 1 - 2e
+        f"((2/3)*{_FX}-(1/3)*{_FY}-(1.6*ld(2)-1.6)+1/3)/2.6"
+    ),
+    width=1e-6, reach=("{p}*gt({p},0)", "{p}*gt({p},0)"), halves="rows",
+)  # fmt: skip
+_SWEEPS = {
+    "bowtievertical": _BOWTIE_VERTICAL, "bowtiehorizontal": _BOWTIE_HORIZONTAL, "squareswire": _SQUARES_WIRE,
+}  # fmt: skip
+
+
+def _doom_offset(
+    bars: int = 30, amplitude: float = 2, noise: float = 0.1, frequency: float = 0.5, drip: float = 0.5
+) -> str:
+    """DoomScreenTransition.glsl's progress * (1 + pos(bar) * amplitude), bar = int(uv.x * bars), with
+    rand, wave and drip of the bar as the GLSL defines them."""
+    bar = f"floor({{x}}*{bars})"
+    rand = f"mod(mod({bar}*67123.313,12)*sin({bar}*10.3)*cos({bar}),1)"
+    fn = f"({bar}*{frequency}*0.1*{bars})"
+    wave = f"(cos({fn}*0.5)*cos({fn}*0.13)*sin(({fn}+10)*0.3)/2+0.5)"
+    pos = f"({wave}+({rand}-{wave})*{noise}+sin({bar}/{bars - 1}*3.141592)*{drip})"
+    return f"{{p}}*(1+{pos}*{amplitude})"
+
+
+#: DoomScreenTransition.glsl (Zeh Fernando), bars = 30, amplitude = 2, noise = 0.1, frequency =
+#: 0.5, dripScale = 0.5: 30 columns of `from` fall, each at its own speed, uncovering `to`
+#: (IMS's doomscreentransition_down).
+_DROPS = {"doomscreentransition_down": Drop(offset=_doom_offset())}
+#: Bounce.glsl (Adrian Purser), shadow_colour = (0, 0, 0, .6), shadow_height = .075, bounces = 3:
+#: `from` falls and bounces, which is IMS's bounce_down (its page: 向下彈動, "bounce down").
+_BOUNCES = {"bounce_down": Bounce(shadow_alpha=0.6, shadow_height=0.075, bounces=3)}
+#: IMS names with no GLSL of their own, drawn as the named one upside down: inferred from the
+#: names (向上彈動 "bounce up", 齒狀上升 "jagged rise" beside bounce_down and
+#: doomscreentransition_down), so listed as approximated.
+_UPSIDE_DOWN = {"bounce_up": "bounce_down", "doomscreentransition_up": "doomscreentransition_down"}
+#: ZoomInCircles.glsl (dycm8009, ported by gre): rings round the centre zoom both pictures out by
+#: their own amounts and mix them by their own weights (no uniforms: remapped.py draws it).
+_CIRCLES = {"zoomincircles": Circles()}
+#: rotate_scale_fade.glsl (Fernando Kuteken), center = (.5, .5), rotations = 1, scale = 8,
+#: backColor = (.15, .15, .15, 1).
+_TURNS = {"rotatescalefade": Turn(rotations=1, scale=8, back=0.15)}
+#: heart.glsl (gre): `to` inside a heart round (.5, .4) growing with the progress (remapped.py).
+_HEARTS = {"heart": Heart()}
+#: pixelize.glsl (gre), squaresMin = (20, 20), steps = 50.
+_PIXELS = {"pixelize": Pixels(squares=20, steps=50)}
+_DRAWN: dict[str, Drawn] = {
+    **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
+    **_PIXELS,
+}  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
     "angular": _ANGULAR, "directionalwipe": _DIRECTIONAL_WIPE, "polarfunction": _POLAR_FUNCTION,
+    "pinwheel": _PINWHEEL, "circle": _CIRCLE, "circlecrop": _CIRCLE_CROP, "circleopen": _CIRCLE_OPEN,
+    "radial": _RADIAL, "crosshatch": _CROSSHATCH, "fadecolor": _FADE_COLOR,
 }  # fmt: skip
 
 #: Directional.glsl (Gaëtan Renaudeau) with its default direction vec2(0.0, 1.0) reads `from` at
@@ -158,38 +444,70 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    # Measured unlike their GLSL by the transitions helper: xfade's circleopen grows its circle in
-    # pixels (half diagonal 1) with a wider edge than circleopen.glsl's; its radial sweeps the other
-    # way from another start; its circlecrop takes the half diagonal as radius 1 where
-    # CircleCrop.glsl takes the width; its pixelize cells are squares of the short side / 20 where
-    # pixelize.glsl's are 1/20 of each side; fadegrays greys and times its phases unlike
-    # fadegrayscale.glsl.
-    "circleopen": "circleopen", "radial": "radial", "circlecrop": "circlecrop", "pixelize": "pixelize",
+    # Measured unlike its GLSL by the transitions helper: fadegrays greys and times its phases
+    # unlike fadegrayscale.glsl.
     "fadegrayscale": "fadegrays",
-    "displacement": "dissolve", "bowtievertical": "vertopen",
-    "bowtiehorizontal": "horzopen", "simplezoom": "zoomin", "linearblur": "hblur",
-    "glitchmemories": "pixelize", "directionalwarp": "smoothleft", "bounce_up": "slideup",
-    "bounce_down": "slidedown", "morph": "fade", "colordistance": "distance", "swirl": "radial",
-    "dreamy": "fadeslow", "gridflip": "pixelize", "zoomincircles": "circleopen",
-    "mosaic": "pixelize", "undulatingburnout": "fadewhite", "crosshatch": "dissolve",
+    "displacement": "dissolve", "linearblur": "hblur",
+    "glitchmemories": "pixelize",
+    "morph": "fade", "colordistance": "distance", "swirl": "radial",
+    "gridflip": "pixelize",
+    "mosaic": "pixelize", "undulatingburnout": "fadewhite",
     "crazyparametricfun": "radial", "kaleidoscope": "radial", "windowblinds": "hrslice",
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
-    "doomscreentransition_up": "vuslice", "doomscreentransition_down": "vdslice",
-    "ripple": "circleopen", "pinwheel": "radial", "burn": "fadewhite", "circle": "circleopen",
-    "colorphase": "fade", "crosswarp": "smoothleft", "cube": "slideleft", "doorway": "horzopen",
-    "fadecolor": "fadeblack", "flyeye": "dissolve", "heart": "circleopen", "luma": "fade",
-    "multiplyblend": "fade", "rotatescalefade": "zoomin",
-    "squareswire": "pixelize", "squeeze": "squeezeh", "swap": "slideright",
+    "ripple": "circleopen", "burn": "fadewhite",
+    "colorphase": "fade", "cube": "slideleft", "doorway": "horzopen",
+    "flyeye": "dissolve", "luma": "fade",
+    "multiplyblend": "fade",
+    "squeeze": "squeezeh", "swap": "slideright",
 }  # fmt: skip
 
 
 def transition_names() -> dict[str, str]:
-    """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula" or
-    "nearest: xfade NAME" (for docs and benchmarks)."""
+    """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula",
+    "approximated: NAME upside down" or "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
-    drawn |= dict.fromkeys([*_GL_TRANSITIONS, *_MASKED], "gl-transitions formula")
+    drawn |= dict.fromkeys([*_DRAWN, *_MASKED], "gl-transitions formula")
+    drawn |= {name: f"approximated: {turned} upside down" for name, turned in _UPSIDE_DOWN.items()}
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
+
+
+#: How each kind of `Drawn` draws, for the docs.
+_DESCRIBED: dict[type, str] = {
+    Ripple: "its GLSL: `from` remapped through maps built each frame, mixed with `to`",
+    Zoom: "its GLSL: `from` remapped through maps built each frame, mixed with `to`",
+    Sway: "its GLSL: both pictures remapped through maps built each frame, mixed",
+    Warp: "its GLSL: both pictures remapped through maps built each frame, mixed",
+    Sweep: "its GLSL: 16-bit still fields and the progress weigh `to` against `from`",
+    Drop: "DoomScreenTransition.glsl (it falls): `from` remapped down column by column",
+    Bounce: "Bounce.glsl (`from` falls, as `_down` says): `from` remapped down, bouncing, over `to`",
+    Turn: "its GLSL: both pictures remapped (turned, scaled), mixed, over its back colour",
+    Pixels: "its GLSL: both pictures remapped to their squares' centres, mixed",
+    Circles: "its GLSL: rings of both pictures remapped (zoomed) and mixed each frame",
+    Heart: "its GLSL: a 16-bit still field (the heart's radius on each ray) and the progress",
+}
+
+
+def transition_table() -> list[str]:
+    """docs/effects.md's table of transition names: how each is drawn, and whether that is what
+    its gl-transition draws."""
+    lines = ["| SubType | drawn as | exact? |", "|---|---|---|"]
+    for name in transition_names():
+        if name in _BUILT_IN:
+            own = _BUILT_IN[name] == name
+            drawn, exact = f"xfade `{_BUILT_IN[name]}`", "yes (xfade's own)" if own else "yes: what its GLSL draws"
+        elif name in _MASKED:
+            backdrop = " over a plain colour" if _MASKED[name].backdrop else ""
+            drawn, exact = f"its GLSL: a still field and the progress weigh `to` against `from`{backdrop}", "yes"
+        elif name in _DRAWN:
+            drawn, exact = _DESCRIBED[type(_DRAWN[name])], "yes"
+        elif name in _UPSIDE_DOWN:
+            drawn = f"`{_UPSIDE_DOWN[name]}` upside down (no GLSL of its own: inferred from the name)"
+            exact = "no: approximated"
+        else:
+            drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`", "no: approximated"
+        lines.append(f"| `{name}` | {drawn} | {exact} |")
+    return lines
 
 
 def xfade_transition(sub_type: str, seed: str) -> XfadeChoice | None:
@@ -204,12 +522,21 @@ def xfade_transition(sub_type: str, seed: str) -> XfadeChoice | None:
     if not names:
         return None
     picked = names[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(names)]
-    if picked in _BUILT_IN:
-        return XfadeChoice(_BUILT_IN[picked], approximated=False)
-    if picked in _GL_TRANSITIONS:
-        return XfadeChoice("custom", approximated=False, expr=_GL_TRANSITIONS[picked])
-    if picked in _MASKED:
-        return XfadeChoice("masked", approximated=False, mask=_MASKED[picked])
-    if picked in _NEAREST:
-        return XfadeChoice(_NEAREST[picked], approximated=True)
+    if picked in _UPSIDE_DOWN:
+        upright = _choice(_UPSIDE_DOWN[picked])
+        note = f"drawn as {_UPSIDE_DOWN[picked]} upside down (inferred from the name)"
+        return None if upright is None else replace(upright, approximated=True, upside_down=True, note=note)
+    return _choice(picked)
+
+
+def _choice(name: str) -> XfadeChoice | None:
+    """How one transition name is drawn; None when the name is unknown."""
+    if name in _BUILT_IN:
+        return XfadeChoice(_BUILT_IN[name], approximated=False)
+    if name in _DRAWN:
+        return XfadeChoice(type(_DRAWN[name]).__name__.lower(), approximated=False, drawn=_DRAWN[name])
+    if name in _MASKED:
+        return XfadeChoice("masked", approximated=False, mask=_MASKED[name])
+    if name in _NEAREST:
+        return XfadeChoice(_NEAREST[name], approximated=True)
     return None

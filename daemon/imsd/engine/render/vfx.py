@@ -11,8 +11,8 @@ meteors, moons) or a second picture (image_in_image) are listed as not drawn rat
 An effect applies over a window [start, end) of its stream's time (a clip's own, from 0 at its
 first frame, or the output's for an EffectTracks item); `p` is the progress through the window.
 Each filter carries `enable` for the window, or is written so that it leaves the picture as it
-is outside it. The table in docs/effects.md is generated from `CATALOGUE` (a test keeps it
-current).
+is outside it. docs/effects.md is generated from `CATALOGUE`, the Filter looks (effects.py) and
+the transition names (transitions.py) by `effects_table()` (a test keeps it current).
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
+from imsd.engine.render.effects import filter_table
 from imsd.engine.render.graph import Filter, f, format_value
+from imsd.engine.render.transitions import transition_table
 
 __all__ = ["CATALOGUE", "NOT_DRAWN", "Vfx", "Window", "effects_table", "vfx_filters"]
 
@@ -289,7 +291,9 @@ _OTHER_LOOKS = (
     "greyscale, pl4 sunny, ...). The page shows each look only as a sample picture, so every Filter is",
     "listed under `Approximated`; IDs the page names nothing for (pv5, pv6, a1-a6) get a mild look of",
     "their group. On a clip, TimelineIn/TimelineOut limit the filter to that part of the clip; on",
-    "EffectTracks, to that part of the output.",
+    "EffectTracks, to that part of the output. Another ID is listed under `Ignored`.",
+    "",
+    *filter_table(),
     "",
     "## Flower text (`EffectColorStyle`)",
     "",
@@ -304,14 +308,33 @@ _OTHER_LOOKS = (
 )
 
 
+#: docs/effects.md's account of the transitions (transitions.py).
+_TRANSITIONS = (
+    "## Transitions (`Type: Transition`)",
+    "",
+    "IMS Transition SubTypes are gl-transitions names (https://github.com/gl-transitions/gl-transitions,",
+    "the IMS transition examples page: https://www.alibabacloud.com/help/en/vod/developer-reference/transition-effect-examples).",
+    "A name is drawn by the ffmpeg xfade built-in that draws what its GLSL draws, or by its GLSL with",
+    "the default uniforms as native filters (`render/transitions.py`, `render/remapped.py`; each checked",
+    "against its formula in numpy by tests/engine/test_transitions.py); the other names by the nearest",
+    "built-in, listed under `Approximated`. `random` and comma lists pick one name per transition.",
+    "",
+    *transition_table(),
+    "",
+)
+
+
 def effects_table() -> str:
-    """docs/effects.md: every VFX SubType, how the engine draws it, exact or approximate."""
+    """docs/effects.md: every Filter ID, VFX SubType and transition name, how the engine draws it,
+    exact or approximate."""
     lines = [
-        "# Visual effects (VFX) on the local engine",
+        "# Filters, visual effects and transitions on the local engine",
         "",
-        "Generated from `daemon/imsd/engine/render/vfx.py` (`effects_table()`); tests/engine/test_vfx.py",
-        "keeps it current. The IMS effects page shows each effect only as a preview, so every drawing is",
-        "inferred and reported under `Approximated`; effects not drawn are reported under `Ignored`.",
+        "Generated from `daemon/imsd/engine/render/vfx.py` (`effects_table()`, with `filter_table()` of",
+        "effects.py and `transition_table()` of transitions.py); tests/engine/test_vfx.py keeps it",
+        "current. The IMS effects and filter pages show each look only as a preview, so every such",
+        "drawing is inferred and reported under `Approximated`; effects not drawn are reported under",
+        "`Ignored`.",
         "",
         *_OTHER_LOOKS,
         "## VFX (`Type: VFX`)",
@@ -322,4 +345,5 @@ def effects_table() -> str:
     lines += [f"| `{name}` | {vfx.title} | {vfx.drawn_as} | approximate |" for name, vfx in CATALOGUE.items()]
     not_drawn = "not drawn (artwork the engine lacks)"
     lines += [f"| `{name}` | {title} | {not_drawn} | no |" for name, title in NOT_DRAWN.items()]
+    lines += ["", *_TRANSITIONS[:-1]]
     return "\n".join(lines) + "\n"

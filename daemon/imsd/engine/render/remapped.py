@@ -1,0 +1,689 @@
+"""Transitions drawn from 16-bit fields by native filters: those that read a picture elsewhere,
+through per-frame maps (remap) built of still fields drawn once, then mix it with the other (a
+`Ripple`, WaterDrop.glsl; a `Zoom`, SimpleZoom.glsl; a `Sway`, Dreamy.glsl; a `Warp`,
+directionalwarp.glsl and crosswarp.glsl; a `Drop`, DoomScreenTransition.glsl; a `Bounce`,
+Bounce.glsl), and a `Sweep` (BowTie*.glsl) whose soft edge is finer than an 8-bit field's step.
+Every plane is drawn on its own, by fields of its own size (4:2:0 chroma: half-size ones).
+
+WaterDrop reads `from` at uv + dir * g, dir = uv - (.5, .5), g = sin(dist * amplitude - progress *
+speed) inside the circle dist <= progress, else 0; in pixels of a plane of w x h, column
+X + DX * g and row Y + DY * g, DX = X + .5 - w / 2, DY = Y + .5 - h / 2. An xfade expression
+evaluates that at every pixel of every frame (737 ms a frame at 1080x1920). Here:
+
+- g is a sum of still fields weighted per frame: sin(a - b) = cos b * sin a - sin b * cos a with
+  a = amplitude * dist (still) and b = speed * progress (one number a frame). A product of a still
+  field and a frame's number is a maskedmerge of two still fields (`-f` and `+f`) by a uniform
+  mask frame holding the number (a geq of two rows, spread down); the two products are averaged
+  by another maskedmerge, and `threshold` (dist against the progress, both 16-bit) keeps g to the
+  circle;
+- the map X + DX * g is a maskedmerge of two still ramps by g, and one 16-bit lut takes it to
+  whole pixels, clamped to the plane as xfade's a0() is (truncating, as a0() does);
+- every plane is remapped by the maps of its own size (the chroma planes of 4:2:0 by half-size
+  ones), and mixed with `to` by xfade's fade, plane by plane.
+
+Numbers are 16-bit: g has 32766 steps, a map 1/F of a pixel (F = 4 at 1920 rows), so a column
+read may differ from the exact formula's by one where the exact one falls within 1/F of a
+pixel's edge. Per frame, each plane size takes five maskedmerges, a threshold and two luts over
+16-bit fields: about what a dissolve costs.
+
+A zoom reads `from` at .5 + (uv - .5) * (1 - z): column X - z * DX, the same map with a uniform
+frame holding -z in place of g; it is mixed with `to` by a weight of the progress, a uniform mask
+(maskedmerge) plane by plane. A sway (Dreamy.glsl) moves rows only, by a * q * cos(f * (q + uv.x))
+= a * (q cos fq * cos f uv.x - q sin fq * sin f uv.x): still fields of the column weighted per
+frame as the ripple's are, `from` with q = progress and `to` with q = 1 - progress. A warp
+(directionalwarp.glsl, crosswarp.glsl) zooms each pixel by m, a soft step of a still field (its
+place along the direction) less the progress: that difference is one 16-bit blend (subtract) a
+frame, m and 1 - m two 16-bit luts of it, and the zoom's maps follow. A drop's and a bounce's
+maps and masks are functions of the column (drop) or the row (bounce) and the progress: drawn each
+frame on one row or column (a few hundred geq values) and spread.
+
+The 16-bit pictures keep their format pinned around each lut (left to negotiate, ffmpeg cut one
+to the 8 bits of a later filter before the lut read it), and an 8-bit mask is 257 round(255 w) in
+16 bits, which swscale takes to 8 bits exactly.
+"""
+
+from __future__ import annotations
+
+from imsd.engine.render.clock import Clock
+from imsd.engine.render.graph import Filter, FilterGraph, f
+from imsd.engine.render.transitions import (
+    Bounce,
+    Circles,
+    Drawn,
+    Drop,
+    Heart,
+    Pixels,
+    Ripple,
+    Sway,
+    Sweep,
+    Turn,
+    Warp,
+    Zoom,
+)
+
+__all__ = ["drawn_window"]
+
+_K = 32768  # 16-bit fields hold signed values around K
+_G = 16383  # sin a and cos a are K +- G * ...: the difference of two fields stays under 2^15
+_SQ = 131070  # the squared distance to the centre (at most 1/2) in 16 bits
+
+
+def drawn_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, drawn: Drawn, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` turns into `b` by `drawn`, on a canvas of `size`."""
+    if isinstance(drawn, Ripple):
+        return ripple_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Zoom):
+        return zoom_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Sway):
+        return sway_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Warp):
+        return warp_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Sweep):
+        return sweep_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Drop):
+        return drop_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Bounce):
+        return bounce_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Turn):
+        return turn_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Pixels):
+        return pixelize_window(graph, clock, a, b, drawn, frames, size, alpha)
+    if isinstance(drawn, Circles):
+        return circles_window(graph, clock, a, b, frames, size, alpha)
+    assert isinstance(drawn, Heart)
+    return heart_window(graph, clock, a, b, frames, size, alpha)
+
+
+def ripple_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, ripple: Ripple, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` turns into `b` by `ripple`, on a w x h canvas."""
+    w, h = size
+    amplitude, speed = ripple.amplitude, ripple.speed
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    luma = _maps(graph, clock, amplitude, speed, frames, w, h, 2 if alpha else 1)
+    chroma = _maps(graph, clock, amplitude, speed, frames, (w + 1) // 2, (h + 1) // 2, 2)
+    seconds = clock.seconds(frames)
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        xmap, ymap = (chroma if name in "uv" else luma).pop()
+        moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "rippled")
+        mixed.append(graph.one([moved, pb], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
+    return _merged(graph, mixed, alpha)
+
+
+def zoom_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, zoom: Zoom, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a`, zoomed by `zoom`, turns into `b`."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    progress = f"(T*({clock.fps})/{frames})"
+    amount = f"({zoom.amount.replace('{p}', progress)})"
+    weight = f"255*({zoom.mix.replace('{p}', progress)})"
+    # The maps and the mask of each plane size, as many copies as planes of that size.
+    drawn: dict[str, list[tuple[str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        g = _uniform(graph, clock, frames, pw, ph, f"{_K}-{_G / 2}*{amount}")
+        xg, yg = graph.chain([g], [f("split", 2)], 2, "g")
+        xmaps = _map(graph, clock, frames, xg, pw, ph, "X", "W", uses)
+        ymaps = _map(graph, clock, frames, yg, pw, ph, "Y", "H", uses)
+        mask = _uniform(graph, clock, frames, pw, ph, weight, "gray")
+        masks = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
+        drawn[kind] = list(zip(xmaps, ymaps, masks, strict=True))
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "zoomed")
+        mixed.append(graph.one([moved, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, mixed, alpha)
+
+
+def circles_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """ZoomInCircles.glsl over the window of `frames` frames: rings round the centre (|r|, r = 2 (uv
+    - .5) * (1, H / W), against thresholds that grow with the progress) read both pictures zoomed
+    by their own amount each frame and mix them by their own weight. Each frame, `threshold` of a
+    still 16-bit |r| against the frame's radii marks the rings; the rings' maps (a zoom's) and
+    weights (uniform) are laid ring over ring into one map pair and one weight, so each picture
+    is remapped once and the two mixed once."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    pro = f"({p}/0.8)"
+    z = f"if(gt({pro},1),0.2+({pro}-1)*5,{pro}*0.2)"
+    t = f"if(gt({pro},1),clip(({p}-0.8)/0.07,0,1),0)"
+    scale = 65535 / 4  # |r| in 16 bits, up to 4 (beyond, every ring holds the whole picture)
+    radii = [f"(0.5+{z})", f"(0.8+{z}*1.5)", f"(1.2+{z}*2.5)"]
+    zooms = [0.15, 0.2, 0.25]  # rings 2-4: zoom(uv, 1 - c * pro)
+    weights = [t, f"{t}*0.5", f"{t}*0.2", t]
+    drawn: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        r = _drawn(graph, clock, pw, ph, f"round(clip(2*hypot((X+0.5)/W-0.5,(0.5-(Y+0.5)/H)*H/W)*{scale},0,65535))")
+        rs = _copies(graph, _still(graph, clock, frames, r), 3)
+        full = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, "65535")), 3)
+        zero = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, "0")), 3)
+        inside = []  # per ring 1-3: [|r| < radius], 16-bit for the maps (twice) and 8-bit for the weight
+        for i, radius in enumerate(radii):
+            reach = _uniform(graph, clock, frames, pw, ph, f"{radius}*{scale}")
+            disk = graph.one([rs[i], reach, full[i], zero[i]], [f("threshold"), f("format", "gray16le")], "ring")
+            x16, y16, w8 = _copies(graph, disk, 3)
+            inside.append((x16, y16, graph.one([w8], [f("format", "gray")], "ring")))
+        # Each ring's maps: ring 1 reads in place, rings 2-4 zoom.
+        xs = [_still(graph, clock, frames, _row(graph, clock, pw, ph, "X"))]
+        ys = [_still(graph, clock, frames, _column(graph, clock, pw, ph, "Y"))]
+        for c in zooms:
+            g = _uniform(graph, clock, frames, pw, ph, f"{_K}-{_G / 2}*{c}*{pro}")
+            xg, yg = graph.chain([g], [f("split", 2)], 2, "g")
+            xs += _map(graph, clock, frames, xg, pw, ph, "X", "W", 1)
+            ys += _map(graph, clock, frames, yg, pw, ph, "Y", "H", 1)
+        mixes = [_uniform(graph, clock, frames, pw, ph, f"255*{wt}", "gray") for wt in weights]
+        xmap, ymap, weight = xs[3], ys[3], mixes[3]
+        for k in (2, 1, 0):  # each ring laid over the ones outside it
+            x16, y16, w8 = inside[k]
+            xmap = graph.one([xmap, xs[k], x16], [f("maskedmerge")], "map")
+            ymap = graph.one([ymap, ys[k], y16], [f("maskedmerge")], "map")
+            weight = graph.one([weight, mixes[k], w8], [f("maskedmerge")], "mask")
+        xcopies, ycopies = _copies(graph, xmap, 2 * uses), _copies(graph, ymap, 2 * uses)
+        weights_ = _copies(graph, weight, uses)
+        drawn[kind] = [(xcopies[2 * j], ycopies[2 * j], xcopies[2 * j + 1], ycopies[2 * j + 1], weights_[j])
+                       for j in range(uses)]  # fmt: skip
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        xa, ya, xb, yb, weight = drawn["chroma" if name in "uv" else "luma"].pop()
+        zoomed_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "zoomed")
+        zoomed_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "zoomed")
+        out.append(graph.one([zoomed_a, zoomed_b, weight], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def turn_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, turn: Turn, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """rotate_scale_fade.glsl over the window of `frames` frames: both pictures read at centre +
+    R(angle) (uv - centre) / scale, mixed by the progress, the back colour where that falls off
+    the picture. The source column is X0 + w/2 (u X' + v Y') and row Y0 + h/2 (u Y' - v X'), X', Y'
+    the offsets from the centre in half-widths (still fields), u = cos(angle) / scale and v =
+    sin(angle) / scale each frame's numbers: products as the ripple's; a map off the picture is
+    65535, and those of both axes mark where the back colour shows."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    scale = f"({turn.scale}+(1-{turn.scale})*2*abs({p}-0.5))"
+    angle = f"(2*PI*{turn.rotations}*{p})"
+    u, v = f"(cos({angle})/{scale})", f"(sin({angle})/{scale})"
+    seconds = clock.seconds(frames)
+    drawn: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        across = {sign: _row(graph, clock, pw, ph, f"round({_K}{sign}{_G}*(X+0.5-W/2)/(W/2))") for sign in "+-"}
+        down = {sign: _column(graph, clock, pw, ph, f"round({_K}{sign}{_G}*(Y+0.5-H/2)/(H/2))") for sign in "+-"}
+        fields = {(axis, sign): _copies(graph, _still(graph, clock, frames, field), 2)
+                  for axis, by_sign in (("x", across), ("y", down)) for sign, field in by_sign.items()}  # fmt: skip
+        halves = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, str(_K))), 2)
+        # K + G/2 (u X' + v Y') and K + G/2 (u Y' - v X')
+        gx = _weighted(graph, clock, frames, pw, ph, (fields["x", "+"][0], fields["x", "-"][0]),
+                       (fields["y", "-"][0], fields["y", "+"][0]), halves[0], u, v)  # fmt: skip
+        gy = _weighted(graph, clock, frames, pw, ph, (fields["y", "+"][1], fields["y", "-"][1]),
+                       (fields["x", "+"][1], fields["x", "-"][1]), halves[1], u, v)  # fmt: skip
+        xs = _map(graph, clock, frames, gx, pw, ph, "X", "W", 2 * uses + 1, d="(W/2)", base="(W/2-0.5)", outside=True)
+        ys = _map(graph, clock, frames, gy, pw, ph, "Y", "H", 2 * uses + 1, d="(H/2)", base="(H/2-0.5)", outside=True)
+        off = [graph.one([m], _lut16("65535*eq(val,65535)"), "off") for m in (xs[-1], ys[-1])]
+        either = graph.one(off, [f("blend", all_mode="lighten")], "off")
+        masks = _copies(graph, _mask(graph, either, "val/65535"), uses)
+        drawn[kind] = [(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1], masks[j]) for j in range(uses)]
+    back = {"y": round(16 + 219 * turn.back), "u": 128, "v": 128, "a": 255}
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
+        xa, ya, xb, yb, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "turned")
+        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "turned")
+        mixed = graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf")
+        plain = _still(graph, clock, frames, graph.one([], [
+            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
+            f("lut", c0=back[name]),
+        ], "back"))  # fmt: skip
+        out.append(graph.one([mixed, plain, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def heart_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """heart.glsl over the window of `frames` frames: `to` inside a heart round (.5, .4) of size
+    progress, o = (uv - c) / (1.6 progress) inside where (|o|^2 - .3)^3 <= o.x^2 o.y^3. The heart
+    is star-shaped round c (along a ray from c, (rho^2 - .3)^3 / rho^5 rises with rho), so a pixel
+    is inside once |uv - c| / 1.6 <= progress * rho(angle), rho the heart's radius in o on the
+    pixel's ray: still fields |uv - c| / 1.6 and rho(angle) (a 16-bit lut of the angle, each entry
+    found by bisection), each frame a maskedmerge product of rho and the progress and `threshold`
+    of the distance against it."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    # rho(angle): the root of (rho^2 - .3)^3 = k rho^5, k = cos^2 sin^3 of the angle, within 0-1
+    rho = (
+        "st(0,val/65535*2*PI-PI);st(1,pow(cos(ld(0)),2)*pow(sin(ld(0)),3));st(2,0);st(3,1);st(4,0);"
+        "while(lt(ld(4),18),st(5,(ld(2)+ld(3))/2);"
+        "if(lte(pow(ld(5)*ld(5)-0.3,3),ld(1)*pow(ld(5),5)),st(2,ld(5)),st(3,ld(5)));st(4,ld(4)+1));"
+        "round(65535*(ld(2)+ld(3))/2)"
+    )
+    masks: dict[str, list[str]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        dx, dy = "((X+0.5)/W-0.5)", "(1-(Y+0.5)/H-0.4)"
+        angle = _drawn(graph, clock, pw, ph, f"round(65535*(atan2({dy},{dx})+PI)/(2*PI))")
+        radius = _still(graph, clock, frames, graph.one([angle], _lut16(rho), "heart"))
+        dist = _drawn(graph, clock, pw, ph, f"round(clip(65535*hypot({dx},{dy})/1.6,0,65535))")
+        zeros = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, "0")), 2)
+        progress = _uniform(graph, clock, frames, pw, ph, f"65535*{p}")
+        grown = graph.one([zeros[0], radius, progress], [f("maskedmerge")], "heart")  # rho * progress
+        full = _still(graph, clock, frames, _row(graph, clock, pw, ph, "65535"))
+        inside = graph.one([_still(graph, clock, frames, dist), grown, full, zeros[1]], [
+            f("threshold"), f("format", "gray16le"), f("format", "gray"),
+        ], "heart")  # fmt: skip
+        masks[kind] = _copies(graph, inside, uses)
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        mask = masks["chroma" if name in "uv" else "luma"].pop()
+        out.append(graph.one([pa, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def pixelize_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, pixels: Pixels, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """pixelize.glsl over the window of `frames` frames: both pictures read at the centre of the
+    square of side dist / (squares / 2) holding the point (dist = min(progress, 1 - progress) in
+    `steps` steps), mixed by the progress. A column's source column is a function of the column
+    and the frame alone, a row's of the row: each frame one geq row and one geq column, spread."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    dist = f"(ceil(min({p},1-{p})*{pixels.steps})/{pixels.steps})"
+    side = f"(2*{dist}/{pixels.squares})"
+    # The square's centre in uv, then the pixel there as a0() reads it (uv * n - .5, truncated).
+    centre = "((floor({u}/{side})+0.5)*{side})"
+    column = f"if(gt({dist},0),{centre.format(u='((X+0.5)/W)', side=side)},(X+0.5)/W)"
+    row = f"if(gt({dist},0),{centre.format(u='(1-(Y+0.5)/H)', side=side)},1-(Y+0.5)/H)"
+    drawn: dict[str, list[tuple[str, str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        across = graph.one([], [
+            f("color", "black", s=f"{pw}x1", r=str(clock.fps), d=clock.seconds(frames)), f("format", "gray16le"),
+            f("geq", lum=f"clip(floor({column}*W-0.5+1e-9),0,W-1)"), f("trim", end_frame=frames),
+            f("scale", pw, ph, flags="neighbor"), f("format", "gray16le"),
+        ], "map")  # fmt: skip
+        ymaps = _columns(graph, clock, frames, pw, ph, 2 * uses, f"floor((1-{row})*H-0.5+1e-9)", "gray16le", ph - 1)
+        xmaps = _copies(graph, across, 2 * uses)
+        drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1]) for j in range(uses)]
+    seconds = clock.seconds(frames)
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        xa, ya, xb, yb = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "pixels")
+        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "pixels")
+        out.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def _copies(graph: FilterGraph, label: str, n: int) -> list[str]:
+    """`n` uses of one stream (split, when more than one)."""
+    return graph.chain([label], [f("split", n)], n, "copy") if n > 1 else [label]
+
+
+def _planes(graph: FilterGraph, a: str, b: str, alpha: bool) -> tuple[list[str], list[str], list[str]]:
+    """The plane names of the window's pictures (y, u, v and a with alpha) and each one's planes."""
+    names = ["y", "u", "v", *(["a"] if alpha else [])]
+    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
+    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+    return names, planes_a, planes_b
+
+
+def _merged(graph: FilterGraph, planes: list[str], alpha: bool) -> str:
+    """The planes (y, u, v, a) as one picture."""
+    mapping = "0x" + "".join(f"{i}0" for i in range(len(planes)))
+    return graph.one(planes, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+
+
+def _sizes(w: int, h: int, alpha: bool) -> list[tuple[str, tuple[int, int], int]]:
+    """The plane sizes of a w x h 4:2:0 picture: ("luma", size, planes of it: y and a), ("chroma",
+    size, 2)."""
+    return [("luma", (w, h), 2 if alpha else 1), ("chroma", ((w + 1) // 2, (h + 1) // 2), 2)]
+
+
+def _uniform(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, expr: str, pix_fmt: str = "gray16le"
+) -> str:
+    """A w x h picture each frame of the window, the geq `expr` of the frame's time T, drawn on two
+    rows of w and spread down (so Y < 1 names the top half, X the column)."""
+    top = 65535 if pix_fmt == "gray16le" else 255
+    drawn = graph.one([], [
+        f("color", "black", s=f"{w}x2", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
+        f("geq", lum=f"round(clip({expr},0,{top}))"), f("trim", end_frame=frames),
+    ], "field")  # fmt: skip
+    return _down(graph, drawn, w, h)
+
+
+def _lut16(expr: str) -> list[Filter]:
+    """A 16-bit lut of `val`, its formats pinned on both sides (left to negotiate, ffmpeg may cut
+    the picture to the 8 bits a later filter takes before the lut sees it)."""
+    return [f("format", "gray16le"), f("lut", c0=expr), f("format", "gray16le")]
+
+
+def _mask(graph: FilterGraph, label: str, weight: str) -> str:
+    """The 8-bit mask of a 16-bit picture: `weight`, a lut expression of its `val` in 0-1, as
+    257 round(255 weight), which swscale takes to 8 bits exactly."""
+    return graph.one([label], [
+        *_lut16(f"257*round(255*clip({weight},0,1))"), f("format", "gray"),
+    ], "mask")  # fmt: skip
+
+
+def _still(graph: FilterGraph, clock: Clock, frames: int, source: str) -> str:
+    """The one frame of `source` repeated over the window."""
+    return graph.one([source], [f("loop", loop=frames - 1, size=1), f("setpts", "round(N/FRAME_RATE/TB)")], "still")
+
+
+def _drawn(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
+    """A gray16 picture of w x h drawn by geq `expr`, one frame."""
+    return graph.one([], [
+        f("color", "black", s=f"{w}x{h}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray16le"),
+        f("geq", lum=expr),
+    ], "field")  # fmt: skip
+
+
+def _down(graph: FilterGraph, label: str, w: int, h: int) -> str:
+    """A picture of width w spread down to w x h, rows copied (neighbor), its format pinned."""
+    return graph.one([label], [f("scale", w, h, flags="neighbor"), f("format", "gray16le")], "field")
+
+
+def _row(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
+    """A still w x h field of the column alone: geq `expr` (of X and W) drawn on one row, spread down."""
+    return _down(graph, _drawn(graph, clock, w, 1, expr), w, h)
+
+
+def _column(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
+    """A still w x h field of the row alone: geq `expr` (of Y and H) drawn on one row of h (as X and
+    W), spread down to h x w and transposed."""
+    turned = expr.translate(str.maketrans("XYWH", "YXHW"))
+    row = _row(graph, clock, h, w, turned)
+    return graph.one([row], [f("transpose", dir="cclock_flip"), f("format", "gray16le")], "field")
+
+
+def _maps(
+    graph: FilterGraph, clock: Clock, amplitude: float, speed: float, frames: int, w: int, h: int, uses: int
+) -> list[tuple[str, str]]:
+    """`uses` copies of the (xmap, ymap) pair of each frame, for planes of w x h."""
+    progress = f"(T*({clock.fps})/{frames})"
+    # Still: the squared distance to the centre (a row's share plus a column's), sin and cos of
+    # amplitude * distance (+ and -), a constant.
+    across = _row(graph, clock, w, h, f"round(((X+0.5)/W-0.5)^2*{_SQ})")
+    down = _column(graph, clock, w, h, f"round(((Y+0.5)/H-0.5)^2*{_SQ})")
+    dist = graph.one([across, down], [f("mix", inputs=2, weights="1 1", scale=1)], "dist")
+    dists = graph.chain([dist], [f("split", 5)], 5, "dist")
+    trig = {}
+    for (name, fn, sign), source in zip(
+        [("sin", "sin", 1), ("nsin", "sin", -1), ("cos", "cos", 1), ("ncos", "cos", -1)], dists[1:], strict=True
+    ):
+        expr = f"round({_K}{'+' if sign > 0 else '-'}{_G}*{fn}(sqrt(val/{_SQ})*{amplitude}))"
+        trig[name] = _still(graph, clock, frames, graph.one([source], _lut16(expr), "trig"))
+    k = _still(graph, clock, frames, _row(graph, clock, w, h, str(_K)))
+    half, keep = graph.chain([k], [f("split", 2)], 2, "k")
+
+    # Per frame: K + G/2 sin(a - b) = K + G/2 (cos b sin a - sin b cos a), and the progress as a
+    # squared distance.
+    g = _weighted(graph, clock, frames, w, h, (trig["sin"], trig["nsin"]), (trig["cos"], trig["ncos"]), half,
+                  f"cos({speed}*{progress})", f"sin({speed}*{progress})")  # fmt: skip
+    reach = _uniform(graph, clock, frames, w, h, f"{progress}^2*{_SQ}")
+    inside = graph.one([_still(graph, clock, frames, dists[0]), reach, g, keep], [f("threshold")], "g")
+    spread = graph.chain([inside], [f("split", 2)], 2, "g")
+    xmaps = _map(graph, clock, frames, spread[0], w, h, "X", "W", uses)
+    ymaps = _map(graph, clock, frames, spread[1], w, h, "Y", "H", uses)
+    return list(zip(xmaps, ymaps, strict=True))
+
+
+def _weighted(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, a: tuple[str, str], b: tuple[str, str],
+    half: str, u: str, v: str,
+) -> str:  # fmt: skip
+    """K + G/2 (u A - v B), u and v geq expressions of the frame's time in -1..1, A and B still
+    fields given as (K + G A, K - G A) and (K + G B, K - G B): a product of a still field and a
+    frame's number is a maskedmerge of its two fields by a uniform mask K (1 + u); the two products
+    are averaged by a third maskedmerge (`half` holds K)."""
+    u_mask = _uniform(graph, clock, frames, w, h, f"{_K}*(1+{u})")
+    v_mask = _uniform(graph, clock, frames, w, h, f"{_K}*(1+{v})")
+    plus = graph.one([a[1], a[0], u_mask], [f("maskedmerge")], "g")  # K + G u A
+    minus = graph.one([b[0], b[1], v_mask], [f("maskedmerge")], "g")  # K - G v B
+    return graph.one([plus, minus, half], [f("maskedmerge")], "g")
+
+
+def sway_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, sway: Sway, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` sways into `b`, on a w x h canvas."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    progress = f"(T*({clock.fps})/{frames})"
+    drawn: dict[str, list[tuple[str, str, str, str]]] = {}  # the maps of `a` and of `b`, each plane size
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        # Still: the columns, cos and sin of frequency * uv.x (+ and -), K.
+        columns = _still(graph, clock, frames, _row(graph, clock, pw, ph, "X"))
+        same = graph.chain([columns], [f("split", 2 * uses)], 2 * uses, "map")
+        trig = {}
+        for name, fn, sign in (("cos", "cos", "+"), ("ncos", "cos", "-"), ("sin", "sin", "+"), ("nsin", "sin", "-")):
+            expr = f"round({_K}{sign}{_G}*{fn}({sway.frequency}*(X+0.5)/W))"
+            field = _still(graph, clock, frames, _row(graph, clock, pw, ph, expr))
+            trig[name] = graph.chain([field], [f("split", 2)], 2, "trig")
+        k = _still(graph, clock, frames, _row(graph, clock, pw, ph, str(_K)))
+        halves = graph.chain([k], [f("split", 2)], 2, "k")
+        rows = []
+        for i, q in enumerate((progress, f"(1-{progress})")):
+            # a * q cos(f (q + x)) = a * (q cos fq * cos fx - q sin fq * sin fx)
+            g = _weighted(graph, clock, frames, pw, ph, (trig["cos"][i], trig["ncos"][i]),
+                          (trig["sin"][i], trig["nsin"][i]), halves[i],
+                          f"{q}*cos({sway.frequency}*{q})", f"{q}*sin({sway.frequency}*{q})")  # fmt: skip
+            rows.append(_map(graph, clock, frames, g, pw, ph, "Y", "H", uses, d=f"(-{sway.amplitude}*H)"))
+        drawn[kind] = [(same[2 * j], rows[0][j], same[2 * j + 1], rows[1][j]) for j in range(uses)]
+    seconds = clock.seconds(frames)
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        x_a, y_a, x_b, y_b = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved_a = graph.one([pa, x_a, y_a], [f("remap", format="gray"), clock.settb()], "swayed")
+        moved_b = graph.one([pb, x_b, y_b], [f("remap", format="gray"), clock.settb()], "swayed")
+        mixed.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
+    return _merged(graph, mixed, alpha)
+
+
+def warp_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, warp: Warp, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` warps into `b` by `warp`, on a w x h canvas."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    progress = f"(T*({clock.fps})/{frames})"
+    # The step's argument d = place - reach as A - B (blend subtract, stopping at 0): A = S (place +
+    # c + low), B = S (reach + c), c keeping B >= 0, `low` the depth below 0 where m stops changing.
+    c = -min(0.0, warp.reach_range[0])
+    scale = int(65535 * 0.99 / max(1 + c + warp.low, warp.reach_range[1] + c))
+    arg = f"(val/{scale}-{warp.low})"
+    step = warp.m.replace("{d}", arg)
+    reach = warp.reach.replace("{p}", progress)
+    drawn: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        place = _drawn(graph, clock, pw, ph, f"round({scale}*({warp.place}+{c + warp.low}))")
+        place = _still(graph, clock, frames, place)
+        moved = _uniform(graph, clock, frames, pw, ph, f"{scale}*({reach}+{c})")
+        diff = graph.one([place, moved], [f("blend", all_mode="subtract")], "warp")
+        from_g, to_g, mix_g = graph.chain([diff], [f("split", 3)], 3, "warp")
+        # from: zoom by m; to: by 1 - m (g = -zoom, as a zoom's)
+        gs = [
+            graph.one([from_g], _lut16(f"round({_K}-{_G / 2}*({step}))"), "g"),
+            graph.one([to_g], _lut16(f"round({_K}-{_G / 2}*(1-({step})))"), "g"),
+        ]
+        maps = []
+        for g in gs:
+            xg, yg = graph.chain([g], [f("split", 2)], 2, "g")
+            maps.append((_map(graph, clock, frames, xg, pw, ph, "X", "W", uses),
+                         _map(graph, clock, frames, yg, pw, ph, "Y", "H", uses)))  # fmt: skip
+        # The mix's weight m as an 8-bit mask.
+        mask = _mask(graph, mix_g, step)
+        masks = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
+        drawn[kind] = [(maps[0][0][j], maps[0][1][j], maps[1][0][j], maps[1][1][j], masks[j]) for j in range(uses)]
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        x_a, y_a, x_b, y_b, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved_a = graph.one([pa, x_a, y_a], [f("remap", format="gray"), clock.settb()], "warped")
+        moved_b = graph.one([pb, x_b, y_b], [f("remap", format="gray"), clock.settb()], "warped")
+        mixed.append(graph.one([moved_a, moved_b, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, mixed, alpha)
+
+
+def sweep_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, sweep: Sweep, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `b` shows over `a` by `sweep`'s weight: the still field
+    and each frame's reach in 16 bits, their difference one blend (subtract, which stops at 0), a
+    16-bit lut the weight, shifted down to the 8-bit mask of a maskedmerge, plane by plane."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    progress = f"(T*({clock.fps})/{frames})"
+    first, second = (r.replace("{p}", progress) for r in sweep.reach)
+    halves = f"if({'lt(Y,1)' if sweep.halves == 'rows' else 'lt(X+0.5,W/2)'},{first},{second})"
+    soft = f"round(65535*clip(val/65535/{sweep.width},0,1))"
+    masks: dict[str, list[str]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        field = _still(graph, clock, frames, _drawn(graph, clock, pw, ph, f"round(65535*clip({sweep.field},0,1))"))
+        reach = _uniform(graph, clock, frames, pw, ph, f"65535*{halves}")
+        reaches = graph.chain([reach], [f("split", 2)], 2, "reach") if sweep.whole else [reach]
+        weight = graph.one([reaches[0], field], [f("blend", all_mode="subtract"), *_lut16(soft)], "weight")
+        if sweep.whole:  # `to` whole where the reach has passed the second field: the larger weight
+            whole = _drawn(graph, clock, pw, ph, f"round(65535*clip({sweep.whole},0,1))")
+            passed = graph.one([reaches[1], _still(graph, clock, frames, whole)], [
+                f("blend", all_mode="subtract"), *_lut16("65535*gt(val,0)"),
+            ], "weight")  # fmt: skip
+            weight = graph.one([weight, passed], [f("blend", all_mode="lighten")], "weight")
+        mask = _mask(graph, weight, "val/65535")
+        masks[kind] = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        mask = masks["chroma" if name in "uv" else "luma"].pop()
+        mixed.append(graph.one([pa, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, mixed, alpha)
+
+
+def drop_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, drop: Drop, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` slides down off `b` column by column: each frame the
+    columns' slide is one row drawn by geq (a few hundred values) and spread down; the map, row
+    Y - slide * h, is a still ramp less it (one 16-bit blend subtract, stopping at 0), a lut takes
+    it to whole rows, and another marks where `a` has slid off (the map above the top row): `b`."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    progress = f"(T*({clock.fps})/{frames})"
+    drawn: dict[str, list[tuple[str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        steps = 65535 // ph  # map steps a row; the ramp F (Y + 1) keeps a slide off the top below -1/2
+        slide = drop.offset.replace("{x}", "((X+0.5)/W)").replace("{p}", progress)
+        row = graph.one([], [
+            f("color", "black", s=f"{pw}x1", r=str(clock.fps), d=clock.seconds(frames)), f("format", "gray16le"),
+            f("geq", lum=f"round(clip({steps}*{ph}*({slide}),0,65535))"), f("trim", end_frame=frames),
+            f("scale", pw, ph, flags="neighbor"),
+        ], "slide")  # fmt: skip
+        ramp = _still(graph, clock, frames, _column(graph, clock, pw, ph, f"{steps}*(Y+1)"))
+        moved = graph.one([ramp, row], [f("blend", all_mode="subtract")], "map")
+        for_map, for_mask = graph.chain([moved], [f("split", 2)], 2, "map")
+        ymap = graph.one([for_map], _lut16(f"clip(floor(val/{steps}-1),0,{ph - 1})"), "map")
+        off = _mask(graph, for_mask, f"lt(val/{steps}-1,-0.5)")
+        xmap = _still(graph, clock, frames, _row(graph, clock, pw, ph, "X"))
+        ymaps = graph.chain([ymap], [f("split", uses)], uses, "map") if uses > 1 else [ymap]
+        xmaps = graph.chain([xmap], [f("split", uses)], uses, "map") if uses > 1 else [xmap]
+        masks = graph.chain([off], [f("split", uses)], uses, "mask") if uses > 1 else [off]
+        drawn[kind] = list(zip(xmaps, ymaps, masks, strict=True))
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved_a = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "dropped")
+        mixed.append(graph.one([moved_a, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, mixed, alpha)
+
+
+def bounce_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, bounce: Bounce, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` falls off `b`, bouncing: everything in it is a
+    function of the row and the progress, so each frame's map and weights are one column each,
+    drawn by geq (a few hundred values) and spread across; `b` darkens under the shadow (a
+    maskedmerge over black), `a` shows below its edge."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    # y: the height of `a`'s edge; d = uv.y - y
+    edge = f"(abs(cos({p}*PI*{bounce.bounces}))*(1-sin({p}*PI/2)))"
+    d = f"(1-(Y+0.5)/H-{edge})"
+    shade = bounce.shadow_alpha
+    fade = f"st(1,clip(({p}-0.95)/0.05,0,1));ld(1)*ld(1)*(3-2*ld(1))"  # smoothstep(.95, 1, progress)
+    depth = f"({d}/{bounce.shadow_height}*{shade}+1-{shade})"
+    shadow = f"lte({d},{bounce.shadow_height})*(1-({depth}*(1-({fade}))+({fade})))"
+    drawn: dict[str, list[tuple[str, str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        ymaps = _columns(graph, clock, frames, pw, ph, uses, f"floor(Y-(1-{edge})*H)", "gray16le", ph - 1)
+        fallen = _columns(graph, clock, frames, pw, ph, uses, f"255*lte({d},0)", "gray", 255)
+        shadows = _columns(graph, clock, frames, pw, ph, uses, f"255*(1-({shadow}))", "gray", 255)
+        xmap = _still(graph, clock, frames, _row(graph, clock, pw, ph, "X"))
+        xmaps = graph.chain([xmap], [f("split", uses)], uses, "map") if uses > 1 else [xmap]
+        drawn[kind] = list(zip(xmaps, ymaps, fallen, shadows, strict=True))
+    black = {"y": 16, "u": 128, "v": 128, "a": 255}  # shadow_colour's black (its alpha is no colour)
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
+        xmap, ymap, fell, lit = drawn["chroma" if name in "uv" else "luma"].pop()
+        dark = _still(graph, clock, frames, graph.one([], [
+            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
+            f("lut", c0=black[name]),
+        ], "black"))  # fmt: skip
+        shaded = graph.one([dark, pb, lit], [f("maskedmerge"), clock.settb()], "shaded")
+        moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "bounced")
+        mixed.append(graph.one([shaded, moved, fell], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, mixed, alpha)
+
+
+def _columns(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, uses: int, expr: str, pix_fmt: str, top: int
+) -> list[str]:
+    """`uses` copies of a w x h picture each frame of the window that is a function of the row and
+    the frame's time alone: the geq `expr` drawn on one column, spread across."""
+    drawn = graph.one([], [
+        f("color", "black", s=f"1x{h}", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
+        f("geq", lum=f"round(clip({expr},0,{top}))"), f("trim", end_frame=frames),
+        f("scale", w, h, flags="neighbor"), f("format", pix_fmt),
+    ], "column")  # fmt: skip
+    return graph.chain([drawn], [f("split", uses)], uses, "column") if uses > 1 else [drawn]
+
+
+def _map(
+    graph: FilterGraph, clock: Clock, frames: int, g: str, w: int, h: int, axis: str, extent: str, uses: int,
+    d: str | None = None, base: str | None = None, outside: bool = False,
+) -> list[str]:  # fmt: skip
+    """The map along `axis` (X or Y) of planes w x h: axis + D * g, in whole pixels, clamped; D is
+    the distance to the centre unless `d` (a geq expression, at most half the extent) says, and the
+    axis the constant `base` if given. `outside`: a place off the plane (before -1/2 or past n - 1/2)
+    is 65535, where remap reads nothing, instead of clamped.
+
+    maskedmerge(B, O, g) = B + (O - B) * g / 65536 with g = K + G/2 * sin: so O - B = F * D * 65536 /
+    (G / 2) and B = Q + F * axis - (O - B) / 2 give Q + F * (axis + D * sin), F the map's steps
+    a pixel, Q an offset keeping B and O in range."""
+    n = w if axis == "X" else h
+    steps = max(1, 8190 // n)  # |D| <= n / 2: |O - B| <= 4 F n < 2^15; B, O within 0..5 F n
+    offset = round(2.001 * steps * (n - 1)) + 2
+    slope = steps * 65536 / (_G / 2)  # (O - B) per pixel of D
+    d = d or f"({axis}+0.5-{extent}/2)"
+    exprs = [f"round({offset}+{steps}*{base or axis}{sign}{slope / 2:.6f}*{d})" for sign in "-+"]
+    drawn = _row if axis == "X" else _column
+    ramps = [_still(graph, clock, frames, drawn(graph, clock, w, h, e)) for e in exprs]
+    pixels = f"clip(floor((val-{offset})/{steps}),0,{n - 1})"
+    if outside:
+        place = f"((val-{offset})/{steps})"
+        pixels = f"if(lt({place},-0.5)+gt({place},{n}-0.5),65535,{pixels})"
+    mapped = graph.one([*ramps, g], [f("maskedmerge"), *_lut16(pixels)], "map")
+    return graph.chain([mapped], [f("split", uses)], uses, "map") if uses > 1 else [mapped]
