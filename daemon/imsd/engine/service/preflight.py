@@ -24,12 +24,12 @@ __all__ = ["REQUIRED_ENCODERS", "REQUIRED_FILTERS", "engine_problems"]
 REQUIRED_FILTERS = frozenset(
     {
         "adelay", "afade", "aformat", "aloop", "amix", "anull", "anullsrc", "aresample", "asetpts", "ass",
-        "atempo", "atrim", "avgblur", "blackdetect", "chromashift", "color", "colorbalance",
+        "atempo", "atrim", "avgblur", "blackdetect", "blend", "chromashift", "color", "colorbalance",
         "colorchannelmixer", "concat", "crop", "curves", "drawbox", "eq", "extractplanes", "fade", "format",
-        "fps", "freezedetect", "gblur", "geq", "hflip", "hue", "loop", "loudnorm", "lut2", "maskedmerge",
-        "mergeplanes", "negate", "overlay", "pad", "rotate", "scale", "scdet", "select", "sendcmd", "setparams",
-        "setpts", "setsar", "settb", "split", "subtitles", "tile", "tpad", "transpose", "trim", "vflip", "vignette",
-        "volume", "vstack", "xfade", "zoompan",
+        "fps", "freezedetect", "gblur", "geq", "hflip", "hue", "loop", "loudnorm", "lut", "lut2", "maskedmerge",
+        "mergeplanes", "mix", "negate", "overlay", "pad", "remap", "rotate", "scale", "scdet", "select",
+        "sendcmd", "setparams", "setpts", "setsar", "settb", "split", "subtitles", "threshold", "tile", "tpad",
+        "transpose", "trim", "vflip", "vignette", "volume", "vstack", "xfade", "zoompan",
     }
 )  # fmt: skip
 REQUIRED_ENCODERS = frozenset({"libx264", "aac", "libmp3lame", "pcm_s16le", "ffv1", "rawvideo"})
