@@ -439,15 +439,21 @@ async def test_a_frame_inside_the_transition_is_the_gl_transitions_formula_of_th
     assert error.mean() < 2.0, f"mean luma error {error.mean():.2f} at progress {progress:.2f}"
 
 
-async def _mid_window_frame(render: Any, ramps: tuple[Path, Path], name: str) -> tuple[Plane, Plane, Plane]:
-    """The luma of a frame in the middle of a 1 s `name` from one ramp to the other, and the
-    ramps' lumas."""
+async def _ramp_transition(render: Any, ramps: tuple[Path, Path], name: str) -> Any:
+    """A 1 s `name` from one ramp to the other, rendered losslessly (Crf 0)."""
     across, down = ramps
     timeline = {"VideoTracks": [video(
         {"MediaURL": str(across), "Effects": [{"Type": "Transition", "SubType": name, "Duration": 1}]},
         {"MediaURL": str(down)},
     )]}  # fmt: skip
-    result = await render(timeline, Width=W, Height=H, Video={"Crf": 0})
+    return await render(timeline, Width=W, Height=H, Video={"Crf": 0})
+
+
+async def _mid_window_frame(render: Any, ramps: tuple[Path, Path], name: str) -> tuple[Plane, Plane, Plane]:
+    """The luma of a frame in the middle of a 1 s `name` from one ramp to the other, and the
+    ramps' lumas."""
+    across, down = ramps
+    result = await _ramp_transition(render, ramps, name)
     assert not result.approximated, result.approximated
     out = luma_frames(result.output).astype(np.float64)
     a, b = luma_frames(across)[0].astype(np.float64), luma_frames(down)[0].astype(np.float64)
@@ -509,11 +515,7 @@ async def test_a_transition_whose_middle_does_not_show_it_all_matches_its_formul
     back colour); ZoomInCircles.glsl mixes in `to` only after progress .8; rotate_scale_fade.glsl
     shows its back colour only near the ends. So every frame of the window is compared."""
     across, down = ramps
-    timeline = {"VideoTracks": [video(
-        {"MediaURL": str(across), "Effects": [{"Type": "Transition", "SubType": name, "Duration": 1}]},
-        {"MediaURL": str(down)},
-    )]}  # fmt: skip
-    result = await render(timeline, Width=W, Height=H, Video={"Crf": 0})
+    result = await _ramp_transition(render, ramps, name)
     out = luma_frames(result.output).astype(np.float64)
     a, b = luma_frames(across)[0].astype(np.float64), luma_frames(down)[0].astype(np.float64)
     inside = [f for f in out if np.abs(f - a).mean() > 2 and np.abs(f - b).mean() > 2]
