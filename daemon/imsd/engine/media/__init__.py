@@ -13,7 +13,7 @@ from imsd.engine.media.addresses import (
 )
 from imsd.engine.media.cache import ContentCache, LruMemo
 from imsd.engine.media.faces import FaceFinder, FaceSample, Focus, faces_available, faces_in, focus_path
-from imsd.engine.media.ffmpeg import ffmpeg_identity, run_ffmpeg
+from imsd.engine.media.ffmpeg import ffmpeg_identity, ffmpeg_output, run_ffmpeg
 from imsd.engine.media.probe import SAFE_INPUT, SUBTITLE_FORMATS, MediaInfo, Prober, file_guard
 from imsd.engine.media.processes import ChildStopped, child_process, stop_signal
 from imsd.engine.media.registry import MediaRegistry, MediaText, RedisMediaRegistry
@@ -39,6 +39,7 @@ __all__ = [
     "faces_available",
     "faces_in",
     "ffmpeg_identity",
+    "ffmpeg_output",
     "file_guard",
     "focus_path",
     "host_allowed",

@@ -24,9 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imsd.engine.media.cache import ContentCache
+from imsd.engine.media.ffmpeg import ffmpeg_output
 from imsd.engine.media.probe import MediaInfo
-from imsd.engine.media.processes import PIPE, child_process
-from imsd.errors import ImsError
 
 __all__ = [
     "MAX_SAMPLES",
@@ -163,11 +162,7 @@ class FaceFinder:
             "-map", "0:v:0", "-vf", f"fps={fps:.4f},scale={SAMPLE_WIDTH}:{height}", "-pix_fmt", "gray",
             "-f", "rawvideo", "pipe:1",
         ]  # fmt: skip
-        async with child_process(*cmd, stdout=PIPE, stderr=PIPE) as proc:
-            raw, errors = await proc.communicate()
-        if proc.returncode != 0:
-            problem = errors.decode(errors="replace")[-300:]
-            raise ImsError("ProduceFailed", f"faces: ffmpeg could not sample {info.path.name}: {problem}")
+        raw = await ffmpeg_output(cmd, f"faces: sampling {info.path.name}")
         frames = np.frombuffer(raw, np.uint8)[: len(raw) // (SAMPLE_WIDTH * height) * SAMPLE_WIDTH * height]
         pictures = frames.reshape(-1, height, SAMPLE_WIDTH)
         return await asyncio.to_thread(_detect, pictures, fps)

@@ -14,7 +14,7 @@ from imsd.engine.media.processes import PIPE, ChildStopped, child_process, stop_
 from imsd.errors import ImsError
 from imsd.metrics import render_stalls
 
-__all__ = ["ffmpeg_identity", "run_ffmpeg"]
+__all__ = ["ffmpeg_identity", "ffmpeg_output", "run_ffmpeg"]
 
 _STDERR_TAIL = 2000
 #: What ffmpeg exits with after a SIGINT, SIGTERM or SIGQUIT it caught (it ends the output first).
@@ -32,6 +32,21 @@ async def ffmpeg_identity(ffmpeg: str) -> str:
             out, _ = await proc.communicate()
         _IDENTITIES[ffmpeg] = out.decode("utf-8", "replace").partition("\n")[0].strip()
     return _IDENTITIES[ffmpeg]
+
+
+async def ffmpeg_output(cmd: list[str], what: str) -> bytes:
+    """What a short ffmpeg run writes to its stdout (sampled frames, samples), read whole.
+
+    A failure is ProduceFailed naming `what` with ffmpeg's own words; a run a stop signal ended
+    raises ChildStopped, as every child of the engine does.
+    """
+    async with child_process(*cmd, stdout=PIPE, stderr=PIPE) as proc:
+        out, errors = await proc.communicate()
+    if proc.returncode != 0:
+        if (sig := stop_signal(proc.returncode)) is not None:
+            raise ChildStopped(f"{what}: ffmpeg was stopped by {sig.name}")
+        raise ImsError("ProduceFailed", f"{what}: {errors.decode('utf-8', 'replace').strip()[-300:]}")
+    return out
 
 
 async def run_ffmpeg(

@@ -21,7 +21,6 @@ import itertools
 import json
 import math
 import tempfile
-from asyncio.subprocess import PIPE
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ from imsd.engine.media import (
     FaceSample,
     MediaInfo,
     Prober,
-    child_process,
+    ffmpeg_output,
     run_ffmpeg,
 )
 from imsd.engine.render import graph
@@ -337,8 +336,7 @@ class Analyzer:
             return []
         cmd = [self.settings.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", *info.guard, "-i",
                str(info.path), "-map", "0:a:0", "-ac", "1", "-ar", str(VAD_RATE), "-f", "s16le", "pipe:1"]  # fmt: skip
-        async with child_process(*cmd, stdout=PIPE, stderr=PIPE) as proc:
-            pcm, _ = await proc.communicate()
+        pcm = await ffmpeg_output(cmd, f"analysis: the sound of {info.path.name}")
         return await asyncio.to_thread(voiced_per_second, pcm, webrtcvad.Vad(VAD_MODE), _seconds(info.duration or 0))
 
     def _collect(self, out: Mapping[str, Path], key: str, duration: float) -> MediaAnalysis:

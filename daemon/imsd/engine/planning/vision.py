@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from asyncio.subprocess import PIPE
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from imsd.engine.media import ContentCache, MediaInfo, child_process, faces_available, faces_in
+from imsd.engine.media import ContentCache, MediaInfo, faces_available, faces_in, ffmpeg_output
 from imsd.errors import ImsError
 
 __all__ = ["FRAME_WIDTH", "MIN_OCR_SCORE", "ShotVision", "face_words", "ocr_available"]
@@ -104,11 +103,9 @@ class ShotVision:
             "-map", "0:v:0", "-frames:v", "1", "-vf", f"scale={width}:{height}", "-pix_fmt", "rgb24",
             "-f", "rawvideo", "pipe:1",
         ]  # fmt: skip
-        async with child_process(*cmd, stdout=PIPE, stderr=PIPE) as proc:
-            raw, errors = await proc.communicate()
-        if proc.returncode != 0 or len(raw) < width * height * 3:
-            problem = errors.decode(errors="replace")[-300:]
-            raise ImsError("ProduceFailed", f"vision: no frame of {info.path.name} at {at:.2f}s: {problem}")
+        raw = await ffmpeg_output(cmd, f"vision: the frame of {info.path.name} at {at:.2f}s")
+        if len(raw) < width * height * 3:
+            raise ImsError("ProduceFailed", f"vision: {info.path.name} has no frame at {at:.2f}s")
         return np.frombuffer(raw[: width * height * 3], np.uint8).reshape(height, width, 3)
 
 
