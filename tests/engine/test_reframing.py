@@ -134,3 +134,19 @@ def test_a_moving_face_gives_a_path_of_few_keyframes_that_follows_it() -> None:
 
 def test_no_face_means_no_path() -> None:
     assert focus_path([FaceSample(t / 2, ()) for t in range(6)], 0.0, 3.0) is None
+
+
+def test_faces_are_found_in_many_threads_at_once() -> None:
+    """Renders detect faces concurrently (asyncio.to_thread); OpenCV's classifier is not safe to
+    share between threads (a shared one failed an assertion in getScaleData)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from imsd.engine.media import faces_in
+
+    picture = Image.new("RGB", (WIDTH, HEIGHT), BACKDROP)
+    face = drawn_face(110)
+    picture.paste(face, (420, 100), face)
+    gray = np.asarray(picture.convert("L"))
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(faces_in, [gray] * 32))
+    assert len(found[0]) == 1 and all(f == found[0] for f in found)

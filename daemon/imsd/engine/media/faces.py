@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -172,7 +173,9 @@ def _detect(pictures: NDArray[np.uint8], fps: float) -> list[FaceSample]:
     return [FaceSample(round(index / fps, 3), faces_in(picture)) for index, picture in enumerate(pictures)]
 
 
-_CASCADES: list[Any] = []  # the one classifier, loaded at first use
+# One classifier per thread, loaded at first use there: OpenCV's CascadeClassifier is not safe to
+# share between threads (two renders detecting at once failed an assertion in getScaleData).
+_CASCADES = threading.local()
 
 
 def faces_in(picture: NDArray[np.uint8]) -> tuple[Box, ...]:
@@ -185,9 +188,10 @@ def faces_in(picture: NDArray[np.uint8]) -> tuple[Box, ...]:
         import cv2
     except ImportError:
         return ()
-    if not _CASCADES:
-        _CASCADES.append(cv2.CascadeClassifier(str(Path(cv2.__file__).parent / "data" / CASCADE)))
+    cascade = getattr(_CASCADES, "cascade", None)
+    if cascade is None:
+        cascade = _CASCADES.cascade = cv2.CascadeClassifier(str(Path(cv2.__file__).parent / "data" / CASCADE))
     height, width = picture.shape[:2]
     side = max(8, width // 16)
-    boxes = _CASCADES[0].detectMultiScale(picture, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
+    boxes = cascade.detectMultiScale(picture, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
     return tuple((x / width, y / height, w / width, h / height) for x, y, w, h in (boxes if len(boxes) else []))
