@@ -12,6 +12,7 @@ from imsd.settings import Settings
 from redis.asyncio import Redis
 
 from tests.conftest import free_port
+from tests.engine.conftest import FAST
 from tests.engine.sampling import close, frames
 from tests.helpers import enqueue_all, results_for, running_daemon
 
@@ -45,7 +46,7 @@ def local_settings(redis_url: str, root: Path) -> Settings:
         callbacks={"public_url": f"http://127.0.0.1:{port}/callbacks/ims"},
         tracking={"first_poll_s": 0.5, "poll_min_s": 0.5, "poll_max_s": 1.0},
         engine={"media_roots": [root / "media"], "storage_root": root / "storage",
-                "cache_dir": root / "cache", "work_dir": root / "work"},
+                "cache_dir": root / "cache", "work_dir": root / "work", **FAST},
         log={"level": "warning", "format": "json"},
     )
 

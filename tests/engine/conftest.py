@@ -20,6 +20,10 @@ from imsd.settings import EngineSettings, Settings
 from redis.asyncio import Redis
 
 FPS = 10
+#: The slow signals are off in the shared fixtures, on in the tests of their own (test_tts.py's
+#: Mandarin voice ~2 s a sentence, test_vision.py's OCR ~1-2 s a shot): every Script batch and
+#: scene test paying for them took the suite from ~8 to ~15 min.
+FAST: dict[str, bool] = {"neural_mandarin": False, "visual_signals": False}
 OSS = "https://demo.oss-cn-shanghai.aliyuncs.com"
 _X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
 _AAC = ["-c:a", "aac", "-b:a", "64k"]
@@ -63,6 +67,7 @@ def settings(media_dir: Path, tmp_path: Path) -> EngineSettings:
         work_dir=tmp_path / "work",
         default_preset="ultrafast",
         default_fps=FPS,
+        **FAST,
     )
 
 
@@ -83,6 +88,7 @@ async def engine(media_dir: Path, tmp_path: Path, redis_url: str, redis: Redis) 
             "work_dir": tmp_path / "work",
             "default_preset": "ultrafast",
             "default_fps": FPS,
+            **FAST,
         },
     )
     queue = await TaskQueue.connect(redis_url, settings.engine_queue)

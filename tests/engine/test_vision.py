@@ -73,6 +73,7 @@ async def test_on_screen_text_and_faces_are_read_from_the_middle_frame(
 async def test_footage_without_metadata_is_matched_by_what_it_shows(
     library: dict[str, Path], settings: EngineSettings
 ) -> None:
+    settings = settings.model_copy(update={"visual_signals": True})
     selector = SceneSelector(settings, MediaResolver(settings))
     refs = [str(library[name]) for name in ("soup", "football", "face")]
     sentences = [
