@@ -270,6 +270,22 @@ class Claim:
     nonce: str
     genuine: Callable[[str], bool]  # the secret of key_id -> whether the signature holds
 
+    def check(self, secret: str | None, now: float) -> None:
+        """Raise the service's error for a claim it would refuse: `secret` is key_id's (None: no
+        such key), `now` the receiver's clock. The nonce is the receiver's to remember."""
+        if secret is None:
+            raise ImsError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
+        try:
+            skew = abs(now - parse_date(self.date).timestamp())
+        except ValueError:
+            raise ImsError(
+                "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.", 400
+            ) from None
+        if skew > MAX_CLOCK_SKEW_S:
+            raise ImsError("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.", 400)
+        if not self.genuine(secret):
+            raise ImsError("SignatureDoesNotMatch", "Specified signature is not matched with our calculation.", 400)
+
 
 def claim_of(
     method: str,
