@@ -39,6 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from imsd.settings import LimiterSettings
 from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 
@@ -194,7 +195,8 @@ def main() -> None:
     print(f"submissions             {n} of {args.requests} requests, jobs at the fake: {stats.get('jobs')}")
     print(f"first..last submit      {times[0] - started:.2f}s .. {times[-1] - started:.2f}s after enqueue")
     print(f"steady window           {len(steady)} submits over {window_s:.2f}s (middle 90%)")
-    print(f"rate                    {rate:.3f}/s  (limiter {args.submit_rate or 29.4}/s, quota {args.quota}/s)")
+    limiter_rate = args.submit_rate or LimiterSettings().submit_rate
+    print(f"rate                    {rate:.3f}/s  (limiter {limiter_rate}/s, quota {args.quota}/s)")
     print(f"utilization             {rate / args.quota:.4f}")
     print(f"max in any 1 s          fake: {fake_max}, by reply times: {max_in_window(times)}")
     print(f"throttles               {throttles}")

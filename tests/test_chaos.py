@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from imsd.settings import LimiterSettings
 from redis import Redis
 
 from tests.conftest import RedisServer
@@ -63,7 +64,7 @@ FAKE_ARGS = (
     "--hold-seconds", "3",
 )  # fmt: skip
 DAEMON_SETTINGS = {
-    "IMSD_LIMITER__SUBMIT_RATE": 29.4 * SCALE,
+    "IMSD_LIMITER__SUBMIT_RATE": LimiterSettings().submit_rate * SCALE,
     "IMSD_LIMITER__POLL_RATE": 10.0 * SCALE,
     "IMSD_ALIYUN__TIMEOUT_S": 2.0,
     "IMSD_WORKER__TASK_TIMEOUT_S": 5,

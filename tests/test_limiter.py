@@ -150,6 +150,25 @@ async def test_a_call_counts_as_arriving_until_it_is_answered_and_a_window_after
     assert third_sent - min(answered) >= 0.95  # not before a window after the first answer
 
 
+async def test_a_full_send_log_frees_its_oldest_place_one_service_window_after_that_answer(redis: Redis) -> None:
+    """No longer than the service's 1 s (plus the clocks' margin): a window stretched with the
+    configured rate (1.0526 s at 9.5/s) cost quota whenever answers were slow."""
+    rl = limiter(redis, rate=9.5)
+    for _ in range(10):
+        async with rl.sending(Slot("A", time.monotonic())):
+            pass
+    admit, waits_us = rl._admit_send, []
+
+    async def recorded(**values: object) -> object:
+        waits_us.append(int(await admit(**values)))
+        return waits_us[-1]
+
+    rl._admit_send = recorded  # type: ignore[method-assign]
+    async with rl.sending(Slot("A", time.monotonic())):
+        pass
+    assert 0 < waits_us[0] <= 1.005e6 and waits_us[-1] == -1
+
+
 async def test_senders_of_one_process_held_back_by_the_send_log_ask_it_one_at_a_time(redis: Redis) -> None:
     """Each asks again when its turn can have come, not every one of them each time a place
     frees: at most two asks each (refused once, then let through), where all asking at every

@@ -2,7 +2,7 @@
 
 The fake IMS runs as its own process and enforces 30 accepted calls per action in any sliding
 second, refusing the rest with Throttling.User. Every process takes its send slots from the one
-GCRA schedule in Redis at the default 29.4/s, so all requests land at once on four processes
+GCRA schedule in Redis at the default 29.7/s, so all requests land at once on four processes
 and the service still never throttles.
 """
 
@@ -89,5 +89,5 @@ def test_the_service_never_throttled_a_submit(quota_run: QuotaRun) -> None:
 
 def test_together_the_processes_submit_at_the_whole_shared_rate(quota_run: QuotaRun) -> None:
     """The quota is shared, not split: the busiest second carries the rate of all four together
-    (29.4/s), far above what a quarter or a half of it would allow, and never above 30."""
-    assert 29.4 / 2 < quota_run.fake_stats["max_in_1s_by_action"][SUBMIT] <= 30
+    (29.7/s), far above what a quarter or a half of it would allow, and never above 30."""
+    assert 29.7 / 2 < quota_run.fake_stats["max_in_1s_by_action"][SUBMIT] <= 30

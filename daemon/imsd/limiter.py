@@ -135,6 +135,13 @@ return redis.call('ZADD', sent, 'XX', tonumber(now[1]) * 1000000 + tonumber(now[
 #: finished another way, or its task is long overdue and books anew when it runs.
 BOOKING_FORGOTTEN_S = 60.0
 
+#: How long a call counts in the send log after its answer: the service's 1 s window, plus 5 ms
+#: for the rates of its clock and Redis's to differ (NTP slews at most 0.5 ms a second) and for
+#: rounding. No more is needed: a call's logged span, from before it went to after its answer,
+#: holds its arrival, so calls the service sees within any 1 s all count at each other's
+#: admission. A longer window only costs quota whenever calls are slow to be answered.
+SEND_WINDOW_S = 1.005
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -248,10 +255,7 @@ class RateLimiter:
             yield
             return
         sent, send_id = f"{self.key(slot.action)}:sent", uuid4().hex
-        # At most ceil(rate) calls in ceil(rate)/rate seconds: the service's 1 s window plus the
-        # slack the configured rate leaves under it (20 ms at 29.4/s), for its clock's jitter.
-        cap = math.ceil(self.rate(slot.action))
-        window_us = int(cap / self.rate(slot.action) * 1_000_000)
+        cap, window_us = math.ceil(self.rate(slot.action)), int(SEND_WINDOW_S * 1_000_000)
         # One sender of this process at a time asks the send log, the others queue behind it
         # in order: every sender refused sleeps until the same oldest call stops counting, and
         # all waking together to ask again would cost a Redis call each for one free place.
