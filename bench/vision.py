@@ -113,8 +113,8 @@ def nothing(path: Path, colour: str) -> Path:
     return path
 
 
-async def ranks(settings: EngineSettings, library: dict[str, Path]) -> tuple[float, float, float]:
-    """(top-1, top-3, seconds) of the sentences against the library's shots under `settings`."""
+async def ranks(settings: EngineSettings, library: dict[str, Path]) -> tuple[float, float, float, list[str]]:
+    """(top-1, top-3, seconds, the scenes of the sentences missed at top-1) under `settings`."""
     started = time.perf_counter()
     selector = SceneSelector(settings, MediaResolver(settings))
     refs = [str(path) for path in library.values()]
@@ -122,6 +122,7 @@ async def ranks(settings: EngineSettings, library: dict[str, Path]) -> tuple[flo
     candidates = await selector.candidates(refs, {})
     scored = await similarities(selector.scorer, [s for s, _ in SENTENCES], [passage(c) for c in candidates])
     top1 = top3 = 0
+    missed: list[str] = []
     for row, (_, scene) in enumerate(SENTENCES):
         order = sorted(range(len(candidates)), key=lambda c: -scored.matrix[row][c])
         scenes: list[str] = []
@@ -130,8 +131,9 @@ async def ranks(settings: EngineSettings, library: dict[str, Path]) -> tuple[flo
             if name not in scenes:
                 scenes.append(name)
         top1 += scenes[0] == scene
+        missed += [] if scenes[0] == scene else [scene]
         top3 += scene in scenes[:3]
-    return top1 / len(SENTENCES), top3 / len(SENTENCES), time.perf_counter() - started
+    return top1 / len(SENTENCES), top3 / len(SENTENCES), time.perf_counter() - started, missed
 
 
 async def main() -> None:
@@ -162,6 +164,7 @@ async def main() -> None:
         print(f"no {MODEL}: run scripts/export-models for the labels")
         return
     print(f"OCR, faces, labels: top-1 {seeing[0]:.3f}  top-3 {seeing[1]:.3f}  ({seeing[2]:.1f} s)")
+    print(f"missed at top-1 without labels: {', '.join(unlabelled[3])}; with: {', '.join(seeing[3])}")
     print(f"labels: {cpu * 1000:.0f} ms of CPU, {wall * 1000:.0f} ms wall a picture")
     print(json.dumps({"sentences": len(SENTENCES), "clips": len(library), "chance_top1": round(chance, 3),
                       "text_only_top1": round(text_only[0], 3), "text_only_top3": round(text_only[1], 3),
