@@ -263,7 +263,8 @@ class EngineSettings(_Section):
     reframe_faces: bool = Field(
         True,
         description="A clip cropped to its box (AdaptMode Cover) is cropped around the faces it shows "
-        "(OpenCV's face detector, smoothed), listed under Approximated; false: always centred.",
+        "(OpenCV's face detector, smoothed), else around its most salient region (spectral residual), listed "
+        "under Approximated; false: always centred.",
     )
     storage_root: Path = Field(
         default=Path("var/storage"),
