@@ -254,13 +254,20 @@ class EngineSettings(_Section):
     )
     visual_signals: bool = Field(
         True,
-        description="Scene matching reads what each shot's middle frame shows: its on-screen text (rapidocr) "
-        "and its people (OpenCV faces), as words beside its other text; each skipped when its package is missing.",
+        description="Scene matching reads what each shot's middle frame shows: its on-screen text (rapidocr), "
+        "its people (OpenCV faces) and its things (ImageNet labels, label_model_path), as words beside its other "
+        "text; each skipped when its package or model is missing. The Smart_Mix result names the signals used.",
+    )
+    label_model_path: Path | None = Field(
+        None,
+        description="The ImageNet classifier (EfficientNet-Lite0 ONNX) naming what shots show, in English and Chinese; "
+        "None: <cache_dir>/models/efficientnet-lite0.onnx, which scripts/export-models writes at setup.",
     )
     reframe_faces: bool = Field(
         True,
         description="A clip cropped to its box (AdaptMode Cover) is cropped around the faces it shows "
-        "(OpenCV's face detector, smoothed), listed under Approximated; false: always centred.",
+        "(OpenCV's face detector, smoothed), else around its most salient region (spectral residual), listed "
+        "under Approximated; false: always centred.",
     )
     storage_root: Path = Field(
         default=Path("var/storage"),

@@ -1,8 +1,9 @@
 """What a shot shows, as words the matcher scores (planning/vision.py, issue 17).
 
 Footage is made here without descriptions or speech and under meaningless file names, so only
-what the picture shows can match it: a sign (on-screen text, read by PP-OCR through rapidocr) and
-a drawn face (OpenCV's cascade, as in tests/engine/test_reframing.py).
+what the picture shows can match it: a sign (on-screen text, read by PP-OCR through rapidocr), a
+drawn face (OpenCV's cascade, as in tests/engine/test_reframing.py) and a red picture that
+test_labels.py's colour 'classifier' names a fire engine.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from imsd.engine.planning.vision import ShotVision, face_words
 from imsd.settings import EngineSettings
 from PIL import Image
 
+from .test_labels import colour_classifier
 from .test_reframing import BACKDROP, drawn_face
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
@@ -84,3 +86,21 @@ async def test_footage_without_metadata_is_matched_by_what_it_shows(
     selection = await selector.smart_mix([sentences], refs, {})
     matched = selection["textMatchMediaOutputList"][0]["textMatchMediaSentenceOutputList"]
     assert [m["matchClipList"][0]["mediaId"] for m in matched] == [refs[1], refs[2], refs[0]]
+
+
+async def test_things_join_the_words_and_the_result_names_the_signals_used(
+    media_dir: Path, settings: EngineSettings, tmp_path: Path
+) -> None:
+    red = media_dir / "v1" / "5b0e.png"
+    Image.new("RGB", (640, 360), (230, 20, 20)).save(red)
+    model = colour_classifier(tmp_path / "colours.onnx")
+    resolver = MediaResolver(settings)
+    vision = ShotVision(settings.cache_dir, settings.ffmpeg, model)
+    assert "fire engine" in await vision.words(await resolver.resolve(str(red), "m"), 0.0, 0.0)
+    sentences = [Sentence("1", "消防车赶到了现场。", 2.0)]
+    used = {}
+    for name, path in (("with", model), ("without", tmp_path / "absent.onnx")):
+        seeing = settings.model_copy(update={"visual_signals": True, "label_model_path": path})
+        selection = await SceneSelector(seeing, MediaResolver(seeing)).smart_mix([sentences], [str(red)], {})
+        used[name] = selection["scorer"]["visualSignals"]
+    assert used == {"with": ["ocr", "faces", "labels"], "without": ["ocr", "faces"]}

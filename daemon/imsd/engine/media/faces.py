@@ -4,10 +4,12 @@ When a clip's aspect differs from its box and the request asks for a crop (Adapt
 batch crop modes), a centred window cuts off a speaker who stands to one side. The window follows
 the faces instead: frames sampled at `SAMPLE_FPS` (fewer for a long file, at most `MAX_SAMPLES`)
 are searched with OpenCV's frontal-face Haar cascade (BSD, in the opencv-python-headless wheel:
-no download), and the largest face of each sample gives the point to keep in view. The points
-are smoothed over `SMOOTH_S` and reduced to the few keyframes a straight-line path needs
-(`focus_path`), so the window moves calmly, without jitter, or stands still. A file is searched
-once: the result is cached by content. Without OpenCV, or without a face, the window stays
+no download), and the largest face of each sample gives the point to keep in view. A clip that
+shows no face is followed by the most salient region of each sample instead (saliency.py: a
+product, an animal, a car off to one side), as issue 17 asks. The points are smoothed over
+`SMOOTH_S` and reduced to the few keyframes a straight-line path needs (`focus_path`), so the
+window moves calmly, without jitter, or stands still. A file is searched once: the result is
+cached by content. Without OpenCV, or with neither a face nor a salient region, the window stays
 centred, as before.
 """
 
@@ -27,6 +29,7 @@ from numpy.typing import NDArray
 from imsd.engine.media.cache import ContentCache
 from imsd.engine.media.ffmpeg import ffmpeg_output
 from imsd.engine.media.probe import MediaInfo
+from imsd.engine.media.saliency import salient_point
 
 __all__ = [
     "MAX_SAMPLES",
@@ -47,7 +50,7 @@ SAMPLE_WIDTH = 320
 SMOOTH_S = 1.5
 #: A path within this fraction of the picture of the smoothed points keeps no more keyframes.
 TOLERANCE = 0.02
-VERSION = 1
+VERSION = 2  # 2: each sample's salient point
 CASCADE = "haarcascade_frontalface_default.xml"
 
 
@@ -55,21 +58,25 @@ Box = tuple[float, float, float, float]
 
 
 class FaceSample(NamedTuple):
-    """The faces in the frame at `t` seconds: (x, y, w, h) boxes, as fractions of the picture.
+    """The faces in the frame at `t` seconds: (x, y, w, h) boxes, as fractions of the picture; and
+    the centre of its most salient region (saliency.py), None when none stands out.
 
     A plain tuple underneath: MediaInfo.faces holds these without knowing this module.
     """
 
     t: float
     boxes: tuple[Box, ...]
+    salient: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
 class Focus:
     """Where to keep the picture's centre: (t, x, y) keyframes, t in seconds of the source, x and y
-    fractions of the picture; straight lines between them, the first and last held before and after."""
+    fractions of the picture; straight lines between them, the first and last held before and after.
+    `subject` says what the path follows: "faces", or "salience" in a clip without a face."""
 
     points: tuple[tuple[float, float, float], ...]
+    subject: str = "faces"
 
     def at(self, t: float) -> tuple[float, float]:
         times = [p[0] for p in self.points]
@@ -86,24 +93,28 @@ def faces_available() -> bool:
     return True
 
 
-def focus_path(samples: Sequence[tuple[float, tuple[Box, ...]]], start: float, end: float) -> Focus | None:
-    """The smoothed path of the largest face over [start, end] of the source, None without faces.
+def focus_path(
+    samples: Sequence[tuple[float, tuple[Box, ...], tuple[float, float] | None]], start: float, end: float
+) -> Focus | None:
+    """The smoothed path of the largest face over [start, end] of the source; in a clip without a
+    face there, of the most salient region; None with neither.
 
-    A sample without a face holds the last face's point (a turned head does not swing the
-    window); before the first face, the first face's point.
+    A sample without a face (or salient region) holds the last point (a turned head does not swing
+    the window); before the first, the first point.
     """
     inside = [FaceSample(*s) for s in samples if start - SMOOTH_S <= s[0] <= end + SMOOTH_S]
-    found = [(s.t, max(s.boxes, key=lambda b: b[2] * b[3])) for s in inside if s.boxes]
+    points = [(s.t, _centre(max(s.boxes, key=lambda b: b[2] * b[3])) if s.boxes else None) for s in inside]
+    subject = "faces"
+    if all(p is None for _, p in points):
+        points, subject = [(s.t, s.salient) for s in inside], "salience"
+    found = [p for _, p in points if p is not None]
     if not found:
         return None
     centres: list[tuple[float, float, float]] = []
-    last = (found[0][1][0] + found[0][1][2] / 2, found[0][1][1] + found[0][1][3] / 2)
-    faces = dict(found)
-    for sample in inside:
-        box = faces.get(sample.t)
-        if box is not None:
-            last = (box[0] + box[2] / 2, box[1] + box[3] / 2)
-        centres.append((sample.t, *last))
+    last = found[0]
+    for t, point in points:
+        last = point or last
+        centres.append((t, *last))
     times = np.array([c[0] for c in centres])
     smoothed = [
         (t, float(np.mean([c[1] for c in centres if abs(c[0] - t) <= SMOOTH_S / 2])),
@@ -111,7 +122,11 @@ def focus_path(samples: Sequence[tuple[float, tuple[Box, ...]]], start: float, e
         for t in times
     ]  # fmt: skip
     kept = _simplified(smoothed, TOLERANCE)
-    return Focus(tuple((round(t, 3), round(x, 4), round(y, 4)) for t, x, y in kept))
+    return Focus(tuple((round(t, 3), round(x, 4), round(y, 4)) for t, x, y in kept), subject)
+
+
+def _centre(box: Box) -> tuple[float, float]:
+    return box[0] + box[2] / 2, box[1] + box[3] / 2
 
 
 def _simplified(points: list[tuple[float, float, float]], tolerance: float) -> list[tuple[float, float, float]]:
@@ -150,7 +165,10 @@ class FaceFinder:
         key = await self.cache.key(info.path, f"v{VERSION}:fps={fps:.4f}:w={SAMPLE_WIDTH}")
         cached = await self.cache.load(key)
         if cached is not None:
-            return [FaceSample(t, tuple((x, y, w, h) for x, y, w, h in boxes)) for t, boxes in json.loads(cached)]
+            return [
+                FaceSample(t, tuple((x, y, w, h) for x, y, w, h in boxes), (point[0], point[1]) if point else None)
+                for t, boxes, point in json.loads(cached)
+            ]
         found = await self._find(info, fps)
         await self.cache.store(key, json.dumps(found))
         return found
@@ -170,7 +188,10 @@ class FaceFinder:
 
 
 def _detect(pictures: NDArray[np.uint8], fps: float) -> list[FaceSample]:
-    return [FaceSample(round(index / fps, 3), faces_in(picture)) for index, picture in enumerate(pictures)]
+    return [
+        FaceSample(round(index / fps, 3), faces_in(picture), salient_point(picture))
+        for index, picture in enumerate(pictures)
+    ]
 
 
 # One classifier per thread, loaded at first use there: OpenCV's CascadeClassifier is not safe to

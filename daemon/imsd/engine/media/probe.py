@@ -65,6 +65,10 @@ _EXIF_ORIENTATION = 0x0112
 _IMAGE_CODECS = frozenset({"png", "mjpeg", "jpegls", "webp", "bmp", "gif", "tiff", "jpeg2000"})
 
 
+# A sampled frame as faces.FaceSample holds it: (t, face boxes, the salient region's centre or None).
+_Sampled = tuple[float, tuple[tuple[float, float, float, float], ...], tuple[float, float] | None]
+
+
 class MediaInfo(BaseModel):
     """The facts about one media file the renderer needs."""
 
@@ -84,9 +88,10 @@ class MediaInfo(BaseModel):
     # not PNG, WebP or TIFF. width/height are the upright picture's either way.
     orientation: int = 1
     version: str = ""  # the file's size and mtime when probed: what was read, for keys of derived files
-    # Faces of sampled frames, (t, ((x, y, w, h), ...)) as fractions (faces.FaceSample), when a
-    # render needs them (a Cover crop follows them); None when not looked for.
-    faces: tuple[tuple[float, tuple[tuple[float, float, float, float], ...]], ...] | None = None
+    # Faces of sampled frames, (t, ((x, y, w, h), ...), (x, y) of the most salient region or None)
+    # as fractions (faces.FaceSample), when a render needs them (a Cover crop follows them); None
+    # when not looked for.
+    faces: tuple[_Sampled, ...] | None = None
 
     @property
     def guard(self) -> tuple[str, ...]:

@@ -72,7 +72,7 @@ class SceneSelector:
         self.resolver = resolver
         self.analyzer = Analyzer(settings, resolver.prober)
         self.transcriber = Transcriber(settings, resolver.prober)
-        self.vision = ShotVision(settings.cache_dir, settings.ffmpeg)
+        self.vision = ShotVision(settings.cache_dir, settings.ffmpeg, settings.label_model_path)
         self._scorer: Scorer | None = None
 
     @property
@@ -142,7 +142,9 @@ class SceneSelector:
             matched.append(
                 {"textMatchMediaSentenceOutputList": match_sentences(sentences, candidates, scores, history)}
             )
-        return {"textMatchMediaOutputList": matched, "scorer": {"name": scored.scorer, "kind": scored.kind}}
+        signals = self.vision.signals() if self.settings.visual_signals else []
+        scorer = {"name": scored.scorer, "kind": scored.kind, "visualSignals": signals}
+        return {"textMatchMediaOutputList": matched, "scorer": scorer}
 
     async def highlights(
         self, refs: Sequence[str], target_s: float | None, count: int

@@ -1,14 +1,16 @@
-"""What a shot shows, as words: the text on screen and the people in it (issue 17).
+"""What a shot shows, as words: the text on screen, the people and the things in it (issue 17).
 
 Smart_Mix matches voice-over sentences to shots by text; footage sent without descriptions or
-speech gave the matcher nothing but a file name. Two signals that run offline on the CPU turn
+speech gave the matcher nothing but a file name. Three signals that run offline on the CPU turn
 the shot's middle frame into words the matcher scores beside its other text:
-- the text on screen, read by PP-OCR (`rapidocr`, Apache-2.0, its models inside the wheel):
-  signs, captions, packaging, in Chinese and English;
-- the faces (media/faces.py, OpenCV): "a person", "two people", "a group of people", and a
-  close-up, in English and Chinese, so "她对着镜头微笑" finds the shot of a face.
-Each is optional: a missing package skips its signal. What a frame shows is cached by content
-and time, so a library is read once. Object labels (an ImageNet classifier) are not here yet.
+- `ocr`: the text on screen, read by PP-OCR (`rapidocr`, Apache-2.0, its models inside the
+  wheel): signs, captions, packaging, in Chinese and English;
+- `faces`: the faces (media/faces.py, OpenCV): "a person", "two people", "a group of people",
+  and a close-up, in English and Chinese, so "她对着镜头微笑" finds the shot of a face;
+- `labels`: the things, named by an ImageNet classifier in English and Chinese (labels.py).
+Each is optional: a missing package or model skips its signal, and `signals()` names those used
+(the Smart_Mix result carries them). What a frame shows is cached by content, time and the
+signals used, so a library is read once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imsd.engine.media import ContentCache, MediaInfo, faces_available, faces_in, ffmpeg_output
+from imsd.engine.planning.labels import LABEL_MODEL, Labeller
 from imsd.errors import ImsError
 
 __all__ = ["FRAME_WIDTH", "MIN_OCR_SCORE", "ShotVision", "face_words", "ocr_available"]
@@ -73,24 +76,28 @@ def _read_text(picture: NDArray[np.uint8]) -> str:
 class ShotVision:
     """Words for what shots show, each (file content, moment) read once."""
 
-    def __init__(self, cache_dir: Path, ffmpeg: str) -> None:
+    def __init__(self, cache_dir: Path, ffmpeg: str, label_model: Path | None = None) -> None:
         self.cache = ContentCache(cache_dir / "vision")
         self.ffmpeg = ffmpeg
+        self.labeller = Labeller(label_model or cache_dir / "models" / LABEL_MODEL)
 
-    def available(self) -> bool:
-        return ocr_available() or faces_available()
+    def signals(self) -> list[str]:
+        """The signals this engine can read: `ocr`, `faces`, `labels`, each when its package and model are there."""
+        available = {"ocr": ocr_available(), "faces": faces_available(), "labels": self.labeller.available()}
+        return [name for name, present in available.items() if present]
 
     async def words(self, info: MediaInfo, start: float, end: float) -> str:
-        """The on-screen text and the people of the frame in the middle of [start, end]."""
-        if not info.has_video or not self.available():
+        """The on-screen text, the people and the things of the frame in the middle of [start, end]."""
+        signals = self.signals()
+        if not info.has_video or not signals:
             return ""
         at = 0.0 if info.is_image or not info.duration else min((start + end) / 2, max(0.0, info.duration - 0.05))
-        key = await self.cache.key(info.path, f"v{VERSION}:at={at:.2f}:w={FRAME_WIDTH}:ocr={ocr_available()}")
+        key = await self.cache.key(info.path, f"v{VERSION}:at={at:.2f}:w={FRAME_WIDTH}:{'+'.join(signals)}")
         cached = await self.cache.load(key)
         if cached is not None:
             return cached
         picture = await self._frame(info, at)
-        words = await asyncio.to_thread(_words, picture)
+        words = await asyncio.to_thread(self._words, picture, signals)
         await self.cache.store(key, words)
         return words
 
@@ -108,8 +115,9 @@ class ShotVision:
             raise ImsError("ProduceFailed", f"vision: {info.path.name} has no frame at {at:.2f}s")
         return np.frombuffer(raw[: width * height * 3], np.uint8).reshape(height, width, 3)
 
-
-def _words(picture: NDArray[np.uint8]) -> str:
-    text = _read_text(picture) if ocr_available() else ""
-    gray = (picture @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
-    return " ".join(part for part in (text, face_words(faces_in(gray))) if part)
+    def _words(self, picture: NDArray[np.uint8], signals: list[str]) -> str:
+        text = _read_text(picture) if "ocr" in signals else ""
+        gray = (picture @ np.array([0.299, 0.587, 0.114])).astype(np.uint8) if "faces" in signals else None
+        people = face_words(faces_in(gray)) if gray is not None else ""
+        things = self.labeller.words(picture) if "labels" in signals else ""
+        return " ".join(part for part in (text, people, things) if part)

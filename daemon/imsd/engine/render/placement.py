@@ -92,15 +92,17 @@ def placement(span: Span, look: Look, canvas: OutputCanvas, notes: Notes) -> Pla
 
 
 def _focus(span: Span, notes: Notes) -> tuple[tuple[float, float, float], ...]:
-    """The path of the faces over the part of the source the clip plays, from its In; () when the
-    clip shows none (or they were not looked for): a centred window, as the crop is documented."""
+    """The path of the faces over the part of the source the clip plays, from its In, else of its
+    most salient region; () when it shows neither (or they were not looked for): a centred
+    window, as the crop is documented."""
     if not span.info.faces or span.source_len is None:
         return ()
     path = focus_path(span.info.faces, span.source_in, span.source_in + span.source_len)
     if path is None:
         return ()
+    follows = "the faces the clip shows" if path.subject == "faces" else "the most salient region of the clip (no face)"
     notes.approximated.append(
-        f"{span.key}: the AdaptMode Cover crop follows the faces the clip shows (engine.reframe_faces); "
+        f"{span.key}: the AdaptMode Cover crop follows {follows} (engine.reframe_faces); "
         "the pages say only that the picture is scaled and cropped"
     )
     return tuple((round(t - span.source_in, 3), x, y) for t, x, y in path.points)
