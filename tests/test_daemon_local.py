@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from imsd.engine.service.templates import SYSTEM_TEMPLATES
 from imsd.settings import Settings
 from redis.asyncio import Redis
 
@@ -197,4 +198,4 @@ def test_template_commands_add_get_and_list_a_template(tmp_path: Path, redis_url
     assert (got["Name"], json.loads(got["Config"]), json.loads(got["ClipsParam"])) == (
         "Watermark", config, {"Video": None}
     )
-    assert [t["TemplateId"] for t in listed] == [template_id, "IceSys_VideoMerge"]
+    assert [t["TemplateId"] for t in listed] == [template_id, *SYSTEM_TEMPLATES]

@@ -59,7 +59,7 @@ class LocalIms:
 
     async def submit_media_producing_job(self, params: dict[str, Any]) -> dict[str, Any]:
         """SubmitMediaProducingJob: the job recorded and its render queued."""
-        timeline, project_id = await self._timeline_of(params)
+        timeline, project_id, approximated = await self._timeline_of(params)
         output = json_object(params.get("OutputMediaConfig"), "OutputMediaConfig")
         self._check_target(str(output.get("MediaURL") or ""), "OutputMediaConfig.MediaURL")
         fields = media_job_fields(
@@ -69,6 +69,7 @@ class LocalIms:
             timeline=timeline,
             output=output,
             user_data=_text(params.get("UserData")),
+            approximated=approximated,
             cover_at_s=_cover_at_s(params),
         )
         job_id = await self._create(Api.SUBMIT_MEDIA_PRODUCING_JOB, params, fields, JobKind.MEDIA)
@@ -183,7 +184,7 @@ class LocalIms:
             raise invalid("TemplateConfig.TemplateIds", "must list one or more TemplateIds")
         content = {k: v for k, v in params.items() if k != "ClientToken"}
         picked = ids[int(params_hash("TemplateConfig", content), 16) % len(ids)]
-        kind, template = await self.templates.config(picked, "TemplateConfig.TemplateIds")
+        kind, template, _ = await self.templates.config(picked, "TemplateConfig.TemplateIds")
         if kind != "BatchEditing":
             raise invalid("TemplateConfig.TemplateIds", f"{picked!r} is a {kind} template, not a BatchEditing one")
         merged = dict(params)
@@ -208,23 +209,26 @@ class LocalIms:
             kind=kind,
         )
 
-    async def _timeline_of(self, params: dict[str, Any]) -> tuple[Any, str]:
-        """The job's Timeline and the project that keeps it: the Timeline given, a project's, or a
-        regular template's Config merged with the ClipsParam (kept as a new project)."""
+    async def _timeline_of(self, params: dict[str, Any]) -> tuple[Any, str, list[str]]:
+        """The job's Timeline, the project that keeps it and what is inferred in it: the Timeline
+        given, a project's, or a regular template's Config merged with the ClipsParam (kept as a
+        new project; a system template whose Config the docs do not print says so)."""
         if params.get("TemplateId"):
-            kind, config = await self.templates.config(str(params["TemplateId"]))
+            template_id = str(params["TemplateId"])
+            kind, config, inferred = await self.templates.config(template_id)
             if kind != "Timeline":
                 raise invalid("TemplateId", f"is a {kind} template; SubmitMediaProducingJob takes a regular "
                               "(Timeline) template here, and the local engine renders no advanced (VETemplate) "
                               "ones")  # fmt: skip
-            return merge_template(config, json_object(params.get("ClipsParam"), "ClipsParam")), new_id()
+            timeline = merge_template(config, json_object(params.get("ClipsParam"), "ClipsParam"))
+            return timeline, new_id(), [f"TemplateId {template_id}: {inferred}"] if inferred else []
         if params.get("ProjectId"):
             project_id = str(params["ProjectId"])
             timeline = await self.store.project_timeline(project_id)
             if timeline is None:
                 raise not_found("InvalidParameter.ProjectNotFound", "ProjectId", project_id)
-            return timeline, project_id
-        return json_object(params.get("Timeline"), "Timeline"), new_id()
+            return timeline, project_id, []
+        return json_object(params.get("Timeline"), "Timeline"), new_id(), []
 
     async def _engine_queue(self) -> TaskQueue:
         if self._queue is None:

@@ -3,49 +3,108 @@
 A template is kept as the `Template` object GetTemplate answers (Config as JSON text), under a
 key of its own, and indexed by creation time for ListTemplates (newest first). Templates do not
 expire: a job names one long after it was added. The system templates whose Configs the template
-library documents are built in and read-only (`SYSTEM_TEMPLATES`).
+library names are built in and read-only (`SYSTEM_TEMPLATES`).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 
-from imsd.api.templates import template_parameters
+from imsd.api.templates import ARRAY_ITEMS, template_parameters
 from imsd.api.wire import compact_json, json_object
 from imsd.engine.service.job_store import iso_now, new_id
 from imsd.errors import invalid, missing, not_found
 
-__all__ = ["SYSTEM_TEMPLATES", "TEMPLATE_TYPES", "TemplateStore"]
+__all__ = ["SYSTEM_TEMPLATES", "TEMPLATE_TYPES", "SystemTemplate", "TemplateStore"]
 
 #: AddTemplate's Type values (the SDK's AddTemplateRequest): Timeline = a regular template,
 #: VETemplate = an advanced (After Effects) one, BatchEditing = for one-click batch production.
 TEMPLATE_TYPES = ("Timeline", "VETemplate", "BatchEditing")
 
-#: The template library's system templates whose Config the docs print: IceSys_VideoMerge
-#: (help.aliyun.com/document_detail/328557.html). The others the library names (IceSys_Album_BGM,
-#: IceSys_Watermark, ...) have Configs the docs do not show, so they are not built in.
-SYSTEM_TEMPLATES: dict[str, dict[str, Any]] = {
-    "IceSys_VideoMerge": {
-        "Name": "Video merging",
-        "Type": "Timeline",
-        "Config": {
+_LIBRARY = "help.aliyun.com/document_detail/197962.htm"
+
+
+@dataclass(frozen=True)
+class SystemTemplate:
+    """A regular template of the public template library, built in and read-only."""
+
+    name: str
+    config: dict[str, Any]
+    #: Why the Config is the engine's own reading, said in the job's Approximated list; "" when
+    #: the docs print the Config.
+    inferred: str = ""
+
+
+def _each(array: str, **clip: Any) -> dict[str, Any]:
+    """An array item: one `clip` per element of ClipsParam[array], the element as its MediaId."""
+    return {"Sys_Type": ARRAY_ITEMS, "Sys_ArrayObject": f"${array}", "Sys_Template": {"MediaId": "$MediaId", **clip}}
+
+
+_MUTED = {"Effects": [{"Type": "Volume", "Gain": 0}]}
+_ARRAYS = (
+    f"its Config is not published (the library, {_LIBRARY}, gives its name and that ClipsParam lists"
+    " materials in VideoArray, AudioArray and ImageArray)"
+)
+
+#: The public template library's regular templates (the library page, `_LIBRARY`). Only
+#: IceSys_VideoMerge's Config is printed (help.aliyun.com/document_detail/328557.html); the
+#: others are read from their names and the library's one rule on ClipsParam (materials in
+#: VideoArray, AudioArray and ImageArray), each said to be inferred in the jobs that use it. The
+#: watermark's place and size are those of the documented watermark Config (document_detail/277430).
+SYSTEM_TEMPLATES: dict[str, SystemTemplate] = {
+    "IceSys_VideoMerge": SystemTemplate("Video merging", {"VideoTracks": [{"VideoTrackClips": [_each("VideoArray")]}]}),
+    "IceSys_Album_BGM": SystemTemplate(
+        "Create an album",
+        {
+            "VideoTracks": [{"MainTrack": True, "VideoTrackClips": [_each("ImageArray", Type="Image", Duration=3)]}],
+            "AudioTracks": [{"AudioTrackClips": [_each("AudioArray")]}],
+        },
+        f"{_ARRAYS}: read as the ImageArray's pictures 3 s each, the AudioArray as music cut to them",
+    ),
+    "IceSys_AudioMixedWithMuteVideo": SystemTemplate(
+        "Mute a video and dub the video with a full audio resource",
+        {
+            "VideoTracks": [{"VideoTrackClips": [_each("VideoArray", **_MUTED)]}],
+            "AudioTracks": [{"AudioTrackClips": [_each("AudioArray")]}],
+        },
+        f"{_ARRAYS}: read as the VideoArray muted, the AudioArray played in full beside it",
+    ),
+    "IceSys_OpeningEnding": SystemTemplate(
+        "Add start and end parts to a video",
+        {"VideoTracks": [{"VideoTrackClips": [_each("VideoArray")]}]},
+        f"{_ARRAYS}: read as the VideoArray (opening, video, ending) played in its order",
+    ),
+    "IceSys_Watermark": SystemTemplate(
+        "Add watermarks",
+        {
             "VideoTracks": [
-                {
-                    "VideoTrackClips": [
-                        {
-                            "Sys_Type": "ArrayItems",
-                            "Sys_ArrayObject": "$VideoArray",
-                            "Sys_Template": {"MediaId": "$MediaId"},
-                        }
-                    ]
-                }
+                {"VideoTrackClips": [_each("VideoArray")]},
+                {"VideoTrackClips": [_each("ImageArray", Type="GlobalImage", X=40, Y=40, Width=200, Height=60)]},
             ]
         },
-    },
+        f"{_ARRAYS}: read as the VideoArray with the ImageArray's logo over all of it, 200x60 at (40, 40) as"
+        " in the documented watermark Config",
+    ),
+    "IceSys_VideoMute": SystemTemplate(
+        "Mute an entire video",
+        {"VideoTracks": [{"VideoTrackClips": [_each("VideoArray", **_MUTED)]}]},
+        f"{_ARRAYS}: read as the VideoArray muted",
+    ),
+    "IceSys_AudioMerge": SystemTemplate(
+        "Merge audio clips",
+        {"AudioTracks": [{"AudioTrackClips": [_each("AudioArray")]}]},
+        f"{_ARRAYS}: read as the AudioArray played in its order",
+    ),
+    "IceSys_AudioDemux": SystemTemplate(
+        "Extract audio",
+        {"AudioTracks": [{"AudioTrackClips": [_each("VideoArray")]}]},
+        f"{_ARRAYS}: read as the sound of the VideoArray, in its order",
+    ),
 }
 
 
@@ -102,10 +161,11 @@ class TemplateStore:
         names = template_parameters(json.loads(template["Config"]))
         return {**template, "ClipsParam": compact_json(dict.fromkeys(names))}
 
-    async def config(self, template_id: str, field: str = "TemplateId") -> tuple[str, Any]:
-        """(Type, Config) of a template, for a job that names it."""
+    async def config(self, template_id: str, field: str = "TemplateId") -> tuple[str, Any, str]:
+        """(Type, Config, why the Config is inferred or "") of a template, for a job that names it."""
         template = await self.get(template_id, field)
-        return template["Type"], json.loads(template["Config"])
+        system = SYSTEM_TEMPLATES.get(template_id)
+        return template["Type"], json.loads(template["Config"]), system.inferred if system else ""
 
     async def list(self, params: dict[str, Any]) -> dict[str, Any]:
         """ListTemplates: filtered by Type, Status and a Keyword in the name, paged by PageNo and
@@ -129,9 +189,9 @@ def _system(template_id: str) -> dict[str, Any] | None:
         return None
     return {
         "TemplateId": template_id,
-        "Name": template["Name"],
-        "Type": template["Type"],
-        "Config": compact_json(template["Config"]),
+        "Name": template.name,
+        "Type": "Timeline",
+        "Config": compact_json(template.config),
         "Status": "Available",
         "CreateSource": "System",
         "ModifiedSource": "System",
