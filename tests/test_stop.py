@@ -87,7 +87,8 @@ async def test_a_stop_sent_to_the_whole_process_group_hands_the_render_back(
     daemon = _start(env, tmp_path)
     try:
         await enqueue_all(redis, [request])
-        ffmpeg = await asyncio.to_thread(_wait_for_render, "stopped-1", 60.0)
+        # Marked by its input, in this test's own folder: tests running beside it render a "stopped-1" too.
+        ffmpeg = await asyncio.to_thread(_wait_for_render, str(tmp_path / "media" / "long.mp4"), 60.0)
         assert ffmpeg is not None, "the render never started"
         if to_ffmpeg_too:  # as KillMode=control-group does: ffmpeg first, the worse order
             os.kill(ffmpeg, sig)

@@ -147,7 +147,7 @@ async def test_a_render_whose_worker_is_killed_is_finished_by_another_worker(
     )
     backend = LocalBackend(settings, redis)
     # A render of several seconds, so that the first worker is surely killed in the middle of it.
-    output = {"MediaURL": f"{OSS}/out/reaped.mp4", "Width": 1280, "Height": 720, "Video": {"Preset": "medium"}}
+    output = {"MediaURL": f"{OSS}/out/reaped.mp4", "Width": 640, "Height": 360, "Video": {"Preset": "medium"}}
     timeline = {"VideoTracks": [{"VideoTrackClips": [{"MediaURL": str(media)}]}]}
     params = {"Timeline": timeline, "OutputMediaConfig": output}
     submission = await backend.submit(Api.SUBMIT_MEDIA_PRODUCING_JOB, params, "reaper-token")
