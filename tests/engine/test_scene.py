@@ -182,11 +182,15 @@ async def test_highlights_select_the_loud_cut_dense_section(
         "OutputConfig": {"MediaURL": f"{OSS}/hl/h_{{index}}.mp4", "Count": 1},
     }
     batch = await run_planned(engine, backend, Api.SUBMIT_SCENE_MEDIA_SELECTION_JOB, params, "h-1")
-    [output] = json.loads(batch["ExtendOutput"])["highlightOutputList"]
+    selection = json.loads(batch["ExtendOutput"])
+    [output] = selection["highlightOutputList"]
     assert output["duration"] <= 5.0 + 1e-6
     for clip in output["clipList"]:
         assert clip["startTime"] >= 8.0 - 0.2 and clip["endTime"] <= 14.0 + 0.2, clip
-        assert set(clip["signals"]) == {"loudnessDb", "cutDensity", "motion", "speech", "faces"}
+        assert set(clip["signals"]) == {"loudnessDb", "cutDensity", "motion", "speech", "faces", "quality"}
+    # The record says what scored: the shot detector used and the signals measured.
+    assert selection["scorer"]["shotDetectors"] == ["scdet"]
+    assert {"loudness", "cut_density", "motion", "quality"} <= set(selection["scorer"]["signals"])
 
 
 async def test_highlights_batch_renders_the_target_length(
