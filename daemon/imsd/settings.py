@@ -368,7 +368,8 @@ class EngineSettings(_Section):
         default="scdet",
         description="Media analysis: what finds the shots. scdet: ffmpeg's hard-cut detector, in the analysis pass. "
         "transnetv2: the TransNetV2 network (MIT; shot_model_path), which also finds gradual transitions, at "
-        "~10x the cost of the whole analysis (bench/scene.py transnetv2_s_per_min); its model missing: scdet. "
+        "~25 s more CPU per minute of source, several times the rest of the analysis (bench/scene.py "
+        "transnetv2_s_per_min); its model missing: scdet. "
         "The analysis and the highlights' scorer record say which was used.",
     )
     shot_model_path: Path | None = Field(

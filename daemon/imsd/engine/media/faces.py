@@ -160,15 +160,18 @@ class FaceFinder:
         self.cache = ContentCache(cache_dir / "faces")
         self.ffmpeg = ffmpeg
 
-    async def samples(self, info: MediaInfo, pictures: NDArray[np.uint8] | None = None) -> list[FaceSample]:
-        """The faces of sampled frames of a video; [] for a still, an audio file or no OpenCV.
+    async def samples(
+        self, info: MediaInfo, pictures: NDArray[np.uint8] | None = None, rate: float = SAMPLE_FPS
+    ) -> list[FaceSample]:
+        """The faces of frames of a video sampled at `rate` per second (fewer for a long file);
+        [] for a still, an audio file or no OpenCV.
 
-        `pictures`: the samples (sampling(info)) already decoded by a caller that decodes the file
-        anyway (the media analysis), so that it is not decoded twice; else decoded here.
+        `pictures`: the samples (sampling(info, rate)) already decoded by a caller that decodes the
+        file anyway (the media analysis), so that it is not decoded twice; else decoded here.
         """
         if not info.has_video or info.is_image or not info.duration or not faces_available():
             return []
-        fps, height = sampling(info)
+        fps, height = sampling(info, rate)
         key = await self.cache.key(info.path, f"v{VERSION}:fps={fps:.4f}:w={SAMPLE_WIDTH}")
         cached = await self.cache.load(key)
         if cached is not None:
@@ -191,9 +194,9 @@ class FaceFinder:
         return gray_pictures(await ffmpeg_output(cmd, f"faces: sampling {info.path.name}"), height)
 
 
-def sampling(info: MediaInfo) -> tuple[float, int]:
+def sampling(info: MediaInfo, rate: float = SAMPLE_FPS) -> tuple[float, int]:
     """(frames per second, picture height) at which the faces of a video are searched, SAMPLE_WIDTH wide."""
-    fps = min(SAMPLE_FPS, MAX_SAMPLES / (info.duration or 1.0))
+    fps = min(rate, MAX_SAMPLES / (info.duration or 1.0))
     return fps, max(2, round(SAMPLE_WIDTH * info.height / max(1, info.width) / 2) * 2)
 
 

@@ -7,7 +7,7 @@ One ffmpeg pass decodes the file once and fans out (docs/engine-notes.md B7/B8):
   (blurdetect on all frames cost ~2.6 s CPU per minute of 720p on top of ~5 s for decoding, on
   every 5th ~0.5-1.5 s): sharpness and exposure, the quality signal (frame_quality);
 * 160 px: `select='gte(scene,0)'` for a per-frame scene score, the motion signal;
-* the face samples (faces.py's rate and size, gray), written raw for FaceFinder: one decode
+* the face samples (FACE_FPS, faces.py's size, gray), written raw for FaceFinder: one decode
   instead of a second one of its own (~1.6 s CPU per minute of 720p saved);
 * with `engine.shot_detector = "transnetv2"` and its model present, every frame at 48x27 RGB,
   written raw for TransNetV2 (shots.py), whose cuts then replace scdet's;
@@ -59,6 +59,7 @@ __all__ = [
     "BLUR_MIN_S",
     "BLUR_STEP",
     "CUT_WINDOW_S",
+    "FACE_FPS",
     "FREEZE_MIN_S",
     "FREEZE_NOISE",
     "HIGHLIGHT_SIGNALS",
@@ -96,6 +97,10 @@ FREEZE_NOISE = 0.001  # freezedetect n (its default, -60 dB)
 FREEZE_MIN_S = 2.0  # freezedetect d (its default)
 BLUR_MIN_S = 2  # seconds in a row above blur_threshold before a stretch is rejected
 BLUR_STEP = 5  # blur is judged per second, a few frames of each second are enough
+#: Face samples a second: the signal is per second. Reframing samples at twice this rate (its own
+#: cache entry); at its rate the cascade cost ~1.4 s CPU per minute of the bench clip (11 ms a frame
+#: on textured pictures), a quarter of the whole analysis.
+FACE_FPS = 1.0
 #: frame_quality's exposure: mean luma (8-bit, limited range) from black at 16 to fully lit at
 #: DARK_Y, and from BRIGHT_Y down to washed out at 235. A priori: a night street measures ~40-60.
 DARK_Y = 56.0
@@ -407,7 +412,7 @@ class Analyzer:
         if not info.has_video or info.is_image or not info.duration:
             raise ImsError("InvalidMaterial.Unsupported", f"{path.name}: analysis needs a video with a duration")
         detector = self.shot_detector()
-        faces = sampling(info) if faces_available() else None
+        faces = sampling(info, FACE_FPS) if faces_available() else None
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="analysis-", dir=self.settings.work_dir) as tmp:
             out = {name: Path(tmp) / f"{name}.txt" for name in ("video", "motion", "blur", "audio")}
@@ -418,7 +423,7 @@ class Analyzer:
             analysis = await asyncio.to_thread(self._collect, out, key, info.duration, detector)
             pictures = gray_pictures(out["faces"].read_bytes(), faces[1]) if faces else None
         speech = await self._speech(info) if info.has_audio else []
-        faces_seen = per_second_faces(await self.faces.samples(info, pictures), analysis.duration)
+        faces_seen = per_second_faces(await self.faces.samples(info, pictures, FACE_FPS), analysis.duration)
         return dataclasses.replace(analysis, speech=speech, faces=faces_seen)
 
     async def _speech(self, info: MediaInfo) -> list[float]:
