@@ -47,7 +47,7 @@ from imsd.engine.media import (
     run_ffmpeg,
 )
 from imsd.engine.media.faces import gray_pictures, sample_filter, sampling
-from imsd.engine.planning.shots import FRAME_SIZE, SHOT_MODEL, ShotNetwork, transition_cuts
+from imsd.engine.planning.shots import FRAME_SIZE, SHOT_MODEL, ShotNetwork, raw_frames, transition_cuts
 from imsd.engine.render import graph
 from imsd.errors import ImsError
 from imsd.settings import EngineSettings
@@ -234,9 +234,9 @@ def frame_quality(blur: float, luma: float, low: float, high: float, blur_thresh
 
     Sharpness falls linearly from 1 at blurdetect 0 to 0 at `blur_threshold` (where a stretch is
     rejected); exposure and detail as DARK_Y, BRIGHT_Y and DETAIL_Y say, from signalstats' mean,
-    10th and 90th percentile luma. Both filters already run in the analysis pass on the same
-    frames: measured +0.06 s CPU per minute of 720p. BRISQUE (the `brisque` package) would add a
-    model and tens of ms a frame, and its 0.2.0 fails on numpy 2 (TypeError in its features).
+    10th and 90th percentile luma. blurdetect already ran in the analysis pass; signalstats on
+    the same frames adds ~0.06 s CPU per minute of 720p. BRISQUE (the `brisque` package) would add
+    a model and tens of ms a frame, and its 0.2.0 fails on numpy 2 (TypeError in its features).
     """
     sharp = min(1.0, max(0.0, 1.0 - blur / blur_threshold))
     exposed = min(1.0, max(0.0, (luma - 16.0) / (DARK_Y - 16.0)), max(0.0, (235.0 - luma) / (235.0 - BRIGHT_Y)))
@@ -336,12 +336,12 @@ def analysis_command(
     def printer(name: str, stream: str, key: str | None = None) -> str:
         return graph.f(f"{stream}metadata", mode="print", key=key, file=str(out[name])).render()
 
-    # Frames written raw: out name -> the branch's filters after the split (its pixel format last).
-    raw: dict[str, list[str]] = {}
+    # Frames written raw: out name -> (the branch's filters after the split, their pixel format).
+    raw: dict[str, tuple[str, str]] = {}
     if faces is not None:
-        raw["faces"] = [sample_filter(*faces), "format=gray"]
+        raw["faces"] = (sample_filter(*faces), "gray")
     if shot_frames:
-        raw["shots"] = [f"scale={FRAME_SIZE[1]}:{FRAME_SIZE[0]}", "format=rgb24"]
+        raw["shots"] = (f"scale={FRAME_SIZE[1]}:{FRAME_SIZE[0]}", "rgb24")
     labels = ["hi", "lo", "bl", *raw]
     branches = [
         f"[0:v:0]scale=320:-2,split={len(labels)}" + "".join(f"[{label}]" for label in labels),
@@ -361,10 +361,12 @@ def analysis_command(
         + ",nullsink",
         f"[bl]framestep={BLUR_STEP},format=yuv420p,blurdetect,signalstats," + printer("blur", "") + ",nullsink",
     ]
-    branches += [f"[{name}]{','.join(filters)}[{name}_raw]" for name, filters in raw.items()]
-    outputs = [arg for name, filters in raw.items()
-               for arg in ("-map", f"[{name}_raw]", "-f", "rawvideo", "-pix_fmt", filters[-1].removeprefix("format="),
-                           f"file:{out[name]}")]  # fmt: skip
+    branches += [f"[{name}]{filters},format={pix_fmt}[{name}_raw]" for name, (filters, pix_fmt) in raw.items()]
+    outputs = [
+        arg
+        for name, (_, pix_fmt) in raw.items()
+        for arg in ("-map", f"[{name}_raw]", "-f", "rawvideo", "-pix_fmt", pix_fmt, f"file:{out[name]}")
+    ]
     if has_audio:
         branches.append(
             "[0:a:0]aresample=16000,asetnsamples=n=16000:p=0,astats=metadata=1:reset=1,"
@@ -442,10 +444,8 @@ class Analyzer:
                   for name in ("video", "motion", "blur", "audio")}  # fmt: skip
         cuts = None
         if detector == "transnetv2":
-            height, width = FRAME_SIZE
-            frames = np.fromfile(out["shots"], np.uint8)
-            frames = frames[: len(frames) // (height * width * 3) * height * width * 3].reshape(-1, height, width, 3)
             # The motion branch printed every frame's time, in the order the raw frames were written.
+            frames = raw_frames(out["shots"])
             cuts = transition_cuts(self.shot_network.probabilities(frames), [t for t, _ in parsed["motion"]])
         return build_analysis(key, duration, parsed["video"], parsed["motion"], parsed["blur"], parsed["audio"],
                               self.settings.blur_threshold, cuts, detector)  # fmt: skip

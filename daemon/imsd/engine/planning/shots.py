@@ -25,7 +25,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["CONTEXT", "FRAME_SIZE", "SHOT_MODEL", "STEP", "THRESHOLD", "WINDOW", "ShotNetwork", "transition_cuts"]
+__all__ = [
+    "CONTEXT",
+    "FRAME_SIZE",
+    "SHOT_MODEL",
+    "STEP",
+    "THRESHOLD",
+    "WINDOW",
+    "ShotNetwork",
+    "raw_frames",
+    "transition_cuts",
+]
 
 #: The file scripts/export-models writes, looked for in <cache_dir>/models unless a path is set.
 SHOT_MODEL = "transnetv2.onnx"
@@ -54,12 +64,13 @@ class ShotNetwork:
         count = len(frames)
         if count == 0:
             return np.zeros(0, np.float32)
-        tail = CONTEXT + STEP - (count % STEP or STEP)  # as the package pads: whole windows
-        padded = np.concatenate([np.repeat(frames[:1], CONTEXT, 0), frames, np.repeat(frames[-1:], tail, 0)])
-        kept = [
-            self._run(padded[start : start + WINDOW][None])[0, CONTEXT : CONTEXT + STEP]
-            for start in range(0, len(padded) - WINDOW + 1, STEP)
-        ]
+        # As the package pads: the first frame CONTEXT times before, the last after up to whole
+        # windows; taken by index, window by window, so `frames` may be a file mapped in memory.
+        padded = CONTEXT + count + CONTEXT + STEP - (count % STEP or STEP)
+        kept = []
+        for start in range(0, padded - WINDOW + 1, STEP):
+            window = frames[np.clip(np.arange(start - CONTEXT, start - CONTEXT + WINDOW), 0, count - 1)]
+            kept.append(self._run(window[None])[0, CONTEXT : CONTEXT + STEP])
         return np.concatenate(kept)[:count]
 
     def _run(self, window: NDArray[np.uint8]) -> NDArray[np.float32]:
@@ -78,6 +89,15 @@ class ShotNetwork:
                 )
             output: NDArray[np.float32] = self._session.run(["cut"], {"frames": np.ascontiguousarray(window)})[0]
         return output
+
+
+def raw_frames(path: Path) -> NDArray[np.uint8]:
+    """The whole 48x27 RGB frames of a raw file, mapped rather than read: an hour at 25 fps is 350 MB."""
+    size = FRAME_SIZE[0] * FRAME_SIZE[1] * 3
+    count = path.stat().st_size // size
+    if count == 0:
+        return np.zeros((0, *FRAME_SIZE, 3), np.uint8)
+    return np.memmap(path, np.uint8, mode="r", shape=(count, *FRAME_SIZE, 3))
 
 
 def transition_cuts(
