@@ -151,8 +151,10 @@ async def main() -> None:
                                               "shot_model_path": SHOT_NETWORK})  # fmt: skip
         transnet = await timed_analysis(clip, network) if SHOT_NETWORK.is_file() else None
     per_min = 60.0 / first.duration
-    print(f"analysis of {first.duration:.1f} s {args.size}: {wall:.2f} s first ({cpu:.2f} s CPU), "
-          f"{t2 - t1:.3f} s cached; signals {[k for k in ('speech', 'faces', 'quality') if getattr(first, k)]}")
+    print(
+        f"analysis of {first.duration:.1f} s {args.size}: {wall:.2f} s first ({cpu:.2f} s CPU), "
+        f"{t2 - t1:.3f} s cached; signals {[k for k in ('speech', 'faces', 'quality') if getattr(first, k)]}"
+    )
     if transnet:
         print(f"  with TransNetV2: {transnet[0]:.2f} s ({transnet[1]:.2f} s CPU)")
     print(f"  shots {first.shots}")
@@ -176,8 +178,10 @@ async def main() -> None:
     heldout = await accuracy(HELDOUT_TOPICS, HELDOUT)
     print(f"accuracy: fixture {fixture:.0%} ({len(SENTENCES)}), held-out {heldout:.0%} ({len(HELDOUT)})")
     text_only, seeing = await no_metadata()
-    print(f"no metadata: top-1 {seeing[0]:.3f} top-3 {seeing[1]:.3f}; text only {text_only[0]:.3f} / {text_only[1]:.3f}"
-          + ("" if MODEL.is_file() else f" (no {MODEL}: without labels)"))
+    print(
+        f"no metadata: top-1 {seeing[0]:.3f} top-3 {seeing[1]:.3f}; text only {text_only[0]:.3f} / {text_only[1]:.3f}"
+        + ("" if MODEL.is_file() else f" (no {MODEL}: without labels)")
+    )
     figures = {
         "nometa_top1": round(seeing[0], 3),
         "nometa_top1_text_only": round(text_only[0], 3),

@@ -240,8 +240,10 @@ async def test_a_sharp_stretch_beats_a_soft_or_dark_copy_of_it(tmp_path: Path, e
     # The same moving picture and tone three times: softened (gblur, not enough to be rejected),
     # darkened, and sharp; listed sharp last, so a tie would go to another.
     source = f"testsrc2=s={SIZE}:r={FPS}"
-    media = {name: _make(tmp_path / f"{name}.mp4", [(source + look, 6)], "0.3")
-             for name, look in [("soft", ",gblur=sigma=1.5"), ("dark", ",lutyuv=y=16+(val-16)*0.25"), ("sharp", "")]}
+    media = {
+        name: _make(tmp_path / f"{name}.mp4", [(source + look, 6)], "0.3")
+        for name, look in [("soft", ",gblur=sigma=1.5"), ("dark", ",lutyuv=y=16+(val-16)*0.25"), ("sharp", "")]
+    }
     analyses = {name: await Analyzer(engine_settings).analyze(path) for name, path in media.items()}
     assert all(not a.rejected for a in analyses.values())
     quality = {name: sum(a.quality) / len(a.quality) for name, a in analyses.items()}

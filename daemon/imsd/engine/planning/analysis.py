@@ -450,6 +450,7 @@ class Analyzer:
         return build_analysis(key, duration, parsed["video"], parsed["motion"], parsed["blur"], parsed["audio"],
                               self.settings.blur_threshold, cuts, detector)  # fmt: skip
 
+
 def voiced_per_second(pcm: bytes, vad: Any, seconds: int) -> list[float]:
     """The share of each second's 30 ms frames (16-bit mono at VAD_RATE) that `vad` calls speech."""
     frame = VAD_RATE * 30 // 1000 * 2
