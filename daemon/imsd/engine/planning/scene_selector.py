@@ -155,7 +155,9 @@ class SceneSelector:
                 {"textMatchMediaSentenceOutputList": match_sentences(sentences, candidates, scores, history)}
             )
         signals = self.vision.signals() if self.settings.visual_signals else []
-        scorer = {"name": scored.scorer, "kind": scored.kind, "visualSignals": signals}
+        # What cut the videos into shots: the analyses this job read were made by it (it is in their cache key).
+        scorer = {"name": scored.scorer, "kind": scored.kind, "visualSignals": signals,
+                  "shotDetector": self.analyzer.shot_detector()}  # fmt: skip
         return {"textMatchMediaOutputList": matched, "scorer": scorer}
 
     async def highlights(
