@@ -311,3 +311,24 @@ async def test_the_analysis_finds_faces_in_the_frames_its_own_pass_decoded(
     clip = footage(tmp_path / "face.mp4", 3.0, lambda t: 0.82)
     result = await Analyzer(engine_settings).analyze(clip)
     assert len(result.faces) == 3 and all(0.05 < f < 0.1 for f in result.faces)  # measured 0.07
+
+
+@pytest.fixture
+def dissolve(tmp_path: Path) -> Path:
+    """5 s: testsrc2 dissolving into mandelbrot from 3 s to 4 s."""
+    clip = tmp_path / "dissolve.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", _SOURCES[0] + ":d=5", "-f", "lavfi", "-i",
+         _SOURCES[1] + ",trim=duration=5", "-filter_complex",
+         "[0:v][1:v]xfade=transition=fade:duration=1:offset=3,format=yuv420p[v]", "-map", "[v]", *_X264, str(clip)],
+        check=True,
+    )  # fmt: skip
+    return clip
+
+
+@pytest.mark.skipif(not SHOT_NETWORK.is_file(), reason="TransNetV2 not exported (scripts/export-models)")
+async def test_transnetv2_finds_a_dissolve_that_scdet_misses(dissolve: Path, engine_settings: EngineSettings) -> None:
+    assert (await Analyzer(engine_settings).analyze(dissolve)).cuts == []
+    network = engine_settings.model_copy(update={"shot_detector": "transnetv2", "shot_model_path": SHOT_NETWORK})
+    [cut] = (await Analyzer(network).analyze(dissolve)).cuts
+    assert 3.0 < cut < 4.0  # measured 3.56
