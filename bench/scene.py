@@ -2,14 +2,22 @@
 
     .venv/bin/python bench/scene.py [--seconds 60] [--size 1280x720] [--sentences 20] [--shots 200]
 
-- analysis_s_per_min: wall seconds of `Analyzer.analyze` (one ffmpeg pass) per minute of a
-  synthetic 25 fps clip with seven shots, a black stretch and a blurred tail;
+- analysis_s_per_min: wall seconds of `Analyzer.analyze` per minute of a synthetic 25 fps clip
+  with seven shots, a black stretch and a blurred tail, with every signal the installed packages
+  give (one ffmpeg pass for shots, loudness, motion, quality and the face samples; the faces; the
+  VAD on the sound); analysis_cpu_s_per_min: CPU seconds of this process and its children for it;
+- transnetv2_s_per_min: what `engine.shot_detector = "transnetv2"` adds to that, wall seconds per
+  minute (the frames at 48x27 and the network); absent without var/cache/models/transnetv2.onnx
+  (scripts/export-models);
 - cached_s_per_min: the same file analysed again by a fresh Analyzer (content hash + JSON read);
 - pairs_per_s: sentence x shot-description similarities per second with the default text
   scorer (model already loaded); the cost is the embedding of sentences + shots, so the
   figure grows with the matrix size;
 - accuracy: top-1 topic accuracy on the test fixture (tests/engine/test_matching.py);
-  heldout_accuracy: the same on a second set written after the scorer was tuned.
+  heldout_accuracy: the same on a second set written after the scorer was tuned;
+- nometa_top1, nometa_top3: bench/vision.py's footage without metadata (its functions, run
+  here), scored with every visual signal (labels when var/cache/models holds the classifier);
+  nometa_top1_text_only, nometa_top3_text_only: the same sentences with the shots' text alone.
 
 The last line is one JSON object with the figures.
 """
@@ -19,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -30,9 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from imsd.engine.planning.analysis import Analyzer
 from imsd.engine.planning.matching import E5TextScorer, similarities
 from imsd.engine.planning.scoring import Passage
+from imsd.engine.planning.shots import SHOT_MODEL
 from imsd.settings import EngineSettings
 
+from bench.vision import MODEL, make_library, ranks
 from tests.engine.test_matching import SENTENCES, TOPICS
+
+SHOT_NETWORK = MODEL.with_name(SHOT_MODEL)
 
 HELDOUT_TOPICS = {
     "phone": "新款智能手机，超长续航和高清摄像头",
@@ -95,6 +108,28 @@ async def accuracy(topics: dict[str, str], sentences: list[tuple[str, str]]) -> 
     return sum(names[b] == t for b, (_, t) in zip(result.best(), sentences, strict=True)) / len(sentences)
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its waited-for children (ffmpeg) so far."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+async def timed_analysis(clip: Path, settings: EngineSettings) -> tuple[float, float]:
+    """(wall, CPU) seconds of a first analysis of `clip` under `settings`."""
+    cpu, wall = cpu_seconds(), time.perf_counter()
+    await Analyzer(settings).analyze(clip)
+    return time.perf_counter() - wall, cpu_seconds() - cpu
+
+
+async def no_metadata() -> tuple[tuple[float, float], tuple[float, float]]:
+    """bench/vision.py's fixture: ((top-1, top-3) text only, (top-1, top-3) with the visual signals)."""
+    with tempfile.TemporaryDirectory(prefix="imsd-bench-nometa-") as tmp:
+        library, base = make_library(Path(tmp))
+        text_only = await ranks(base.model_copy(update={"visual_signals": False}), library)
+        seeing = await ranks(base.model_copy(update={"label_model_path": MODEL}), library)
+    return text_only[:2], seeing[:2]
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -108,13 +143,20 @@ async def main() -> None:
         clip = root / "clip.mp4"
         make_clip(clip, args.seconds, args.size)
         settings = EngineSettings(cache_dir=root / "cache", work_dir=root / "work")
-        t0 = time.perf_counter()
-        first = await Analyzer(settings).analyze(clip)
+        wall, cpu = await timed_analysis(clip, settings)
         t1 = time.perf_counter()
-        await Analyzer(settings).analyze(clip)
+        first = await Analyzer(settings).analyze(clip)
         t2 = time.perf_counter()
+        network = settings.model_copy(update={"cache_dir": root / "cache-tn", "shot_detector": "transnetv2",
+                                              "shot_model_path": SHOT_NETWORK})  # fmt: skip
+        transnet = await timed_analysis(clip, network) if SHOT_NETWORK.is_file() else None
     per_min = 60.0 / first.duration
-    print(f"analysis of {first.duration:.1f} s {args.size}: {t1 - t0:.2f} s first, {t2 - t1:.3f} s cached")
+    print(
+        f"analysis of {first.duration:.1f} s {args.size}: {wall:.2f} s first ({cpu:.2f} s CPU), "
+        f"{t2 - t1:.3f} s cached; signals {[k for k in ('speech', 'faces', 'quality') if getattr(first, k)]}"
+    )
+    if transnet:
+        print(f"  with TransNetV2: {transnet[0]:.2f} s ({transnet[1]:.2f} s CPU)")
     print(f"  shots {first.shots}")
     print(f"  rejected {[(r.start, r.end, r.reason) for r in first.rejected]}")
 
@@ -135,17 +177,27 @@ async def main() -> None:
     fixture = await accuracy(TOPICS, SENTENCES)
     heldout = await accuracy(HELDOUT_TOPICS, HELDOUT)
     print(f"accuracy: fixture {fixture:.0%} ({len(SENTENCES)}), held-out {heldout:.0%} ({len(HELDOUT)})")
+    text_only, seeing = await no_metadata()
     print(
-        json.dumps(
-            {
-                "analysis_s_per_min": round((t1 - t0) * per_min, 2),
-                "cached_s_per_min": round((t2 - t1) * per_min, 3),
-                "pairs_per_s": round(pairs / (t6 - t5)),
-                "accuracy": round(fixture, 3),
-                "heldout_accuracy": round(heldout, 3),
-            }
-        )
+        f"no metadata: top-1 {seeing[0]:.3f} top-3 {seeing[1]:.3f}; text only {text_only[0]:.3f} / {text_only[1]:.3f}"
+        + ("" if MODEL.is_file() else f" (no {MODEL}: without labels)")
     )
+    figures = {
+        "nometa_top1": round(seeing[0], 3),
+        "nometa_top1_text_only": round(text_only[0], 3),
+        "nometa_top3": round(seeing[1], 3),
+        "nometa_top3_text_only": round(text_only[1], 3),
+        "analysis_s_per_min": round(wall * per_min, 2),
+        "analysis_cpu_s_per_min": round(cpu * per_min, 2),
+        "cached_s_per_min": round((t2 - t1) * per_min, 3),
+        "pairs_per_s": round(pairs / (t6 - t5)),
+        "accuracy": round(fixture, 3),
+        "heldout_accuracy": round(heldout, 3),
+    }
+    if transnet:
+        figures["transnetv2_s_per_min"] = round((transnet[0] - wall) * per_min, 2)
+        figures["transnetv2_cpu_s_per_min"] = round((transnet[1] - cpu) * per_min, 2)
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

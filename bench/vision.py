@@ -136,22 +136,29 @@ async def ranks(settings: EngineSettings, library: dict[str, Path]) -> tuple[flo
     return top1 / len(SENTENCES), top3 / len(SENTENCES), time.perf_counter() - started, missed
 
 
+def make_library(root: Path) -> tuple[dict[str, Path], EngineSettings]:
+    """The 20 clips under meaningless names in `root`/media (scene -> file), and engine settings
+    that may read them, with caches under `root`."""
+    media = root / "media"
+    media.mkdir()
+    library: dict[str, Path] = {}
+    for index, (name, text) in enumerate(SIGNS.items()):
+        library[name] = sign(media / f"{index:02x}9f.mp4", text)
+    for index, (name, count) in enumerate(PEOPLE.items()):
+        library[name] = people(media / f"{index:02x}7c.png", count)
+    for index, name in enumerate(THINGS):
+        library[name] = thing(media / f"{index:02x}d4.png", name)
+    library["circle"] = nothing(media / "e1.png", "red")
+    library["disc"] = nothing(media / "e2.png", "green")
+    settings = EngineSettings(media_roots=[media], storage_root=root / "storage", cache_dir=root / "cache",
+                              work_dir=root / "work")  # fmt: skip
+    return library, settings
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        media = root / "media"
-        media.mkdir()
-        library: dict[str, Path] = {}
-        for index, (name, text) in enumerate(SIGNS.items()):
-            library[name] = sign(media / f"{index:02x}9f.mp4", text)
-        for index, (name, count) in enumerate(PEOPLE.items()):
-            library[name] = people(media / f"{index:02x}7c.png", count)
-        for index, name in enumerate(THINGS):
-            library[name] = thing(media / f"{index:02x}d4.png", name)
-        library["circle"] = nothing(media / "e1.png", "red")
-        library["disc"] = nothing(media / "e2.png", "green")
-        base = EngineSettings(media_roots=[media], storage_root=root / "storage", cache_dir=root / "cache",
-                              work_dir=root / "work")  # fmt: skip
+        library, base = make_library(root)
         text_only = await ranks(base.model_copy(update={"visual_signals": False}), library)
         unlabelled = await ranks(base.model_copy(update={"label_model_path": root / "absent.onnx"}), library)
         seeing = await ranks(base.model_copy(update={"label_model_path": MODEL}), library)

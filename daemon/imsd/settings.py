@@ -364,6 +364,19 @@ class EngineSettings(_Section):
         description="Media analysis: a second whose mean blurdetect value (at 320 px) is above this is blurred; "
         "2 s or more of them are rejected for highlights. Sharp footage measured 2.5-7.5, gblur sigma 3 ~12.5.",
     )
+    shot_detector: Literal["scdet", "transnetv2"] = Field(
+        default="scdet",
+        description="Media analysis: what finds the shots. scdet: ffmpeg's hard-cut detector, in the analysis pass. "
+        "transnetv2: the TransNetV2 network (MIT; shot_model_path), which also finds gradual transitions, at "
+        "~25 s more CPU per minute of source, several times the rest of the analysis (bench/scene.py "
+        "transnetv2_s_per_min); its model missing: scdet. "
+        "The analysis and the highlights' scorer record say which was used.",
+    )
+    shot_model_path: Path | None = Field(
+        default=None,
+        description="TransNetV2 as ONNX; None: <cache_dir>/models/transnetv2.onnx, which scripts/export-models "
+        "writes at setup.",
+    )
     clip_model_path: Path | None = Field(
         default=None,
         description="Matching: a directory holding an ONNX image-text (CLIP-like) model - image.onnx, text.onnx, "

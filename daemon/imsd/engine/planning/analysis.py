@@ -3,14 +3,19 @@
 One ffmpeg pass decodes the file once and fans out (docs/engine-notes.md B7/B8):
 
 * 320 px: `scdet` (hard cuts; 8/8 on the reference clip at this size, fewer at full size),
-  `blackdetect`, `freezedetect`; `blurdetect` on every BLUR_STEP-th frame only (on all frames
-  it cost ~2.6 s CPU per minute of 720p on top of ~5 s for decoding, on every 5th ~0.5-1.5 s);
+  `blackdetect`, `freezedetect`; `blurdetect` and `signalstats` on every BLUR_STEP-th frame only
+  (blurdetect on all frames cost ~2.6 s CPU per minute of 720p on top of ~5 s for decoding, on
+  every 5th ~0.5-1.5 s): sharpness and exposure, the quality signal (frame_quality);
 * 160 px: `select='gte(scene,0)'` for a per-frame scene score, the motion signal;
+* the face samples (FACE_FPS, faces.py's size, gray), written raw for FaceFinder: one decode
+  instead of a second one of its own (~1.6 s CPU per minute of 720p saved);
+* with `engine.shot_detector = "transnetv2"` and its model present, every frame at 48x27 RGB,
+  written raw for TransNetV2 (shots.py), whose cuts then replace scdet's;
 * audio at 16 kHz in 1 s frames: `astats` RMS level, the loudness signal.
 
-Each branch ends in `metadata=print:file=...`, so results come back as small text files instead
-of being scraped from ffmpeg's log. Results are cached as JSON under `<cache_dir>/analysis`
-by the file's content and the analysis parameters (cache.py says why content).
+Each branch ends in `metadata=print:file=...` (or a raw file), so results come back as small
+files instead of being scraped from ffmpeg's log. Results are cached as JSON under
+`<cache_dir>/analysis` by the file's content and the analysis parameters (cache.py says why content).
 """
 
 from __future__ import annotations
@@ -37,9 +42,12 @@ from imsd.engine.media import (
     FaceSample,
     MediaInfo,
     Prober,
+    faces_available,
     ffmpeg_output,
     run_ffmpeg,
 )
+from imsd.engine.media.faces import gray_pictures, sample_filter, sampling
+from imsd.engine.planning.shots import FRAME_SIZE, SHOT_MODEL, ShotNetwork, raw_frames, transition_cuts
 from imsd.engine.render import graph
 from imsd.errors import ImsError
 from imsd.settings import EngineSettings
@@ -51,8 +59,10 @@ __all__ = [
     "BLUR_MIN_S",
     "BLUR_STEP",
     "CUT_WINDOW_S",
+    "FACE_FPS",
     "FREEZE_MIN_S",
     "FREEZE_NOISE",
+    "HIGHLIGHT_SIGNALS",
     "SILENCE_DB",
     "Analyzer",
     "Frames",
@@ -61,17 +71,20 @@ __all__ = [
     "MediaAnalysis",
     "Reason",
     "Rejected",
+    "ShotDetector",
     "analysis_command",
     "build_analysis",
+    "frame_quality",
     "parse_metadata",
     "per_second_faces",
     "per_second_mean",
     "pick_highlights",
+    "scdet_cuts",
     "voiced_per_second",
 ]
 
 # Bump when the signals or their meaning change: old cache entries are then ignored.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3  # 3: quality, the shot detector named
 #: WebRTC VAD: 16 kHz audio, aggressiveness 2 of 0-3 (3 drops soft speech under music).
 VAD_RATE = 16000
 VAD_MODE = 2
@@ -84,6 +97,19 @@ FREEZE_NOISE = 0.001  # freezedetect n (its default, -60 dB)
 FREEZE_MIN_S = 2.0  # freezedetect d (its default)
 BLUR_MIN_S = 2  # seconds in a row above blur_threshold before a stretch is rejected
 BLUR_STEP = 5  # blur is judged per second, a few frames of each second are enough
+#: Face samples a second: the signal is per second. Reframing samples at twice this rate (its own
+#: cache entry); at its rate the cascade cost ~1.4 s CPU per minute of the bench clip (11 ms a frame
+#: on textured pictures), a quarter of the whole analysis.
+FACE_FPS = 1.0
+#: frame_quality's exposure: mean luma (8-bit, limited range) from black at 16 to fully lit at
+#: DARK_Y, and from BRIGHT_Y down to washed out at 235. A priori: a night street measures ~40-60.
+DARK_Y = 56.0
+BRIGHT_Y = 200.0
+#: frame_quality's detail: the spread between the 10th and 90th percentile of luma at which a frame
+#: counts as fully detailed; a flat frame (a wall, a grey card) scores its share of it.
+DETAIL_Y = 40.0
+
+ShotDetector = Literal["scdet", "transnetv2"]
 
 Reason = Literal["black", "frozen", "blurred", "used"]  # "used": taken by an earlier output
 
@@ -111,6 +137,8 @@ class MediaAnalysis:
     rejected: list[Rejected] = field(default_factory=list)
     speech: list[float] = field(default_factory=list)  # share of the second that is voice (VAD), 0-1
     faces: list[float] = field(default_factory=list)  # largest face's share of the picture that second
+    quality: list[float] = field(default_factory=list)  # mean frame_quality of the second's frames, 0-1
+    shot_detector: ShotDetector = "scdet"  # what found the shots
 
     @property
     def cuts(self) -> list[float]:
@@ -133,6 +161,8 @@ class MediaAnalysis:
             rejected=[Rejected(**r) for r in raw["rejected"]],
             speech=raw.get("speech", []),
             faces=raw.get("faces", []),
+            quality=raw.get("quality", []),
+            shot_detector=raw.get("shot_detector", "scdet"),
         )
 
 
@@ -199,6 +229,28 @@ def _runs(mask: NDArray[np.bool_], min_len: int, duration: float) -> list[tuple[
     return out
 
 
+def frame_quality(blur: float, luma: float, low: float, high: float, blur_threshold: float) -> float:
+    """How usable a frame looks, 0-1: sharpness x exposure x detail, so that any one failing sinks it.
+
+    Sharpness falls linearly from 1 at blurdetect 0 to 0 at `blur_threshold` (where a stretch is
+    rejected); exposure and detail as DARK_Y, BRIGHT_Y and DETAIL_Y say, from signalstats' mean,
+    10th and 90th percentile luma. blurdetect already ran in the analysis pass; signalstats on
+    the same frames adds ~0.06 s CPU per minute of 720p. BRISQUE (the `brisque` package) would add
+    a model and tens of ms a frame, and its 0.2.0 fails on numpy 2 (TypeError in its features).
+    """
+    sharp = min(1.0, max(0.0, 1.0 - blur / blur_threshold))
+    exposed = min(1.0, max(0.0, (luma - 16.0) / (DARK_Y - 16.0)), max(0.0, (235.0 - luma) / (235.0 - BRIGHT_Y)))
+    detail = min(1.0, max(0.0, (high - low) / DETAIL_Y))
+    return sharp * exposed * detail
+
+
+def scdet_cuts(video: Frames, duration: float) -> list[float]:
+    """The cut times scdet marked in the video branch, inside (0, duration)."""
+    return sorted(
+        t for t in (float(m["lavfi.scd.time"]) for _, m in video if "lavfi.scd.time" in m) if 0 < t < duration
+    )
+
+
 def build_analysis(
     key: str,
     duration: float,
@@ -207,12 +259,12 @@ def build_analysis(
     blur: Frames,
     audio: Frames,
     blur_threshold: float,
+    cuts: list[float] | None = None,
+    shot_detector: ShotDetector = "scdet",
 ) -> MediaAnalysis:
-    """Turn the metadata streams of one pass into a MediaAnalysis."""
+    """Turn the metadata streams of one pass into a MediaAnalysis; `cuts`: scdet's unless given."""
     n = _seconds(duration)
-    cuts = sorted(
-        t for t in (float(m["lavfi.scd.time"]) for _, m in video if "lavfi.scd.time" in m) if 0 < t < duration
-    )
+    cuts = scdet_cuts(video, duration) if cuts is None else sorted(t for t in cuts if 0 < t < duration)
     bounds = [0.0, *cuts, duration]
     shots = list(itertools.pairwise(bounds))
 
@@ -228,12 +280,22 @@ def build_analysis(
         n,
         0.0,
     )
+    # A chunk starting at the end is the audio codec's padding (flushed when raw outputs keep the graph open).
     loud = per_second_mean(
-        [(t, float(m["lavfi.astats.Overall.RMS_level"])) for t, m in audio if "lavfi.astats.Overall.RMS_level" in m],
+        [(t, float(m["lavfi.astats.Overall.RMS_level"]))
+         for t, m in audio if "lavfi.astats.Overall.RMS_level" in m and t < duration - 1e-3],
         n,
         SILENCE_DB,
-    )
+    )  # fmt: skip
     blur_s = per_second_mean([(t, float(m["lavfi.blur"])) for t, m in blur if "lavfi.blur" in m], n, 0.0)
+    y = "lavfi.signalstats.Y"
+    quality = per_second_mean(
+        [(t, frame_quality(float(m["lavfi.blur"]), float(m[y + "AVG"]), float(m[y + "LOW"]), float(m[y + "HIGH"]),
+                           blur_threshold))
+         for t, m in blur if "lavfi.blur" in m and y + "AVG" in m],
+        n,
+        0.0,
+    )  # fmt: skip
 
     rejected = [Rejected(a, b, "black") for a, b in _ranges(video, "lavfi.black_start", "lavfi.black_end", duration)]
     rejected += [
@@ -250,19 +312,39 @@ def build_analysis(
         motion=[round(v, 4) for v in motion_s.tolist()],
         blur=[round(v, 3) for v in blur_s.tolist()],
         rejected=sorted(rejected, key=lambda r: (r.start, r.end)),
+        quality=[round(v, 4) for v in quality.tolist()],
+        shot_detector=shot_detector,
     )
 
 
 def analysis_command(
-    ffmpeg: str, path: Path, has_audio: bool, scdet_threshold: float, out: Mapping[str, Path]
+    ffmpeg: str,
+    path: Path,
+    has_audio: bool,
+    scdet_threshold: float,
+    out: Mapping[str, Path],
+    *,
+    faces: tuple[float, int] | None = None,
+    shot_frames: bool = False,
 ) -> list[str]:
-    """The single-pass ffmpeg argv; `out` names the metadata files for "video", "motion", "blur", "audio"."""
+    """The single-pass ffmpeg argv; `out` names the metadata files for "video", "motion", "blur", "audio".
+
+    `faces`: (fps, height) of the face samples (faces.sampling), written raw, gray, to out["faces"];
+    `shot_frames`: every frame at 48x27 RGB written raw to out["shots"], for TransNetV2.
+    """
 
     def printer(name: str, stream: str, key: str | None = None) -> str:
         return graph.f(f"{stream}metadata", mode="print", key=key, file=str(out[name])).render()
 
+    # Frames written raw: out name -> (the branch's filters after the split, their pixel format).
+    raw: dict[str, tuple[str, str]] = {}
+    if faces is not None:
+        raw["faces"] = (sample_filter(*faces), "gray")
+    if shot_frames:
+        raw["shots"] = (f"scale={FRAME_SIZE[1]}:{FRAME_SIZE[0]}", "rgb24")
+    labels = ["hi", "lo", "bl", *raw]
     branches = [
-        "[0:v:0]scale=320:-2,split=3[hi][lo][bl]",
+        f"[0:v:0]scale=320:-2,split={len(labels)}" + "".join(f"[{label}]" for label in labels),
         ",".join(
             [
                 "[hi]" + graph.f("scdet", threshold=scdet_threshold).render(),
@@ -277,7 +359,13 @@ def analysis_command(
         + ","
         + printer("motion", "", "lavfi.scene_score")
         + ",nullsink",
-        f"[bl]framestep={BLUR_STEP},blurdetect," + printer("blur", "", "lavfi.blur") + ",nullsink",
+        f"[bl]framestep={BLUR_STEP},format=yuv420p,blurdetect,signalstats," + printer("blur", "") + ",nullsink",
+    ]
+    branches += [f"[{name}]{filters},format={pix_fmt}[{name}_raw]" for name, (filters, pix_fmt) in raw.items()]
+    outputs = [
+        arg
+        for name, (_, pix_fmt) in raw.items()
+        for arg in ("-map", f"[{name}_raw]", "-f", "rawvideo", "-pix_fmt", pix_fmt, f"file:{out[name]}")
     ]
     if has_audio:
         branches.append(
@@ -288,7 +376,7 @@ def analysis_command(
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
         # file: so a name like "x:y.mp4" or "concat:..." is never taken for a protocol.
-        *SAFE_INPUT, "-i", f"file:{path}", "-filter_complex", ";".join(branches), "-f", "null", "-",
+        *SAFE_INPUT, "-i", f"file:{path}", "-filter_complex", ";".join(branches), *outputs, "-f", "null", "-",
     ]  # fmt: skip
 
 
@@ -300,10 +388,17 @@ class Analyzer:
         self.prober = prober or Prober(settings.ffprobe)
         self.cache = ContentCache(settings.cache_dir / "analysis")
         self.faces = FaceFinder(settings.cache_dir, settings.ffmpeg)
-        self._params = f"v{ANALYSIS_VERSION}:scdet={settings.scdet_threshold}:blur={settings.blur_threshold}"
+        self.shot_network = ShotNetwork(settings.shot_model_path or settings.cache_dir / "models" / SHOT_MODEL)
+
+    def shot_detector(self) -> ShotDetector:
+        """The detector asked for (`engine.shot_detector`), or scdet when TransNetV2's model is missing."""
+        wanted = self.settings.shot_detector
+        return "transnetv2" if wanted == "transnetv2" and self.shot_network.available() else "scdet"
 
     async def key(self, path: Path) -> str:
-        return await self.cache.key(path, self._params)
+        s = self.settings
+        params = f"v{ANALYSIS_VERSION}:scdet={s.scdet_threshold}:blur={s.blur_threshold}:shots={self.shot_detector()}"
+        return await self.cache.key(path, params)
 
     async def analyze(self, path: Path) -> MediaAnalysis:
         key = await self.key(path)
@@ -318,15 +413,20 @@ class Analyzer:
         info = await self.prober.probe(path)
         if not info.has_video or info.is_image or not info.duration:
             raise ImsError("InvalidMaterial.Unsupported", f"{path.name}: analysis needs a video with a duration")
+        detector = self.shot_detector()
+        faces = sampling(info, FACE_FPS) if faces_available() else None
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="analysis-", dir=self.settings.work_dir) as tmp:
             out = {name: Path(tmp) / f"{name}.txt" for name in ("video", "motion", "blur", "audio")}
-            cmd = analysis_command(self.settings.ffmpeg, path, info.has_audio, self.settings.scdet_threshold, out)
+            out |= {name: Path(tmp) / f"{name}.raw" for name in ("faces", "shots")}
+            cmd = analysis_command(self.settings.ffmpeg, path, info.has_audio, self.settings.scdet_threshold, out,
+                                   faces=faces, shot_frames=detector == "transnetv2")  # fmt: skip
             await run_ffmpeg(cmd, info.duration)
-            analysis = await asyncio.to_thread(self._collect, out, key, info.duration)
+            analysis = await asyncio.to_thread(self._collect, out, key, info.duration, detector)
+            pictures = gray_pictures(out["faces"].read_bytes(), faces[1]) if faces else None
         speech = await self._speech(info) if info.has_audio else []
-        faces = per_second_faces(await self.faces.samples(info), analysis.duration)
-        return dataclasses.replace(analysis, speech=speech, faces=faces)
+        faces_seen = per_second_faces(await self.faces.samples(info, pictures, FACE_FPS), analysis.duration)
+        return dataclasses.replace(analysis, speech=speech, faces=faces_seen)
 
     async def _speech(self, info: MediaInfo) -> list[float]:
         """Per second, the share of 30 ms frames WebRTC's VAD hears as voice; [] without webrtcvad."""
@@ -339,17 +439,16 @@ class Analyzer:
         pcm = await ffmpeg_output(cmd, f"analysis: the sound of {info.path.name}")
         return await asyncio.to_thread(voiced_per_second, pcm, webrtcvad.Vad(VAD_MODE), _seconds(info.duration or 0))
 
-    def _collect(self, out: Mapping[str, Path], key: str, duration: float) -> MediaAnalysis:
-        parsed = {name: parse_metadata(p.read_text()) if p.is_file() else [] for name, p in out.items()}
-        return build_analysis(
-            key,
-            duration,
-            parsed["video"],
-            parsed["motion"],
-            parsed["blur"],
-            parsed["audio"],
-            self.settings.blur_threshold,
-        )
+    def _collect(self, out: Mapping[str, Path], key: str, duration: float, detector: ShotDetector) -> MediaAnalysis:
+        parsed = {name: parse_metadata(out[name].read_text()) if out[name].is_file() else []
+                  for name in ("video", "motion", "blur", "audio")}  # fmt: skip
+        cuts = None
+        if detector == "transnetv2":
+            # The motion branch printed every frame's time, in the order the raw frames were written.
+            frames = raw_frames(out["shots"])
+            cuts = transition_cuts(self.shot_network.probabilities(frames), [t for t, _ in parsed["motion"]])
+        return build_analysis(key, duration, parsed["video"], parsed["motion"], parsed["blur"], parsed["audio"],
+                              self.settings.blur_threshold, cuts, detector)  # fmt: skip
 
 
 def voiced_per_second(pcm: bytes, vad: Any, seconds: int) -> list[float]:
@@ -376,15 +475,26 @@ def per_second_faces(samples: list[FaceSample], duration: float) -> list[float]:
 # --- highlights ---------------------------------------------------------------------------
 
 
+#: The per-second signals a highlight scores by, as HighlightWeights names them.
+HIGHLIGHT_SIGNALS = ("loudness", "cut_density", "motion", "speech", "faces", "quality")
+
+
 @dataclass(frozen=True)
 class HighlightWeights:
-    """How much each normalised signal counts; normalisation is over all media of one request."""
+    """How much each normalised signal counts; normalisation is over all media of one request.
 
-    loudness: float = 0.3
-    cut_density: float = 0.2
-    motion: float = 0.2
-    speech: float = 0.15  # someone speaking: a moment people say something in
-    faces: float = 0.15  # a face in view, the larger the more
+    Quality's 0.2 was chosen on bench/highlights.py's labelled fixture: 6/6 cases right for any
+    weight from 0.05 to 0.35 (5/6 at 0, where a softened copy ties with the sharp one; 5/6 at 0.4,
+    where a slightly soft shot of someone speaking loses to sharp silence), 0.2 the middle; the
+    others keep the ratios they had before it (0.3, 0.2, 0.2, 0.15, 0.15), scaled by 0.8.
+    """
+
+    loudness: float = 0.24
+    cut_density: float = 0.16
+    motion: float = 0.16
+    speech: float = 0.12  # someone speaking: a moment people say something in
+    faces: float = 0.12  # a face in view, the larger the more
+    quality: float = 0.2  # sharp, well exposed, detailed frames (frame_quality)
 
 
 @dataclass(frozen=True)
@@ -400,6 +510,7 @@ class Highlight:
     motion: float
     speech: float = 0.0
     faces: float = 0.0
+    quality: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """Proposed `Screen_Media_Highlights_Media_Select` clip entry (IMS's shape is UNCONFIRMED).
@@ -414,7 +525,7 @@ class Highlight:
             "endTime": self.end,
             "score": self.score,
             "signals": {"loudnessDb": self.loudness_db, "cutDensity": self.cut_density, "motion": self.motion,
-                        "speech": self.speech, "faces": self.faces},
+                        "speech": self.speech, "faces": self.faces, "quality": self.quality},
         }
 
 
@@ -495,7 +606,7 @@ def pick_highlights(
     `analyses` maps a media id to its analysis. Windows start and end on shot boundaries (a shot
     longer than `max_window` is entered at its start and then in 1 s steps) and never touch a
     rejected stretch. Each second scores `weights` x (loudness clamped to -60..0 dB, cut density,
-    motion), each scaled 0-1 over all media; a window scores the mean of its seconds. Windows
+    motion, speech, faces, quality), each scaled 0-1 over all media; a window scores the mean of its seconds. Windows
     are taken greedily best-first. A window that contains picked ones extends them (so a strong
     section is not cut into `min_window` pieces with unusable gaps between them); one that
     overlaps a pick otherwise is skipped, and so is one that would leave a remainder shorter than
@@ -513,9 +624,10 @@ def pick_highlights(
     motion = _minmax([np.asarray(raw[i].motion) for i in ids])
     speech = _minmax([_signal(raw[i].speech, raw[i].motion) for i in ids])
     faces = _minmax([_signal(raw[i].faces, raw[i].motion) for i in ids])
+    quality = _minmax([_signal(raw[i].quality, raw[i].motion) for i in ids])
     score = {
         i: _Steps(w.loudness * loud[k] + w.cut_density * cuts[k] + w.motion * motion[k] + w.speech * speech[k]
-                  + w.faces * faces[k])
+                  + w.faces * faces[k] + w.quality * quality[k])
         for k, i in enumerate(ids)
     }
 
@@ -557,6 +669,7 @@ def pick_highlights(
             motion=round(_Steps(an.motion).mean(a, b), 4),
             speech=round(_Steps(_signal(an.speech, an.motion)).mean(a, b), 4),
             faces=round(_Steps(_signal(an.faces, an.motion)).mean(a, b), 4),
+            quality=round(_Steps(_signal(an.quality, an.motion)).mean(a, b), 4),
         )
 
     return [highlight(m, a, b) for m, a, b in sorted(picked, key=lambda p: (ids.index(p[0]), p[1]))]

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from imsd.engine.media import MediaInfo, MediaResolver, MediaText, resolve_together
-from imsd.engine.planning.analysis import Analyzer, HighlightWeights, MediaAnalysis
+from imsd.engine.planning.analysis import HIGHLIGHT_SIGNALS, Analyzer, HighlightWeights, MediaAnalysis
 from imsd.engine.planning.asr import Transcriber, Word, shot_text
 from imsd.engine.planning.matching import select_scorer, similarities
 from imsd.engine.planning.scoring import Footage, Passage, Scorer
@@ -34,7 +34,7 @@ from imsd.engine.planning.vision import ShotVision
 from imsd.errors import ImsError, invalid
 from imsd.settings import EngineSettings
 
-__all__ = ["MediaKind", "SceneSelector", "kind_of", "passage", "usable_ranges"]
+__all__ = ["MediaKind", "SceneSelector", "kind_of", "measured_signals", "passage", "usable_ranges"]
 
 MediaKind = tuple[Literal["video", "image"], float | None]
 
@@ -49,6 +49,18 @@ def passage(candidate: Candidate) -> Passage:
     path = candidate.path
     footage = None if path is None else Footage(path, candidate.start, candidate.end, still=candidate.kind == "image")
     return Passage(candidate.text, footage)
+
+
+def measured_signals(analyses: Iterable[MediaAnalysis]) -> list[str]:
+    """The highlight signals measured in at least one of the media (HighlightWeights' names).
+
+    Speech needs audio and webrtcvad, faces OpenCV, quality an analysis made since it was added:
+    a signal missing everywhere counted 0 for every second, and the job's record says so.
+    """
+    measured = {"loudness", "cut_density", "motion"}
+    for analysis in analyses:
+        measured |= {name for name in ("speech", "faces", "quality") if getattr(analysis, name)}
+    return [name for name in HIGHLIGHT_SIGNALS if name in measured]
 
 
 def usable_ranges(analysis: MediaAnalysis) -> list[tuple[float, float]]:
@@ -143,7 +155,9 @@ class SceneSelector:
                 {"textMatchMediaSentenceOutputList": match_sentences(sentences, candidates, scores, history)}
             )
         signals = self.vision.signals() if self.settings.visual_signals else []
-        scorer = {"name": scored.scorer, "kind": scored.kind, "visualSignals": signals}
+        # What cut the videos into shots: the analyses this job read were made by it (it is in their cache key).
+        scorer = {"name": scored.scorer, "kind": scored.kind, "visualSignals": signals,
+                  "shotDetector": self.analyzer.shot_detector()}  # fmt: skip
         return {"textMatchMediaOutputList": matched, "scorer": scorer}
 
     async def highlights(
@@ -166,6 +180,8 @@ class SceneSelector:
                 {"clipList": clips, "duration": round(sum(c["endTime"] - c["startTime"] for c in clips), 3)}
                 for clips in sets
             ],
-            "scorer": {"name": "signals", "kind": "signals", "weights": dataclasses.asdict(weights)},
-        }
+            "scorer": {"name": "signals", "kind": "signals", "weights": dataclasses.asdict(weights),
+                       "signals": measured_signals(analyses.values()),
+                       "shotDetectors": sorted({a.shot_detector for a in analyses.values()})},
+        }  # fmt: skip
         return selection, notes
