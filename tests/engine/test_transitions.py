@@ -7,10 +7,12 @@ github.com/gl-transitions/gl-transitions (Directional.glsl, WaterDrop.glsl, perl
 pinwheel.glsl, circle.glsl, CircleCrop.glsl, circleopen.glsl, Radial.glsl, crosshatch.glsl,
 fadecolor.glsl, SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl,
 BowTieHorizontal.glsl, crosswarp.glsl, DoomScreenTransition.glsl, Bounce.glsl, ZoomInCircles.glsl,
-rotate_scale_fade.glsl, heart.glsl, squareswire.glsl, pixelize.glsl; MIT),
-with their default uniforms. Compared on the luma plane, which the engine draws as it draws every
-plane, in renders encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are
-smooth ramps so that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
+rotate_scale_fade.glsl, heart.glsl, squareswire.glsl, pixelize.glsl, burn.glsl, colorphase.glsl,
+multiply_blend.glsl, fadegrayscale.glsl, ColourDistance.glsl; MIT), with their default uniforms.
+Compared on the luma plane, which the engine draws as it draws every plane (the transitions of
+colour alone: in RGB, on coloured ramps), in renders encoded losslessly (Crf 0) so that what
+differs is the drawing; the two clips are smooth ramps so that nearest sampling (ffmpeg) and
+bilinear sampling (a GPU) differ by little.
 directional is xfade's slidedown, perlin a still noise field drawn once and thresholded per frame
 (lut2, maskedmerge), waterdrop `from` remapped through maps built each frame of still fields:
 however drawn, each must match its formula.
@@ -29,7 +31,7 @@ import pytest
 from imsd.engine.render.transitions import transition_table, xfade_transition
 
 from tests.engine.conftest import FPS, video
-from tests.engine.sampling import luma_frames
+from tests.engine.sampling import frames, luma_frames
 
 W, H = 160, 128
 Plane = npt.NDArray[np.float64]
@@ -411,6 +413,106 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
 }
 
 
+#: The transitions of colour alone (channels: each RGB channel mixed on its own, or through a
+#: product, a grey, a distance in RGB): on grey pictures most would be a fade, so they are compared
+#: on coloured ramps, in RGB (H x W x 3 planes).
+REC709 = np.array([0.2126, 0.7152, 0.0722])
+
+
+def burn(a: Plane, b: Plane, progress: float) -> Plane:
+    """burn.glsl, color = (0.9, 0.4, 0.2), clipped as a GPU writes it."""
+    p = progress
+    return np.clip(a * (1 - p) + b * p + 2 * p * (1 - p) * 255 * np.array([0.9, 0.4, 0.2]), 0, 255)
+
+
+def colorphase(a: Plane, b: Plane, progress: float) -> Plane:
+    """colorphase.glsl, fromStep = (0.0, 0.2, 0.4, 0.0), toStep = (0.6, 0.8, 1.0, 1.0)."""
+    m = smoothstep(0.0, 0.6, np.asarray(progress)), smoothstep(0.2, 0.8, np.asarray(progress))
+    return a + (b - a) * np.array([*m, smoothstep(0.4, 1.0, np.asarray(progress))])
+
+
+def multiplyblend(a: Plane, b: Plane, progress: float) -> Plane:
+    """multiply_blend.glsl."""
+    blended = a * b / 255
+    if progress < 0.5:
+        return a + (blended - a) * 2 * progress
+    return blended + (b - blended) * (2 * progress - 1)
+
+
+def fadegrayscale(a: Plane, b: Plane, progress: float) -> Plane:
+    """fadegrayscale.glsl, intensity = 0.3."""
+    p = np.asarray(progress)
+    grey_a, grey_b = (np.repeat((x @ REC709)[..., None], 3, axis=2) for x in (a, b))
+    from_ = grey_a + (a - grey_a) * smoothstep(0.7, 0.0, p)
+    to = grey_b + (b - grey_b) * smoothstep(0.3, 1.0, p)
+    return from_ * (1 - p) + to * p
+
+
+def colordistance(a: Plane, b: Plane, progress: float) -> Plane:
+    """ColourDistance.glsl, power = 5."""
+    m = (np.linalg.norm((a - b) / 255, axis=2) <= progress)[..., None]
+    mixed = np.where(m, b, a)
+    return mixed + (b - mixed) * progress**5
+
+
+COLOUR_FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
+    "burn": burn,
+    "colorphase": colorphase,
+    "multiplyblend": multiplyblend,
+    "fadegrayscale": fadegrayscale,
+    "colordistance": colordistance,
+}
+
+
+@pytest.fixture(scope="module")
+def colour_ramps(media_dir: Path) -> tuple[Path, Path]:
+    """Two smooth clips of different colours across the picture, at the output size."""
+    made = []
+    for name, rgb in (
+        ("colour-across.mp4", "r='40+180*X/W':g='40+180*Y/H':b=100"),
+        ("colour-down.mp4", "r='200-150*Y/H':g='60+100*X/W':b='40+160*(X+Y)/(W+H)'"),
+    ):
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=black:s={W}x{H}:r={FPS}:d=2",
+             "-vf", f"format=gbrp,geq={rgb}", "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p",
+             str(media_dir / name)],
+            check=True,
+        )  # fmt: skip
+        made.append(media_dir / name)
+    return made[0], made[1]
+
+
+@pytest.mark.parametrize("name", sorted(COLOUR_FORMULAS))
+async def test_a_frame_inside_a_colour_transition_is_the_gl_transitions_formula_in_rgb(
+    render: Any, colour_ramps: tuple[Path, Path], name: str
+) -> None:
+    """burn.glsl, colorphase.glsl, multiply_blend.glsl, fadegrayscale.glsl, ColourDistance.glsl:
+    a mid-window frame, read as RGB, is the formula of the two RGB frames within the rounding of
+    the YUV round trips (4:2:0 chroma read and written about smooth ramps)."""
+    result = await _ramp_transition(render, colour_ramps, name)
+    assert not result.approximated, result.approximated
+    out = frames(result.output).astype(np.float64)
+    a, b = (frames(path)[0].astype(np.float64) for path in colour_ramps)
+    inside = [f for f in out if np.abs(f - a).mean() > 2 and np.abs(f - b).mean() > 2]
+    assert len(inside) >= FPS // 2, f"{len(inside)} frames inside the transition"
+    progress, error = _closest_progress(inside[len(inside) // 2], COLOUR_FORMULAS[name], a, b)
+    assert 0.25 < progress < 0.75, progress
+    assert error.mean() < 2.0, f"mean RGB error {error.mean():.2f} at progress {progress:.2f}"
+
+
+def test_another_colour_transition_of_the_same_two_frames_does_not_match_the_formula() -> None:
+    """The RGB comparison can fail: a third into the window each colour formula is farther from
+    every other (and from a plain fade) than its test allows, by half as much again."""
+    x, y = np.meshgrid(np.arange(W) / W, np.arange(H) / H)
+    a = np.stack([40 + 180 * x, 40 + 180 * y, np.full_like(x, 100)], axis=2)
+    b = np.stack([200 - 150 * y, 60 + 100 * x, 40 + 160 * (x + y) / 2], axis=2)
+    fade = {"fade": lambda fa, fb, p: fa * (1 - p) + fb * p}
+    for name, formula in COLOUR_FORMULAS.items():
+        for other, drawn in (COLOUR_FORMULAS | fade).items():
+            if other != name:
+                assert np.abs(formula(a, b, 0.3) - drawn(a, b, 0.3)).mean() > 3, (name, other)
+
+
 @pytest.fixture(scope="module")
 def ramps(media_dir: Path) -> tuple[Path, Path]:
     """Two smooth, different clips at the output size: luma rising to the right, and downwards."""
@@ -571,7 +673,8 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
 
 @pytest.mark.parametrize(
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
-             "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart"],
+             "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
+             *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

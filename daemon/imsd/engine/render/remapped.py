@@ -51,6 +51,7 @@ from imsd.engine.render.clock import Clock
 from imsd.engine.render.graph import Filter, FilterGraph, f
 from imsd.engine.render.transitions import (
     Bounce,
+    Channels,
     Circles,
     Drawn,
     Drop,
@@ -312,6 +313,74 @@ def pixelize_window(
     return _merged(graph, out, alpha)
 
 
+def channels_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, channels: Channels, frames: int, size: tuple[int, int],
+    alpha: bool,
+) -> str:  # fmt: skip
+    """The window of `frames` frames where `a` turns into `b` colour by colour (`channels`), in
+    planar RGB: their GLSL weighs red, green and blue on their own (colorphase) or makes colours
+    no mix of YUV planes is (a product, a Rec. 709 grey, a distance in RGB), so both pictures are
+    converted once each way. A weight per channel is a plane of a uniform frame (a geq of two
+    rows a frame, spread down), every mix one maskedmerge of whole pictures, a product blend
+    multiply, the grey colorchannelmixer, an added colour blend addition (clipping at 255 as a GPU
+    writes)."""
+    w, h = size
+    rgb = "gbrap" if alpha else "gbrp"
+    p = f"(T*({clock.fps})/{frames})"
+
+    def weights(exprs: tuple[str, str, str], alpha_weight: str) -> str:
+        """A frame holding 255 times each channel's weight of the progress."""
+        planes = {k: f"round(255*clip({e.replace('{p}', p)},0,1))" for k, e in zip("rgb", exprs, strict=True)}
+        planes |= {"a": f"round(255*clip({alpha_weight.replace('{p}', p)},0,1))"} if alpha else {}
+        return _uniform_planes(graph, clock, frames, w, h, rgb, **planes)
+
+    def grey(label: str) -> str:
+        rows = {f"{out}{src}": k for out in "rgb" for src, k in zip("rgb", (0.2126, 0.7152, 0.0722), strict=True)}
+        return graph.one([label], [f("colorchannelmixer", **rows)], "grey")
+
+    from_, to = (graph.one([x], [f("format", rgb)], "rgb") for x in (a, b))
+    if channels.toward == "near":
+        from_, from_near = _copies(graph, from_, 2)
+        to, to_near, to_shown = _copies(graph, to, 3)
+        near = _near(graph, clock, frames, from_near, to_near, w, h, p, 4 if alpha else 3)
+        from_ = graph.one([from_, to_shown, near], [f("maskedmerge"), clock.settb()], "near")
+    elif channels.toward is not None and channels.lean is not None:
+        from_, own = _copies(graph, from_, 2)
+        if channels.toward == "product":
+            to, to_own = _copies(graph, to, 2)
+            toward = graph.one([own, to_own], [f("blend", all_mode="multiply")], "product")
+        else:
+            toward = grey(own)
+        from_ = graph.one([from_, toward, weights(channels.lean, "0")], [f("maskedmerge"), clock.settb()], "lean")
+    if channels.to_lean is not None:
+        to, own = _copies(graph, to, 2)
+        to = graph.one([to, grey(own), weights(channels.to_lean, "0")], [f("maskedmerge"), clock.settb()], "lean")
+    out = graph.one([from_, to, weights(channels.mix, "{p}")], [f("maskedmerge"), clock.settb()], "xf")
+    if channels.add is not None:
+        out = graph.one([out, weights(channels.add, "0")], [f("blend", all_mode="addition"), clock.settb()], "xf")
+    return graph.one([out], [f("format", "yuva420p" if alpha else "yuv420p")], "xf")
+
+
+def _near(
+    graph: FilterGraph, clock: Clock, frames: int, a: str, b: str, w: int, h: int, p: str, planes: int
+) -> str:
+    """ColourDistance.glsl's step(distance(a, b), progress) as a mask of `planes` planes: the
+    channels' squared differences in 16 bits (blend difference, a lut each, a quarter of the
+    square to leave room for the sum), summed (mix), thresholded against the squared progress."""
+    diff = graph.one([a, b], [f("blend", all_mode="difference")], "diff")
+    channels = graph.chain([diff], [f("extractplanes", "r+g+b")], 3, "diff")
+    squares = [graph.one([c], _lut16("round(pow(val/257,2)/4)"), "square") for c in channels]
+    total = graph.one(squares, [f("mix", inputs=3, weights="1 1 1", scale=1), f("format", "gray16le")], "distance")
+    reach = _uniform(graph, clock, frames, w, h, f"pow(255*{p},2)/4")
+    zero, full = (_still(graph, clock, frames, _row(graph, clock, w, h, v)) for v in ("0", "65535"))
+    inside = graph.one([reach, total, zero, full], [
+        f("threshold"), f("format", "gray16le"), f("format", "gray"),
+    ], "near")  # fmt: skip
+    copies = _copies(graph, inside, planes)
+    mapping = "0x" + "".join(f"{i}0" for i in range(planes))
+    return graph.one(copies, [f("mergeplanes", mapping, "gbrap" if planes == 4 else "gbrp")], "near")
+
+
 def _copies(graph: FilterGraph, label: str, n: int) -> list[str]:
     """`n` uses of one stream (split, when more than one)."""
     return graph.chain([label], [f("split", n)], n, "copy") if n > 1 else [label]
@@ -343,11 +412,17 @@ def _uniform(
     """A w x h picture each frame of the window, the geq `expr` of the frame's time T, drawn on two
     rows of w and spread down (so Y < 1 names the top half, X the column)."""
     top = 65535 if pix_fmt == "gray16le" else 255
+    return _uniform_planes(graph, clock, frames, w, h, pix_fmt, lum=f"round(clip({expr},0,{top}))")
+
+
+def _uniform_planes(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, pix_fmt: str, **planes: str) -> str:
+    """A w x h picture of `pix_fmt` each frame of the window, each plane the geq expression
+    `planes` names it by (lum, r, g, b, a...), drawn on two rows of w and spread down."""
     drawn = graph.one([], [
         f("color", "black", s=f"{w}x2", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
-        f("geq", lum=f"round(clip({expr},0,{top}))"), f("trim", end_frame=frames),
+        f("geq", **planes), f("trim", end_frame=frames),
     ], "field")  # fmt: skip
-    return _down(graph, drawn, w, h)
+    return _down(graph, drawn, w, h, pix_fmt)
 
 
 def _lut16(expr: str) -> list[Filter]:
@@ -377,9 +452,9 @@ def _drawn(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
     ], "field")  # fmt: skip
 
 
-def _down(graph: FilterGraph, label: str, w: int, h: int) -> str:
+def _down(graph: FilterGraph, label: str, w: int, h: int, pix_fmt: str = "gray16le") -> str:
     """A picture of width w spread down to w x h, rows copied (neighbor), its format pinned."""
-    return graph.one([label], [f("scale", w, h, flags="neighbor"), f("format", "gray16le")], "field")
+    return graph.one([label], [f("scale", w, h, flags="neighbor"), f("format", pix_fmt)], "field")
 
 
 def _row(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
@@ -677,5 +752,5 @@ def _map(
 #: How each transition drawn with parameters is drawn, by the type of its parameters.
 _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Ripple: ripple_window, Zoom: zoom_window, Sway: sway_window, Warp: warp_window, Sweep: sweep_window,
-    Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window,
+    Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window, Channels: channels_window,
 }  # fmt: skip

@@ -33,8 +33,8 @@ import hashlib
 from dataclasses import dataclass, replace
 
 __all__ = [
-    "Backdrop", "Bounce", "Circles", "Drawn", "Drop", "Heart", "MaskedBlend", "Pixels", "Ripple", "Sway", "Sweep",
-    "Turn", "Warp", "XfadeChoice", "Zoom",
+    "Backdrop", "Bounce", "Channels", "Circles", "Drawn", "Drop", "Heart", "MaskedBlend", "Pixels", "Ripple", "Sway",
+    "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -173,6 +173,23 @@ class Sweep:
 
 
 @dataclass(frozen=True)
+class Channels:
+    """A transition of colour alone (burn.glsl, colorphase.glsl...): each RGB channel of a pixel a
+    mix of the two pictures' same pixel. `from` first leans by `lean` toward `toward` ("grey": its
+    grey, 0.2126 r + 0.7152 g + 0.0722 b; "product": its product with `to`; "near": `to`, where the
+    two colours lie within the progress of each other, whatever `lean`), `to` by `to_lean` toward
+    its grey; then the two are mixed by `mix` and `add` added (clipped to 0-1 at the end, as a
+    GPU writes it). Weights are geq expressions of the progress `{p}`, one per channel (r, g, b);
+    alpha, which the GLSL takes as opaque, is mixed by the progress (channels.py draws it)."""
+
+    mix: tuple[str, str, str]
+    add: tuple[str, str, str] | None = None
+    toward: str | None = None
+    lean: tuple[str, str, str] | None = None
+    to_lean: tuple[str, str, str] | None = None
+
+
+@dataclass(frozen=True)
 class Circles:
     """ZoomInCircles.glsl: rings round the centre zoom both pictures by their own amounts and mix
     them by their own weights; the GLSL has no uniforms (remapped.py)."""
@@ -185,7 +202,7 @@ class Heart:
 
 
 #: What remapped.py draws from 16-bit fields.
-Drawn = Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Circles | Heart
+Drawn = Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Circles | Heart
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
 _WATERDROP = Ripple(amplitude=30, speed=30)
@@ -418,9 +435,43 @@ _TURNS = {"rotatescalefade": Turn(rotations=1, scale=8, back=0.15)}
 _HEARTS = {"heart": Heart()}
 #: pixelize.glsl (gre), squaresMin = (20, 20), steps = 50.
 _PIXELS = {"pixelize": Pixels(squares=20, steps=50)}
+
+
+def _each(expr: str) -> tuple[str, str, str]:
+    """One weight for all three channels."""
+    return expr, expr, expr
+
+
+def _smoothstep(edge0: float, edge1: float) -> str:
+    """GLSL's smoothstep(edge0, edge1, progress) as a geq expression of `{p}` (edges either way)."""
+    return f"(st(9,clip(({{p}}-{edge0})/({edge1 - edge0}),0,1))*ld(9)*(3-2*ld(9)))"
+
+
+#: burn.glsl (gre), color = (.9, .4, .2): mix(from + progress color, to + (1 - progress) color,
+#: progress) = the fade plus 2 progress (1 - progress) color.
+_BURN = Channels(mix=_each("{p}"), add=("2*{p}*(1-{p})*0.9", "2*{p}*(1-{p})*0.4", "2*{p}*(1-{p})*0.2"))
+#: colorphase.glsl (gre), fromStep = (0, .2, .4), toStep = (.6, .8, 1): each channel turns by
+#: its own smoothstep of the progress.
+_COLOR_PHASE = Channels(mix=(_smoothstep(0, 0.6), _smoothstep(0.2, 0.8), _smoothstep(0.4, 1)))
+#: multiply_blend.glsl (Fernando Kuteken): `from` turns into from * to over the first half, which
+#: turns into `to` over the second.
+_MULTIPLY_BLEND = Channels(mix=_each("max(2*{p}-1,0)"), toward="product", lean=_each("min(2*{p},1)"))
+#: fadegrayscale.glsl (gre), intensity = .3: mix(mix(grey(from), from, smoothstep(.7, 0,
+#: progress)), mix(grey(to), to, smoothstep(.3, 1, progress)), progress).
+_FADE_GRAYSCALE = Channels(
+    mix=_each("{p}"), toward="grey", lean=_each(f"1-{_smoothstep(0.7, 0)}"), to_lean=_each(f"1-{_smoothstep(0.3, 1)}")
+)
+#: ColourDistance.glsl (P-Seebauer), power = 5: `to` where the colours lie within the progress of
+#: each other (distance(from, to) <= progress, m = step), then mix(mix(from, to, m), to,
+#: progress^5).
+_COLOUR_DISTANCE = Channels(mix=_each("pow({p},5)"), toward="near")
+_CHANNELS = {
+    "burn": _BURN, "colorphase": _COLOR_PHASE, "multiplyblend": _MULTIPLY_BLEND, "fadegrayscale": _FADE_GRAYSCALE,
+    "colordistance": _COLOUR_DISTANCE,
+}  # fmt: skip
 _DRAWN: dict[str, Drawn] = {
     **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
-    **_PIXELS,
+    **_PIXELS, **_CHANNELS,
 }  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
@@ -444,20 +495,15 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    # Measured unlike its GLSL by the transitions helper: fadegrays greys and times its phases
-    # unlike fadegrayscale.glsl.
-    "fadegrayscale": "fadegrays",
     "displacement": "dissolve", "linearblur": "hblur",
     "glitchmemories": "pixelize",
-    "morph": "fade", "colordistance": "distance", "swirl": "radial",
+    "morph": "fade", "swirl": "radial",
     "gridflip": "pixelize",
     "mosaic": "pixelize", "undulatingburnout": "fadewhite",
     "crazyparametricfun": "radial", "kaleidoscope": "radial", "windowblinds": "hrslice",
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
-    "ripple": "circleopen", "burn": "fadewhite",
-    "colorphase": "fade", "cube": "slideleft", "doorway": "horzopen",
+    "ripple": "circleopen", "cube": "slideleft", "doorway": "horzopen",
     "flyeye": "dissolve", "luma": "fade",
-    "multiplyblend": "fade",
     "squeeze": "squeezeh", "swap": "slideright",
 }  # fmt: skip
 
@@ -485,6 +531,7 @@ _DESCRIBED: dict[type, str] = {
     Pixels: "its GLSL: both pictures remapped to their squares' centres, mixed",
     Circles: "its GLSL: rings of both pictures remapped (zoomed) and mixed each frame",
     Heart: "its GLSL: a 16-bit still field (the heart's radius on each ray) and the progress",
+    Channels: "its GLSL: each RGB channel of both pictures mixed pixel by pixel by weights of the progress",
 }
 
 
