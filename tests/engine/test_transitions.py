@@ -1,18 +1,18 @@
 """Transitions drawn by their gl-transitions formula: a frame inside the window equals the formula
 evaluated in numpy on the same two frames.
 
-Sources: the IMS transition page (help.aliyun.com/document_detail/447495.htm: SubType names are
-gl-transitions names, e.g. directional, waterdrop) and the GLSL of each transition in
-github.com/gl-transitions/gl-transitions (Directional.glsl, WaterDrop.glsl, perlin.glsl,
-pinwheel.glsl, circle.glsl, CircleCrop.glsl, circleopen.glsl, Radial.glsl, crosshatch.glsl,
-fadecolor.glsl, SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl,
-BowTieHorizontal.glsl, crosswarp.glsl, DoomScreenTransition.glsl, Bounce.glsl, ZoomInCircles.glsl,
-rotate_scale_fade.glsl, heart.glsl, squareswire.glsl, pixelize.glsl, burn.glsl, colorphase.glsl,
-multiply_blend.glsl, fadegrayscale.glsl, ColourDistance.glsl; MIT), with their default uniforms.
-Compared on the luma plane, which the engine draws as it draws every plane (the transitions of
-colour alone: in RGB, on coloured ramps), in renders encoded losslessly (Crf 0) so that what
-differs is the drawing; the two clips are smooth ramps so that nearest sampling (ffmpeg) and
-bilinear sampling (a GPU) differ by little.
+Sources: the IMS transition page (help.aliyun.com/document_detail/447495.htm: SubType names are gl-
+transitions names, e.g. directional, waterdrop) and the GLSL of each transition in github.com/gl-
+transitions/gl-transitions (Directional.glsl, WaterDrop.glsl, perlin.glsl, pinwheel.glsl,
+circle.glsl, CircleCrop.glsl, circleopen.glsl, Radial.glsl, crosshatch.glsl, fadecolor.glsl,
+SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl, BowTieHorizontal.glsl,
+crosswarp.glsl, DoomScreenTransition.glsl, Bounce.glsl, ZoomInCircles.glsl, rotate_scale_fade.glsl,
+heart.glsl, squareswire.glsl, pixelize.glsl, burn.glsl, colorphase.glsl, multiply_blend.glsl,
+fadegrayscale.glsl, ColourDistance.glsl, windowblinds.glsl, squeeze.glsl; MIT), with their default
+uniforms. Compared on the luma plane, which the engine draws as it draws every plane (the
+transitions of colour alone, and squeeze: in RGB, on coloured ramps), in renders encoded losslessly
+(Crf 0) so that what differs is the drawing; the two clips are smooth ramps so that nearest
+sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
 directional is xfade's slidedown, perlin a still noise field drawn once and thresholded per frame
 (lut2, maskedmerge), waterdrop `from` remapped through maps built each frame of still fields:
 however drawn, each must match its formula.
@@ -328,6 +328,14 @@ def pixelize(a: Plane, b: Plane, progress: float) -> Plane:
     return read(a, x, y) * (1 - progress) + read(b, x, y) * progress
 
 
+def windowblinds(a: Plane, b: Plane, progress: float) -> Plane:
+    """windowblinds.glsl, clipped as a GPU writes it (its mix overshoots `to` late in the window)."""
+    _, y = uv()
+    t = progress * np.where(np.mod(np.floor(y * 100 * progress), 2) == 0, 1.5, 1.0)
+    weight = t + (progress - t) * smoothstep(0.8, 1.0, np.asarray(progress))
+    return np.clip(a + weight * (b - a), 0, 255)
+
+
 Point = tuple[float, float]
 
 
@@ -410,6 +418,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "heart": heart,
     "squareswire": squareswire,
     "pixelize": pixelize,
+    "windowblinds": windowblinds,
 }
 
 
@@ -455,12 +464,23 @@ def colordistance(a: Plane, b: Plane, progress: float) -> Plane:
     return mixed + (b - mixed) * progress**5
 
 
+def squeeze(a: Plane, b: Plane, progress: float) -> Plane:
+    """squeeze.glsl, colorSeparation = 0.04."""
+    x, y = uv()
+    squeezed = 0.5 + (y - 0.5) / (1 - progress)
+    shift = progress * 0.04
+    channels = [read(a[..., c], x, squeezed + s) for c, s in enumerate((-shift, 0.0, shift))]
+    off = ((squeezed < 0) | (squeezed > 1))[..., None]
+    return np.where(off, b, np.stack(channels, axis=2))
+
+
 COLOUR_FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "burn": burn,
     "colorphase": colorphase,
     "multiplyblend": multiplyblend,
     "fadegrayscale": fadegrayscale,
     "colordistance": colordistance,
+    "squeeze": squeeze,
 }
 
 
@@ -609,13 +629,14 @@ async def test_a_remapped_transition_reads_every_pixel_where_the_glsl_formula_do
     assert error.max() <= REMAPPED[name], f"luma off by {error.max():.1f} at progress {progress:.2f}"
 
 
-@pytest.mark.parametrize("name", ["circle", "circlecrop", "zoomincircles", "rotatescalefade"])
+@pytest.mark.parametrize("name", ["circle", "circlecrop", "zoomincircles", "rotatescalefade", "windowblinds"])
 async def test_a_transition_whose_middle_does_not_show_it_all_matches_its_formula_at_every_frame(
     render: Any, ramps: tuple[Path, Path], name: str
 ) -> None:
     """circle.glsl and CircleCrop.glsl (gl-transitions): mid-window the shape has no radius (all
     back colour); ZoomInCircles.glsl mixes in `to` only after progress .8; rotate_scale_fade.glsl
-    shows its back colour only near the ends. So every frame of the window is compared."""
+    shows its back colour only near the ends; windowblinds.glsl overshoots `to` only after
+    progress 2/3. So every frame of the window is compared."""
     across, down = ramps
     result = await _ramp_transition(render, ramps, name)
     out = luma_frames(result.output).astype(np.float64)
@@ -674,7 +695,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
 @pytest.mark.parametrize(
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
-             *COLOUR_FORMULAS],
+             "windowblinds", *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

@@ -58,6 +58,8 @@ from imsd.engine.render.transitions import (
     Heart,
     Pixels,
     Ripple,
+    Rows,
+    Squeeze,
     Sway,
     Sweep,
     Turn,
@@ -381,23 +383,81 @@ def _near(
     return graph.one(copies, [f("mergeplanes", mapping, "gbrap" if planes == 4 else "gbrp")], "near")
 
 
+def rows_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, rows: Rows, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` and `b` mix by a weight of the row and the progress
+    that overshoots 1 (windowblinds.glsl): out = a + w (b - a), clipped, on RGB planes (where a
+    GPU clips). An 8-bit mix cannot overshoot, so it is made in 16 bits about an offset: a, and
+    the overshot end a + most (b - a) (a lut2 of both), maskedmerged by w / most, each frame's
+    weights one geq column spread across."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
+    p = f"(T*({clock.fps})/{frames})"
+    weight = rows.weight.replace("{y}", "(1-(Y+0.5)/H)").replace("{p}", p)
+    masks = _columns(graph, clock, frames, w, h, len(names), f"65535*({weight})/{rows.most}", "gray16le", 65535)
+    base, scale = 8192, 64  # a pixel v is base + scale v: room for -most + 1 to most times 255
+    out = []
+    for pa, pb, mask in zip(planes_a, planes_b, masks, strict=True):
+        pa, pa_end = _copies(graph, pa, 2)
+        start = graph.one([pa], _lut16(f"{base}+{scale}*val/257"), "start")
+        end = graph.one([pa_end, pb], [
+            f("lut2", c0=f"{base}+{scale}*(x+{rows.most}*(y-x))", d=16), f("format", "gray16le"),
+        ], "end")  # fmt: skip
+        mixed = graph.one([start, end, mask], [f("maskedmerge"), clock.settb()], "xf")
+        out.append(_mask(graph, mixed, f"(val-{base})/{scale}/255"))
+    return _merged(graph, out, alpha, rgb=True)
+
+
+def squeeze_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, squeeze: Squeeze, frames: int, size: tuple[int, int],
+    alpha: bool,
+) -> str:  # fmt: skip
+    """squeeze.glsl over the window of `frames` frames: each RGB plane of `a` read at its own row
+    (red and blue apart from green), a function of the row and the progress alone: one geq
+    column of maps a frame per plane, spread across; `b` where green's row falls off the picture."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
+    p = f"(T*({clock.fps})/{frames})"
+    y = f"(0.5+(0.5-(Y+0.5)/H)/(1-{p}))"
+    shifts = {"r": f"-{squeeze.separation}*{p}", "b": f"{squeeze.separation}*{p}"}
+    off = _columns(graph, clock, frames, w, h, len(names), f"255*(lt({y},0)+gt({y},1))", "gray", 255)
+    xmaps = _copies(graph, _still(graph, clock, frames, _row(graph, clock, w, h, "X")), len(names))
+    out = []
+    for name, pa, pb, xmap, shown in zip(names, planes_a, planes_b, xmaps, off, strict=True):
+        row = f"floor((1-({y}+{shifts.get(name, 0)}))*H-0.5+1e-9)"
+        ymap = _columns(graph, clock, frames, w, h, 1, row, "gray16le", h - 1)[0]
+        moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "squeezed")
+        out.append(graph.one([moved, pb, shown], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha, rgb=True)
+
+
 def _copies(graph: FilterGraph, label: str, n: int) -> list[str]:
     """`n` uses of one stream (split, when more than one)."""
     return graph.chain([label], [f("split", n)], n, "copy") if n > 1 else [label]
 
 
-def _planes(graph: FilterGraph, a: str, b: str, alpha: bool) -> tuple[list[str], list[str], list[str]]:
-    """The plane names of the window's pictures (y, u, v and a with alpha) and each one's planes."""
-    names = ["y", "u", "v", *(["a"] if alpha else [])]
-    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
-    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+def _planes(
+    graph: FilterGraph, a: str, b: str, alpha: bool, rgb: bool = False
+) -> tuple[list[str], list[str], list[str]]:
+    """The plane names of the window's pictures (y, u, v and a with alpha; `rgb`: r, g, b and a,
+    converted to planar RGB) and each one's planes, in that order (extractplanes' own)."""
+    names = ["r", "g", "b"] if rgb else ["y", "u", "v"]
+    names += ["a"] if alpha else []
+    converted = [f("format", "gbrap" if alpha else "gbrp")] if rgb else []
+    planes_a = graph.chain([a], [*converted, f("extractplanes", "+".join(names))], len(names), "plane")
+    planes_b = graph.chain([b], [*converted, f("extractplanes", "+".join(names))], len(names), "plane")
     return names, planes_a, planes_b
 
 
-def _merged(graph: FilterGraph, planes: list[str], alpha: bool) -> str:
-    """The planes (y, u, v, a) as one picture."""
-    mapping = "0x" + "".join(f"{i}0" for i in range(len(planes)))
-    return graph.one(planes, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+def _merged(graph: FilterGraph, planes: list[str], alpha: bool, rgb: bool = False) -> str:
+    """The planes (y, u, v, a; `rgb`: r, g, b, a, converted back) as one picture."""
+    yuv = "yuva420p" if alpha else "yuv420p"
+    if not rgb:
+        mapping = "0x" + "".join(f"{i}0" for i in range(len(planes)))
+        return graph.one(planes, [f("mergeplanes", mapping, yuv)], "xf")
+    mapping = "0x102000" + ("30" if alpha else "")  # gbrp's planes: g, b, r (a)
+    return graph.one(planes, [f("mergeplanes", mapping, "gbrap" if alpha else "gbrp"), f("format", yuv)], "xf")
 
 
 def _sizes(w: int, h: int, alpha: bool) -> list[tuple[str, tuple[int, int], int]]:
@@ -753,4 +813,5 @@ def _map(
 _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Ripple: ripple_window, Zoom: zoom_window, Sway: sway_window, Warp: warp_window, Sweep: sweep_window,
     Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window, Channels: channels_window,
+    Rows: rows_window, Squeeze: squeeze_window,
 }  # fmt: skip

@@ -33,8 +33,8 @@ import hashlib
 from dataclasses import dataclass, replace
 
 __all__ = [
-    "Backdrop", "Bounce", "Channels", "Circles", "Drawn", "Drop", "Heart", "MaskedBlend", "Pixels", "Ripple", "Sway",
-    "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
+    "Backdrop", "Bounce", "Channels", "Circles", "Drawn", "Drop", "Heart", "MaskedBlend", "Pixels", "Ripple", "Rows",
+    "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -190,6 +190,25 @@ class Channels:
 
 
 @dataclass(frozen=True)
+class Rows:
+    """windowblinds.glsl: `from` and `to` mixed by `weight`, a geq expression of the row's uv.y
+    (`{y}`) and the progress (`{p}`) that reaches up to `most` > 1, where the mix overshoots `to`
+    (clipped as a GPU writes it) (remapped.py)."""
+
+    weight: str
+    most: float
+
+
+@dataclass(frozen=True)
+class Squeeze:
+    """squeeze.glsl: `from` squeezed to the middle rows, read at y = .5 + (uv.y - .5) / (1 -
+    progress), its red `separation` * progress lower and its blue as much higher; `to` where y
+    falls off the picture (remapped.py)."""
+
+    separation: float
+
+
+@dataclass(frozen=True)
 class Circles:
     """ZoomInCircles.glsl: rings round the centre zoom both pictures by their own amounts and mix
     them by their own weights; the GLSL has no uniforms (remapped.py)."""
@@ -202,7 +221,9 @@ class Heart:
 
 
 #: What remapped.py draws from 16-bit fields.
-Drawn = Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Circles | Heart
+Drawn = (
+    Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Circles | Heart
+)
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
 _WATERDROP = Ripple(amplitude=30, speed=30)
@@ -465,13 +486,20 @@ _FADE_GRAYSCALE = Channels(
 #: each other (distance(from, to) <= progress, m = step), then mix(mix(from, to, m), to,
 #: progress^5).
 _COLOUR_DISTANCE = Channels(mix=_each("pow({p},5)"), toward="near")
+#: windowblinds.glsl (Fabien Benetou): in alternate bands of 1 / (100 progress) of the height
+#: `to` shows by 1.5 progress, elsewhere by progress; both go to progress over its last fifth.
+_WINDOW_BLINDS = Rows(
+    weight="st(8,{p}*if(eq(mod(floor({y}*100*{p}),2),0),1.5,1));ld(8)+({p}-ld(8))*" + _smoothstep(0.8, 1), most=1.5
+)
+#: squeeze.glsl (gre), colorSeparation = 0.04.
+_ROWS: dict[str, Drawn] = {"windowblinds": _WINDOW_BLINDS, "squeeze": Squeeze(separation=0.04)}
 _CHANNELS = {
     "burn": _BURN, "colorphase": _COLOR_PHASE, "multiplyblend": _MULTIPLY_BLEND, "fadegrayscale": _FADE_GRAYSCALE,
     "colordistance": _COLOUR_DISTANCE,
 }  # fmt: skip
 _DRAWN: dict[str, Drawn] = {
     **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
-    **_PIXELS, **_CHANNELS,
+    **_PIXELS, **_CHANNELS, **_ROWS,
 }  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
@@ -500,11 +528,11 @@ _NEAREST = {
     "morph": "fade", "swirl": "radial",
     "gridflip": "pixelize",
     "mosaic": "pixelize", "undulatingburnout": "fadewhite",
-    "crazyparametricfun": "radial", "kaleidoscope": "radial", "windowblinds": "hrslice",
+    "crazyparametricfun": "radial", "kaleidoscope": "radial",
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
     "ripple": "circleopen", "cube": "slideleft", "doorway": "horzopen",
     "flyeye": "dissolve", "luma": "fade",
-    "squeeze": "squeezeh", "swap": "slideright",
+    "swap": "slideright",
 }  # fmt: skip
 
 
@@ -532,6 +560,8 @@ _DESCRIBED: dict[type, str] = {
     Circles: "its GLSL: rings of both pictures remapped (zoomed) and mixed each frame",
     Heart: "its GLSL: a 16-bit still field (the heart's radius on each ray) and the progress",
     Channels: "its GLSL: each RGB channel of both pictures mixed pixel by pixel by weights of the progress",
+    Rows: "its GLSL: RGB planes mixed (overshooting) in 16 bits by a weight of the row drawn each frame",
+    Squeeze: "its GLSL: each RGB plane of `from` remapped row by row (its own rows), over `to`",
 }
 
 
