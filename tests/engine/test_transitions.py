@@ -8,11 +8,11 @@ circle.glsl, CircleCrop.glsl, circleopen.glsl, Radial.glsl, crosshatch.glsl, fad
 SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl, BowTieHorizontal.glsl,
 crosswarp.glsl, DoomScreenTransition.glsl, Bounce.glsl, ZoomInCircles.glsl, rotate_scale_fade.glsl,
 heart.glsl, squareswire.glsl, pixelize.glsl, burn.glsl, colorphase.glsl, multiply_blend.glsl,
-fadegrayscale.glsl, ColourDistance.glsl, windowblinds.glsl, squeeze.glsl; MIT), with their default
-uniforms. Compared on the luma plane, which the engine draws as it draws every plane (the
-transitions of colour alone, and squeeze: in RGB, on coloured ramps), in renders encoded losslessly
-(Crf 0) so that what differs is the drawing; the two clips are smooth ramps so that nearest
-sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
+fadegrayscale.glsl, ColourDistance.glsl, windowblinds.glsl, squeeze.glsl, ripple.glsl, Swirl.glsl;
+MIT), with their default uniforms. Compared on the luma plane, which the engine draws as it draws
+every plane (the transitions of colour alone, and squeeze: in RGB, on coloured ramps), in renders
+encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are smooth ramps so
+that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
 directional is xfade's slidedown, perlin a still noise field drawn once and thresholded per frame
 (lut2, maskedmerge), waterdrop `from` remapped through maps built each frame of still fields:
 however drawn, each must match its formula.
@@ -213,6 +213,15 @@ def simplezoom(a: Plane, b: Plane, progress: float) -> Plane:
     return read(a, 0.5 + (x - 0.5) * (1 - zoom), 0.5 + (y - 0.5) * (1 - zoom)) * (1 - m) + b * m
 
 
+def ripple(a: Plane, b: Plane, progress: float) -> Plane:
+    """ripple.glsl, amplitude = 100, speed = 50."""
+    x, y = uv()
+    dx, dy = x - 0.5, y - 0.5
+    g = (np.sin(progress * np.hypot(dx, dy) * 100 - progress * 50) + 0.5) / 30 * progress
+    m = smoothstep(0.2, 1.0, np.asarray(progress))
+    return read(a, x + dx * g, y + dy * g) * (1 - m) + b * m
+
+
 def dreamy(a: Plane, b: Plane, progress: float) -> Plane:
     """Dreamy.glsl."""
     x, y = uv()
@@ -294,6 +303,17 @@ def rotatescalefade(a: Plane, b: Plane, progress: float) -> Plane:
     ry = 0.5 + (dx * np.sin(angle) + dy * np.cos(angle)) / scale
     mixed = read(a, rx, ry) * (1 - progress) + read(b, rx, ry) * progress
     return np.where((rx < 0) | (rx > 1) | (ry < 0) | (ry > 1), 255 * 0.15, mixed)
+
+
+def swirl(a: Plane, b: Plane, progress: float) -> Plane:
+    """Swirl.glsl (Radius = 1: every pixel of the picture turns)."""
+    x, y = uv()
+    dx, dy = x - 0.5, y - 0.5
+    strength = progress / 0.5 if progress <= 0.5 else 1 - (progress - 0.5) / 0.5
+    theta = (1 - np.hypot(dx, dy)) ** 2 * strength * 8 * 3.14159
+    rx = 0.5 + dx * np.cos(theta) - dy * np.sin(theta)
+    ry = 0.5 + dx * np.sin(theta) + dy * np.cos(theta)
+    return read(a, rx, ry) * (1 - progress) + read(b, rx, ry) * progress
 
 
 def heart(a: Plane, b: Plane, progress: float) -> Plane:
@@ -419,6 +439,8 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "squareswire": squareswire,
     "pixelize": pixelize,
     "windowblinds": windowblinds,
+    "ripple": ripple,
+    "swirl": swirl,
 }
 
 
@@ -610,7 +632,7 @@ def _closest_progress(
 REMAPPED = {
     "waterdrop": 2.5, "simplezoom": 2.5, "dreamy": 3.5, "directionalwarp": 3.5, "crosswarp": 3.5,
     "doomscreentransition_down": 2.5, "bounce_down": 2.5, "zoomincircles": 3.5, "rotatescalefade": 3.5,
-    "pixelize": 3.5,
+    "pixelize": 3.5, "ripple": 2.5, "swirl": 3.5,
 }  # fmt: skip
 
 
@@ -695,7 +717,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
 @pytest.mark.parametrize(
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
-             "windowblinds", *COLOUR_FORMULAS],
+             "windowblinds", "ripple", "swirl", *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

@@ -105,16 +105,22 @@ def ripple_window(
 def zoom_window(
     graph: FilterGraph, clock: Clock, a: str, b: str, zoom: Zoom, frames: int, size: tuple[int, int], alpha: bool
 ) -> str:
-    """The window of `frames` frames where `a`, zoomed by `zoom`, turns into `b`."""
+    """The window of `frames` frames where `a`, pushed from the centre by `zoom`'s g, turns into
+    `b`: a g of the progress alone is a uniform frame each frame; one of the distance as well is
+    looked up in a table of both (`_table`)."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     progress = f"(T*({clock.fps})/{frames})"
-    amount = f"({zoom.amount.replace('{p}', progress)})"
     weight = f"255*({zoom.mix.replace('{p}', progress)})"
+    pushed = f"round({_K}+{_G / 2}*({zoom.g}))"
     # The maps and the mask of each plane size, as many copies as planes of that size.
     drawn: dict[str, list[tuple[str, str, str]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
-        g = _uniform(graph, clock, frames, pw, ph, f"{_K}-{_G / 2}*{amount}")
+        if "{d}" in zoom.g:
+            dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
+            g = _table(graph, clock, frames, pw, ph, dist, 0.5**0.5, pushed)
+        else:
+            g = _uniform(graph, clock, frames, pw, ph, pushed.replace("{p}", progress))
         xg, yg = graph.chain([g], [f("split", 2)], 2, "g")
         xmaps = _map(graph, clock, frames, xg, pw, ph, "X", "W", uses)
         ymaps = _map(graph, clock, frames, yg, pw, ph, "Y", "H", uses)
@@ -191,38 +197,48 @@ def circles_window(
 def turn_window(
     graph: FilterGraph, clock: Clock, a: str, b: str, turn: Turn, frames: int, size: tuple[int, int], alpha: bool
 ) -> str:
-    """rotate_scale_fade.glsl over the window of `frames` frames: both pictures read at centre +
-    R(angle) (uv - centre) / scale, mixed by the progress, the back colour where that falls off
-    the picture. The source column is X0 + w/2 (u X' + v Y') and row Y0 + h/2 (u Y' - v X'), X', Y'
-    the offsets from the centre in half-widths (still fields), u = cos(angle) / scale and v =
-    sin(angle) / scale each frame's numbers: products as the ripple's; a map off the picture is
-    65535, and those of both axes mark where the back colour shows."""
+    """A turn over the window of `frames` frames: both pictures read at centre + R(angle) (uv -
+    centre) / scale, mixed by the progress; where that falls off the picture the back colour, or
+    the edge (no back colour). The source column is X0 + w/2 (u X' + v Y') and row Y0 + h/2 (u Y' -
+    v X'), X', Y' the offsets from the centre in half-widths (still fields), u = cos(angle) / scale
+    and v = sin(angle) / scale: each frame's numbers (rotate_scale_fade.glsl), or, where the angle
+    varies with the distance to the centre (Swirl.glsl), fields looked up in a table of distance
+    and progress (`_table`); products as the ripple's. With a back colour, a map off the picture
+    is 65535, and those of both axes mark where the back colour shows."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     p = f"(T*({clock.fps})/{frames})"
-    scale = f"({turn.scale}+(1-{turn.scale})*2*abs({p}-0.5))"
-    angle = f"(2*PI*{turn.rotations}*{p})"
-    u, v = f"(cos({angle})/{scale})", f"(sin({angle})/{scale})"
+    u, v = (f"({fn}({turn.angle})/({turn.scale}))" for fn in ("cos", "sin"))
+    outside = turn.back is not None
     seconds = clock.seconds(frames)
-    drawn: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    drawn: dict[str, list[tuple[str, str, str, str, str | None]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
         across = {sign: _row(graph, clock, pw, ph, f"round({_K}{sign}{_G}*(X+0.5-W/2)/(W/2))") for sign in "+-"}
         down = {sign: _column(graph, clock, pw, ph, f"round({_K}{sign}{_G}*(Y+0.5-H/2)/(H/2))") for sign in "+-"}
         fields = {(axis, sign): _copies(graph, _still(graph, clock, frames, field), 2)
                   for axis, by_sign in (("x", across), ("y", down)) for sign, field in by_sign.items()}  # fmt: skip
         halves = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, str(_K))), 2)
+        if "{d}" in turn.angle:
+            dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
+            us, vs = (_copies(graph, _table(graph, clock, frames, pw, ph, dist, 0.5**0.5,
+                                            f"{_K}*(1+{e})"), 2) for e in (u, v))  # fmt: skip
+            factors = [(us[0], vs[0]), (us[1], vs[1])]
+        else:
+            factors = [_factors(graph, clock, frames, pw, ph, u.replace("{p}", p), v.replace("{p}", p)) for _ in "xy"]
         # K + G/2 (u X' + v Y') and K + G/2 (u Y' - v X')
-        gx = _weighted(graph, clock, frames, pw, ph, (fields["x", "+"][0], fields["x", "-"][0]),
-                       (fields["y", "-"][0], fields["y", "+"][0]), halves[0], u, v)  # fmt: skip
-        gy = _weighted(graph, clock, frames, pw, ph, (fields["y", "+"][1], fields["y", "-"][1]),
-                       (fields["x", "+"][1], fields["x", "-"][1]), halves[1], u, v)  # fmt: skip
-        xs = _map(graph, clock, frames, gx, pw, ph, "X", "W", 2 * uses + 1, d="(W/2)", base="(W/2-0.5)", outside=True)
-        ys = _map(graph, clock, frames, gy, pw, ph, "Y", "H", 2 * uses + 1, d="(H/2)", base="(H/2-0.5)", outside=True)
-        off = [graph.one([m], _lut16("65535*eq(val,65535)"), "off") for m in (xs[-1], ys[-1])]
-        either = graph.one(off, [f("blend", all_mode="lighten")], "off")
-        masks = _copies(graph, _mask(graph, either, "val/65535"), uses)
+        gx = _weighted(graph, (fields["x", "+"][0], fields["x", "-"][0]), (fields["y", "-"][0], fields["y", "+"][0]),
+                       halves[0], *factors[0])  # fmt: skip
+        gy = _weighted(graph, (fields["y", "+"][1], fields["y", "-"][1]), (fields["x", "+"][1], fields["x", "-"][1]),
+                       halves[1], *factors[1])  # fmt: skip
+        n = 2 * uses + outside
+        xs = _map(graph, clock, frames, gx, pw, ph, "X", "W", n, d="(W/2)", base="(W/2-0.5)", outside=outside)
+        ys = _map(graph, clock, frames, gy, pw, ph, "Y", "H", n, d="(H/2)", base="(H/2-0.5)", outside=outside)
+        masks: list[str | None] = [None] * uses
+        if outside:
+            off = [graph.one([m], _lut16("65535*eq(val,65535)"), "off") for m in (xs[-1], ys[-1])]
+            either = graph.one(off, [f("blend", all_mode="lighten")], "off")
+            masks = list(_copies(graph, _mask(graph, either, "val/65535"), uses))
         drawn[kind] = [(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1], masks[j]) for j in range(uses)]
-    back = {"y": round(16 + 219 * turn.back), "u": 128, "v": 128, "a": 255}
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
@@ -230,6 +246,10 @@ def turn_window(
         moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "turned")
         moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "turned")
         mixed = graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf")
+        if mask is None or turn.back is None:
+            out.append(mixed)
+            continue
+        back = {"y": round(16 + 219 * turn.back), "u": 128, "v": 128, "a": 255}
         plain = _still(graph, clock, frames, graph.one([], [
             f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
             f("lut", c0=back[name]),
@@ -432,6 +452,26 @@ def squeeze_window(
     return _merged(graph, out, alpha, rgb=True)
 
 
+#: The columns of a `_table`: its still quantity in this many steps.
+_TABLE = 16384
+
+
+def _table(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, field: str, top: float, expr: str) -> str:
+    """Each frame's w x h 16-bit field `expr` of a still quantity `{d}` (the geq `field`, in 0..top)
+    and the progress `{p}`: a per-pixel function of both at the cost of one remap a frame, which
+    looks it up in a table drawn once (_TABLE columns of `{d}`, a row a frame) at the column of
+    each pixel's quantity (a still map) and the frame's row (a uniform map)."""
+    columns = _drawn(graph, clock, w, h, f"round(clip(({field})/{top},0,1)*{_TABLE - 1})")
+    values = expr.replace("{d}", f"(X/{_TABLE - 1}*{top})").replace("{p}", f"(Y/{frames})")
+    table = graph.one([], [
+        f("color", "black", s=f"{_TABLE}x{frames}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray16le"),
+        f("geq", lum=f"clip({values},0,65535)"),
+    ], "table")  # fmt: skip
+    rows = _uniform(graph, clock, frames, w, h, f"T*({clock.fps})")
+    looked = [_still(graph, clock, frames, table), _still(graph, clock, frames, columns), rows]
+    return graph.one(looked, [f("remap", format="gray"), f("format", "gray16le")], "table")
+
+
 def _copies(graph: FilterGraph, label: str, n: int) -> list[str]:
     """`n` uses of one stream (split, when more than one)."""
     return graph.chain([label], [f("split", n)], n, "copy") if n > 1 else [label]
@@ -552,8 +592,8 @@ def _maps(
 
     # Per frame: K + G/2 sin(a - b) = K + G/2 (cos b sin a - sin b cos a), and the progress as a
     # squared distance.
-    g = _weighted(graph, clock, frames, w, h, (trig["sin"], trig["nsin"]), (trig["cos"], trig["ncos"]), half,
-                  f"cos({speed}*{progress})", f"sin({speed}*{progress})")  # fmt: skip
+    factors = _factors(graph, clock, frames, w, h, f"cos({speed}*{progress})", f"sin({speed}*{progress})")
+    g = _weighted(graph, (trig["sin"], trig["nsin"]), (trig["cos"], trig["ncos"]), half, *factors)
     reach = _uniform(graph, clock, frames, w, h, f"{progress}^2*{_SQ}")
     inside = graph.one([_still(graph, clock, frames, dists[0]), reach, g, keep], [f("threshold")], "g")
     spread = graph.chain([inside], [f("split", 2)], 2, "g")
@@ -562,19 +602,20 @@ def _maps(
     return list(zip(xmaps, ymaps, strict=True))
 
 
-def _weighted(
-    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, a: tuple[str, str], b: tuple[str, str],
-    half: str, u: str, v: str,
-) -> str:  # fmt: skip
-    """K + G/2 (u A - v B), u and v geq expressions of the frame's time in -1..1, A and B still
-    fields given as (K + G A, K - G A) and (K + G B, K - G B): a product of a still field and a
-    frame's number is a maskedmerge of its two fields by a uniform mask K (1 + u); the two products
-    are averaged by a third maskedmerge (`half` holds K)."""
-    u_mask = _uniform(graph, clock, frames, w, h, f"{_K}*(1+{u})")
-    v_mask = _uniform(graph, clock, frames, w, h, f"{_K}*(1+{v})")
-    plus = graph.one([a[1], a[0], u_mask], [f("maskedmerge")], "g")  # K + G u A
-    minus = graph.one([b[0], b[1], v_mask], [f("maskedmerge")], "g")  # K - G v B
+def _weighted(graph: FilterGraph, a: tuple[str, str], b: tuple[str, str], half: str, u: str, v: str) -> str:
+    """K + G/2 (u A - v B), A and B still fields given as (K + G A, K - G A) and (K + G B, K - G B),
+    u and v (in -1..1) given as masks K (1 + u) and K (1 + v): uniform (`_factors`), or fields of
+    their own: a product is a maskedmerge of a field's two sides by the other's mask; the two
+    products are averaged by a third maskedmerge (`half` holds K)."""
+    plus = graph.one([a[1], a[0], u], [f("maskedmerge")], "g")  # K + G u A
+    minus = graph.one([b[0], b[1], v], [f("maskedmerge")], "g")  # K - G v B
     return graph.one([plus, minus, half], [f("maskedmerge")], "g")
+
+
+def _factors(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, u: str, v: str) -> tuple[str, str]:
+    """The uniform masks K (1 + u) and K (1 + v) of `_weighted` for u and v, geq expressions of the
+    frame's time in -1..1."""
+    return _uniform(graph, clock, frames, w, h, f"{_K}*(1+{u})"), _uniform(graph, clock, frames, w, h, f"{_K}*(1+{v})")
 
 
 def sway_window(
@@ -599,9 +640,10 @@ def sway_window(
         rows = []
         for i, q in enumerate((progress, f"(1-{progress})")):
             # a * q cos(f (q + x)) = a * (q cos fq * cos fx - q sin fq * sin fx)
-            g = _weighted(graph, clock, frames, pw, ph, (trig["cos"][i], trig["ncos"][i]),
-                          (trig["sin"][i], trig["nsin"][i]), halves[i],
-                          f"{q}*cos({sway.frequency}*{q})", f"{q}*sin({sway.frequency}*{q})")  # fmt: skip
+            factors = _factors(graph, clock, frames, pw, ph, f"{q}*cos({sway.frequency}*{q})",
+                               f"{q}*sin({sway.frequency}*{q})")  # fmt: skip
+            g = _weighted(graph, (trig["cos"][i], trig["ncos"][i]), (trig["sin"][i], trig["nsin"][i]), halves[i],
+                          *factors)  # fmt: skip
             rows.append(_map(graph, clock, frames, g, pw, ph, "Y", "H", uses, d=f"(-{sway.amplitude}*H)"))
         drawn[kind] = [(same[2 * j], rows[0][j], same[2 * j + 1], rows[1][j]) for j in range(uses)]
     seconds = clock.seconds(frames)

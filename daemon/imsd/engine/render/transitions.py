@@ -87,10 +87,12 @@ class Ripple:
 
 @dataclass(frozen=True)
 class Zoom:
-    """SimpleZoom.glsl's zoom: `from` read at .5 + (uv - .5) * (1 - amount), then mixed with `to`
-    by `mix`; both geq expressions of the progress `{p}` (remapped.py draws it)."""
+    """`from` read at uv + (uv - .5) * g, then mixed with `to` by `mix`: g a geq expression of the
+    progress `{p}` and the distance to the centre `{d}` (uv units) within -1..1, `mix` one of the
+    progress. SimpleZoom.glsl zooms in, g = -zoom, the same everywhere; ripple.glsl's g is a
+    wave of the distance (remapped.py draws them)."""
 
-    amount: str
+    g: str
     mix: str
 
 
@@ -130,13 +132,15 @@ class Bounce:
 
 @dataclass(frozen=True)
 class Turn:
-    """rotate_scale_fade.glsl: both pictures read at centre + R(2 PI rotations progress) (uv -
-    centre) / s, s = mix(scale, 1, 2 |progress - .5|), mixed by progress; where that falls off the
-    picture, grey `back` (remapped.py)."""
+    """Both pictures read at (.5, .5) + R(angle) (uv - (.5, .5)) / scale, mixed by the progress:
+    `angle` a geq expression of the progress `{p}` and the distance to the centre `{d}`, `scale`
+    one of the progress; where that falls off the picture, grey `back`, or the edge's pixel if
+    None. rotate_scale_fade.glsl turns the whole picture; Swirl.glsl turns it more near the centre
+    (remapped.py)."""
 
-    rotations: float
-    scale: float
-    back: float
+    angle: str
+    scale: str
+    back: float | None
 
 
 @dataclass(frozen=True)
@@ -371,12 +375,18 @@ _FADE_COLOR = MaskedBlend(
 #: SimpleZoom.glsl (0gust1), zoom_quickness = 0.8: `from` zooms in by smoothstep(0, .8, progress)
 #: (read at .5 + (uv - .5) * (1 - zoom)) and `to` is mixed in by smoothstep(.6, 1, progress).
 _SIMPLE_ZOOM = Zoom(
-    amount="st(1,clip({p}/0.8,0,1));ld(1)*ld(1)*(3-2*ld(1))",
+    g="-(st(1,clip({p}/0.8,0,1));ld(1)*ld(1)*(3-2*ld(1)))",
     mix="st(1,clip(({p}-0.6)/0.4,0,1));ld(1)*ld(1)*(3-2*ld(1))",
+)
+#: ripple.glsl (gre), amplitude = 100, speed = 50: `from` read at uv + dir * (sin(progress * dist *
+#: 100 - progress * 50) + .5) / 30 * progress (dir = uv - .5, dist = |dir|), mixed with `to` by
+#: smoothstep(.2, 1, progress).
+_RIPPLE = Zoom(
+    g="(sin({p}*{d}*100-{p}*50)+0.5)/30*{p}", mix="st(1,clip(({p}-0.2)/0.8,0,1));ld(1)*ld(1)*(3-2*ld(1))"
 )
 
 _RIPPLES = {"waterdrop": _WATERDROP}
-_ZOOMS = {"simplezoom": _SIMPLE_ZOOM}
+_ZOOMS = {"simplezoom": _SIMPLE_ZOOM, "ripple": _RIPPLE}
 #: Dreamy.glsl (mikolalysenko): rows sway by 0.03 * q * cos(10 * (q + uv.x)).
 _SWAYS = {"dreamy": Sway(amplitude=0.03, frequency=10)}
 #: directionalwarp.glsl (pschroen), smoothness = 0.1, direction = (-1, 1): v = (-.5, .5) (divided
@@ -451,7 +461,11 @@ _UPSIDE_DOWN = {"bounce_up": "bounce_down", "doomscreentransition_up": "doomscre
 _CIRCLES = {"zoomincircles": Circles()}
 #: rotate_scale_fade.glsl (Fernando Kuteken), center = (.5, .5), rotations = 1, scale = 8,
 #: backColor = (.15, .15, .15, 1).
-_TURNS = {"rotatescalefade": Turn(rotations=1, scale=8, back=0.15)}
+_ROTATE_SCALE_FADE = Turn(angle="2*PI*{p}", scale="8+(1-8)*2*abs({p}-0.5)", back=0.15)
+#: Swirl.glsl (Sergey Kosarevsky): within Radius = 1 of the centre (all the picture), turned by
+#: (1 - dist)^2 A 8 * 3.14159, A rising 0 -> 1 over the first half and back over the second.
+_SWIRL = Turn(angle="pow(1-{d},2)*if(lte({p},0.5),2*{p},2-2*{p})*8*3.14159", scale="1", back=None)
+_TURNS = {"rotatescalefade": _ROTATE_SCALE_FADE, "swirl": _SWIRL}
 #: heart.glsl (gre): `to` inside a heart round (.5, .4) growing with the progress (remapped.py).
 _HEARTS = {"heart": Heart()}
 #: pixelize.glsl (gre), squaresMin = (20, 20), steps = 50.
@@ -525,12 +539,12 @@ _BUILT_IN = {
 _NEAREST = {
     "displacement": "dissolve", "linearblur": "hblur",
     "glitchmemories": "pixelize",
-    "morph": "fade", "swirl": "radial",
+    "morph": "fade",
     "gridflip": "pixelize",
     "mosaic": "pixelize", "undulatingburnout": "fadewhite",
     "crazyparametricfun": "radial", "kaleidoscope": "radial",
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
-    "ripple": "circleopen", "cube": "slideleft", "doorway": "horzopen",
+    "cube": "slideleft", "doorway": "horzopen",
     "flyeye": "dissolve", "luma": "fade",
     "swap": "slideright",
 }  # fmt: skip
@@ -555,7 +569,7 @@ _DESCRIBED: dict[type, str] = {
     Sweep: "its GLSL: 16-bit still fields and the progress weigh `to` against `from`",
     Drop: "DoomScreenTransition.glsl (it falls): `from` remapped down column by column",
     Bounce: "Bounce.glsl (`from` falls, as `_down` says): `from` remapped down, bouncing, over `to`",
-    Turn: "its GLSL: both pictures remapped (turned, scaled), mixed, over its back colour",
+    Turn: "its GLSL: both pictures remapped (turned, scaled), mixed (rotatescalefade: over its back colour)",
     Pixels: "its GLSL: both pictures remapped to their squares' centres, mixed",
     Circles: "its GLSL: rings of both pictures remapped (zoomed) and mixed each frame",
     Heart: "its GLSL: a 16-bit still field (the heart's radius on each ray) and the progress",
