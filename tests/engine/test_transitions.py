@@ -8,11 +8,11 @@ circle.glsl, CircleCrop.glsl, circleopen.glsl, Radial.glsl, crosshatch.glsl, fad
 SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl, BowTieHorizontal.glsl,
 crosswarp.glsl, DoomScreenTransition.glsl, Bounce.glsl, ZoomInCircles.glsl, rotate_scale_fade.glsl,
 heart.glsl, squareswire.glsl, pixelize.glsl, burn.glsl, colorphase.glsl, multiply_blend.glsl,
-fadegrayscale.glsl, ColourDistance.glsl, windowblinds.glsl, squeeze.glsl, ripple.glsl, Swirl.glsl;
-MIT), with their default uniforms. Compared on the luma plane, which the engine draws as it draws
-every plane (the transitions of colour alone, and squeeze: in RGB, on coloured ramps), in renders
-encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are smooth ramps so
-that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
+fadegrayscale.glsl, ColourDistance.glsl, windowblinds.glsl, squeeze.glsl, ripple.glsl, Swirl.glsl,
+flyeye.glsl; MIT), with their default uniforms. Compared on the luma plane, which the engine draws
+as it draws every plane (the transitions of colour alone and squeeze: in RGB, on coloured ramps),
+in renders encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are smooth
+ramps so that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
 directional is xfade's slidedown, perlin a still noise field drawn once and thresholded per frame
 (lut2, maskedmerge), waterdrop `from` remapped through maps built each frame of still fields:
 however drawn, each must match its formula.
@@ -316,6 +316,24 @@ def swirl(a: Plane, b: Plane, progress: float) -> Plane:
     return read(a, rx, ry) * (1 - progress) + read(b, rx, ry) * progress
 
 
+def flyeye(a: Plane, b: Plane, progress: float) -> Plane:
+    """flyeye.glsl, size = 0.04, zoom = 50, colorSeparation = 0.3."""
+    x, y = uv()
+    dx, dy = 0.04 * np.cos(50 * x), 0.04 * np.sin(50 * y)
+    to = read(b, x + (1 - progress) * dx, y + (1 - progress) * dy)
+    amounts = (progress * 0.7, progress, progress * 1.3)
+    from_ = [read(a[..., c], x + k * dx, y + k * dy) for c, k in enumerate(amounts)]
+    return to * progress + np.stack(from_, axis=2) * (1 - progress)
+
+
+def flyeye_luma(a: Plane, b: Plane, progress: float) -> Plane:
+    """flyeye.glsl on grey pictures, as luma (BT.601, the engine's RGB to YUV): its channels' small
+    displacements are, on the smooth ramps, within a fade's mean, so flyeye is checked pixel by
+    pixel (REMAPPED), on the luma of its channels read apart."""
+    grey_a, grey_b = (np.repeat(x[..., None], 3, axis=2) for x in (a, b))
+    return np.asarray(flyeye(grey_a, grey_b, progress) @ np.array([0.299, 0.587, 0.114]))
+
+
 def heart(a: Plane, b: Plane, progress: float) -> Plane:
     """heart.glsl."""
     x, y = uv()
@@ -441,6 +459,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "windowblinds": windowblinds,
     "ripple": ripple,
     "swirl": swirl,
+    "flyeye": flyeye_luma,
 }
 
 
@@ -632,7 +651,7 @@ def _closest_progress(
 REMAPPED = {
     "waterdrop": 2.5, "simplezoom": 2.5, "dreamy": 3.5, "directionalwarp": 3.5, "crosswarp": 3.5,
     "doomscreentransition_down": 2.5, "bounce_down": 2.5, "zoomincircles": 3.5, "rotatescalefade": 3.5,
-    "pixelize": 3.5, "ripple": 2.5, "swirl": 3.5,
+    "pixelize": 3.5, "ripple": 2.5, "swirl": 3.5, "flyeye": 3.5,
 }  # fmt: skip
 
 
@@ -717,7 +736,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
 @pytest.mark.parametrize(
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
-             "windowblinds", "ripple", "swirl", *COLOUR_FORMULAS],
+             "windowblinds", "ripple", "swirl", "flyeye", *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

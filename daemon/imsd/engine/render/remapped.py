@@ -56,6 +56,7 @@ from imsd.engine.render.transitions import (
     Drawn,
     Drop,
     Heart,
+    Lens,
     Pixels,
     Ripple,
     Rows,
@@ -317,13 +318,8 @@ def pixelize_window(
     row = f"if(gt({dist},0),{centre.format(u='(1-(Y+0.5)/H)', side=side)},1-(Y+0.5)/H)"
     drawn: dict[str, list[tuple[str, str, str, str]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
-        across = graph.one([], [
-            f("color", "black", s=f"{pw}x1", r=str(clock.fps), d=clock.seconds(frames)), f("format", "gray16le"),
-            f("geq", lum=f"clip(floor({column}*W-0.5+1e-9),0,W-1)"), f("trim", end_frame=frames),
-            f("scale", pw, ph, flags="neighbor"), f("format", "gray16le"),
-        ], "map")  # fmt: skip
-        ymaps = _columns(graph, clock, frames, pw, ph, 2 * uses, f"floor((1-{row})*H-0.5+1e-9)", "gray16le", ph - 1)
-        xmaps = _copies(graph, across, 2 * uses)
+        ymaps = _columns(graph, clock, frames, pw, ph, 2 * uses, _read_row(row), "gray16le", ph - 1)
+        xmaps = _across(graph, clock, frames, pw, ph, 2 * uses, _read_column(column), "gray16le", pw - 1)
         drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1]) for j in range(uses)]
     seconds = clock.seconds(frames)
     out = []
@@ -333,6 +329,37 @@ def pixelize_window(
         moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "pixels")
         out.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
     return _merged(graph, out, alpha)
+
+
+def lens_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, lens: Lens, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """flyeye.glsl over the window of `frames` frames, on RGB planes: each channel of `a` read at
+    uv + k progress disp (k = 1 - separation, 1, 1 + separation for red, green, blue), `b` at uv +
+    (1 - progress) disp, mixed by the progress. disp's x is a function of uv.x alone and its y of
+    uv.y: each frame one geq row of columns and one geq column of rows per map, spread."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
+    p = f"(T*({clock.fps})/{frames})"
+    x, y = "((X+0.5)/W)", "(1-(Y+0.5)/H)"
+    sep = lens.separation
+    amounts = {"r": f"{p}*{1 - sep}", "g": p, "b": f"{p}*{1 + sep}", "a": p, "to": f"(1-{p})"}
+
+    def maps(amount: str, uses: int) -> tuple[list[str], list[str]]:
+        column = _read_column(f"{x}+{amount}*{lens.size}*cos({lens.zoom}*{x})")
+        row = _read_row(f"{y}+{amount}*{lens.size}*sin({lens.zoom}*{y})")
+        return (_across(graph, clock, frames, w, h, uses, column, "gray16le", w - 1),
+                _columns(graph, clock, frames, w, h, uses, row, "gray16le", h - 1))  # fmt: skip
+
+    to_x, to_y = maps(amounts["to"], len(names))
+    seconds = clock.seconds(frames)
+    out = []
+    for name, pa, pb, xb, yb in zip(names, planes_a, planes_b, to_x, to_y, strict=True):
+        (xa,), (ya,) = maps(amounts[name], 1)
+        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "lens")
+        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "lens")
+        out.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
+    return _merged(graph, out, alpha, rgb=True)
 
 
 def channels_window(
@@ -445,8 +472,7 @@ def squeeze_window(
     xmaps = _copies(graph, _still(graph, clock, frames, _row(graph, clock, w, h, "X")), len(names))
     out = []
     for name, pa, pb, xmap, shown in zip(names, planes_a, planes_b, xmaps, off, strict=True):
-        row = f"floor((1-({y}+{shifts.get(name, 0)}))*H-0.5+1e-9)"
-        ymap = _columns(graph, clock, frames, w, h, 1, row, "gray16le", h - 1)[0]
+        ymap = _columns(graph, clock, frames, w, h, 1, _read_row(f"{y}+{shifts.get(name, 0)}"), "gray16le", h - 1)[0]
         moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "squeezed")
         out.append(graph.one([moved, pb, shown], [f("maskedmerge"), clock.settb()], "xf"))
     return _merged(graph, out, alpha, rgb=True)
@@ -811,16 +837,35 @@ def bounce_window(
 
 
 def _columns(
-    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, uses: int, expr: str, pix_fmt: str, top: int
-) -> list[str]:
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, uses: int, expr: str, pix_fmt: str, top: int,
+    across: bool = False,
+) -> list[str]:  # fmt: skip
     """`uses` copies of a w x h picture each frame of the window that is a function of the row and
-    the frame's time alone: the geq `expr` drawn on one column, spread across."""
+    the frame's time alone: the geq `expr` drawn on one column, spread across (`across`: of the
+    column, drawn on one row, spread down)."""
     drawn = graph.one([], [
-        f("color", "black", s=f"1x{h}", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
-        f("geq", lum=f"round(clip({expr},0,{top}))"), f("trim", end_frame=frames),
+        f("color", "black", s=f"{w}x1" if across else f"1x{h}", r=str(clock.fps), d=clock.seconds(frames)),
+        f("format", pix_fmt), f("geq", lum=f"round(clip({expr},0,{top}))"), f("trim", end_frame=frames),
         f("scale", w, h, flags="neighbor"), f("format", pix_fmt),
     ], "column")  # fmt: skip
-    return graph.chain([drawn], [f("split", uses)], uses, "column") if uses > 1 else [drawn]
+    return _copies(graph, drawn, uses)
+
+
+def _across(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, uses: int, expr: str, pix_fmt: str, top: int
+) -> list[str]:
+    """`_columns` of the column: a function of the column and the frame's time, spread down."""
+    return _columns(graph, clock, frames, w, h, uses, expr, pix_fmt, top, across=True)
+
+
+def _read_column(x: str) -> str:
+    """The column a0() reads at uv.x `x` (a geq expression): uv * W - .5, truncated."""
+    return f"floor(({x})*W-0.5+1e-9)"
+
+
+def _read_row(y: str) -> str:
+    """The row a0() reads at uv.y `y` (up): (1 - y) * H - .5, truncated."""
+    return f"floor((1-({y}))*H-0.5+1e-9)"
 
 
 def _map(
@@ -855,5 +900,5 @@ def _map(
 _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Ripple: ripple_window, Zoom: zoom_window, Sway: sway_window, Warp: warp_window, Sweep: sweep_window,
     Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window, Channels: channels_window,
-    Rows: rows_window, Squeeze: squeeze_window,
+    Rows: rows_window, Squeeze: squeeze_window, Lens: lens_window,
 }  # fmt: skip

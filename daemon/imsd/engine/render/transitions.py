@@ -33,8 +33,8 @@ import hashlib
 from dataclasses import dataclass, replace
 
 __all__ = [
-    "Backdrop", "Bounce", "Channels", "Circles", "Drawn", "Drop", "Heart", "MaskedBlend", "Pixels", "Ripple", "Rows",
-    "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
+    "Backdrop", "Bounce", "Channels", "Circles", "Drawn", "Drop", "Heart", "Lens", "MaskedBlend", "Pixels", "Ripple",
+    "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -213,6 +213,17 @@ class Squeeze:
 
 
 @dataclass(frozen=True)
+class Lens:
+    """flyeye.glsl: disp = size * (cos(zoom uv.x), sin(zoom uv.y)); `to` read at uv + (1 - progress)
+    disp, each channel of `from` at uv + progress disp, red by 1 - `separation` of it, blue by 1 +
+    `separation`; mixed by the progress (remapped.py)."""
+
+    size: float
+    zoom: float
+    separation: float
+
+
+@dataclass(frozen=True)
 class Circles:
     """ZoomInCircles.glsl: rings round the centre zoom both pictures by their own amounts and mix
     them by their own weights; the GLSL has no uniforms (remapped.py)."""
@@ -226,7 +237,8 @@ class Heart:
 
 #: What remapped.py draws from 16-bit fields.
 Drawn = (
-    Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Circles | Heart
+    Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Lens | Circles
+    | Heart
 )
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
@@ -505,15 +517,19 @@ _COLOUR_DISTANCE = Channels(mix=_each("pow({p},5)"), toward="near")
 _WINDOW_BLINDS = Rows(
     weight="st(8,{p}*if(eq(mod(floor({y}*100*{p}),2),0),1.5,1));ld(8)+({p}-ld(8))*" + _smoothstep(0.8, 1), most=1.5
 )
-#: squeeze.glsl (gre), colorSeparation = 0.04.
-_ROWS: dict[str, Drawn] = {"windowblinds": _WINDOW_BLINDS, "squeeze": Squeeze(separation=0.04)}
+#: squeeze.glsl (gre), colorSeparation = 0.04; flyeye.glsl (gre), size = 0.04, zoom = 50,
+#: colorSeparation = 0.3.
+_ON_RGB_PLANES: dict[str, Drawn] = {
+    "windowblinds": _WINDOW_BLINDS, "squeeze": Squeeze(separation=0.04),
+    "flyeye": Lens(size=0.04, zoom=50, separation=0.3),
+}  # fmt: skip
 _CHANNELS = {
     "burn": _BURN, "colorphase": _COLOR_PHASE, "multiplyblend": _MULTIPLY_BLEND, "fadegrayscale": _FADE_GRAYSCALE,
     "colordistance": _COLOUR_DISTANCE,
 }  # fmt: skip
 _DRAWN: dict[str, Drawn] = {
     **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
-    **_PIXELS, **_CHANNELS, **_ROWS,
+    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES,
 }  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
@@ -545,7 +561,7 @@ _NEAREST = {
     "crazyparametricfun": "radial", "kaleidoscope": "radial",
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
     "cube": "slideleft", "doorway": "horzopen",
-    "flyeye": "dissolve", "luma": "fade",
+    "luma": "fade",
     "swap": "slideright",
 }  # fmt: skip
 
@@ -576,6 +592,7 @@ _DESCRIBED: dict[type, str] = {
     Channels: "its GLSL: each RGB channel of both pictures mixed pixel by pixel by weights of the progress",
     Rows: "its GLSL: RGB planes mixed (overshooting) in 16 bits by a weight of the row drawn each frame",
     Squeeze: "its GLSL: each RGB plane of `from` remapped row by row (its own rows), over `to`",
+    Lens: "its GLSL: each RGB plane of both pictures remapped (its own columns and rows), mixed",
 }
 
 
