@@ -334,6 +334,25 @@ def flyeye_luma(a: Plane, b: Plane, progress: float) -> Plane:
     return np.asarray(flyeye(grey_a, grey_b, progress) @ np.array([0.299, 0.587, 0.114]))
 
 
+def doorway(a: Plane, b: Plane, progress: float) -> Plane:
+    """doorway.glsl, reflection = 0.4, perspective = 0.4, depth = 3 (black is 0 as luma_frames
+    reads it)."""
+    x, y = uv()
+    p = progress
+    slit = 2 * np.abs(x - 0.5) - p
+    from_x = x + np.where(x > 0.5, -0.5, 0.5) * p
+    d = 1 / (1 + 0.4 * p * (1 - slit))
+    from_y = (y - d / 2) * d + d / 2
+    doors = (slit > 0) & (from_x > 0) & (from_x < 1) & (from_y > 0) & (from_y < 1)
+    size = 1 + (3 - 1) * (1 - p)
+    to_x, to_y = 0.5 + (x - 0.5) * size, 0.5 + (y - 0.5) * size
+    across = (to_x > 0) & (to_x < 1)
+    mirrored = -1.2 * to_y - 0.02
+    back = np.where(across & (mirrored > 0) & (mirrored < 1), read(b, to_x, mirrored) * 0.4 * (1 - mirrored), 0.0)
+    behind = np.where(across & (to_y > 0) & (to_y < 1), read(b, to_x, to_y), back)
+    return np.where(doors, read(a, from_x, from_y), behind)
+
+
 def heart(a: Plane, b: Plane, progress: float) -> Plane:
     """heart.glsl."""
     x, y = uv()
@@ -460,6 +479,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "ripple": ripple,
     "swirl": swirl,
     "flyeye": flyeye_luma,
+    "doorway": doorway,
 }
 
 
@@ -651,7 +671,7 @@ def _closest_progress(
 REMAPPED = {
     "waterdrop": 2.5, "simplezoom": 2.5, "dreamy": 3.5, "directionalwarp": 3.5, "crosswarp": 3.5,
     "doomscreentransition_down": 2.5, "bounce_down": 2.5, "zoomincircles": 3.5, "rotatescalefade": 3.5,
-    "pixelize": 3.5, "ripple": 2.5, "swirl": 3.5, "flyeye": 3.5,
+    "pixelize": 3.5, "ripple": 2.5, "swirl": 3.5, "flyeye": 3.5, "doorway": 3.5,
 }  # fmt: skip
 
 
@@ -670,14 +690,17 @@ async def test_a_remapped_transition_reads_every_pixel_where_the_glsl_formula_do
     assert error.max() <= REMAPPED[name], f"luma off by {error.max():.1f} at progress {progress:.2f}"
 
 
-@pytest.mark.parametrize("name", ["circle", "circlecrop", "zoomincircles", "rotatescalefade", "windowblinds"])
+@pytest.mark.parametrize(
+    "name", ["circle", "circlecrop", "zoomincircles", "rotatescalefade", "windowblinds", "doorway"]
+)
 async def test_a_transition_whose_middle_does_not_show_it_all_matches_its_formula_at_every_frame(
     render: Any, ramps: tuple[Path, Path], name: str
 ) -> None:
     """circle.glsl and CircleCrop.glsl (gl-transitions): mid-window the shape has no radius (all
     back colour); ZoomInCircles.glsl mixes in `to` only after progress .8; rotate_scale_fade.glsl
     shows its back colour only near the ends; windowblinds.glsl overshoots `to` only after
-    progress 2/3. So every frame of the window is compared."""
+    progress 2/3; doorway.glsl's reflection shows while `to` is small. So every frame of the
+    window is compared."""
     across, down = ramps
     result = await _ramp_transition(render, ramps, name)
     out = luma_frames(result.output).astype(np.float64)
@@ -736,7 +759,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
 @pytest.mark.parametrize(
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
-             "windowblinds", "ripple", "swirl", "flyeye", *COLOUR_FORMULAS],
+             "windowblinds", "ripple", "swirl", "flyeye", "doorway", *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

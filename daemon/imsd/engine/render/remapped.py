@@ -53,6 +53,7 @@ from imsd.engine.render.transitions import (
     Bounce,
     Channels,
     Circles,
+    Doorway,
     Drawn,
     Drop,
     Heart,
@@ -360,6 +361,74 @@ def lens_window(
         moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "lens")
         out.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
     return _merged(graph, out, alpha, rgb=True)
+
+
+def doorway_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, door: Doorway, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """doorway.glsl over the window of `frames` frames. `from`'s doors: where they show (slit > 0
+    and the slid column on the picture; their rows always are) and their columns are functions of
+    the column and the progress; their rows, d (Y + .5) + S - .5 with d and S functions of the
+    column (in pixels of a plane of height H, S = H (1 - d) (1 - d / 2)), are made in 16 bits as
+    a maskedmerge of B = S and B + (Y + .5) (one blend addition) by d. `to`'s zoom, its reflection
+    and where each shows are functions of the column or of the row alone: geq rows and columns
+    each frame, spread; a mask of both is one blend multiply."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    x, y = "((X+0.5)/W)", "(1-(Y+0.5)/H)"
+    slit = f"(2*abs({x}-0.5)-{p})"
+    slid = f"({x}+if(gt({x},0.5),-0.5,0.5)*{p})"
+    d = f"(1/(1+{door.perspective}*{p}*(1-{slit})))"
+    scale = f"({door.depth}+(1-{door.depth})*{p})"  # mix(1, depth, 1 - progress)
+    to_x, to_y = f"(0.5+({x}-0.5)*{scale})", f"(0.5+({y}-0.5)*{scale})"
+    mirrored = f"(-1.2*{to_y}-0.02)"
+
+    def inside(u: str) -> str:
+        return f"255*gt({u},0)*lt({u},1)"
+
+    drawn: dict[str, list[tuple[str, ...]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        steps = 65535 // (2 * ph + 2)  # a row's steps: S + Y + 1/2 stays within 2 H + 1 rows
+        shift, shifted = _across(graph, clock, frames, pw, ph, 2, f"{steps}*(1+{ph}*(1-{d})*(1-{d}/2)-0.5)",
+                                 "gray16le", 65535)  # fmt: skip
+        ramp = _still(graph, clock, frames, _column(graph, clock, pw, ph, f"{steps}*(Y+0.5)"))
+        both = graph.one([shifted, ramp], [f("blend", all_mode="addition")], "door")
+        squeeze = _across(graph, clock, frames, pw, ph, 1, f"65535*{d}", "gray16le", 65535)[0]
+        rows = graph.one([shift, both, squeeze], [
+            f("maskedmerge"), *_lut16(f"clip(floor(val/{steps}-1),0,{ph - 1})"),
+        ], "door")  # fmt: skip
+        columns = _across(graph, clock, frames, pw, ph, uses, _read_column(slid), "gray16le", pw - 1)
+        doors = _across(graph, clock, frames, pw, ph, uses, f"{inside(slid)}*gt({slit},0)", "gray", 255)
+        to_columns = _across(graph, clock, frames, pw, ph, 2 * uses, _read_column(to_x), "gray16le", pw - 1)
+        to_rows = _columns(graph, clock, frames, pw, ph, uses, _read_row(to_y), "gray16le", ph - 1)
+        mirror_rows = _columns(graph, clock, frames, pw, ph, uses, _read_row(mirrored), "gray16le", ph - 1)
+        across = _across(graph, clock, frames, pw, ph, 2, inside(to_x), "gray", 255)
+        down = _columns(graph, clock, frames, pw, ph, 1, inside(to_y), "gray", 255)[0]
+        shine = f"{inside(mirrored)}*{door.reflection}*(1-{mirrored})"
+        lit = _columns(graph, clock, frames, pw, ph, 1, shine, "gray", 255)[0]
+        shown = _copies(graph, graph.one([across[0], down], [f("blend", all_mode="multiply")], "shown"), uses)
+        mirror = _copies(graph, graph.one([across[1], lit], [f("blend", all_mode="multiply")], "shine"), uses)
+        drawn[kind] = [(columns[j], rows_j, doors[j], to_columns[2 * j], to_rows[j], to_columns[2 * j + 1],
+                        mirror_rows[j], shown[j], mirror[j])
+                       for j, rows_j in enumerate(_copies(graph, rows, uses))]  # fmt: skip
+    black = {"y": 16, "u": 128, "v": 128, "a": 255}
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
+        xa, ya, doors_, xb, yb, xm, ym, shown_, mirror_ = drawn["chroma" if name in "uv" else "luma"].pop()
+        pb, pm = _copies(graph, pb, 2)
+        dark = _still(graph, clock, frames, graph.one([], [
+            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
+            f("lut", c0=black[name]),
+        ], "black"))  # fmt: skip
+        reflected = graph.one([pm, xm, ym], [f("remap", format="gray"), clock.settb()], "mirror")
+        back = graph.one([dark, reflected, mirror_], [f("maskedmerge"), clock.settb()], "mirror")
+        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "door")
+        behind = graph.one([back, moved_b, shown_], [f("maskedmerge"), clock.settb()], "door")
+        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "door")
+        out.append(graph.one([behind, moved_a, doors_], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
 
 
 def channels_window(
@@ -900,5 +969,5 @@ def _map(
 _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Ripple: ripple_window, Zoom: zoom_window, Sway: sway_window, Warp: warp_window, Sweep: sweep_window,
     Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window, Channels: channels_window,
-    Rows: rows_window, Squeeze: squeeze_window, Lens: lens_window,
+    Rows: rows_window, Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
 }  # fmt: skip

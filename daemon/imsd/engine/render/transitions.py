@@ -33,8 +33,8 @@ import hashlib
 from dataclasses import dataclass, replace
 
 __all__ = [
-    "Backdrop", "Bounce", "Channels", "Circles", "Drawn", "Drop", "Heart", "Lens", "MaskedBlend", "Pixels", "Ripple",
-    "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
+    "Backdrop", "Bounce", "Channels", "Circles", "Doorway", "Drawn", "Drop", "Heart", "Lens", "MaskedBlend", "Pixels",
+    "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -224,6 +224,19 @@ class Lens:
 
 
 @dataclass(frozen=True)
+class Doorway:
+    """doorway.glsl: `from` parts in the middle, each half sliding out by progress / 2 and squeezed
+    in height by d = 1 / (1 + perspective * progress * (1 - slit)) (read at y d - d^2 / 2 + d / 2),
+    slit = 2 |uv.x - .5| - progress; `to` behind, zoomed out from `depth` (read at .5 + (uv - .5) *
+    mix(1, depth, 1 - progress)), and below it, over black, its reflection (read at y' = -1.2 y -
+    .02 of its place, by `reflection` (1 - y')) (remapped.py)."""
+
+    reflection: float
+    perspective: float
+    depth: float
+
+
+@dataclass(frozen=True)
 class Circles:
     """ZoomInCircles.glsl: rings round the centre zoom both pictures by their own amounts and mix
     them by their own weights; the GLSL has no uniforms (remapped.py)."""
@@ -237,8 +250,8 @@ class Heart:
 
 #: What remapped.py draws from 16-bit fields.
 Drawn = (
-    Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Lens | Circles
-    | Heart
+    Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Lens | Doorway
+    | Circles | Heart
 )
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
@@ -519,6 +532,8 @@ _WINDOW_BLINDS = Rows(
 )
 #: squeeze.glsl (gre), colorSeparation = 0.04; flyeye.glsl (gre), size = 0.04, zoom = 50,
 #: colorSeparation = 0.3.
+#: doorway.glsl (gre), reflection = 0.4, perspective = 0.4, depth = 3.
+_DOORWAYS = {"doorway": Doorway(reflection=0.4, perspective=0.4, depth=3)}
 _ON_RGB_PLANES: dict[str, Drawn] = {
     "windowblinds": _WINDOW_BLINDS, "squeeze": Squeeze(separation=0.04),
     "flyeye": Lens(size=0.04, zoom=50, separation=0.3),
@@ -529,7 +544,7 @@ _CHANNELS = {
 }  # fmt: skip
 _DRAWN: dict[str, Drawn] = {
     **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
-    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES,
+    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS,
 }  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
@@ -560,7 +575,7 @@ _NEAREST = {
     "mosaic": "pixelize", "undulatingburnout": "fadewhite",
     "crazyparametricfun": "radial", "kaleidoscope": "radial",
     "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
-    "cube": "slideleft", "doorway": "horzopen",
+    "cube": "slideleft",
     "luma": "fade",
     "swap": "slideright",
 }  # fmt: skip
@@ -593,6 +608,7 @@ _DESCRIBED: dict[type, str] = {
     Rows: "its GLSL: RGB planes mixed (overshooting) in 16 bits by a weight of the row drawn each frame",
     Squeeze: "its GLSL: each RGB plane of `from` remapped row by row (its own rows), over `to`",
     Lens: "its GLSL: each RGB plane of both pictures remapped (its own columns and rows), mixed",
+    Doorway: "its GLSL: `from`'s doors and `to` with its reflection remapped by maps of the column and the row",
 }
 
 
