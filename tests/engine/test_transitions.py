@@ -788,3 +788,12 @@ def test_the_transition_table_lists_each_approximated_name_as_approximated() -> 
         assert choice is not None, name
         assert ("approximated" in row) == choice.approximated, row
     assert all("approximated" not in rows[name] for name in ("pinwheel", "circle", "waterdrop"))
+
+
+@pytest.mark.parametrize(("name", "image"), [("luma", "luma map"), ("displacement", "displacement map")])
+def test_a_transition_reading_an_image_the_timeline_lacks_says_why_it_is_approximated(name: str, image: str) -> None:
+    """luma.glsl and displacement.glsl read an image uniform; a Timeline gives none, so they stay
+    with the nearest built-in, and the render's note and the docs table say why."""
+    choice = xfade_transition(name, "seed")
+    assert choice is not None and choice.approximated and image in (choice.note or ""), choice
+    assert any(image in row for row in transition_table() if row.startswith(f"| `{name}` |"))

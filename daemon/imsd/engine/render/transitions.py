@@ -568,17 +568,18 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    "displacement": "dissolve", "linearblur": "hblur",
-    "glitchmemories": "pixelize",
-    "morph": "fade",
-    "gridflip": "pixelize",
-    "mosaic": "pixelize", "undulatingburnout": "fadewhite",
-    "crazyparametricfun": "radial", "kaleidoscope": "radial",
-    "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
-    "cube": "slideleft",
-    "luma": "fade",
-    "swap": "slideright",
+    "displacement": "dissolve", "linearblur": "hblur", "glitchmemories": "pixelize", "morph": "fade",
+    "gridflip": "pixelize", "mosaic": "pixelize", "undulatingburnout": "fadewhite", "crazyparametricfun": "radial",
+    "kaleidoscope": "radial", "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
+    "cube": "slideleft", "luma": "fade", "swap": "slideright",
 }  # fmt: skip
+#: Why a name stays with the nearest built-in where its GLSL cannot be drawn here: luma.glsl and
+#: displacement.glsl read an image uniform (a luma map, a displacement map) that a Timeline
+#: names nowhere.
+_UNDRAWABLE = {
+    "luma": "luma.glsl reads a luma map image, which the Timeline does not give",
+    "displacement": "displacement.glsl reads a displacement map image, which the Timeline does not give",
+}
 
 
 def transition_names() -> dict[str, str]:
@@ -629,7 +630,8 @@ def transition_table() -> list[str]:
             drawn = f"`{_UPSIDE_DOWN[name]}` upside down (no GLSL of its own: inferred from the name)"
             exact = "no: approximated"
         else:
-            drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`", "no: approximated"
+            why = f" ({_UNDRAWABLE[name]})" if name in _UNDRAWABLE else ""
+            drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`{why}", "no: approximated"
         lines.append(f"| `{name}` | {drawn} | {exact} |")
     return lines
 
@@ -662,5 +664,6 @@ def _choice(name: str) -> XfadeChoice | None:
     if name in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[name])
     if name in _NEAREST:
-        return XfadeChoice(_NEAREST[name], approximated=True)
+        note = f"as xfade {_NEAREST[name]}: {_UNDRAWABLE[name]}" if name in _UNDRAWABLE else None
+        return XfadeChoice(_NEAREST[name], approximated=True, note=note)
     return None
