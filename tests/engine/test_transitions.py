@@ -353,6 +353,20 @@ def doorway(a: Plane, b: Plane, progress: float) -> Plane:
     return np.where(doors, read(a, from_x, from_y), behind)
 
 
+def dreamyzoom(a: Plane, b: Plane, progress: float) -> Plane:
+    """DreamyZoom.glsl, rotation = 6, scale = 1.2 (DEG2RAD as the GLSL defines it); ratio = W / H.
+    On grey pictures the white it adds to each channel adds to the luma."""
+    x, y = uv()
+    first = progress < 0.5
+    phase = progress * 2 if first else (progress - 0.5) * 2
+    turn = 6 * 0.03926990816987241548 * (phase if first else phase - 1)
+    scale = 1 + 0.2 * phase if first else 1.2 - 0.2 * phase
+    px, py = (x - 0.5) / scale * (W / H), (y - 0.5) / scale
+    angle, dist = np.arctan2(py, px) + turn, np.hypot(px, py)
+    shown = read(a if first else b, np.cos(angle) * dist / (W / H) + 0.5, np.sin(angle) * dist + 0.5)
+    return np.clip(shown + 255 * (phase if first else 1 - phase), 0, 255)
+
+
 def heart(a: Plane, b: Plane, progress: float) -> Plane:
     """heart.glsl."""
     x, y = uv()
@@ -480,6 +494,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "swirl": swirl,
     "flyeye": flyeye_luma,
     "doorway": doorway,
+    "dreamyzoom": dreamyzoom,
 }
 
 
@@ -671,7 +686,7 @@ def _closest_progress(
 REMAPPED = {
     "waterdrop": 2.5, "simplezoom": 2.5, "dreamy": 3.5, "directionalwarp": 3.5, "crosswarp": 3.5,
     "doomscreentransition_down": 2.5, "bounce_down": 2.5, "zoomincircles": 3.5, "rotatescalefade": 3.5,
-    "pixelize": 3.5, "ripple": 2.5, "swirl": 3.5, "flyeye": 3.5, "doorway": 3.5,
+    "pixelize": 3.5, "ripple": 2.5, "swirl": 3.5, "flyeye": 3.5, "doorway": 3.5, "dreamyzoom": 3.5,
 }  # fmt: skip
 
 
@@ -691,7 +706,7 @@ async def test_a_remapped_transition_reads_every_pixel_where_the_glsl_formula_do
 
 
 @pytest.mark.parametrize(
-    "name", ["circle", "circlecrop", "zoomincircles", "rotatescalefade", "windowblinds", "doorway"]
+    "name", ["circle", "circlecrop", "zoomincircles", "rotatescalefade", "windowblinds", "doorway", "dreamyzoom"]
 )
 async def test_a_transition_whose_middle_does_not_show_it_all_matches_its_formula_at_every_frame(
     render: Any, ramps: tuple[Path, Path], name: str
@@ -699,8 +714,8 @@ async def test_a_transition_whose_middle_does_not_show_it_all_matches_its_formul
     """circle.glsl and CircleCrop.glsl (gl-transitions): mid-window the shape has no radius (all
     back colour); ZoomInCircles.glsl mixes in `to` only after progress .8; rotate_scale_fade.glsl
     shows its back colour only near the ends; windowblinds.glsl overshoots `to` only after
-    progress 2/3; doorway.glsl's reflection shows while `to` is small. So every frame of the
-    window is compared."""
+    progress 2/3; doorway.glsl's reflection shows while `to` is small; DreamyZoom.glsl is all
+    white mid-window. So every frame of the window is compared."""
     across, down = ramps
     result = await _ramp_transition(render, ramps, name)
     out = luma_frames(result.output).astype(np.float64)
@@ -759,7 +774,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
 @pytest.mark.parametrize(
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
-             "windowblinds", "ripple", "swirl", "flyeye", "doorway", *COLOUR_FORMULAS],
+             "windowblinds", "ripple", "swirl", "flyeye", "doorway", "dreamyzoom", *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

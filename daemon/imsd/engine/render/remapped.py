@@ -211,9 +211,11 @@ def turn_window(
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     p = f"(T*({clock.fps})/{frames})"
     u, v = (f"({fn}({turn.angle})/({turn.scale}))" for fn in ("cos", "sin"))
+    # v across and down: a turn in pixels (aspect) reads v Y' in half-heights across, v X' in
+    # half-widths down.
+    v_x, v_y = (f"{v}*{h / w}", f"{v}*{w / h}") if turn.aspect else (v, v)
     outside = turn.back is not None
-    seconds = clock.seconds(frames)
-    drawn: dict[str, list[tuple[str, str, str, str, str | None]]] = {}
+    drawn: dict[str, list[tuple[str, str, str, str, str, str | None]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
         across = {sign: _row(graph, clock, pw, ph, f"round({_K}{sign}{_G}*(X+0.5-W/2)/(W/2))") for sign in "+-"}
         down = {sign: _column(graph, clock, pw, ph, f"round({_K}{sign}{_G}*(Y+0.5-H/2)/(H/2))") for sign in "+-"}
@@ -222,11 +224,13 @@ def turn_window(
         halves = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, str(_K))), 2)
         if "{d}" in turn.angle:
             dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
-            us, vs = (_copies(graph, _table(graph, clock, frames, pw, ph, dist, 0.5**0.5,
-                                            f"{_K}*(1+{e})"), 2) for e in (u, v))  # fmt: skip
-            factors = [(us[0], vs[0]), (us[1], vs[1])]
+            wanted = [u, u, v_x, v_y]  # one table for each expression, copied for each use
+            looked = {e: _copies(graph, _table(graph, clock, frames, pw, ph, dist, 0.5**0.5, f"{_K}*(1+{e})"),
+                                 wanted.count(e)) for e in dict.fromkeys(wanted)}  # fmt: skip
+            factors = [(looked[u].pop(), looked[v_x].pop()), (looked[u].pop(), looked[v_y].pop())]
         else:
-            factors = [_factors(graph, clock, frames, pw, ph, u.replace("{p}", p), v.replace("{p}", p)) for _ in "xy"]
+            factors = [_factors(graph, clock, frames, pw, ph, u.replace("{p}", p), vv.replace("{p}", p))
+                       for vv in (v_x, v_y)]  # fmt: skip
         # K + G/2 (u X' + v Y') and K + G/2 (u Y' - v X')
         gx = _weighted(graph, (fields["x", "+"][0], fields["x", "-"][0]), (fields["y", "-"][0], fields["y", "+"][0]),
                        halves[0], *factors[0])  # fmt: skip
@@ -240,14 +244,16 @@ def turn_window(
             off = [graph.one([m], _lut16("65535*eq(val,65535)"), "off") for m in (xs[-1], ys[-1])]
             either = graph.one(off, [f("blend", all_mode="lighten")], "off")
             masks = list(_copies(graph, _mask(graph, either, "val/65535"), uses))
-        drawn[kind] = [(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1], masks[j]) for j in range(uses)]
+        mixes = _copies(graph, _uniform(graph, clock, frames, pw, ph, f"255*({turn.mix.replace('{p}', p)})", "gray"),
+                        uses)  # fmt: skip
+        drawn[kind] = [(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1], mixes[j], masks[j]) for j in range(uses)]
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
-        xa, ya, xb, yb, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        xa, ya, xb, yb, mix, mask = drawn["chroma" if name in "uv" else "luma"].pop()
         moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "turned")
         moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "turned")
-        mixed = graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf")
+        mixed = graph.one([moved_a, moved_b, mix], [f("maskedmerge"), clock.settb()], "xf")
         if mask is None or turn.back is None:
             out.append(mixed)
             continue
@@ -257,7 +263,11 @@ def turn_window(
             f("lut", c0=back[name]),
         ], "back"))  # fmt: skip
         out.append(graph.one([mixed, plain, mask], [f("maskedmerge"), clock.settb()], "xf"))
-    return _merged(graph, out, alpha)
+    if turn.brighter is None:
+        return _merged(graph, out, alpha)
+    rgb = graph.one([_merged(graph, out, alpha)], [f("format", "gbrap" if alpha else "gbrp")], "rgb")
+    brighter = _added(graph, clock, frames, size, alpha, rgb, (turn.brighter,) * 3)
+    return graph.one([brighter], [f("format", "yuva420p" if alpha else "yuv420p")], "xf")
 
 
 def heart_window(
@@ -447,10 +457,7 @@ def channels_window(
     p = f"(T*({clock.fps})/{frames})"
 
     def weights(exprs: tuple[str, str, str], alpha_weight: str) -> str:
-        """A frame holding 255 times each channel's weight of the progress."""
-        planes = {k: f"round(255*clip({e.replace('{p}', p)},0,1))" for k, e in zip("rgb", exprs, strict=True)}
-        planes |= {"a": f"round(255*clip({alpha_weight.replace('{p}', p)},0,1))"} if alpha else {}
-        return _uniform_planes(graph, clock, frames, w, h, rgb, **planes)
+        return _rgb_weights(graph, clock, frames, size, alpha, exprs, alpha_weight)
 
     def grey(label: str) -> str:
         rows = {f"{out}{src}": k for out in "rgb" for src, k in zip("rgb", (0.2126, 0.7152, 0.0722), strict=True)}
@@ -475,8 +482,31 @@ def channels_window(
         to = graph.one([to, grey(own), weights(channels.to_lean, "0")], [f("maskedmerge"), clock.settb()], "lean")
     out = graph.one([from_, to, weights(channels.mix, "{p}")], [f("maskedmerge"), clock.settb()], "xf")
     if channels.add is not None:
-        out = graph.one([out, weights(channels.add, "0")], [f("blend", all_mode="addition"), clock.settb()], "xf")
+        out = _added(graph, clock, frames, size, alpha, out, channels.add)
     return graph.one([out], [f("format", "yuva420p" if alpha else "yuv420p")], "xf")
+
+
+def _rgb_weights(
+    graph: FilterGraph, clock: Clock, frames: int, size: tuple[int, int], alpha: bool, exprs: tuple[str, str, str],
+    alpha_weight: str,
+) -> str:  # fmt: skip
+    """A planar RGB frame each frame of the window holding 255 times each channel's weight, a geq
+    expression of the progress `{p}` (r, g, b; `alpha_weight` for alpha)."""
+    p = f"(T*({clock.fps})/{frames})"
+    planes = {k: f"round(255*clip({e.replace('{p}', p)},0,1))" for k, e in zip("rgb", exprs, strict=True)}
+    planes |= {"a": f"round(255*clip({alpha_weight.replace('{p}', p)},0,1))"} if alpha else {}
+    w, h = size
+    return _uniform_planes(graph, clock, frames, w, h, "gbrap" if alpha else "gbrp", **planes)
+
+
+def _added(
+    graph: FilterGraph, clock: Clock, frames: int, size: tuple[int, int], alpha: bool, rgb: str,
+    exprs: tuple[str, str, str],
+) -> str:  # fmt: skip
+    """A planar RGB picture with each channel's `exprs` (of the progress `{p}`, in 0-1) added,
+    clipping at 255 as a GPU writes (blend addition)."""
+    added = _rgb_weights(graph, clock, frames, size, alpha, exprs, "0")
+    return graph.one([rgb, added], [f("blend", all_mode="addition"), clock.settb()], "added")
 
 
 def _near(

@@ -132,15 +132,19 @@ class Bounce:
 
 @dataclass(frozen=True)
 class Turn:
-    """Both pictures read at (.5, .5) + R(angle) (uv - (.5, .5)) / scale, mixed by the progress:
-    `angle` a geq expression of the progress `{p}` and the distance to the centre `{d}`, `scale`
-    one of the progress; where that falls off the picture, grey `back`, or the edge's pixel if
-    None. rotate_scale_fade.glsl turns the whole picture; Swirl.glsl turns it more near the centre
-    (remapped.py)."""
+    """Both pictures read at (.5, .5) + R(angle) (uv - (.5, .5)) / scale (in pixels, kept square,
+    if `aspect`), mixed by `mix`: `angle` a geq expression of the progress `{p}` and the distance
+    to the centre `{d}`, `scale` and `mix` of the progress; where that falls off the picture, grey
+    `back`, or the edge's pixel if None; `brighter`: added to red, green and blue (of the
+    progress, clipped). rotate_scale_fade.glsl turns the whole picture; Swirl.glsl turns it more
+    near the centre; DreamyZoom.glsl turns it a little and flashes white (remapped.py)."""
 
     angle: str
     scale: str
     back: float | None
+    mix: str = "{p}"
+    aspect: bool = False
+    brighter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -490,7 +494,16 @@ _ROTATE_SCALE_FADE = Turn(angle="2*PI*{p}", scale="8+(1-8)*2*abs({p}-0.5)", back
 #: Swirl.glsl (Sergey Kosarevsky): within Radius = 1 of the centre (all the picture), turned by
 #: (1 - dist)^2 A 8 * 3.14159, A rising 0 -> 1 over the first half and back over the second.
 _SWIRL = Turn(angle="pow(1-{d},2)*if(lte({p},0.5),2*{p},2-2*{p})*8*3.14159", scale="1", back=None)
-_TURNS = {"rotatescalefade": _ROTATE_SCALE_FADE, "swirl": _SWIRL}
+#: DreamyZoom.glsl (Zeh Fernando), rotation = 6, scale = 1.2: over the first half `from` turns
+#: by up to 6 DEG2RAD (0.0392699, as the GLSL defines it) and zooms in by up to 1.2 while
+#: brightening to white, over the second `to` comes back from -6 DEG2RAD and 1.2 (phase = 2
+#: progress, or 2 progress - 1; the turn keeps the aspect: ratio).
+_DREAMY_ZOOM = Turn(
+    angle="6*0.0392699081698724*if(lt({p},0.5),2*{p},2*{p}-2)",
+    scale="1+0.2*if(lt({p},0.5),2*{p},2-2*{p})", back=None, mix="gte({p},0.5)", aspect=True,
+    brighter="if(lt({p},0.5),2*{p},2-2*{p})",
+)
+_TURNS = {"rotatescalefade": _ROTATE_SCALE_FADE, "swirl": _SWIRL, "dreamyzoom": _DREAMY_ZOOM}
 #: heart.glsl (gre): `to` inside a heart round (.5, .4) growing with the progress (remapped.py).
 _HEARTS = {"heart": Heart()}
 #: pixelize.glsl (gre), squaresMin = (20, 20), steps = 50.
@@ -570,7 +583,7 @@ _BUILT_IN = {
 _NEAREST = {
     "displacement": "dissolve", "linearblur": "hblur", "glitchmemories": "pixelize", "morph": "fade",
     "gridflip": "pixelize", "mosaic": "pixelize", "undulatingburnout": "fadewhite", "crazyparametricfun": "radial",
-    "kaleidoscope": "radial", "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
+    "kaleidoscope": "radial", "hexagonalize": "pixelize", "glitchdisplace": "pixelize",
     "cube": "slideleft", "luma": "fade", "swap": "slideright",
 }  # fmt: skip
 #: Why a name stays with the nearest built-in where its GLSL cannot be drawn here: luma.glsl and
