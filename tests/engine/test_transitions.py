@@ -367,6 +367,26 @@ def dreamyzoom(a: Plane, b: Plane, progress: float) -> Plane:
     return np.clip(shown + 255 * (phase if first else 1 - phase), 0, 255)
 
 
+def gridflip(a: Plane, b: Plane, progress: float) -> Plane:
+    """GridFlip.glsl, size = (4, 4), pause = 0.1, dividerWidth = 0.05, bgcolor = black (0 as
+    luma_frames reads it), randomness = 0.1."""
+    x, y = uv()
+    cx, cy = np.floor(4 * x), np.floor(4 * y)
+    delta = np.minimum(np.minimum(np.abs(x - cx / 4), np.abs(x - (cx + 1) / 4)),
+                       np.minimum(np.abs(y - (cy + 1) / 4), np.abs(y - cy / 4)))  # fmt: skip
+    divider = delta < 0.25 * 0.05
+    if progress < 0.1:
+        return np.where(divider, a * (1 - progress / 0.1), a)
+    if progress >= 0.9:
+        return np.where(divider, b * (progress - 0.9) / 0.1, b)
+    cp = smoothstep(0.0, 1 - (rand(cx, cy) - 0.1), np.asarray((progress - 0.1) / 0.8))
+    offset = 0.125 + cx / 4
+    px = (x - offset) / np.abs(cp - 0.5) * 0.5 + offset
+    shown = np.where(cp <= 0.5, read(a, px, y), read(b, px, y))
+    card = np.abs(4 * (x - cx / 4) - 0.5) <= np.abs(cp - 0.5)
+    return np.where(divider | ~card, 0.0, shown)
+
+
 def heart(a: Plane, b: Plane, progress: float) -> Plane:
     """heart.glsl."""
     x, y = uv()
@@ -495,6 +515,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "flyeye": flyeye_luma,
     "doorway": doorway,
     "dreamyzoom": dreamyzoom,
+    "gridflip": gridflip,
 }
 
 
@@ -686,7 +707,7 @@ def _closest_progress(
 REMAPPED = {
     "waterdrop": 2.5, "simplezoom": 2.5, "dreamy": 3.5, "directionalwarp": 3.5, "crosswarp": 3.5,
     "doomscreentransition_down": 2.5, "bounce_down": 2.5, "zoomincircles": 3.5, "rotatescalefade": 3.5,
-    "pixelize": 3.5, "ripple": 2.5, "swirl": 3.5, "flyeye": 3.5, "doorway": 3.5, "dreamyzoom": 3.5,
+    "pixelize": 3.5, "ripple": 2.5, "swirl": 3.5, "flyeye": 3.5, "doorway": 3.5, "dreamyzoom": 3.5, "gridflip": 3.5,
 }  # fmt: skip
 
 
@@ -706,7 +727,8 @@ async def test_a_remapped_transition_reads_every_pixel_where_the_glsl_formula_do
 
 
 @pytest.mark.parametrize(
-    "name", ["circle", "circlecrop", "zoomincircles", "rotatescalefade", "windowblinds", "doorway", "dreamyzoom"]
+    "name",
+    ["circle", "circlecrop", "zoomincircles", "rotatescalefade", "windowblinds", "doorway", "dreamyzoom", "gridflip"],
 )
 async def test_a_transition_whose_middle_does_not_show_it_all_matches_its_formula_at_every_frame(
     render: Any, ramps: tuple[Path, Path], name: str
@@ -715,7 +737,8 @@ async def test_a_transition_whose_middle_does_not_show_it_all_matches_its_formul
     back colour); ZoomInCircles.glsl mixes in `to` only after progress .8; rotate_scale_fade.glsl
     shows its back colour only near the ends; windowblinds.glsl overshoots `to` only after
     progress 2/3; doorway.glsl's reflection shows while `to` is small; DreamyZoom.glsl is all
-    white mid-window. So every frame of the window is compared."""
+    white mid-window; GridFlip.glsl fades its dividers in and out at the ends. So every frame of the
+    window is compared."""
     across, down = ramps
     result = await _ramp_transition(render, ramps, name)
     out = luma_frames(result.output).astype(np.float64)
@@ -774,7 +797,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
 @pytest.mark.parametrize(
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
-             "windowblinds", "ripple", "swirl", "flyeye", "doorway", "dreamyzoom", *COLOUR_FORMULAS],
+             "windowblinds", "ripple", "swirl", "flyeye", "doorway", "dreamyzoom", "gridflip", *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

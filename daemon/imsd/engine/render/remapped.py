@@ -51,6 +51,7 @@ from imsd.engine.render.clock import Clock
 from imsd.engine.render.graph import Filter, FilterGraph, f
 from imsd.engine.render.transitions import (
     Bounce,
+    Cards,
     Channels,
     Circles,
     Doorway,
@@ -109,7 +110,7 @@ def zoom_window(
 ) -> str:
     """The window of `frames` frames where `a`, pushed from the centre by `zoom`'s g, turns into
     `b`: a g of the progress alone is a uniform frame each frame; one of the distance as well is
-    looked up in a table of both (`_table`)."""
+    looked up in a table of both (`_tables`)."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     progress = f"(T*({clock.fps})/{frames})"
@@ -120,7 +121,7 @@ def zoom_window(
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
         if "{d}" in zoom.g:
             dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
-            g = _table(graph, clock, frames, pw, ph, dist, 0.5**0.5, pushed)
+            (g,) = _tables(graph, clock, frames, pw, ph, dist, 0.5**0.5, [pushed])
         else:
             g = _uniform(graph, clock, frames, pw, ph, pushed.replace("{p}", progress))
         xg, yg = graph.chain([g], [f("split", 2)], 2, "g")
@@ -205,7 +206,7 @@ def turn_window(
     v X'), X', Y' the offsets from the centre in half-widths (still fields), u = cos(angle) / scale
     and v = sin(angle) / scale: each frame's numbers (rotate_scale_fade.glsl), or, where the angle
     varies with the distance to the centre (Swirl.glsl), fields looked up in a table of distance
-    and progress (`_table`); products as the ripple's. With a back colour, a map off the picture
+    and progress (`_tables`); products as the ripple's. With a back colour, a map off the picture
     is 65535, and those of both axes mark where the back colour shows."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
@@ -225,8 +226,9 @@ def turn_window(
         if "{d}" in turn.angle:
             dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
             wanted = [u, u, v_x, v_y]  # one table for each expression, copied for each use
-            looked = {e: _copies(graph, _table(graph, clock, frames, pw, ph, dist, 0.5**0.5, f"{_K}*(1+{e})"),
-                                 wanted.count(e)) for e in dict.fromkeys(wanted)}  # fmt: skip
+            distinct = list(dict.fromkeys(wanted))
+            found = _tables(graph, clock, frames, pw, ph, dist, 0.5**0.5, [f"{_K}*(1+{e})" for e in distinct])
+            looked = {e: _copies(graph, t, wanted.count(e)) for e, t in zip(distinct, found, strict=True)}
             factors = [(looked[u].pop(), looked[v_x].pop()), (looked[u].pop(), looked[v_y].pop())]
         else:
             factors = [_factors(graph, clock, frames, pw, ph, u.replace("{p}", p), vv.replace("{p}", p))
@@ -441,6 +443,76 @@ def doorway_window(
     return _merged(graph, out, alpha)
 
 
+def cards_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, cards: Cards, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """GridFlip.glsl over the window of `frames` frames: a card's pace (cp), the column it reads,
+    whether a pixel is on the card and which picture it shows are functions of the column, the
+    cell's row and the progress: each frame one geq of a row per cell row, spread to the cells'
+    rows by remap (`_banded`). The dividers are a still mask, black or fading by the progress (a
+    uniform weight)."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    n, pause = cards.cells, cards.pause
+    p = f"(T*({clock.fps})/{frames})"
+    x, cx = "((X+0.5)/W)", f"floor({n}*(X+0.5)/W)"
+    cp = f"({cards.pace.replace('{cx}', cx).replace('{cy}', f'({n - 1}-Y)').replace('{p}', p)})"  # Y: from the top
+    offset = f"(({cx}+0.5)/{n})"
+    column = f"(({x}-{offset})/abs({cp}-0.5)*0.5+{offset})"
+    on_card = f"255*lte(abs({n}*({x}-{cx}/{n})-0.5),abs({cp}-0.5))"
+    fading = f"255*if(lt({p},{pause}),1-{p}/{pause},if(gte({p},1-{pause}),({p}-1+{pause})/{pause},0))"
+
+    def divider(u: str) -> str:  # within dividerWidth of a cell's edge, u in cells
+        return f"65535*lt(min({u}-floor({u}),floor({u})+1-{u}),{cards.divider})"
+
+    drawn: dict[str, list[tuple[str, str, str, str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        band = _column(graph, clock, pw, ph, f"{n - 1}-floor({n}*(1-(Y+0.5)/H))")
+        bands = _copies(graph, _still(graph, clock, frames, band), 3)
+        xmap = _banded(graph, clock, frames, pw, ph, n, bands[0], _read_column(column), "gray16le", pw - 1)
+        which = _banded(graph, clock, frames, pw, ph, n, bands[1], f"255*gt({cp},0.5)", "gray", 255)
+        shown = _banded(graph, clock, frames, pw, ph, n, bands[2], on_card, "gray", 255)
+        near = [_still(graph, clock, frames, _row(graph, clock, pw, ph, divider(f"({n}*(X+0.5)/W)"))),
+                _still(graph, clock, frames, _column(graph, clock, pw, ph, divider(f"({n}*(1-(Y+0.5)/H))")))]
+        dividers = graph.one(near, [f("blend", all_mode="lighten"), *_lut16("val"), f("format", "gray")], "divider")
+        faded = _uniform(graph, clock, frames, pw, ph, fading, "gray")
+        weight = graph.one([shown, faded, dividers], [f("maskedmerge")], "card")
+        ymap = _still(graph, clock, frames, _column(graph, clock, pw, ph, "Y"))
+        xmaps, ymaps = _copies(graph, xmap, 2 * uses), _copies(graph, ymap, 2 * uses)
+        whiches, weights = _copies(graph, which, uses), _copies(graph, weight, uses)
+        drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1], whiches[j], weights[j])
+                       for j in range(uses)]  # fmt: skip
+    black = {"y": 16, "u": 128, "v": 128, "a": 255}
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
+        xa, ya, xb, yb, which_, weight_ = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "card")
+        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "card")
+        card_ = graph.one([moved_a, moved_b, which_], [f("maskedmerge"), clock.settb()], "card")
+        dark = _still(graph, clock, frames, graph.one([], [
+            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
+            f("lut", c0=black[name]),
+        ], "black"))  # fmt: skip
+        out.append(graph.one([dark, card_, weight_], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def _banded(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, n: int, band: str, expr: str, pix_fmt: str,
+    top: int,
+) -> str:  # fmt: skip
+    """A w x h picture each frame of the window that is a function of the column, the band of
+    rows (`band`: a still 16-bit field of each row's band, 0 to n - 1 from the top) and the frame:
+    the geq `expr` (Y the band) drawn on n rows of w, each row read out to its band by remap."""
+    drawn = graph.one([], [
+        f("color", "black", s=f"{w}x{n}", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
+        f("geq", lum=f"round(clip({expr},0,{top}))"), f("trim", end_frame=frames),
+    ], "band")  # fmt: skip
+    columns = _still(graph, clock, frames, _row(graph, clock, w, h, "X"))
+    return graph.one([drawn, columns, band], [f("remap", format="gray"), f("format", pix_fmt)], "band")
+
+
 def channels_window(
     graph: FilterGraph, clock: Clock, a: str, b: str, channels: Channels, frames: int, size: tuple[int, int],
     alpha: bool,
@@ -577,24 +649,31 @@ def squeeze_window(
     return _merged(graph, out, alpha, rgb=True)
 
 
-#: The columns of a `_table`: its still quantity in this many steps.
+#: The columns of a `_tables` table: its still quantity in this many steps.
 _TABLE = 16384
 
 
-def _table(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, field: str, top: float, expr: str) -> str:
-    """Each frame's w x h 16-bit field `expr` of a still quantity `{d}` (the geq `field`, in 0..top)
-    and the progress `{p}`: a per-pixel function of both at the cost of one remap a frame, which
-    looks it up in a table drawn once (_TABLE columns of `{d}`, a row a frame) at the column of
-    each pixel's quantity (a still map) and the frame's row (a uniform map)."""
-    columns = _drawn(graph, clock, w, h, f"round(clip(({field})/{top},0,1)*{_TABLE - 1})")
-    values = expr.replace("{d}", f"(X/{_TABLE - 1}*{top})").replace("{p}", f"(Y/{frames})")
-    table = graph.one([], [
-        f("color", "black", s=f"{_TABLE}x{frames}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray16le"),
-        f("geq", lum=f"clip({values},0,65535)"),
-    ], "table")  # fmt: skip
-    rows = _uniform(graph, clock, frames, w, h, f"T*({clock.fps})")
-    looked = [_still(graph, clock, frames, table), _still(graph, clock, frames, columns), rows]
-    return graph.one(looked, [f("remap", format="gray"), f("format", "gray16le")], "table")
+def _tables(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, field: str, top: float, exprs: list[str]
+) -> list[str]:
+    """Each frame's w x h 16-bit fields `exprs` of a still quantity `{d}` (the geq `field`, in 0..top)
+    and the progress `{p}`: per-pixel functions of both at the cost of one remap a frame each,
+    which looks it up in a table drawn once (_TABLE columns of `{d}`, a row a frame) at the column
+    of each pixel's quantity (a still map, shared) and the frame's row (a uniform map, shared)."""
+    columns = _copies(graph, _still(graph, clock, frames, _drawn(
+        graph, clock, w, h, f"round(clip(({field})/{top},0,1)*{_TABLE - 1})")), len(exprs))  # fmt: skip
+    rows = _copies(graph, _uniform(graph, clock, frames, w, h, f"T*({clock.fps})"), len(exprs))
+    looked = []
+    for expr, column, row in zip(exprs, columns, rows, strict=True):
+        values = expr.replace("{d}", f"(X/{_TABLE - 1}*{top})").replace("{p}", f"(Y/{frames})")
+        table = graph.one([], [
+            f("color", "black", s=f"{_TABLE}x{frames}", r=str(clock.fps), d=clock.seconds(1)),
+            f("format", "gray16le"), f("geq", lum=f"clip({values},0,65535)"),
+        ], "table")  # fmt: skip
+        looked.append(graph.one([_still(graph, clock, frames, table), column, row], [
+            f("remap", format="gray"), f("format", "gray16le"),
+        ], "table"))  # fmt: skip
+    return looked
 
 
 def _copies(graph: FilterGraph, label: str, n: int) -> list[str]:
@@ -1000,4 +1079,5 @@ _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Ripple: ripple_window, Zoom: zoom_window, Sway: sway_window, Warp: warp_window, Sweep: sweep_window,
     Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window, Channels: channels_window,
     Rows: rows_window, Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
+    Cards: cards_window,
 }  # fmt: skip

@@ -33,8 +33,8 @@ import hashlib
 from dataclasses import dataclass, replace
 
 __all__ = [
-    "Backdrop", "Bounce", "Channels", "Circles", "Doorway", "Drawn", "Drop", "Heart", "Lens", "MaskedBlend", "Pixels",
-    "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
+    "Backdrop", "Bounce", "Cards", "Channels", "Circles", "Doorway", "Drawn", "Drop", "Heart", "Lens", "MaskedBlend",
+    "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -241,6 +241,20 @@ class Doorway:
 
 
 @dataclass(frozen=True)
+class Cards:
+    """GridFlip.glsl, `cells` x `cells`: black dividers (within `divider` of a cell's edge, in
+    cells) fade in over the first `pause`, each cell then flips as a card by its `pace` cp (a geq
+    expression of the cell `{cx}`, `{cy}` (y up) and the progress `{p}`), narrowing to its centre
+    showing `from` while cp < .5, widening showing `to`; the dividers fade out over the last
+    `pause`; black beside the card (remapped.py)."""
+
+    cells: int
+    pause: float
+    divider: float
+    pace: str
+
+
+@dataclass(frozen=True)
 class Circles:
     """ZoomInCircles.glsl: rings round the centre zoom both pictures by their own amounts and mix
     them by their own weights; the GLSL has no uniforms (remapped.py)."""
@@ -255,7 +269,7 @@ class Heart:
 #: What remapped.py draws from 16-bit fields.
 Drawn = (
     Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Lens | Doorway
-    | Circles | Heart
+    | Cards | Circles | Heart
 )
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
@@ -547,6 +561,17 @@ _WINDOW_BLINDS = Rows(
 #: colorSeparation = 0.3.
 #: doorway.glsl (gre), reflection = 0.4, perspective = 0.4, depth = 3.
 _DOORWAYS = {"doorway": Doorway(reflection=0.4, perspective=0.4, depth=3)}
+#: GridFlip.glsl (TimDonselaar), size = (4, 4), pause = 0.1, dividerWidth = 0.05, bgcolor = black,
+#: randomness = 0.1.
+#: randomness = 0.1: cp = smoothstep(0, 1 - r, (progress - .1) / .8), r = rand(cell) - .1; 1 over
+#: the last pause, where `to` shows whole.
+_CARDS = {"gridflip": Cards(
+    cells=4, pause=0.1, divider=0.05,
+    pace=(
+        f"if(gte({{p}},0.9),1,st(9,clip(({{p}}-0.1)/0.8/(1-({_rand('{cx}', '{cy}')}-0.1)),0,1));"
+        "ld(9)*ld(9)*(3-2*ld(9)))"
+    ),
+)}
 _ON_RGB_PLANES: dict[str, Drawn] = {
     "windowblinds": _WINDOW_BLINDS, "squeeze": Squeeze(separation=0.04),
     "flyeye": Lens(size=0.04, zoom=50, separation=0.3),
@@ -557,7 +582,7 @@ _CHANNELS = {
 }  # fmt: skip
 _DRAWN: dict[str, Drawn] = {
     **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
-    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS,
+    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS, **_CARDS,
 }  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
@@ -582,7 +607,7 @@ _BUILT_IN = {
 }  # fmt: skip
 _NEAREST = {
     "displacement": "dissolve", "linearblur": "hblur", "glitchmemories": "pixelize", "morph": "fade",
-    "gridflip": "pixelize", "mosaic": "pixelize", "undulatingburnout": "fadewhite", "crazyparametricfun": "radial",
+    "mosaic": "pixelize", "undulatingburnout": "fadewhite", "crazyparametricfun": "radial",
     "kaleidoscope": "radial", "hexagonalize": "pixelize", "glitchdisplace": "pixelize",
     "cube": "slideleft", "luma": "fade", "swap": "slideright",
 }  # fmt: skip
@@ -623,6 +648,7 @@ _DESCRIBED: dict[type, str] = {
     Squeeze: "its GLSL: each RGB plane of `from` remapped row by row (its own rows), over `to`",
     Lens: "its GLSL: each RGB plane of both pictures remapped (its own columns and rows), mixed",
     Doorway: "its GLSL: `from`'s doors and `to` with its reflection remapped by maps of the column and the row",
+    Cards: "its GLSL: both pictures remapped by maps of the column and the cell row, over black",
 }
 
 
