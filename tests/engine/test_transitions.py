@@ -630,6 +630,42 @@ def test_another_colour_transition_of_the_same_two_frames_does_not_match_the_for
                 assert np.abs(formula(a, b, 0.3) - drawn(a, b, 0.3)).mean() > 3, (name, other)
 
 
+def linearblur(a: Plane, b: Plane, progress: float) -> Plane:
+    """LinearBlur.glsl, intensity = 0.1, passes = 6 (reads nearest and clamped, as elsewhere)."""
+    x, y = uv()
+    disp = 0.1 * (0.5 - abs(0.5 - progress))
+    taps = [i / 6 - 0.5 for i in range(6)]
+    blurred = [np.mean([read(c, x + disp * u, y + disp * v) for u in taps for v in taps], axis=0) for c in (a, b)]
+    return blurred[0] * (1 - progress) + blurred[1] * progress
+
+
+@pytest.fixture(scope="module")
+def checks(media_dir: Path) -> tuple[Path, Path]:
+    """Two clips of sharp squares (8 and 12 pixels), for a blur that smooth ramps would not show."""
+    made = []
+    for name, lum in (("checks-8.mp4", "16+200*mod(floor(X/8)+floor(Y/8),2)"),
+                      ("checks-12.mp4", "40+150*mod(floor(X/12)+floor(Y/12),2)")):  # fmt: skip
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=black:s={W}x{H}:r={FPS}:d=2",
+             "-vf", f"geq=lum='{lum}':cb=128:cr=128", "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p",
+             str(media_dir / name)],
+            check=True,
+        )  # fmt: skip
+        made.append(media_dir / name)
+    return made[0], made[1]
+
+
+async def test_linearblur_is_its_glsl_on_sharp_squares_at_every_pixel(render: Any, checks: tuple[Path, Path]) -> None:
+    """LinearBlur.glsl: a mid-window frame of sharp squares is the mean of its 36 reads of each
+    picture, mixed, within the rounding of two 8-bit means and the mix, at every pixel; a plain
+    fade is not."""
+    frame, a, b = await _mid_window_frame(render, checks, "linearblur")
+    progress, error = _closest_progress(frame, linearblur, a, b)
+    assert 0.25 < progress < 0.75, progress
+    assert error.max() <= 3.5, f"luma off by {error.max():.1f} at progress {progress:.2f}"
+    assert np.abs(a * (1 - progress) + b * progress - linearblur(a, b, progress)).max() > 20
+
+
 @pytest.fixture(scope="module")
 def ramps(media_dir: Path) -> tuple[Path, Path]:
     """Two smooth, different clips at the output size: luma rising to the right, and downwards."""
@@ -797,7 +833,8 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
 @pytest.mark.parametrize(
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
-             "windowblinds", "ripple", "swirl", "flyeye", "doorway", "dreamyzoom", "gridflip", *COLOUR_FORMULAS],
+             "windowblinds", "ripple", "swirl", "flyeye", "doorway", "dreamyzoom", "gridflip", "linearblur",
+             *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

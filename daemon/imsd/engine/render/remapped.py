@@ -50,6 +50,7 @@ from typing import Any
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.graph import Filter, FilterGraph, f
 from imsd.engine.render.transitions import (
+    Blur,
     Bounce,
     Cards,
     Channels,
@@ -511,6 +512,47 @@ def _banded(
     ], "band")  # fmt: skip
     columns = _still(graph, clock, frames, _row(graph, clock, w, h, "X"))
     return graph.one([drawn, columns, band], [f("remap", format="gray"), f("format", pix_fmt)], "band")
+
+
+def blur_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, blur: Blur, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """LinearBlur.glsl over the window of `frames` frames: its reads sit on a grid, so the mean of
+    its passes^2 reads is a mean of `passes` columns of a mean of `passes` rows; a read at uv +
+    disp * v is the pixel a whole number of pixels over (clamped at the edges), the same for the
+    whole plane each frame: a crop, at an offset of the frame number, of a copy padded by its
+    edge pixels (fillborders smear), the copies averaged by mix; then mixed by the progress."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    disp = f"({blur.intensity}*(0.5-abs(0.5-n/{frames})))"
+    taps = [i / blur.passes - 0.5 for i in range(blur.passes)]
+    seconds = clock.seconds(frames)
+
+    def spread(plane: str, pw: int, ph: int, across: bool) -> str:
+        """The mean of the plane read at each tap's shift, across (columns) or down (rows)."""
+        n = pw if across else ph
+        pad = int(blur.intensity * 0.5 * n) + 2  # the largest shift, and more
+        edges = {"left": pad, "right": pad} if across else {"top": pad, "bottom": pad}
+        padded = graph.one([plane], [
+            f("pad", pw + 2 * pad if across else pw, ph if across else ph + 2 * pad, pad if across else 0,
+              0 if across else pad),
+            f("fillborders", **edges, mode="smear"),
+        ], "pad")  # fmt: skip
+        shifted = []
+        for tap, copy in zip(taps, _copies(graph, padded, len(taps)), strict=True):
+            # a read at x + s in uv is column X + floor(s W); at y + s (up), row Y + floor(-s H)
+            offset = f"{pad}+floor({'' if across else '-'}{n}*{disp}*{tap}+1e-9)"
+            at = {"x": offset, "y": "0"} if across else {"x": "0", "y": offset}
+            shifted.append(graph.one([copy], [f("crop", pw, ph, **at, exact=1)], "tap"))
+        weights = " ".join("1" for _ in taps)
+        return graph.one(shifted, [f("mix", inputs=len(taps), weights=weights), clock.settb()], "blur")
+
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
+        blurred = [spread(spread(plane, pw, ph, True), pw, ph, False) for plane in (pa, pb)]
+        out.append(graph.one(blurred, [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
+    return _merged(graph, out, alpha)
 
 
 def channels_window(
@@ -1079,5 +1121,5 @@ _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Ripple: ripple_window, Zoom: zoom_window, Sway: sway_window, Warp: warp_window, Sweep: sweep_window,
     Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window, Channels: channels_window,
     Rows: rows_window, Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
-    Cards: cards_window,
+    Cards: cards_window, Blur: blur_window,
 }  # fmt: skip

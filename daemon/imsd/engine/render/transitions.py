@@ -33,8 +33,8 @@ import hashlib
 from dataclasses import dataclass, replace
 
 __all__ = [
-    "Backdrop", "Bounce", "Cards", "Channels", "Circles", "Doorway", "Drawn", "Drop", "Heart", "Lens", "MaskedBlend",
-    "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
+    "Backdrop", "Blur", "Bounce", "Cards", "Channels", "Circles", "Doorway", "Drawn", "Drop", "Heart", "Lens",
+    "MaskedBlend", "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -255,6 +255,16 @@ class Cards:
 
 
 @dataclass(frozen=True)
+class Blur:
+    """LinearBlur.glsl: each picture the mean of `passes` x `passes` reads at uv + disp * (i /
+    passes - .5, j / passes - .5), disp = intensity * (.5 - |.5 - progress|), mixed by the
+    progress (remapped.py)."""
+
+    intensity: float
+    passes: int
+
+
+@dataclass(frozen=True)
 class Circles:
     """ZoomInCircles.glsl: rings round the centre zoom both pictures by their own amounts and mix
     them by their own weights; the GLSL has no uniforms (remapped.py)."""
@@ -269,7 +279,7 @@ class Heart:
 #: What remapped.py draws from 16-bit fields.
 Drawn = (
     Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Lens | Doorway
-    | Cards | Circles | Heart
+    | Cards | Blur | Circles | Heart
 )
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
@@ -572,6 +582,8 @@ _CARDS = {"gridflip": Cards(
         "ld(9)*ld(9)*(3-2*ld(9)))"
     ),
 )}
+#: LinearBlur.glsl (gre), intensity = 0.1, passes = 6.
+_BLURS = {"linearblur": Blur(intensity=0.1, passes=6)}
 _ON_RGB_PLANES: dict[str, Drawn] = {
     "windowblinds": _WINDOW_BLINDS, "squeeze": Squeeze(separation=0.04),
     "flyeye": Lens(size=0.04, zoom=50, separation=0.3),
@@ -582,7 +594,7 @@ _CHANNELS = {
 }  # fmt: skip
 _DRAWN: dict[str, Drawn] = {
     **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
-    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS, **_CARDS,
+    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS, **_CARDS, **_BLURS,
 }  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
@@ -606,7 +618,7 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    "displacement": "dissolve", "linearblur": "hblur", "glitchmemories": "pixelize", "morph": "fade",
+    "displacement": "dissolve", "glitchmemories": "pixelize", "morph": "fade",
     "mosaic": "pixelize", "undulatingburnout": "fadewhite", "crazyparametricfun": "radial",
     "kaleidoscope": "radial", "hexagonalize": "pixelize", "glitchdisplace": "pixelize",
     "cube": "slideleft", "luma": "fade", "swap": "slideright",
@@ -649,6 +661,7 @@ _DESCRIBED: dict[type, str] = {
     Lens: "its GLSL: each RGB plane of both pictures remapped (its own columns and rows), mixed",
     Doorway: "its GLSL: `from`'s doors and `to` with its reflection remapped by maps of the column and the row",
     Cards: "its GLSL: both pictures remapped by maps of the column and the cell row, over black",
+    Blur: "its GLSL: the mean of both pictures shifted each frame (crop of an edge-padded copy), mixed",
 }
 
 
