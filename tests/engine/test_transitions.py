@@ -326,12 +326,28 @@ def flyeye(a: Plane, b: Plane, progress: float) -> Plane:
     return to * progress + np.stack(from_, axis=2) * (1 - progress)
 
 
-def flyeye_luma(a: Plane, b: Plane, progress: float) -> Plane:
-    """flyeye.glsl on grey pictures, as luma (BT.601, the engine's RGB to YUV): its channels' small
-    displacements are, on the smooth ramps, within a fade's mean, so flyeye is checked pixel by
-    pixel (REMAPPED), on the luma of its channels read apart."""
-    grey_a, grey_b = (np.repeat(x[..., None], 3, axis=2) for x in (a, b))
-    return np.asarray(flyeye(grey_a, grey_b, progress) @ np.array([0.299, 0.587, 0.114]))
+def glitchmemories(a: Plane, b: Plane, progress: float) -> Plane:
+    """GlitchMemories.glsl (its block, floor(uv / 16), is 0 on the picture)."""
+    x, y = uv()
+    noise = np.floor(np.array([progress * 1200.0, progress * 3500.0])) / 64
+    dist = (noise - np.floor(noise) - 0.5) * 0.3 * (1 - progress) if progress > 0 else np.zeros(2)
+    channels = [read(a[..., c], x + dist[0] * k, y + dist[1] * k) * (1 - progress)
+                + read(b[..., c], x + dist[0] * k, y + dist[1] * k) * progress
+                for c, k in enumerate((0.2, 0.3, 0.5))]  # fmt: skip
+    return np.stack(channels, axis=2)
+
+
+def on_grey(formula: Callable[[Plane, Plane, float], Plane]) -> Callable[[Plane, Plane, float], Plane]:
+    """A transition that reads each RGB channel at its own place, on grey pictures, as luma (BT.601,
+    the engine's RGB to YUV): flyeye's few pixels of displacement are, on the smooth ramps, within
+    a fade's mean, so it is checked pixel by pixel (REMAPPED), on the luma of its channels read
+    apart; glitchmemories' likewise, on sharp squares (ON_SQUARES)."""
+
+    def luma(a: Plane, b: Plane, progress: float) -> Plane:
+        grey_a, grey_b = (np.repeat(x[..., None], 3, axis=2) for x in (a, b))
+        return np.asarray(formula(grey_a, grey_b, progress) @ np.array([0.299, 0.587, 0.114]))
+
+    return luma
 
 
 def doorway(a: Plane, b: Plane, progress: float) -> Plane:
@@ -512,7 +528,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "windowblinds": windowblinds,
     "ripple": ripple,
     "swirl": swirl,
-    "flyeye": flyeye_luma,
+    "flyeye": on_grey(flyeye),
     "doorway": doorway,
     "dreamyzoom": dreamyzoom,
     "gridflip": gridflip,
@@ -655,15 +671,26 @@ def checks(media_dir: Path) -> tuple[Path, Path]:
     return made[0], made[1]
 
 
-async def test_linearblur_is_its_glsl_on_sharp_squares_at_every_pixel(render: Any, checks: tuple[Path, Path]) -> None:
-    """LinearBlur.glsl: a mid-window frame of sharp squares is the mean of its 36 reads of each
-    picture, mixed, within the rounding of two 8-bit means and the mix, at every pixel; a plain
-    fade is not."""
-    frame, a, b = await _mid_window_frame(render, checks, "linearblur")
-    progress, error = _closest_progress(frame, linearblur, a, b)
+#: Transitions whose blur or few pixels of displacement smooth ramps hide (on them they are
+#: within a fade's mean): compared on sharp squares instead.
+ON_SQUARES: dict[str, Callable[[Plane, Plane, float], Plane]] = {
+    "linearblur": linearblur,
+    "glitchmemories": on_grey(glitchmemories),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ON_SQUARES))
+async def test_a_transition_on_sharp_squares_is_its_glsl_at_every_pixel(
+    render: Any, checks: tuple[Path, Path], name: str
+) -> None:
+    """LinearBlur.glsl (the mean of its 36 reads of each picture), GlitchMemories.glsl (each
+    channel read at its own jump): a mid-window frame of sharp squares is the formula within the
+    rounding of 8-bit means and mixes, at every pixel; a plain fade is not."""
+    frame, a, b = await _mid_window_frame(render, checks, name)
+    progress, error = _closest_progress(frame, ON_SQUARES[name], a, b)
     assert 0.25 < progress < 0.75, progress
     assert error.max() <= 3.5, f"luma off by {error.max():.1f} at progress {progress:.2f}"
-    assert np.abs(a * (1 - progress) + b * progress - linearblur(a, b, progress)).max() > 20
+    assert np.abs(a * (1 - progress) + b * progress - ON_SQUARES[name](a, b, progress)).max() > 20
 
 
 @pytest.fixture(scope="module")
@@ -834,7 +861,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
              "windowblinds", "ripple", "swirl", "flyeye", "doorway", "dreamyzoom", "gridflip", "linearblur",
-             *COLOUR_FORMULAS],
+             "glitchmemories", *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

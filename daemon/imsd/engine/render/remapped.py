@@ -44,6 +44,7 @@ to the 8 bits of a later filter before the lut read it), and an 8-bit mask is 25
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -348,28 +349,35 @@ def pixelize_window(
 def lens_window(
     graph: FilterGraph, clock: Clock, a: str, b: str, lens: Lens, frames: int, size: tuple[int, int], alpha: bool
 ) -> str:
-    """flyeye.glsl over the window of `frames` frames, on RGB planes: each channel of `a` read at
-    uv + k progress disp (k = 1 - separation, 1, 1 + separation for red, green, blue), `b` at uv +
-    (1 - progress) disp, mixed by the progress. disp's x is a function of uv.x alone and its y of
-    uv.y: each frame one geq row of columns and one geq column of rows per map, spread."""
+    """The window of `frames` frames where each RGB channel of `a` and `b` is read at its own
+    offset (flyeye.glsl, GlitchMemories.glsl), mixed by the progress: an x offset is a function
+    of uv.x alone and a y offset of uv.y, so each map is one geq row of columns or one geq column
+    of rows a frame, spread."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
     p = f"(T*({clock.fps})/{frames})"
     x, y = "((X+0.5)/W)", "(1-(Y+0.5)/H)"
-    sep = lens.separation
-    amounts = {"r": f"{p}*{1 - sep}", "g": p, "b": f"{p}*{1 + sep}", "a": p, "to": f"(1-{p})"}
+    k = dict(zip("rgba", (*lens.k, lens.k[1]), strict=True))
 
-    def maps(amount: str, uses: int) -> tuple[list[str], list[str]]:
-        column = _read_column(f"{x}+{amount}*{lens.size}*cos({lens.zoom}*{x})")
-        row = _read_row(f"{y}+{amount}*{lens.size}*sin({lens.zoom}*{y})")
-        return (_across(graph, clock, frames, w, h, uses, column, "gray16le", w - 1),
-                _columns(graph, clock, frames, w, h, uses, row, "gray16le", h - 1))  # fmt: skip
+    def place(offset: str, u: str, name: str) -> str:
+        return offset.replace("{k}", str(k[name])).replace("{p}", p).replace("{x}", u).replace("{y}", u)
 
-    to_x, to_y = maps(amounts["to"], len(names))
+    # Each plane's maps (the column and row read), as geq expressions: a map several planes share
+    # (flyeye's `to`) is drawn once.
+    reads = [
+        [(_read_column(f"{x}+{place(dx, x, name)}"), _read_row(f"{y}+{place(dy, y, name)}"))
+         for dx, dy in ((lens.from_x, lens.from_y), (lens.to_x, lens.to_y))]
+        for name in names
+    ]  # fmt: skip
+    uses = Counter(read for plane in reads for read in plane)
+    drawn = {(column, row): list(zip(
+        _across(graph, clock, frames, w, h, n, column, "gray16le", w - 1),
+        _columns(graph, clock, frames, w, h, n, row, "gray16le", h - 1), strict=True,
+    )) for (column, row), n in uses.items()}  # fmt: skip
     seconds = clock.seconds(frames)
     out = []
-    for name, pa, pb, xb, yb in zip(names, planes_a, planes_b, to_x, to_y, strict=True):
-        (xa,), (ya,) = maps(amounts[name], 1)
+    for (read_a, read_b), pa, pb in zip(reads, planes_a, planes_b, strict=True):
+        (xa, ya), (xb, yb) = drawn[read_a].pop(), drawn[read_b].pop()
         moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "lens")
         moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "lens")
         out.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))

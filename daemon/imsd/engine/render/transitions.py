@@ -218,13 +218,17 @@ class Squeeze:
 
 @dataclass(frozen=True)
 class Lens:
-    """flyeye.glsl: disp = size * (cos(zoom uv.x), sin(zoom uv.y)); `to` read at uv + (1 - progress)
-    disp, each channel of `from` at uv + progress disp, red by 1 - `separation` of it, blue by 1 +
-    `separation`; mixed by the progress (remapped.py)."""
+    """Each RGB channel of `from` read at uv + (from_x, from_y), of `to` at uv + (to_x, to_y), mixed
+    by the progress: the x offsets geq expressions of uv.x `{x}`, the y offsets of uv.y `{y}`, both
+    of the progress `{p}` and the channel's `{k}` (its entry of `k`: red, green, blue; alpha takes
+    green's). flyeye.glsl's offsets are a wave of the place; GlitchMemories.glsl's jump each frame,
+    the same everywhere (remapped.py)."""
 
-    size: float
-    zoom: float
-    separation: float
+    from_x: str
+    from_y: str
+    to_x: str
+    to_y: str
+    k: tuple[float, float, float]
 
 
 @dataclass(frozen=True)
@@ -584,9 +588,25 @@ _CARDS = {"gridflip": Cards(
 )}
 #: LinearBlur.glsl (gre), intensity = 0.1, passes = 6.
 _BLURS = {"linearblur": Blur(intensity=0.1, passes=6)}
+#: flyeye.glsl (gre), size = 0.04, zoom = 50, colorSeparation = 0.3: disp = size (cos(zoom uv.x),
+#: sin(zoom uv.y)); `to` read at uv + (1 - progress) disp, `from`'s channels at uv + progress disp,
+#: red by 1 - colorSeparation of it, blue by 1 + colorSeparation.
+_FLYEYE = Lens(
+    from_x="{k}*{p}*0.04*cos(50*{x})", from_y="{k}*{p}*0.04*sin(50*{y})", to_x="(1-{p})*0.04*cos(50*{x})",
+    to_y="(1-{p})*0.04*sin(50*{y})", k=(0.7, 1, 1.3),
+)
+# GlitchMemories.glsl's dist: its block, floor(uv / 16), is 0 on the picture, so the noise is
+# fract(floor(progress * (1200, 3500)) / 64), the same everywhere; none at progress 0.
+_GLITCH = "(mod(floor({p}*{n})/64,1)-0.5)*0.3*(1-{p})*gt({p},0)"
+#: GlitchMemories.glsl (Gunnar Roth): both pictures' red, green and blue read at uv + dist * .2,
+#: .3, .5, a jump each frame.
+_GLITCH_MEMORIES = Lens(
+    from_x="{k}*" + _GLITCH.replace("{n}", "1200"), from_y="{k}*" + _GLITCH.replace("{n}", "3500"),
+    to_x="{k}*" + _GLITCH.replace("{n}", "1200"), to_y="{k}*" + _GLITCH.replace("{n}", "3500"), k=(0.2, 0.3, 0.5),
+)
 _ON_RGB_PLANES: dict[str, Drawn] = {
-    "windowblinds": _WINDOW_BLINDS, "squeeze": Squeeze(separation=0.04),
-    "flyeye": Lens(size=0.04, zoom=50, separation=0.3),
+    "windowblinds": _WINDOW_BLINDS, "squeeze": Squeeze(separation=0.04), "flyeye": _FLYEYE,
+    "glitchmemories": _GLITCH_MEMORIES,
 }  # fmt: skip
 _CHANNELS = {
     "burn": _BURN, "colorphase": _COLOR_PHASE, "multiplyblend": _MULTIPLY_BLEND, "fadegrayscale": _FADE_GRAYSCALE,
@@ -618,7 +638,7 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    "displacement": "dissolve", "glitchmemories": "pixelize", "morph": "fade",
+    "displacement": "dissolve", "morph": "fade",
     "mosaic": "pixelize", "undulatingburnout": "fadewhite", "crazyparametricfun": "radial",
     "kaleidoscope": "radial", "hexagonalize": "pixelize", "glitchdisplace": "pixelize",
     "cube": "slideleft", "luma": "fade", "swap": "slideright",
