@@ -1,9 +1,19 @@
 """Transitions drawn from 16-bit fields by native filters: those that read a picture elsewhere,
 through per-frame maps (remap) built of still fields drawn once, then mix it with the other (a
-`Ripple`, WaterDrop.glsl; a `Zoom`, SimpleZoom.glsl; a `Sway`, Dreamy.glsl; a `Warp`,
-directionalwarp.glsl and crosswarp.glsl; a `Drop`, DoomScreenTransition.glsl; a `Bounce`,
-Bounce.glsl), and a `Sweep` (BowTie*.glsl) whose soft edge is finer than an 8-bit field's step.
-Every plane is drawn on its own, by fields of its own size (4:2:0 chroma: half-size ones).
+`Ripple`, WaterDrop.glsl; a `Zoom`, SimpleZoom.glsl and ripple.glsl; a `Sway`, Dreamy.glsl; a
+`Warp`, directionalwarp.glsl and crosswarp.glsl; a `Drop`, DoomScreenTransition.glsl; a
+`Bounce`, Bounce.glsl; a `Turn`, rotate_scale_fade.glsl, Swirl.glsl and DreamyZoom.glsl; a
+`Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl)...), and a `Sweep`
+(BowTie*.glsl) whose soft edge is finer than an 8-bit field's step. Every plane is drawn on its
+own, by fields of its own size (4:2:0 chroma: half-size ones). Transitions whose GLSL treats red,
+green and blue apart (`Channels`, `Rows`, `Squeeze`, `Lens`) are drawn on RGB planes, converted
+once each way.
+
+Maps that are functions of the column alone and the frame (or of the row) are one geq row (or
+column) a frame, spread (`_across`, `_columns`); of the column, a band of rows and the frame, one
+geq row a band, spread by remap (`_banded`); a function of a still quantity (the distance to the
+centre) and the progress is looked up each frame by remap in a table of both drawn once
+(`_tables`).
 
 WaterDrop reads `from` at uv + dir * g, dir = uv - (.5, .5), g = sin(dist * amplitude - progress *
 speed) inside the circle dist <= progress, else 0; in pixels of a plane of w x h, column

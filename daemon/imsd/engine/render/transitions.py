@@ -8,17 +8,25 @@ native filters at about the cost of a built-in:
   wipe's distance, a sweep's angle...): the field is drawn once per transition and each frame's
   weight is a table of field and progress (`_MASKED`, drawn by tracks.py with geq, lut2 and
   maskedmerge); circle, circlecrop and fadecolor also show a plain colour (`Backdrop`);
-- waterdrop, simplezoom, dreamy, directionalwarp and crosswarp read `from` (the last three also
-  `to`) at a displaced place (`Ripple`, `Zoom`, `Sway`, `Warp`, drawn by remapped.py with remap
-  through maps made of still fields each frame); the bow ties' soft edges are finer than an 8-bit
-  field's step, and they weigh 16-bit fields (`Sweep`); doomscreentransition_down slides `from`
-  down column by column (`Drop`), bounce_down row by row (`Bounce`); zoomincircles zooms and
-  mixes both pictures ring by ring; rotatescalefade turns and scales them (`Turn`); heart grows by
-  a 16-bit field of its radius on each ray; pixelize reads both at their squares' centres
-  (`Pixels`).
+- waterdrop, simplezoom, ripple, dreamy, directionalwarp and crosswarp read `from` (the last three
+  also `to`) at a displaced place (`Ripple`, `Zoom`, `Sway`, `Warp`, drawn by remapped.py with
+  remap through maps made of still fields each frame; a function of the distance to the centre
+  and the progress, ripple's wave or swirl's angle, is looked up in a table of both); the bow
+  ties' soft edges are finer than an 8-bit field's step, and they weigh 16-bit fields (`Sweep`);
+  doomscreentransition_down slides `from` down column by column (`Drop`), bounce_down row by row
+  (`Bounce`); zoomincircles zooms and mixes both pictures ring by ring; rotatescalefade, swirl
+  and dreamyzoom turn and scale them (`Turn`); heart grows by a 16-bit field of its radius on
+  each ray; pixelize reads both at their squares' centres (`Pixels`); doorway opens `from` over
+  `to` and its reflection (`Doorway`); gridflip flips cells as cards (`Cards`); linearblur
+  averages shifted copies (`Blur`);
+- burn, colorphase, multiplyblend, fadegrayscale and colordistance mix colours alone, channel by
+  channel, on RGB planes (`Channels`); windowblinds mixes by a weight of the row that overshoots
+  (`Rows`), squeeze, flyeye and glitchmemories read each RGB channel at its own place
+  (`Squeeze`, `Lens`).
 bounce_up and doomscreentransition_up, with no GLSL of their own, are their down counterparts
 upside down, inferred from the names (`_UPSIDE_DOWN`, approximated). Names no way draws map to
-the closest built-in, reported as approximated (`_NEAREST`).
+the closest built-in, reported as approximated (`_NEAREST`; luma and displacement read an image
+the Timeline does not give, `_UNDRAWABLE`).
 
 How GLSL becomes a field: gl-transitions' `progress` runs 0 -> 1 over the window (frame k of n
 is at k / n, as xfade's progress); `uv` is the pixel's centre with y up, so uv = ((X + .5) / W,
