@@ -337,6 +337,17 @@ def glitchmemories(a: Plane, b: Plane, progress: float) -> Plane:
     return np.stack(channels, axis=2)
 
 
+def morph(a: Plane, b: Plane, progress: float) -> Plane:
+    """morph.glsl, strength = 0.1 (RGB)."""
+    x, y = uv()
+    oa = (a[..., :2] + a[..., 2:]) / 255 - 1  # ((rg + b) * .5) * 2 - 1
+    ob = (b[..., :2] + b[..., 2:]) / 255 - 1
+    oc = (oa + ob) / 2 * 0.1
+    from_ = read(a, x + oc[..., 0] * progress, y + oc[..., 1] * progress)
+    to = read(b, x - oc[..., 0] * (1 - progress), y - oc[..., 1] * (1 - progress))
+    return np.asarray(from_ * (1 - progress) + to * progress)
+
+
 def on_grey(formula: Callable[[Plane, Plane, float], Plane]) -> Callable[[Plane, Plane, float], Plane]:
     """A transition that reads each RGB channel at its own place, on grey pictures, as luma (BT.601,
     the engine's RGB to YUV): flyeye's few pixels of displacement are, on the smooth ramps, within
@@ -529,6 +540,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "ripple": ripple,
     "swirl": swirl,
     "flyeye": on_grey(flyeye),
+    "morph": on_grey(morph),
     "doorway": doorway,
     "dreamyzoom": dreamyzoom,
     "gridflip": gridflip,
@@ -631,6 +643,26 @@ async def test_a_frame_inside_a_colour_transition_is_the_gl_transitions_formula_
     progress, error = _closest_progress(inside[len(inside) // 2], COLOUR_FORMULAS[name], a, b)
     assert 0.25 < progress < 0.75, progress
     assert error.mean() < 2.0, f"mean RGB error {error.mean():.2f} at progress {progress:.2f}"
+
+
+async def test_morph_reads_both_pictures_where_their_colours_say_at_every_pixel(
+    render: Any, colour_ramps: tuple[Path, Path]
+) -> None:
+    """morph.glsl on coloured ramps (its offsets: r + b across, g + b down, of both pictures): the
+    luma of a mid-window frame, which 4:2:0 leaves whole, is the luma of the RGB formula of the
+    two RGB frames at every pixel, within a column or row read over."""
+    result = await _ramp_transition(render, colour_ramps, "morph")
+    out = luma_frames(result.output).astype(np.float64)
+    a, b = (frames(path)[0].astype(np.float64) for path in colour_ramps)
+    rec601 = np.array([0.299, 0.587, 0.114])
+    inside = [f for f in out if np.abs(f - a @ rec601).mean() > 2 and np.abs(f - b @ rec601).mean() > 2]
+
+    def luma(fa: Plane, fb: Plane, p: float) -> Plane:
+        return np.asarray(morph(fa, fb, p) @ rec601)
+
+    progress, error = _closest_progress(inside[len(inside) // 2], luma, a, b)
+    assert 0.25 < progress < 0.75, progress
+    assert error.max() <= 3.5, f"luma off by {error.max():.1f} at progress {progress:.2f}"
 
 
 def test_another_colour_transition_of_the_same_two_frames_does_not_match_the_formula() -> None:
@@ -771,6 +803,7 @@ REMAPPED = {
     "waterdrop": 2.5, "simplezoom": 2.5, "dreamy": 3.5, "directionalwarp": 3.5, "crosswarp": 3.5,
     "doomscreentransition_down": 2.5, "bounce_down": 2.5, "zoomincircles": 3.5, "rotatescalefade": 3.5,
     "pixelize": 3.5, "ripple": 2.5, "swirl": 3.5, "flyeye": 3.5, "doorway": 3.5, "dreamyzoom": 3.5, "gridflip": 3.5,
+    "morph": 3.5,
 }  # fmt: skip
 
 
@@ -861,7 +894,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
              "windowblinds", "ripple", "swirl", "flyeye", "doorway", "dreamyzoom", "gridflip", "linearblur",
-             "glitchmemories", *COLOUR_FORMULAS],
+             "glitchmemories", "morph", *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

@@ -3,10 +3,10 @@ through per-frame maps (remap) built of still fields drawn once, then mix it wit
 `Ripple`, WaterDrop.glsl; a `Zoom`, SimpleZoom.glsl and ripple.glsl; a `Sway`, Dreamy.glsl; a
 `Warp`, directionalwarp.glsl and crosswarp.glsl; a `Drop`, DoomScreenTransition.glsl; a
 `Bounce`, Bounce.glsl; a `Turn`, rotate_scale_fade.glsl, Swirl.glsl and DreamyZoom.glsl; a
-`Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl)...), and a `Sweep`
+`Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl), a `Morph`...), and a `Sweep`
 (BowTie*.glsl) whose soft edge is finer than an 8-bit field's step. Every plane is drawn on its
 own, by fields of its own size (4:2:0 chroma: half-size ones). Transitions whose GLSL treats red,
-green and blue apart (`Channels`, `Rows`, `Squeeze`, `Lens`) are drawn on RGB planes, converted
+green and blue apart (`Channels`, `Rows`, `Squeeze`, `Lens`, `Morph`) are drawn on RGB planes, converted
 once each way.
 
 Maps that are functions of the column alone and the frame (or of the row) are one geq row (or
@@ -71,6 +71,7 @@ from imsd.engine.render.transitions import (
     Drop,
     Heart,
     Lens,
+    Morph,
     Pixels,
     Ripple,
     Rows,
@@ -571,6 +572,53 @@ def blur_window(
         blurred = [spread(spread(plane, pw, ph, True), pw, ph, False) for plane in (pa, pb)]
         out.append(graph.one(blurred, [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
     return _merged(graph, out, alpha)
+
+
+def morph_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, morph: Morph, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """morph.glsl over the window of `frames` frames, on RGB planes: oc = strength * A, A = 2 M -
+    1 with M the mean of r + b (across) or g + b (down) of both pictures (in 0-1), per pixel and
+    frame (one 16-bit mix of four planes per axis, luts to the signed fields K +- G A); `from`
+    read at uv + oc progress and `to` at uv - oc (1 - progress): products of A and a uniform
+    mask, as a ripple's, then a map's ramps."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
+    p = f"(T*({clock.fps})/{frames})"
+    uses = len(names)
+    r_a, g_a, b_a = (_copies(graph, plane, n) for plane, n in zip(planes_a[:3], (2, 2, 3), strict=True))
+    r_b, g_b, b_b = (_copies(graph, plane, n) for plane, n in zip(planes_b[:3], (2, 2, 3), strict=True))
+    sums = {"X": [r_a.pop(), b_a.pop(), r_b.pop(), b_b.pop()], "Y": [g_a.pop(), b_a.pop(), g_b.pop(), b_b.pop()]}
+    moved_from = {"r": r_a.pop(), "g": g_a.pop(), "b": b_a.pop()}
+    moved_to = {"r": r_b.pop(), "g": g_b.pop(), "b": b_b.pop()}
+    maps: dict[str, list[str]] = {}
+    for axis, extent in (("X", "W"), ("Y", "H")):
+        wide = [graph.one([c], [f("format", "gray16le")], "wide") for c in sums[axis]]
+        mean = graph.one(wide, [f("mix", inputs=4, weights="1 1 1 1", scale=0.25), f("format", "gray16le")], "mean")
+        mean_p, mean_n = _copies(graph, mean, 2)
+        plus = _copies(graph, graph.one([mean_p], _lut16(f"round({_K}+{_G}*(2*val/65535-1))"), "oc"), 2)
+        minus = _copies(graph, graph.one([mean_n], _lut16(f"round({_K}-{_G}*(2*val/65535-1))"), "oc"), 2)
+        # K + G A q: maskedmerge(K - G A, K + G A, K (1 + q)); K - G A q the other way round. Rows
+        # run down, against uv.y: `from` reads at row Y - oc progress H.
+        towards = (minus[0], plus[0]) if axis == "X" else (plus[0], minus[0])
+        away = (plus[1], minus[1]) if axis == "X" else (minus[1], plus[1])
+        for key, (base, other), q in (("from", towards, p), ("to", away, f"(1-{p})")):
+            mask = _uniform(graph, clock, frames, w, h, f"{_K}*(1+{q})")
+            g = graph.one([base, other, mask], [f("maskedmerge")], "g")
+            d = f"({morph.strength / 2}*{extent})"
+            maps[key + axis] = _map(graph, clock, frames, g, w, h, axis, extent, uses, d=d)
+    seconds = clock.seconds(frames)
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        from_ = moved_from.get(name, pa)
+        to = moved_to.get(name, pb)
+        moved_a, moved_b = (
+            graph.one([plane, maps[f"{key}X"].pop(), maps[f"{key}Y"].pop()], [f("remap", format="gray"), clock.settb()],
+                      "morph")
+            for plane, key in ((from_, "from"), (to, "to"))
+        )  # fmt: skip
+        out.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
+    return _merged(graph, out, alpha, rgb=True)
 
 
 def channels_window(
@@ -1139,5 +1187,5 @@ _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Ripple: ripple_window, Zoom: zoom_window, Sway: sway_window, Warp: warp_window, Sweep: sweep_window,
     Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window, Channels: channels_window,
     Rows: rows_window, Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
-    Cards: cards_window, Blur: blur_window,
+    Cards: cards_window, Blur: blur_window, Morph: morph_window,
 }  # fmt: skip

@@ -18,7 +18,7 @@ native filters at about the cost of a built-in:
   and dreamyzoom turn and scale them (`Turn`); heart grows by a 16-bit field of its radius on
   each ray; pixelize reads both at their squares' centres (`Pixels`); doorway opens `from` over
   `to` and its reflection (`Doorway`); gridflip flips cells as cards (`Cards`); linearblur
-  averages shifted copies (`Blur`);
+  averages shifted copies (`Blur`); morph reads both pictures where their colours say (`Morph`);
 - burn, colorphase, multiplyblend, fadegrayscale and colordistance mix colours alone, channel by
   channel, on RGB planes (`Channels`); windowblinds mixes by a weight of the row that overshoots
   (`Rows`), squeeze, flyeye and glitchmemories read each RGB channel at its own place
@@ -42,7 +42,8 @@ from dataclasses import dataclass, replace
 
 __all__ = [
     "Backdrop", "Blur", "Bounce", "Cards", "Channels", "Circles", "Doorway", "Drawn", "Drop", "Heart", "Lens",
-    "MaskedBlend", "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
+    "MaskedBlend", "Morph", "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice",
+    "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -277,6 +278,15 @@ class Blur:
 
 
 @dataclass(frozen=True)
+class Morph:
+    """morph.glsl: oc = strength * (mean of (r + b, g + b) of both pictures, in 0-1) - strength,
+    per pixel and frame; `from` read at uv + oc progress, `to` at uv - oc (1 - progress), mixed
+    by the progress (remapped.py)."""
+
+    strength: float
+
+
+@dataclass(frozen=True)
 class Circles:
     """ZoomInCircles.glsl: rings round the centre zoom both pictures by their own amounts and mix
     them by their own weights; the GLSL has no uniforms (remapped.py)."""
@@ -291,7 +301,7 @@ class Heart:
 #: What remapped.py draws from 16-bit fields.
 Drawn = (
     Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Lens | Doorway
-    | Cards | Blur | Circles | Heart
+    | Cards | Blur | Morph | Circles | Heart
 )
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
@@ -596,6 +606,8 @@ _CARDS = {"gridflip": Cards(
 )}
 #: LinearBlur.glsl (gre), intensity = 0.1, passes = 6.
 _BLURS = {"linearblur": Blur(intensity=0.1, passes=6)}
+#: morph.glsl (paniq), strength = 0.1.
+_MORPHS = {"morph": Morph(strength=0.1)}
 #: flyeye.glsl (gre), size = 0.04, zoom = 50, colorSeparation = 0.3: disp = size (cos(zoom uv.x),
 #: sin(zoom uv.y)); `to` read at uv + (1 - progress) disp, `from`'s channels at uv + progress disp,
 #: red by 1 - colorSeparation of it, blue by 1 + colorSeparation.
@@ -622,7 +634,7 @@ _CHANNELS = {
 }  # fmt: skip
 _DRAWN: dict[str, Drawn] = {
     **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
-    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS, **_CARDS, **_BLURS,
+    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS, **_CARDS, **_BLURS, **_MORPHS,
 }  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
@@ -646,10 +658,9 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    "displacement": "dissolve", "morph": "fade",
-    "mosaic": "pixelize", "undulatingburnout": "fadewhite", "crazyparametricfun": "radial",
-    "kaleidoscope": "radial", "hexagonalize": "pixelize", "glitchdisplace": "pixelize",
-    "cube": "slideleft", "luma": "fade", "swap": "slideright",
+    "displacement": "dissolve", "mosaic": "pixelize", "undulatingburnout": "fadewhite", "crazyparametricfun": "radial",
+    "kaleidoscope": "radial", "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "cube": "slideleft",
+    "luma": "fade", "swap": "slideright",
 }  # fmt: skip
 #: Why a name stays with the nearest built-in where its GLSL cannot be drawn here: luma.glsl and
 #: displacement.glsl read an image uniform (a luma map, a displacement map) that a Timeline
@@ -690,6 +701,7 @@ _DESCRIBED: dict[type, str] = {
     Doorway: "its GLSL: `from`'s doors and `to` with its reflection remapped by maps of the column and the row",
     Cards: "its GLSL: both pictures remapped by maps of the column and the cell row, over black",
     Blur: "its GLSL: the mean of both pictures shifted each frame (crop of an edge-padded copy), mixed",
+    Morph: "its GLSL: RGB planes remapped by maps made each frame of both pictures' colours, mixed",
 }
 
 
