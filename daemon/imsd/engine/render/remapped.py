@@ -579,25 +579,30 @@ def morph_window(
 ) -> str:
     """morph.glsl over the window of `frames` frames, on RGB planes: oc = strength * A, A = 2 M -
     1 with M the mean of r + b (across) or g + b (down) of both pictures (in 0-1), per pixel and
-    frame (one 16-bit mix of four planes per axis, luts to the signed fields K +- G A); `from`
-    read at uv + oc progress and `to` at uv - oc (1 - progress): products of A and a uniform
-    mask, as a ripple's, then a map's ramps."""
+    frame (the signed fields K +- G A, a 16-bit lut2 of each picture's pair of planes, summed by
+    mix); `from` read at uv + oc progress and `to` at uv - oc (1 - progress): products of A and a
+    uniform mask, as a ripple's, then a map's ramps."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
     p = f"(T*({clock.fps})/{frames})"
     uses = len(names)
-    r_a, g_a, b_a = (_copies(graph, plane, n) for plane, n in zip(planes_a[:3], (2, 2, 3), strict=True))
-    r_b, g_b, b_b = (_copies(graph, plane, n) for plane, n in zip(planes_b[:3], (2, 2, 3), strict=True))
-    sums = {"X": [r_a.pop(), b_a.pop(), r_b.pop(), b_b.pop()], "Y": [g_a.pop(), b_a.pop(), g_b.pop(), b_b.pop()]}
+    r_a, g_a, b_a = (_copies(graph, plane, n) for plane, n in zip(planes_a[:3], (3, 3, 5), strict=True))
+    r_b, g_b, b_b = (_copies(graph, plane, n) for plane, n in zip(planes_b[:3], (3, 3, 5), strict=True))
     moved_from = {"r": r_a.pop(), "g": g_a.pop(), "b": b_a.pop()}
     moved_to = {"r": r_b.pop(), "g": g_b.pop(), "b": b_b.pop()}
+    pairs = {"X": ((r_a, b_a), (r_b, b_b)), "Y": ((g_a, b_a), (g_b, b_b))}
     maps: dict[str, list[str]] = {}
     for axis, extent in (("X", "W"), ("Y", "H")):
-        wide = [graph.one([c], [f("format", "gray16le")], "wide") for c in sums[axis]]
-        mean = graph.one(wide, [f("mix", inputs=4, weights="1 1 1 1", scale=0.25), f("format", "gray16le")], "mean")
-        mean_p, mean_n = _copies(graph, mean, 2)
-        plus = _copies(graph, graph.one([mean_p], _lut16(f"round({_K}+{_G}*(2*val/65535-1))"), "oc"), 2)
-        minus = _copies(graph, graph.one([mean_n], _lut16(f"round({_K}-{_G}*(2*val/65535-1))"), "oc"), 2)
+        # K + G A and K - G A, each the sum of one half a picture (a 16-bit lut2 of its pair of
+        # planes: K / 2 +- G ((x + y) / 510 - 1 / 2)) and one mix.
+        fields = {}
+        for sign in "+-":
+            halves = [graph.one([first.pop(), blue.pop()], [
+                f("lut2", c0=f"round({_K / 2}{sign}{_G}*((x+y)/510-0.5))", d=16), f("format", "gray16le"),
+            ], "oc") for first, blue in pairs[axis]]  # fmt: skip
+            summed = graph.one(halves, [f("mix", inputs=2, weights="1 1", scale=1), f("format", "gray16le")], "oc")
+            fields[sign] = _copies(graph, summed, 2)
+        plus, minus = fields["+"], fields["-"]
         # K + G A q: maskedmerge(K - G A, K + G A, K (1 + q)); K - G A q the other way round. Rows
         # run down, against uv.y: `from` reads at row Y - oc progress H.
         towards = (minus[0], plus[0]) if axis == "X" else (plus[0], minus[0])
