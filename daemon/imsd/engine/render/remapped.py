@@ -492,8 +492,10 @@ def cards_window(
         xmap = _banded(graph, clock, frames, pw, ph, n, bands[0], _read_column(column), "gray16le", pw - 1)
         which = _banded(graph, clock, frames, pw, ph, n, bands[1], f"255*gt({cp},0.5)", "gray", 255)
         shown = _banded(graph, clock, frames, pw, ph, n, bands[2], on_card, "gray", 255)
-        near = [_still(graph, clock, frames, _row(graph, clock, pw, ph, divider(f"({n}*(X+0.5)/W)"))),
-                _still(graph, clock, frames, _column(graph, clock, pw, ph, divider(f"({n}*(1-(Y+0.5)/H))")))]
+        near = [
+            _still(graph, clock, frames, _row(graph, clock, pw, ph, divider(f"({n}*(X+0.5)/W)"))),
+            _still(graph, clock, frames, _column(graph, clock, pw, ph, divider(f"({n}*(1-(Y+0.5)/H))"))),
+        ]
         dividers = graph.one(near, [f("blend", all_mode="lighten"), *_lut16("val"), f("format", "gray")], "divider")
         faded = _uniform(graph, clock, frames, pw, ph, fading, "gray")
         weight = graph.one([shown, faded, dividers], [f("maskedmerge")], "card")
@@ -694,9 +696,7 @@ def _added(
     return graph.one([rgb, added], [f("blend", all_mode="addition"), clock.settb()], "added")
 
 
-def _near(
-    graph: FilterGraph, clock: Clock, frames: int, a: str, b: str, w: int, h: int, p: str, planes: int
-) -> str:
+def _near(graph: FilterGraph, clock: Clock, frames: int, a: str, b: str, w: int, h: int, p: str, planes: int) -> str:
     """ColourDistance.glsl's step(distance(a, b), progress) as a mask of `planes` planes: the
     channels' squared differences in 16 bits (blend difference, a lut each, a quarter of the
     square to leave room for the sum), summed (mix), thresholded against the squared progress."""
