@@ -589,12 +589,9 @@ _COLOUR_DISTANCE = Channels(mix=_each("pow({p},5)"), toward="near")
 _WINDOW_BLINDS = Rows(
     weight="st(8,{p}*if(eq(mod(floor({y}*100*{p}),2),0),1.5,1));ld(8)+({p}-ld(8))*" + _smoothstep(0.8, 1), most=1.5
 )
-#: squeeze.glsl (gre), colorSeparation = 0.04; flyeye.glsl (gre), size = 0.04, zoom = 50,
-#: colorSeparation = 0.3.
 #: doorway.glsl (gre), reflection = 0.4, perspective = 0.4, depth = 3.
 _DOORWAYS = {"doorway": Doorway(reflection=0.4, perspective=0.4, depth=3)}
 #: GridFlip.glsl (TimDonselaar), size = (4, 4), pause = 0.1, dividerWidth = 0.05, bgcolor = black,
-#: randomness = 0.1.
 #: randomness = 0.1: cp = smoothstep(0, 1 - r, (progress - .1) / .8), r = rand(cell) - .1; 1 over
 #: the last pause, where `to` shows whole.
 _CARDS = {"gridflip": Cards(
@@ -624,6 +621,7 @@ _GLITCH_MEMORIES = Lens(
     from_x="{k}*" + _GLITCH.replace("{n}", "1200"), from_y="{k}*" + _GLITCH.replace("{n}", "3500"),
     to_x="{k}*" + _GLITCH.replace("{n}", "1200"), to_y="{k}*" + _GLITCH.replace("{n}", "3500"), k=(0.2, 0.3, 0.5),
 )
+#: squeeze.glsl (gre), colorSeparation = 0.04.
 _ON_RGB_PLANES: dict[str, Drawn] = {
     "windowblinds": _WINDOW_BLINDS, "squeeze": Squeeze(separation=0.04), "flyeye": _FLYEYE,
     "glitchmemories": _GLITCH_MEMORIES,
