@@ -1,9 +1,19 @@
 """Transitions drawn from 16-bit fields by native filters: those that read a picture elsewhere,
 through per-frame maps (remap) built of still fields drawn once, then mix it with the other (a
-`Ripple`, WaterDrop.glsl; a `Zoom`, SimpleZoom.glsl; a `Sway`, Dreamy.glsl; a `Warp`,
-directionalwarp.glsl and crosswarp.glsl; a `Drop`, DoomScreenTransition.glsl; a `Bounce`,
-Bounce.glsl), and a `Sweep` (BowTie*.glsl) whose soft edge is finer than an 8-bit field's step.
-Every plane is drawn on its own, by fields of its own size (4:2:0 chroma: half-size ones).
+`Ripple`, WaterDrop.glsl; a `Zoom`, SimpleZoom.glsl and ripple.glsl; a `Sway`, Dreamy.glsl; a
+`Warp`, directionalwarp.glsl and crosswarp.glsl; a `Drop`, DoomScreenTransition.glsl; a
+`Bounce`, Bounce.glsl; a `Turn`, rotate_scale_fade.glsl, Swirl.glsl and DreamyZoom.glsl; a
+`Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl), a `Morph`...), and a `Sweep`
+(BowTie*.glsl) whose soft edge is finer than an 8-bit field's step. Every plane is drawn on its
+own, by fields of its own size (4:2:0 chroma: half-size ones). Transitions whose GLSL treats red,
+green and blue apart (`Channels`, `Rows`, `Squeeze`, `Lens`, `Morph`) are drawn on RGB planes, converted
+once each way.
+
+Maps that are functions of the column alone and the frame (or of the row) are one geq row (or
+column) a frame, spread (`_across`, `_columns`); of the column, a band of rows and the frame, one
+geq row a band, spread by remap (`_banded`); a function of a still quantity (the distance to the
+centre) and the progress is looked up each frame by remap in a table of both drawn once
+(`_tables`).
 
 WaterDrop reads `from` at uv + dir * g, dir = uv - (.5, .5), g = sin(dist * amplitude - progress *
 speed) inside the circle dist <= progress, else 0; in pixels of a plane of w x h, column
@@ -44,19 +54,28 @@ to the 8 bits of a later filter before the lut read it), and an 8-bit mask is 25
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.graph import Filter, FilterGraph, f
 from imsd.engine.render.transitions import (
+    Blur,
     Bounce,
+    Cards,
+    Channels,
     Circles,
+    Doorway,
     Drawn,
     Drop,
     Heart,
+    Lens,
+    Morph,
     Pixels,
     Ripple,
+    Rows,
+    Squeeze,
     Sway,
     Sweep,
     Turn,
@@ -102,16 +121,22 @@ def ripple_window(
 def zoom_window(
     graph: FilterGraph, clock: Clock, a: str, b: str, zoom: Zoom, frames: int, size: tuple[int, int], alpha: bool
 ) -> str:
-    """The window of `frames` frames where `a`, zoomed by `zoom`, turns into `b`."""
+    """The window of `frames` frames where `a`, pushed from the centre by `zoom`'s g, turns into
+    `b`: a g of the progress alone is a uniform frame each frame; one of the distance as well is
+    looked up in a table of both (`_tables`)."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     progress = f"(T*({clock.fps})/{frames})"
-    amount = f"({zoom.amount.replace('{p}', progress)})"
     weight = f"255*({zoom.mix.replace('{p}', progress)})"
+    pushed = f"round({_K}+{_G / 2}*({zoom.g}))"
     # The maps and the mask of each plane size, as many copies as planes of that size.
     drawn: dict[str, list[tuple[str, str, str]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
-        g = _uniform(graph, clock, frames, pw, ph, f"{_K}-{_G / 2}*{amount}")
+        if "{d}" in zoom.g:
+            dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
+            (g,) = _tables(graph, clock, frames, pw, ph, dist, 0.5**0.5, [pushed])
+        else:
+            g = _uniform(graph, clock, frames, pw, ph, pushed.replace("{p}", progress))
         xg, yg = graph.chain([g], [f("split", 2)], 2, "g")
         xmaps = _map(graph, clock, frames, xg, pw, ph, "X", "W", uses)
         ymaps = _map(graph, clock, frames, yg, pw, ph, "Y", "H", uses)
@@ -188,51 +213,76 @@ def circles_window(
 def turn_window(
     graph: FilterGraph, clock: Clock, a: str, b: str, turn: Turn, frames: int, size: tuple[int, int], alpha: bool
 ) -> str:
-    """rotate_scale_fade.glsl over the window of `frames` frames: both pictures read at centre +
-    R(angle) (uv - centre) / scale, mixed by the progress, the back colour where that falls off
-    the picture. The source column is X0 + w/2 (u X' + v Y') and row Y0 + h/2 (u Y' - v X'), X', Y'
-    the offsets from the centre in half-widths (still fields), u = cos(angle) / scale and v =
-    sin(angle) / scale each frame's numbers: products as the ripple's; a map off the picture is
-    65535, and those of both axes mark where the back colour shows."""
+    """A turn over the window of `frames` frames: both pictures read at centre + R(angle) (uv -
+    centre) / scale, mixed by the progress; where that falls off the picture the back colour, or
+    the edge (no back colour). The source column is X0 + w/2 (u X' + v Y') and row Y0 + h/2 (u Y' -
+    v X'), X', Y' the offsets from the centre in half-widths (still fields), u = cos(angle) / scale
+    and v = sin(angle) / scale: each frame's numbers (rotate_scale_fade.glsl), or, where the angle
+    varies with the distance to the centre (Swirl.glsl), fields looked up in a table of distance
+    and progress (`_tables`); products as the ripple's. With a back colour, a map off the picture
+    is 65535, and those of both axes mark where the back colour shows."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     p = f"(T*({clock.fps})/{frames})"
-    scale = f"({turn.scale}+(1-{turn.scale})*2*abs({p}-0.5))"
-    angle = f"(2*PI*{turn.rotations}*{p})"
-    u, v = f"(cos({angle})/{scale})", f"(sin({angle})/{scale})"
-    seconds = clock.seconds(frames)
-    drawn: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    u, v = (f"({fn}({turn.angle})/({turn.scale}))" for fn in ("cos", "sin"))
+    # v across and down: a turn in pixels (aspect) reads v Y' in half-heights across, v X' in
+    # half-widths down.
+    v_x, v_y = (f"{v}*{h / w}", f"{v}*{w / h}") if turn.aspect else (v, v)
+    outside = turn.back is not None
+    drawn: dict[str, list[tuple[str, str, str, str, str, str | None]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
         across = {sign: _row(graph, clock, pw, ph, f"round({_K}{sign}{_G}*(X+0.5-W/2)/(W/2))") for sign in "+-"}
         down = {sign: _column(graph, clock, pw, ph, f"round({_K}{sign}{_G}*(Y+0.5-H/2)/(H/2))") for sign in "+-"}
         fields = {(axis, sign): _copies(graph, _still(graph, clock, frames, field), 2)
                   for axis, by_sign in (("x", across), ("y", down)) for sign, field in by_sign.items()}  # fmt: skip
         halves = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, str(_K))), 2)
+        if "{d}" in turn.angle:
+            dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
+            wanted = [u, u, v_x, v_y]  # one table for each expression, copied for each use
+            distinct = list(dict.fromkeys(wanted))
+            found = _tables(graph, clock, frames, pw, ph, dist, 0.5**0.5, [f"{_K}*(1+{e})" for e in distinct])
+            looked = {e: _copies(graph, t, wanted.count(e)) for e, t in zip(distinct, found, strict=True)}
+            factors = [(looked[u].pop(), looked[v_x].pop()), (looked[u].pop(), looked[v_y].pop())]
+        else:
+            factors = [_factors(graph, clock, frames, pw, ph, u.replace("{p}", p), vv.replace("{p}", p))
+                       for vv in (v_x, v_y)]  # fmt: skip
         # K + G/2 (u X' + v Y') and K + G/2 (u Y' - v X')
-        gx = _weighted(graph, clock, frames, pw, ph, (fields["x", "+"][0], fields["x", "-"][0]),
-                       (fields["y", "-"][0], fields["y", "+"][0]), halves[0], u, v)  # fmt: skip
-        gy = _weighted(graph, clock, frames, pw, ph, (fields["y", "+"][1], fields["y", "-"][1]),
-                       (fields["x", "+"][1], fields["x", "-"][1]), halves[1], u, v)  # fmt: skip
-        xs = _map(graph, clock, frames, gx, pw, ph, "X", "W", 2 * uses + 1, d="(W/2)", base="(W/2-0.5)", outside=True)
-        ys = _map(graph, clock, frames, gy, pw, ph, "Y", "H", 2 * uses + 1, d="(H/2)", base="(H/2-0.5)", outside=True)
-        off = [graph.one([m], _lut16("65535*eq(val,65535)"), "off") for m in (xs[-1], ys[-1])]
-        either = graph.one(off, [f("blend", all_mode="lighten")], "off")
-        masks = _copies(graph, _mask(graph, either, "val/65535"), uses)
-        drawn[kind] = [(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1], masks[j]) for j in range(uses)]
-    back = {"y": round(16 + 219 * turn.back), "u": 128, "v": 128, "a": 255}
+        gx = _weighted(graph, (fields["x", "+"][0], fields["x", "-"][0]), (fields["y", "-"][0], fields["y", "+"][0]),
+                       halves[0], *factors[0])  # fmt: skip
+        gy = _weighted(graph, (fields["y", "+"][1], fields["y", "-"][1]), (fields["x", "+"][1], fields["x", "-"][1]),
+                       halves[1], *factors[1])  # fmt: skip
+        n = 2 * uses + outside
+        xs = _map(graph, clock, frames, gx, pw, ph, "X", "W", n, d="(W/2)", base="(W/2-0.5)", outside=outside)
+        ys = _map(graph, clock, frames, gy, pw, ph, "Y", "H", n, d="(H/2)", base="(H/2-0.5)", outside=outside)
+        masks: list[str | None] = [None] * uses
+        if outside:
+            off = [graph.one([m], _lut16("65535*eq(val,65535)"), "off") for m in (xs[-1], ys[-1])]
+            either = graph.one(off, [f("blend", all_mode="lighten")], "off")
+            masks = list(_copies(graph, _mask(graph, either, "val/65535"), uses))
+        mixes = _copies(graph, _uniform(graph, clock, frames, pw, ph, f"255*({turn.mix.replace('{p}', p)})", "gray"),
+                        uses)  # fmt: skip
+        drawn[kind] = [(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1], mixes[j], masks[j]) for j in range(uses)]
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
-        xa, ya, xb, yb, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        xa, ya, xb, yb, mix, mask = drawn["chroma" if name in "uv" else "luma"].pop()
         moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "turned")
         moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "turned")
-        mixed = graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf")
+        mixed = graph.one([moved_a, moved_b, mix], [f("maskedmerge"), clock.settb()], "xf")
+        if mask is None or turn.back is None:
+            out.append(mixed)
+            continue
+        back = {"y": round(16 + 219 * turn.back), "u": 128, "v": 128, "a": 255}
         plain = _still(graph, clock, frames, graph.one([], [
             f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
             f("lut", c0=back[name]),
         ], "back"))  # fmt: skip
         out.append(graph.one([mixed, plain, mask], [f("maskedmerge"), clock.settb()], "xf"))
-    return _merged(graph, out, alpha)
+    if turn.brighter is None:
+        return _merged(graph, out, alpha)
+    rgb = graph.one([_merged(graph, out, alpha)], [f("format", "gbrap" if alpha else "gbrp")], "rgb")
+    brighter = _added(graph, clock, frames, size, alpha, rgb, (turn.brighter,) * 3)
+    return graph.one([brighter], [f("format", "yuva420p" if alpha else "yuv420p")], "xf")
 
 
 def heart_window(
@@ -294,13 +344,8 @@ def pixelize_window(
     row = f"if(gt({dist},0),{centre.format(u='(1-(Y+0.5)/H)', side=side)},1-(Y+0.5)/H)"
     drawn: dict[str, list[tuple[str, str, str, str]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
-        across = graph.one([], [
-            f("color", "black", s=f"{pw}x1", r=str(clock.fps), d=clock.seconds(frames)), f("format", "gray16le"),
-            f("geq", lum=f"clip(floor({column}*W-0.5+1e-9),0,W-1)"), f("trim", end_frame=frames),
-            f("scale", pw, ph, flags="neighbor"), f("format", "gray16le"),
-        ], "map")  # fmt: skip
-        ymaps = _columns(graph, clock, frames, pw, ph, 2 * uses, f"floor((1-{row})*H-0.5+1e-9)", "gray16le", ph - 1)
-        xmaps = _copies(graph, across, 2 * uses)
+        ymaps = _columns(graph, clock, frames, pw, ph, 2 * uses, _read_row(row), "gray16le", ph - 1)
+        xmaps = _across(graph, clock, frames, pw, ph, 2 * uses, _read_column(column), "gray16le", pw - 1)
         drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1]) for j in range(uses)]
     seconds = clock.seconds(frames)
     out = []
@@ -312,23 +357,464 @@ def pixelize_window(
     return _merged(graph, out, alpha)
 
 
+def lens_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, lens: Lens, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where each RGB channel of `a` and `b` is read at its own
+    offset (flyeye.glsl, GlitchMemories.glsl), mixed by the progress: an x offset is a function
+    of uv.x alone and a y offset of uv.y, so each map is one geq row of columns or one geq column
+    of rows a frame, spread."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
+    p = f"(T*({clock.fps})/{frames})"
+    x, y = "((X+0.5)/W)", "(1-(Y+0.5)/H)"
+    k = dict(zip("rgba", (*lens.k, lens.k[1]), strict=True))
+
+    def place(offset: str, u: str, name: str) -> str:
+        return offset.replace("{k}", str(k[name])).replace("{p}", p).replace("{x}", u).replace("{y}", u)
+
+    # Each plane's maps (the column and row read), as geq expressions: a map several planes share
+    # (flyeye's `to`) is drawn once.
+    reads = [
+        [(_read_column(f"{x}+{place(dx, x, name)}"), _read_row(f"{y}+{place(dy, y, name)}"))
+         for dx, dy in ((lens.from_x, lens.from_y), (lens.to_x, lens.to_y))]
+        for name in names
+    ]  # fmt: skip
+    uses = Counter(read for plane in reads for read in plane)
+    drawn = {(column, row): list(zip(
+        _across(graph, clock, frames, w, h, n, column, "gray16le", w - 1),
+        _columns(graph, clock, frames, w, h, n, row, "gray16le", h - 1), strict=True,
+    )) for (column, row), n in uses.items()}  # fmt: skip
+    seconds = clock.seconds(frames)
+    out = []
+    for (read_a, read_b), pa, pb in zip(reads, planes_a, planes_b, strict=True):
+        (xa, ya), (xb, yb) = drawn[read_a].pop(), drawn[read_b].pop()
+        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "lens")
+        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "lens")
+        out.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
+    return _merged(graph, out, alpha, rgb=True)
+
+
+def doorway_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, door: Doorway, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """doorway.glsl over the window of `frames` frames. `from`'s doors: where they show (slit > 0
+    and the slid column on the picture; their rows always are) and their columns are functions of
+    the column and the progress; their rows, d (Y + .5) + S - .5 with d and S functions of the
+    column (in pixels of a plane of height H, S = H (1 - d) (1 - d / 2)), are made in 16 bits as
+    a maskedmerge of B = S and B + (Y + .5) (one blend addition) by d. `to`'s zoom, its reflection
+    and where each shows are functions of the column or of the row alone: geq rows and columns
+    each frame, spread; a mask of both is one blend multiply."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    x, y = "((X+0.5)/W)", "(1-(Y+0.5)/H)"
+    slit = f"(2*abs({x}-0.5)-{p})"
+    slid = f"({x}+if(gt({x},0.5),-0.5,0.5)*{p})"
+    d = f"(1/(1+{door.perspective}*{p}*(1-{slit})))"
+    scale = f"({door.depth}+(1-{door.depth})*{p})"  # mix(1, depth, 1 - progress)
+    to_x, to_y = f"(0.5+({x}-0.5)*{scale})", f"(0.5+({y}-0.5)*{scale})"
+    mirrored = f"(-1.2*{to_y}-0.02)"
+
+    def inside(u: str) -> str:
+        return f"255*gt({u},0)*lt({u},1)"
+
+    drawn: dict[str, list[tuple[str, ...]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        steps = 65535 // (2 * ph + 2)  # a row's steps: S + Y + 1/2 stays within 2 H + 1 rows
+        shift, shifted = _across(graph, clock, frames, pw, ph, 2, f"{steps}*(1+{ph}*(1-{d})*(1-{d}/2)-0.5)",
+                                 "gray16le", 65535)  # fmt: skip
+        ramp = _still(graph, clock, frames, _column(graph, clock, pw, ph, f"{steps}*(Y+0.5)"))
+        both = graph.one([shifted, ramp], [f("blend", all_mode="addition")], "door")
+        squeeze = _across(graph, clock, frames, pw, ph, 1, f"65535*{d}", "gray16le", 65535)[0]
+        rows = graph.one([shift, both, squeeze], [
+            f("maskedmerge"), *_lut16(f"clip(floor(val/{steps}-1),0,{ph - 1})"),
+        ], "door")  # fmt: skip
+        columns = _across(graph, clock, frames, pw, ph, uses, _read_column(slid), "gray16le", pw - 1)
+        doors = _across(graph, clock, frames, pw, ph, uses, f"{inside(slid)}*gt({slit},0)", "gray", 255)
+        to_columns = _across(graph, clock, frames, pw, ph, 2 * uses, _read_column(to_x), "gray16le", pw - 1)
+        to_rows = _columns(graph, clock, frames, pw, ph, uses, _read_row(to_y), "gray16le", ph - 1)
+        mirror_rows = _columns(graph, clock, frames, pw, ph, uses, _read_row(mirrored), "gray16le", ph - 1)
+        across = _across(graph, clock, frames, pw, ph, 2, inside(to_x), "gray", 255)
+        down = _columns(graph, clock, frames, pw, ph, 1, inside(to_y), "gray", 255)[0]
+        shine = f"{inside(mirrored)}*{door.reflection}*(1-{mirrored})"
+        lit = _columns(graph, clock, frames, pw, ph, 1, shine, "gray", 255)[0]
+        shown = _copies(graph, graph.one([across[0], down], [f("blend", all_mode="multiply")], "shown"), uses)
+        mirror = _copies(graph, graph.one([across[1], lit], [f("blend", all_mode="multiply")], "shine"), uses)
+        drawn[kind] = [(columns[j], rows_j, doors[j], to_columns[2 * j], to_rows[j], to_columns[2 * j + 1],
+                        mirror_rows[j], shown[j], mirror[j])
+                       for j, rows_j in enumerate(_copies(graph, rows, uses))]  # fmt: skip
+    black = {"y": 16, "u": 128, "v": 128, "a": 255}
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
+        xa, ya, doors_, xb, yb, xm, ym, shown_, mirror_ = drawn["chroma" if name in "uv" else "luma"].pop()
+        pb, pm = _copies(graph, pb, 2)
+        dark = _still(graph, clock, frames, graph.one([], [
+            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
+            f("lut", c0=black[name]),
+        ], "black"))  # fmt: skip
+        reflected = graph.one([pm, xm, ym], [f("remap", format="gray"), clock.settb()], "mirror")
+        back = graph.one([dark, reflected, mirror_], [f("maskedmerge"), clock.settb()], "mirror")
+        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "door")
+        behind = graph.one([back, moved_b, shown_], [f("maskedmerge"), clock.settb()], "door")
+        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "door")
+        out.append(graph.one([behind, moved_a, doors_], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def cards_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, cards: Cards, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """GridFlip.glsl over the window of `frames` frames: a card's pace (cp), the column it reads,
+    whether a pixel is on the card and which picture it shows are functions of the column, the
+    cell's row and the progress: each frame one geq of a row per cell row, spread to the cells'
+    rows by remap (`_banded`). The dividers are a still mask, black or fading by the progress (a
+    uniform weight)."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    n, pause = cards.cells, cards.pause
+    p = f"(T*({clock.fps})/{frames})"
+    x, cx = "((X+0.5)/W)", f"floor({n}*(X+0.5)/W)"
+    cp = f"({cards.pace.replace('{cx}', cx).replace('{cy}', f'({n - 1}-Y)').replace('{p}', p)})"  # Y: from the top
+    offset = f"(({cx}+0.5)/{n})"
+    column = f"(({x}-{offset})/abs({cp}-0.5)*0.5+{offset})"
+    on_card = f"255*lte(abs({n}*({x}-{cx}/{n})-0.5),abs({cp}-0.5))"
+    fading = f"255*if(lt({p},{pause}),1-{p}/{pause},if(gte({p},1-{pause}),({p}-1+{pause})/{pause},0))"
+
+    def divider(u: str) -> str:  # within dividerWidth of a cell's edge, u in cells
+        return f"65535*lt(min({u}-floor({u}),floor({u})+1-{u}),{cards.divider})"
+
+    drawn: dict[str, list[tuple[str, str, str, str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        band = _column(graph, clock, pw, ph, f"{n - 1}-floor({n}*(1-(Y+0.5)/H))")
+        bands = _copies(graph, _still(graph, clock, frames, band), 3)
+        xmap = _banded(graph, clock, frames, pw, ph, n, bands[0], _read_column(column), "gray16le", pw - 1)
+        which = _banded(graph, clock, frames, pw, ph, n, bands[1], f"255*gt({cp},0.5)", "gray", 255)
+        shown = _banded(graph, clock, frames, pw, ph, n, bands[2], on_card, "gray", 255)
+        near = [
+            _still(graph, clock, frames, _row(graph, clock, pw, ph, divider(f"({n}*(X+0.5)/W)"))),
+            _still(graph, clock, frames, _column(graph, clock, pw, ph, divider(f"({n}*(1-(Y+0.5)/H))"))),
+        ]
+        dividers = graph.one(near, [f("blend", all_mode="lighten"), *_lut16("val"), f("format", "gray")], "divider")
+        faded = _uniform(graph, clock, frames, pw, ph, fading, "gray")
+        weight = graph.one([shown, faded, dividers], [f("maskedmerge")], "card")
+        ymap = _still(graph, clock, frames, _column(graph, clock, pw, ph, "Y"))
+        xmaps, ymaps = _copies(graph, xmap, 2 * uses), _copies(graph, ymap, 2 * uses)
+        whiches, weights = _copies(graph, which, uses), _copies(graph, weight, uses)
+        drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1], whiches[j], weights[j])
+                       for j in range(uses)]  # fmt: skip
+    black = {"y": 16, "u": 128, "v": 128, "a": 255}
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
+        xa, ya, xb, yb, which_, weight_ = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "card")
+        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "card")
+        card_ = graph.one([moved_a, moved_b, which_], [f("maskedmerge"), clock.settb()], "card")
+        dark = _still(graph, clock, frames, graph.one([], [
+            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
+            f("lut", c0=black[name]),
+        ], "black"))  # fmt: skip
+        out.append(graph.one([dark, card_, weight_], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def _banded(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, n: int, band: str, expr: str, pix_fmt: str,
+    top: int,
+) -> str:  # fmt: skip
+    """A w x h picture each frame of the window that is a function of the column, the band of
+    rows (`band`: a still 16-bit field of each row's band, 0 to n - 1 from the top) and the frame:
+    the geq `expr` (Y the band) drawn on n rows of w, each row read out to its band by remap."""
+    drawn = graph.one([], [
+        f("color", "black", s=f"{w}x{n}", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
+        f("geq", lum=f"round(clip({expr},0,{top}))"), f("trim", end_frame=frames),
+    ], "band")  # fmt: skip
+    columns = _still(graph, clock, frames, _row(graph, clock, w, h, "X"))
+    return graph.one([drawn, columns, band], [f("remap", format="gray"), f("format", pix_fmt)], "band")
+
+
+def blur_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, blur: Blur, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """LinearBlur.glsl over the window of `frames` frames: its reads sit on a grid, so the mean of
+    its passes^2 reads is a mean of `passes` columns of a mean of `passes` rows; a read at uv +
+    disp * v is the pixel a whole number of pixels over (clamped at the edges), the same for the
+    whole plane each frame: a crop, at an offset of the frame number, of a copy padded by its
+    edge pixels (fillborders smear), the copies averaged by mix; then mixed by the progress."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    disp = f"({blur.intensity}*(0.5-abs(0.5-n/{frames})))"
+    taps = [i / blur.passes - 0.5 for i in range(blur.passes)]
+    seconds = clock.seconds(frames)
+
+    def spread(plane: str, pw: int, ph: int, across: bool) -> str:
+        """The mean of the plane read at each tap's shift, across (columns) or down (rows)."""
+        n = pw if across else ph
+        pad = int(blur.intensity * 0.5 * n) + 2  # the largest shift, and more
+        edges = {"left": pad, "right": pad} if across else {"top": pad, "bottom": pad}
+        padded = graph.one([plane], [
+            f("pad", pw + 2 * pad if across else pw, ph if across else ph + 2 * pad, pad if across else 0,
+              0 if across else pad),
+            f("fillborders", **edges, mode="smear"),
+        ], "pad")  # fmt: skip
+        shifted = []
+        for tap, copy in zip(taps, _copies(graph, padded, len(taps)), strict=True):
+            # a read at x + s in uv is column X + floor(s W); at y + s (up), row Y + floor(-s H)
+            offset = f"{pad}+floor({'' if across else '-'}{n}*{disp}*{tap}+1e-9)"
+            at = {"x": offset, "y": "0"} if across else {"x": "0", "y": offset}
+            shifted.append(graph.one([copy], [f("crop", pw, ph, **at, exact=1)], "tap"))
+        weights = " ".join("1" for _ in taps)
+        return graph.one(shifted, [f("mix", inputs=len(taps), weights=weights), clock.settb()], "blur")
+
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
+        blurred = [spread(spread(plane, pw, ph, True), pw, ph, False) for plane in (pa, pb)]
+        out.append(graph.one(blurred, [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def morph_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, morph: Morph, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """morph.glsl over the window of `frames` frames, on RGB planes: oc = strength * A, A = 2 M -
+    1 with M the mean of r + b (across) or g + b (down) of both pictures (in 0-1), per pixel and
+    frame (the signed fields K +- G A, a 16-bit lut2 of each picture's pair of planes, summed by
+    mix); `from` read at uv + oc progress and `to` at uv - oc (1 - progress): products of A and a
+    uniform mask, as a ripple's, then a map's ramps."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
+    p = f"(T*({clock.fps})/{frames})"
+    uses = len(names)
+    r_a, g_a, b_a = (_copies(graph, plane, n) for plane, n in zip(planes_a[:3], (3, 3, 5), strict=True))
+    r_b, g_b, b_b = (_copies(graph, plane, n) for plane, n in zip(planes_b[:3], (3, 3, 5), strict=True))
+    moved_from = {"r": r_a.pop(), "g": g_a.pop(), "b": b_a.pop()}
+    moved_to = {"r": r_b.pop(), "g": g_b.pop(), "b": b_b.pop()}
+    pairs = {"X": ((r_a, b_a), (r_b, b_b)), "Y": ((g_a, b_a), (g_b, b_b))}
+    maps: dict[str, list[str]] = {}
+    for axis, extent in (("X", "W"), ("Y", "H")):
+        # K + G A and K - G A, each the sum of one half a picture (a 16-bit lut2 of its pair of
+        # planes: K / 2 +- G ((x + y) / 510 - 1 / 2)) and one mix.
+        fields = {}
+        for sign in "+-":
+            halves = [graph.one([first.pop(), blue.pop()], [
+                f("lut2", c0=f"round({_K / 2}{sign}{_G}*((x+y)/510-0.5))", d=16), f("format", "gray16le"),
+            ], "oc") for first, blue in pairs[axis]]  # fmt: skip
+            summed = graph.one(halves, [f("mix", inputs=2, weights="1 1", scale=1), f("format", "gray16le")], "oc")
+            fields[sign] = _copies(graph, summed, 2)
+        plus, minus = fields["+"], fields["-"]
+        # K + G A q: maskedmerge(K - G A, K + G A, K (1 + q)); K - G A q the other way round. Rows
+        # run down, against uv.y: `from` reads at row Y - oc progress H.
+        towards = (minus[0], plus[0]) if axis == "X" else (plus[0], minus[0])
+        away = (plus[1], minus[1]) if axis == "X" else (minus[1], plus[1])
+        for key, (base, other), q in (("from", towards, p), ("to", away, f"(1-{p})")):
+            mask = _uniform(graph, clock, frames, w, h, f"{_K}*(1+{q})")
+            g = graph.one([base, other, mask], [f("maskedmerge")], "g")
+            d = f"({morph.strength / 2}*{extent})"
+            maps[key + axis] = _map(graph, clock, frames, g, w, h, axis, extent, uses, d=d)
+    seconds = clock.seconds(frames)
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        from_ = moved_from.get(name, pa)
+        to = moved_to.get(name, pb)
+        moved_a, moved_b = (
+            graph.one([plane, maps[f"{key}X"].pop(), maps[f"{key}Y"].pop()], [f("remap", format="gray"), clock.settb()],
+                      "morph")
+            for plane, key in ((from_, "from"), (to, "to"))
+        )  # fmt: skip
+        out.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
+    return _merged(graph, out, alpha, rgb=True)
+
+
+def channels_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, channels: Channels, frames: int, size: tuple[int, int],
+    alpha: bool,
+) -> str:  # fmt: skip
+    """The window of `frames` frames where `a` turns into `b` colour by colour (`channels`), in
+    planar RGB: their GLSL weighs red, green and blue on their own (colorphase) or makes colours
+    no mix of YUV planes is (a product, a Rec. 709 grey, a distance in RGB), so both pictures are
+    converted once each way. A weight per channel is a plane of a uniform frame (a geq of two
+    rows a frame, spread down), every mix one maskedmerge of whole pictures, a product blend
+    multiply, the grey colorchannelmixer, an added colour blend addition (clipping at 255 as a GPU
+    writes)."""
+    w, h = size
+    rgb = "gbrap" if alpha else "gbrp"
+    p = f"(T*({clock.fps})/{frames})"
+
+    def weights(exprs: tuple[str, str, str], alpha_weight: str) -> str:
+        return _rgb_weights(graph, clock, frames, size, alpha, exprs, alpha_weight)
+
+    def grey(label: str) -> str:
+        rows = {f"{out}{src}": k for out in "rgb" for src, k in zip("rgb", (0.2126, 0.7152, 0.0722), strict=True)}
+        return graph.one([label], [f("colorchannelmixer", **rows)], "grey")
+
+    from_, to = (graph.one([x], [f("format", rgb)], "rgb") for x in (a, b))
+    if channels.toward == "near":
+        from_, from_near = _copies(graph, from_, 2)
+        to, to_near, to_shown = _copies(graph, to, 3)
+        near = _near(graph, clock, frames, from_near, to_near, w, h, p, 4 if alpha else 3)
+        from_ = graph.one([from_, to_shown, near], [f("maskedmerge"), clock.settb()], "near")
+    elif channels.toward is not None and channels.lean is not None:
+        from_, own = _copies(graph, from_, 2)
+        if channels.toward == "product":
+            to, to_own = _copies(graph, to, 2)
+            toward = graph.one([own, to_own], [f("blend", all_mode="multiply")], "product")
+        else:
+            toward = grey(own)
+        from_ = graph.one([from_, toward, weights(channels.lean, "0")], [f("maskedmerge"), clock.settb()], "lean")
+    if channels.to_lean is not None:
+        to, own = _copies(graph, to, 2)
+        to = graph.one([to, grey(own), weights(channels.to_lean, "0")], [f("maskedmerge"), clock.settb()], "lean")
+    out = graph.one([from_, to, weights(channels.mix, "{p}")], [f("maskedmerge"), clock.settb()], "xf")
+    if channels.add is not None:
+        out = _added(graph, clock, frames, size, alpha, out, channels.add)
+    return graph.one([out], [f("format", "yuva420p" if alpha else "yuv420p")], "xf")
+
+
+def _rgb_weights(
+    graph: FilterGraph, clock: Clock, frames: int, size: tuple[int, int], alpha: bool, exprs: tuple[str, str, str],
+    alpha_weight: str,
+) -> str:  # fmt: skip
+    """A planar RGB frame each frame of the window holding 255 times each channel's weight, a geq
+    expression of the progress `{p}` (r, g, b; `alpha_weight` for alpha)."""
+    p = f"(T*({clock.fps})/{frames})"
+    planes = {k: f"round(255*clip({e.replace('{p}', p)},0,1))" for k, e in zip("rgb", exprs, strict=True)}
+    planes |= {"a": f"round(255*clip({alpha_weight.replace('{p}', p)},0,1))"} if alpha else {}
+    w, h = size
+    return _uniform_planes(graph, clock, frames, w, h, "gbrap" if alpha else "gbrp", **planes)
+
+
+def _added(
+    graph: FilterGraph, clock: Clock, frames: int, size: tuple[int, int], alpha: bool, rgb: str,
+    exprs: tuple[str, str, str],
+) -> str:  # fmt: skip
+    """A planar RGB picture with each channel's `exprs` (of the progress `{p}`, in 0-1) added,
+    clipping at 255 as a GPU writes (blend addition)."""
+    added = _rgb_weights(graph, clock, frames, size, alpha, exprs, "0")
+    return graph.one([rgb, added], [f("blend", all_mode="addition"), clock.settb()], "added")
+
+
+def _near(graph: FilterGraph, clock: Clock, frames: int, a: str, b: str, w: int, h: int, p: str, planes: int) -> str:
+    """ColourDistance.glsl's step(distance(a, b), progress) as a mask of `planes` planes: the
+    channels' squared differences in 16 bits (blend difference, a lut each, a quarter of the
+    square to leave room for the sum), summed (mix), thresholded against the squared progress."""
+    diff = graph.one([a, b], [f("blend", all_mode="difference")], "diff")
+    channels = graph.chain([diff], [f("extractplanes", "r+g+b")], 3, "diff")
+    squares = [graph.one([c], _lut16("round(pow(val/257,2)/4)"), "square") for c in channels]
+    total = graph.one(squares, [f("mix", inputs=3, weights="1 1 1", scale=1), f("format", "gray16le")], "distance")
+    reach = _uniform(graph, clock, frames, w, h, f"pow(255*{p},2)/4")
+    zero, full = (_still(graph, clock, frames, _row(graph, clock, w, h, v)) for v in ("0", "65535"))
+    inside = graph.one([reach, total, zero, full], [
+        f("threshold"), f("format", "gray16le"), f("format", "gray"),
+    ], "near")  # fmt: skip
+    copies = _copies(graph, inside, planes)
+    mapping = "0x" + "".join(f"{i}0" for i in range(planes))
+    return graph.one(copies, [f("mergeplanes", mapping, "gbrap" if planes == 4 else "gbrp")], "near")
+
+
+def rows_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, rows: Rows, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """The window of `frames` frames where `a` and `b` mix by a weight of the row and the progress
+    that overshoots 1 (windowblinds.glsl): out = a + w (b - a), clipped, on RGB planes (where a
+    GPU clips). An 8-bit mix cannot overshoot, so it is made in 16 bits about an offset: a, and
+    the overshot end a + most (b - a) (a lut2 of both), maskedmerged by w / most, each frame's
+    weights one geq column spread across."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
+    p = f"(T*({clock.fps})/{frames})"
+    weight = rows.weight.replace("{y}", "(1-(Y+0.5)/H)").replace("{p}", p)
+    masks = _columns(graph, clock, frames, w, h, len(names), f"65535*({weight})/{rows.most}", "gray16le", 65535)
+    base, scale = 8192, 64  # a pixel v is base + scale v: room for -most + 1 to most times 255
+    out = []
+    for pa, pb, mask in zip(planes_a, planes_b, masks, strict=True):
+        pa, pa_end = _copies(graph, pa, 2)
+        start = graph.one([pa], _lut16(f"{base}+{scale}*val/257"), "start")
+        end = graph.one([pa_end, pb], [
+            f("lut2", c0=f"{base}+{scale}*(x+{rows.most}*(y-x))", d=16), f("format", "gray16le"),
+        ], "end")  # fmt: skip
+        mixed = graph.one([start, end, mask], [f("maskedmerge"), clock.settb()], "xf")
+        out.append(_mask(graph, mixed, f"(val-{base})/{scale}/255"))
+    return _merged(graph, out, alpha, rgb=True)
+
+
+def squeeze_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, squeeze: Squeeze, frames: int, size: tuple[int, int],
+    alpha: bool,
+) -> str:  # fmt: skip
+    """squeeze.glsl over the window of `frames` frames: each RGB plane of `a` read at its own row
+    (red and blue apart from green), a function of the row and the progress alone: one geq
+    column of maps a frame per plane, spread across; `b` where green's row falls off the picture."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
+    p = f"(T*({clock.fps})/{frames})"
+    y = f"(0.5+(0.5-(Y+0.5)/H)/(1-{p}))"
+    shifts = {"r": f"-{squeeze.separation}*{p}", "b": f"{squeeze.separation}*{p}"}
+    off = _columns(graph, clock, frames, w, h, len(names), f"255*(lt({y},0)+gt({y},1))", "gray", 255)
+    xmaps = _copies(graph, _still(graph, clock, frames, _row(graph, clock, w, h, "X")), len(names))
+    out = []
+    for name, pa, pb, xmap, shown in zip(names, planes_a, planes_b, xmaps, off, strict=True):
+        ymap = _columns(graph, clock, frames, w, h, 1, _read_row(f"{y}+{shifts.get(name, 0)}"), "gray16le", h - 1)[0]
+        moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "squeezed")
+        out.append(graph.one([moved, pb, shown], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha, rgb=True)
+
+
+#: The columns of a `_tables` table: its still quantity in this many steps.
+_TABLE = 16384
+
+
+def _tables(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, field: str, top: float, exprs: list[str]
+) -> list[str]:
+    """Each frame's w x h 16-bit fields `exprs` of a still quantity `{d}` (the geq `field`, in 0..top)
+    and the progress `{p}`: per-pixel functions of both at the cost of one remap a frame each,
+    which looks it up in a table drawn once (_TABLE columns of `{d}`, a row a frame) at the column
+    of each pixel's quantity (a still map, shared) and the frame's row (a uniform map, shared)."""
+    columns = _copies(graph, _still(graph, clock, frames, _drawn(
+        graph, clock, w, h, f"round(clip(({field})/{top},0,1)*{_TABLE - 1})")), len(exprs))  # fmt: skip
+    rows = _copies(graph, _uniform(graph, clock, frames, w, h, f"T*({clock.fps})"), len(exprs))
+    looked = []
+    for expr, column, row in zip(exprs, columns, rows, strict=True):
+        values = expr.replace("{d}", f"(X/{_TABLE - 1}*{top})").replace("{p}", f"(Y/{frames})")
+        table = graph.one([], [
+            f("color", "black", s=f"{_TABLE}x{frames}", r=str(clock.fps), d=clock.seconds(1)),
+            f("format", "gray16le"), f("geq", lum=f"clip({values},0,65535)"),
+        ], "table")  # fmt: skip
+        looked.append(graph.one([_still(graph, clock, frames, table), column, row], [
+            f("remap", format="gray"), f("format", "gray16le"),
+        ], "table"))  # fmt: skip
+    return looked
+
+
 def _copies(graph: FilterGraph, label: str, n: int) -> list[str]:
     """`n` uses of one stream (split, when more than one)."""
     return graph.chain([label], [f("split", n)], n, "copy") if n > 1 else [label]
 
 
-def _planes(graph: FilterGraph, a: str, b: str, alpha: bool) -> tuple[list[str], list[str], list[str]]:
-    """The plane names of the window's pictures (y, u, v and a with alpha) and each one's planes."""
-    names = ["y", "u", "v", *(["a"] if alpha else [])]
-    planes_a = graph.chain([a], [f("extractplanes", "+".join(names))], len(names), "plane")
-    planes_b = graph.chain([b], [f("extractplanes", "+".join(names))], len(names), "plane")
+def _planes(
+    graph: FilterGraph, a: str, b: str, alpha: bool, rgb: bool = False
+) -> tuple[list[str], list[str], list[str]]:
+    """The plane names of the window's pictures (y, u, v and a with alpha; `rgb`: r, g, b and a,
+    converted to planar RGB) and each one's planes, in that order (extractplanes' own)."""
+    names = ["r", "g", "b"] if rgb else ["y", "u", "v"]
+    names += ["a"] if alpha else []
+    converted = [f("format", "gbrap" if alpha else "gbrp")] if rgb else []
+    planes_a = graph.chain([a], [*converted, f("extractplanes", "+".join(names))], len(names), "plane")
+    planes_b = graph.chain([b], [*converted, f("extractplanes", "+".join(names))], len(names), "plane")
     return names, planes_a, planes_b
 
 
-def _merged(graph: FilterGraph, planes: list[str], alpha: bool) -> str:
-    """The planes (y, u, v, a) as one picture."""
-    mapping = "0x" + "".join(f"{i}0" for i in range(len(planes)))
-    return graph.one(planes, [f("mergeplanes", mapping, "yuva420p" if alpha else "yuv420p")], "xf")
+def _merged(graph: FilterGraph, planes: list[str], alpha: bool, rgb: bool = False) -> str:
+    """The planes (y, u, v, a; `rgb`: r, g, b, a, converted back) as one picture."""
+    yuv = "yuva420p" if alpha else "yuv420p"
+    if not rgb:
+        mapping = "0x" + "".join(f"{i}0" for i in range(len(planes)))
+        return graph.one(planes, [f("mergeplanes", mapping, yuv)], "xf")
+    mapping = "0x102000" + ("30" if alpha else "")  # gbrp's planes: g, b, r (a)
+    return graph.one(planes, [f("mergeplanes", mapping, "gbrap" if alpha else "gbrp"), f("format", yuv)], "xf")
 
 
 def _sizes(w: int, h: int, alpha: bool) -> list[tuple[str, tuple[int, int], int]]:
@@ -343,11 +829,17 @@ def _uniform(
     """A w x h picture each frame of the window, the geq `expr` of the frame's time T, drawn on two
     rows of w and spread down (so Y < 1 names the top half, X the column)."""
     top = 65535 if pix_fmt == "gray16le" else 255
+    return _uniform_planes(graph, clock, frames, w, h, pix_fmt, lum=f"round(clip({expr},0,{top}))")
+
+
+def _uniform_planes(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, pix_fmt: str, **planes: str) -> str:
+    """A w x h picture of `pix_fmt` each frame of the window, each plane the geq expression
+    `planes` names it by (lum, r, g, b, a...), drawn on two rows of w and spread down."""
     drawn = graph.one([], [
         f("color", "black", s=f"{w}x2", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
-        f("geq", lum=f"round(clip({expr},0,{top}))"), f("trim", end_frame=frames),
+        f("geq", **planes), f("trim", end_frame=frames),
     ], "field")  # fmt: skip
-    return _down(graph, drawn, w, h)
+    return _down(graph, drawn, w, h, pix_fmt)
 
 
 def _lut16(expr: str) -> list[Filter]:
@@ -377,9 +869,9 @@ def _drawn(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
     ], "field")  # fmt: skip
 
 
-def _down(graph: FilterGraph, label: str, w: int, h: int) -> str:
+def _down(graph: FilterGraph, label: str, w: int, h: int, pix_fmt: str = "gray16le") -> str:
     """A picture of width w spread down to w x h, rows copied (neighbor), its format pinned."""
-    return graph.one([label], [f("scale", w, h, flags="neighbor"), f("format", "gray16le")], "field")
+    return graph.one([label], [f("scale", w, h, flags="neighbor"), f("format", pix_fmt)], "field")
 
 
 def _row(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
@@ -417,8 +909,8 @@ def _maps(
 
     # Per frame: K + G/2 sin(a - b) = K + G/2 (cos b sin a - sin b cos a), and the progress as a
     # squared distance.
-    g = _weighted(graph, clock, frames, w, h, (trig["sin"], trig["nsin"]), (trig["cos"], trig["ncos"]), half,
-                  f"cos({speed}*{progress})", f"sin({speed}*{progress})")  # fmt: skip
+    factors = _factors(graph, clock, frames, w, h, f"cos({speed}*{progress})", f"sin({speed}*{progress})")
+    g = _weighted(graph, (trig["sin"], trig["nsin"]), (trig["cos"], trig["ncos"]), half, *factors)
     reach = _uniform(graph, clock, frames, w, h, f"{progress}^2*{_SQ}")
     inside = graph.one([_still(graph, clock, frames, dists[0]), reach, g, keep], [f("threshold")], "g")
     spread = graph.chain([inside], [f("split", 2)], 2, "g")
@@ -427,19 +919,20 @@ def _maps(
     return list(zip(xmaps, ymaps, strict=True))
 
 
-def _weighted(
-    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, a: tuple[str, str], b: tuple[str, str],
-    half: str, u: str, v: str,
-) -> str:  # fmt: skip
-    """K + G/2 (u A - v B), u and v geq expressions of the frame's time in -1..1, A and B still
-    fields given as (K + G A, K - G A) and (K + G B, K - G B): a product of a still field and a
-    frame's number is a maskedmerge of its two fields by a uniform mask K (1 + u); the two products
-    are averaged by a third maskedmerge (`half` holds K)."""
-    u_mask = _uniform(graph, clock, frames, w, h, f"{_K}*(1+{u})")
-    v_mask = _uniform(graph, clock, frames, w, h, f"{_K}*(1+{v})")
-    plus = graph.one([a[1], a[0], u_mask], [f("maskedmerge")], "g")  # K + G u A
-    minus = graph.one([b[0], b[1], v_mask], [f("maskedmerge")], "g")  # K - G v B
+def _weighted(graph: FilterGraph, a: tuple[str, str], b: tuple[str, str], half: str, u: str, v: str) -> str:
+    """K + G/2 (u A - v B), A and B still fields given as (K + G A, K - G A) and (K + G B, K - G B),
+    u and v (in -1..1) given as masks K (1 + u) and K (1 + v): uniform (`_factors`), or fields of
+    their own: a product is a maskedmerge of a field's two sides by the other's mask; the two
+    products are averaged by a third maskedmerge (`half` holds K)."""
+    plus = graph.one([a[1], a[0], u], [f("maskedmerge")], "g")  # K + G u A
+    minus = graph.one([b[0], b[1], v], [f("maskedmerge")], "g")  # K - G v B
     return graph.one([plus, minus, half], [f("maskedmerge")], "g")
+
+
+def _factors(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, u: str, v: str) -> tuple[str, str]:
+    """The uniform masks K (1 + u) and K (1 + v) of `_weighted` for u and v, geq expressions of the
+    frame's time in -1..1."""
+    return _uniform(graph, clock, frames, w, h, f"{_K}*(1+{u})"), _uniform(graph, clock, frames, w, h, f"{_K}*(1+{v})")
 
 
 def sway_window(
@@ -464,9 +957,10 @@ def sway_window(
         rows = []
         for i, q in enumerate((progress, f"(1-{progress})")):
             # a * q cos(f (q + x)) = a * (q cos fq * cos fx - q sin fq * sin fx)
-            g = _weighted(graph, clock, frames, pw, ph, (trig["cos"][i], trig["ncos"][i]),
-                          (trig["sin"][i], trig["nsin"][i]), halves[i],
-                          f"{q}*cos({sway.frequency}*{q})", f"{q}*sin({sway.frequency}*{q})")  # fmt: skip
+            factors = _factors(graph, clock, frames, pw, ph, f"{q}*cos({sway.frequency}*{q})",
+                               f"{q}*sin({sway.frequency}*{q})")  # fmt: skip
+            g = _weighted(graph, (trig["cos"][i], trig["ncos"][i]), (trig["sin"][i], trig["nsin"][i]), halves[i],
+                          *factors)  # fmt: skip
             rows.append(_map(graph, clock, frames, g, pw, ph, "Y", "H", uses, d=f"(-{sway.amplitude}*H)"))
         drawn[kind] = [(same[2 * j], rows[0][j], same[2 * j + 1], rows[1][j]) for j in range(uses)]
     seconds = clock.seconds(frames)
@@ -634,16 +1128,35 @@ def bounce_window(
 
 
 def _columns(
-    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, uses: int, expr: str, pix_fmt: str, top: int
-) -> list[str]:
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, uses: int, expr: str, pix_fmt: str, top: int,
+    across: bool = False,
+) -> list[str]:  # fmt: skip
     """`uses` copies of a w x h picture each frame of the window that is a function of the row and
-    the frame's time alone: the geq `expr` drawn on one column, spread across."""
+    the frame's time alone: the geq `expr` drawn on one column, spread across (`across`: of the
+    column, drawn on one row, spread down)."""
     drawn = graph.one([], [
-        f("color", "black", s=f"1x{h}", r=str(clock.fps), d=clock.seconds(frames)), f("format", pix_fmt),
-        f("geq", lum=f"round(clip({expr},0,{top}))"), f("trim", end_frame=frames),
+        f("color", "black", s=f"{w}x1" if across else f"1x{h}", r=str(clock.fps), d=clock.seconds(frames)),
+        f("format", pix_fmt), f("geq", lum=f"round(clip({expr},0,{top}))"), f("trim", end_frame=frames),
         f("scale", w, h, flags="neighbor"), f("format", pix_fmt),
     ], "column")  # fmt: skip
-    return graph.chain([drawn], [f("split", uses)], uses, "column") if uses > 1 else [drawn]
+    return _copies(graph, drawn, uses)
+
+
+def _across(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, uses: int, expr: str, pix_fmt: str, top: int
+) -> list[str]:
+    """`_columns` of the column: a function of the column and the frame's time, spread down."""
+    return _columns(graph, clock, frames, w, h, uses, expr, pix_fmt, top, across=True)
+
+
+def _read_column(x: str) -> str:
+    """The column a0() reads at uv.x `x` (a geq expression): uv * W - .5, truncated."""
+    return f"floor(({x})*W-0.5+1e-9)"
+
+
+def _read_row(y: str) -> str:
+    """The row a0() reads at uv.y `y` (up): (1 - y) * H - .5, truncated."""
+    return f"floor((1-({y}))*H-0.5+1e-9)"
 
 
 def _map(
@@ -677,5 +1190,7 @@ def _map(
 #: How each transition drawn with parameters is drawn, by the type of its parameters.
 _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Ripple: ripple_window, Zoom: zoom_window, Sway: sway_window, Warp: warp_window, Sweep: sweep_window,
-    Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window,
+    Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window, Channels: channels_window,
+    Rows: rows_window, Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
+    Cards: cards_window, Blur: blur_window, Morph: morph_window,
 }  # fmt: skip

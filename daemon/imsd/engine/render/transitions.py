@@ -8,17 +8,25 @@ native filters at about the cost of a built-in:
   wipe's distance, a sweep's angle...): the field is drawn once per transition and each frame's
   weight is a table of field and progress (`_MASKED`, drawn by tracks.py with geq, lut2 and
   maskedmerge); circle, circlecrop and fadecolor also show a plain colour (`Backdrop`);
-- waterdrop, simplezoom, dreamy, directionalwarp and crosswarp read `from` (the last three also
-  `to`) at a displaced place (`Ripple`, `Zoom`, `Sway`, `Warp`, drawn by remapped.py with remap
-  through maps made of still fields each frame); the bow ties' soft edges are finer than an 8-bit
-  field's step, and they weigh 16-bit fields (`Sweep`); doomscreentransition_down slides `from`
-  down column by column (`Drop`), bounce_down row by row (`Bounce`); zoomincircles zooms and
-  mixes both pictures ring by ring; rotatescalefade turns and scales them (`Turn`); heart grows by
-  a 16-bit field of its radius on each ray; pixelize reads both at their squares' centres
-  (`Pixels`).
+- waterdrop, simplezoom, ripple, dreamy, directionalwarp and crosswarp read `from` (the last three
+  also `to`) at a displaced place (`Ripple`, `Zoom`, `Sway`, `Warp`, drawn by remapped.py with
+  remap through maps made of still fields each frame; a function of the distance to the centre
+  and the progress, ripple's wave or swirl's angle, is looked up in a table of both); the bow
+  ties' soft edges are finer than an 8-bit field's step, and they weigh 16-bit fields (`Sweep`);
+  doomscreentransition_down slides `from` down column by column (`Drop`), bounce_down row by row
+  (`Bounce`); zoomincircles zooms and mixes both pictures ring by ring; rotatescalefade, swirl
+  and dreamyzoom turn and scale them (`Turn`); heart grows by a 16-bit field of its radius on
+  each ray; pixelize reads both at their squares' centres (`Pixels`); doorway opens `from` over
+  `to` and its reflection (`Doorway`); gridflip flips cells as cards (`Cards`); linearblur
+  averages shifted copies (`Blur`); morph reads both pictures where their colours say (`Morph`);
+- burn, colorphase, multiplyblend, fadegrayscale and colordistance mix colours alone, channel by
+  channel, on RGB planes (`Channels`); windowblinds mixes by a weight of the row that overshoots
+  (`Rows`), squeeze, flyeye and glitchmemories read each RGB channel at its own place
+  (`Squeeze`, `Lens`).
 bounce_up and doomscreentransition_up, with no GLSL of their own, are their down counterparts
 upside down, inferred from the names (`_UPSIDE_DOWN`, approximated). Names no way draws map to
-the closest built-in, reported as approximated (`_NEAREST`).
+the closest built-in, reported as approximated (`_NEAREST`; luma and displacement read an image
+the Timeline does not give, `_UNDRAWABLE`).
 
 How GLSL becomes a field: gl-transitions' `progress` runs 0 -> 1 over the window (frame k of n
 is at k / n, as xfade's progress); `uv` is the pixel's centre with y up, so uv = ((X + .5) / W,
@@ -33,8 +41,9 @@ import hashlib
 from dataclasses import dataclass, replace
 
 __all__ = [
-    "Backdrop", "Bounce", "Circles", "Drawn", "Drop", "Heart", "MaskedBlend", "Pixels", "Ripple", "Sway", "Sweep",
-    "Turn", "Warp", "XfadeChoice", "Zoom",
+    "Backdrop", "Blur", "Bounce", "Cards", "Channels", "Circles", "Doorway", "Drawn", "Drop", "Heart", "Lens",
+    "MaskedBlend", "Morph", "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice",
+    "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -87,10 +96,12 @@ class Ripple:
 
 @dataclass(frozen=True)
 class Zoom:
-    """SimpleZoom.glsl's zoom: `from` read at .5 + (uv - .5) * (1 - amount), then mixed with `to`
-    by `mix`; both geq expressions of the progress `{p}` (remapped.py draws it)."""
+    """`from` read at uv + (uv - .5) * g, then mixed with `to` by `mix`: g a geq expression of the
+    progress `{p}` and the distance to the centre `{d}` (uv units) within -1..1, `mix` one of the
+    progress. SimpleZoom.glsl zooms in, g = -zoom, the same everywhere; ripple.glsl's g is a
+    wave of the distance (remapped.py draws them)."""
 
-    amount: str
+    g: str
     mix: str
 
 
@@ -130,13 +141,19 @@ class Bounce:
 
 @dataclass(frozen=True)
 class Turn:
-    """rotate_scale_fade.glsl: both pictures read at centre + R(2 PI rotations progress) (uv -
-    centre) / s, s = mix(scale, 1, 2 |progress - .5|), mixed by progress; where that falls off the
-    picture, grey `back` (remapped.py)."""
+    """Both pictures read at (.5, .5) + R(angle) (uv - (.5, .5)) / scale (in pixels, kept square,
+    if `aspect`), mixed by `mix`: `angle` a geq expression of the progress `{p}` and the distance
+    to the centre `{d}`, `scale` and `mix` of the progress; where that falls off the picture, grey
+    `back`, or the edge's pixel if None; `brighter`: added to red, green and blue (of the
+    progress, clipped). rotate_scale_fade.glsl turns the whole picture; Swirl.glsl turns it more
+    near the centre; DreamyZoom.glsl turns it a little and flashes white (remapped.py)."""
 
-    rotations: float
-    scale: float
-    back: float
+    angle: str
+    scale: str
+    back: float | None
+    mix: str = "{p}"
+    aspect: bool = False
+    brighter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +190,103 @@ class Sweep:
 
 
 @dataclass(frozen=True)
+class Channels:
+    """A transition of colour alone (burn.glsl, colorphase.glsl...): each RGB channel of a pixel a
+    mix of the two pictures' same pixel. `from` first leans by `lean` toward `toward` ("grey": its
+    grey, 0.2126 r + 0.7152 g + 0.0722 b; "product": its product with `to`; "near": `to`, where the
+    two colours lie within the progress of each other, whatever `lean`), `to` by `to_lean` toward
+    its grey; then the two are mixed by `mix` and `add` added (clipped to 0-1 at the end, as a
+    GPU writes it). Weights are geq expressions of the progress `{p}`, one per channel (r, g, b);
+    alpha, which the GLSL takes as opaque, is mixed by the progress (channels.py draws it)."""
+
+    mix: tuple[str, str, str]
+    add: tuple[str, str, str] | None = None
+    toward: str | None = None
+    lean: tuple[str, str, str] | None = None
+    to_lean: tuple[str, str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Rows:
+    """windowblinds.glsl: `from` and `to` mixed by `weight`, a geq expression of the row's uv.y
+    (`{y}`) and the progress (`{p}`) that reaches up to `most` > 1, where the mix overshoots `to`
+    (clipped as a GPU writes it) (remapped.py)."""
+
+    weight: str
+    most: float
+
+
+@dataclass(frozen=True)
+class Squeeze:
+    """squeeze.glsl: `from` squeezed to the middle rows, read at y = .5 + (uv.y - .5) / (1 -
+    progress), its red `separation` * progress lower and its blue as much higher; `to` where y
+    falls off the picture (remapped.py)."""
+
+    separation: float
+
+
+@dataclass(frozen=True)
+class Lens:
+    """Each RGB channel of `from` read at uv + (from_x, from_y), of `to` at uv + (to_x, to_y), mixed
+    by the progress: the x offsets geq expressions of uv.x `{x}`, the y offsets of uv.y `{y}`, both
+    of the progress `{p}` and the channel's `{k}` (its entry of `k`: red, green, blue; alpha takes
+    green's). flyeye.glsl's offsets are a wave of the place; GlitchMemories.glsl's jump each frame,
+    the same everywhere (remapped.py)."""
+
+    from_x: str
+    from_y: str
+    to_x: str
+    to_y: str
+    k: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class Doorway:
+    """doorway.glsl: `from` parts in the middle, each half sliding out by progress / 2 and squeezed
+    in height by d = 1 / (1 + perspective * progress * (1 - slit)) (read at y d - d^2 / 2 + d / 2),
+    slit = 2 |uv.x - .5| - progress; `to` behind, zoomed out from `depth` (read at .5 + (uv - .5) *
+    mix(1, depth, 1 - progress)), and below it, over black, its reflection (read at y' = -1.2 y -
+    .02 of its place, by `reflection` (1 - y')) (remapped.py)."""
+
+    reflection: float
+    perspective: float
+    depth: float
+
+
+@dataclass(frozen=True)
+class Cards:
+    """GridFlip.glsl, `cells` x `cells`: black dividers (within `divider` of a cell's edge, in
+    cells) fade in over the first `pause`, each cell then flips as a card by its `pace` cp (a geq
+    expression of the cell `{cx}`, `{cy}` (y up) and the progress `{p}`), narrowing to its centre
+    showing `from` while cp < .5, widening showing `to`; the dividers fade out over the last
+    `pause`; black beside the card (remapped.py)."""
+
+    cells: int
+    pause: float
+    divider: float
+    pace: str
+
+
+@dataclass(frozen=True)
+class Blur:
+    """LinearBlur.glsl: each picture the mean of `passes` x `passes` reads at uv + disp * (i /
+    passes - .5, j / passes - .5), disp = intensity * (.5 - |.5 - progress|), mixed by the
+    progress (remapped.py)."""
+
+    intensity: float
+    passes: int
+
+
+@dataclass(frozen=True)
+class Morph:
+    """morph.glsl: oc = strength * (mean of (r + b, g + b) of both pictures, in 0-1) - strength,
+    per pixel and frame; `from` read at uv + oc progress, `to` at uv - oc (1 - progress), mixed
+    by the progress (remapped.py)."""
+
+    strength: float
+
+
+@dataclass(frozen=True)
 class Circles:
     """ZoomInCircles.glsl: rings round the centre zoom both pictures by their own amounts and mix
     them by their own weights; the GLSL has no uniforms (remapped.py)."""
@@ -185,7 +299,10 @@ class Heart:
 
 
 #: What remapped.py draws from 16-bit fields.
-Drawn = Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Circles | Heart
+Drawn = (
+    Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Lens | Doorway
+    | Cards | Blur | Morph | Circles | Heart
+)
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
 _WATERDROP = Ripple(amplitude=30, speed=30)
@@ -333,12 +450,18 @@ _FADE_COLOR = MaskedBlend(
 #: SimpleZoom.glsl (0gust1), zoom_quickness = 0.8: `from` zooms in by smoothstep(0, .8, progress)
 #: (read at .5 + (uv - .5) * (1 - zoom)) and `to` is mixed in by smoothstep(.6, 1, progress).
 _SIMPLE_ZOOM = Zoom(
-    amount="st(1,clip({p}/0.8,0,1));ld(1)*ld(1)*(3-2*ld(1))",
+    g="-(st(1,clip({p}/0.8,0,1));ld(1)*ld(1)*(3-2*ld(1)))",
     mix="st(1,clip(({p}-0.6)/0.4,0,1));ld(1)*ld(1)*(3-2*ld(1))",
+)
+#: ripple.glsl (gre), amplitude = 100, speed = 50: `from` read at uv + dir * (sin(progress * dist *
+#: 100 - progress * 50) + .5) / 30 * progress (dir = uv - .5, dist = |dir|), mixed with `to` by
+#: smoothstep(.2, 1, progress).
+_RIPPLE = Zoom(
+    g="(sin({p}*{d}*100-{p}*50)+0.5)/30*{p}", mix="st(1,clip(({p}-0.2)/0.8,0,1));ld(1)*ld(1)*(3-2*ld(1))"
 )
 
 _RIPPLES = {"waterdrop": _WATERDROP}
-_ZOOMS = {"simplezoom": _SIMPLE_ZOOM}
+_ZOOMS = {"simplezoom": _SIMPLE_ZOOM, "ripple": _RIPPLE}
 #: Dreamy.glsl (mikolalysenko): rows sway by 0.03 * q * cos(10 * (q + uv.x)).
 _SWAYS = {"dreamy": Sway(amplitude=0.03, frequency=10)}
 #: directionalwarp.glsl (pschroen), smoothness = 0.1, direction = (-1, 1): v = (-.5, .5) (divided
@@ -413,14 +536,103 @@ _UPSIDE_DOWN = {"bounce_up": "bounce_down", "doomscreentransition_up": "doomscre
 _CIRCLES = {"zoomincircles": Circles()}
 #: rotate_scale_fade.glsl (Fernando Kuteken), center = (.5, .5), rotations = 1, scale = 8,
 #: backColor = (.15, .15, .15, 1).
-_TURNS = {"rotatescalefade": Turn(rotations=1, scale=8, back=0.15)}
+_ROTATE_SCALE_FADE = Turn(angle="2*PI*{p}", scale="8+(1-8)*2*abs({p}-0.5)", back=0.15)
+#: Swirl.glsl (Sergey Kosarevsky): within Radius = 1 of the centre (all the picture), turned by
+#: (1 - dist)^2 A 8 * 3.14159, A rising 0 -> 1 over the first half and back over the second.
+_SWIRL = Turn(angle="pow(1-{d},2)*if(lte({p},0.5),2*{p},2-2*{p})*8*3.14159", scale="1", back=None)
+#: DreamyZoom.glsl (Zeh Fernando), rotation = 6, scale = 1.2: over the first half `from` turns
+#: by up to 6 DEG2RAD (0.0392699, as the GLSL defines it) and zooms in by up to 1.2 while
+#: brightening to white, over the second `to` comes back from -6 DEG2RAD and 1.2 (phase = 2
+#: progress, or 2 progress - 1; the turn keeps the aspect: ratio).
+_DREAMY_ZOOM = Turn(
+    angle="6*0.0392699081698724*if(lt({p},0.5),2*{p},2*{p}-2)",
+    scale="1+0.2*if(lt({p},0.5),2*{p},2-2*{p})", back=None, mix="gte({p},0.5)", aspect=True,
+    brighter="if(lt({p},0.5),2*{p},2-2*{p})",
+)
+_TURNS = {"rotatescalefade": _ROTATE_SCALE_FADE, "swirl": _SWIRL, "dreamyzoom": _DREAMY_ZOOM}
 #: heart.glsl (gre): `to` inside a heart round (.5, .4) growing with the progress (remapped.py).
 _HEARTS = {"heart": Heart()}
 #: pixelize.glsl (gre), squaresMin = (20, 20), steps = 50.
 _PIXELS = {"pixelize": Pixels(squares=20, steps=50)}
+
+
+def _each(expr: str) -> tuple[str, str, str]:
+    """One weight for all three channels."""
+    return expr, expr, expr
+
+
+def _smoothstep(edge0: float, edge1: float) -> str:
+    """GLSL's smoothstep(edge0, edge1, progress) as a geq expression of `{p}` (edges either way)."""
+    return f"(st(9,clip(({{p}}-{edge0})/({edge1 - edge0}),0,1))*ld(9)*(3-2*ld(9)))"
+
+
+#: burn.glsl (gre), color = (.9, .4, .2): mix(from + progress color, to + (1 - progress) color,
+#: progress) = the fade plus 2 progress (1 - progress) color.
+_BURN = Channels(mix=_each("{p}"), add=("2*{p}*(1-{p})*0.9", "2*{p}*(1-{p})*0.4", "2*{p}*(1-{p})*0.2"))
+#: colorphase.glsl (gre), fromStep = (0, .2, .4), toStep = (.6, .8, 1): each channel turns by
+#: its own smoothstep of the progress.
+_COLOR_PHASE = Channels(mix=(_smoothstep(0, 0.6), _smoothstep(0.2, 0.8), _smoothstep(0.4, 1)))
+#: multiply_blend.glsl (Fernando Kuteken): `from` turns into from * to over the first half, which
+#: turns into `to` over the second.
+_MULTIPLY_BLEND = Channels(mix=_each("max(2*{p}-1,0)"), toward="product", lean=_each("min(2*{p},1)"))
+#: fadegrayscale.glsl (gre), intensity = .3: mix(mix(grey(from), from, smoothstep(.7, 0,
+#: progress)), mix(grey(to), to, smoothstep(.3, 1, progress)), progress).
+_FADE_GRAYSCALE = Channels(
+    mix=_each("{p}"), toward="grey", lean=_each(f"1-{_smoothstep(0.7, 0)}"), to_lean=_each(f"1-{_smoothstep(0.3, 1)}")
+)
+#: ColourDistance.glsl (P-Seebauer), power = 5: `to` where the colours lie within the progress of
+#: each other (distance(from, to) <= progress, m = step), then mix(mix(from, to, m), to,
+#: progress^5).
+_COLOUR_DISTANCE = Channels(mix=_each("pow({p},5)"), toward="near")
+#: windowblinds.glsl (Fabien Benetou): in alternate bands of 1 / (100 progress) of the height
+#: `to` shows by 1.5 progress, elsewhere by progress; both go to progress over its last fifth.
+_WINDOW_BLINDS = Rows(
+    weight="st(8,{p}*if(eq(mod(floor({y}*100*{p}),2),0),1.5,1));ld(8)+({p}-ld(8))*" + _smoothstep(0.8, 1), most=1.5
+)
+#: doorway.glsl (gre), reflection = 0.4, perspective = 0.4, depth = 3.
+_DOORWAYS = {"doorway": Doorway(reflection=0.4, perspective=0.4, depth=3)}
+#: GridFlip.glsl (TimDonselaar), size = (4, 4), pause = 0.1, dividerWidth = 0.05, bgcolor = black,
+#: randomness = 0.1: cp = smoothstep(0, 1 - r, (progress - .1) / .8), r = rand(cell) - .1; 1 over
+#: the last pause, where `to` shows whole.
+_CARDS = {"gridflip": Cards(
+    cells=4, pause=0.1, divider=0.05,
+    pace=(
+        f"if(gte({{p}},0.9),1,st(9,clip(({{p}}-0.1)/0.8/(1-({_rand('{cx}', '{cy}')}-0.1)),0,1));"
+        "ld(9)*ld(9)*(3-2*ld(9)))"
+    ),
+)}
+#: LinearBlur.glsl (gre), intensity = 0.1, passes = 6.
+_BLURS = {"linearblur": Blur(intensity=0.1, passes=6)}
+#: morph.glsl (paniq), strength = 0.1.
+_MORPHS = {"morph": Morph(strength=0.1)}
+#: flyeye.glsl (gre), size = 0.04, zoom = 50, colorSeparation = 0.3: disp = size (cos(zoom uv.x),
+#: sin(zoom uv.y)); `to` read at uv + (1 - progress) disp, `from`'s channels at uv + progress disp,
+#: red by 1 - colorSeparation of it, blue by 1 + colorSeparation.
+_FLYEYE = Lens(
+    from_x="{k}*{p}*0.04*cos(50*{x})", from_y="{k}*{p}*0.04*sin(50*{y})", to_x="(1-{p})*0.04*cos(50*{x})",
+    to_y="(1-{p})*0.04*sin(50*{y})", k=(0.7, 1, 1.3),
+)
+# GlitchMemories.glsl's dist: its block, floor(uv / 16), is 0 on the picture, so the noise is
+# fract(floor(progress * (1200, 3500)) / 64), the same everywhere; none at progress 0.
+_GLITCH = "(mod(floor({p}*{n})/64,1)-0.5)*0.3*(1-{p})*gt({p},0)"
+#: GlitchMemories.glsl (Gunnar Roth): both pictures' red, green and blue read at uv + dist * .2,
+#: .3, .5, a jump each frame.
+_GLITCH_MEMORIES = Lens(
+    from_x="{k}*" + _GLITCH.replace("{n}", "1200"), from_y="{k}*" + _GLITCH.replace("{n}", "3500"),
+    to_x="{k}*" + _GLITCH.replace("{n}", "1200"), to_y="{k}*" + _GLITCH.replace("{n}", "3500"), k=(0.2, 0.3, 0.5),
+)
+#: squeeze.glsl (gre), colorSeparation = 0.04.
+_ON_RGB_PLANES: dict[str, Drawn] = {
+    "windowblinds": _WINDOW_BLINDS, "squeeze": Squeeze(separation=0.04), "flyeye": _FLYEYE,
+    "glitchmemories": _GLITCH_MEMORIES,
+}  # fmt: skip
+_CHANNELS = {
+    "burn": _BURN, "colorphase": _COLOR_PHASE, "multiplyblend": _MULTIPLY_BLEND, "fadegrayscale": _FADE_GRAYSCALE,
+    "colordistance": _COLOUR_DISTANCE,
+}  # fmt: skip
 _DRAWN: dict[str, Drawn] = {
     **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
-    **_PIXELS,
+    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS, **_CARDS, **_BLURS, **_MORPHS,
 }  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
@@ -444,22 +656,17 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    # Measured unlike its GLSL by the transitions helper: fadegrays greys and times its phases
-    # unlike fadegrayscale.glsl.
-    "fadegrayscale": "fadegrays",
-    "displacement": "dissolve", "linearblur": "hblur",
-    "glitchmemories": "pixelize",
-    "morph": "fade", "colordistance": "distance", "swirl": "radial",
-    "gridflip": "pixelize",
-    "mosaic": "pixelize", "undulatingburnout": "fadewhite",
-    "crazyparametricfun": "radial", "kaleidoscope": "radial", "windowblinds": "hrslice",
-    "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "dreamyzoom": "zoomin",
-    "ripple": "circleopen", "burn": "fadewhite",
-    "colorphase": "fade", "cube": "slideleft", "doorway": "horzopen",
-    "flyeye": "dissolve", "luma": "fade",
-    "multiplyblend": "fade",
-    "squeeze": "squeezeh", "swap": "slideright",
+    "displacement": "dissolve", "mosaic": "pixelize", "undulatingburnout": "fadewhite", "crazyparametricfun": "radial",
+    "kaleidoscope": "radial", "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "cube": "slideleft",
+    "luma": "fade", "swap": "slideright",
 }  # fmt: skip
+#: Why a name stays with the nearest built-in where its GLSL cannot be drawn here: luma.glsl and
+#: displacement.glsl read an image uniform (a luma map, a displacement map) that a Timeline
+#: names nowhere.
+_UNDRAWABLE = {
+    "luma": "luma.glsl reads a luma map image, which the Timeline does not give",
+    "displacement": "displacement.glsl reads a displacement map image, which the Timeline does not give",
+}
 
 
 def transition_names() -> dict[str, str]:
@@ -481,10 +688,18 @@ _DESCRIBED: dict[type, str] = {
     Sweep: "its GLSL: 16-bit still fields and the progress weigh `to` against `from`",
     Drop: "DoomScreenTransition.glsl (it falls): `from` remapped down column by column",
     Bounce: "Bounce.glsl (`from` falls, as `_down` says): `from` remapped down, bouncing, over `to`",
-    Turn: "its GLSL: both pictures remapped (turned, scaled), mixed, over its back colour",
+    Turn: "its GLSL: both pictures remapped (turned, scaled), mixed (rotatescalefade: over its back colour)",
     Pixels: "its GLSL: both pictures remapped to their squares' centres, mixed",
     Circles: "its GLSL: rings of both pictures remapped (zoomed) and mixed each frame",
     Heart: "its GLSL: a 16-bit still field (the heart's radius on each ray) and the progress",
+    Channels: "its GLSL: each RGB channel of both pictures mixed pixel by pixel by weights of the progress",
+    Rows: "its GLSL: RGB planes mixed (overshooting) in 16 bits by a weight of the row drawn each frame",
+    Squeeze: "its GLSL: each RGB plane of `from` remapped row by row (its own rows), over `to`",
+    Lens: "its GLSL: each RGB plane of both pictures remapped (its own columns and rows), mixed",
+    Doorway: "its GLSL: `from`'s doors and `to` with its reflection remapped by maps of the column and the row",
+    Cards: "its GLSL: both pictures remapped by maps of the column and the cell row, over black",
+    Blur: "its GLSL: the mean of both pictures shifted each frame (crop of an edge-padded copy), mixed",
+    Morph: "its GLSL: RGB planes remapped by maps made each frame of both pictures' colours, mixed",
 }
 
 
@@ -505,7 +720,8 @@ def transition_table() -> list[str]:
             drawn = f"`{_UPSIDE_DOWN[name]}` upside down (no GLSL of its own: inferred from the name)"
             exact = "no: approximated"
         else:
-            drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`", "no: approximated"
+            why = f" ({_UNDRAWABLE[name]})" if name in _UNDRAWABLE else ""
+            drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`{why}", "no: approximated"
         lines.append(f"| `{name}` | {drawn} | {exact} |")
     return lines
 
@@ -538,5 +754,6 @@ def _choice(name: str) -> XfadeChoice | None:
     if name in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[name])
     if name in _NEAREST:
-        return XfadeChoice(_NEAREST[name], approximated=True)
+        note = f"as xfade {_NEAREST[name]}: {_UNDRAWABLE[name]}" if name in _UNDRAWABLE else None
+        return XfadeChoice(_NEAREST[name], approximated=True, note=note)
     return None
