@@ -214,11 +214,12 @@ def _boxes(shape: Shape, closing: bool = False, color: str = "black") -> Draw:
 @dataclass(frozen=True)
 class Particles:
     """Points over the picture, drawn by one geq: the frame is a grid of 40 cells a column, one
-    cell in `per` holds a particle at its centre, of `size` of a cell (its height `tall` times
-    its width), whose size pulses at `twinkle` rad/s (0: steady) and which moves down `fall`
-    cells a second (up when negative). `cb`/`cr` (expressions of the cell, `{cx}` and `{cy}`)
-    colour it. Cells are counted in each plane's own size, so the planes agree. geq evaluates
-    its expression at every pixel: about as dear as a blur of the frame."""
+    cell in `per` (picked by a sine hash, so no diagonals show) holds a particle at its centre,
+    of `size` of a cell (its height `tall` times its width), whose size pulses at `twinkle`
+    rad/s (0: steady) and which moves down `fall` cells a second (up when negative). `cb`/`cr`
+    (expressions of the cell, `{cx}` and `{cy}`) colour it. Cells are counted in each plane's
+    own size, so the planes agree. geq evaluates its expression at every pixel: about as dear
+    as a blur of the frame."""
 
     cb: str = "128"
     cr: str = "128"
@@ -235,7 +236,7 @@ class Particles:
         pulse = f"(0.5+0.5*sin({format_value(self.twinkle)}*T+{cx}*1.7+{cy}))" if self.twinkle else "1"
         across, down = f"(X-({cx}+0.5)*{cell})", f"({row}-({cy}+0.5)*{cell})/{format_value(self.tall)}"
         dot = (
-            f"eq(mod({cx}*7919+{cy}*104729,{self.per}),0)"
+            f"lt(mod(abs(sin({cx}*12.9898+{cy}*78.233))*43758.5453,1),1/{self.per})"
             f"*lt(hypot({across},{down}),{cell}*{format_value(self.size)}*{pulse})"
         )
         blue, red = self.cb.format(cx=cx, cy=cy), self.cr.format(cx=cx, cy=cy)
@@ -450,7 +451,16 @@ def _tv(*filters: Filter) -> Draw:
     return lambda w: _on(w, *filters, _SCANLINES)
 
 
-_EDGES = f("edgedetect", mode="colormix", low=0.05, high=0.15)
+# White edges on black; grey out, so only ever on a copy (it would turn the whole chain grey).
+_EDGES = f("edgedetect", mode="wires", low=0.05, high=0.15)
+
+
+def _neon(window: Window) -> tuple[Step, ...]:
+    """The picture's edges glowing white over it dimmed, saturated and turning hue: blend keeps
+    the lighter luma and the picture's colour."""
+    dim = _on(window, f("eq", brightness=-0.25, saturation=1.6), f("hue", h=f"120*{window.local}"))
+    join = f("blend", c0_mode="lighten", c1_mode="normal", c1_opacity=1, c2_mode="normal", c2_opacity=1)
+    return (Branch((_EDGES, f("gblur", sigma=1)), window.only([join])[0], dim),)
 
 CATALOGUE: dict[str, Vfx] = {
     "open": Vfx("Opening", _boxes(_band), "a black band parting from the middle"),
@@ -520,8 +530,7 @@ CATALOGUE: dict[str, Vfx] = {
     "illusion": Vfx("Illusion", lambda w: (_over(w, (f("tmix", frames=6),)),),
                     "trails: each frame mixed with the 5 before (tmix on a copy: its enable leaks)"),
     "segmentation": Vfx("Video segmentation", _segments, "the middle third sliding up and down over the picture"),
-    "neolighting": Vfx("Neon lights", lambda w: _on(w, _EDGES, f("hue", h=f"240*{w.local}", s=2)),
-                       "the picture's edges in its colours on black, hue turning (edgedetect, hue)"),
+    "neolighting": Vfx("Neon lights", _neon, "white edges glowing over the picture dimmed, hue turning"),
     "curl": Vfx("Roll", lambda w: _on(w, f("scroll", v=1 / w.frames)), "the picture rolled up once, wrapping round"),
     "shine": Vfx("Shine", _flash(saturation=lambda p, s: f"1+0.8*abs(sin(2*PI*2*{s}))",
                                  contrast=lambda p, s: f"1+0.25*abs(sin(2*PI*2*{s}))",
@@ -552,16 +561,17 @@ CATALOGUE: dict[str, Vfx] = {
                               "white dots twinkling in place of cross-shaped stars"),
     # Retro
     "blackwhitetv": Vfx("TV noise", _tv(_GREY, f("noise", alls=45, allf="t+u")), "grey, moving noise, scanlines"),
-    "edgescan": Vfx("Edge scan", lambda w: (*_on(w, _EDGES), *_boxes(_sweep(2, False, 0.05), color="0x40FF80@0.5")(w)),
-                    "the picture's edges on black, a green bar sweeping down twice"),
+    "edgescan": Vfx("Edge scan",
+                    lambda w: (_over(w, (_EDGES,)), *_boxes(_sweep(2, False, 0.05), color="0x40FF80@0.5")(w)),
+                    "the picture's edges in white on black, a green bar sweeping down twice"),
     "oldtv": Vfx("Snow glitch", _tv(f("noise", alls=70, allf="t+u"), f("rgbashift", rh=4, bh=-4)),
                  "heavy moving noise, red/blue split, scanlines"),
     "oldtvshine": Vfx("Old TV flicker", lambda w: (*_on(w, _SEPIA, _SCANLINES, f("vignette", angle="PI/4")),
                                                   *_eq(w, brightness=lambda p, s: f"0.12*sin(2*PI*9*{s})")),
                       "sepia, scanlines, vignette, brightness flickering at 9 Hz"),
-    "nightvision": Vfx("Night vision", lambda w: _on(w, f("colorize", hue=120, saturation=0.8, lightness=0, mix=1),
+    "nightvision": Vfx("Night vision", lambda w: _on(w, _GREY, f("lutyuv", u=100, v=92),
                                                     f("noise", alls=20, allf="t+u"), f("vignette", angle="PI/4")),
-                       "green monochrome (colorize), moving grain, vignette"),
+                       "green monochrome, moving grain, vignette"),
     # Dreamy
     "starfieldshinee": Vfx("Twinkling stars", Particles("128", "128", 5, 0.3, 10), "white " + _PARTICLES),
     "starfieldshinee2": Vfx("Wildly twinkling stars", Particles("128", "128", 3, 0.3, 25), "dense fast " + _PARTICLES),
