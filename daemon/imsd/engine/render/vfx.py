@@ -261,7 +261,6 @@ def _bars(window: Window) -> tuple[Filter, ...]:
     )
 
 
-
 # The groups after Atmosphere: drawn from the picture itself (copies, colour, distortion) or as
 # procedural particles; shaped artwork (hearts, fireworks, suns, moons, projected images) is not.
 
@@ -305,9 +304,7 @@ def _panels(*look: Filter) -> Draw:
 
     def draw(window: Window) -> tuple[Step, ...]:
         ch = _cell(window.h / 3)
-        outer = [
-            _over(window, (f("crop", window.w, min(ch, window.h - y), 0, y), *look), 0, y) for y in (0, 2 * ch)
-        ]
+        outer = [_over(window, (f("crop", window.w, min(ch, window.h - y), 0, y), *look), 0, y) for y in (0, 2 * ch)]
         return (_over(window, _tiled(window.w, window.h, 1, 3)), *outer)
 
     return draw
@@ -461,6 +458,7 @@ def _neon(window: Window) -> tuple[Step, ...]:
     dim = _on(window, f("eq", brightness=-0.25, saturation=1.6), f("hue", h=f"120*{window.local}"))
     join = f("blend", c0_mode="lighten", c1_mode="normal", c1_opacity=1, c2_mode="normal", c2_opacity=1)
     return (Branch((_EDGES, f("gblur", sigma=1)), window.only([join])[0], dim),)
+
 
 CATALOGUE: dict[str, Vfx] = {
     "open": Vfx("Opening", _boxes(_band), "a black band parting from the middle"),
