@@ -98,14 +98,16 @@ def f(name: str, *positional: Value, **options: Value | None) -> Filter:
 
 @dataclass(frozen=True)
 class Branch:
-    """A copy of a chain's picture drawn by `copy` and joined back by `join`, a filter of two
-    inputs (the picture after `main`, then the copy). Effects that compose the picture with
-    itself (tiles, a region's mosaic, a ghost) stay data in a list of steps that reads as one
-    chain: `FilterGraph.steps` cuts it into chains at each branch."""
+    """A copy of a chain's picture drawn by `copy` and joined back by `join`, a filter of the
+    picture after `main`, then the copy (then each of `more`, for a join of more inputs).
+    Effects that compose the picture with itself (tiles, a region's mosaic, a ghost, a
+    displacement) stay data in a list of steps that reads as one chain: `FilterGraph.steps`
+    cuts it into chains at each branch."""
 
     copy: tuple[Step, ...]
     join: Filter
     main: tuple[Step, ...] = ()
+    more: tuple[tuple[Step, ...], ...] = ()
 
 
 Step = Filter | Branch
@@ -163,9 +165,10 @@ class FilterGraph:
             if isinstance(step, Filter):
                 row.append(step)
                 continue
-            main, copy = self.chain(pads, [*row, f("split")], 2, hint)
+            main, *copies = self.chain(pads, [*row, f("split", 2 + len(step.more))], 2 + len(step.more), hint)
             main = self.steps([main], step.main, hint) if step.main else main
-            pads, row, joined = [self.one([main, self.steps([copy], step.copy, hint)], [step.join], hint)], [], True
+            drawn = [self.steps([c], s, hint) for c, s in zip(copies, (step.copy, *step.more), strict=True)]
+            pads, row, joined = [self.one([main, *drawn], [step.join], hint)], [], True
         return pads[0] if joined and not row else self.one(pads, row or [f("null")], hint)
 
     def filters(self) -> list[Filter]:

@@ -31,9 +31,11 @@ _TEXT_FILE = "text.ass"
 
 
 def effect_tracks(
-    graph: FilterGraph, out: str, timeline: Timeline, canvas: OutputCanvas, clock: Clock, notes: Notes
+    graph: FilterGraph, out: str, timeline: Timeline, canvas: OutputCanvas, clock: Clock, notes: Notes, seconds: float
 ) -> str:
-    """`out` with every EffectTracks Filter and VFX applied over its time (the output's)."""
+    """`out` (`seconds` long) with every EffectTracks Filter and VFX applied over its time (the
+    output's); an item without TimelineOut or Duration runs to the end, which bounds the
+    frame-by-frame commands of a moving VFX and gives its progress a meaning."""
     for t, track in enumerate(timeline.EffectTracks):
         for i, item in enumerate(track.EffectTrackItems):
             loc = f"EffectTracks[{t}].EffectTrackItems[{i}]"
@@ -41,8 +43,9 @@ def effect_tracks(
             end = (
                 item.TimelineOut
                 if item.TimelineOut is not None
-                else (start + item.Duration if item.Duration is not None else 1e9)
+                else (start + item.Duration if item.Duration is not None else seconds)
             )
+            end = min(end, seconds)
             design = canvas.design
             xs = Axis(canvas.width, design.Width if design else None)
             ys = Axis(canvas.height, design.Height if design else None)

@@ -218,8 +218,7 @@ class Particles:
     of `size` of a cell (its height `tall` times its width), whose size pulses at `twinkle`
     rad/s (0: steady) and which moves down `fall` cells a second (up when negative). `cb`/`cr`
     (expressions of the cell, `{cx}` and `{cy}`) colour it. Cells are counted in each plane's
-    own size, so the planes agree. geq evaluates its expression at every pixel: about as dear
-    as a blur of the frame."""
+    own size, so the planes agree."""
 
     cb: str = "128"
     cr: str = "128"
@@ -229,7 +228,10 @@ class Particles:
     fall: float = 0.0
     tall: float = 1.0
 
-    def __call__(self, window: Window) -> tuple[Filter, ...]:
+    def __call__(self, window: Window) -> tuple[Step, ...]:
+        """A layer of the particles, drawn smaller (a 480th of the picture's height a pixel, at
+        most) with its alpha as their shape and scaled up onto the picture: geq runs on one
+        plane of a 16th of the pixels of a 1080x1920 frame."""
         cell = "(H/40)"
         row = f"(Y-({format_value(self.fall)})*T*{cell})"
         cx, cy = f"floor(X/{cell})", f"floor({row}/{cell})"
@@ -240,8 +242,14 @@ class Particles:
             f"*lt(hypot({across},{down}),{cell}*{format_value(self.size)}*{pulse})"
         )
         blue, red = self.cb.format(cx=cx, cy=cy), self.cr.format(cx=cx, cy=cy)
-        return _on(window, f("geq", lum=f"if({dot},235,lum(X,Y))", cb=f"if({dot},{blue},cb(X,Y))",
-                             cr=f"if({dot},{red},cr(X,Y))"))  # fmt: skip
+        k = max(1, round(window.h / 480))
+        layer = (
+            f("scale", _cell(window.w / k), _cell(window.h / k)),
+            f("format", "yuva420p"),
+            f("geq", lum="235", cb=blue, cr=red, a=f"255*{dot}"),
+            f("scale", window.w, window.h),
+        )
+        return (_over(window, layer),)
 
 
 def _stars(cb: str, cr: str, per: int) -> Draw:
@@ -278,8 +286,11 @@ def _cell(length: float) -> int:
 
 def _over(window: Window, copy: Iterable[Step], x: str | int = 0, y: str | int = 0,
           main: Iterable[Step] = ()) -> Branch:  # fmt: skip
-    """A copy of the picture, drawn by `copy`, laid over it at x, y in the window."""
-    return Branch(tuple(copy), window.only([f("overlay", x=x, y=y)])[0], tuple(main))
+    """A copy of the picture, drawn by `copy`, laid over it at x, y in the window. The copy is
+    trimmed to the window, so it costs nothing outside it: overlay passes the picture through
+    before the copy's first frame and, by eof_action=pass, after its last."""
+    trim = f("trim", start=window.start, end=window.end)
+    return Branch((trim, *copy), window.only([f("overlay", x=x, y=y, eof_action="pass")])[0], tuple(main))
 
 
 def _tiled(w: int, h: int, cols: int, rows: int) -> tuple[Filter, ...]:
@@ -419,13 +430,22 @@ def _flash(**values: Callable[[str, str], str]) -> Draw:
 
 
 def _ripple(amplitude: float, *before: Filter) -> Draw:
-    """Each row shifted across by a sine of its height and of time (geq: a lookup per pixel, in
-    each plane's own size; about a blur's cost)."""
+    """Each row shifted across by a sine of its height and of time: displace, whose maps are
+    drawn 16 pixels wide (the shift depends on the row only) and scaled up, so no expression
+    runs per pixel of the frame. A map's value is 128 plus the shift in its plane's pixels."""
 
-    def draw(window: Window) -> tuple[Filter, ...]:
-        shift = f"W*{format_value(amplitude)}*sin(2*PI*Y/(H/10)+5*T)"
-        planes = {p: f"{p}(clip(X+{shift},0,W-1),Y)" for p in ("lum", "cb", "cr")}
-        return _on(window, *before, f("geq", **planes))
+    def draw(window: Window) -> tuple[Step, ...]:
+        wave = "sin(2*PI*Y/(H/10)+5*T)"
+        shift = format_value(window.w * amplitude)
+        small, full = f("scale", 16, _cell(window.h / 4)), f("scale", window.w, window.h)
+        xmap = (
+            small,
+            f("geq", lum=f"128+{shift}*{wave}", cb=f"128+{shift}/2*{wave}", cr=f"128+{shift}/2*{wave}"),
+            full,
+        )
+        ymap = (small, f("lutyuv", y=128, u=128, v=128), full)
+        displace = window.only([f("displace", edge="smear")])[0]
+        return (*_on(window, *before), Branch(xmap, displace, (), (ymap,)))
 
     return draw
 
