@@ -268,3 +268,14 @@ async def test_particles_add_light_points(render: Any, m: Any, name: str) -> Non
     drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": name}, **SAME)
     brighter = (luma(drawn[INSIDE]) - luma(plain[INSIDE])) > 60
     assert 0.003 < brighter.mean() < 0.2
+
+
+async def test_an_effect_track_vfx_without_an_end_runs_to_the_end_of_the_output(render: Any, m: Any) -> None:
+    """open parts its band over the item's time: without TimelineOut or Duration, the output's."""
+    plain, _ = await rendered(render, m, None)
+    item = {"Type": "VFX", "SubType": "open"}
+    timeline = {"VideoTracks": [video({"MediaURL": m("testsrc.mp4")})], "EffectTracks": [{"EffectTrackItems": [item]}]}
+    drawn = frames((await render(timeline)).output).astype(np.float64)
+    assert drawn[BEFORE].mean() < 0.3 * plain[BEFORE].mean()
+    assert 0.3 * plain[15].mean() < drawn[15].mean() < 0.8 * plain[15].mean()
+    assert np.abs(drawn[-1] - plain[-1]).mean() < 12.0

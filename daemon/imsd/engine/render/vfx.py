@@ -1,12 +1,24 @@
 """IMS visual effects (`Type: VFX`) as filter data, over a time window.
 
 The IMS effects page (alibabacloud.com/help/en/ims/developer-reference/example-of-common-effects;
-VOD's special-effect-examples page lists the same SubTypes) names each effect and shows an
-animated preview; it states no parameters. So every rendering here is inferred from the name and the
-preview, and each is reported as approximated, saying what it does. The basic effects are drawn,
-and the star fields of the atmosphere group as twinkling dots (the reveal shapes and the star
-recipe came from a parallel implementation); those whose look is shaped artwork (fireworks,
-meteors, moons) or a second picture (image_in_image) are listed as not drawn rather than faked.
+VOD's special effect examples page, alibabacloud.com/help/en/vod/developer-reference/special-effect-examples,
+lists the same SubTypes and the groups after Atmosphere: dynamic, light, retro, dreamy, nature,
+split screen, colour, deform) names each effect and shows an animated preview; it states no
+parameters. So every rendering here is inferred from the name and the preview, and each is
+reported as approximated, saying what it does. The English names after Atmosphere are our
+translations of the console's Chinese names (the stored copy of the page could not be read past
+Atmosphere); the SubTypes are the page's. Effects built from the picture itself are drawn: split
+screens (tiled copies), retro (grey, noise, scanlines, night-vision green), deforms (v360,
+pixelize), colour (hue, eq, colour fields), motion (zoom, shake, rotate, trails), and
+procedural particles (stars, snow, rain, bubbles) and ripples; those whose look is shaped
+artwork (hearts, fireworks, suns, moons, projected images, a TV frame) or a second picture
+(image_in_image) are listed as not drawn rather than faked.
+
+Effects that compose the picture with itself are a `Branch` (graph.py): a copy drawn by its own
+steps and joined back (overlay, blend, mix, displace), still data in one list of steps. Costs
+(bench/vfx.py, 1080x1920): procedural layers (particles, colour fields, ripple maps) are drawn
+small and scaled up, so no expression runs per pixel of the frame; a copy laid over the picture
+is trimmed to its window.
 
 An effect applies over a window [start, end) of its stream's time (a clip's own, from 0 at its
 first frame, or the output's for an EffectTracks item); `p` is the progress through the window.
@@ -19,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -137,17 +149,13 @@ def _vignette(angle: Callable[[str], str]) -> Draw:
 
 
 def _reveal(inside: str, closing: bool = False) -> Draw:
-    """Black outside a shape that grows with the progress (shrinks when `closing`).
+    """Black outside a shape that grows with the progress (shrinks when `closing`): a layer
+    whose alpha is the outside (`_layer`). `inside` is a geq condition in X, Y, W, H and `{p}`."""
 
-    `inside` is a geq condition in X, Y, W, H and `{p}`; geq works per plane in the plane's own
-    coordinates, so the same condition cuts the chroma planes alike.
-    """
-
-    def draw(window: Window) -> tuple[Filter, ...]:
+    def draw(window: Window) -> tuple[Step, ...]:
         p = window.progress("T")
         cond = inside.format(p=f"({'1-' if closing else ''}{p})")
-        return _on(window, f("geq", lum=f"if({cond},lum(X,Y),16)", cb=f"if({cond},cb(X,Y),128)",
-                             cr=f"if({cond},cr(X,Y),128)"))  # fmt: skip
+        return _layer(window, "16", "128", "128", f"255*not({cond})")
 
     return draw
 
@@ -229,9 +237,6 @@ class Particles:
     tall: float = 1.0
 
     def __call__(self, window: Window) -> tuple[Step, ...]:
-        """A layer of the particles, drawn smaller (a 480th of the picture's height a pixel, at
-        most) with its alpha as their shape and scaled up onto the picture: geq runs on one
-        plane of a 16th of the pixels of a 1080x1920 frame."""
         cell = "(H/40)"
         row = f"(Y-({format_value(self.fall)})*T*{cell})"
         cx, cy = f"floor(X/{cell})", f"floor({row}/{cell})"
@@ -242,14 +247,7 @@ class Particles:
             f"*lt(hypot({across},{down}),{cell}*{format_value(self.size)}*{pulse})"
         )
         blue, red = self.cb.format(cx=cx, cy=cy), self.cr.format(cx=cx, cy=cy)
-        k = max(1, round(window.h / 480))
-        layer = (
-            f("scale", _cell(window.w / k), _cell(window.h / k)),
-            f("format", "yuva420p"),
-            f("geq", lum="235", cb=blue, cr=red, a=f"255*{dot}"),
-            f("scale", window.w, window.h),
-        )
-        return (_over(window, layer),)
+        return _layer(window, "235", blue, red, f"255*{dot}")
 
 
 def _stars(cb: str, cr: str, per: int) -> Draw:
@@ -291,6 +289,21 @@ def _over(window: Window, copy: Iterable[Step], x: str | int = 0, y: str | int =
     before the copy's first frame and, by eof_action=pass, after its last."""
     trim = f("trim", start=window.start, end=window.end)
     return Branch((trim, *copy), window.only([f("overlay", x=x, y=y, eof_action="pass")])[0], tuple(main))
+
+
+def _layer(window: Window, lum: str, cb: str, cr: str, alpha: str) -> tuple[Step, ...]:
+    """A drawn layer (geq expressions of X, Y, W, H and T for each plane, alpha giving its
+    shape) laid over the picture in the window. It is drawn at most 480 pixels high and scaled
+    up: geq evaluates an expression per pixel, so on a 1080x1920 frame it runs on a 16th of the
+    pixels, and its edges come out soft rather than stepped."""
+    k = max(1, round(window.h / 480))
+    drawn = (
+        f("scale", _cell(window.w / k), _cell(window.h / k)),
+        f("format", "yuva420p"),
+        f("geq", lum=lum, cb=cb, cr=cr, a=alpha),
+        f("scale", window.w, window.h),
+    )
+    return (_over(window, drawn),)
 
 
 def _tiled(w: int, h: int, cols: int, rows: int) -> tuple[Filter, ...]:
@@ -493,8 +506,8 @@ CATALOGUE: dict[str, Vfx] = {
     "movie": Vfx("Slim down", _bars, "cinema bars of 12% of the height, top and bottom"),
     "zoomslight": Vfx("Slight close-in", _zoom(lambda p: f"1+0.1*{p}"), "a zoom to 110% over the window"),
     "zoom": Vfx("Gradual close-in", _zoom(lambda p: f"1+0.3*{p}"), "a zoom to 130% over the window"),
-    "withcircleopen": Vfx("Circle open", _reveal(_CIRCLE), "a hard-edged circle opening from the centre"),
-    "withcircleclose": Vfx("Circle close", _reveal(_CIRCLE, closing=True), "a hard-edged circle closing to the centre"),
+    "withcircleopen": Vfx("Circle open", _reveal(_CIRCLE), "a circle opening from the centre"),
+    "withcircleclose": Vfx("Circle close", _reveal(_CIRCLE, closing=True), "a circle closing to the centre"),
     "withcircleshake": Vfx("Spotlight shake", _shake(0.015, 1.05), "a shake (no spotlight)"),
     "withcircleflashlight": Vfx("Flashlight", _vignette(lambda p: "PI/2.2"), "a strong still vignette"),
     "disappear": Vfx("Wipe", _boxes(_wipe), "wiped to black from left to right"),
@@ -726,6 +739,19 @@ _TRANSITIONS = (
 )
 
 
+def _names(steps: Iterable[Step]) -> Iterator[str]:
+    for step in steps:
+        if isinstance(step, Filter):
+            yield step.name.split("@")[0]  # drawbox@vfx0_...: an instance name for sendcmd
+        else:
+            yield from _names((*step.main, *step.copy, *(s for more in step.more for s in more), step.join))
+
+
+def _filters_of(steps: Iterable[Step]) -> str:
+    """The filters `steps` use, each once, in order (a branch's copy and join included)."""
+    return ", ".join(f"`{name}`" for name in dict.fromkeys(_names(steps)))
+
+
 def effects_table() -> str:
     """docs/effects.md: every Filter ID, VFX SubType and transition name, how the engine draws it,
     exact or approximate."""
@@ -741,11 +767,23 @@ def effects_table() -> str:
         *_OTHER_LOOKS,
         "## VFX (`Type: VFX`)",
         "",
-        "| SubType | IMS name | drawn as | exact |",
-        "|---|---|---|---|",
+        "Every SubType of the IMS/VOD effects pages, in the pages' order and groups (basics,",
+        "atmosphere, dynamic, light, retro, dreamy, nature, split screen, colour, deform). A clip's",
+        "VFX runs over TimelineIn..TimelineOut of the clip (the whole clip without them), an",
+        "EffectTracks item's over that part of the output (to its end without TimelineOut or",
+        "Duration); `mosaic_rect` takes X/Y/Width/Height (fractions or pixels, as every box). The",
+        "names after Atmosphere are translated from the console's Chinese names. Each drawn effect",
+        "is listed under `Approximated` with what it draws; the others under `Ignored`.",
+        "",
+        "| SubType | IMS name | drawn as | ffmpeg filters | exact |",
+        "|---|---|---|---|---|",
     ]
-    lines += [f"| `{name}` | {vfx.title} | {vfx.drawn_as} | approximate |" for name, vfx in CATALOGUE.items()]
+    sample = Window(0.0, 1.0, 1080, 1920, "30", (0, 0, 540, 960))
+    lines += [
+        f"| `{name}` | {vfx.title} | {vfx.drawn_as} | {_filters_of(vfx.draw(sample))} | approximate |"
+        for name, vfx in CATALOGUE.items()
+    ]
     not_drawn = "not drawn (artwork the engine lacks)"
-    lines += [f"| `{name}` | {title} | {not_drawn} | no |" for name, title in NOT_DRAWN.items()]
+    lines += [f"| `{name}` | {title} | {not_drawn} | | no |" for name, title in NOT_DRAWN.items()]
     lines += ["", *_TRANSITIONS[:-1]]
     return "\n".join(lines) + "\n"
