@@ -621,7 +621,8 @@ CATALOGUE: dict[str, Vfx] = {
                                saturation=lambda p, s: f"1-0.5*{p}"),
                  "a flat pale haze thickening over the window (eq; no drifting fog)"),
     "waterripple": Vfx("Water ripples", _ripple(0.01), "rows swaying sideways in a travelling sine"),
-    "simpleripple": Vfx("Under water", _ripple(0.005, f("colorbalance", rs=-0.1, gs=0.05, bs=0.15, rm=-0.1, bm=0.1)),
+    # The cast by a LUT on the chroma planes: colorbalance would convert to RGB and back.
+    "simpleripple": Vfx("Under water", _ripple(0.005, f("lutyuv", u="val+12", v="val-16")),
                         "a blue-green cast and a gentle sway"),
     "stormlaser": Vfx("Lightning",
                       _flash(brightness=lambda p, s: f"0.8*(lt(mod({s},1.1),0.08)+lt(mod({s}+0.4,0.9),0.06))",
