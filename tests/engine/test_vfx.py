@@ -279,3 +279,31 @@ async def test_an_effect_track_vfx_without_an_end_runs_to_the_end_of_the_output(
     assert drawn[BEFORE].mean() < 0.3 * plain[BEFORE].mean()
     assert 0.3 * plain[15].mean() < drawn[15].mean() < 0.8 * plain[15].mean()
     assert np.abs(drawn[-1] - plain[-1]).mean() < 12.0
+
+
+async def test_tv_noise_drains_the_colour(render: Any, m: Any) -> None:
+    plain, _ = await rendered(render, m, None)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "blackwhitetv"})
+    assert saturation(drawn[INSIDE]) < 0.25 * saturation(plain[INSIDE])
+
+
+async def test_negative_flicker_shows_the_negative_while_on(render: Any, m: Any) -> None:
+    """On for the first half of each quarter second from 0.125 s into the window: 1.2 s is on."""
+    plain, _ = await rendered(render, m, None)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "minus_glitter"})
+    assert np.abs(drawn[INSIDE] - (255 - plain[INSIDE])).mean() < 20.0
+
+
+async def test_fog_flattens_the_picture(render: Any, m: Any) -> None:
+    plain, _ = await rendered(render, m, None)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "foggy"})
+    assert luma(drawn[INSIDE]).std() < 0.75 * luma(plain[INSIDE]).std()
+
+
+async def test_snow_falls(render: Any, m: Any) -> None:
+    """The flakes added at 1.0 s are found lower down at 1.2 s (2 cells of H/40 a second)."""
+    plain, _ = await rendered(render, m, None, **SAME)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "snow"}, **SAME)
+    flakes = [(luma(drawn[at]) - luma(plain[at])) > 60 for at in (10, 12)]
+    overlap = [(np.roll(flakes[0], shift, axis=0) & flakes[1]).sum() for shift in range(-6, 7)]
+    assert int(np.argmax(overlap)) - 6 > 0, overlap

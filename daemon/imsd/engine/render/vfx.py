@@ -617,7 +617,7 @@ CATALOGUE: dict[str, Vfx] = {
                                             *Particles("140", "124", 3, 0.1, 0, 16, 4.5)(w)),
                   "dense light streaks falling fast over a dimmed picture"),
     "snow": Vfx("Snow", Particles("128", "128", 5, 0.25, 0, 2), "white round dots falling"),
-    "foggy": Vfx("Fog", _flash(contrast=lambda p, s: f"1-0.5*{p}", brightness=lambda p, s: f"0.2*{p}",
+    "foggy": Vfx("Fog", _flash(contrast=lambda p, s: f"1-0.65*{p}", brightness=lambda p, s: f"0.25*{p}",
                                saturation=lambda p, s: f"1-0.5*{p}"),
                  "a flat pale haze thickening over the window (eq; no drifting fog)"),
     "waterripple": Vfx("Water ripples", _ripple(0.01), "rows swaying sideways in a travelling sine"),
