@@ -307,3 +307,13 @@ async def test_snow_falls(render: Any, m: Any) -> None:
     flakes = [(luma(drawn[at]) - luma(plain[at])) > 60 for at in (10, 12)]
     overlap = [(np.roll(flakes[0], shift, axis=0) & flakes[1]).sum() for shift in range(-6, 7)]
     assert int(np.argmax(overlap)) - 6 > 0, overlap
+
+
+async def test_an_effect_drawn_on_a_copy_works_on_a_still(render: Any, m: Any) -> None:
+    """fisheye is a v360 copy laid over the picture (a Branch): on a repeated still it draws in
+    its window, and the still is itself before and after."""
+    still = {"MediaURL": m("yellow.png"), "Duration": 3, "Effects": [{"Type": "VFX", "SubType": "fisheye", **WINDOW}]}
+    result = await render({"VideoTracks": [video(still)]}, Width=200, Height=150)  # the still's own size
+    corner = frames(result.output).astype(np.float64)[:, :4, :4].mean(axis=(1, 2, 3))
+    assert corner[INSIDE] < 30 < corner[BEFORE] - 100
+    assert abs(corner[AFTER] - corner[BEFORE]) < 4

@@ -382,10 +382,17 @@ def _planet(window: Window) -> tuple[Step, ...]:
 
 
 def _ghost(window: Window) -> tuple[Step, ...]:
-    """A copy 15% larger mixed in at 35% (mix), the picture at 65%."""
-    w, h = window.w, window.h
-    bigger = (f("scale", _cell(w * 1.15), _cell(h * 1.15)), f("crop", w, h))
-    return (Branch(bigger, window.only([f("mix", inputs=2, weights="0.65 0.35")])[0]),)
+    """A copy at 40% opacity growing from the picture's size to 130% every 0.8 s. zoompan
+    numbers its frames from 0 whatever their time, so they are put back at the window's."""
+    start = format_value(window.start)
+    ghost = (
+        f("zoompan", z=f"1+0.3*mod((it-{start})/0.8,1)", x="iw/2-iw/zoom/2", y="ih/2-ih/zoom/2", d=1,
+          s=f"{window.w}x{window.h}", fps=window.fps),
+        f("setpts", f"PTS+{start}/TB"),
+        f("format", "yuva420p"),
+        f("lutyuv", a="val*0.4"),
+    )  # fmt: skip
+    return (_over(window, ghost),)
 
 
 def _window_blur(window: Window) -> tuple[Step, ...]:
@@ -548,7 +555,7 @@ CATALOGUE: dict[str, Vfx] = {
     "minus_glitter": Vfx("Negative flicker", lambda w: w.only([f("negate")], f"lt(mod({w.local}*4+0.5,1),0.5)"),
                          "the negative, on and off four times a second"),
     "jitter": Vfx("Jitter", _shake(0.02, 1.06, (11, 9)), "a 6% zoom shaken by 2% of the picture at 9-11 Hz"),
-    "soulout": Vfx("Soul out", _ghost, "a still ghost: a copy 15% larger mixed in at 35% (the preset's grows)"),
+    "soulout": Vfx("Soul out", _ghost, "a 40% ghost of the picture growing to 130% every 0.8 s"),
     "scanlight": Vfx("Scan stripes", _boxes(_sweep(2, False, 0.08), color="white@0.35"),
                      "a light bar an 8th of the height sweeping down twice"),
     "swing": Vfx("Swing", lambda w: (*_zoompan(w, "1.15"), *_on(w, f("rotate", a=f"0.1*sin(2*PI*{w.local})"))),
