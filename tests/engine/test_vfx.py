@@ -116,10 +116,42 @@ async def test_an_effect_track_vfx_applies_over_the_output_time(render: Any, m: 
 
 
 @pytest.mark.parametrize("name", ["meteorshower", "heartfireworks", "no_such_effect"])
-async def test_an_effect_not_drawn_is_listed_as_ignored(render: Any, m: Any, name: str) -> None:
+async def test_an_effect_not_drawn_is_listed_as_ignored_with_why(render: Any, m: Any, name: str) -> None:
     _, result = await rendered(render, m, {"Type": "VFX", "SubType": name})
-    assert any(f"VFX {name!r} is not drawn" in note for note in result.ignored), result.ignored
+    why = NOT_DRAWN[name][1] if name in NOT_DRAWN else "not an effect the IMS pages list"
+    assert any(f"VFX {name!r} is not drawn" in note and why in note for note in result.ignored), result.ignored
     assert (name in NOT_DRAWN) is (name != "no_such_effect")
+
+
+#: Every SubType of the effects pages, by the pages' groups (VOD's special effect examples).
+DOCUMENTED = {
+    "basics": "open close h_blur v_blur blur slightshake zoominout movie zoomslight zoom withcircleopen "
+    "withcircleclose withcircleshake withcircleflashlight disappear shock bluropen blurclose photograph black "
+    "blurring color_to_grey grey_to_color slightrectshow slightshow wipecross whiteshow image_in_image "
+    "color_difference",
+    "atmosphere": "colorfulradial colorfulstarry flyfire heartfireworks meteorshower moons_and_stars "
+    "sparklestarfield spotfall starexplosion starry",
+    "dynamic": "white minus_glitter jitter soulout scanlight swing heartbeat flashingscreen illusion segmentation "
+    "neolighting curl shine smalljitter flashinglight windowblur windowblur2 kaleidoscope",
+    "light": "moon_projection star_projection heart_projection sunset_projection carwindow_projection "
+    "shinningstar_light anglelight darknight_rainbow fallingcircle lightcenter lightsweep moon rotationspotlight",
+    "retro": "blackwhitetv edgescan oldtv oldtvshine nightvision tvshow",
+    "dreamy": "colorfulsun bigsun fallingheart colorfulfireworks heartshot starfieldshinee starfieldshinee2 "
+    "fireworks heartsurround risingheartbubble starfield colorfulripples colorfulbubbles heartbubbleshinee "
+    "starsparkle",
+    "nature": "rainy waterripple snow foggy meteor stormlaser simpleripple fadeshadow",
+    "split screen": "marquee livesplit splitstill2 splitstill3 splitstill4 splitstill9 splitstill6 blackwhitesplit "
+    "blurthreesplit",
+    "colour": "colorful blackfade rainbowfilter movingrainbow discolights",
+    "deform": "fisheye mosaic_rect glass planet",
+}
+
+
+def test_every_documented_subtype_is_drawn_or_listed_as_not_drawn() -> None:
+    documented = {name for group in DOCUMENTED.values() for name in group.split()}
+    assert len(documented) == 117
+    assert set(CATALOGUE) | set(NOT_DRAWN) == documented
+    assert not set(CATALOGUE) & set(NOT_DRAWN)
 
 
 async def test_an_effect_on_a_still_runs_on_every_frame_it_plays(render: Any, m: Any) -> None:

@@ -40,7 +40,17 @@ from imsd.engine.render.geometry import Axis
 from imsd.engine.render.graph import Branch, Filter, Step, Value, f, format_value
 from imsd.engine.render.transitions import transition_table
 
-__all__ = ["CATALOGUE", "NOT_DRAWN", "Region", "Vfx", "Window", "effects_table", "region_of", "vfx_filters"]
+__all__ = [
+    "CATALOGUE",
+    "NOT_DRAWN",
+    "Region",
+    "Vfx",
+    "Window",
+    "effects_table",
+    "not_drawn",
+    "region_of",
+    "vfx_filters",
+]
 
 Region = tuple[int, int, int, int]  # x, y, w, h in even pixels of the picture
 
@@ -545,6 +555,7 @@ CATALOGUE: dict[str, Vfx] = {
     "starry": Vfx("Starlight", _stars("128", "128", 7), "white " + _PARTICLES),
     "colorfulstarry": Vfx("Starry sky", _stars("128+90*sin({cx})", "128+90*cos({cy})", 7), "coloured " + _PARTICLES),
     "sparklestarfield": Vfx("Star spikes", _stars("128", "128", 4), "dense white " + _PARTICLES),
+    "spotfall": Vfx("Falling spots", Particles("100", "150", 11, 0.45, 2, 1.5), "warm round spots falling slowly"),
     "flyfire": Vfx("Fireflies", _stars("70", "150", 11), "yellow " + _PARTICLES + " (fireflies do not fly)"),
     "color_difference": Vfx(
         "Color dissolve", lambda w: _on(w, f("chromashift", cbh=6, crh=-6)), "colour fringes: chroma shifted 6 px"
@@ -565,8 +576,9 @@ CATALOGUE: dict[str, Vfx] = {
     "flashingscreen": Vfx("Flashing screen", _flash(brightness=lambda p, s: f"0.3*sin(2*PI*4*{s})",
                                                    contrast=lambda p, s: f"1+0.3*sin(2*PI*4*{s}+1)"),
                           "brightness and contrast flickering at 4 Hz"),
+    # tmix on a copy: an enabled tmix still mixed frames outside its window.
     "illusion": Vfx("Illusion", lambda w: (_over(w, (f("tmix", frames=6),)),),
-                    "trails: each frame mixed with the 5 before (tmix on a copy: its enable leaks)"),
+                    "trails: each frame mixed with the 5 before"),
     "segmentation": Vfx("Video segmentation", _segments, "the middle third sliding up and down over the picture"),
     "neolighting": Vfx("Neon lights", _neon, "white edges glowing over the picture dimmed, hue turning"),
     "curl": Vfx("Roll", lambda w: _on(w, f("scroll", v=1 / w.frames)), "the picture rolled up once, wrapping round"),
@@ -593,8 +605,8 @@ CATALOGUE: dict[str, Vfx] = {
         lambda w: _on(w, f("vignette", angle="PI/3.5", x0=f"w/2+w/4*cos(PI*{w.local})",
                            y0=f"h/2+h/4*sin(PI*{w.local})", eval="frame")),
         "a spotlight (vignette) circling the centre every 2 s"),
-    "fallingcircle": Vfx("Looming light spots", Particles("100", "150", 13, 0.45, 3, 1.5),
-                         "warm round dots falling slowly, pulsing (no soft glow)"),
+    "fallingcircle": Vfx("Looming light spots", Particles("128", "128", 9, 0.45, 2.5),
+                         "white round spots swelling and fading in place (no soft glow)"),
     "shinningstar_light": Vfx("Twinkling cross stars", Particles("128", "128", 9, 0.35, 12),
                               "white dots twinkling in place of cross-shaped stars"),
     # Retro
@@ -665,35 +677,41 @@ CATALOGUE: dict[str, Vfx] = {
     "planet": Vfx("Little planet", _planet, "the picture as a panorama seen straight down (v360 stereographic)"),
 }  # fmt: skip
 
-#: Effects the page lists that overlay shaped artwork or compose the picture with itself: not drawn.
-NOT_DRAWN: dict[str, str] = {
-    "image_in_image": "Image in image",
-    "colorfulradial": "Rainbow speed line",
-    "heartfireworks": "Heart-shaped fireworks",
-    "meteorshower": "Meteor shower",
-    "moons_and_stars": "Stars and moon",
-    "spotfall": "Falling spots",
-    "starexplosion": "Star bomb",
-    "moon_projection": "Moon projection",
-    "star_projection": "Star projection",
-    "heart_projection": "Heart projection",
-    "sunset_projection": "Sunset projection",
-    "carwindow_projection": "Car window projection",
-    "anglelight": "Angel light",
-    "darknight_rainbow": "Night rainbow",
-    "moon": "Lunar eclipse",
-    "tvshow": "TV show",
-    "colorfulsun": "Colourful sun",
-    "bigsun": "Big sun",
-    "fallingheart": "Heart rain",
-    "colorfulfireworks": "Colourful fireworks",
-    "heartshot": "Bouncing hearts",
-    "fireworks": "Fireworks",
-    "heartsurround": "Surrounding hearts",
-    "risingheartbubble": "Heart bubbles",
-    "colorfulripples": "Colourful ripples",
-    "heartbubbleshinee": "Twinkling hearts",
+#: Effects the pages list whose look is shaped artwork or a second picture: not drawn rather than
+#: faked. SubType -> (the page's name, what it would need).
+NOT_DRAWN: dict[str, tuple[str, str]] = {
+    "image_in_image": ("Image in image", "a second picture, which the effect does not name"),
+    "colorfulradial": ("Rainbow speed line", "drawn rainbow rays"),
+    "heartfireworks": ("Heart-shaped fireworks", "drawn heart-shaped fireworks"),
+    "meteorshower": ("Meteor shower", "drawn meteors with tails"),
+    "moons_and_stars": ("Stars and moon", "a drawn moon and stars"),
+    "starexplosion": ("Star bomb", "a drawn star burst"),
+    "moon_projection": ("Moon projection", "a projected picture of a moon"),
+    "star_projection": ("Star projection", "a projected picture of stars"),
+    "heart_projection": ("Heart projection", "a projected picture of hearts"),
+    "sunset_projection": ("Sunset projection", "a projected picture of a sunset"),
+    "carwindow_projection": ("Car window projection", "a projected picture of a car window"),
+    "anglelight": ("Angel light", "drawn light rays"),
+    "darknight_rainbow": ("Night rainbow", "a drawn rainbow arc"),
+    "moon": ("Lunar eclipse", "a drawn moon"),
+    "tvshow": ("TV show", "a drawn TV set round the picture"),
+    "colorfulsun": ("Colourful sun", "a drawn sun"),
+    "bigsun": ("Big sun", "a drawn sun"),
+    "fallingheart": ("Heart rain", "drawn hearts"),
+    "colorfulfireworks": ("Colourful fireworks", "drawn fireworks"),
+    "heartshot": ("Bouncing hearts", "drawn hearts"),
+    "fireworks": ("Fireworks", "drawn fireworks"),
+    "heartsurround": ("Surrounding hearts", "drawn hearts"),
+    "risingheartbubble": ("Heart bubbles", "drawn hearts"),
+    "colorfulripples": ("Colourful ripples", "drawn coloured rings"),
+    "heartbubbleshinee": ("Twinkling hearts", "drawn hearts"),
 }
+
+
+def not_drawn(sub_type: str) -> str:
+    """Why VFX `sub_type` is not drawn, for the Ignored note."""
+    known = NOT_DRAWN.get(sub_type.lower())
+    return f"artwork the engine lacks: {known[1]}" if known else "not an effect the IMS pages list"
 
 
 def vfx_filters(sub_type: str, window: Window) -> tuple[tuple[Step, ...], str] | None:
@@ -791,7 +809,6 @@ def effects_table() -> str:
         f"| `{name}` | {vfx.title} | {vfx.drawn_as} | {_filters_of(vfx.draw(sample))} | approximate |"
         for name, vfx in CATALOGUE.items()
     ]
-    not_drawn = "not drawn (artwork the engine lacks)"
-    lines += [f"| `{name}` | {title} | {not_drawn} | | no |" for name, title in NOT_DRAWN.items()]
+    lines += [f"| `{name}` | {title} | not drawn: {why} | | no |" for name, (title, why) in NOT_DRAWN.items()]
     lines += ["", *_TRANSITIONS[:-1]]
     return "\n".join(lines) + "\n"
