@@ -357,10 +357,13 @@ def _marquee(window: Window) -> tuple[Step, ...]:
 
 
 def _kaleidoscope(window: Window) -> tuple[Step, ...]:
-    """The top-left quarter mirrored into the other three: fillborders' mirror mode."""
+    """The middle quarter of the picture, turning half a radian a second (its corners stay in
+    the turned picture's circle), as the top-left quarter mirrored into the other three by
+    fillborders' mirror mode."""
     hw, hh = _cell(window.w / 2), _cell(window.h / 2)
     mirrored = (
-        f("crop", hw, hh, 0, 0),
+        f("rotate", a=f"0.5*{window.local}"),
+        f("crop", hw, hh, (window.w - hw) // 4 * 2, (window.h - hh) // 4 * 2),
         f("pad", 2 * hw, 2 * hh, 0, 0),
         f("fillborders", right=hw, bottom=hh, mode="mirror"),
         f("crop", window.w, window.h, 0, 0),
@@ -594,7 +597,7 @@ CATALOGUE: dict[str, Vfx] = {
     "windowblur2": Vfx("Window panes", lambda w: _on(w, f("gblur", sigma=2), f("drawgrid", w="iw/2", h="ih/2",
                                                       t=max(4, round(w.h / 40)), c="white@0.85")),
                        "a slightly blurred picture behind a 2x2 window frame"),
-    "kaleidoscope": Vfx("Kaleidoscope", _kaleidoscope, "the top-left quarter mirrored into four (not turning)"),
+    "kaleidoscope": Vfx("Kaleidoscope", _kaleidoscope, "the picture's middle, turning, mirrored into four quarters"),
     # Light
     "lightcenter": Vfx("Centre light", lambda w: _on(w, f("vignette", angle="PI/3"), f("eq", brightness=0.08)),
                        "a brightened centre in a strong vignette"),
