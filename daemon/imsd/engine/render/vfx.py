@@ -231,12 +231,12 @@ def _boxes(shape: Shape, closing: bool = False, color: str = "black") -> Draw:
 
 @dataclass(frozen=True)
 class Particles:
-    """Points over the picture, drawn by one geq: the frame is a grid of 40 cells a column, one
-    cell in `per` (picked by a sine hash, so no diagonals show) holds a particle at its centre,
-    of `size` of a cell (its height `tall` times its width), whose size pulses at `twinkle`
-    rad/s (0: steady) and which moves down `fall` cells a second (up when negative). `cb`/`cr`
-    (expressions of the cell, `{cx}` and `{cy}`) colour it. Cells are counted in each plane's
-    own size, so the planes agree."""
+    """Points over the picture, drawn on a layer (`_layer`): the frame is a grid of 40 cells a
+    column, one cell in `per` (picked by a sine hash, so no diagonals show) holds a particle at
+    its centre, of `size` of a cell (its height `tall` times its width), whose size pulses at
+    `twinkle` rad/s (0: steady) and which moves down `fall` cells a second (up when negative).
+    `cb`/`cr` (expressions of the cell, `{cx}` and `{cy}`) colour it. Cells are counted in each
+    plane's own size, so the planes agree."""
 
     cb: str = "128"
     cr: str = "128"
