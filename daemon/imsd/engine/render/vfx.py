@@ -303,10 +303,10 @@ def _over(window: Window, copy: Iterable[Step], x: str | int = 0, y: str | int =
 
 def _layer(window: Window, lum: str, cb: str, cr: str, alpha: str) -> tuple[Step, ...]:
     """A drawn layer (geq expressions of X, Y, W, H and T for each plane, alpha giving its
-    shape) laid over the picture in the window. It is drawn at most 480 pixels high and scaled
-    up: geq evaluates an expression per pixel, so on a 1080x1920 frame it runs on a 16th of the
-    pixels, and its edges come out soft rather than stepped."""
-    k = max(1, round(window.h / 480))
+    shape) laid over the picture in the window. It is drawn about 360 pixels high at most and
+    scaled up: geq evaluates an expression per pixel, so on a 1080x1920 frame it runs on a 25th
+    of the pixels, and its edges come out soft rather than stepped."""
+    k = max(1, round(window.h / 360))
     drawn = (
         f("scale", _cell(window.w / k), _cell(window.h / k)),
         f("format", "yuva420p"),
@@ -529,7 +529,9 @@ CATALOGUE: dict[str, Vfx] = {
     "withcircleopen": Vfx("Circle open", _reveal(_CIRCLE), "a circle opening from the centre"),
     "withcircleclose": Vfx("Circle close", _reveal(_CIRCLE, closing=True), "a circle closing to the centre"),
     "withcircleshake": Vfx("Spotlight shake", _shake(0.015, 1.05), "a shake (no spotlight)"),
-    "withcircleflashlight": Vfx("Flashlight", _vignette(lambda p: "PI/2.2"), "a strong still vignette"),
+    "withcircleflashlight": Vfx(
+        "Flashlight", lambda w: _on(w, f("vignette", angle="PI/2.2")), "a strong still vignette"
+    ),  # still: its factors are computed once, not every frame
     "disappear": Vfx("Wipe", _boxes(_wipe), "wiped to black from left to right"),
     "shock": Vfx("Shock", _shake(0.03, 1.1), "a 10% zoom shaken by 3% of the picture"),
     "bluropen": Vfx(
