@@ -223,10 +223,10 @@ def test_hostile_text_leaves_the_graph_unchanged() -> None:
 def test_unknown_types_and_fields_are_listed() -> None:
     tl = {
         **clips({"Effects": [{"Type": "VFX", "SubType": "meteorshower"}], "Novel": 1}, {"Type": "AI_Avatar"}),
-        "EffectTracks": [{"EffectTrackItems": [{"Type": "VFX", "SubType": "mosaic_rect"}]}],
+        "EffectTracks": [{"EffectTrackItems": [{"Type": "VFX", "SubType": "fireworks"}]}],  # artwork: not drawn
     }
     ignored = plan(tl).ignored
-    for needle in ("VFX 'meteorshower'", "AI_Avatar", "Novel", "mosaic_rect"):
+    for needle in ("VFX 'meteorshower'", "AI_Avatar", "Novel", "VFX 'fireworks'"):
         assert any(needle in i for i in ignored), needle
 
 

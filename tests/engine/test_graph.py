@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
-from imsd.engine.render.graph import Filter, FilterGraph, escape_graph, escape_option, f
+from imsd.engine.render.graph import Branch, Filter, FilterGraph, escape_graph, escape_option, f
 
 _WHITESPACE = " \n\t\r"
 
@@ -96,3 +96,28 @@ def test_the_script_file_holds_the_rendered_graph(tmp_path: Path) -> None:
     graph.one(["0:a"], [f("anull")], "a")
     path = graph.write_script(tmp_path / "g.txt")
     assert path.read_text() == graph.render() + "\n"
+
+
+def test_a_branch_splits_the_chain_and_joins_its_copy_back() -> None:
+    """A VFX that composes the picture with itself (vfx.py) is still a list of steps."""
+    graph = FilterGraph()
+    steps = [f("hue", s=0), Branch((f("hflip"),), f("overlay"), (f("vflip"),)), f("negate")]
+    out = graph.steps(["in"], steps, "x")
+    assert graph.render() == (
+        "[in]hue=s=0,split=2[x1][x2];\n[x1]vflip[x3];\n[x2]hflip[x4];\n[x3][x4]overlay[x5];\n[x5]negate[x6]"
+    )
+    assert out == "x6"
+
+
+def test_steps_without_a_branch_are_one_chain() -> None:
+    graph = FilterGraph()
+    assert graph.steps(["in"], [f("hue", s=0)], "x") == "x1"
+    assert graph.render() == "[in]hue=s=0[x1]"
+
+
+def test_a_branch_with_more_copies_joins_them_all_in_order() -> None:
+    """displace takes the picture and two maps: the copy, then each of `more`."""
+    graph = FilterGraph()
+    out = graph.steps(["in"], [Branch((f("hflip"),), f("displace"), (), ((f("vflip"),),))], "x")
+    assert graph.render() == "[in]split=3[x1][x2][x3];\n[x2]hflip[x4];\n[x3]vflip[x5];\n[x1][x4][x5]displace[x6]"
+    assert out == "x6"

@@ -1,13 +1,16 @@
 """Visual effects (VFX) drawn in their window, and nothing else changed.
 
 Sources: the IMS effects page (alibabacloud.com/help/en/ims/developer-reference/example-of-common-effects)
-names the SubTypes and shows previews only; the timeline page (help.aliyun.com/document_detail/447495.htm)
+and VOD's special effect examples (alibabacloud.com/help/en/vod/developer-reference/special-effect-examples,
+the groups after Atmosphere) name the SubTypes and show previews only; ims-api.md §2.7 gives
+mosaic_rect its X/Y/Width/Height box; the timeline page (help.aliyun.com/document_detail/447495.htm)
 puts a VFX in a clip's Effects or on an EffectTracks item with TimelineIn/TimelineOut. What each is
 drawn as is inferred, listed under Approximated, and tabled in docs/effects.md.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -25,7 +28,7 @@ Frame = npt.NDArray[np.float64]
 
 
 #: A frame where each effect is at work, where that is not in the middle of the window.
-ACTIVE = {"bluropen": 7, "photograph": 6}
+ACTIVE = {"bluropen": 7, "photograph": 6, "stormlaser": 5}
 
 
 def sharpness(frame: Frame, axes: tuple[int, ...] = (0, 1)) -> float:
@@ -39,14 +42,19 @@ def saturation(frame: Frame) -> float:
     return float((frame.max(axis=2) - frame.min(axis=2)).mean())
 
 
-async def rendered(render: Any, m: Any, effect: dict[str, Any] | None, track: bool = False) -> tuple[Any, Any]:
+async def rendered(
+    render: Any, m: Any, effect: dict[str, Any] | None, track: bool = False, **output: int
+) -> tuple[Any, Any]:
+    """testsrc with `effect` on the clip (or on an EffectTracks item) over WINDOW; `output` as
+    Width/Height=320/240 renders the clip at its own size, so the picture's geometry is the
+    effect's."""
     clip: dict[str, Any] = {"MediaURL": m("testsrc.mp4")}
     timeline: dict[str, Any] = {"VideoTracks": [video(clip)]}
     if effect and track:
         timeline["EffectTracks"] = [{"EffectTrackItems": [{**effect, **WINDOW}]}]
     elif effect:
         clip["Effects"] = [{**effect, **WINDOW}]
-    result = await render(timeline)
+    result = await render(timeline, **output)
     return frames(result.output).astype(np.float64), result
 
 
@@ -108,10 +116,42 @@ async def test_an_effect_track_vfx_applies_over_the_output_time(render: Any, m: 
 
 
 @pytest.mark.parametrize("name", ["meteorshower", "heartfireworks", "no_such_effect"])
-async def test_an_effect_not_drawn_is_listed_as_ignored(render: Any, m: Any, name: str) -> None:
+async def test_an_effect_not_drawn_is_listed_as_ignored_with_why(render: Any, m: Any, name: str) -> None:
     _, result = await rendered(render, m, {"Type": "VFX", "SubType": name})
-    assert any(f"VFX {name!r} is not drawn" in note for note in result.ignored), result.ignored
+    why = NOT_DRAWN[name][1] if name in NOT_DRAWN else "not an effect the IMS pages list"
+    assert any(f"VFX {name!r} is not drawn" in note and why in note for note in result.ignored), result.ignored
     assert (name in NOT_DRAWN) is (name != "no_such_effect")
+
+
+#: Every SubType of the effects pages, by the pages' groups (VOD's special effect examples).
+DOCUMENTED = {
+    "basics": "open close h_blur v_blur blur slightshake zoominout movie zoomslight zoom withcircleopen "
+    "withcircleclose withcircleshake withcircleflashlight disappear shock bluropen blurclose photograph black "
+    "blurring color_to_grey grey_to_color slightrectshow slightshow wipecross whiteshow image_in_image "
+    "color_difference",
+    "atmosphere": "colorfulradial colorfulstarry flyfire heartfireworks meteorshower moons_and_stars "
+    "sparklestarfield spotfall starexplosion starry",
+    "dynamic": "white minus_glitter jitter soulout scanlight swing heartbeat flashingscreen illusion segmentation "
+    "neolighting curl shine smalljitter flashinglight windowblur windowblur2 kaleidoscope",
+    "light": "moon_projection star_projection heart_projection sunset_projection carwindow_projection "
+    "shinningstar_light anglelight darknight_rainbow fallingcircle lightcenter lightsweep moon rotationspotlight",
+    "retro": "blackwhitetv edgescan oldtv oldtvshine nightvision tvshow",
+    "dreamy": "colorfulsun bigsun fallingheart colorfulfireworks heartshot starfieldshinee starfieldshinee2 "
+    "fireworks heartsurround risingheartbubble starfield colorfulripples colorfulbubbles heartbubbleshinee "
+    "starsparkle",
+    "nature": "rainy waterripple snow foggy meteor stormlaser simpleripple fadeshadow",
+    "split screen": "marquee livesplit splitstill2 splitstill3 splitstill4 splitstill9 splitstill6 blackwhitesplit "
+    "blurthreesplit",
+    "colour": "colorful blackfade rainbowfilter movingrainbow discolights",
+    "deform": "fisheye mosaic_rect glass planet",
+}
+
+
+def test_every_documented_subtype_is_drawn_or_listed_as_not_drawn() -> None:
+    documented = {name for group in DOCUMENTED.values() for name in group.split()}
+    assert len(documented) == 117
+    assert set(CATALOGUE) | set(NOT_DRAWN) == documented
+    assert not set(CATALOGUE) & set(NOT_DRAWN)
 
 
 async def test_an_effect_on_a_still_runs_on_every_frame_it_plays(render: Any, m: Any) -> None:
@@ -130,3 +170,182 @@ async def test_an_effect_before_a_zoom_on_a_still_sees_every_frame(render: Any, 
     result = await render({"VideoTracks": [video(clip)]})
     out = frames(result.output).astype(np.float64)
     assert out[1].mean() < out[5].mean() < out[9].mean()
+
+
+def cell(length: int, n: int) -> int:
+    """The even cell size vfx.py tiles `length` into `n` with (the last cell is cut)."""
+    return 2 * math.ceil(length / n / 2)
+
+
+def tiles(frame: Frame, cols: int, rows: int) -> list[Frame]:
+    """The cells of a cols x rows split screen of `frame`."""
+    h, w = cell(frame.shape[0], rows), cell(frame.shape[1], cols)
+    return [frame[r * h : (r + 1) * h, c * w : (c + 1) * w] for r in range(rows) for c in range(cols)]
+
+
+def block_std(frame: Frame, box: tuple[int, int, int, int], block: int) -> float:
+    """How much the pixels vary inside each block x block square of a box, on average."""
+    x, y, w, h = box
+    grey = frame[y : y + h, x : x + w].mean(axis=2)
+    squares = grey.reshape(h // block, block, w // block, block)
+    return float(squares.std(axis=(1, 3)).mean())
+
+
+def luma(frame: Frame) -> Frame:
+    weights: Frame = np.array([0.299, 0.587, 0.114])
+    return frame @ weights
+
+
+SAME = {"Width": 320, "Height": 240}  # testsrc's own size
+
+
+@pytest.mark.parametrize(
+    ("name", "cols", "rows"),
+    [("splitstill4", 2, 2), ("splitstill9", 3, 3), ("splitstill2", 1, 2), ("splitstill6", 2, 3)],
+)
+async def test_a_split_screen_shows_the_same_copy_in_every_cell(
+    render: Any, m: Any, name: str, cols: int, rows: int
+) -> None:
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": name}, **SAME)
+    first, *others = tiles(drawn[INSIDE], cols, rows)
+    for other in others:
+        assert np.abs(other - first[: other.shape[0], : other.shape[1]]).mean() < 4.0, name
+
+
+async def test_a_four_way_split_cell_is_the_picture_at_half_size(render: Any, m: Any) -> None:
+    plain, _ = await rendered(render, m, None, **SAME)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "splitstill4"}, **SAME)
+    h, w = plain.shape[1] // 2, plain.shape[2] // 2
+    half = plain[INSIDE].reshape(h, 2, w, 2, 3).mean(axis=(1, 3))
+    assert np.abs(drawn[INSIDE][:h, :w] - half).mean() < 8.0
+
+
+async def test_a_split_screen_without_a_window_covers_the_whole_clip(render: Any, m: Any) -> None:
+    clip = {"MediaURL": m("testsrc.mp4"), "Effects": [{"Type": "VFX", "SubType": "splitstill4"}]}
+    drawn = frames((await render({"VideoTracks": [video(clip)]}, **SAME)).output).astype(np.float64)
+    for at in (0, BEFORE, AFTER, len(drawn) - 1):
+        top_left, _, _, bottom_right = tiles(drawn[at], 2, 2)
+        assert np.abs(top_left - bottom_right).mean() < 4.0, at
+
+
+@pytest.mark.parametrize(("name", "outer"), [("blackwhitesplit", "grey"), ("blurthreesplit", "blurred")])
+async def test_a_triptych_changes_its_outer_copies_and_keeps_the_middle(
+    render: Any, m: Any, name: str, outer: str
+) -> None:
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": name}, **SAME)
+    top, middle, bottom = tiles(drawn[INSIDE], 1, 3)
+    for part in (top, bottom):
+        if outer == "grey":
+            assert saturation(part) < 0.15 * saturation(middle)
+        else:
+            assert sharpness(part) < 0.6 * sharpness(middle)
+
+
+async def test_kaleidoscope_mirrors_the_top_left_quarter_into_the_others(render: Any, m: Any) -> None:
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "kaleidoscope"}, **SAME)
+    frame = drawn[INSIDE]
+    h, w = frame.shape[0] // 2, frame.shape[1] // 2
+    assert np.abs(frame[:, w:] - frame[:, :w][:, ::-1]).mean() < 4.0
+    assert np.abs(frame[h:] - frame[:h][::-1]).mean() < 4.0
+
+
+async def test_night_vision_is_green(render: Any, m: Any) -> None:
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "nightvision"}, **SAME)
+    r, g, b = drawn[INSIDE].mean(axis=(0, 1))
+    assert g > 1.3 * r and g > 1.3 * b, (r, g, b)
+
+
+@pytest.mark.parametrize("track", [True, False])
+async def test_mosaic_rect_pixelates_its_box_and_nothing_else(render: Any, m: Any, track: bool) -> None:
+    """ims-api.md §2.7's example form: X/Y/Width/Height as fractions (here the middle half);
+    blocks are 1/30 of the picture's short side, at least 4 px."""
+    plain, _ = await rendered(render, m, None, **SAME)
+    effect = {"Type": "VFX", "SubType": "mosaic_rect", "X": 0.25, "Y": 0.25, "Width": 0.5, "Height": 0.5}
+    drawn, _ = await rendered(render, m, effect, track=track, **SAME)
+    height, width = plain.shape[1:3]
+    box = (width // 4, height // 4, width // 2, height // 2)
+    block = max(4, round(min(width, height) / 30))
+    assert block_std(drawn[INSIDE], box, block) < 0.3 * block_std(plain[INSIDE], box, block)
+    outside = np.ones((height, width), dtype=bool)
+    outside[box[1] : box[1] + box[3], box[0] : box[0] + box[2]] = False
+    assert np.abs(drawn[INSIDE] - plain[INSIDE])[outside].mean() < 2.0
+
+
+async def test_window_blur_blurs_round_a_sharp_centre(render: Any, m: Any) -> None:
+    plain, _ = await rendered(render, m, None, **SAME)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "windowblur"}, **SAME)
+    height, width = plain.shape[1:3]
+    centre = (slice(height // 4 + 2, 3 * height // 4 - 2), slice(width // 4 + 2, 3 * width // 4 - 2))
+    assert np.abs(drawn[INSIDE][centre] - plain[INSIDE][centre]).mean() < 3.0
+    top = slice(0, height // 4)
+    assert sharpness(drawn[INSIDE][top]) < 0.5 * sharpness(plain[INSIDE][top])
+
+
+@pytest.mark.parametrize("name", ["rainbowfilter", "movingrainbow", "discolights"])
+async def test_a_colour_field_changes_colour_and_keeps_brightness(render: Any, m: Any, name: str) -> None:
+    plain, _ = await rendered(render, m, None, **SAME)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": name}, **SAME)
+    changed = np.abs(drawn[INSIDE] - plain[INSIDE]).mean()
+    assert np.abs(luma(drawn[INSIDE]) - luma(plain[INSIDE])).mean() < 0.25 * changed
+
+
+async def test_fisheye_leaves_the_corners_black(render: Any, m: Any) -> None:
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "fisheye"}, **SAME)
+    assert drawn[INSIDE][:6, :6].mean() < 25 and drawn[INSIDE][-6:, -6:].mean() < 25
+
+
+@pytest.mark.parametrize("name", ["snow", "rainy", "starfieldshinee"])
+async def test_particles_add_light_points(render: Any, m: Any, name: str) -> None:
+    plain, _ = await rendered(render, m, None, **SAME)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": name}, **SAME)
+    brighter = (luma(drawn[INSIDE]) - luma(plain[INSIDE])) > 60
+    assert 0.003 < brighter.mean() < 0.2
+
+
+async def test_an_effect_track_vfx_without_an_end_runs_to_the_end_of_the_output(render: Any, m: Any) -> None:
+    """open parts its band over the item's time: without TimelineOut or Duration, the output's."""
+    plain, _ = await rendered(render, m, None)
+    item = {"Type": "VFX", "SubType": "open"}
+    timeline = {"VideoTracks": [video({"MediaURL": m("testsrc.mp4")})], "EffectTracks": [{"EffectTrackItems": [item]}]}
+    drawn = frames((await render(timeline)).output).astype(np.float64)
+    assert drawn[BEFORE].mean() < 0.3 * plain[BEFORE].mean()
+    assert 0.3 * plain[15].mean() < drawn[15].mean() < 0.8 * plain[15].mean()
+    assert np.abs(drawn[-1] - plain[-1]).mean() < 12.0
+
+
+async def test_tv_noise_drains_the_colour(render: Any, m: Any) -> None:
+    plain, _ = await rendered(render, m, None)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "blackwhitetv"})
+    assert saturation(drawn[INSIDE]) < 0.25 * saturation(plain[INSIDE])
+
+
+async def test_negative_flicker_shows_the_negative_while_on(render: Any, m: Any) -> None:
+    """On for the first half of each quarter second from 0.125 s into the window: 1.2 s is on."""
+    plain, _ = await rendered(render, m, None)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "minus_glitter"})
+    assert np.abs(drawn[INSIDE] - (255 - plain[INSIDE])).mean() < 20.0
+
+
+async def test_fog_flattens_the_picture(render: Any, m: Any) -> None:
+    plain, _ = await rendered(render, m, None)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "foggy"})
+    assert luma(drawn[INSIDE]).std() < 0.75 * luma(plain[INSIDE]).std()
+
+
+async def test_snow_falls(render: Any, m: Any) -> None:
+    """The flakes added at 1.0 s are found lower down at 1.2 s (2 cells of H/40 a second)."""
+    plain, _ = await rendered(render, m, None, **SAME)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "snow"}, **SAME)
+    flakes = [(luma(drawn[at]) - luma(plain[at])) > 60 for at in (10, 12)]
+    overlap = [(np.roll(flakes[0], shift, axis=0) & flakes[1]).sum() for shift in range(-6, 7)]
+    assert int(np.argmax(overlap)) - 6 > 0, overlap
+
+
+async def test_an_effect_drawn_on_a_copy_works_on_a_still(render: Any, m: Any) -> None:
+    """fisheye is a v360 copy laid over the picture (a Branch): on a repeated still it draws in
+    its window, and the still is itself before and after."""
+    still = {"MediaURL": m("yellow.png"), "Duration": 3, "Effects": [{"Type": "VFX", "SubType": "fisheye", **WINDOW}]}
+    result = await render({"VideoTracks": [video(still)]}, Width=200, Height=150)  # the still's own size
+    corner = frames(result.output).astype(np.float64)[:, :4, :4].mean(axis=(1, 2, 3))
+    assert corner[INSIDE] < 30 < corner[BEFORE] - 100
+    assert abs(corner[AFTER] - corner[BEFORE]) < 4

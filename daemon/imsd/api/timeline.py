@@ -297,6 +297,11 @@ class VfxEffect(_Effect):
     TimelineIn: Seconds | None = None
     TimelineOut: Seconds | None = None
     Duration: Seconds | None = None
+    # A region effect's box (mosaic_rect), of the clip's picture: fractions or pixels (§2.7).
+    X: float | None = None
+    Y: float | None = None
+    Width: float | None = None
+    Height: float | None = None
 
 
 class OtherEffect(_Effect):
@@ -459,6 +464,11 @@ class EffectTrackItem(_Model):
     TimelineIn: Seconds | None = None
     TimelineOut: Seconds | None = None
     Duration: Seconds | None = None
+    # A region effect's box (mosaic_rect), of the output: fractions or pixels (ims-api.md §2.7).
+    X: float | None = None
+    Y: float | None = None
+    Width: float | None = None
+    Height: float | None = None
 
 
 class EffectTrack(_Model):

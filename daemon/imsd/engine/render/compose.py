@@ -135,7 +135,7 @@ def compose(
     files: dict[str, str] = {}
     if layout.has_video:
         out = VideoTracks(graph, clips, canvas, clock, notes).stack(layout.video, layout.frames)
-        out = effect_tracks(graph, out, timeline, canvas, clock, notes)
+        out = effect_tracks(graph, out, timeline, canvas, clock, notes, clock.seconds(layout.frames))
         out, files = subtitles(
             graph,
             out,

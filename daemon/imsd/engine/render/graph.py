@@ -16,7 +16,19 @@ from pathlib import Path
 
 from imsd.engine.media import SAFE_INPUT
 
-__all__ = ["Chain", "Filter", "FilterGraph", "Input", "Value", "escape_graph", "escape_option", "f", "format_value"]
+__all__ = [
+    "Branch",
+    "Chain",
+    "Filter",
+    "FilterGraph",
+    "Input",
+    "Step",
+    "Value",
+    "escape_graph",
+    "escape_option",
+    "f",
+    "format_value",
+]
 
 Value = str | int | float
 
@@ -85,6 +97,23 @@ def f(name: str, *positional: Value, **options: Value | None) -> Filter:
 
 
 @dataclass(frozen=True)
+class Branch:
+    """A copy of a chain's picture drawn by `copy` and joined back by `join`, a filter of the
+    picture after `main`, then the copy (then each of `more`, for a join of more inputs).
+    Effects that compose the picture with itself (tiles, a region's mosaic, a ghost, a
+    displacement) stay data in a list of steps that reads as one chain: `FilterGraph.steps`
+    cuts it into chains at each branch."""
+
+    copy: tuple[Step, ...]
+    join: Filter
+    main: tuple[Step, ...] = ()
+    more: tuple[tuple[Step, ...], ...] = ()
+
+
+Step = Filter | Branch
+
+
+@dataclass(frozen=True)
 class Chain:
     """A linear chain of filters from input pads to output pads."""
 
@@ -127,6 +156,20 @@ class FilterGraph:
 
     def one(self, inputs: Sequence[str], filters: Iterable[Filter], hint: str = "p") -> str:
         return self.chain(inputs, filters, 1, hint)[0]
+
+    def steps(self, inputs: Sequence[str], steps: Iterable[Step], hint: str = "p") -> str:
+        """`steps` from `inputs` as chains, one label out: filters in a row share a chain; a
+        Branch splits the picture there and joins its copy back."""
+        pads, row, joined = list(inputs), list[Filter](), False
+        for step in steps:
+            if isinstance(step, Filter):
+                row.append(step)
+                continue
+            main, *copies = self.chain(pads, [*row, f("split", 2 + len(step.more))], 2 + len(step.more), hint)
+            main = self.steps([main], step.main, hint) if step.main else main
+            drawn = [self.steps([c], s, hint) for c, s in zip(copies, (step.copy, *step.more), strict=True)]
+            pads, row, joined = [self.one([main, *drawn], [step.join], hint)], [], True
+        return pads[0] if joined and not row else self.one(pads, row or [f("null")], hint)
 
     def filters(self) -> list[Filter]:
         return [x for c in self.chains for x in c.filters]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from imsd.api.timeline import KenBurnsEffect, VideoTrackClip, ZoomEffect
 from imsd.engine.render.clock import Clock
-from imsd.engine.render.graph import Filter, FilterGraph, Input, f, format_value
+from imsd.engine.render.graph import Filter, FilterGraph, Input, Step, f, format_value
 from imsd.engine.render.inputs import Inputs, stretch
 from imsd.engine.render.look import Look, look_of, repeated
 from imsd.engine.render.notes import Notes
@@ -99,8 +99,8 @@ class ClipLayers:
         assert span.source_len is not None
         info = span.info
         graph = FilterGraph()
-        chain = [f("setpts", "PTS-STARTPTS"), *working_format(info, place.alpha), *look.chain]
-        source = graph.one(["0:v"], chain, "src")
+        chain: list[Step] = [f("setpts", "PTS-STARTPTS"), *working_format(info, place.alpha), *look.chain]
+        source = graph.steps(["0:v"], chain, "src")
         label = placed_picture(graph, source, look, place, self._canvas, self._clock, timed=False)
         source_stretch = Input(info.path, stretch(span.source_in, span.source_len))
         made_of = [shared.ffmpeg, str(info.path), info.version, list(source_stretch.options), graph.render()]
@@ -132,14 +132,14 @@ class ClipLayers:
         # A still is composed from its one decoded frame, then repeated: every filter ran once,
         # not once per frame; a look that changes with time needs every frame, so repeats first.
         early = repeated(frames, self._clock) if still and look.timed else []
-        chain = [
+        steps: list[Step] = [
             *cut,
             *_timing(span, frames, self._clock),
             *early,
             *working_format(span.info, place.alpha),
             *look.chain,
         ]
-        source = self._graph.one([pad], chain, "src")
+        source = self._graph.steps([pad], steps, "src")
         layer = placed_picture(self._graph, source, look, place, self._canvas, self._clock)
         if still and not look.timed:
             layer = self._graph.one([layer], repeated(frames, self._clock), "still")

@@ -7,7 +7,7 @@ as values for placement.py instead of becoming filters here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from imsd.api.timeline import (
     AFadeEffect,
@@ -29,10 +29,10 @@ from imsd.api.timeline import (
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.effects import filter_look
 from imsd.engine.render.geometry import Axis, even
-from imsd.engine.render.graph import Filter, f, format_value
+from imsd.engine.render.graph import Filter, Step, f, format_value
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.spans import Span
-from imsd.engine.render.vfx import Window, vfx_filters
+from imsd.engine.render.vfx import Window, not_drawn, region_of, vfx_filters
 
 __all__ = ["Look", "look_of", "repeated"]
 
@@ -45,7 +45,7 @@ class Look:
     h: int
     box_w: float | None
     box_h: float | None
-    chain: list[Filter] = field(default_factory=list)
+    chain: list[Step] = field(default_factory=list)  # a Branch only from a VFX
     rotate: float = 0.0
     background: BackgroundEffect | None = None
     #: The chain changes with the clip's time (a VFX, a ranged Filter): it must run on the clip's
@@ -122,15 +122,19 @@ def _window(effect: VfxEffect | FilterEffect, look: Look, frames: int, clock: Cl
     clip_s = clock.seconds(frames)
     start = effect.TimelineIn or 0.0
     end = effect.TimelineOut or (start + effect.Duration if effect.Duration else clip_s)
-    return Window(start, min(end, clip_s), look.w, look.h, str(clock.fps))
+    window = Window(start, min(end, clip_s), look.w, look.h, str(clock.fps))
+    if isinstance(effect, VfxEffect):
+        box = region_of(effect.X, effect.Y, effect.Width, effect.Height, Axis(look.w), Axis(look.h))
+        window = replace(window, region=box)
+    return window
 
 
-def vfx(sub_type: str, window: Window, loc: str, notes: Notes) -> tuple[Filter, ...]:
+def vfx(sub_type: str, window: Window, loc: str, notes: Notes) -> tuple[Step, ...]:
     """The filters of VFX `sub_type` over `window`, each reported: drawn as what (approximated,
     as every VFX is: the docs show them only as previews), or not drawn."""
     drawn = vfx_filters(sub_type, window)
     if drawn is None:
-        notes.ignored.append(f"{loc}: VFX {sub_type!r} is not drawn (artwork the engine lacks, or an unknown name)")
+        notes.ignored.append(f"{loc}: VFX {sub_type!r} is not drawn ({not_drawn(sub_type)})")
         return ()
     filters, drawn_as = drawn
     notes.approximated.append(f"{loc}: VFX {sub_type!r} drawn as {drawn_as}")

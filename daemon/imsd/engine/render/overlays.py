@@ -15,13 +15,14 @@ from imsd.api.timeline import TextEffect, Timeline
 from imsd.engine.media import MediaInfo
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.effects import filter_look
+from imsd.engine.render.geometry import Axis
 from imsd.engine.render.graph import FilterGraph, f
 from imsd.engine.render.look import vfx
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.placement import OutputCanvas
 from imsd.engine.render.spans import Layout
 from imsd.engine.render.subtitles import AssDocument
-from imsd.engine.render.vfx import Window
+from imsd.engine.render.vfx import Window, region_of
 from imsd.settings import EngineSettings
 
 __all__ = ["effect_tracks", "subtitles"]
@@ -30,9 +31,11 @@ _TEXT_FILE = "text.ass"
 
 
 def effect_tracks(
-    graph: FilterGraph, out: str, timeline: Timeline, canvas: OutputCanvas, clock: Clock, notes: Notes
+    graph: FilterGraph, out: str, timeline: Timeline, canvas: OutputCanvas, clock: Clock, notes: Notes, seconds: float
 ) -> str:
-    """`out` with every EffectTracks Filter and VFX applied over its time (the output's)."""
+    """`out` (`seconds` long) with every EffectTracks Filter and VFX applied over its time (the
+    output's); an item without TimelineOut or Duration runs to the end, which bounds the
+    frame-by-frame commands of a moving VFX and gives its progress a meaning."""
     for t, track in enumerate(timeline.EffectTracks):
         for i, item in enumerate(track.EffectTrackItems):
             loc = f"EffectTracks[{t}].EffectTrackItems[{i}]"
@@ -40,12 +43,17 @@ def effect_tracks(
             end = (
                 item.TimelineOut
                 if item.TimelineOut is not None
-                else (start + item.Duration if item.Duration is not None else 1e9)
+                else (start + item.Duration if item.Duration is not None else seconds)
             )
-            window = Window(start, end, canvas.width, canvas.height, str(clock.fps))
+            end = min(end, seconds)
+            design = canvas.design
+            xs = Axis(canvas.width, design.Width if design else None)
+            ys = Axis(canvas.height, design.Height if design else None)
+            box = region_of(item.X, item.Y, item.Width, item.Height, xs, ys)
+            window = Window(start, end, canvas.width, canvas.height, str(clock.fps), box)
             if item.Type == "VFX":
                 drawn = vfx(item.SubType or "", window, loc, notes)
-                out = graph.one([out], drawn, "fx") if drawn else out
+                out = graph.steps([out], drawn, "fx") if drawn else out
                 continue
             look = filter_look(item.SubType or "") if item.Type == "Filter" else None
             if look is None:
