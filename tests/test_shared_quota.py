@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from imsd.settings import LimiterSettings
 from redis import Redis
 
 from tests.conftest import RedisServer
@@ -90,4 +91,4 @@ def test_the_service_never_throttled_a_submit(quota_run: QuotaRun) -> None:
 def test_together_the_processes_submit_at_the_whole_shared_rate(quota_run: QuotaRun) -> None:
     """The quota is shared, not split: the busiest second carries the rate of all four together
     (29.7/s), far above what a quarter or a half of it would allow, and never above 30."""
-    assert 29.7 / 2 < quota_run.fake_stats["max_in_1s_by_action"][SUBMIT] <= 30
+    assert LimiterSettings().submit_rate / 2 < quota_run.fake_stats["max_in_1s_by_action"][SUBMIT] <= 30

@@ -79,12 +79,13 @@ class LimiterSettings(_Section):
     submit_rate: float = Field(
         29.7,
         gt=0,
-        description="Calls per second per submit API, a little under the service's 30 QPS (the send log keeps the"
-        " count; the schedule paces senders so that few wait on it).",
+        description="Calls per second per submit API, a little under the service's 30 QPS. The schedule paces "
+        "sends at this rate; the send log caps any second at ceil(rate) calls, however late they arrive.",
     )
     poll_rate: float = Field(10.0, gt=0, description="Calls per second per Get* API, polls' own budget.")
     rates: dict[str, float] = Field(
-        default_factory=dict, description="Per-action overrides, e.g. {GetMediaProducingJob = 20}."
+        default_factory=dict,
+        description="Per-action overrides, e.g. {GetMediaProducingJob = 20}; each paced and capped as submit_rate.",
     )
     throttle_penalty_s: float = Field(
         1.0, ge=0, description="How far a Throttling reply pushes every process's schedule back."

@@ -43,6 +43,7 @@ _MEDIA: dict[str, list[str]] = {
     "tone.wav": ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000:duration=1",
                  "-c:a", "pcm_s16le"],
     "yellow.png": ["-f", "lavfi", "-i", "color=yellow:s=200x150", "-frames:v", "1"],
+    "magenta.png": ["-f", "lavfi", "-i", "color=magenta:s=200x150", "-frames:v", "1"],
 }  # fmt: skip
 
 

@@ -33,9 +33,11 @@ def test_every_template_the_library_names_is_built_in() -> None:
     }  # fmt: skip
 
 
-def test_only_the_video_merge_config_is_taken_as_documented() -> None:
-    inferred = {template_id for template_id, template in SYSTEM_TEMPLATES.items() if template.inferred}
-    assert inferred == set(SYSTEM_TEMPLATES) - {"IceSys_VideoMerge"}
+async def test_get_template_marks_a_system_template_whose_config_is_inferred(backend: LocalBackend) -> None:
+    watermark = (await backend.get_template("IceSys_Watermark"))["Template"]
+    merge = (await backend.get_template("IceSys_VideoMerge"))["Template"]
+    assert watermark["Approximated"] == [SYSTEM_TEMPLATES["IceSys_Watermark"].inferred]
+    assert "Approximated" not in merge
 
 
 async def test_a_job_on_a_system_template_whose_config_is_not_published_says_so_under_approximated(
@@ -85,9 +87,10 @@ async def test_the_audio_demux_template_renders_the_videos_sound_alone(render: A
 
 async def test_the_album_template_shows_each_picture_three_seconds_under_its_music(render: Any, m: Any) -> None:
     timeline = timeline_of(
-        "IceSys_Album_BGM", ImageArray=[m("yellow.png"), m("yellow.png")], AudioArray=[m("tone.wav")]
+        "IceSys_Album_BGM", ImageArray=[m("yellow.png"), m("magenta.png")], AudioArray=[m("tone.wav")]
     )
     result = await render(timeline)
     assert float(probe(result.output)["format"]["duration"]) == pytest.approx(6.0, abs=0.15)
-    assert close(frame_at(result.output, 4.0)[64, 80], (255, 255, 0))
+    assert close(frame_at(result.output, 1.0)[64, 80], (255, 255, 0))
+    assert close(frame_at(result.output, 4.0)[64, 80], (255, 0, 255))
     assert rms(samples(result.output)[:24000]) > 0.03  # the music (a 1 s tone at 1/8 of full scale) plays

@@ -187,7 +187,7 @@ def _system(template_id: str) -> dict[str, Any] | None:
     template = SYSTEM_TEMPLATES.get(template_id)
     if template is None:
         return None
-    return {
+    answer = {
         "TemplateId": template_id,
         "Name": template.name,
         "Type": "Timeline",
@@ -196,6 +196,8 @@ def _system(template_id: str) -> dict[str, Any] | None:
         "CreateSource": "System",
         "ModifiedSource": "System",
     }
+    # The engine's own addition, as on jobs: where the template departs from what IMS documents.
+    return {**answer, "Approximated": [template.inferred]} if template.inferred else answer
 
 
 def _positive(params: dict[str, Any], field: str, default: int) -> int:
