@@ -238,6 +238,6 @@ async def test_speech_files_have_absolute_paths_under_a_relative_storage_root(
 ) -> None:
     # Timelines name these files; a relative path there would be looked up inside the media roots.
     monkeypatch.chdir(tmp_path)
-    speech = await Synthesizer(EngineSettings(storage_root=Path("var/storage"))).synthesize("你好。")
+    speech = await Synthesizer(_settings(Path("var/storage"))).synthesize("你好。")
     assert speech.path.is_absolute() and speech.path.is_file()
     assert speech.path.is_relative_to(tmp_path / "var" / "storage")
