@@ -40,8 +40,8 @@ class SystemTemplate:
     inferred: str = ""
 
 
-def _each(array: str, **clip: Any) -> dict[str, Any]:
-    """An array item: one `clip` per element of ClipsParam[array], the element as its MediaId."""
+def _items(array: str, **clip: Any) -> dict[str, Any]:
+    """An ArrayItems entry: one `clip` per element of ClipsParam[array], the element as its MediaId."""
     return {"Sys_Type": ARRAY_ITEMS, "Sys_ArrayObject": f"${array}", "Sys_Template": {"MediaId": "$MediaId", **clip}}
 
 
@@ -57,34 +57,36 @@ _ARRAYS = (
 #: VideoArray, AudioArray and ImageArray), each said to be inferred in the jobs that use it. The
 #: watermark's place and size are those of the documented watermark Config (document_detail/277430).
 SYSTEM_TEMPLATES: dict[str, SystemTemplate] = {
-    "IceSys_VideoMerge": SystemTemplate("Video merging", {"VideoTracks": [{"VideoTrackClips": [_each("VideoArray")]}]}),
+    "IceSys_VideoMerge": SystemTemplate(
+        "Video merging", {"VideoTracks": [{"VideoTrackClips": [_items("VideoArray")]}]}
+    ),
     "IceSys_Album_BGM": SystemTemplate(
         "Create an album",
         {
-            "VideoTracks": [{"MainTrack": True, "VideoTrackClips": [_each("ImageArray", Type="Image", Duration=3)]}],
-            "AudioTracks": [{"AudioTrackClips": [_each("AudioArray")]}],
+            "VideoTracks": [{"MainTrack": True, "VideoTrackClips": [_items("ImageArray", Type="Image", Duration=3)]}],
+            "AudioTracks": [{"AudioTrackClips": [_items("AudioArray")]}],
         },
         f"{_ARRAYS}: read as the ImageArray's pictures 3 s each, the AudioArray as music cut to them",
     ),
     "IceSys_AudioMixedWithMuteVideo": SystemTemplate(
         "Mute a video and dub the video with a full audio resource",
         {
-            "VideoTracks": [{"VideoTrackClips": [_each("VideoArray", **_MUTED)]}],
-            "AudioTracks": [{"AudioTrackClips": [_each("AudioArray")]}],
+            "VideoTracks": [{"VideoTrackClips": [_items("VideoArray", **_MUTED)]}],
+            "AudioTracks": [{"AudioTrackClips": [_items("AudioArray")]}],
         },
         f"{_ARRAYS}: read as the VideoArray muted, the AudioArray played in full beside it",
     ),
     "IceSys_OpeningEnding": SystemTemplate(
         "Add start and end parts to a video",
-        {"VideoTracks": [{"VideoTrackClips": [_each("VideoArray")]}]},
+        {"VideoTracks": [{"VideoTrackClips": [_items("VideoArray")]}]},
         f"{_ARRAYS}: read as the VideoArray (opening, video, ending) played in its order",
     ),
     "IceSys_Watermark": SystemTemplate(
         "Add watermarks",
         {
             "VideoTracks": [
-                {"VideoTrackClips": [_each("VideoArray")]},
-                {"VideoTrackClips": [_each("ImageArray", Type="GlobalImage", X=40, Y=40, Width=200, Height=60)]},
+                {"VideoTrackClips": [_items("VideoArray")]},
+                {"VideoTrackClips": [_items("ImageArray", Type="GlobalImage", X=40, Y=40, Width=200, Height=60)]},
             ]
         },
         f"{_ARRAYS}: read as the VideoArray with the ImageArray's logo over all of it, 200x60 at (40, 40) as"
@@ -92,17 +94,17 @@ SYSTEM_TEMPLATES: dict[str, SystemTemplate] = {
     ),
     "IceSys_VideoMute": SystemTemplate(
         "Mute an entire video",
-        {"VideoTracks": [{"VideoTrackClips": [_each("VideoArray", **_MUTED)]}]},
+        {"VideoTracks": [{"VideoTrackClips": [_items("VideoArray", **_MUTED)]}]},
         f"{_ARRAYS}: read as the VideoArray muted",
     ),
     "IceSys_AudioMerge": SystemTemplate(
         "Merge audio clips",
-        {"AudioTracks": [{"AudioTrackClips": [_each("AudioArray")]}]},
+        {"AudioTracks": [{"AudioTrackClips": [_items("AudioArray")]}]},
         f"{_ARRAYS}: read as the AudioArray played in its order",
     ),
     "IceSys_AudioDemux": SystemTemplate(
         "Extract audio",
-        {"AudioTracks": [{"AudioTrackClips": [_each("VideoArray")]}]},
+        {"AudioTracks": [{"AudioTrackClips": [_items("VideoArray")]}]},
         f"{_ARRAYS}: read as the sound of the VideoArray, in its order",
     ),
 }
