@@ -349,3 +349,38 @@ async def test_an_effect_drawn_on_a_copy_works_on_a_still(render: Any, m: Any) -
     corner = frames(result.output).astype(np.float64)[:, :4, :4].mean(axis=(1, 2, 3))
     assert corner[INSIDE] < 30 < corner[BEFORE] - 100
     assert abs(corner[AFTER] - corner[BEFORE]) < 4
+
+
+def zoomed(frame: Frame, zoom: float) -> Frame:
+    """The frame enlarged `zoom` times about its centre (nearest pixel), at its own size."""
+    h, w = frame.shape[:2]
+    rows = np.clip(((np.arange(h) - h / 2 + 0.5) / zoom + h / 2).astype(int), 0, h - 1)
+    cols = np.clip(((np.arange(w) - w / 2 + 0.5) / zoom + w / 2).astype(int), 0, w - 1)
+    return frame[rows][:, cols]
+
+
+async def test_heartbeat_pulses_the_picture_larger_and_back_within_its_window(render: Any, m: Any) -> None:
+    """Zoom pulses 1.5 a second from the window's start: 111% at 0.3 s in (frame 8), back to 100%
+    at 0.7 s in (frame 12), still inside the window."""
+    plain, _ = await rendered(render, m, None)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "heartbeat"})
+    assert np.abs(drawn[8] - zoomed(plain[8], 1.11)).mean() < 0.5 * np.abs(drawn[8] - plain[8]).mean()
+    # zoompan's own resampling leaves ~3 levels at 100%; at 111% the picture is ~50 levels off
+    assert np.abs(drawn[12] - plain[12]).mean() < 0.2 * np.abs(drawn[8] - plain[8]).mean()
+
+
+async def test_the_frame_at_timeline_out_is_after_the_window(render: Any, m: Any) -> None:
+    """The window is [TimelineIn, TimelineOut): the frame shown from 1.5 s (frame 15) plays after
+    it. Heartbeat is at a full pulse there, so a window that held its end would show it."""
+    plain, _ = await rendered(render, m, None)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "heartbeat"})
+    assert np.abs(drawn[15] - plain[15]).mean() < 2.0
+
+
+async def test_soul_out_s_ghost_grows_through_each_cycle(render: Any, m: Any) -> None:
+    """A 40% copy growing from 100% to 130% every 0.8 s: it strays further from the picture at
+    0.7 s into its cycle (frame 12) than at 0.1 s (frame 6)."""
+    plain, _ = await rendered(render, m, None)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "soulout"})
+    early, late = (float(np.abs(drawn[i] - plain[i]).mean()) for i in (6, 12))
+    assert late > 2 * early

@@ -80,7 +80,11 @@ class Window:
 
     @property
     def enable(self) -> str:
-        return f"between(t,{format_value(self.start)},{format_value(self.end)})"
+        return self.holds("t")
+
+    def holds(self, clock: str) -> str:
+        """Whether the time variable `clock` is in the window: the frame at its end is after it."""
+        return f"gte({clock},{format_value(self.start)})*lt({clock},{format_value(self.end)})"
 
     @property
     def local(self) -> str:
@@ -129,7 +133,7 @@ def _fade(kind: str, window: Window, color: str = "black") -> tuple[Filter, ...]
 
 def _zoompan(window: Window, zoom: str, dx: str = "0", dy: str = "0") -> tuple[Filter, ...]:
     """Zoom `zoom` (>= 1) with the picture's centre moved by dx, dy of its size, in the window."""
-    inside = f"between(it,{format_value(window.start)},{format_value(window.end)})"
+    inside = window.holds("it")
     z = f"if({inside},{zoom},1)"
     x = f"iw/2-iw/zoom/2+if({inside},({dx})*iw,0)"
     y = f"ih/2-ih/zoom/2+if({inside},({dy})*ih,0)"
