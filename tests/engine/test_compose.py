@@ -233,7 +233,7 @@ def test_unknown_types_and_fields_are_listed() -> None:
 def test_an_effect_track_filter_is_applied_in_its_time_window() -> None:
     item = {"Type": "Filter", "SubType": "faded", "TimelineIn": 0.5, "TimelineOut": 1}
     p = plan({**clips({}), "EffectTracks": [{"EffectTrackItems": [item]}]})
-    assert p.graph.find("eq")[0].arg("enable") == "between(t,0.5,1)"
+    assert p.graph.find("eq")[0].arg("enable") == "gte(t,0.5)*lt(t,1)"  # [TimelineIn, TimelineOut)
 
 
 def test_every_documented_transition_name_has_an_xfade() -> None:
