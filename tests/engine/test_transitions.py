@@ -454,6 +454,21 @@ def windowblinds(a: Plane, b: Plane, progress: float) -> Plane:
     return np.clip(a + weight * (b - a), 0, 255)
 
 
+def undulatingburnout(a: Plane, b: Plane, progress: float) -> Plane:
+    """undulatingBurnOut.glsl, smoothness = 0.03, center = (.5, .5), color = black, clipped as a
+    GPU writes it in RGB: on grey ramps, luma 16 (black) to 235 (white)."""
+    x, y = uv()
+    dist = np.hypot(x - 0.5, y - 0.5)
+    t = np.sin((np.degrees(np.arctan2(y - 0.5, x - 0.5)) + 180) * np.pi * 30 / 360)
+    eased = np.where(t < 0.5, 2 * t * t, -2 * t * t + 4 * t - 1)
+    s = progress * progress * (3 - 2 * progress)
+    r = progress + eased * (0.02 + 0.07 * s) * np.sin(progress * (40 - 10 * s))
+    d = r - dist
+    m = np.where((d >= -0.005) & (d <= 0.01), -1.0 - (d >= 0.005), smoothstep(-0.03, 0, r - dist * 1.03))
+    mixed = np.clip(a + m * (b - a), 16, 235)
+    return np.where(m <= -2, 16 + 0.25 * (a - 16), mixed)
+
+
 Point = tuple[float, float]
 
 
@@ -544,6 +559,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "doorway": doorway,
     "dreamyzoom": dreamyzoom,
     "gridflip": gridflip,
+    "undulatingburnout": undulatingburnout,
 }
 
 
@@ -779,8 +795,9 @@ async def _mid_window_frame(render: Any, ramps: tuple[Path, Path], name: str) ->
 
 #: Transitions that show one picture for much of their window, and how many frames of a 1 s window
 #: are neither picture: doomscreentransition_down's columns have all fallen by progress .45;
-#: squareswire's squares are specks until about progress .3.
-SHORT = {"doomscreentransition_down": 3, "squareswire": 3}
+#: squareswire's squares are specks until about progress .3; undulatingburnout's circle holds the
+#: whole picture from progress about .75 (its radius is the progress, the corners .71 away).
+SHORT = {"doomscreentransition_down": 3, "squareswire": 3, "undulatingburnout": 3}
 
 
 def _closest_progress(
@@ -894,7 +911,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
              "windowblinds", "ripple", "swirl", "flyeye", "doorway", "dreamyzoom", "gridflip", "linearblur",
-             "glitchmemories", "morph", *COLOUR_FORMULAS],
+             "glitchmemories", "morph", "undulatingburnout", *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str
