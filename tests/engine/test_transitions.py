@@ -9,10 +9,11 @@ SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl, BowTieH
 crosswarp.glsl, DoomScreenTransition.glsl, Bounce.glsl, ZoomInCircles.glsl, rotate_scale_fade.glsl,
 heart.glsl, squareswire.glsl, pixelize.glsl, burn.glsl, colorphase.glsl, multiply_blend.glsl,
 fadegrayscale.glsl, ColourDistance.glsl, windowblinds.glsl, squeeze.glsl, ripple.glsl, Swirl.glsl,
-flyeye.glsl; MIT), with their default uniforms. Compared on the luma plane, which the engine draws
-as it draws every plane (the transitions of colour alone and squeeze: in RGB, on coloured ramps),
-in renders encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are smooth
-ramps so that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
+flyeye.glsl, undulatingBurnOut.glsl, GlitchDisplace.glsl; MIT), with their default uniforms.
+Compared on the luma plane, which the engine draws as it draws every plane (the transitions of
+colour alone, squeeze and glitchdisplace: in RGB, on coloured ramps), in renders encoded
+losslessly (Crf 0) so that what differs is the drawing; the two clips are smooth ramps so that
+nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
 directional is xfade's slidedown, perlin a still noise field drawn once and thresholded per frame
 (lut2, maskedmerge), waterdrop `from` remapped through maps built each frame of still fields:
 however drawn, each must match its formula.
@@ -615,6 +616,26 @@ def squeeze(a: Plane, b: Plane, progress: float) -> Plane:
     return np.where(off, b, np.stack(channels, axis=2))
 
 
+def glitchdisplace(a: Plane, b: Plane, progress: float) -> Plane:
+    """GlitchDisplace.glsl (RGB), clipped as a GPU writes it: `to` read where `from`'s red and green
+    say, `from` where `to`'s do, and a doubled BT.601 grey of the darker read."""
+    x, y = uv()
+    p = progress
+    ease1 = p if p in (0, 1) else 0.5 * 2 ** (20 * p - 10) if p < 0.5 else 1 - 0.5 * 2 ** (10 - 20 * p)
+    ease2 = 1 if p == 1 else 1 - 2 ** (-10 * p)
+
+    def displaced(tex: Plane, depth: float, strength: float) -> tuple[Plane, Plane]:
+        dis = [(tex[..., c] / 255 * (0.33 - depth) + depth * 0.33) * strength for c in (0, 1)]
+        return x + dis[0], y + dis[1]
+
+    d1 = read(b, *displaced(a, 0.7, 1 - ease1))
+    d2 = read(a, *displaced(b, 0.5, ease2))
+    grey = 2 * (np.minimum(d1, d2) @ np.array([0.299, 0.587, 0.114]))[..., None]
+    first = a + (grey - a) * smoothstep(0, 0.5, np.asarray(p))
+    second = b + (d1 - b) * smoothstep(1, 0.5, np.asarray(p))
+    return np.clip(first + (second - first) * ease1, 0, 255)
+
+
 COLOUR_FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "burn": burn,
     "colorphase": colorphase,
@@ -622,6 +643,7 @@ COLOUR_FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "fadegrayscale": fadegrayscale,
     "colordistance": colordistance,
     "squeeze": squeeze,
+    "glitchdisplace": glitchdisplace,
 }
 
 
