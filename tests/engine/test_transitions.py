@@ -9,10 +9,11 @@ SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl, BowTieH
 crosswarp.glsl, DoomScreenTransition.glsl, Bounce.glsl, ZoomInCircles.glsl, rotate_scale_fade.glsl,
 heart.glsl, squareswire.glsl, pixelize.glsl, burn.glsl, colorphase.glsl, multiply_blend.glsl,
 fadegrayscale.glsl, ColourDistance.glsl, windowblinds.glsl, squeeze.glsl, ripple.glsl, Swirl.glsl,
-flyeye.glsl; MIT), with their default uniforms. Compared on the luma plane, which the engine draws
-as it draws every plane (the transitions of colour alone and squeeze: in RGB, on coloured ramps),
-in renders encoded losslessly (Crf 0) so that what differs is the drawing; the two clips are smooth
-ramps so that nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
+flyeye.glsl, undulatingBurnOut.glsl, GlitchDisplace.glsl; MIT), with their default uniforms.
+Compared on the luma plane, which the engine draws as it draws every plane (the transitions of
+colour alone, squeeze and glitchdisplace: in RGB, on coloured ramps), in renders encoded
+losslessly (Crf 0) so that what differs is the drawing; the two clips are smooth ramps so that
+nearest sampling (ffmpeg) and bilinear sampling (a GPU) differ by little.
 directional is xfade's slidedown, perlin a still noise field drawn once and thresholded per frame
 (lut2, maskedmerge), waterdrop `from` remapped through maps built each frame of still fields:
 however drawn, each must match its formula.
@@ -454,6 +455,21 @@ def windowblinds(a: Plane, b: Plane, progress: float) -> Plane:
     return np.clip(a + weight * (b - a), 0, 255)
 
 
+def undulatingburnout(a: Plane, b: Plane, progress: float) -> Plane:
+    """undulatingBurnOut.glsl, smoothness = 0.03, center = (.5, .5), color = black, clipped as a
+    GPU writes it in RGB: on grey ramps, luma 16 (black) to 235 (white)."""
+    x, y = uv()
+    dist = np.hypot(x - 0.5, y - 0.5)
+    t = np.sin((np.degrees(np.arctan2(y - 0.5, x - 0.5)) + 180) * np.pi * 30 / 360)
+    eased = np.where(t < 0.5, 2 * t * t, -2 * t * t + 4 * t - 1)
+    s = progress * progress * (3 - 2 * progress)
+    r = progress + eased * (0.02 + 0.07 * s) * np.sin(progress * (40 - 10 * s))
+    d = r - dist
+    m = np.where((d >= -0.005) & (d <= 0.01), -1.0 - (d >= 0.005), smoothstep(-0.03, 0, r - dist * 1.03))
+    mixed = np.clip(a + m * (b - a), 16, 235)
+    return np.where(m <= -2, 16 + 0.25 * (a - 16), mixed)
+
+
 Point = tuple[float, float]
 
 
@@ -544,6 +560,7 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "doorway": doorway,
     "dreamyzoom": dreamyzoom,
     "gridflip": gridflip,
+    "undulatingburnout": undulatingburnout,
 }
 
 
@@ -599,6 +616,26 @@ def squeeze(a: Plane, b: Plane, progress: float) -> Plane:
     return np.where(off, b, np.stack(channels, axis=2))
 
 
+def glitchdisplace(a: Plane, b: Plane, progress: float) -> Plane:
+    """GlitchDisplace.glsl (RGB), clipped as a GPU writes it: `to` read where `from`'s red and green
+    say, `from` where `to`'s do, and a doubled BT.601 grey of the darker read."""
+    x, y = uv()
+    p = progress
+    ease1 = p if p in (0, 1) else 0.5 * 2 ** (20 * p - 10) if p < 0.5 else 1 - 0.5 * 2 ** (10 - 20 * p)
+    ease2 = 1 if p == 1 else 1 - 2 ** (-10 * p)
+
+    def displaced(tex: Plane, depth: float, strength: float) -> tuple[Plane, Plane]:
+        dis = [(tex[..., c] / 255 * (0.33 - depth) + depth * 0.33) * strength for c in (0, 1)]
+        return x + dis[0], y + dis[1]
+
+    d1 = read(b, *displaced(a, 0.7, 1 - ease1))
+    d2 = read(a, *displaced(b, 0.5, ease2))
+    grey = 2 * (np.minimum(d1, d2) @ np.array([0.299, 0.587, 0.114]))[..., None]
+    first = a + (grey - a) * smoothstep(0, 0.5, np.asarray(p))
+    second = b + (d1 - b) * smoothstep(1, 0.5, np.asarray(p))
+    return np.clip(first + (second - first) * ease1, 0, 255)
+
+
 COLOUR_FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "burn": burn,
     "colorphase": colorphase,
@@ -606,6 +643,7 @@ COLOUR_FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "fadegrayscale": fadegrayscale,
     "colordistance": colordistance,
     "squeeze": squeeze,
+    "glitchdisplace": glitchdisplace,
 }
 
 
@@ -779,8 +817,9 @@ async def _mid_window_frame(render: Any, ramps: tuple[Path, Path], name: str) ->
 
 #: Transitions that show one picture for much of their window, and how many frames of a 1 s window
 #: are neither picture: doomscreentransition_down's columns have all fallen by progress .45;
-#: squareswire's squares are specks until about progress .3.
-SHORT = {"doomscreentransition_down": 3, "squareswire": 3}
+#: squareswire's squares are specks until about progress .3; undulatingburnout's circle holds the
+#: whole picture from progress about .75 (its radius is the progress, the corners .71 away).
+SHORT = {"doomscreentransition_down": 3, "squareswire": 3, "undulatingburnout": 3}
 
 
 def _closest_progress(
@@ -894,7 +933,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
              "windowblinds", "ripple", "swirl", "flyeye", "doorway", "dreamyzoom", "gridflip", "linearblur",
-             "glitchmemories", "morph", *COLOUR_FORMULAS],
+             "glitchmemories", "morph", "undulatingburnout", *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

@@ -6,8 +6,8 @@ through per-frame maps (remap) built of still fields drawn once, then mix it wit
 `Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl), a `Morph`...), and a `Sweep`
 (BowTie*.glsl) whose soft edge is finer than an 8-bit field's step. Every plane is drawn on its
 own, by fields of its own size (4:2:0 chroma: half-size ones). Transitions whose GLSL treats red,
-green and blue apart (`Channels`, `Rows`, `Squeeze`, `Lens`, `Morph`) are drawn on RGB planes, converted
-once each way.
+green and blue apart (`Channels`, `Rows`, `Burnout`, `Squeeze`, `Lens`, `Morph`, `Displace`) are
+drawn on RGB planes, converted once each way.
 
 Maps that are functions of the column alone and the frame (or of the row) are one geq row (or
 column) a frame, spread (`_across`, `_columns`); of the column, a band of rows and the frame, one
@@ -63,9 +63,11 @@ from imsd.engine.render.graph import Filter, FilterGraph, f
 from imsd.engine.render.transitions import (
     Blur,
     Bounce,
+    Burnout,
     Cards,
     Channels,
     Circles,
+    Displace,
     Doorway,
     Drawn,
     Drop,
@@ -613,7 +615,7 @@ def morph_window(
             mask = _uniform(graph, clock, frames, w, h, f"{_K}*(1+{q})")
             g = graph.one([base, other, mask], [f("maskedmerge")], "g")
             d = f"({morph.strength / 2}*{extent})"
-            maps[key + axis] = _map(graph, clock, frames, g, w, h, axis, extent, uses, d=d)
+            maps[key + axis] = _map(graph, clock, frames, g, w, h, axis, extent, uses if key == "to" else 3, d=d)
     seconds = clock.seconds(frames)
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
@@ -737,6 +739,135 @@ def rows_window(
         ], "end")  # fmt: skip
         mixed = graph.one([start, end, mask], [f("maskedmerge"), clock.settb()], "xf")
         out.append(_mask(graph, mixed, f"(val-{base})/{scale}/255"))
+    return _merged(graph, out, alpha, rgb=True)
+
+
+def burnout_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, burnout: Burnout, frames: int, size: tuple[int, int],
+    alpha: bool,
+) -> str:  # fmt: skip
+    """undulatingBurnOut.glsl over the window of `frames` frames, on RGB planes: d = progress +
+    E c(progress) - dist, E (the eased sine of the angle about the centre) and dist still fields,
+    c(progress) a frame's number, in 16 bits (S d about K): the product E c is a maskedmerge of
+    two still fields (K - S dist -+ S C E, C = max |c|) by a uniform mask, the progress added
+    (blend addition), once with dist and once with (1 + smoothness) dist. Lut16s take them to
+    8-bit masks: the smoothstep, the band -.005 <= d <= .01 and its burnt part d >= .005. The
+    weight overshoots (m = -1) only in the band, so no 16-bit mix is needed: each plane is the 8-bit
+    mix by the smoothstep, and in the band 2 `from` - `to` (a lut2, clipped as a GPU writes it) or,
+    in its burnt part, `from` mixed with the colour by .75 (a lut), laid over by maskedmerges."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
+    p = f"(T*({clock.fps})/{frames})"
+    ease = f"({p}*{p}*(3-2*{p}))"  # smoothstep(0, 1, progress)
+    c = f"((0.02+0.07*{ease})*sin({p}*(40-10*{ease})))"
+    most, scale = 0.09, 16384  # |c| <= .09; d in 16 bits: K + scale d
+    angle = "st(1,sin((atan2(0.5-(Y+0.5)/H,(X+0.5)/W-0.5)*180/PI+180)*PI*30/360))"
+    eased = f"{angle};if(lt(ld(1),0.5),2*ld(1)*ld(1),4*ld(1)-2*ld(1)*ld(1)-1)"  # quadraticInOut
+    dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
+    product = _copies(graph, _uniform(graph, clock, frames, w, h, f"32768*(1+{c}/{most})"), 2)
+    reach = _copies(graph, _uniform(graph, clock, frames, w, h, f"{scale}*{p}"), 2)
+    d = []
+    for i, k in enumerate((1, 1 + burnout.smoothness)):
+        ends = [
+            _still(graph, clock, frames, _drawn(
+                graph, clock, w, h, f"st(2,{eased});round({_K}-{scale}*({k}*{dist}{sign}{most}*ld(2)))",
+            ))
+            for sign in "+-"
+        ]  # fmt: skip
+        wave = graph.one([*ends, product[i]], [f("maskedmerge")], "wave")
+        d.append(graph.one([wave, reach[i]], [f("blend", all_mode="addition"), f("format", "gray16le")], "wave"))
+    s = burnout.smoothness
+    d_of = f"((val-{_K})/{scale})"
+    d_band, d_burnt = _copies(graph, d[0], 2)
+    masks = [
+        _mask(graph, d[1], f"st(1,clip(({d_of}+{s})/{s},0,1));ld(1)*ld(1)*(3-2*ld(1))"),  # m outside the band
+        _mask(graph, d_band, f"gte({d_of},-0.005)*lte({d_of},0.01)"),  # the band
+        _mask(graph, d_burnt, f"gte({d_of},0.005)"),  # its burnt part (within the band)
+    ]
+    smooth, band, burnt = (_copies(graph, mask, len(names)) for mask in masks)
+    colour = dict(zip("rgba", (*burnout.color, 1), strict=True))
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        pa, pa_over, pa_dark = _copies(graph, pa, 3)
+        pb, pb_over = _copies(graph, pb, 2)
+        mixed = graph.one([pa, pb, smooth.pop()], [f("maskedmerge"), clock.settb()], "xf")
+        over = graph.one([pa_over, pb_over], [  # m = -1, clipped
+            f("lut2", c0="clip(2*x-y,0,255)"), f("format", "gray"),
+        ], "over")  # fmt: skip
+        dark = graph.one([pa_dark], [
+            f("format", "gray"), f("lut", c0=f"round(0.25*val+{0.75 * 255 * colour[name]})"), f("format", "gray"),
+        ], "burnt")  # fmt: skip
+        banded = graph.one([over, dark, burnt.pop()], [f("maskedmerge"), clock.settb()], "band")
+        out.append(graph.one([mixed, banded, band.pop()], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha, rgb=True)
+
+
+def displace_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, displace: Displace, frames: int, size: tuple[int, int],
+    alpha: bool,
+) -> str:  # fmt: skip
+    """GlitchDisplace.glsl over the window of `frames` frames, on RGB planes: `b` read where `a`'s
+    red (across) and green (down) say, `a` where `b`'s do. A map's g, K + G (o + k v) s / o with v
+    a picture's plane and s a frame's number, is one maskedmerge of two uniform frames (K + G s and
+    K + G (1 + k / o) s) by the plane in 16 bits, then a map's ramps (as a morph's). The mix
+    reaches past 1 (a doubled grey): it is made at half scale (maskedmerges by uniform masks of
+    the progress, in 8 bits: 16-bit ones cost 171.5 ms a frame at 1080x1920, these 114.8),
+    doubled and clipped by a lut."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
+    p = f"(T*({clock.fps})/{frames})"
+    ease1 = f"if(lt({p},0.5),0.5*pow(2,20*{p}-10),1-0.5*pow(2,10-20*{p}))*gt({p},0)"
+    ease2 = f"(1-pow(2,-10*{p}))"
+    uses = len(names)
+    # from: mixed, read (not alpha, which dColor2 replaces), r and g the `to` maps' offsets; to likewise
+    a_copies = [_copies(graph, plane, {"r": 3, "g": 3, "b": 2, "a": 1}[name])
+                for name, plane in zip(names, planes_a, strict=True)]  # fmt: skip
+    b_copies = [_copies(graph, plane, 3 if name in "rg" else 2) for name, plane in zip(names, planes_b, strict=True)]
+    maps: dict[str, list[str]] = {}
+    dot = displace.dot_depth
+    for key, copies, depth, s in (("to", a_copies, displace.from_depth, f"(1-({ease1}))"),
+                                  ("from", b_copies, displace.to_depth, ease2)):  # fmt: skip
+        o, k = depth * dot, dot - depth
+        for axis, extent, plane in (("X", "W", copies[0].pop()), ("Y", "H", copies[1].pop())):
+            base = _uniform(graph, clock, frames, w, h, f"{_K}+{_G}*{s}")
+            other = _uniform(graph, clock, frames, w, h, f"{_K}+{_G}*(1+{k / o})*{s}")
+            mask = graph.one([plane], [f("format", "gray16le")], "v")
+            g = graph.one([base, other, mask], [f("maskedmerge")], "g")
+            d = f"({'' if axis == 'X' else '-'}{o / 2}*{extent})"  # rows run down, against uv.y
+            maps[key + axis] = _map(graph, clock, frames, g, w, h, axis, extent, uses if key == "to" else 3, d=d)
+    weights = {
+        name: _copies(graph, _uniform(graph, clock, frames, w, h, f"255*({e})", "gray"), uses)
+        for name, e in (("grey", f"st(9,clip({p}/0.5,0,1));ld(9)*ld(9)*(3-2*ld(9))"),
+                        ("read", f"st(9,clip((1-{p})/0.5,0,1));ld(9)*ld(9)*(3-2*ld(9))"), ("mix", ease1))
+    }  # fmt: skip
+    read_to, read_from = [], []
+    for name, pa, pb in zip(names, a_copies, b_copies, strict=True):
+        read_to.append(graph.one([pb.pop(), maps["toX"].pop(), maps["toY"].pop()], [
+            f("remap", format="gray"), clock.settb(),
+        ], "glitch"))  # fmt: skip
+        if name == "a":
+            break
+        read_from.append(graph.one([pa.pop(), maps["fromX"].pop(), maps["fromY"].pop()], [
+            f("remap", format="gray"), clock.settb(),
+        ], "glitch"))  # fmt: skip
+    to_reads = [_copies(graph, r, 2 if name != "a" else 1) for name, r in zip(names, read_to, strict=True)]
+    darker = [graph.one([t.pop(), r], [f("blend", all_mode="darken")], "min")
+              for t, r in zip(to_reads[:3], read_from, strict=True)]  # fmt: skip
+    # 2 luma at half scale: luma
+    grey_half = graph.one(darker, [f("mix", inputs=3, weights="0.299 0.587 0.114", scale=1)], "grey")
+    greys = _copies(graph, grey_half, 3)
+    if alpha:  # dColor2's alpha, 2: 1 at half scale
+        greys.append(_still(graph, clock, frames, graph.one([], [
+            f("color", "white", s=f"{w}x{h}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
+        ], "white")))  # fmt: skip
+    half = [f("lut", c0="round(val/2)"), f("format", "gray")]
+    out = []
+    for pa, pb, to_read, grey in zip(a_copies, b_copies, to_reads, greys, strict=True):
+        from_half = graph.one([pa.pop()], half, "half")
+        first = graph.one([from_half, grey, weights["grey"].pop()], [f("maskedmerge")], "glitch")
+        second = graph.one([pb.pop(), to_read.pop(), weights["read"].pop()], [f("maskedmerge"), *half], "glitch")
+        mixed = graph.one([first, second, weights["mix"].pop()], [f("maskedmerge"), clock.settb()], "xf")
+        out.append(graph.one([mixed], [f("lut", c0="min(2*val,255)"), f("format", "gray")], "xf"))
     return _merged(graph, out, alpha, rgb=True)
 
 
@@ -1191,6 +1322,7 @@ def _map(
 _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Ripple: ripple_window, Zoom: zoom_window, Sway: sway_window, Warp: warp_window, Sweep: sweep_window,
     Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window, Channels: channels_window,
-    Rows: rows_window, Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
+    Rows: rows_window, Burnout: burnout_window, Displace: displace_window,
+    Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
     Cards: cards_window, Blur: blur_window, Morph: morph_window,
 }  # fmt: skip

@@ -22,7 +22,10 @@ native filters at about the cost of a built-in:
 - burn, colorphase, multiplyblend, fadegrayscale and colordistance mix colours alone, channel by
   channel, on RGB planes (`Channels`); windowblinds mixes by a weight of the row that overshoots
   (`Rows`), squeeze, flyeye and glitchmemories read each RGB channel at its own place
-  (`Squeeze`, `Lens`).
+  (`Squeeze`, `Lens`); undulatingburnout mixes by a 16-bit weight of its wave, a still field of
+  the angle and one of the distance weighed each frame, that overshoots `from` (`Burnout`);
+  glitchdisplace reads each picture where the other's red and green say, and mixes in a doubled
+  grey of the darker of the two reads (`Displace`).
 bounce_up and doomscreentransition_up, with no GLSL of their own, are their down counterparts
 upside down, inferred from the names (`_UPSIDE_DOWN`, approximated). Names no way draws map to
 the closest built-in, reported as approximated (`_NEAREST`; luma and displacement read an image
@@ -41,9 +44,9 @@ import hashlib
 from dataclasses import dataclass, replace
 
 __all__ = [
-    "Backdrop", "Blur", "Bounce", "Cards", "Channels", "Circles", "Doorway", "Drawn", "Drop", "Heart", "Lens",
-    "MaskedBlend", "Morph", "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice",
-    "Zoom",
+    "Backdrop", "Blur", "Bounce", "Burnout", "Cards", "Channels", "Circles", "Displace", "Doorway", "Drawn", "Drop",
+    "Heart", "Lens", "MaskedBlend", "Morph", "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp",
+    "XfadeChoice", "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -217,6 +220,33 @@ class Rows:
 
 
 @dataclass(frozen=True)
+class Burnout:
+    """undulatingBurnOut.glsl: r = progress + wave(angle) * c(progress) is the radius of a wavy
+    circle round (.5, .5); d = r - dist. Where -.005 <= d < .005 the mix weight is -1 (2 `from` -
+    `to`, clipped as a GPU writes it); where .005 <= d <= .01 `from` mixes with `color` by .75;
+    elsewhere `to` shows by smoothstep(-`smoothness`, 0, r - dist (1 + `smoothness`))
+    (remapped.py)."""
+
+    smoothness: float
+    color: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class Displace:
+    """GlitchDisplace.glsl (no uniforms; its displace()'s constants): `to` read at uv + s1 (o1 +
+    k1 from.r, o1 + k1 from.g) (dColor1) and `from` at uv + s2 (o2 + k2 to.r, o2 + k2 to.g)
+    (dColor2), o = textureDepth dotDepth and k = dotDepth - textureDepth (textureDepth
+    `from_depth`, `to_depth`), s1 = 1 - ease1(progress), s2 = ease2(progress); grey = 2 luma(min(
+    dColor1, dColor2)) (BT.601, alpha 2); out = mix(mix(from, grey, smoothstep(0, .5, progress)),
+    mix(to, dColor1, smoothstep(1, .5, progress)), ease1(progress)), clipped at the end
+    (remapped.py)."""
+
+    dot_depth: float
+    from_depth: float
+    to_depth: float
+
+
+@dataclass(frozen=True)
 class Squeeze:
     """squeeze.glsl: `from` squeezed to the middle rows, read at y = .5 + (uv.y - .5) / (1 -
     progress), its red `separation` * progress lower and its blue as much higher; `to` where y
@@ -301,7 +331,7 @@ class Heart:
 #: What remapped.py draws from 16-bit fields.
 Drawn = (
     Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Lens | Doorway
-    | Cards | Blur | Morph | Circles | Heart
+    | Cards | Blur | Morph | Circles | Heart | Burnout | Displace
 )
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
@@ -621,10 +651,15 @@ _GLITCH_MEMORIES = Lens(
     from_x="{k}*" + _GLITCH.replace("{n}", "1200"), from_y="{k}*" + _GLITCH.replace("{n}", "3500"),
     to_x="{k}*" + _GLITCH.replace("{n}", "1200"), to_y="{k}*" + _GLITCH.replace("{n}", "3500"), k=(0.2, 0.3, 0.5),
 )
+#: undulatingBurnOut.glsl (pthrasher, adapted by gre), smoothness = 0.03, center = (.5, .5),
+#: color = black.
+_BURNOUT = Burnout(smoothness=0.03, color=(0, 0, 0))
+#: GlitchDisplace.glsl (Matt DesLauriers): displace(from, .33, .7) and displace(to, .33, .5).
+_GLITCH_DISPLACE = Displace(dot_depth=0.33, from_depth=0.7, to_depth=0.5)
 #: squeeze.glsl (gre), colorSeparation = 0.04.
 _ON_RGB_PLANES: dict[str, Drawn] = {
     "windowblinds": _WINDOW_BLINDS, "squeeze": Squeeze(separation=0.04), "flyeye": _FLYEYE,
-    "glitchmemories": _GLITCH_MEMORIES,
+    "glitchmemories": _GLITCH_MEMORIES, "undulatingburnout": _BURNOUT, "glitchdisplace": _GLITCH_DISPLACE,
 }  # fmt: skip
 _CHANNELS = {
     "burn": _BURN, "colorphase": _COLOR_PHASE, "multiplyblend": _MULTIPLY_BLEND, "fadegrayscale": _FADE_GRAYSCALE,
@@ -656,8 +691,8 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    "displacement": "dissolve", "mosaic": "pixelize", "undulatingburnout": "fadewhite", "crazyparametricfun": "radial",
-    "kaleidoscope": "radial", "hexagonalize": "pixelize", "glitchdisplace": "pixelize", "cube": "slideleft",
+    "displacement": "dissolve", "mosaic": "pixelize", "crazyparametricfun": "radial",
+    "kaleidoscope": "radial", "hexagonalize": "pixelize", "cube": "slideleft",
     "luma": "fade", "swap": "slideright",
 }  # fmt: skip
 #: Why a name stays with the nearest built-in where its GLSL cannot be drawn here: luma.glsl and
@@ -694,6 +729,8 @@ _DESCRIBED: dict[type, str] = {
     Heart: "its GLSL: a 16-bit still field (the heart's radius on each ray) and the progress",
     Channels: "its GLSL: each RGB channel of both pictures mixed pixel by pixel by weights of the progress",
     Rows: "its GLSL: RGB planes mixed (overshooting) in 16 bits by a weight of the row drawn each frame",
+    Burnout: "its GLSL: RGB planes mixed by masks of 16-bit still fields and the progress (overshooting in its band)",
+    Displace: "its GLSL: RGB planes remapped by maps of the other picture's colours each frame, mixed at half scale",
     Squeeze: "its GLSL: each RGB plane of `from` remapped row by row (its own rows), over `to`",
     Lens: "its GLSL: each RGB plane of both pictures remapped (its own columns and rows), mixed",
     Doorway: "its GLSL: `from`'s doors and `to` with its reflection remapped by maps of the column and the row",
