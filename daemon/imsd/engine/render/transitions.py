@@ -200,7 +200,7 @@ class Channels:
     two colours lie within the progress of each other, whatever `lean`), `to` by `to_lean` toward
     its grey; then the two are mixed by `mix` and `add` added (clipped to 0-1 at the end, as a
     GPU writes it). Weights are geq expressions of the progress `{p}`, one per channel (r, g, b);
-    alpha, which the GLSL takes as opaque, is mixed by the progress (channels.py draws it)."""
+    alpha, which the GLSL takes as opaque, is mixed by the progress (remapped.channels_window draws it)."""
 
     mix: tuple[str, str, str]
     add: tuple[str, str, str] | None = None
@@ -657,8 +657,9 @@ _BURNOUT = Burnout(smoothness=0.03, color=(0, 0, 0))
 #: GlitchDisplace.glsl (Matt DesLauriers): displace(from, .33, .7) and displace(to, .33, .5).
 _GLITCH_DISPLACE = Displace(dot_depth=0.33, from_depth=0.7, to_depth=0.5)
 #: squeeze.glsl (gre), colorSeparation = 0.04.
+_SQUEEZE = Squeeze(separation=0.04)
 _ON_RGB_PLANES: dict[str, Drawn] = {
-    "windowblinds": _WINDOW_BLINDS, "squeeze": Squeeze(separation=0.04), "flyeye": _FLYEYE,
+    "windowblinds": _WINDOW_BLINDS, "squeeze": _SQUEEZE, "flyeye": _FLYEYE,
     "glitchmemories": _GLITCH_MEMORIES, "undulatingburnout": _BURNOUT, "glitchdisplace": _GLITCH_DISPLACE,
 }  # fmt: skip
 _CHANNELS = {
@@ -723,7 +724,7 @@ _DESCRIBED: dict[type, str] = {
     Sweep: "its GLSL: 16-bit still fields and the progress weigh `to` against `from`",
     Drop: "DoomScreenTransition.glsl (it falls): `from` remapped down column by column",
     Bounce: "Bounce.glsl (`from` falls, as `_down` says): `from` remapped down, bouncing, over `to`",
-    Turn: "its GLSL: both pictures remapped (turned, scaled), mixed (rotatescalefade: over its back colour)",
+    Turn: "its GLSL: both pictures remapped (turned, scaled) and mixed, over a back colour where the GLSL has one",
     Pixels: "its GLSL: both pictures remapped to their squares' centres, mixed",
     Circles: "its GLSL: rings of both pictures remapped (zoomed) and mixed each frame",
     Heart: "its GLSL: a 16-bit still field (the heart's radius on each ray) and the progress",
