@@ -275,6 +275,17 @@ async def test_without_the_network_the_shots_come_from_scdet_and_say_so(
     assert result.shot_detector == "scdet" and len(result.cuts) == 4
 
 
+async def test_a_shot_network_that_does_not_run_gives_way_to_scdet_and_says_so(
+    clips: dict[str, Path], engine_settings: EngineSettings, tmp_path: Path
+) -> None:
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not an onnx model")
+    asked = engine_settings.model_copy(update={"shot_detector": "transnetv2", "shot_model_path": garbage})
+    result = await Analyzer(asked).analyze(clips["cuts"])
+    assert result.shot_detector == "scdet"
+    assert result.cuts == pytest.approx([3.0, 5.6, 8.0, 10.0], abs=2 * FRAME)
+
+
 def test_each_frame_keeps_the_probability_of_the_window_it_is_central_in(monkeypatch: pytest.MonkeyPatch) -> None:
     # A stand-in network: a frame's probability is its value / 1000, unless it lies in a window's
     # first or last 25 frames (which TransNetV2 sees without enough context): then 1.

@@ -445,8 +445,11 @@ class Analyzer:
         cuts = None
         if detector == "transnetv2":
             # The motion branch printed every frame's time, in the order the raw frames were written.
-            frames = raw_frames(out["shots"])
-            cuts = transition_cuts(self.shot_network.probabilities(frames), [t for t, _ in parsed["motion"]])
+            probabilities = self.shot_network.probabilities(raw_frames(out["shots"]))
+            if probabilities is None:  # the model does not run: scdet's cuts, and the record says so
+                detector = "scdet"
+            else:
+                cuts = transition_cuts(probabilities, [t for t, _ in parsed["motion"]])
         return build_analysis(key, duration, parsed["video"], parsed["motion"], parsed["blur"], parsed["audio"],
                               self.settings.blur_threshold, cuts, detector)  # fmt: skip
 
