@@ -391,29 +391,33 @@ class Analyzer:
         self.shot_network = ShotNetwork(settings.shot_model_path or settings.cache_dir / "models" / SHOT_MODEL)
 
     def shot_detector(self) -> ShotDetector:
-        """The detector asked for (`engine.shot_detector`), or scdet when TransNetV2's model is missing."""
+        """The detector asked for (`engine.shot_detector`), or scdet when TransNetV2's model is missing.
+
+        Decided once an analysis (analyze): the model may fail in between, and the cache key and
+        the pass must agree. What a result used is its own MediaAnalysis.shot_detector.
+        """
         wanted = self.settings.shot_detector
         return "transnetv2" if wanted == "transnetv2" and self.shot_network.available() else "scdet"
 
-    async def key(self, path: Path) -> str:
+    async def key(self, path: Path, detector: ShotDetector) -> str:
         s = self.settings
-        params = f"v{ANALYSIS_VERSION}:scdet={s.scdet_threshold}:blur={s.blur_threshold}:shots={self.shot_detector()}"
+        params = f"v{ANALYSIS_VERSION}:scdet={s.scdet_threshold}:blur={s.blur_threshold}:shots={detector}"
         return await self.cache.key(path, params)
 
     async def analyze(self, path: Path) -> MediaAnalysis:
-        key = await self.key(path)
+        detector = self.shot_detector()
+        key = await self.key(path, detector)
         cached = await self.cache.load(key)
         if cached is not None:
             return MediaAnalysis.from_json(cached)
-        result = await self._run(path, key)
+        result = await self._run(path, key, detector)
         await self.cache.store(key, result.to_json())
         return result
 
-    async def _run(self, path: Path, key: str) -> MediaAnalysis:
+    async def _run(self, path: Path, key: str, detector: ShotDetector) -> MediaAnalysis:
         info = await self.prober.probe(path)
         if not info.has_video or info.is_image or not info.duration:
             raise ImsError("InvalidMaterial.Unsupported", f"{path.name}: analysis needs a video with a duration")
-        detector = self.shot_detector()
         faces = sampling(info, FACE_FPS) if faces_available() else None
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="analysis-", dir=self.settings.work_dir) as tmp:
