@@ -286,6 +286,50 @@ async def test_a_shot_network_that_does_not_run_gives_way_to_scdet_and_says_so(
     assert result.cuts == pytest.approx([3.0, 5.6, 8.0, 10.0], abs=2 * FRAME)
 
 
+@pytest.fixture
+def variable_rate(tmp_path: Path) -> Path:
+    """4 s of variable frame rate: testsrc2 at 25 fps, then from 2 s mandelbrot at 10 fps."""
+    clip = tmp_path / "vfr.mp4"
+    parts = [_SOURCES[0], _SOURCES[1].replace(f"r={FPS}", "r=10")]
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y",
+         *(arg for part in parts for arg in ("-f", "lavfi", "-i", f"{part},trim=duration=2,setpts=PTS-STARTPTS")),
+         "-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0,format=yuv420p[v]", "-map", "[v]", "-fps_mode", "vfr",
+         *_X264, str(clip)],
+        check=True,
+    )  # fmt: skip
+    return clip
+
+
+@pytest.mark.skipif(not SHOT_NETWORK.is_file(), reason="TransNetV2 not exported (scripts/export-models)")
+async def test_transnetv2_dates_a_cut_in_variable_frame_rate_footage(
+    variable_rate: Path, engine_settings: EngineSettings
+) -> None:
+    network = engine_settings.model_copy(update={"shot_detector": "transnetv2", "shot_model_path": SHOT_NETWORK})
+    result = await Analyzer(network).analyze(variable_rate)
+    assert result.shot_detector == "transnetv2"
+    assert result.cuts == pytest.approx([2.0], abs=0.1)  # one 10 fps frame
+
+
+async def test_frames_that_cannot_be_dated_give_way_to_scdet_and_say_so(
+    clips: dict[str, Path], engine_settings: EngineSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def one_frame_short(path: Path) -> Any:
+        return np.zeros((int(path.stat().st_size) // (27 * 48 * 3) - 1, 27, 48, 3), np.uint8)
+
+    def no_network(self: ShotNetwork, window: Any) -> Any:
+        raise AssertionError("TransNetV2 ran on frames without times")
+
+    monkeypatch.setattr(analysis, "raw_frames", one_frame_short)
+    monkeypatch.setattr(ShotNetwork, "_run", no_network)
+    model = tmp_path / "model.onnx"
+    model.write_bytes(b"never loaded")
+    asked = engine_settings.model_copy(update={"shot_detector": "transnetv2", "shot_model_path": model})
+    result = await Analyzer(asked).analyze(clips["cuts"])
+    assert result.shot_detector == "scdet"
+    assert result.cuts == pytest.approx([3.0, 5.6, 8.0, 10.0], abs=2 * FRAME)
+
+
 def test_each_frame_keeps_the_probability_of_the_window_it_is_central_in(monkeypatch: pytest.MonkeyPatch) -> None:
     # A stand-in network: a frame's probability is its value / 1000, unless it lies in a window's
     # first or last 25 frames (which TransNetV2 sees without enough context): then 1.
@@ -306,6 +350,11 @@ def test_a_transition_ends_its_shot_at_its_peak() -> None:
     probabilities = np.array([0.0, 0.1, 0.6, 0.9, 0.7, 0.0, 0.0, 0.8, 0.0, 0.99], np.float32)
     times = [i / 10 for i in range(10)]
     assert transition_cuts(probabilities, times) == [0.4, 0.8]  # a run reaching the last frame ends no shot
+
+
+def test_transitions_without_a_time_for_every_frame_are_refused() -> None:
+    with pytest.raises(ValueError, match="10 frame probabilities for 9 frame times"):
+        transition_cuts(np.zeros(10, np.float32), [i / 10 for i in range(9)])
 
 
 async def test_the_analysis_finds_faces_in_the_frames_its_own_pass_decoded(

@@ -10,7 +10,9 @@ One ffmpeg pass decodes the file once and fans out (docs/engine-notes.md B7/B8):
 * the face samples (FACE_FPS, faces.py's size, gray), written raw for FaceFinder: one decode
   instead of a second one of its own (~1.6 s CPU per minute of 720p saved);
 * with `engine.shot_detector = "transnetv2"` and its model present, every frame at 48x27 RGB,
-  written raw for TransNetV2 (shots.py), whose cuts then replace scdet's;
+  written raw for TransNetV2 (shots.py), whose cuts then replace scdet's. Raw outputs are written
+  `-fps_mode passthrough`: by default ffmpeg makes them constant-rate, duplicating and dropping
+  frames of variable-rate footage, and raw frame i would no longer be the motion branch's frame i;
 * audio at 16 kHz in 1 s frames: `astats` RMS level, the loudness signal.
 
 Each branch ends in `metadata=print:file=...` (or a raw file), so results come back as small
@@ -24,6 +26,7 @@ import asyncio
 import dataclasses
 import itertools
 import json
+import logging
 import math
 import tempfile
 from collections.abc import Mapping
@@ -83,8 +86,10 @@ __all__ = [
     "voiced_per_second",
 ]
 
+_log = logging.getLogger(__name__)
+
 # Bump when the signals or their meaning change: old cache entries are then ignored.
-ANALYSIS_VERSION = 3  # 3: quality, the shot detector named
+ANALYSIS_VERSION = 4  # 3: quality, the shot detector named; 4: TransNetV2 on variable-rate footage
 #: WebRTC VAD: 16 kHz audio, aggressiveness 2 of 0-3 (3 drops soft speech under music).
 VAD_RATE = 16000
 VAD_MODE = 2
@@ -365,7 +370,8 @@ def analysis_command(
     outputs = [
         arg
         for name, (_, pix_fmt) in raw.items()
-        for arg in ("-map", f"[{name}_raw]", "-f", "rawvideo", "-pix_fmt", pix_fmt, f"file:{out[name]}")
+        for arg in ("-map", f"[{name}_raw]", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", pix_fmt,
+                    f"file:{out[name]}")
     ]
     if has_audio:
         branches.append(
@@ -449,11 +455,15 @@ class Analyzer:
         cuts = None
         if detector == "transnetv2":
             # The motion branch printed every frame's time, in the order the raw frames were written.
-            probabilities = self.shot_network.probabilities(raw_frames(out["shots"]))
-            if probabilities is None:  # the model does not run: scdet's cuts, and the record says so
+            frames, times = raw_frames(out["shots"]), [t for t, _ in parsed["motion"]]
+            # Unequal counts: the frames cannot be dated, so scdet's cuts, and the record says so.
+            probabilities = self.shot_network.probabilities(frames) if len(frames) == len(times) else None
+            if probabilities is None:  # or the model does not run
+                if len(frames) != len(times):
+                    _log.warning("%s: %d raw frames for %d frame times, shots from scdet", key, len(frames), len(times))
                 detector = "scdet"
             else:
-                cuts = transition_cuts(probabilities, [t for t, _ in parsed["motion"]])
+                cuts = transition_cuts(probabilities, times)
         return build_analysis(key, duration, parsed["video"], parsed["motion"], parsed["blur"], parsed["audio"],
                               self.settings.blur_threshold, cuts, detector)  # fmt: skip
 

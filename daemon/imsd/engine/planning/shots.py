@@ -96,13 +96,16 @@ def transition_cuts(
 ) -> list[float]:
     """Cut times: for each run of frames above `threshold`, the time of the frame after its peak.
 
-    `times[i]` is frame i's presentation time; a run reaching the last frame ends no shot.
+    `times[i]` is frame i's presentation time, one for each probability (else ValueError: the cuts
+    could not be dated); a run reaching the last frame ends no shot.
     """
+    if len(times) != len(probabilities):
+        raise ValueError(f"{len(probabilities)} frame probabilities for {len(times)} frame times")
     above = np.concatenate([[False], probabilities > threshold, [False]])
     edges = np.flatnonzero(np.diff(above.astype(np.int8)))
     cuts = []
     for start, end in zip(edges[::2], edges[1::2], strict=True):
         after = start + int(np.argmax(probabilities[start:end])) + 1
-        if after < min(len(times), len(probabilities)):
+        if after < len(times):
             cuts.append(float(times[after]))
     return cuts
