@@ -373,6 +373,22 @@ async def test_the_analysis_finds_faces_in_the_frames_its_own_pass_decoded(
     assert len(result.faces) == 3 and all(0.05 < f < 0.1 for f in result.faces)  # measured 0.07
 
 
+async def test_the_analysis_counts_faces_without_seeking_the_salient_point(
+    tmp_path: Path, engine_settings: EngineSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imsd.engine.media import faces
+
+    from tests.engine.test_reframing import footage
+
+    def not_needed(*args: Any) -> None:
+        raise AssertionError("the analysis computed a salient point it never uses")
+
+    monkeypatch.setattr(faces, "salient_point", not_needed)
+    clip = footage(tmp_path / "face.mp4", 3.0, lambda t: 0.82)
+    result = await Analyzer(engine_settings).analyze(clip)
+    assert len(result.faces) == 3 and all(f > 0 for f in result.faces)
+
+
 @pytest.fixture
 def dissolve(tmp_path: Path) -> Path:
     """5 s: testsrc2 dissolving into mandelbrot from 3 s to 4 s."""

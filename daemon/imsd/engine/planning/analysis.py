@@ -435,7 +435,8 @@ class Analyzer:
             analysis = await asyncio.to_thread(self._collect, out, key, info.duration, detector)
             pictures = gray_pictures(out["faces"].read_bytes(), faces[1]) if faces else None
         speech = await self._speech(info) if info.has_audio else []
-        faces_seen = per_second_faces(await self.faces.samples(info, pictures, FACE_FPS), analysis.duration)
+        samples = await self.faces.samples(info, pictures, FACE_FPS, salience=False)  # faces counted, not followed
+        faces_seen = per_second_faces(samples, analysis.duration)
         return dataclasses.replace(analysis, speech=speech, faces=faces_seen)
 
     async def _speech(self, info: MediaInfo) -> list[float]:
