@@ -15,7 +15,9 @@ from imsd.engine.planning.analysis import (
     HighlightWeights,
     MediaAnalysis,
     Rejected,
+    analysis_command,
     frame_quality,
+    parse_metadata,
     per_second_faces,
     pick_highlights,
     voiced_per_second,
@@ -350,6 +352,17 @@ async def test_frames_that_cannot_be_dated_give_way_to_scdet_and_say_so(
     result = await Analyzer(asked).analyze(clips["cuts"])
     assert result.shot_detector == "scdet"
     assert result.cuts == pytest.approx([3.0, 5.6, 8.0, 10.0], abs=2 * FRAME)
+
+
+def test_the_sound_is_measured_up_to_the_end_and_no_further(clips: dict[str, Path], tmp_path: Path) -> None:
+    # Raw outputs keep the graph open until the encoder's padding is flushed: without the trim,
+    # a 13th one-second chunk started at 12 s.
+    out = {name: tmp_path / name for name in ("video", "motion", "blur", "audio", "faces", "shots")}
+    command = analysis_command("ffmpeg", clips["cuts"], True, 10.0, out, faces=(1.0, 180), shot_frames=True,
+                               duration=12.0)  # fmt: skip
+    subprocess.run(command, check=True)
+    starts = [t for t, _ in parse_metadata(out["audio"].read_text())]
+    assert len(starts) == 12 and starts[-1] == pytest.approx(11.0, abs=0.05)
 
 
 def test_each_frame_keeps_the_probability_of_the_window_it_is_central_in(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,9 +13,10 @@ One ffmpeg pass decodes the file once and fans out (docs/engine-notes.md B7/B8):
   written raw for TransNetV2 (shots.py), whose cuts then replace scdet's. Raw outputs are written
   `-fps_mode passthrough`: by default ffmpeg makes them constant-rate, duplicating and dropping
   frames of variable-rate footage, and raw frame i would no longer be the motion branch's frame i;
-* audio at 16 kHz in 1 s frames: `astats` RMS level, the loudness signal.
+* audio up to the duration at 16 kHz in 1 s frames: `astats` RMS level, the loudness signal.
 
-Each branch ends in `metadata=print:file=...` (or a raw file), so results come back as small
+The branches are graph data (render/graph.py), rendered once. Each branch ends in
+`metadata=print:file=...` (or a raw file), so results come back as small
 files instead of being scraped from ffmpeg's log. Results are cached as JSON under
 `<cache_dir>/analysis` by the file's content and the analysis parameters (cache.py says why content).
 """
@@ -49,7 +50,7 @@ from imsd.engine.media import (
     ffmpeg_output,
     run_ffmpeg,
 )
-from imsd.engine.media.faces import gray_pictures, sample_filter, sampling
+from imsd.engine.media.faces import gray_pictures, sample_filters, sampling
 from imsd.engine.planning.shots import FRAME_SIZE, SHOT_MODEL, ShotNetwork, raw_frames, transition_cuts
 from imsd.engine.render import graph
 from imsd.errors import ImsError
@@ -285,13 +286,11 @@ def build_analysis(
         n,
         0.0,
     )
-    # A chunk starting at the end is the audio codec's padding (flushed when raw outputs keep the graph open).
     loud = per_second_mean(
-        [(t, float(m["lavfi.astats.Overall.RMS_level"]))
-         for t, m in audio if "lavfi.astats.Overall.RMS_level" in m and t < duration - 1e-3],
+        [(t, float(m["lavfi.astats.Overall.RMS_level"])) for t, m in audio if "lavfi.astats.Overall.RMS_level" in m],
         n,
         SILENCE_DB,
-    )  # fmt: skip
+    )
     blur_s = per_second_mean([(t, float(m["lavfi.blur"])) for t, m in blur if "lavfi.blur" in m], n, 0.0)
     y = "lavfi.signalstats.Y"
     quality = per_second_mean(
@@ -331,58 +330,53 @@ def analysis_command(
     *,
     faces: tuple[float, int] | None = None,
     shot_frames: bool = False,
+    duration: float | None = None,
 ) -> list[str]:
     """The single-pass ffmpeg argv; `out` names the metadata files for "video", "motion", "blur", "audio".
 
     `faces`: (fps, height) of the face samples (faces.sampling), written raw, gray, to out["faces"];
-    `shot_frames`: every frame at 48x27 RGB written raw to out["shots"], for TransNetV2.
+    `shot_frames`: every frame at 48x27 RGB written raw to out["shots"], for TransNetV2;
+    `duration`: the sound is measured up to it (else the encoder's padding, flushed as a chunk
+    starting at the end while raw outputs keep the graph open, would be measured as a second).
     """
 
-    def printer(name: str, stream: str, key: str | None = None) -> str:
-        return graph.f(f"{stream}metadata", mode="print", key=key, file=str(out[name])).render()
+    def printer(name: str, stream: str, key: str | None = None) -> graph.Filter:
+        return graph.f(f"{stream}metadata", mode="print", key=key, file=str(out[name]))
 
     # Frames written raw: out name -> (the branch's filters after the split, their pixel format).
-    raw: dict[str, tuple[str, str]] = {}
+    raw: dict[str, tuple[list[graph.Filter], str]] = {}
     if faces is not None:
-        raw["faces"] = (sample_filter(*faces), "gray")
+        raw["faces"] = (sample_filters(*faces), "gray")
     if shot_frames:
-        raw["shots"] = (f"scale={FRAME_SIZE[1]}:{FRAME_SIZE[0]}", "rgb24")
+        raw["shots"] = ([graph.f("scale", FRAME_SIZE[1], FRAME_SIZE[0])], "rgb24")
+    g = graph.FilterGraph()
     labels = ["hi", "lo", "bl", *raw]
-    branches = [
-        f"[0:v:0]scale=320:-2,split={len(labels)}" + "".join(f"[{label}]" for label in labels),
-        ",".join(
-            [
-                "[hi]" + graph.f("scdet", threshold=scdet_threshold).render(),
-                graph.f("blackdetect", d=BLACK_MIN_S, pix_th=BLACK_PIXEL_TH).render(),
-                graph.f("freezedetect", n=FREEZE_NOISE, d=FREEZE_MIN_S).render(),
-                printer("video", ""),
-                "nullsink",
-            ]
-        ),
-        "[lo]scale=160:-2,"
-        + graph.f("select", "gte(scene,0)").render()
-        + ","
-        + printer("motion", "", "lavfi.scene_score")
-        + ",nullsink",
-        f"[bl]framestep={BLUR_STEP},format=yuv420p,blurdetect,signalstats," + printer("blur", "") + ",nullsink",
-    ]
-    branches += [f"[{name}]{filters},format={pix_fmt}[{name}_raw]" for name, (filters, pix_fmt) in raw.items()]
+    g.chain(["0:v:0"], [graph.f("scale", 320, -2), graph.f("split", len(labels))], labels)
+    g.chain(["hi"], [graph.f("scdet", threshold=scdet_threshold),
+                     graph.f("blackdetect", d=BLACK_MIN_S, pix_th=BLACK_PIXEL_TH),
+                     graph.f("freezedetect", n=FREEZE_NOISE, d=FREEZE_MIN_S), printer("video", ""),
+                     graph.f("nullsink")], [])  # fmt: skip
+    g.chain(["lo"], [graph.f("scale", 160, -2), graph.f("select", "gte(scene,0)"),
+                     printer("motion", "", "lavfi.scene_score"), graph.f("nullsink")], [])  # fmt: skip
+    g.chain(["bl"], [graph.f("framestep", BLUR_STEP), graph.f("format", "yuv420p"), graph.f("blurdetect"),
+                     graph.f("signalstats"), printer("blur", ""), graph.f("nullsink")], [])  # fmt: skip
+    for name, (filters, pix_fmt) in raw.items():
+        g.chain([name], [*filters, graph.f("format", pix_fmt)], [f"{name}_raw"])
     outputs = [
         arg
         for name, (_, pix_fmt) in raw.items()
         for arg in ("-map", f"[{name}_raw]", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", pix_fmt,
                     f"file:{out[name]}")
-    ]
+    ]  # fmt: skip
     if has_audio:
-        branches.append(
-            "[0:a:0]aresample=16000,asetnsamples=n=16000:p=0,astats=metadata=1:reset=1,"
-            + printer("audio", "a", "lavfi.astats.Overall.RMS_level")
-            + ",anullsink"
-        )
+        trim = [graph.f("atrim", end=duration)] if duration is not None else []
+        level = printer("audio", "a", "lavfi.astats.Overall.RMS_level")
+        g.chain(["0:a:0"], [*trim, graph.f("aresample", 16000), graph.f("asetnsamples", n=16000, p=0),
+                            graph.f("astats", metadata=1, reset=1), level, graph.f("anullsink")], [])  # fmt: skip
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
         # file: so a name like "x:y.mp4" or "concat:..." is never taken for a protocol.
-        *SAFE_INPUT, "-i", f"file:{path}", "-filter_complex", ";".join(branches), *outputs, "-f", "null", "-",
+        *SAFE_INPUT, "-i", f"file:{path}", "-filter_complex", g.render(), *outputs, "-f", "null", "-",
     ]  # fmt: skip
 
 
@@ -430,7 +424,8 @@ class Analyzer:
             out = {name: Path(tmp) / f"{name}.txt" for name in ("video", "motion", "blur", "audio")}
             out |= {name: Path(tmp) / f"{name}.raw" for name in ("faces", "shots")}
             cmd = analysis_command(self.settings.ffmpeg, path, info.has_audio, self.settings.scdet_threshold, out,
-                                   faces=faces, shot_frames=detector == "transnetv2")  # fmt: skip
+                                   faces=faces, shot_frames=detector == "transnetv2",
+                                   duration=info.duration)  # fmt: skip
             await run_ffmpeg(cmd, info.duration)
             analysis = await asyncio.to_thread(self._collect, out, key, info.duration, detector)
             pictures = gray_pictures(out["faces"].read_bytes(), faces[1]) if faces else None
