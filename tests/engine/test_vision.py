@@ -104,3 +104,21 @@ async def test_things_join_the_words_and_the_result_names_the_signals_used(
         selection = await SceneSelector(seeing, MediaResolver(seeing)).smart_mix([sentences], [str(red)], {})
         used[name] = selection["scorer"]["visualSignals"]
     assert used == {"with": ["ocr", "faces", "labels"], "without": ["ocr", "faces"]}
+
+
+async def test_models_that_do_not_run_are_skipped_and_the_smart_mix_record_says_so(
+    media_dir: Path, library: dict[str, Path], settings: EngineSettings, tmp_path: Path
+) -> None:
+    red = media_dir / "v1" / "5b0e.png"
+    Image.new("RGB", (640, 360), (230, 20, 20)).save(red)
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not an onnx model")
+    asked = {"visual_signals": True, "label_model_path": garbage, "shot_detector": "transnetv2",
+             "shot_model_path": garbage}  # fmt: skip
+    seeing = settings.model_copy(update=asked)
+    selection = await SceneSelector(seeing, MediaResolver(seeing)).smart_mix(
+        [[Sentence("1", "消防车赶到了现场。", 2.0)]], [str(red), str(library["soup"])], {}
+    )
+    assert selection["scorer"]["visualSignals"] == ["ocr", "faces"]
+    assert selection["scorer"]["shotDetectors"] == ["scdet"]  # what the analysis used, not what was asked
+    assert selection["textMatchMediaOutputList"][0]["textMatchMediaSentenceOutputList"][0]["matchClipList"]

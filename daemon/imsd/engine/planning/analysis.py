@@ -10,10 +10,13 @@ One ffmpeg pass decodes the file once and fans out (docs/engine-notes.md B7/B8):
 * the face samples (FACE_FPS, faces.py's size, gray), written raw for FaceFinder: one decode
   instead of a second one of its own (~1.6 s CPU per minute of 720p saved);
 * with `engine.shot_detector = "transnetv2"` and its model present, every frame at 48x27 RGB,
-  written raw for TransNetV2 (shots.py), whose cuts then replace scdet's;
-* audio at 16 kHz in 1 s frames: `astats` RMS level, the loudness signal.
+  written raw for TransNetV2 (shots.py), whose cuts then replace scdet's. Raw outputs are written
+  `-fps_mode passthrough`: by default ffmpeg makes them constant-rate, duplicating and dropping
+  frames of variable-rate footage, and raw frame i would no longer be the motion branch's frame i;
+* audio up to the duration at 16 kHz in 1 s frames: `astats` RMS level, the loudness signal.
 
-Each branch ends in `metadata=print:file=...` (or a raw file), so results come back as small
+The branches are graph data (render/graph.py), rendered once. Each branch ends in
+`metadata=print:file=...` (or a raw file), so results come back as small
 files instead of being scraped from ffmpeg's log. Results are cached as JSON under
 `<cache_dir>/analysis` by the file's content and the analysis parameters (cache.py says why content).
 """
@@ -24,6 +27,7 @@ import asyncio
 import dataclasses
 import itertools
 import json
+import logging
 import math
 import tempfile
 from collections.abc import Mapping
@@ -46,7 +50,7 @@ from imsd.engine.media import (
     ffmpeg_output,
     run_ffmpeg,
 )
-from imsd.engine.media.faces import gray_pictures, sample_filter, sampling
+from imsd.engine.media.faces import gray_pictures, sample_filters, sampling
 from imsd.engine.planning.shots import FRAME_SIZE, SHOT_MODEL, ShotNetwork, raw_frames, transition_cuts
 from imsd.engine.render import graph
 from imsd.errors import ImsError
@@ -83,8 +87,10 @@ __all__ = [
     "voiced_per_second",
 ]
 
+_log = logging.getLogger(__name__)
+
 # Bump when the signals or their meaning change: old cache entries are then ignored.
-ANALYSIS_VERSION = 3  # 3: quality, the shot detector named
+ANALYSIS_VERSION = 4  # 3: quality, the shot detector named; 4: TransNetV2 on variable-rate footage
 #: WebRTC VAD: 16 kHz audio, aggressiveness 2 of 0-3 (3 drops soft speech under music).
 VAD_RATE = 16000
 VAD_MODE = 2
@@ -280,13 +286,11 @@ def build_analysis(
         n,
         0.0,
     )
-    # A chunk starting at the end is the audio codec's padding (flushed when raw outputs keep the graph open).
     loud = per_second_mean(
-        [(t, float(m["lavfi.astats.Overall.RMS_level"]))
-         for t, m in audio if "lavfi.astats.Overall.RMS_level" in m and t < duration - 1e-3],
+        [(t, float(m["lavfi.astats.Overall.RMS_level"])) for t, m in audio if "lavfi.astats.Overall.RMS_level" in m],
         n,
         SILENCE_DB,
-    )  # fmt: skip
+    )
     blur_s = per_second_mean([(t, float(m["lavfi.blur"])) for t, m in blur if "lavfi.blur" in m], n, 0.0)
     y = "lavfi.signalstats.Y"
     quality = per_second_mean(
@@ -326,57 +330,53 @@ def analysis_command(
     *,
     faces: tuple[float, int] | None = None,
     shot_frames: bool = False,
+    duration: float | None = None,
 ) -> list[str]:
     """The single-pass ffmpeg argv; `out` names the metadata files for "video", "motion", "blur", "audio".
 
     `faces`: (fps, height) of the face samples (faces.sampling), written raw, gray, to out["faces"];
-    `shot_frames`: every frame at 48x27 RGB written raw to out["shots"], for TransNetV2.
+    `shot_frames`: every frame at 48x27 RGB written raw to out["shots"], for TransNetV2;
+    `duration`: the sound is measured up to it (else the encoder's padding, flushed as a chunk
+    starting at the end while raw outputs keep the graph open, would be measured as a second).
     """
 
-    def printer(name: str, stream: str, key: str | None = None) -> str:
-        return graph.f(f"{stream}metadata", mode="print", key=key, file=str(out[name])).render()
+    def printer(name: str, stream: str, key: str | None = None) -> graph.Filter:
+        return graph.f(f"{stream}metadata", mode="print", key=key, file=str(out[name]))
 
     # Frames written raw: out name -> (the branch's filters after the split, their pixel format).
-    raw: dict[str, tuple[str, str]] = {}
+    raw: dict[str, tuple[list[graph.Filter], str]] = {}
     if faces is not None:
-        raw["faces"] = (sample_filter(*faces), "gray")
+        raw["faces"] = (sample_filters(*faces), "gray")
     if shot_frames:
-        raw["shots"] = (f"scale={FRAME_SIZE[1]}:{FRAME_SIZE[0]}", "rgb24")
+        raw["shots"] = ([graph.f("scale", FRAME_SIZE[1], FRAME_SIZE[0])], "rgb24")
+    g = graph.FilterGraph()
     labels = ["hi", "lo", "bl", *raw]
-    branches = [
-        f"[0:v:0]scale=320:-2,split={len(labels)}" + "".join(f"[{label}]" for label in labels),
-        ",".join(
-            [
-                "[hi]" + graph.f("scdet", threshold=scdet_threshold).render(),
-                graph.f("blackdetect", d=BLACK_MIN_S, pix_th=BLACK_PIXEL_TH).render(),
-                graph.f("freezedetect", n=FREEZE_NOISE, d=FREEZE_MIN_S).render(),
-                printer("video", ""),
-                "nullsink",
-            ]
-        ),
-        "[lo]scale=160:-2,"
-        + graph.f("select", "gte(scene,0)").render()
-        + ","
-        + printer("motion", "", "lavfi.scene_score")
-        + ",nullsink",
-        f"[bl]framestep={BLUR_STEP},format=yuv420p,blurdetect,signalstats," + printer("blur", "") + ",nullsink",
-    ]
-    branches += [f"[{name}]{filters},format={pix_fmt}[{name}_raw]" for name, (filters, pix_fmt) in raw.items()]
+    g.chain(["0:v:0"], [graph.f("scale", 320, -2), graph.f("split", len(labels))], labels)
+    g.chain(["hi"], [graph.f("scdet", threshold=scdet_threshold),
+                     graph.f("blackdetect", d=BLACK_MIN_S, pix_th=BLACK_PIXEL_TH),
+                     graph.f("freezedetect", n=FREEZE_NOISE, d=FREEZE_MIN_S), printer("video", ""),
+                     graph.f("nullsink")], [])  # fmt: skip
+    g.chain(["lo"], [graph.f("scale", 160, -2), graph.f("select", "gte(scene,0)"),
+                     printer("motion", "", "lavfi.scene_score"), graph.f("nullsink")], [])  # fmt: skip
+    g.chain(["bl"], [graph.f("framestep", BLUR_STEP), graph.f("format", "yuv420p"), graph.f("blurdetect"),
+                     graph.f("signalstats"), printer("blur", ""), graph.f("nullsink")], [])  # fmt: skip
+    for name, (filters, pix_fmt) in raw.items():
+        g.chain([name], [*filters, graph.f("format", pix_fmt)], [f"{name}_raw"])
     outputs = [
         arg
         for name, (_, pix_fmt) in raw.items()
-        for arg in ("-map", f"[{name}_raw]", "-f", "rawvideo", "-pix_fmt", pix_fmt, f"file:{out[name]}")
-    ]
+        for arg in ("-map", f"[{name}_raw]", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", pix_fmt,
+                    f"file:{out[name]}")
+    ]  # fmt: skip
     if has_audio:
-        branches.append(
-            "[0:a:0]aresample=16000,asetnsamples=n=16000:p=0,astats=metadata=1:reset=1,"
-            + printer("audio", "a", "lavfi.astats.Overall.RMS_level")
-            + ",anullsink"
-        )
+        trim = [graph.f("atrim", end=duration)] if duration is not None else []
+        level = printer("audio", "a", "lavfi.astats.Overall.RMS_level")
+        g.chain(["0:a:0"], [*trim, graph.f("aresample", 16000), graph.f("asetnsamples", n=16000, p=0),
+                            graph.f("astats", metadata=1, reset=1), level, graph.f("anullsink")], [])  # fmt: skip
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
         # file: so a name like "x:y.mp4" or "concat:..." is never taken for a protocol.
-        *SAFE_INPUT, "-i", f"file:{path}", "-filter_complex", ";".join(branches), *outputs, "-f", "null", "-",
+        *SAFE_INPUT, "-i", f"file:{path}", "-filter_complex", g.render(), *outputs, "-f", "null", "-",
     ]  # fmt: skip
 
 
@@ -391,41 +391,47 @@ class Analyzer:
         self.shot_network = ShotNetwork(settings.shot_model_path or settings.cache_dir / "models" / SHOT_MODEL)
 
     def shot_detector(self) -> ShotDetector:
-        """The detector asked for (`engine.shot_detector`), or scdet when TransNetV2's model is missing."""
+        """The detector asked for (`engine.shot_detector`), or scdet when TransNetV2's model is missing.
+
+        Decided once an analysis (analyze): the model may fail in between, and the cache key and
+        the pass must agree. What a result used is its own MediaAnalysis.shot_detector.
+        """
         wanted = self.settings.shot_detector
         return "transnetv2" if wanted == "transnetv2" and self.shot_network.available() else "scdet"
 
-    async def key(self, path: Path) -> str:
+    async def key(self, path: Path, detector: ShotDetector) -> str:
         s = self.settings
-        params = f"v{ANALYSIS_VERSION}:scdet={s.scdet_threshold}:blur={s.blur_threshold}:shots={self.shot_detector()}"
+        params = f"v{ANALYSIS_VERSION}:scdet={s.scdet_threshold}:blur={s.blur_threshold}:shots={detector}"
         return await self.cache.key(path, params)
 
     async def analyze(self, path: Path) -> MediaAnalysis:
-        key = await self.key(path)
+        detector = self.shot_detector()
+        key = await self.key(path, detector)
         cached = await self.cache.load(key)
         if cached is not None:
             return MediaAnalysis.from_json(cached)
-        result = await self._run(path, key)
+        result = await self._run(path, key, detector)
         await self.cache.store(key, result.to_json())
         return result
 
-    async def _run(self, path: Path, key: str) -> MediaAnalysis:
+    async def _run(self, path: Path, key: str, detector: ShotDetector) -> MediaAnalysis:
         info = await self.prober.probe(path)
         if not info.has_video or info.is_image or not info.duration:
             raise ImsError("InvalidMaterial.Unsupported", f"{path.name}: analysis needs a video with a duration")
-        detector = self.shot_detector()
         faces = sampling(info, FACE_FPS) if faces_available() else None
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="analysis-", dir=self.settings.work_dir) as tmp:
             out = {name: Path(tmp) / f"{name}.txt" for name in ("video", "motion", "blur", "audio")}
             out |= {name: Path(tmp) / f"{name}.raw" for name in ("faces", "shots")}
             cmd = analysis_command(self.settings.ffmpeg, path, info.has_audio, self.settings.scdet_threshold, out,
-                                   faces=faces, shot_frames=detector == "transnetv2")  # fmt: skip
+                                   faces=faces, shot_frames=detector == "transnetv2",
+                                   duration=info.duration)  # fmt: skip
             await run_ffmpeg(cmd, info.duration)
             analysis = await asyncio.to_thread(self._collect, out, key, info.duration, detector)
             pictures = gray_pictures(out["faces"].read_bytes(), faces[1]) if faces else None
         speech = await self._speech(info) if info.has_audio else []
-        faces_seen = per_second_faces(await self.faces.samples(info, pictures, FACE_FPS), analysis.duration)
+        samples = await self.faces.samples(info, pictures, FACE_FPS, salience=False)  # faces counted, not followed
+        faces_seen = per_second_faces(samples, analysis.duration)
         return dataclasses.replace(analysis, speech=speech, faces=faces_seen)
 
     async def _speech(self, info: MediaInfo) -> list[float]:
@@ -445,8 +451,15 @@ class Analyzer:
         cuts = None
         if detector == "transnetv2":
             # The motion branch printed every frame's time, in the order the raw frames were written.
-            frames = raw_frames(out["shots"])
-            cuts = transition_cuts(self.shot_network.probabilities(frames), [t for t, _ in parsed["motion"]])
+            frames, times = raw_frames(out["shots"]), [t for t, _ in parsed["motion"]]
+            # Unequal counts: the frames cannot be dated, so scdet's cuts, and the record says so.
+            probabilities = self.shot_network.probabilities(frames) if len(frames) == len(times) else None
+            if probabilities is None:  # or the model does not run
+                if len(frames) != len(times):
+                    _log.warning("%s: %d raw frames for %d frame times, shots from scdet", key, len(frames), len(times))
+                detector = "scdet"
+            else:
+                cuts = transition_cuts(probabilities, times)
         return build_analysis(key, duration, parsed["video"], parsed["motion"], parsed["blur"], parsed["audio"],
                               self.settings.blur_threshold, cuts, detector)  # fmt: skip
 

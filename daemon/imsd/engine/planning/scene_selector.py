@@ -34,7 +34,7 @@ from imsd.engine.planning.vision import ShotVision
 from imsd.errors import ImsError, invalid
 from imsd.settings import EngineSettings
 
-__all__ = ["MediaKind", "SceneSelector", "kind_of", "measured_signals", "passage", "usable_ranges"]
+__all__ = ["MediaKind", "SceneSelector", "kind_of", "measured_signals", "passage", "shot_detectors", "usable_ranges"]
 
 MediaKind = tuple[Literal["video", "image"], float | None]
 
@@ -61,6 +61,14 @@ def measured_signals(analyses: Iterable[MediaAnalysis]) -> list[str]:
     for analysis in analyses:
         measured |= {name for name in ("speech", "faces", "quality") if getattr(analysis, name)}
     return [name for name in HIGHLIGHT_SIGNALS if name in measured]
+
+
+def shot_detectors(analyses: Iterable[MediaAnalysis]) -> list[str]:
+    """The detectors that found the shots of these analyses, each as its analysis records it.
+
+    Not the setting: a cached analysis, or one whose model failed, may have used another.
+    """
+    return sorted({analysis.shot_detector for analysis in analyses})
 
 
 def usable_ranges(analysis: MediaAnalysis) -> list[tuple[float, float]]:
@@ -101,7 +109,10 @@ class SceneSelector:
         )
         return dict(zip(refs, infos, strict=True))
 
-    async def candidates(self, refs: Sequence[str], editing: Mapping[str, Any]) -> list[Candidate]:
+    async def candidates(
+        self, refs: Sequence[str], editing: Mapping[str, Any], analyses: dict[str, MediaAnalysis] | None = None
+    ) -> list[Candidate]:
+        """Every shot of every medium as a candidate; `analyses`, when given, receives the analyses read, by ref."""
         infos = await self.media(refs, "InputConfig.MediaArray")
         texts = request_texts(editing)
         process = editing.get("ProcessConfig") or {}
@@ -118,7 +129,10 @@ class SceneSelector:
                 ranges: list[tuple[float, float]] = []
                 words: list[Word] = []
             else:
-                ranges = usable_ranges(await self.analyzer.analyze(info.path))
+                analysis = await self.analyzer.analyze(info.path)
+                if analyses is not None:
+                    analyses[ref] = analysis
+                ranges = usable_ranges(analysis)
                 speech = info.has_audio and self.transcriber.available()
                 words = await self.transcriber.transcribe(info.path) if speech else []
             shots = split_shots(ref, kind=kind, duration=info.duration or 0.0, aspect=aspect, ranges=ranges,
@@ -143,7 +157,8 @@ class SceneSelector:
         self, outputs: Sequence[Sequence[Sentence]], refs: Sequence[str], editing: Mapping[str, Any]
     ) -> dict[str, Any]:
         """ExtendOutput of Smart_Mix_Media_Select: for each output, the clips of each sentence."""
-        candidates = await self.candidates(refs, editing)
+        analyses: dict[str, MediaAnalysis] = {}
+        candidates = await self.candidates(refs, editing, analyses)
         texts = sorted({s.text for sentences in outputs for s in sentences})
         scored = await similarities(self.scorer, texts, [passage(c) for c in candidates])
         row = {text: i for i, text in enumerate(texts)}
@@ -155,9 +170,8 @@ class SceneSelector:
                 {"textMatchMediaSentenceOutputList": match_sentences(sentences, candidates, scores, history)}
             )
         signals = self.vision.signals() if self.settings.visual_signals else []
-        # What cut the videos into shots: the analyses this job read were made by it (it is in their cache key).
         scorer = {"name": scored.scorer, "kind": scored.kind, "visualSignals": signals,
-                  "shotDetector": self.analyzer.shot_detector()}  # fmt: skip
+                  "shotDetectors": shot_detectors(analyses.values())}  # fmt: skip
         return {"textMatchMediaOutputList": matched, "scorer": scorer}
 
     async def highlights(
@@ -182,6 +196,6 @@ class SceneSelector:
             ],
             "scorer": {"name": "signals", "kind": "signals", "weights": dataclasses.asdict(weights),
                        "signals": measured_signals(analyses.values()),
-                       "shotDetectors": sorted({a.shot_detector for a in analyses.values()})},
+                       "shotDetectors": shot_detectors(analyses.values())},
         }  # fmt: skip
         return selection, notes

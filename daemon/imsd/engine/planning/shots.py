@@ -11,19 +11,19 @@ and last frames are repeated to pad the ends. A frame whose probability exceeds 
 shot (the package's predictions_to_scenes): the next shot starts at the frame after the peak of
 each such run. It costs far more than scdet (bench/scene.py: `transnetv2_s_per_min`), which is why
 it is a setting (`engine.shot_detector`) and not the default. Without the model file or
-onnxruntime the analysis falls back to scdet and says so (MediaAnalysis.shot_detector).
+onnxruntime, or with a model that does not run (onnx.py), the analysis falls back to scdet and says
+so (MediaAnalysis.shot_detector).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from imsd.engine.planning.onnx import OnnxModel
 
 __all__ = [
     "CONTEXT",
@@ -52,15 +52,17 @@ class ShotNetwork:
     """TransNetV2's per-frame transition probabilities, with the ONNX model at `model`, loaded at first use."""
 
     def __init__(self, model: Path) -> None:
-        self.model = model
-        self._lock = threading.Lock()
-        self._session: Any = None
+        # One thread: 3D convolutions are 91% of a window, and onnxruntime's second thread spins;
+        # measured on a loaded two-core machine, 0.86 s CPU (1.4 s wall) a window with one thread
+        # against 1.19 s CPU (4.1 s wall) with two. The engine runs two jobs at a time for the other core.
+        self.model = OnnxModel(model, threads=1)
 
     def available(self) -> bool:
-        return self.model.is_file() and importlib.util.find_spec("onnxruntime") is not None
+        """Whether cuts can be found: the model is there and has not failed (then it stays unavailable)."""
+        return self.model.available()
 
-    def probabilities(self, frames: NDArray[np.uint8]) -> NDArray[np.float32]:
-        """Per frame of `frames` (N, 27, 48, 3 RGB), the probability that a shot ends there."""
+    def probabilities(self, frames: NDArray[np.uint8]) -> NDArray[np.float32] | None:
+        """Per frame of `frames` (N, 27, 48, 3 RGB), the probability that a shot ends there; None if the model fails."""
         count = len(frames)
         if count == 0:
             return np.zeros(0, np.float32)
@@ -70,25 +72,14 @@ class ShotNetwork:
         kept = []
         for start in range(0, padded - WINDOW + 1, STEP):
             window = frames[np.clip(np.arange(start - CONTEXT, start - CONTEXT + WINDOW), 0, count - 1)]
-            kept.append(self._run(window[None])[0, CONTEXT : CONTEXT + STEP])
+            output = self._run(window[None])
+            if output is None:
+                return None
+            kept.append(output[0, CONTEXT : CONTEXT + STEP])
         return np.concatenate(kept)[:count]
 
-    def _run(self, window: NDArray[np.uint8]) -> NDArray[np.float32]:
-        with self._lock:
-            if self._session is None:
-                import onnxruntime  # type: ignore[import-untyped]  # ships no type information
-
-                # One thread: 3D convolutions are 91% of a window, and onnxruntime's second thread
-                # spins; measured on a loaded two-core machine, 0.86 s CPU (1.4 s wall) a window
-                # with one thread against 1.19 s CPU (4.1 s wall) with two. The engine runs two
-                # jobs at a time for the other core.
-                options = onnxruntime.SessionOptions()
-                options.intra_op_num_threads = 1
-                self._session = onnxruntime.InferenceSession(
-                    str(self.model), options, providers=["CPUExecutionProvider"]
-                )
-            output: NDArray[np.float32] = self._session.run(["cut"], {"frames": np.ascontiguousarray(window)})[0]
-        return output
+    def _run(self, window: NDArray[np.uint8]) -> NDArray[np.float32] | None:
+        return self.model.run({"frames": np.ascontiguousarray(window)}, "cut")
 
 
 def raw_frames(path: Path) -> NDArray[np.uint8]:
@@ -105,13 +96,16 @@ def transition_cuts(
 ) -> list[float]:
     """Cut times: for each run of frames above `threshold`, the time of the frame after its peak.
 
-    `times[i]` is frame i's presentation time; a run reaching the last frame ends no shot.
+    `times[i]` is frame i's presentation time, one for each probability (else ValueError: the cuts
+    could not be dated); a run reaching the last frame ends no shot.
     """
+    if len(times) != len(probabilities):
+        raise ValueError(f"{len(probabilities)} frame probabilities for {len(times)} frame times")
     above = np.concatenate([[False], probabilities > threshold, [False]])
     edges = np.flatnonzero(np.diff(above.astype(np.int8)))
     cuts = []
     for start, end in zip(edges[::2], edges[1::2], strict=True):
         after = start + int(np.argmax(probabilities[start:end])) + 1
-        if after < min(len(times), len(probabilities)):
+        if after < len(times):
             cuts.append(float(times[after]))
     return cuts

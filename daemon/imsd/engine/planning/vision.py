@@ -98,7 +98,8 @@ class ShotVision:
             return cached
         picture = await self._frame(info, at)
         words = await asyncio.to_thread(self._words, picture, signals)
-        await self.cache.store(key, words)
+        if self.signals() == signals:  # not if a model failed on this picture: its words lack that signal
+            await self.cache.store(key, words)
         return words
 
     async def _frame(self, info: MediaInfo, at: float) -> NDArray[np.uint8]:
