@@ -647,22 +647,24 @@ COLOUR_FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
 }
 
 
+def lossless_clip(path: Path, vf: str) -> Path:
+    """A 2 s clip at the output size drawn by the filters `vf` over black, encoded losslessly."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=black:s={W}x{H}:r={FPS}:d=2", "-vf", vf,
+         "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
 @pytest.fixture(scope="module")
 def colour_ramps(media_dir: Path) -> tuple[Path, Path]:
     """Two smooth clips of different colours across the picture, at the output size."""
-    made = []
-    for name, rgb in (
-        ("colour-across.mp4", "r='40+180*X/W':g='40+180*Y/H':b=100"),
-        ("colour-down.mp4", "r='200-150*Y/H':g='60+100*X/W':b='40+160*(X+Y)/(W+H)'"),
-    ):
-        subprocess.run(
-            ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=black:s={W}x{H}:r={FPS}:d=2",
-             "-vf", f"format=gbrp,geq={rgb}", "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p",
-             str(media_dir / name)],
-            check=True,
-        )  # fmt: skip
-        made.append(media_dir / name)
-    return made[0], made[1]
+    across = lossless_clip(media_dir / "colour-across.mp4", "format=gbrp,geq=r='40+180*X/W':g='40+180*Y/H':b=100")
+    down = lossless_clip(
+        media_dir / "colour-down.mp4", "format=gbrp,geq=r='200-150*Y/H':g='60+100*X/W':b='40+160*(X+Y)/(W+H)'"
+    )
+    return across, down
 
 
 @pytest.mark.parametrize("name", sorted(COLOUR_FORMULAS))
@@ -766,17 +768,8 @@ async def test_a_transition_on_sharp_squares_is_its_glsl_at_every_pixel(
 @pytest.fixture(scope="module")
 def ramps(media_dir: Path) -> tuple[Path, Path]:
     """Two smooth, different clips at the output size: luma rising to the right, and downwards."""
-    root = media_dir
-    made = []
-    for name, lum in (("ramp-across.mp4", "16+120*X/W+80*Y/H"), ("ramp-down.mp4", "16+200*Y/H")):
-        subprocess.run(
-            ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=black:s={W}x{H}:r={FPS}:d=2",
-             "-vf", f"geq=lum='{lum}':cb=128:cr=128", "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p",
-             str(root / name)],
-            check=True,
-        )  # fmt: skip
-        made.append(root / name)
-    return made[0], made[1]
+    across = lossless_clip(media_dir / "ramp-across.mp4", "geq=lum='16+120*X/W+80*Y/H':cb=128:cr=128")
+    return across, lossless_clip(media_dir / "ramp-down.mp4", "geq=lum='16+200*Y/H':cb=128:cr=128")
 
 
 @pytest.mark.parametrize("name", sorted(FORMULAS))

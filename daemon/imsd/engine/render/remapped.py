@@ -615,7 +615,7 @@ def morph_window(
             mask = _uniform(graph, clock, frames, w, h, f"{_K}*(1+{q})")
             g = graph.one([base, other, mask], [f("maskedmerge")], "g")
             d = f"({morph.strength / 2}*{extent})"
-            maps[key + axis] = _map(graph, clock, frames, g, w, h, axis, extent, uses if key == "to" else 3, d=d)
+            maps[key + axis] = _map(graph, clock, frames, g, w, h, axis, extent, uses, d=d)
     seconds = clock.seconds(frames)
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
@@ -834,6 +834,7 @@ def displace_window(
             mask = graph.one([plane], [f("format", "gray16le")], "v")
             g = graph.one([base, other, mask], [f("maskedmerge")], "g")
             d = f"({'' if axis == 'X' else '-'}{o / 2}*{extent})"  # rows run down, against uv.y
+            # `to` reads every plane through its maps; `from` its colours only (not its alpha)
             maps[key + axis] = _map(graph, clock, frames, g, w, h, axis, extent, uses if key == "to" else 3, d=d)
     weights = {
         name: _copies(graph, _uniform(graph, clock, frames, w, h, f"255*({e})", "gray"), uses)
