@@ -92,6 +92,7 @@ async def test_things_join_the_words_and_the_result_names_the_signals_used(
     media_dir: Path, settings: EngineSettings, tmp_path: Path
 ) -> None:
     red = media_dir / "v1" / "5b0e.png"
+    red.parent.mkdir(exist_ok=True)  # not left to another test's library: tests run in any order
     Image.new("RGB", (640, 360), (230, 20, 20)).save(red)
     model = colour_classifier(tmp_path / "colours.onnx")
     resolver = MediaResolver(settings)

@@ -12,7 +12,17 @@ from imsd.engine.media.addresses import (
     refused_address,
 )
 from imsd.engine.media.cache import ContentCache, LruMemo
-from imsd.engine.media.faces import FaceFinder, FaceSample, Focus, faces_available, faces_in, focus_path
+from imsd.engine.media.faces import (
+    FaceFinder,
+    FaceSample,
+    Focus,
+    faces_available,
+    faces_in,
+    focus_path,
+    gray_pictures,
+    sample_filters,
+    sampling,
+)
 from imsd.engine.media.ffmpeg import ffmpeg_identity, ffmpeg_output, run_ffmpeg
 from imsd.engine.media.probe import SAFE_INPUT, SUBTITLE_FORMATS, MediaInfo, Prober, file_guard
 from imsd.engine.media.processes import ChildStopped, child_process, stop_signal
@@ -42,11 +52,14 @@ __all__ = [
     "ffmpeg_output",
     "file_guard",
     "focus_path",
+    "gray_pictures",
     "host_allowed",
     "is_public_address",
     "names_private_address",
     "refused_address",
     "resolve_together",
     "run_ffmpeg",
+    "sample_filters",
+    "sampling",
     "stop_signal",
 ]

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,9 +30,6 @@ from imsd.engine.media.cache import ContentCache
 from imsd.engine.media.ffmpeg import ffmpeg_output
 from imsd.engine.media.probe import MediaInfo
 from imsd.engine.media.saliency import salient_point
-
-if TYPE_CHECKING:
-    from imsd.engine.render.graph import Filter
 
 __all__ = [
     "MAX_SAMPLES",
@@ -198,7 +195,7 @@ class FaceFinder:
 
     async def _decode(self, info: MediaInfo, fps: float, height: int) -> NDArray[np.uint8]:
         # Only numbers reach the graph; the path is an argument of its own, opened under the guard.
-        samples = ",".join(x.render() for x in sample_filters(fps, height))
+        samples = ",".join(f"{name}={':'.join(map(str, args))}" for name, args in sample_filters(fps, height))
         cmd = [
             self.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", *info.guard, "-i", str(info.path),
             "-map", "0:v:0", "-vf", samples, "-pix_fmt", "gray", "-f", "rawvideo", "pipe:1",
@@ -212,11 +209,11 @@ def sampling(info: MediaInfo, rate: float = SAMPLE_FPS) -> tuple[float, int]:
     return fps, max(2, round(SAMPLE_WIDTH * info.height / max(1, info.width) / 2) * 2)
 
 
-def sample_filters(fps: float, height: int) -> list[Filter]:
-    """The filters that turn a video into face samples (gray is the output's pixel format)."""
-    from imsd.engine.render import graph  # here: graph imports this package (SAFE_INPUT)
-
-    return [graph.f("fps", round(fps, 4)), graph.f("scale", SAMPLE_WIDTH, height)]
+def sample_filters(fps: float, height: int) -> list[tuple[str, tuple[float, ...]]]:
+    """The filters, (name, positional arguments), that turn a video into face samples (gray is
+    the output's pixel format): data the analysis's graph takes as graph.f(name, *args), where
+    this room cannot import the render room's graph (it imports this one)."""
+    return [("fps", (round(fps, 4),)), ("scale", (SAMPLE_WIDTH, height))]
 
 
 def gray_pictures(raw: bytes, height: int) -> NDArray[np.uint8]:

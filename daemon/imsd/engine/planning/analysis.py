@@ -48,9 +48,11 @@ from imsd.engine.media import (
     Prober,
     faces_available,
     ffmpeg_output,
+    gray_pictures,
     run_ffmpeg,
+    sample_filters,
+    sampling,
 )
-from imsd.engine.media.faces import gray_pictures, sample_filters, sampling
 from imsd.engine.planning.shots import FRAME_SIZE, SHOT_MODEL, ShotNetwork, raw_frames, transition_cuts
 from imsd.engine.render import graph
 from imsd.errors import ImsError
@@ -346,7 +348,7 @@ def analysis_command(
     # Frames written raw: out name -> (the branch's filters after the split, their pixel format).
     raw: dict[str, tuple[list[graph.Filter], str]] = {}
     if faces is not None:
-        raw["faces"] = (sample_filters(*faces), "gray")
+        raw["faces"] = ([graph.f(name, *args) for name, args in sample_filters(*faces)], "gray")
     if shot_frames:
         raw["shots"] = ([graph.f("scale", FRAME_SIZE[1], FRAME_SIZE[0])], "rgb24")
     g = graph.FilterGraph()

@@ -25,12 +25,13 @@ REQUIRED_FILTERS = frozenset(
     {
         "adelay", "afade", "aformat", "aloop", "amix", "anull", "anullsrc", "aresample", "asetpts", "ass",
         "atempo", "atrim", "avgblur", "blackdetect", "blend", "chromashift", "color", "colorbalance",
-        "colorchannelmixer", "concat", "crop", "curves", "drawbox", "eq", "extractplanes", "fade",
-        "fillborders", "format", "fps", "freezedetect", "gblur", "geq", "hflip", "hue", "loop", "loudnorm",
-        "lut", "lut2", "maskedmerge", "mergeplanes", "mix", "negate", "overlay", "pad", "remap", "rotate",
-        "scale", "scdet", "select", "sendcmd", "setparams", "setpts", "setsar", "settb", "split", "subtitles",
-        "threshold", "tile", "tpad", "transpose", "trim", "vflip", "vignette", "volume", "vstack", "xfade",
-        "zoompan",
+        "colorchannelmixer", "concat", "crop", "curves", "displace", "drawbox", "drawgrid", "edgedetect",
+        "eq", "extractplanes", "fade", "fillborders", "format", "fps", "freezedetect", "gblur", "geq",
+        "hflip", "hue", "loop", "loudnorm", "lut", "lut2", "lutyuv", "maskedmerge", "mergeplanes", "mix",
+        "negate", "noise", "null", "overlay", "pad", "pixelize", "remap", "rgbashift", "rotate", "scale",
+        "scdet", "scroll", "select", "sendcmd", "setparams", "setpts", "setsar", "settb", "split",
+        "subtitles", "threshold", "tile", "tmix", "tpad", "transpose", "trim", "v360", "vflip", "vignette",
+        "volume", "vstack", "xfade", "zoompan",
     }
 )  # fmt: skip
 REQUIRED_ENCODERS = frozenset({"libx264", "aac", "libmp3lame", "pcm_s16le", "ffv1", "rawvideo"})
