@@ -349,14 +349,23 @@ def pixelize_window(
         ymaps = _columns(graph, clock, frames, pw, ph, 2 * uses, _read_row(row), "gray16le", ph - 1)
         xmaps = _across(graph, clock, frames, pw, ph, 2 * uses, _read_column(column), "gray16le", pw - 1)
         drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1]) for j in range(uses)]
+    return _merged(graph, _remapped_fade(graph, clock, frames, names, planes_a, planes_b, drawn, "pixels"), alpha)
+
+
+def _remapped_fade(
+    graph: FilterGraph, clock: Clock, frames: int, names: list[str], planes_a: list[str], planes_b: list[str],
+    drawn: dict[str, list[tuple[str, str, str, str]]], label: str,
+) -> list[str]:  # fmt: skip
+    """Each plane of both pictures read through its maps, (x, y of `a`, x, y of `b`) popped from
+    drawn["luma"] or drawn["chroma"] by the plane, then faded into each other over the window."""
     seconds = clock.seconds(frames)
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         xa, ya, xb, yb = drawn["chroma" if name in "uv" else "luma"].pop()
-        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "pixels")
-        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "pixels")
+        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], label)
+        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], label)
         out.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
-    return _merged(graph, out, alpha)
+    return out
 
 
 def lens_window(
@@ -1095,14 +1104,7 @@ def sway_window(
                           *factors)  # fmt: skip
             rows.append(_map(graph, clock, frames, g, pw, ph, "Y", "H", uses, d=f"(-{sway.amplitude}*H)"))
         drawn[kind] = [(same[2 * j], rows[0][j], same[2 * j + 1], rows[1][j]) for j in range(uses)]
-    seconds = clock.seconds(frames)
-    mixed = []
-    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
-        x_a, y_a, x_b, y_b = drawn["chroma" if name in "uv" else "luma"].pop()
-        moved_a = graph.one([pa, x_a, y_a], [f("remap", format="gray"), clock.settb()], "swayed")
-        moved_b = graph.one([pb, x_b, y_b], [f("remap", format="gray"), clock.settb()], "swayed")
-        mixed.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
-    return _merged(graph, mixed, alpha)
+    return _merged(graph, _remapped_fade(graph, clock, frames, names, planes_a, planes_b, drawn, "swayed"), alpha)
 
 
 def warp_window(
