@@ -52,6 +52,26 @@ async def test_a_job_on_a_system_template_whose_config_is_not_published_says_so_
     assert job["Approximated"] == [f"TemplateId IceSys_VideoMute: {SYSTEM_TEMPLATES['IceSys_VideoMute'].inferred}"]
 
 
+async def test_a_job_on_the_project_of_an_inferred_template_says_so_too(
+    backend: LocalBackend, m: Any, tmp_path: Path
+) -> None:
+    """The merged Timeline is kept as the job's project: a job made from that project renders the
+    same inferred Config, so it says so as well, and so does the project."""
+    first = await backend.submit_media_producing_job({
+        "TemplateId": "IceSys_VideoMute",
+        "ClipsParam": {"VideoArray": [m("red.mp4")]},
+        "OutputMediaConfig": {"MediaURL": str(tmp_path / "storage" / "muted.mp4")},
+    })  # fmt: skip
+    again = await backend.submit_media_producing_job({
+        "ProjectId": first["ProjectId"],
+        "OutputMediaConfig": {"MediaURL": str(tmp_path / "storage" / "again.mp4")},
+    })  # fmt: skip
+    note = f"TemplateId IceSys_VideoMute: {SYSTEM_TEMPLATES['IceSys_VideoMute'].inferred}"
+    job = (await backend.get_media_producing_job(again["JobId"]))["MediaProducingJob"]
+    project = (await backend.get_editing_project(first["ProjectId"]))["Project"]
+    assert job["Approximated"] == [note] and project["Approximated"] == [note]
+
+
 async def test_a_job_on_the_documented_video_merge_template_lists_nothing_approximated(
     backend: LocalBackend, m: Any, tmp_path: Path
 ) -> None:

@@ -74,7 +74,7 @@ class LocalIms:
         )
         job_id = await self._create(Api.SUBMIT_MEDIA_PRODUCING_JOB, params, fields, JobKind.MEDIA)
         if job_id == fields["JobId"]:
-            await self.store.save_project(project_id, timeline)
+            await self.store.save_project(project_id, timeline, approximated)
         # Queued again on a repeated submit too: harmless (deduplicated, and a finished job is skipped).
         await queue_task(await self._engine_queue(), JobKind.MEDIA, job_id)
         job = await self.store.get(job_id)
@@ -227,7 +227,7 @@ class LocalIms:
             timeline = await self.store.project_timeline(project_id)
             if timeline is None:
                 raise not_found("InvalidParameter.ProjectNotFound", "ProjectId", project_id)
-            return timeline, project_id, []
+            return timeline, project_id, await self.store.project_approximated(project_id)
         return json_object(params.get("Timeline"), "Timeline"), new_id(), []
 
     async def _engine_queue(self) -> TaskQueue:
@@ -332,7 +332,9 @@ class LocalIms:
         timeline = await self.store.project_timeline(project_id)
         if timeline is None:
             raise not_found("InvalidParameter.ProjectNotFound", "ProjectId", project_id)
-        project = {"ProjectId": project_id, "Timeline": compact_json(timeline), "Status": "Normal"}
+        project: dict[str, Any] = {"ProjectId": project_id, "Timeline": compact_json(timeline), "Status": "Normal"}
+        if approximated := await self.store.project_approximated(project_id):
+            project["Approximated"] = approximated  # the engine's own addition, as on jobs and templates
         return {"RequestId": new_id(), "Project": project}
 
     async def list_media_producing_jobs(self, params: dict[str, Any]) -> dict[str, Any]:

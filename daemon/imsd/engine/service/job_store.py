@@ -224,8 +224,18 @@ class EngineJobStore:
     async def running(self, kind: JobKind = JobKind.MEDIA) -> list[str]:
         return [str(j) for j in await self.redis.zrange(self.running_key(kind), 0, -1)]
 
-    async def save_project(self, project_id: str, timeline: Any) -> None:
-        await self.redis.set(self.project_key(project_id), compact_json(timeline), ex=JOB_TTL_S)
+    async def save_project(self, project_id: str, timeline: Any, approximated: list[str] | None = None) -> None:
+        """The project's Timeline and, if any, what in it departs from the documentation (a system
+        template's inferred Config), which every job made from the project says again."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.project_key(project_id), compact_json(timeline), ex=JOB_TTL_S)
+            if approximated:
+                pipe.set(f"{self.project_key(project_id)}:approximated", compact_json(approximated), ex=JOB_TTL_S)
+            await pipe.execute()
+
+    async def project_approximated(self, project_id: str) -> list[str]:
+        raw = await self.redis.get(f"{self.project_key(project_id)}:approximated")
+        return [] if raw is None else [str(note) for note in json.loads(raw)]
 
     async def project_timeline(self, project_id: str) -> Any:
         raw = await self.redis.get(self.project_key(project_id))
