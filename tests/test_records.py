@@ -90,6 +90,12 @@ async def test_a_delivery_s_record_is_the_one_admission_makes(store: RecordStore
     assert made.record() == await store.get("r-1")
 
 
+async def test_many_records_are_read_together_with_none_for_an_unknown_one(store: RecordStore) -> None:
+    first, second = delivery(None, "r-1", "1-0"), delivery(None, "r-2", "2-0")
+    await store.admit([first, second])
+    assert await store.get_many(["r-2", "nope", "r-1"]) == [second.record(), None, first.record()]
+
+
 async def test_a_redelivered_entry_requeues_a_lost_task_but_not_for_a_final_record(
     store: RecordStore, queue: TaskQueue, redis: Redis
 ) -> None:

@@ -368,9 +368,16 @@ class RecordStore:
 
     async def get(self, request_id: str) -> Record | None:
         raw = await self.redis.hgetall(self.record_key(request_id))  # type: ignore[misc]  # redis-py types sync|async
-        if not raw:
-            return None
-        return Record.from_hash({_text(k): _text(v) for k, v in raw.items()})
+        return _record(raw)
+
+    async def get_many(self, request_ids: Sequence[str]) -> list[Record | None]:
+        """The records of `request_ids` in one round trip (a page of hundreds read one by one
+        waited for each), None where there is none."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for request_id in request_ids:
+                pipe.hgetall(self.record_key(request_id))
+            raws = await pipe.execute()
+        return [_record(raw) for raw in raws]
 
     async def transition(
         self,
@@ -458,6 +465,10 @@ class RecordStore:
 
 def _flat(pairs: Mapping[str, Any]) -> list[Any]:
     return [x for kv in pairs.items() for x in kv]
+
+
+def _record(raw: dict[Any, Any]) -> Record | None:
+    return Record.from_hash({_text(k): _text(v) for k, v in raw.items()}) if raw else None
 
 
 def _text(value: Any) -> str:

@@ -134,9 +134,8 @@ async def _rows(svc: Services) -> list[dict[str, Any]]:
             "error_code": result.get("error_code"), "job_id": result.get("job_id"),
             "outputs": len(result.get("outputs") or []),
         })  # fmt: skip
-    active = await svc.redis.zrange(svc.settings.key("active"), 0, RECENT - 1)
-    for request_id in active:
-        record = await svc.store.get(request_id)
+    active = [str(r) for r in await svc.redis.zrange(svc.settings.key("active"), 0, RECENT - 1)]
+    for request_id, record in zip(active, await svc.store.get_many(active), strict=True):
         if record is not None and not record.state.final:
             rows[request_id] = {
                 "request_id": request_id, "api": record.api, "state": record.state.value,
