@@ -115,7 +115,7 @@ def ripple_window(
     mixed = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         xmap, ymap = (chroma if name in "uv" else luma).pop()
-        moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "rippled")
+        moved = _read(graph, clock, pa, xmap, ymap, "rippled")
         mixed.append(graph.one([moved, pb], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
     return _merged(graph, mixed, alpha)
 
@@ -148,7 +148,7 @@ def zoom_window(
     mixed = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
-        moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "zoomed")
+        moved = _read(graph, clock, pa, xmap, ymap, "zoomed")
         mixed.append(graph.one([moved, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
     return _merged(graph, mixed, alpha)
 
@@ -172,7 +172,7 @@ def circles_window(
     radii = [f"(0.5+{z})", f"(0.8+{z}*1.5)", f"(1.2+{z}*2.5)"]
     zooms = [0.15, 0.2, 0.25]  # rings 2-4: zoom(uv, 1 - c * pro)
     weights = [t, f"{t}*0.5", f"{t}*0.2", t]
-    drawn: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    drawn: dict[str, list[tuple[str, ...]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
         r = _drawn(graph, clock, pw, ph, f"round(clip(2*hypot((X+0.5)/W-0.5,(0.5-(Y+0.5)/H)*H/W)*{scale},0,65535))")
         rs = _copies(graph, _still(graph, clock, frames, r), 3)
@@ -203,13 +203,7 @@ def circles_window(
         weights_ = _copies(graph, weight, uses)
         drawn[kind] = [(xcopies[2 * j], ycopies[2 * j], xcopies[2 * j + 1], ycopies[2 * j + 1], weights_[j])
                        for j in range(uses)]  # fmt: skip
-    out = []
-    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
-        xa, ya, xb, yb, weight = drawn["chroma" if name in "uv" else "luma"].pop()
-        zoomed_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "zoomed")
-        zoomed_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "zoomed")
-        out.append(graph.one([zoomed_a, zoomed_b, weight], [f("maskedmerge"), clock.settb()], "xf"))
-    return _merged(graph, out, alpha)
+    return _merged(graph, _remapped_mix(graph, clock, frames, names, planes_a, planes_b, drawn, "zoomed"), alpha)
 
 
 def turn_window(
@@ -268,8 +262,8 @@ def turn_window(
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
         xa, ya, xb, yb, mix, mask = drawn["chroma" if name in "uv" else "luma"].pop()
-        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "turned")
-        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "turned")
+        moved_a = _read(graph, clock, pa, xa, ya, "turned")
+        moved_b = _read(graph, clock, pb, xb, yb, "turned")
         mixed = graph.one([moved_a, moved_b, mix], [f("maskedmerge"), clock.settb()], "xf")
         if mask is None or turn.back is None:
             out.append(mixed)
@@ -344,27 +338,35 @@ def pixelize_window(
     centre = "((floor({u}/{side})+0.5)*{side})"
     column = f"if(gt({dist},0),{centre.format(u='((X+0.5)/W)', side=side)},(X+0.5)/W)"
     row = f"if(gt({dist},0),{centre.format(u='(1-(Y+0.5)/H)', side=side)},1-(Y+0.5)/H)"
-    drawn: dict[str, list[tuple[str, str, str, str]]] = {}
+    drawn: dict[str, list[tuple[str, ...]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
         ymaps = _columns(graph, clock, frames, pw, ph, 2 * uses, _read_row(row), "gray16le", ph - 1)
         xmaps = _across(graph, clock, frames, pw, ph, 2 * uses, _read_column(column), "gray16le", pw - 1)
         drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1]) for j in range(uses)]
-    return _merged(graph, _remapped_fade(graph, clock, frames, names, planes_a, planes_b, drawn, "pixels"), alpha)
+    return _merged(graph, _remapped_mix(graph, clock, frames, names, planes_a, planes_b, drawn, "pixels"), alpha)
 
 
-def _remapped_fade(
+def _read(graph: FilterGraph, clock: Clock, plane: str, xmap: str, ymap: str, label: str) -> str:
+    """A plane read through its maps (remap), on the window's timebase."""
+    return graph.one([plane, xmap, ymap], [f("remap", format="gray"), clock.settb()], label)
+
+
+def _remapped_mix(
     graph: FilterGraph, clock: Clock, frames: int, names: list[str], planes_a: list[str], planes_b: list[str],
-    drawn: dict[str, list[tuple[str, str, str, str]]], label: str,
+    drawn: dict[str, list[tuple[str, ...]]], label: str,
 ) -> list[str]:  # fmt: skip
-    """Each plane of both pictures read through its maps, (x, y of `a`, x, y of `b`) popped from
-    drawn["luma"] or drawn["chroma"] by the plane, then faded into each other over the window."""
+    """Each plane of both pictures read through its maps, (x, y of `a`, x, y of `b`[, weight])
+    popped from drawn["luma"] or drawn["chroma"] by the plane, then mixed: by the weight where the
+    drawing gives one (maskedmerge), else faded by the progress over the window."""
     seconds = clock.seconds(frames)
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
-        xa, ya, xb, yb = drawn["chroma" if name in "uv" else "luma"].pop()
-        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], label)
-        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], label)
-        out.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
+        xa, ya, xb, yb, *weight = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved = [_read(graph, clock, pa, xa, ya, label), _read(graph, clock, pb, xb, yb, label)]
+        mix = [f("maskedmerge"), clock.settb()] if weight else [
+            f("xfade", transition="fade", duration=seconds, offset=0)
+        ]  # fmt: skip
+        out.append(graph.one([*moved, *weight], mix, "xf"))
     return out
 
 
@@ -400,8 +402,8 @@ def lens_window(
     out = []
     for (read_a, read_b), pa, pb in zip(reads, planes_a, planes_b, strict=True):
         (xa, ya), (xb, yb) = drawn[read_a].pop(), drawn[read_b].pop()
-        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "lens")
-        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "lens")
+        moved_a = _read(graph, clock, pa, xa, ya, "lens")
+        moved_b = _read(graph, clock, pb, xb, yb, "lens")
         out.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
     return _merged(graph, out, alpha, rgb=True)
 
@@ -465,11 +467,11 @@ def doorway_window(
             f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
             f("lut", c0=black[name]),
         ], "black"))  # fmt: skip
-        reflected = graph.one([pm, xm, ym], [f("remap", format="gray"), clock.settb()], "mirror")
+        reflected = _read(graph, clock, pm, xm, ym, "mirror")
         back = graph.one([dark, reflected, mirror_], [f("maskedmerge"), clock.settb()], "mirror")
-        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "door")
+        moved_b = _read(graph, clock, pb, xb, yb, "door")
         behind = graph.one([back, moved_b, shown_], [f("maskedmerge"), clock.settb()], "door")
-        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "door")
+        moved_a = _read(graph, clock, pa, xa, ya, "door")
         out.append(graph.one([behind, moved_a, doors_], [f("maskedmerge"), clock.settb()], "xf"))
     return _merged(graph, out, alpha)
 
@@ -520,8 +522,8 @@ def cards_window(
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
         xa, ya, xb, yb, which_, weight_ = drawn["chroma" if name in "uv" else "luma"].pop()
-        moved_a = graph.one([pa, xa, ya], [f("remap", format="gray"), clock.settb()], "card")
-        moved_b = graph.one([pb, xb, yb], [f("remap", format="gray"), clock.settb()], "card")
+        moved_a = _read(graph, clock, pa, xa, ya, "card")
+        moved_b = _read(graph, clock, pb, xb, yb, "card")
         card_ = graph.one([moved_a, moved_b, which_], [f("maskedmerge"), clock.settb()], "card")
         dark = _still(graph, clock, frames, graph.one([], [
             f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
@@ -631,8 +633,7 @@ def morph_window(
         from_ = moved_from.get(name, pa)
         to = moved_to.get(name, pb)
         moved_a, moved_b = (
-            graph.one([plane, maps[f"{key}X"].pop(), maps[f"{key}Y"].pop()], [f("remap", format="gray"), clock.settb()],
-                      "morph")
+            _read(graph, clock, plane, maps[f"{key}X"].pop(), maps[f"{key}Y"].pop(), "morph")
             for plane, key in ((from_, "from"), (to, "to"))
         )  # fmt: skip
         out.append(graph.one([moved_a, moved_b], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf"))
@@ -852,14 +853,10 @@ def displace_window(
     }  # fmt: skip
     read_to, read_from = [], []
     for name, pa, pb in zip(names, a_copies, b_copies, strict=True):
-        read_to.append(graph.one([pb.pop(), maps["toX"].pop(), maps["toY"].pop()], [
-            f("remap", format="gray"), clock.settb(),
-        ], "glitch"))  # fmt: skip
+        read_to.append(_read(graph, clock, pb.pop(), maps["toX"].pop(), maps["toY"].pop(), "glitch"))
         if name == "a":
             break
-        read_from.append(graph.one([pa.pop(), maps["fromX"].pop(), maps["fromY"].pop()], [
-            f("remap", format="gray"), clock.settb(),
-        ], "glitch"))  # fmt: skip
+        read_from.append(_read(graph, clock, pa.pop(), maps["fromX"].pop(), maps["fromY"].pop(), "glitch"))
     to_reads = [_copies(graph, r, 2 if name != "a" else 1) for name, r in zip(names, read_to, strict=True)]
     darker = [graph.one([t.pop(), r], [f("blend", all_mode="darken")], "min")
               for t, r in zip(to_reads[:3], read_from, strict=True)]  # fmt: skip
@@ -898,7 +895,7 @@ def squeeze_window(
     out = []
     for name, pa, pb, xmap, shown in zip(names, planes_a, planes_b, xmaps, off, strict=True):
         ymap = _columns(graph, clock, frames, w, h, 1, _read_row(f"{y}+{shifts.get(name, 0)}"), "gray16le", h - 1)[0]
-        moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "squeezed")
+        moved = _read(graph, clock, pa, xmap, ymap, "squeezed")
         out.append(graph.one([moved, pb, shown], [f("maskedmerge"), clock.settb()], "xf"))
     return _merged(graph, out, alpha, rgb=True)
 
@@ -1083,7 +1080,7 @@ def sway_window(
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     progress = f"(T*({clock.fps})/{frames})"
-    drawn: dict[str, list[tuple[str, str, str, str]]] = {}  # the maps of `a` and of `b`, each plane size
+    drawn: dict[str, list[tuple[str, ...]]] = {}  # the maps of `a` and of `b`, each plane size
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
         # Still: the columns, cos and sin of frequency * uv.x (+ and -), K.
         columns = _still(graph, clock, frames, _row(graph, clock, pw, ph, "X"))
@@ -1104,7 +1101,7 @@ def sway_window(
                           *factors)  # fmt: skip
             rows.append(_map(graph, clock, frames, g, pw, ph, "Y", "H", uses, d=f"(-{sway.amplitude}*H)"))
         drawn[kind] = [(same[2 * j], rows[0][j], same[2 * j + 1], rows[1][j]) for j in range(uses)]
-    return _merged(graph, _remapped_fade(graph, clock, frames, names, planes_a, planes_b, drawn, "swayed"), alpha)
+    return _merged(graph, _remapped_mix(graph, clock, frames, names, planes_a, planes_b, drawn, "swayed"), alpha)
 
 
 def warp_window(
@@ -1121,7 +1118,7 @@ def warp_window(
     arg = f"(val/{scale}-{warp.low})"
     step = warp.m.replace("{d}", arg)
     reach = warp.reach.replace("{p}", progress)
-    drawn: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    drawn: dict[str, list[tuple[str, ...]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
         place = _drawn(graph, clock, pw, ph, f"round({scale}*({warp.place}+{c + warp.low}))")
         place = _still(graph, clock, frames, place)
@@ -1142,13 +1139,7 @@ def warp_window(
         mask = _mask(graph, mix_g, step)
         masks = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
         drawn[kind] = [(maps[0][0][j], maps[0][1][j], maps[1][0][j], maps[1][1][j], masks[j]) for j in range(uses)]
-    mixed = []
-    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
-        x_a, y_a, x_b, y_b, mask = drawn["chroma" if name in "uv" else "luma"].pop()
-        moved_a = graph.one([pa, x_a, y_a], [f("remap", format="gray"), clock.settb()], "warped")
-        moved_b = graph.one([pb, x_b, y_b], [f("remap", format="gray"), clock.settb()], "warped")
-        mixed.append(graph.one([moved_a, moved_b, mask], [f("maskedmerge"), clock.settb()], "xf"))
-    return _merged(graph, mixed, alpha)
+    return _merged(graph, _remapped_mix(graph, clock, frames, names, planes_a, planes_b, drawn, "warped"), alpha)
 
 
 def sweep_window(
@@ -1216,7 +1207,7 @@ def drop_window(
     mixed = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
-        moved_a = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "dropped")
+        moved_a = _read(graph, clock, pa, xmap, ymap, "dropped")
         mixed.append(graph.one([moved_a, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
     return _merged(graph, mixed, alpha)
 
@@ -1256,7 +1247,7 @@ def bounce_window(
             f("lut", c0=black[name]),
         ], "black"))  # fmt: skip
         shaded = graph.one([dark, pb, lit], [f("maskedmerge"), clock.settb()], "shaded")
-        moved = graph.one([pa, xmap, ymap], [f("remap", format="gray"), clock.settb()], "bounced")
+        moved = _read(graph, clock, pa, xmap, ymap, "bounced")
         mixed.append(graph.one([shaded, moved, fell], [f("maskedmerge"), clock.settb()], "xf"))
     return _merged(graph, mixed, alpha)
 
