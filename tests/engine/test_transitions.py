@@ -9,7 +9,8 @@ SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl, BowTieH
 crosswarp.glsl, DoomScreenTransition.glsl, Bounce.glsl, ZoomInCircles.glsl, rotate_scale_fade.glsl,
 heart.glsl, squareswire.glsl, pixelize.glsl, burn.glsl, colorphase.glsl, multiply_blend.glsl,
 fadegrayscale.glsl, ColourDistance.glsl, windowblinds.glsl, squeeze.glsl, ripple.glsl, Swirl.glsl,
-flyeye.glsl, undulatingBurnOut.glsl, GlitchDisplace.glsl; MIT), with their default uniforms.
+flyeye.glsl, undulatingBurnOut.glsl, GlitchDisplace.glsl, hexagonalize.glsl, Mosaic.glsl (taken for
+IMS's mosaic: inferred); MIT), with their default uniforms.
 Compared on the luma plane, which the engine draws as it draws every plane (the transitions of
 colour alone, squeeze and glitchdisplace: in RGB, on coloured ramps), in renders encoded
 losslessly (Crf 0) so that what differs is the drawing; the two clips are smooth ramps so that
@@ -447,6 +448,40 @@ def pixelize(a: Plane, b: Plane, progress: float) -> Plane:
     return read(a, x, y) * (1 - progress) + read(b, x, y) * progress
 
 
+def hexagonalize(a: Plane, b: Plane, progress: float) -> Plane:
+    """hexagonalize.glsl, steps = 50, horizontalHexagons = 20 (ratio = W / H): its cube rounding
+    as it is written."""
+    x, y = uv()
+    dist = np.ceil(2 * min(progress, 1 - progress) * 50) / 50
+    if dist > 0:
+        size, ratio = np.sqrt(3) / 3 * dist / 20, W / H
+        px, py = (x - 0.5) / size, (y / ratio - 0.5) / size
+        q, r = np.sqrt(3) / 3 * px - py / 3, 2 / 3 * py
+        s = -q - r
+        rq, rr, rs = np.floor(q + 0.5), np.floor(r + 0.5), np.floor(s + 0.5)
+        dq, dr, ds = abs(rq - q), abs(rr - r), abs(rs - s)
+        first = (dq > dr) & (dq > ds)
+        rq, rr = np.where(first, -rr - rs, rq), np.where(~first & (dr > ds), -rq - rs, rr)
+        x, y = (np.sqrt(3) * rq + np.sqrt(3) / 2 * rr) * size + 0.5, (1.5 * rr * size + 0.5) * ratio
+    return read(a, x, y) * (1 - progress) + read(b, x, y) * progress
+
+
+def mosaic(a: Plane, b: Plane, progress: float) -> Plane:
+    """Mosaic.glsl, endx = 2, endy = -1 (Rand in double precision, as ffmpeg evaluates it)."""
+    x, y = uv()
+    rpr = progress * 2 - 1
+    az = abs(3 - rpr * rpr * 2)
+    pan = (0.5 - np.cos(progress * np.pi) / 2) ** 2
+    rx, ry = (x - 0.5) * az + 0.5 + 2 * pan, (y - 0.5) * az + 0.5 - pan
+    tx, ty = np.floor(rx), np.floor(ry)
+    on_end = (tx == 2) & (ty == -1)
+    r = rand(tx, ty)
+    angle = np.where(on_end, 0.0, np.floor(r * 4)) * 0.5 * np.pi
+    dx, dy = rx - tx - 0.5, ry - ty - 0.5  # Rotate(v, a) = mat2(cos, -sin, sin, cos) * v
+    mx, my = 0.5 + np.cos(angle) * dx + np.sin(angle) * dy, 0.5 - np.sin(angle) * dx + np.cos(angle) * dy
+    return np.where(on_end | (r > 0.5), read(b, mx, my), read(a, mx, my))
+
+
 def windowblinds(a: Plane, b: Plane, progress: float) -> Plane:
     """windowblinds.glsl, clipped as a GPU writes it (its mix overshoots `to` late in the window)."""
     _, y = uv()
@@ -552,6 +587,8 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "heart": heart,
     "squareswire": squareswire,
     "pixelize": pixelize,
+    "hexagonalize": hexagonalize,
+    "mosaic": mosaic,
     "windowblinds": windowblinds,
     "ripple": ripple,
     "swirl": swirl,
@@ -835,7 +872,7 @@ REMAPPED = {
     "waterdrop": 2.5, "simplezoom": 2.5, "dreamy": 3.5, "directionalwarp": 3.5, "crosswarp": 3.5,
     "doomscreentransition_down": 2.5, "bounce_down": 2.5, "zoomincircles": 3.5, "rotatescalefade": 3.5,
     "pixelize": 3.5, "ripple": 2.5, "swirl": 3.5, "flyeye": 3.5, "doorway": 3.5, "dreamyzoom": 3.5, "gridflip": 3.5,
-    "morph": 3.5,
+    "morph": 3.5, "hexagonalize": 3.5, "mosaic": 3.5,
 }  # fmt: skip
 
 
@@ -926,7 +963,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
              "windowblinds", "ripple", "swirl", "flyeye", "doorway", "dreamyzoom", "gridflip", "linearblur",
-             "glitchmemories", "morph", "undulatingburnout", *COLOUR_FORMULAS],
+             "glitchmemories", "morph", "undulatingburnout", "hexagonalize", "mosaic", *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

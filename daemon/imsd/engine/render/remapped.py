@@ -72,6 +72,7 @@ from imsd.engine.render.transitions import (
     Drawn,
     Drop,
     Heart,
+    Hexagons,
     Lens,
     Morph,
     Pixels,
@@ -80,6 +81,7 @@ from imsd.engine.render.transitions import (
     Squeeze,
     Sway,
     Sweep,
+    Tiles,
     Turn,
     Warp,
     Zoom,
@@ -368,6 +370,108 @@ def _remapped_mix(
         ]  # fmt: skip
         out.append(graph.one([*moved, *weight], mix, "xf"))
     return out
+
+
+def hexagons_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, hexagons: Hexagons, frames: int, size: tuple[int, int],
+    alpha: bool,
+) -> str:  # fmt: skip
+    """hexagonalize.glsl over the window of `frames` frames: both pictures read at the centre of
+    the hexagon holding the point, mixed by the progress. The GLSL's point, ((uv.x - .5) / size,
+    (uv.y / ratio - .5) / size), is the pixel's place less (W / 2, W / 2), over size W: the same
+    scale across and down, so its cube rounding picks the nearest point of a regular hexagonal
+    lattice, the union of two rectangular ones, L1 = (sqrt 3 i, 3 j) and L2 = L1 + (sqrt 3 / 2,
+    3 / 2). The nearest point of each is a column's and a row's (as pixelize's squares), and L1's
+    is nearer where f(column) = dx1^2 - dx2^2 is below g(row) = dy2^2 - dy1^2: each frame one geq
+    row of each lattice's map and of f, one geq column of the maps and of g, spread, and
+    `threshold` (f < g) picks each map from L1's or L2's. f and g are 16-bit, 1/40000 of a size
+    unit (at least 1/60000 of a pixel a step): a pixel whose f and g lie closer than that may
+    take the other hexagon."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    dist = f"(ceil(2*min({p},1-{p})*{hexagons.steps})/{hexagons.steps})"
+    side = f"(sqrt(3)/3*{dist}/{hexagons.across})"  # the GLSL's size: a hexagon's radius in uv
+    ratio, scale = w / h, 40000
+    # Along each axis: the point (in radii), L1's and L2's nearest coordinate, and uv there.
+    px = f"(((X+0.5)/W-0.5)/{side})"
+    xs = [f"(sqrt(3)*floor({px}/sqrt(3)+0.5))", f"(sqrt(3)*(floor({px}/sqrt(3))+0.5))"]
+    py = f"(((1-(Y+0.5)/H)/{ratio}-0.5)/{side})"
+    ys = [f"(3*floor({py}/3+0.5))", f"(3*(floor({py}/3)+0.5))"]
+    nearer = {  # K + scale (dx1^2 - dx2^2), K + scale (dy2^2 - dy1^2); none while dist is 0
+        "f": f"if(gt({dist},0),{_K}+{scale}*(({px}-{xs[0]})^2-({px}-{xs[1]})^2),0)",
+        "g": f"if(gt({dist},0),{_K}+{scale}*(({py}-{ys[1]})^2-({py}-{ys[0]})^2),0)",
+    }
+    drawn: dict[str, list[tuple[str, ...]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        fs = _across(graph, clock, frames, pw, ph, 2, nearer["f"], "gray16le", 65535)
+        gs = _columns(graph, clock, frames, pw, ph, 2, nearer["g"], "gray16le", 65535)
+        columns = [_across(graph, clock, frames, pw, ph, 1, _read_column(
+            f"if(gt({dist},0),{x}*{side}+0.5,(X+0.5)/W)"), "gray16le", pw - 1)[0] for x in xs]  # fmt: skip
+        rows = [_columns(graph, clock, frames, pw, ph, 1, _read_row(
+            f"if(gt({dist},0),({y}*{side}+0.5)*{ratio},1-(Y+0.5)/H)"), "gray16le", ph - 1)[0] for y in ys]  # fmt: skip
+        maps = [_copies(graph, graph.one([fk, gk, *pair], [f("threshold"), f("format", "gray16le")], "map"), 2 * uses)
+                for fk, gk, pair in zip(fs, gs, (columns, rows), strict=True)]  # fmt: skip
+        xmaps, ymaps = maps
+        drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1]) for j in range(uses)]
+    return _merged(graph, _remapped_mix(graph, clock, frames, names, planes_a, planes_b, drawn, "hexagons"), alpha)
+
+
+def tiles_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, tiles: Tiles, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """Mosaic.glsl over the window of `frames` frames: rp = (uv - .5) az + offset, az and offset
+    of the progress, is a column's across and a row's down, so each frame a pixel's tile
+    (floor(rp)) and its place in the tile (m = fract(rp)) are one geq row's and one geq column's,
+    spread. A tile's quarter turn k = int(4 Rand(tile)) (none on the end tile) reads the picture
+    at m (k 0), (m.y, 1 - m.x) (1), 1 - m (2) or (1 - m.y, m.x) (3): each map is a column's or a
+    row's function, one of four, picked per pixel by the tile's class (16-bit `threshold`s
+    against uniform frames). The class, and whether the tile shows `to` (Rand > .5, or the end
+    tile), are still 16-bit luts of the tile's index (the column's part plus the row's): both
+    pictures are read through the maps and the mask picks one. Rand is evaluated in doubles."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    zoom = f"abs(3-2*(2*{p}-1)^2)"
+    pan = f"(0.5-cos({p}*PI)/2)^2"  # POW2(CosInterpolation(progress))
+    across = f"(((X+0.5)/W-0.5)*{zoom}+0.5+{tiles.endx}*{pan})"  # rp.x
+    down = f"(((1-(Y+0.5)/H)-0.5)*{zoom}+0.5+{tiles.endy}*{pan})"  # rp.y
+    mx, my = f"({across}-floor({across}))", f"({down}-floor({down}))"
+    # The tile's index: column part floor(rp.x) + 2, row part 8 (floor(rp.y) + 4), each in 0-7.
+    tx, ty = "(mod(val,8)-2)", "(floor(val/8)-4)"
+    end = f"eq({tx},{tiles.endx})*eq({ty},{tiles.endy})"
+    rand = f"mod(sin({tx}*12.9898+{ty}*78.233)*43758.5453,1)"
+    # The class: 0, 1, 2, 3 for quarter turns 0, 2, 1, 3 (the even turns' maps are the column's).
+    turn = f"st(0,if({end},0,floor({rand}*4)));if(eq(ld(0),1),2,if(eq(ld(0),2),1,ld(0)))"
+    shown = f"gt({end}+gt({rand},0.5),0)"
+    drawn: dict[str, list[tuple[str, ...]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        part = [_columns(graph, clock, frames, pw, ph, 1, e, "gray16le", top, across=by_column)[0]
+                for e, top, by_column in ((f"clip(floor({across})+2,0,7)", 7, True),
+                                          (f"8*clip(floor({down})+4,0,7)", 56, False))]  # fmt: skip
+        for_class, for_mask = _copies(graph, graph.one(part, [f("blend", all_mode="addition")], "tile"), 2)
+        classes = _copies(graph, graph.one([for_class], _lut16(turn), "tile"), 6)
+        masks = _copies(graph, _mask(graph, for_mask, shown), uses)
+        # Each class's maps, the column (x) and the row (y) read at its turned place: (expression,
+        # a function of the column?) for classes 0-3.
+        places = (
+            [(_read_column(mx), True), (_read_column(f"1-{mx}"), True),
+             (_read_column(my, str(pw)), False), (_read_column(f"1-{my}", str(pw)), False)],
+            [(_read_row(my), False), (_read_row(f"1-{my}"), False),
+             (_read_row(f"1-{mx}", str(ph)), True), (_read_row(mx, str(ph)), True)],
+        )  # fmt: skip
+        maps = []
+        for k, (axis, top) in enumerate(zip(places, (pw - 1, ph - 1), strict=True)):
+            choices = [_columns(graph, clock, frames, pw, ph, 1, e, "gray16le", top, across=by_column)[0]
+                       for e, by_column in axis]  # fmt: skip
+            bounds = [_still(graph, clock, frames, _row(graph, clock, pw, ph, str(c))) for c in (1, 3, 2)]
+            low = graph.one([classes[3 * k], bounds[0], *choices[:2]], [f("threshold")], "map")
+            high = graph.one([classes[3 * k + 1], bounds[1], *choices[2:]], [f("threshold")], "map")
+            picked = [f("threshold"), f("format", "gray16le")]
+            maps.append(_copies(graph, graph.one([classes[3 * k + 2], bounds[2], low, high], picked, "map"), 2 * uses))
+        xmaps, ymaps = maps
+        drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1], masks[j]) for j in range(uses)]
+    return _merged(graph, _remapped_mix(graph, clock, frames, names, planes_a, planes_b, drawn, "tiles"), alpha)
 
 
 def lens_window(
@@ -1274,14 +1378,16 @@ def _across(
     return _columns(graph, clock, frames, w, h, uses, expr, pix_fmt, top, across=True)
 
 
-def _read_column(x: str) -> str:
-    """The column a0() reads at uv.x `x` (a geq expression): uv * W - .5, truncated."""
-    return f"floor(({x})*W-0.5+1e-9)"
+def _read_column(x: str, width: str = "W") -> str:
+    """The column a0() reads at uv.x `x` (a geq expression): uv * W - .5, truncated (`width`: W,
+    or the plane's width where the geq draws a column)."""
+    return f"floor(({x})*{width}-0.5+1e-9)"
 
 
-def _read_row(y: str) -> str:
-    """The row a0() reads at uv.y `y` (up): (1 - y) * H - .5, truncated."""
-    return f"floor((1-({y}))*H-0.5+1e-9)"
+def _read_row(y: str, height: str = "H") -> str:
+    """The row a0() reads at uv.y `y` (up): (1 - y) * H - .5, truncated (`height`: H, or the
+    plane's height where the geq draws a row)."""
+    return f"floor((1-({y}))*{height}-0.5+1e-9)"
 
 
 def _map(
@@ -1319,4 +1425,5 @@ _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Rows: rows_window, Burnout: burnout_window, Displace: displace_window,
     Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
     Cards: cards_window, Blur: blur_window, Morph: morph_window,
+    Hexagons: hexagons_window, Tiles: tiles_window,
 }  # fmt: skip

@@ -16,7 +16,9 @@ native filters at about the cost of a built-in:
   doomscreentransition_down slides `from` down column by column (`Drop`), bounce_down row by row
   (`Bounce`); zoomincircles zooms and mixes both pictures ring by ring; rotatescalefade, swirl
   and dreamyzoom turn and scale them (`Turn`); heart grows by a 16-bit field of its radius on
-  each ray; pixelize reads both at their squares' centres (`Pixels`); doorway opens `from` over
+  each ray; pixelize reads both at their squares' centres (`Pixels`), hexagonalize at their
+  hexagons' (`Hexagons`); mosaic (taken to be Mosaic.glsl: inferred) shows one or the other
+  whole in each tile of a zooming, panning grid, turned (`Tiles`); doorway opens `from` over
   `to` and its reflection (`Doorway`); gridflip flips cells as cards (`Cards`); linearblur
   averages shifted copies (`Blur`); morph reads both pictures where their colours say (`Morph`);
 - burn, colorphase, multiplyblend, fadegrayscale and colordistance mix colours alone, channel by
@@ -45,8 +47,8 @@ from dataclasses import dataclass, replace
 
 __all__ = [
     "Backdrop", "Blur", "Bounce", "Burnout", "Cards", "Channels", "Circles", "Displace", "Doorway", "Drawn", "Drop",
-    "Heart", "Lens", "MaskedBlend", "Morph", "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp",
-    "XfadeChoice", "Zoom",
+    "Heart", "Hexagons", "Lens", "MaskedBlend", "Morph", "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep",
+    "Tiles", "Turn", "Warp", "XfadeChoice", "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -166,6 +168,27 @@ class Pixels:
 
     squares: int
     steps: int
+
+
+@dataclass(frozen=True)
+class Hexagons:
+    """hexagonalize.glsl: both pictures read at the centre of their hexagon (pointy-top, radius
+    size = sqrt(3) / 3 dist / `across`, dist = ceil(2 min(progress, 1 - progress) steps) / steps,
+    on uv with its y divided by the ratio W / H), mixed by progress (remapped.py)."""
+
+    steps: int
+    across: float
+
+
+@dataclass(frozen=True)
+class Tiles:
+    """Mosaic.glsl: the picture seen through a grid of tiles zoomed by |3 - 2 (2 progress - 1)^2|
+    round its centre and panned from tile (0, 0) to tile (`endx`, `endy`); each tile shows the
+    whole of `from` or `to` (its Rand > .5, or the end tile), turned by a quarter turn of its Rand
+    (not the end tile) (remapped.py)."""
+
+    endx: int
+    endy: int
 
 
 @dataclass(frozen=True)
@@ -331,7 +354,7 @@ class Heart:
 #: What remapped.py draws from 16-bit fields.
 Drawn = (
     Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Lens | Doorway
-    | Cards | Blur | Morph | Circles | Heart | Burnout | Displace
+    | Cards | Blur | Morph | Circles | Heart | Burnout | Displace | Hexagons | Tiles
 )
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
@@ -584,6 +607,13 @@ _TURNS = {"rotatescalefade": _ROTATE_SCALE_FADE, "swirl": _SWIRL, "dreamyzoom": 
 _HEARTS = {"heart": Heart()}
 #: pixelize.glsl (gre), squaresMin = (20, 20), steps = 50.
 _PIXELS = {"pixelize": Pixels(squares=20, steps=50)}
+#: hexagonalize.glsl (Fernando Kuteken), steps = 50, horizontalHexagons = 20.
+_HEXAGONS = {"hexagonalize": Hexagons(steps=50, across=20)}
+#: Mosaic.glsl (Xaychru, ported by gre), endx = 2, endy = -1. IMS's `mosaic` is taken to be it
+#: (inferred: gl-transitions also has mosaic_transition.glsl and AdvancedMosaic.glsl; Mosaic.glsl
+#: is the one whose file name is IMS's name); its Rand is evaluated in doubles, where a GPU's
+#: floats would pick other tiles' turns and pictures.
+_TILES = {"mosaic": Tiles(endx=2, endy=-1)}
 
 
 def _each(expr: str) -> tuple[str, str, str]:
@@ -669,6 +699,7 @@ _CHANNELS = {
 _DRAWN: dict[str, Drawn] = {
     **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
     **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS, **_CARDS, **_BLURS, **_MORPHS,
+    **_HEXAGONS, **_TILES,
 }  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
@@ -692,8 +723,8 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    "displacement": "dissolve", "mosaic": "pixelize", "crazyparametricfun": "radial",
-    "kaleidoscope": "radial", "hexagonalize": "pixelize", "cube": "slideleft",
+    "displacement": "dissolve", "crazyparametricfun": "radial",
+    "kaleidoscope": "radial", "cube": "slideleft",
     "luma": "fade", "swap": "slideright",
 }  # fmt: skip
 #: Why a name stays with the nearest built-in where its GLSL cannot be drawn here: luma.glsl and
@@ -738,6 +769,8 @@ _DESCRIBED: dict[type, str] = {
     Cards: "its GLSL: both pictures remapped by maps of the column and the cell row, over black",
     Blur: "its GLSL: the mean of both pictures shifted each frame (crop of an edge-padded copy), mixed",
     Morph: "its GLSL: RGB planes remapped by maps made each frame of both pictures' colours, mixed",
+    Hexagons: "its GLSL: both pictures remapped to their hexagons' centres (the nearer of two square grids'), mixed",
+    Tiles: "Mosaic.glsl (inferred from the name): both pictures remapped tile by tile (turned), one shown per tile",
 }
 
 
