@@ -3,7 +3,8 @@ through per-frame maps (remap) built of still fields drawn once, then mix it wit
 `Ripple`, WaterDrop.glsl; a `Zoom`, SimpleZoom.glsl and ripple.glsl; a `Sway`, Dreamy.glsl; a
 `Warp`, directionalwarp.glsl and crosswarp.glsl; a `Drop`, DoomScreenTransition.glsl; a
 `Bounce`, Bounce.glsl; a `Turn`, rotate_scale_fade.glsl, Swirl.glsl and DreamyZoom.glsl; a
-`Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl), a `Morph`...), and a `Sweep`
+`Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl), a `Morph`, `Hexagons`
+(hexagonalize.glsl), `Tiles` (Mosaic.glsl)...), and a `Sweep`
 (BowTie*.glsl) whose soft edge is finer than an 8-bit field's step. Every plane is drawn on its
 own, by fields of its own size (4:2:0 chroma: half-size ones). Transitions whose GLSL treats red,
 green and blue apart (`Channels`, `Rows`, `Burnout`, `Squeeze`, `Lens`, `Morph`, `Displace`) are
@@ -13,7 +14,9 @@ Maps that are functions of the column alone and the frame (or of the row) are on
 column) a frame, spread (`_across`, `_columns`); of the column, a band of rows and the frame, one
 geq row a band, spread by remap (`_banded`); a function of a still quantity (the distance to the
 centre) and the progress is looked up each frame by remap in a table of both drawn once
-(`_tables`).
+(`_tables`). A map that is, pixel by pixel, one of a few such functions (the nearer hexagonal
+lattice's centre, a mosaic tile's turn) is picked by `threshold` (in < threshold ? min : max) of
+a still or per-frame 16-bit field against another.
 
 WaterDrop reads `from` at uv + dir * g, dir = uv - (.5, .5), g = sin(dist * amplitude - progress *
 speed) inside the circle dist <= progress, else 0; in pixels of a plane of w x h, column
@@ -384,9 +387,9 @@ def hexagons_window(
     3 / 2). The nearest point of each is a column's and a row's (as pixelize's squares), and L1's
     is nearer where f(column) = dx1^2 - dx2^2 is below g(row) = dy2^2 - dy1^2: each frame one geq
     row of each lattice's map and of f, one geq column of the maps and of g, spread, and
-    `threshold` (f < g) picks each map from L1's or L2's. f and g are 16-bit, 1/40000 of a size
-    unit (at least 1/60000 of a pixel a step): a pixel whose f and g lie closer than that may
-    take the other hexagon."""
+    `threshold` (f < g) picks each map from L1's or L2's. f and g are 16-bit, in steps of 1/40000
+    of a squared radius (the point's place within 1/2000 of a pixel at 1080 columns): only a
+    pixel that close to a hexagon's edge may take the other hexagon."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     p = f"(T*({clock.fps})/{frames})"

@@ -769,7 +769,7 @@ _DESCRIBED: dict[type, str] = {
     Cards: "its GLSL: both pictures remapped by maps of the column and the cell row, over black",
     Blur: "its GLSL: the mean of both pictures shifted each frame (crop of an edge-padded copy), mixed",
     Morph: "its GLSL: RGB planes remapped by maps made each frame of both pictures' colours, mixed",
-    Hexagons: "its GLSL: both pictures remapped to their hexagons' centres (the nearer of two square grids'), mixed",
+    Hexagons: "its GLSL: both pictures remapped to their hexagons' centres (of two rectangular grids'), mixed",
     Tiles: "Mosaic.glsl (inferred from the name): both pictures remapped tile by tile (turned), one shown per tile",
 }
 
