@@ -71,6 +71,7 @@ from imsd.engine.render.transitions import (
     Doorway,
     Drawn,
     Drop,
+    Fold,
     Heart,
     Lens,
     Morph,
@@ -344,6 +345,89 @@ def pixelize_window(
         xmaps = _across(graph, clock, frames, pw, ph, 2 * uses, _read_column(column), "gray16le", pw - 1)
         drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1]) for j in range(uses)]
     return _merged(graph, _remapped_mix(graph, clock, frames, names, planes_a, planes_b, drawn, "pixels"), alpha)
+
+
+#: kaleidoscope's turned coordinates in 16 bits: x' (within -sqrt 2..sqrt 2) is 65535 / _FOLD_K *
+#: (x' + _FOLD_LIFT).
+_FOLD_K, _FOLD_LIFT = 3, 1.5
+
+
+def fold_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, fold: Fold, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """kaleidoscope.glsl over the window of `frames` frames: both pictures read at p, uv turned and
+    folded 7 times (`_folded`, drawn on the chroma planes' grid), faded by the progress, mixed with
+    their fade at uv by 1 - 2 |progress - .5| (a uniform mask). p is continuous and, piece by
+    piece, an isometry of uv (1-Lipschitz), so the luma planes' maps are the grid's scaled up
+    (bilinear): exact within a piece, off by at most about a luma pixel near a fold's crease
+    (1.3 pixels at most at 1080x1920, about 1% of the pixels read one over)."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    gw, gh = (w + 1) // 2, (h + 1) // 2
+    folded = [_copies(graph, field, 2) for field in _folded(graph, clock, frames, gw, gh, fold, p)]
+    drawn: dict[str, list[tuple[str, ...]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        x, y = (copies.pop() for copies in folded)
+        if (pw, ph) != (gw, gh):
+            x, y = (graph.one([field], [f("scale", pw, ph, flags="bilinear"), f("format", "gray16le")], "fold")
+                    for field in (x, y))  # fmt: skip
+        xmap = graph.one([x], _lut16(f"clip(floor(val/65535*{pw}-0.5+1e-9),0,{pw - 1})"), "map")
+        ymap = graph.one([y], _lut16(f"clip(floor((1-val/65535)*{ph}-0.5+1e-9),0,{ph - 1})"), "map")
+        xs, ys = _copies(graph, xmap, 2 * uses), _copies(graph, ymap, 2 * uses)
+        drawn[kind] = [(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1]) for j in range(uses)]
+    copies_a, copies_b = ([_copies(graph, plane, 2) for plane in planes] for planes in (planes_a, planes_b))
+    moved = _remapped_mix(graph, clock, frames, names, [c[0] for c in copies_a], [c[0] for c in copies_b], drawn,
+                          "folded")  # fmt: skip
+    seconds = clock.seconds(frames)
+    weights = {kind: _copies(graph, _uniform(graph, clock, frames, pw, ph, f"255*(1-2*abs({p}-0.5))", "gray"), uses)
+               for kind, (pw, ph), uses in _sizes(w, h, alpha)}  # fmt: skip
+    out = []
+    for name, pa, pb, folded_ in zip(names, copies_a, copies_b, moved, strict=True):
+        faded = graph.one([pa[1], pb[1]], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf")
+        weight = weights["chroma" if name in "uv" else "luma"].pop()
+        out.append(graph.one([faded, folded_, weight], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def _folded(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, fold: Fold, p: str) -> tuple[str, str]:
+    """kaleidoscope.glsl's p on a w x h grid each frame, as 65535 p.x and 65535 p.y (y up). Each
+    of the 7 rounds turns p by the frame's sin t and cos t, then folds it (a 16-bit lut). Signs
+    are taken out of the products, which are blends (multiply, 16 bits, truncating) of a field
+    and a uniform frame of the number: the fold is even, so p' may be turned through e = the
+    sign of sin t; e cos t y is |c| y, or |c| (1 - y) - |c| (blend difference with a uniform
+    65535); and each sum's constants (those |c|, the first round's - (sin t + e cos t) / 2 of p
+    = uv - .5, the offset keeping it positive) are one uniform frame added (blend addition)."""
+    unit = 65535 / _FOLD_K
+    x = _still(graph, clock, frames, _row(graph, clock, w, h, "round(65535*(X+0.5)/W)"))
+    y = _still(graph, clock, frames, _column(graph, clock, w, h, "round(65535*(1-(Y+0.5)/H))"))
+    folding = _lut16(f"st(0,val*{_FOLD_K}/65535-{_FOLD_LIFT});round(65535*abs(ld(0)-2*floor(ld(0)/2)-1))")
+    for i in range(7):
+        t = f"(pow({p},{fold.power})*{fold.speed}+{i}*{fold.angle})"
+        s, c, ec = f"abs(sin({t}))", f"abs(cos({t}))", f"(if(gte(sin({t}),0),1,-1)*cos({t}))"
+        o = 0.5 if i == 0 else 0  # the first round's p is uv - .5
+
+        def uniform(expr: str) -> str:
+            return _uniform(graph, clock, frames, w, h, expr)
+
+        sines, cosines = _copies(graph, uniform(f"{unit}*{s}"), 2), _copies(graph, uniform(f"{unit}*{c}"), 2)
+        # e x' = |s| x + e c y and e y' = |s| y - e c x, + 1 for the two products' truncation
+        x_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*lt({ec},0)-{o}*({s}+{ec}))+1")
+        y_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*gt({ec},0)-{o}*({s}-{ec}))+1")
+        xs, ys = _copies(graph, x, 2), _copies(graph, y, 2)
+        turned_x = _turned(graph, xs[0], ys[0], uniform(f"65535*lt({ec},0)"), sines[0], cosines[0], x_lift)
+        turned_y = _turned(graph, ys[1], xs[1], uniform(f"65535*gt({ec},0)"), sines[1], cosines[1], y_lift)
+        x, y = graph.one([turned_x], folding, "fold"), graph.one([turned_y], folding, "fold")
+    return x, y
+
+
+def _turned(graph: FilterGraph, own: str, other: str, flip: str, s: str, c: str, lift: str) -> str:
+    """own s + (other, or 65535 - other where `flip` is 65535) c + lift, in 16 bits: blends."""
+    own_s = graph.one([own, s], [f("blend", all_mode="multiply")], "turn")
+    flipped = graph.one([other, flip], [f("blend", all_mode="difference")], "turn")
+    other_c = graph.one([flipped, c], [f("blend", all_mode="multiply")], "turn")
+    both = graph.one([own_s, other_c], [f("blend", all_mode="addition")], "turn")
+    return graph.one([both, lift], [f("blend", all_mode="addition")], "turn")
 
 
 def _read(graph: FilterGraph, clock: Clock, plane: str, xmap: str, ymap: str, label: str) -> str:
@@ -1318,5 +1402,5 @@ _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window, Channels: channels_window,
     Rows: rows_window, Burnout: burnout_window, Displace: displace_window,
     Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
-    Cards: cards_window, Blur: blur_window, Morph: morph_window,
+    Cards: cards_window, Blur: blur_window, Morph: morph_window, Fold: fold_window,
 }  # fmt: skip
