@@ -3,7 +3,8 @@ through per-frame maps (remap) built of still fields drawn once, then mix it wit
 `Ripple`, WaterDrop.glsl; a `Zoom`, SimpleZoom.glsl and ripple.glsl; a `Sway`, Dreamy.glsl; a
 `Warp`, directionalwarp.glsl and crosswarp.glsl; a `Drop`, DoomScreenTransition.glsl; a
 `Bounce`, Bounce.glsl; a `Turn`, rotate_scale_fade.glsl, Swirl.glsl and DreamyZoom.glsl; a
-`Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl), a `Morph`...), and a `Sweep`
+`Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl), a `Morph`, a `Fold`
+(kaleidoscope.glsl), a `Parametric` (CrazyParametricFun.glsl)...), and a `Sweep`
 (BowTie*.glsl) whose soft edge is finer than an 8-bit field's step. Every plane is drawn on its
 own, by fields of its own size (4:2:0 chroma: half-size ones). Transitions whose GLSL treats red,
 green and blue apart (`Channels`, `Rows`, `Burnout`, `Squeeze`, `Lens`, `Morph`, `Displace`) are
@@ -47,6 +48,12 @@ frame, m and 1 - m two 16-bit luts of it, and the zoom's maps follow. A drop's a
 maps and masks are functions of the column (drop) or the row (bounce) and the progress: drawn each
 frame on one row or column (a few hundred geq values) and spread.
 
+A 16-bit maskedmerge costs about ten times a 16-bit blend: where many products a frame are
+needed (kaleidoscope's 7 turns, CrazyParametricFun's pushes), a product of a field and a number
+is a blend multiply (truncating) by a uniform frame, a sign is taken out (blend difference with a
+uniform 0 or 65535 turns x into 1 - x), and sums are blend additions and subtractions, which stop
+at 65535 and 0: a map that saturates there is off the plane, and clamped as a read is.
+
 The 16-bit pictures keep their format pinned around each lut (left to negotiate, ffmpeg cut one
 to the 8 bits of a later filter before the lut read it), and an 8-bit mask is 257 round(255 w) in
 16 bits, which swscale takes to 8 bits exactly.
@@ -54,6 +61,7 @@ to the 8 bits of a later filter before the lut read it), and an 8-bit mask is 25
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -75,6 +83,7 @@ from imsd.engine.render.transitions import (
     Heart,
     Lens,
     Morph,
+    Parametric,
     Pixels,
     Ripple,
     Rows,
@@ -428,6 +437,91 @@ def _turned(graph: FilterGraph, own: str, other: str, flip: str, s: str, c: str,
     other_c = graph.one([flipped, c], [f("blend", all_mode="multiply")], "turn")
     both = graph.one([own_s, other_c], [f("blend", all_mode="addition")], "turn")
     return graph.one([both, lift], [f("blend", all_mode="addition")], "turn")
+
+
+def parametric_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, fun: Parametric, frames: int, size: tuple[int, int],
+    alpha: bool,
+) -> str:  # fmt: skip
+    """CrazyParametricFun.glsl over the window of `frames` frames: `from` read through the maps of
+    `_pushed`, mixed with `to` by smoothstep(.2, 1, progress) (a uniform mask)."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    ratio = fun.a / fun.b - 1
+    curve = {
+        "X": f"({fun.a - fun.b}*cos({{p}})+{fun.b}*cos({{p}}*{ratio}))",
+        "Y": f"({fun.a - fun.b}*sin({{p}})-{fun.b}*sin({{p}}*{ratio}))",
+    }
+    weight = f"255*st(1,clip(({p}-0.2)/0.8,0,1))*ld(1)*(3-2*ld(1))"
+    drawn: dict[str, list[tuple[str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        xmaps, ymaps = (_pushed(graph, clock, frames, pw, ph, axis, curve[axis], fun, uses) for axis in "XY")
+        masks = _copies(graph, _uniform(graph, clock, frames, pw, ph, weight, "gray"), uses)
+        drawn[kind] = list(zip(xmaps, ymaps, masks, strict=True))
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved = _read(graph, clock, pa, xmap, ymap, "pushed")
+        mixed.append(graph.one([moved, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, mixed, alpha)
+
+
+def _pushed(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, axis: str, curve: str, fun: Parametric, uses: int
+) -> list[str]:
+    """`uses` copies of CrazyParametricFun.glsl's map along `axis` (X or Y) for planes of w x h:
+    axis + D g, D the distance to the centre along it in pixels and g = sin(progress dist
+    amplitude `curve`) / smoothness (up to 10: |D g| reaches 5 planes), clamped to the plane.
+
+    Made in F steps a pixel, from the still F (axis + 1): the sine toward larger and toward
+    smaller `axis` (S+, S-: sin(k d) of the distance signed by D's side, looked up in a table of
+    it and the progress, `_tables`, and split by two luts) gives the shifts F |D| S / smoothness,
+    each a blend multiply of 2 F |D| and 65535 S / (2 m smoothness) times the whole m (saturating
+    blend additions), added and taken away (blend addition, subtract): a shift that takes the
+    place off the plane saturates at 65535 or 0, both off the plane, rather than overflowing.
+
+    The table's step of distance (1/11585) moves the sine's argument by up to .006 (late in the
+    window, where progress amplitude `curve` nears 290): far from the centre, where D is large, a
+    read moves by up to .03 of the picture. At 160 x 128 a pixel or two in a few of a thousand;
+    at 1080 x 1920 (a numpy model of the steps) a fifth to a third of the pixels read elsewhere
+    than the exact formula's place, a tenth to a fifth more than 2 pixels away: the same noise
+    of reads, not the same pixels."""
+    n = w if axis == "X" else h
+    steps = 65535 // (n + 2)  # F: a place within -1..n + 1 pixels
+    times = math.ceil(1 / (2 * fun.smoothness))  # m
+    d = f"({axis}+0.5-{'W' if axis == 'X' else 'H'}/2)"
+    drawn = _row if axis == "X" else _column
+    corner = 0.5**0.5  # the signed distance is within -corner..corner
+    signed = f"(hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)*if(gte({d},0),1,-1)+{corner})"
+    # the sine is odd: sin(k |d|) toward D's side is sin(k d) of the signed distance d
+    (sine,) = _tables(graph, clock, frames, w, h, signed, 2 * corner,
+                      [f"{_K}+{_G}*sin({{p}}*({{d}}-{corner})*{fun.amplitude}*{curve})"])  # fmt: skip
+    scale = 65535 / (2 * times * fun.smoothness)
+    toward, away = _copies(graph, sine, 2)
+    sides = [graph.one([toward], _lut16(f"round({scale}*clip((val-{_K})/{_G},0,1))"), "push"),
+             graph.one([away], _lut16(f"round({scale}*clip(({_K}-val)/{_G},0,1))"), "push")]  # fmt: skip
+    span = _copies(graph, _still(graph, clock, frames, drawn(graph, clock, w, h, f"round(2*abs({d})*{steps})")), 2)
+    shifts = [_times(graph, graph.one([twice, side], [f("blend", all_mode="multiply")], "push"), times)
+              for twice, side in zip(span, sides, strict=True)]  # fmt: skip
+    place = _still(graph, clock, frames, drawn(graph, clock, w, h, f"{steps}*({axis}+1)"))
+    moved = graph.one([place, shifts[0]], [f("blend", all_mode="addition")], "push")
+    moved = graph.one([moved, shifts[1]], [f("blend", all_mode="subtract")], "push")
+    mapped = graph.one([moved], _lut16(f"clip(floor(val/{steps}-1),0,{n - 1})"), "map")
+    return _copies(graph, mapped, uses)
+
+
+def _times(graph: FilterGraph, label: str, m: int) -> str:
+    """A 16-bit picture times a whole m >= 1: blend additions (doubling), saturating at 65535."""
+    terms, power = [], label
+    while m > 1:
+        bit, m = m & 1, m >> 1
+        copies = _copies(graph, power, 2 + bit)
+        terms += copies[2:]
+        power = graph.one(copies[:2], [f("blend", all_mode="addition")], "times")
+    for term in terms:
+        power = graph.one([power, term], [f("blend", all_mode="addition")], "times")
+    return power
 
 
 def _read(graph: FilterGraph, clock: Clock, plane: str, xmap: str, ymap: str, label: str) -> str:
@@ -994,16 +1088,17 @@ def _tables(
     """Each frame's w x h 16-bit fields `exprs` of a still quantity `{d}` (the geq `field`, in 0..top)
     and the progress `{p}`: per-pixel functions of both at the cost of one remap a frame each,
     which looks it up in a table drawn once (_TABLE columns of `{d}`, a row a frame) at the column
-    of each pixel's quantity (a still map, shared) and the frame's row (a uniform map, shared)."""
+    of each pixel's quantity (a still map, shared) and the frame's row (a uniform map, shared).
+    Each geq keeps its value in a register before clip(), which evaluates its first argument twice."""
     columns = _copies(graph, _still(graph, clock, frames, _drawn(
-        graph, clock, w, h, f"round(clip(({field})/{top},0,1)*{_TABLE - 1})")), len(exprs))  # fmt: skip
+        graph, clock, w, h, f"st(9,({field})/{top});round(clip(ld(9),0,1)*{_TABLE - 1})")), len(exprs))  # fmt: skip
     rows = _copies(graph, _uniform(graph, clock, frames, w, h, f"T*({clock.fps})"), len(exprs))
     looked = []
     for expr, column, row in zip(exprs, columns, rows, strict=True):
         values = expr.replace("{d}", f"(X/{_TABLE - 1}*{top})").replace("{p}", f"(Y/{frames})")
         table = graph.one([], [
             f("color", "black", s=f"{_TABLE}x{frames}", r=str(clock.fps), d=clock.seconds(1)),
-            f("format", "gray16le"), f("geq", lum=f"clip({values},0,65535)"),
+            f("format", "gray16le"), f("geq", lum=f"st(9,{values});clip(ld(9),0,65535)"),
         ], "table")  # fmt: skip
         looked.append(graph.one([_still(graph, clock, frames, table), column, row], [
             f("remap", format="gray"), f("format", "gray16le"),
@@ -1402,5 +1497,5 @@ _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window, Channels: channels_window,
     Rows: rows_window, Burnout: burnout_window, Displace: displace_window,
     Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
-    Cards: cards_window, Blur: blur_window, Morph: morph_window, Fold: fold_window,
+    Cards: cards_window, Blur: blur_window, Morph: morph_window, Fold: fold_window, Parametric: parametric_window,
 }  # fmt: skip
