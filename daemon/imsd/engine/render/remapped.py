@@ -368,8 +368,9 @@ def fold_window(
     folded 7 times (`_folded`, drawn on the chroma planes' grid), faded by the progress, mixed with
     their fade at uv by 1 - 2 |progress - .5| (a uniform mask). p is continuous and, piece by
     piece, an isometry of uv (1-Lipschitz), so the luma planes' maps are the grid's scaled up
-    (bilinear): exact within a piece, off by at most about a luma pixel near a fold's crease
-    (1.3 pixels at most at 1080x1920, about 1% of the pixels read one over)."""
+    (bilinear, centred as the grid is): exact within a piece, off near a fold's crease only (a
+    numpy model at 1080x1920: by up to 1.4 pixels, 1-2% of the pixels read one over, a few two
+    rows over; the folds on the luma planes' own grid would cost four times as much)."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     p = f"(T*({clock.fps})/{frames})"
@@ -411,14 +412,14 @@ def _folded(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, fold:
     x = _still(graph, clock, frames, _row(graph, clock, w, h, "round(65535*(X+0.5)/W)"))
     y = _still(graph, clock, frames, _column(graph, clock, w, h, "round(65535*(1-(Y+0.5)/H))"))
     folding = _lut16(f"st(0,val*{_FOLD_K}/65535-{_FOLD_LIFT});round(65535*abs(ld(0)-2*floor(ld(0)/2)-1))")
+
+    def uniform(expr: str) -> str:
+        return _uniform(graph, clock, frames, w, h, expr)
+
     for i in range(7):
         t = f"(pow({p},{fold.power})*{fold.speed}+{i}*{fold.angle})"
         s, c, ec = f"abs(sin({t}))", f"abs(cos({t}))", f"(if(gte(sin({t}),0),1,-1)*cos({t}))"
         o = 0.5 if i == 0 else 0  # the first round's p is uv - .5
-
-        def uniform(expr: str) -> str:
-            return _uniform(graph, clock, frames, w, h, expr)
-
         sines, cosines = _copies(graph, uniform(f"{unit}*{s}"), 2), _copies(graph, uniform(f"{unit}*{c}"), 2)
         # e x' = |s| x + e c y and e y' = |s| y - e c x, + 1 for the two products' truncation
         x_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*lt({ec},0)-{o}*({s}+{ec}))+1")
@@ -481,9 +482,9 @@ def _pushed(
     blend additions), added and taken away (blend addition, subtract): a shift that takes the
     place off the plane saturates at 65535 or 0, both off the plane, rather than overflowing.
 
-    The table's step of distance (1/11585) moves the sine's argument by up to .006 (late in the
+    The table's step of distance (1/11585) moves the sine's argument by up to .012 (late in the
     window, where progress amplitude `curve` nears 290): far from the centre, where D is large, a
-    read moves by up to .03 of the picture. At 160 x 128 a pixel or two in a few of a thousand;
+    read moves by up to .06 of the picture. At 160 x 128 a pixel or two in a few of a thousand;
     at 1080 x 1920 (a numpy model of the steps) a fifth to a third of the pixels read elsewhere
     than the exact formula's place, a tenth to a fifth more than 2 pixels away: the same noise
     of reads, not the same pixels."""
