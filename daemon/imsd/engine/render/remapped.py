@@ -48,7 +48,8 @@ frame, m and 1 - m two 16-bit luts of it, and the zoom's maps follow. A drop's a
 maps and masks are functions of the column (drop) or the row (bounce) and the progress: drawn each
 frame on one row or column (a few hundred geq values) and spread.
 
-A 16-bit maskedmerge costs about ten times a 16-bit blend: where many products a frame are
+A 16-bit maskedmerge costs about ten times a 16-bit blend addition and three times a blend
+multiply (4, 0.37 and 1.5 ms at 540x960, measured ad hoc): where many products a frame are
 needed (kaleidoscope's 7 turns, CrazyParametricFun's pushes), a product of a field and a number
 is a blend multiply (truncating) by a uniform frame, a sign is taken out (blend difference with a
 uniform 0 or 65535 turns x into 1 - x), and sums are blend additions and subtractions, which stop
