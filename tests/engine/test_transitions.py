@@ -9,7 +9,8 @@ SimpleZoom.glsl, Dreamy.glsl, directionalwarp.glsl, BowTieVertical.glsl, BowTieH
 crosswarp.glsl, DoomScreenTransition.glsl, Bounce.glsl, ZoomInCircles.glsl, rotate_scale_fade.glsl,
 heart.glsl, squareswire.glsl, pixelize.glsl, burn.glsl, colorphase.glsl, multiply_blend.glsl,
 fadegrayscale.glsl, ColourDistance.glsl, windowblinds.glsl, squeeze.glsl, ripple.glsl, Swirl.glsl,
-flyeye.glsl, undulatingBurnOut.glsl, GlitchDisplace.glsl; MIT), with their default uniforms.
+flyeye.glsl, undulatingBurnOut.glsl, GlitchDisplace.glsl, kaleidoscope.glsl,
+CrazyParametricFun.glsl; MIT), with their default uniforms.
 Compared on the luma plane, which the engine draws as it draws every plane (the transitions of
 colour alone, squeeze and glitchdisplace: in RGB, on coloured ramps), in renders encoded
 losslessly (Crf 0) so that what differs is the drawing; the two clips are smooth ramps so that
@@ -521,6 +522,33 @@ def bowtiehorizontal(a: Plane, b: Plane, progress: float) -> Plane:
     return a * (1 - m) + b * m
 
 
+def kaleidoscope(a: Plane, b: Plane, progress: float) -> Plane:
+    """kaleidoscope.glsl, speed = 1, angle = 1, power = 1.5 (GLSL's mod: x - 2 floor(x / 2))."""
+    x, y = uv()
+    t = progress**1.5
+    px, py = x - 0.5, y - 0.5
+    for _ in range(7):
+        px, py = np.sin(t) * px + np.cos(t) * py, np.sin(t) * py - np.cos(t) * px
+        t += 1
+        px, py = np.abs(np.mod(px, 2) - 1), np.abs(np.mod(py, 2) - 1)
+    still = a * (1 - progress) + b * progress
+    folded = read(a, px, py) * (1 - progress) + read(b, px, py) * progress
+    return np.asarray(still + (folded - still) * (1 - 2 * abs(progress - 0.5)))
+
+
+def crazyparametricfun(a: Plane, b: Plane, progress: float) -> Plane:
+    """CrazyParametricFun.glsl, a = 4, b = 1, amplitude = 120, smoothness = 0.1."""
+    x, y = uv()
+    dx, dy = x - 0.5, y - 0.5
+    dist = np.hypot(dx, dy)
+    cx = 3 * np.cos(progress) + np.cos(progress * 3)
+    cy = 3 * np.sin(progress) - np.sin(progress * 3)
+    ox = dx * np.sin(progress * dist * 120 * cx) / 0.1
+    oy = dy * np.sin(progress * dist * 120 * cy) / 0.1
+    m = smoothstep(0.2, 1.0, np.asarray(progress))
+    return np.asarray(read(a, x + ox, y + oy) * (1 - m) + b * m)
+
+
 FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "directional": directional,
     "waterdrop": waterdrop,
@@ -561,6 +589,8 @@ FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
     "dreamyzoom": dreamyzoom,
     "gridflip": gridflip,
     "undulatingburnout": undulatingburnout,
+    "kaleidoscope": kaleidoscope,
+    "crazyparametricfun": crazyparametricfun,
 }
 
 
@@ -830,12 +860,16 @@ def _closest_progress(
 #: may be: the mix's rounding, and a column or row read one over where the formula falls within a
 #: fraction of a pixel of a pixel's edge (1.25 levels a column of the across ramp, 1.56 a row of the
 #: down ramp), in `from` only (waterdrop, simplezoom) or in both pictures (dreamy, the warps,
-#: whose 8-bit mix weight adds its own rounding).
+#: whose 8-bit mix weight adds its own rounding). kaleidoscope's maps are drawn on a half-size grid
+#: and scaled up: near a fold's crease a read may be a pixel over where the exact one is not, in
+#: both pictures, under three mixes' rounding (3.5 measured mid-window). crazyparametricfun's
+#: sine is looked up at its table's step of distance, which at its fastest moves a read a pixel or
+#: two further in a few pixels of a thousand (4.4 measured at most over the window).
 REMAPPED = {
     "waterdrop": 2.5, "simplezoom": 2.5, "dreamy": 3.5, "directionalwarp": 3.5, "crosswarp": 3.5,
     "doomscreentransition_down": 2.5, "bounce_down": 2.5, "zoomincircles": 3.5, "rotatescalefade": 3.5,
     "pixelize": 3.5, "ripple": 2.5, "swirl": 3.5, "flyeye": 3.5, "doorway": 3.5, "dreamyzoom": 3.5, "gridflip": 3.5,
-    "morph": 3.5,
+    "morph": 3.5, "kaleidoscope": 4.5, "crazyparametricfun": 4.5,
 }  # fmt: skip
 
 
@@ -926,7 +960,8 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
     "name", ["perlin", "waterdrop", "circle", "simplezoom", "dreamy", "directionalwarp", "bowtievertical",
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
              "windowblinds", "ripple", "swirl", "flyeye", "doorway", "dreamyzoom", "gridflip", "linearblur",
-             "glitchmemories", "morph", "undulatingburnout", *COLOUR_FORMULAS],
+             "glitchmemories", "morph", "undulatingburnout", "kaleidoscope", "crazyparametricfun",
+             *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str

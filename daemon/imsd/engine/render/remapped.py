@@ -3,7 +3,8 @@ through per-frame maps (remap) built of still fields drawn once, then mix it wit
 `Ripple`, WaterDrop.glsl; a `Zoom`, SimpleZoom.glsl and ripple.glsl; a `Sway`, Dreamy.glsl; a
 `Warp`, directionalwarp.glsl and crosswarp.glsl; a `Drop`, DoomScreenTransition.glsl; a
 `Bounce`, Bounce.glsl; a `Turn`, rotate_scale_fade.glsl, Swirl.glsl and DreamyZoom.glsl; a
-`Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl), a `Morph`...), and a `Sweep`
+`Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl), a `Morph`, a `Fold`
+(kaleidoscope.glsl), a `Parametric` (CrazyParametricFun.glsl)...), and a `Sweep`
 (BowTie*.glsl) whose soft edge is finer than an 8-bit field's step. Every plane is drawn on its
 own, by fields of its own size (4:2:0 chroma: half-size ones). Transitions whose GLSL treats red,
 green and blue apart (`Channels`, `Rows`, `Burnout`, `Squeeze`, `Lens`, `Morph`, `Displace`) are
@@ -47,6 +48,13 @@ frame, m and 1 - m two 16-bit luts of it, and the zoom's maps follow. A drop's a
 maps and masks are functions of the column (drop) or the row (bounce) and the progress: drawn each
 frame on one row or column (a few hundred geq values) and spread.
 
+A 16-bit maskedmerge costs about ten times a 16-bit blend addition and three times a blend
+multiply (4, 0.37 and 1.5 ms at 540x960, measured ad hoc): where many products a frame are
+needed (kaleidoscope's 7 turns, CrazyParametricFun's pushes), a product of a field and a number
+is a blend multiply (truncating) by a uniform frame, a sign is taken out (blend difference with a
+uniform 0 or 65535 turns x into 1 - x), and sums are blend additions and subtractions, which stop
+at 65535 and 0: a map that saturates there is off the plane, and clamped as a read is.
+
 The 16-bit pictures keep their format pinned around each lut (left to negotiate, ffmpeg cut one
 to the 8 bits of a later filter before the lut read it), and an 8-bit mask is 257 round(255 w) in
 16 bits, which swscale takes to 8 bits exactly.
@@ -54,6 +62,7 @@ to the 8 bits of a later filter before the lut read it), and an 8-bit mask is 25
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -71,9 +80,11 @@ from imsd.engine.render.transitions import (
     Doorway,
     Drawn,
     Drop,
+    Fold,
     Heart,
     Lens,
     Morph,
+    Parametric,
     Pixels,
     Ripple,
     Rows,
@@ -344,6 +355,175 @@ def pixelize_window(
         xmaps = _across(graph, clock, frames, pw, ph, 2 * uses, _read_column(column), "gray16le", pw - 1)
         drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1]) for j in range(uses)]
     return _merged(graph, _remapped_mix(graph, clock, frames, names, planes_a, planes_b, drawn, "pixels"), alpha)
+
+
+#: kaleidoscope's turned coordinates in 16 bits: x' (within -sqrt 2..sqrt 2) is 65535 / _FOLD_K *
+#: (x' + _FOLD_LIFT).
+_FOLD_K, _FOLD_LIFT = 3, 1.5
+
+
+def fold_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, fold: Fold, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """kaleidoscope.glsl over the window of `frames` frames: both pictures read at p, uv turned and
+    folded 7 times (`_folded`, drawn on the chroma planes' grid), faded by the progress, mixed with
+    their fade at uv by 1 - 2 |progress - .5| (a uniform mask). p is continuous and, piece by
+    piece, an isometry of uv (1-Lipschitz), so the luma planes' maps are the grid's scaled up
+    (bilinear, centred as the grid is): exact within a piece, off near a fold's crease only (a
+    numpy model at 1080x1920: by up to 1.4 pixels, 1-2% of the pixels read one over, a few two
+    rows over; the folds on the luma planes' own grid would cost four times as much)."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    gw, gh = (w + 1) // 2, (h + 1) // 2
+    folded = [_copies(graph, field, 2) for field in _folded(graph, clock, frames, gw, gh, fold, p)]
+    drawn: dict[str, list[tuple[str, ...]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        x, y = (copies.pop() for copies in folded)
+        if (pw, ph) != (gw, gh):
+            x, y = (graph.one([field], [f("scale", pw, ph, flags="bilinear"), f("format", "gray16le")], "fold")
+                    for field in (x, y))  # fmt: skip
+        xmap = graph.one([x], _lut16(f"clip(floor(val/65535*{pw}-0.5+1e-9),0,{pw - 1})"), "map")
+        ymap = graph.one([y], _lut16(f"clip(floor((1-val/65535)*{ph}-0.5+1e-9),0,{ph - 1})"), "map")
+        xs, ys = _copies(graph, xmap, 2 * uses), _copies(graph, ymap, 2 * uses)
+        drawn[kind] = [(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1]) for j in range(uses)]
+    copies_a, copies_b = ([_copies(graph, plane, 2) for plane in planes] for planes in (planes_a, planes_b))
+    moved = _remapped_mix(graph, clock, frames, names, [c[0] for c in copies_a], [c[0] for c in copies_b], drawn,
+                          "folded")  # fmt: skip
+    seconds = clock.seconds(frames)
+    weights = {kind: _copies(graph, _uniform(graph, clock, frames, pw, ph, f"255*(1-2*abs({p}-0.5))", "gray"), uses)
+               for kind, (pw, ph), uses in _sizes(w, h, alpha)}  # fmt: skip
+    out = []
+    for name, pa, pb, folded_ in zip(names, copies_a, copies_b, moved, strict=True):
+        faded = graph.one([pa[1], pb[1]], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf")
+        weight = weights["chroma" if name in "uv" else "luma"].pop()
+        out.append(graph.one([faded, folded_, weight], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def _folded(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, fold: Fold, p: str) -> tuple[str, str]:
+    """kaleidoscope.glsl's p on a w x h grid each frame, as 65535 p.x and 65535 p.y (y up). Each
+    of the 7 rounds turns p by the frame's sin t and cos t, then folds it (a 16-bit lut). Signs
+    are taken out of the products, which are blends (multiply, 16 bits, truncating) of a field
+    and a uniform frame of the number: the fold is even, so p' may be turned through e = the
+    sign of sin t; e cos t y is |c| y, or |c| (1 - y) - |c| (blend difference with a uniform
+    65535); and each sum's constants (those |c|, the first round's - (sin t + e cos t) / 2 of p
+    = uv - .5, the offset keeping it positive) are one uniform frame added (blend addition)."""
+    unit = 65535 / _FOLD_K
+    x = _still(graph, clock, frames, _row(graph, clock, w, h, "round(65535*(X+0.5)/W)"))
+    y = _still(graph, clock, frames, _column(graph, clock, w, h, "round(65535*(1-(Y+0.5)/H))"))
+    folding = _lut16(f"st(0,val*{_FOLD_K}/65535-{_FOLD_LIFT});round(65535*abs(ld(0)-2*floor(ld(0)/2)-1))")
+
+    def uniform(expr: str) -> str:
+        return _uniform(graph, clock, frames, w, h, expr)
+
+    for i in range(7):
+        t = f"(pow({p},{fold.power})*{fold.speed}+{i}*{fold.angle})"
+        s, c, ec = f"abs(sin({t}))", f"abs(cos({t}))", f"(if(gte(sin({t}),0),1,-1)*cos({t}))"
+        o = 0.5 if i == 0 else 0  # the first round's p is uv - .5
+        sines, cosines = _copies(graph, uniform(f"{unit}*{s}"), 2), _copies(graph, uniform(f"{unit}*{c}"), 2)
+        # e x' = |s| x + e c y and e y' = |s| y - e c x, + 1 for the two products' truncation
+        x_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*lt({ec},0)-{o}*({s}+{ec}))+1")
+        y_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*gt({ec},0)-{o}*({s}-{ec}))+1")
+        xs, ys = _copies(graph, x, 2), _copies(graph, y, 2)
+        turned_x = _turned(graph, xs[0], ys[0], uniform(f"65535*lt({ec},0)"), sines[0], cosines[0], x_lift)
+        turned_y = _turned(graph, ys[1], xs[1], uniform(f"65535*gt({ec},0)"), sines[1], cosines[1], y_lift)
+        x, y = graph.one([turned_x], folding, "fold"), graph.one([turned_y], folding, "fold")
+    return x, y
+
+
+def _turned(graph: FilterGraph, own: str, other: str, flip: str, s: str, c: str, lift: str) -> str:
+    """own s + (other, or 65535 - other where `flip` is 65535) c + lift, in 16 bits: blends."""
+    own_s = graph.one([own, s], [f("blend", all_mode="multiply")], "turn")
+    flipped = graph.one([other, flip], [f("blend", all_mode="difference")], "turn")
+    other_c = graph.one([flipped, c], [f("blend", all_mode="multiply")], "turn")
+    both = graph.one([own_s, other_c], [f("blend", all_mode="addition")], "turn")
+    return graph.one([both, lift], [f("blend", all_mode="addition")], "turn")
+
+
+def parametric_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, fun: Parametric, frames: int, size: tuple[int, int],
+    alpha: bool,
+) -> str:  # fmt: skip
+    """CrazyParametricFun.glsl over the window of `frames` frames: `from` read through the maps of
+    `_pushed`, mixed with `to` by smoothstep(.2, 1, progress) (a uniform mask)."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    ratio = fun.a / fun.b - 1
+    curve = {
+        "X": f"({fun.a - fun.b}*cos({{p}})+{fun.b}*cos({{p}}*{ratio}))",
+        "Y": f"({fun.a - fun.b}*sin({{p}})-{fun.b}*sin({{p}}*{ratio}))",
+    }
+    weight = f"255*st(1,clip(({p}-0.2)/0.8,0,1))*ld(1)*(3-2*ld(1))"
+    drawn: dict[str, list[tuple[str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        xmaps, ymaps = (_pushed(graph, clock, frames, pw, ph, axis, curve[axis], fun, uses) for axis in "XY")
+        masks = _copies(graph, _uniform(graph, clock, frames, pw, ph, weight, "gray"), uses)
+        drawn[kind] = list(zip(xmaps, ymaps, masks, strict=True))
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved = _read(graph, clock, pa, xmap, ymap, "pushed")
+        mixed.append(graph.one([moved, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, mixed, alpha)
+
+
+def _pushed(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, axis: str, curve: str, fun: Parametric, uses: int
+) -> list[str]:
+    """`uses` copies of CrazyParametricFun.glsl's map along `axis` (X or Y) for planes of w x h:
+    axis + D g, D the distance to the centre along it in pixels and g = sin(progress dist
+    amplitude `curve`) / smoothness (up to 10: |D g| reaches 5 planes), clamped to the plane.
+
+    Made in F steps a pixel, from the still F (axis + 1): the sine toward larger and toward
+    smaller `axis` (S+, S-: sin(k d) of the distance signed by D's side, looked up in a table of
+    it and the progress, `_tables`, and split by two luts) gives the shifts F |D| S / smoothness,
+    each a blend multiply of 2 F |D| and 65535 S / (2 m smoothness) times the whole m (saturating
+    blend additions), added and taken away (blend addition, subtract): a shift that takes the
+    place off the plane saturates at 65535 or 0, both off the plane, rather than overflowing.
+
+    The table's step of distance (1/11585) moves the sine's argument by up to .012 (late in the
+    window, where progress amplitude `curve` nears 290): far from the centre, where D is large, a
+    read moves by up to .06 of the picture. At 160 x 128 a pixel or two in a few of a thousand;
+    at 1080 x 1920 (a numpy model of the steps) a fifth to a third of the pixels read elsewhere
+    than the exact formula's place, a tenth to a fifth more than 2 pixels away: the same noise
+    of reads, not the same pixels."""
+    n = w if axis == "X" else h
+    steps = 65535 // (n + 2)  # F: a place within -1..n + 1 pixels
+    times = math.ceil(1 / (2 * fun.smoothness))  # m
+    d = f"({axis}+0.5-{'W' if axis == 'X' else 'H'}/2)"
+    drawn = _row if axis == "X" else _column
+    corner = 0.5**0.5  # the signed distance is within -corner..corner
+    signed = f"(hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)*if(gte({d},0),1,-1)+{corner})"
+    # the sine is odd: sin(k |d|) toward D's side is sin(k d) of the signed distance d
+    (sine,) = _tables(graph, clock, frames, w, h, signed, 2 * corner,
+                      [f"{_K}+{_G}*sin({{p}}*({{d}}-{corner})*{fun.amplitude}*{curve})"])  # fmt: skip
+    scale = 65535 / (2 * times * fun.smoothness)
+    toward, away = _copies(graph, sine, 2)
+    sides = [graph.one([toward], _lut16(f"round({scale}*clip((val-{_K})/{_G},0,1))"), "push"),
+             graph.one([away], _lut16(f"round({scale}*clip(({_K}-val)/{_G},0,1))"), "push")]  # fmt: skip
+    span = _copies(graph, _still(graph, clock, frames, drawn(graph, clock, w, h, f"round(2*abs({d})*{steps})")), 2)
+    shifts = [_times(graph, graph.one([twice, side], [f("blend", all_mode="multiply")], "push"), times)
+              for twice, side in zip(span, sides, strict=True)]  # fmt: skip
+    place = _still(graph, clock, frames, drawn(graph, clock, w, h, f"{steps}*({axis}+1)"))
+    moved = graph.one([place, shifts[0]], [f("blend", all_mode="addition")], "push")
+    moved = graph.one([moved, shifts[1]], [f("blend", all_mode="subtract")], "push")
+    mapped = graph.one([moved], _lut16(f"clip(floor(val/{steps}-1),0,{n - 1})"), "map")
+    return _copies(graph, mapped, uses)
+
+
+def _times(graph: FilterGraph, label: str, m: int) -> str:
+    """A 16-bit picture times a whole m >= 1: blend additions (doubling), saturating at 65535."""
+    terms, power = [], label
+    while m > 1:
+        bit, m = m & 1, m >> 1
+        copies = _copies(graph, power, 2 + bit)
+        terms += copies[2:]
+        power = graph.one(copies[:2], [f("blend", all_mode="addition")], "times")
+    for term in terms:
+        power = graph.one([power, term], [f("blend", all_mode="addition")], "times")
+    return power
 
 
 def _read(graph: FilterGraph, clock: Clock, plane: str, xmap: str, ymap: str, label: str) -> str:
@@ -910,16 +1090,17 @@ def _tables(
     """Each frame's w x h 16-bit fields `exprs` of a still quantity `{d}` (the geq `field`, in 0..top)
     and the progress `{p}`: per-pixel functions of both at the cost of one remap a frame each,
     which looks it up in a table drawn once (_TABLE columns of `{d}`, a row a frame) at the column
-    of each pixel's quantity (a still map, shared) and the frame's row (a uniform map, shared)."""
+    of each pixel's quantity (a still map, shared) and the frame's row (a uniform map, shared).
+    Each geq keeps its value in a register before clip(), which evaluates its first argument twice."""
     columns = _copies(graph, _still(graph, clock, frames, _drawn(
-        graph, clock, w, h, f"round(clip(({field})/{top},0,1)*{_TABLE - 1})")), len(exprs))  # fmt: skip
+        graph, clock, w, h, f"st(9,({field})/{top});round(clip(ld(9),0,1)*{_TABLE - 1})")), len(exprs))  # fmt: skip
     rows = _copies(graph, _uniform(graph, clock, frames, w, h, f"T*({clock.fps})"), len(exprs))
     looked = []
     for expr, column, row in zip(exprs, columns, rows, strict=True):
         values = expr.replace("{d}", f"(X/{_TABLE - 1}*{top})").replace("{p}", f"(Y/{frames})")
         table = graph.one([], [
             f("color", "black", s=f"{_TABLE}x{frames}", r=str(clock.fps), d=clock.seconds(1)),
-            f("format", "gray16le"), f("geq", lum=f"clip({values},0,65535)"),
+            f("format", "gray16le"), f("geq", lum=f"st(9,{values});clip(ld(9),0,65535)"),
         ], "table")  # fmt: skip
         looked.append(graph.one([_still(graph, clock, frames, table), column, row], [
             f("remap", format="gray"), f("format", "gray16le"),
@@ -1318,5 +1499,5 @@ _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window, Channels: channels_window,
     Rows: rows_window, Burnout: burnout_window, Displace: displace_window,
     Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
-    Cards: cards_window, Blur: blur_window, Morph: morph_window,
+    Cards: cards_window, Blur: blur_window, Morph: morph_window, Fold: fold_window, Parametric: parametric_window,
 }  # fmt: skip

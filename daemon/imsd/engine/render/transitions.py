@@ -19,6 +19,8 @@ native filters at about the cost of a built-in:
   each ray; pixelize reads both at their squares' centres (`Pixels`); doorway opens `from` over
   `to` and its reflection (`Doorway`); gridflip flips cells as cards (`Cards`); linearblur
   averages shifted copies (`Blur`); morph reads both pictures where their colours say (`Morph`);
+  kaleidoscope reads both where uv lands turned and folded seven times (`Fold`), crazyparametricfun
+  reads `from` pushed along each axis by a sine of the distance to the centre (`Parametric`);
 - burn, colorphase, multiplyblend, fadegrayscale and colordistance mix colours alone, channel by
   channel, on RGB planes (`Channels`); windowblinds mixes by a weight of the row that overshoots
   (`Rows`), squeeze, flyeye and glitchmemories read each RGB channel at its own place
@@ -45,8 +47,8 @@ from dataclasses import dataclass, replace
 
 __all__ = [
     "Backdrop", "Blur", "Bounce", "Burnout", "Cards", "Channels", "Circles", "Displace", "Doorway", "Drawn", "Drop",
-    "Heart", "Lens", "MaskedBlend", "Morph", "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Turn", "Warp",
-    "XfadeChoice", "Zoom",
+    "Fold", "Heart", "Lens", "MaskedBlend", "Morph", "Parametric", "Pixels", "Ripple", "Rows", "Squeeze", "Sway",
+    "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -323,6 +325,31 @@ class Circles:
 
 
 @dataclass(frozen=True)
+class Fold:
+    """kaleidoscope.glsl: p = uv - .5 turned and folded 7 times (p <- (sin t p.x + cos t p.y, sin t
+    p.y - cos t p.x), t <- t + `angle`, p <- |mod(p, 2) - 1|), t starting at progress^`power` *
+    `speed`; the fade of both pictures read at uv mixed with the fade of both read at p by 1 - 2
+    |progress - .5| (remapped.py)."""
+
+    speed: float
+    angle: float
+    power: float
+
+
+@dataclass(frozen=True)
+class Parametric:
+    """CrazyParametricFun.glsl: `from` read at uv + dir * (sin(progress dist amplitude x), sin(
+    progress dist amplitude y)) / smoothness, dir = uv - .5, dist = |dir|, (x, y) a point of the
+    hypocycloid of `a` and `b` at the progress; mixed with `to` by smoothstep(.2, 1, progress)
+    (remapped.py)."""
+
+    a: float
+    b: float
+    amplitude: float
+    smoothness: float
+
+
+@dataclass(frozen=True)
 class Heart:
     """heart.glsl: `to` inside a heart round (.5, .4) growing with the progress; no uniforms
     (remapped.py)."""
@@ -331,7 +358,7 @@ class Heart:
 #: What remapped.py draws from 16-bit fields.
 Drawn = (
     Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Lens | Doorway
-    | Cards | Blur | Morph | Circles | Heart | Burnout | Displace
+    | Cards | Blur | Morph | Circles | Heart | Burnout | Displace | Fold | Parametric
 )
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
@@ -582,6 +609,10 @@ _DREAMY_ZOOM = Turn(
 _TURNS = {"rotatescalefade": _ROTATE_SCALE_FADE, "swirl": _SWIRL, "dreamyzoom": _DREAMY_ZOOM}
 #: heart.glsl (gre): `to` inside a heart round (.5, .4) growing with the progress (remapped.py).
 _HEARTS = {"heart": Heart()}
+#: kaleidoscope.glsl (nwoeanhinnogaehr), speed = 1, angle = 1, power = 1.5.
+_FOLDS = {"kaleidoscope": Fold(speed=1, angle=1, power=1.5)}
+#: CrazyParametricFun.glsl (mandubian), a = 4, b = 1, amplitude = 120, smoothness = 0.1.
+_PARAMETRIC = {"crazyparametricfun": Parametric(a=4, b=1, amplitude=120, smoothness=0.1)}
 #: pixelize.glsl (gre), squaresMin = (20, 20), steps = 50.
 _PIXELS = {"pixelize": Pixels(squares=20, steps=50)}
 
@@ -668,7 +699,8 @@ _CHANNELS = {
 }  # fmt: skip
 _DRAWN: dict[str, Drawn] = {
     **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
-    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS, **_CARDS, **_BLURS, **_MORPHS,
+    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS, **_CARDS, **_BLURS, **_MORPHS, **_FOLDS,
+    **_PARAMETRIC,
 }  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
@@ -692,8 +724,7 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    "displacement": "dissolve", "mosaic": "pixelize", "crazyparametricfun": "radial",
-    "kaleidoscope": "radial", "hexagonalize": "pixelize", "cube": "slideleft",
+    "displacement": "dissolve", "mosaic": "pixelize", "hexagonalize": "pixelize", "cube": "slideleft",
     "luma": "fade", "swap": "slideright",
 }  # fmt: skip
 #: Why a name stays with the nearest built-in where its GLSL cannot be drawn here: luma.glsl and
@@ -738,6 +769,8 @@ _DESCRIBED: dict[type, str] = {
     Cards: "its GLSL: both pictures remapped by maps of the column and the cell row, over black",
     Blur: "its GLSL: the mean of both pictures shifted each frame (crop of an edge-padded copy), mixed",
     Morph: "its GLSL: RGB planes remapped by maps made each frame of both pictures' colours, mixed",
+    Fold: "its GLSL: both pictures remapped by maps turned and folded each frame (on a half-size grid), mixed",
+    Parametric: "its GLSL: `from` remapped by maps of a table of distance and progress each frame, mixed with `to`",
 }
 
 
