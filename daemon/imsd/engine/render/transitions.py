@@ -31,7 +31,8 @@ native filters at about the cost of a built-in:
 bounce_up and doomscreentransition_up, with no GLSL of their own, are their down counterparts
 upside down, inferred from the names (`_UPSIDE_DOWN`, approximated). Names no way draws map to
 the closest built-in, reported as approximated (`_NEAREST`; luma and displacement read an image
-the Timeline does not give, `_UNDRAWABLE`).
+the Timeline does not give, `_UNDRAWABLE`). A drawing that departs visibly from its GLSL, however
+drawn, is reported as approximated too, saying how (`_IMPRECISE`).
 
 How GLSL becomes a field: gl-transitions' `progress` runs 0 -> 1 over the window (frame k of n
 is at k / n, as xfade's progress); `uv` is the pixel's centre with y up, so uv = ((X + .5) / W,
@@ -736,11 +737,23 @@ _UNDRAWABLE = {
 }
 
 
+#: Transitions drawn by their GLSL whose drawing still departs from it visibly, and how.
+#: CrazyParametricFun.glsl pushes each read by sin(progress dist amplitude x) / smoothness, a sine
+#: of up to ~420 radians magnified ten times: the table of distance and progress it is looked up in
+#: moves the sine by up to .012, a read by up to .06 of the picture (a numpy model of the drawing at
+#: 1080x1920: a fifth to a third of the reads land elsewhere, 10-20% more than 2 pixels away).
+_IMPRECISE = {
+    "crazyparametricfun": "its sine looked up in a table: at 1080x1920 a fifth to a third of the pushed reads land "
+    "elsewhere than the formula's, the same scatter of pushed pixels but not the same pixels",
+}
+
+
 def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula",
     "approximated: NAME upside down" or "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
     drawn |= dict.fromkeys([*_DRAWN, *_MASKED], "gl-transitions formula")
+    drawn |= dict.fromkeys(_IMPRECISE, "approximated: gl-transitions formula, imprecise")
     drawn |= {name: f"approximated: {turned} upside down" for name, turned in _UPSIDE_DOWN.items()}
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
@@ -786,7 +799,9 @@ def transition_table() -> list[str]:
             backdrop = " over a plain colour" if _MASKED[name].backdrop else ""
             drawn, exact = f"its GLSL: a still field and the progress weigh `to` against `from`{backdrop}", "yes"
         elif name in _DRAWN:
-            drawn, exact = _DESCRIBED[type(_DRAWN[name])], "yes"
+            imprecise = _IMPRECISE.get(name)
+            drawn = _DESCRIBED[type(_DRAWN[name])] + (f" ({imprecise})" if imprecise else "")
+            exact = "no: approximated" if imprecise else "yes"
         elif name in _UPSIDE_DOWN:
             drawn = f"`{_UPSIDE_DOWN[name]}` upside down (no GLSL of its own: inferred from the name)"
             exact = "no: approximated"
@@ -821,7 +836,10 @@ def _choice(name: str) -> XfadeChoice | None:
     if name in _BUILT_IN:
         return XfadeChoice(_BUILT_IN[name], approximated=False)
     if name in _DRAWN:
-        return XfadeChoice(type(_DRAWN[name]).__name__.lower(), approximated=False, drawn=_DRAWN[name])
+        imprecise = _IMPRECISE.get(name)
+        kind = type(_DRAWN[name]).__name__.lower()
+        note = f"drawn from its GLSL, {imprecise}" if imprecise else None
+        return XfadeChoice(kind, approximated=imprecise is not None, drawn=_DRAWN[name], note=note)
     if name in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[name])
     if name in _NEAREST:
