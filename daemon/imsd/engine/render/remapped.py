@@ -545,7 +545,7 @@ def perspective_window(
     and s (the stretch) a function of the column: a `_map` of the row, by a g of the column drawn
     each frame (one geq row, spread) across the 16 bits of the stretch's range. Its reflection's
     row, (1.6 + floating) h - 1/2 - 1.2 (Y + .5 - h / 2) s, is another map by the same g; where
-    either falls off the plane it is 65535, so a lut of each map tells where the picture holds
+    either falls off the plane it is past it, so a lut of each map tells where the picture holds
     the point and how much its reflection shows, times where its column holds it (a geq row).
     Where neither picture does, both reflections add over black: wf (f - k) + wt (t - k), drawn
     as two mixes, the first by wf / (1 - wt) (a lut2 of both weights); then `to` and `from` laid
@@ -560,7 +560,7 @@ def perspective_window(
     def at(expr: str) -> str:
         return f"({expr.replace('{x}', '((X+0.5)/W)').replace('{p}', p)})"
 
-    drawn: dict[str, list[tuple[str, ...]]] = {}
+    drawn: dict[str, list[list[tuple[str, str, str]]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
         pictures = []  # (columns, rows, mirrored rows, where it shows, how much its reflection shows)
         for column, stretch in ((view.from_x, view.from_s), (view.to_x, view.to_s)):
@@ -570,8 +570,8 @@ def perspective_window(
             gs = _across(graph, clock, frames, pw, ph, 2, g, "gray16le", 65535)
             rows = _map(graph, clock, frames, gs[0], pw, ph, "Y", "H", uses + 1, d=f"({half}*{centre})",
                         base=f"(H/2-0.5+{middle}*{centre})", outside=True, unit=32767)  # fmt: skip
-            mirrored = _map(graph, clock, frames, gs[1], pw, ph, "Y", "H", uses + 1, d=f"({-1.2 * half}*{centre})",
-                            base=f"({1.6 + view.floating}*H-0.5-{1.2 * middle}*{centre})", outside=True,
+            mirrored = _map(graph, clock, frames, gs[1], pw, ph, "Y", "H", uses + 1, d=f"({-1.2 * half:g}*{centre})",
+                            base=f"({1.6 + view.floating:g}*H-0.5-{1.2 * middle:g}*{centre})", outside=True,
                             unit=32767)  # fmt: skip
             shows = graph.one([held[0], _mask(graph, rows.pop(), f"lt(val,{ph})")], [
                 f("blend", all_mode="multiply"),
@@ -590,34 +590,26 @@ def perspective_window(
             f("lut2", c0="min(255,round(255*x/max(255-y,1)))"), f("format", "gray"),
         ], "shine")  # fmt: skip
         masks = [_copies(graph, m, uses) for m in (from_shine, to_shine, to_shows, from_shows)]
-        drawn[kind] = [(from_columns[2 * j], from_mirrored[j], to_columns[2 * j], to_mirrored[j],
-                        from_columns[2 * j + 1], from_rows[j], to_columns[2 * j + 1], to_rows[j],
-                        *(m[j] for m in masks)) for j in range(uses)]  # fmt: skip
+        # Each plane's four layers, bottom up: (x map, y map, weight) of from's and to's reflections,
+        # to, from.
+        drawn[kind] = [[(from_columns[2 * j], from_mirrored[j], masks[0][j]),
+                        (to_columns[2 * j], to_mirrored[j], masks[1][j]),
+                        (to_columns[2 * j + 1], to_rows[j], masks[2][j]),
+                        (from_columns[2 * j + 1], from_rows[j], masks[3][j])] for j in range(uses)]  # fmt: skip
     black = {"y": 16, "u": 128, "v": 128, "a": 255}
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
-        xa, ya, xb, yb, xa_, ya_, xb_, yb_, from_shine_, to_shine_, to_shows_, from_shows_ = drawn[
-            "chroma" if name in "uv" else "luma"
-        ].pop()  # fmt: skip
-        pa, pa_mirror = _copies(graph, pa, 2)
-        pb, pb_mirror = _copies(graph, pb, 2)
-        dark = _still(graph, clock, frames, graph.one([], [
+        mixed = _still(graph, clock, frames, graph.one([], [
             f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
             f("lut", c0=black[name]),
         ], "black"))  # fmt: skip
-        back = graph.one([dark, _read(graph, clock, pa_mirror, xa, ya, "mirror"), from_shine_], [
-            f("maskedmerge"), clock.settb(),
-        ], "mirror")  # fmt: skip
-        back = graph.one([back, _read(graph, clock, pb_mirror, xb, yb, "mirror"), to_shine_], [
-            f("maskedmerge"), clock.settb(),
-        ], "mirror")  # fmt: skip
-        under = graph.one([back, _read(graph, clock, pb, xb_, yb_, "view"), to_shows_], [
-            f("maskedmerge"), clock.settb(),
-        ], "view")  # fmt: skip
-        out.append(graph.one([under, _read(graph, clock, pa, xa_, ya_, "view"), from_shows_], [
-            f("maskedmerge"), clock.settb(),
-        ], "xf"))  # fmt: skip
+        (a_mirrored, a_seen), (b_mirrored, b_seen) = _copies(graph, pa, 2), _copies(graph, pb, 2)
+        layers = drawn["chroma" if name in "uv" else "luma"].pop()
+        for picture, (xmap, ymap, weight) in zip((a_mirrored, b_mirrored, b_seen, a_seen), layers, strict=True):
+            read = _read(graph, clock, picture, xmap, ymap, "view")
+            mixed = graph.one([mixed, read, weight], [f("maskedmerge"), clock.settb()], "view")
+        out.append(mixed)
     return _merged(graph, out, alpha)
 
 
