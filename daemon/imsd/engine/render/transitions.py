@@ -656,10 +656,10 @@ _CARDS = {"gridflip": Cards(
 
 
 def _swap(reflection: float, perspective: float, depth: float) -> Perspective:
-    """swap.glsl: `from` shrinks from depth 1 to `depth` toward the left edge and `to` grows from
-    `depth` to 1 from the right edge, each leaning back by `perspective` times its progress (its
-    rows scaled by size / (1 - size persp x), `to`'s about x = .5); `from` in front over the
-    first half."""
+    """swap.glsl: `from` shrinks to 1 / `depth` of itself against the left edge (read at size =
+    mix(1, depth, progress) times its place) and `to` grows from 1 / `depth` to whole against the
+    right edge, each leaning back by `perspective` times its progress (its rows scaled by size / (1
+    - size persp x), `to`'s x taken from .5); `from` in front over the first half."""
     grown, shrunk = f"(1+{depth - 1}*{{p}})", f"(1+{depth - 1}*(1-{{p}}))"
     return Perspective(
         from_x=f"{{x}}*{grown}/(1-{perspective}*{{p}})",
