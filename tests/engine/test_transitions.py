@@ -396,8 +396,8 @@ def on_the_floor(a: Plane, b: Plane, places: tuple[Plane, Plane, Plane, Plane], 
     return out
 
 
-def swap(a: Plane, b: Plane, progress: float) -> Plane:
-    """swap.glsl, reflection = 0.4, perspective = 0.2, depth = 3."""
+def swap_places(progress: float) -> tuple[Plane, Plane, Plane, Plane]:
+    """swap.glsl's pfr and pto (perspective = 0.2, depth = 3): where each pixel reads `from`, `to`."""
     x, y = uv()
     p = progress
     size = 1 + 2 * p
@@ -405,9 +405,15 @@ def swap(a: Plane, b: Plane, progress: float) -> Plane:
     size = 1 + 2 * (1 - p)
     to_x = (x - 1) * size / (1 - 0.2 * (1 - p)) + 1
     to_y = (y - 0.5) * size / (1 - size * 0.2 * (1 - p) * (0.5 - x)) + 0.5
+    return from_x, from_y, to_x, to_y
+
+
+def swap(a: Plane, b: Plane, progress: float) -> Plane:
+    """swap.glsl, reflection = 0.4, perspective = 0.2, depth = 3."""
+    from_x, from_y, to_x, to_y = places = swap_places(progress)
     shown_a, shown_b = in_bounds(from_x, from_y), in_bounds(to_x, to_y)
-    back = on_the_floor(a, b, (from_x, from_y, to_x, to_y), 0.02)
-    in_front = shown_a if p < 0.5 else shown_a & ~shown_b
+    back = on_the_floor(a, b, places, 0.02)
+    in_front = shown_a if progress < 0.5 else shown_a & ~shown_b
     return np.where(in_front, read(a, from_x, from_y), np.where(shown_b, read(b, to_x, to_y), back))
 
 
@@ -946,6 +952,55 @@ async def test_a_transition_whose_middle_does_not_show_it_all_matches_its_formul
     assert all(error.mean() < 2.0 for _, error in matched), [round(e.mean(), 2) for _, e in matched]
     progress = [p for p, _ in matched]
     assert min(progress) < 0.4 and max(progress) > 0.6, progress
+
+
+async def _swap_ends(render: Any, ramps: tuple[Path, Path]) -> list[tuple[float, Plane, Plane]]:
+    """The first and last frames inside a 1 s swap from one ramp to the other: each one's progress,
+    its error against swap.glsl, pixel by pixel, and the interior (not the border, where a place
+    within the maps' rounding of an edge may fall either way) of where both pictures hold the point
+    and of where both reflections do, below both pictures."""
+    across, down = ramps
+    result = await _ramp_transition(render, ramps, "swap")
+    out = luma_frames(result.output).astype(np.float64)
+    a, b = luma_frames(across)[0].astype(np.float64), luma_frames(down)[0].astype(np.float64)
+    inside = [f for f in out if np.abs(f - a).mean() > 2 and np.abs(f - b).mean() > 2]
+    ends = []
+    for frame in (inside[0], inside[-1]):
+        progress, error = _closest_progress(frame, swap, a, b)
+        from_x, from_y, to_x, to_y = swap_places(progress)
+        pictures = in_bounds(from_x, from_y) | in_bounds(to_x, to_y)
+        reflections = in_bounds(from_x, -1.2 * from_y - 0.02) & in_bounds(to_x, -1.2 * to_y - 0.02) & ~pictures
+        both = in_bounds(from_x, from_y) & in_bounds(to_x, to_y)
+        ends.append((progress, error, _interior(both), _interior(reflections)))
+    return ends
+
+
+def _interior(region: Plane) -> Plane:
+    """The pixels of a region whose four neighbours are in it too."""
+    shifted = [np.roll(region, step, axis) for step in (1, -1) for axis in (0, 1)]
+    return np.asarray(region & shifted[0] & shifted[1] & shifted[2] & shifted[3])
+
+
+async def test_swap_shows_from_in_front_over_the_first_half_and_to_over_the_second(
+    render: Any, ramps: tuple[Path, Path]
+) -> None:
+    """swap.glsl's pictures overlap near both ends of the window: where both hold a point, `from`
+    shows before progress .5 and `to` after (the engine hides `from` under `to` by a mask of the
+    progress), at every pixel."""
+    for progress, error, both, _ in await _swap_ends(render, ramps):
+        assert both.sum() > 100, (progress, both.sum())
+        assert error[both].max() <= REMAPPED["swap"], f"luma off by {error[both].max():.1f} at progress {progress}"
+
+
+async def test_swap_adds_both_reflections_where_they_meet(render: Any, ramps: tuple[Path, Path]) -> None:
+    """swap.glsl early in the window (only then: late, `to` covers where `from`'s reflection would
+    meet its own): below both pictures, where their reflections overlap, each adds .4 (1 - y') of
+    its picture to black (the engine mixes the first by wf / (1 - wt), then the second by wt), at
+    every pixel."""
+    progress, error, _, reflections = (await _swap_ends(render, ramps))[0]
+    assert reflections.sum() > 50, (progress, reflections.sum())
+    off = error[reflections].max()
+    assert off <= REMAPPED["swap"], f"luma off by {off:.1f} at progress {progress}"
 
 
 @pytest.mark.parametrize(
