@@ -4,17 +4,18 @@ through per-frame maps (remap) built of still fields drawn once, then mix it wit
 `Warp`, directionalwarp.glsl and crosswarp.glsl; a `Drop`, DoomScreenTransition.glsl; a
 `Bounce`, Bounce.glsl; a `Turn`, rotate_scale_fade.glsl, Swirl.glsl and DreamyZoom.glsl; a
 `Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl), a `Morph`, a `Fold`
-(kaleidoscope.glsl), a `Parametric` (CrazyParametricFun.glsl)...), and a `Sweep`
-(BowTie*.glsl) whose soft edge is finer than an 8-bit field's step. Every plane is drawn on its
-own, by fields of its own size (4:2:0 chroma: half-size ones). Transitions whose GLSL treats red,
-green and blue apart (`Channels`, `Rows`, `Burnout`, `Squeeze`, `Lens`, `Morph`, `Displace`) are
-drawn on RGB planes, converted once each way.
+(kaleidoscope.glsl), a `Parametric` (CrazyParametricFun.glsl), a `Perspective` (swap.glsl,
+cube.glsl)...), and a `Sweep` (BowTie*.glsl) whose soft edge is finer than an 8-bit field's step.
+Every plane is drawn on its own, by fields of its own size (4:2:0 chroma: half-size ones).
+Transitions whose GLSL treats red, green and blue apart (`Channels`, `Rows`, `Burnout`, `Squeeze`,
+`Lens`, `Morph`, `Displace`) are drawn on RGB planes, converted once each way.
 
 Maps that are functions of the column alone and the frame (or of the row) are one geq row (or
 column) a frame, spread (`_across`, `_columns`); of the column, a band of rows and the frame, one
 geq row a band, spread by remap (`_banded`); a function of a still quantity (the distance to the
 centre) and the progress is looked up each frame by remap in a table of both drawn once
-(`_tables`).
+(`_tables`). A map affine in the row with coefficients of the column (a picture in perspective,
+each column's rows stretched by its own amount) is a `_map` whose g is a geq row spread down.
 
 WaterDrop reads `from` at uv + dir * g, dir = uv - (.5, .5), g = sin(dist * amplitude - progress *
 speed) inside the circle dist <= progress, else 0; in pixels of a plane of w x h, column
@@ -85,6 +86,7 @@ from imsd.engine.render.transitions import (
     Lens,
     Morph,
     Parametric,
+    Perspective,
     Pixels,
     Ripple,
     Rows,
@@ -710,6 +712,83 @@ def cards_window(
             f("lut", c0=black[name]),
         ], "black"))  # fmt: skip
         out.append(graph.one([dark, card_, weight_], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def perspective_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, view: Perspective, frames: int, size: tuple[int, int],
+    alpha: bool,
+) -> str:  # fmt: skip
+    """swap.glsl and cube.glsl over the window of `frames` frames: each picture's column is a
+    function of the column and the progress, and its row c + (Y + .5 - h / 2) s, c = h / 2 - 1/2
+    and s (the stretch) a function of the column: a `_map` of the row, by a g of the column drawn
+    each frame (one geq row, spread) across the 16 bits of the stretch's range. Its reflection's
+    row, (1.6 + floating) h - 1/2 - 1.2 (Y + .5 - h / 2) s, is another map by the same g; where
+    either falls off the plane it is past it, so a lut of each map tells where the picture holds
+    the point and how much its reflection shows, times where its column holds it (a geq row).
+    Where neither picture does, both reflections add over black: wf (f - k) + wt (t - k), drawn
+    as two mixes, the first by wf / (1 - wt) (a lut2 of both weights); then `to` and `from` laid
+    over it, each by where it shows (`to` first, `from` hidden under `to` while `front` is not)."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    low, high = view.stretch
+    middle, half = (low + high) / 2, (high - low) / 2
+    centre = "(Y+0.5-H/2)"
+
+    def at(expr: str) -> str:
+        return f"({expr.replace('{x}', '((X+0.5)/W)').replace('{p}', p)})"
+
+    drawn: dict[str, list[list[tuple[str, str, str]]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        pictures = []  # (columns, rows, mirrored rows, where it shows, how much its reflection shows)
+        for column, stretch in ((view.from_x, view.from_s), (view.to_x, view.to_s)):
+            columns = _across(graph, clock, frames, pw, ph, 2 * uses, _read_column(at(column)), "gray16le", pw - 1)
+            held = _across(graph, clock, frames, pw, ph, 2, f"255*gt({at(column)},0)*lt({at(column)},1)", "gray", 255)
+            g = f"32768+32767*clip(({at(stretch)}-{middle})/{half},-1,1)"
+            gs = _across(graph, clock, frames, pw, ph, 2, g, "gray16le", 65535)
+            rows = _map(graph, clock, frames, gs[0], pw, ph, "Y", "H", uses + 1, d=f"({half}*{centre})",
+                        base=f"(H/2-0.5+{middle}*{centre})", outside=True, unit=32767)  # fmt: skip
+            mirrored = _map(graph, clock, frames, gs[1], pw, ph, "Y", "H", uses + 1, d=f"({-1.2 * half:g}*{centre})",
+                            base=f"({1.6 + view.floating:g}*H-0.5-{1.2 * middle:g}*{centre})", outside=True,
+                            unit=32767)  # fmt: skip
+            shows = graph.one([held[0], _mask(graph, rows.pop(), f"lt(val,{ph})")], [
+                f("blend", all_mode="multiply"),
+            ], "shows")  # fmt: skip
+            shine = _mask(graph, mirrored.pop(), f"lt(val,{ph})*{view.reflection}*(val+1)/{ph}")
+            shine = graph.one([held[1], shine], [f("blend", all_mode="multiply")], "shine")
+            pictures.append((columns, rows, mirrored, shows, shine))
+        (from_columns, from_rows, from_mirrored, from_shows, from_shine) = pictures[0]
+        (to_columns, to_rows, to_mirrored, to_shows, to_shine) = pictures[1]
+        to_shows, to_over = _copies(graph, to_shows, 2)
+        behind = _uniform(graph, clock, frames, pw, ph, f"255*(1-({view.front.replace('{p}', p)}))", "gray")
+        hidden = graph.one([to_over, behind], [f("blend", all_mode="multiply")], "hidden")
+        from_shows = graph.one([from_shows, hidden], [f("blend", all_mode="subtract")], "shows")
+        to_shine, to_share = _copies(graph, to_shine, 2)
+        from_shine = graph.one([from_shine, to_share], [
+            f("lut2", c0="min(255,round(255*x/max(255-y,1)))"), f("format", "gray"),
+        ], "shine")  # fmt: skip
+        masks = [_copies(graph, m, uses) for m in (from_shine, to_shine, to_shows, from_shows)]
+        # Each plane's four layers, bottom up: (x map, y map, weight) of from's and to's reflections,
+        # to, from.
+        drawn[kind] = [[(from_columns[2 * j], from_mirrored[j], masks[0][j]),
+                        (to_columns[2 * j], to_mirrored[j], masks[1][j]),
+                        (to_columns[2 * j + 1], to_rows[j], masks[2][j]),
+                        (from_columns[2 * j + 1], from_rows[j], masks[3][j])] for j in range(uses)]  # fmt: skip
+    black = {"y": 16, "u": 128, "v": 128, "a": 255}
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
+        mixed = _still(graph, clock, frames, graph.one([], [
+            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
+            f("lut", c0=black[name]),
+        ], "black"))  # fmt: skip
+        (a_mirrored, a_seen), (b_mirrored, b_seen) = _copies(graph, pa, 2), _copies(graph, pb, 2)
+        layers = drawn["chroma" if name in "uv" else "luma"].pop()
+        for picture, (xmap, ymap, weight) in zip((a_mirrored, b_mirrored, b_seen, a_seen), layers, strict=True):
+            read = _read(graph, clock, picture, xmap, ymap, "view")
+            mixed = graph.one([mixed, read, weight], [f("maskedmerge"), clock.settb()], "view")
+        out.append(mixed)
     return _merged(graph, out, alpha)
 
 
@@ -1467,20 +1546,25 @@ def _read_row(y: str) -> str:
 
 def _map(
     graph: FilterGraph, clock: Clock, frames: int, g: str, w: int, h: int, axis: str, extent: str, uses: int,
-    d: str | None = None, base: str | None = None, outside: bool = False,
+    d: str | None = None, base: str | None = None, outside: bool = False, unit: float = _G / 2,
 ) -> list[str]:  # fmt: skip
     """The map along `axis` (X or Y) of planes w x h: axis + D * g, in whole pixels, clamped; D is
-    the distance to the centre unless `d` (a geq expression, at most half the extent) says, and the
-    axis the constant `base` if given. `outside`: a place off the plane (before -1/2 or past n - 1/2)
-    is 65535, where remap reads nothing, instead of clamped.
+    the distance to the centre unless `d` (a geq expression of the axis) says, and the axis `base`
+    (another) if given. `outside`: a place off the plane (before -1/2 or past n - 1/2) is past the
+    plane, where remap reads nothing, instead of clamped (65280: a 16-bit lut tops out at 255 << 8,
+    so the map's own masks test val < n, not 65535).
 
-    maskedmerge(B, O, g) = B + (O - B) * g / 65536 with g = K + G/2 * sin: so O - B = F * D * 65536 /
-    (G / 2) and B = Q + F * axis - (O - B) / 2 give Q + F * (axis + D * sin), F the map's steps
-    a pixel, Q an offset keeping B and O in range."""
+    maskedmerge(B, O, g) = B + (O - B) * g / 65536 with g = K + unit * sin: so O - B = F * D * 65536 /
+    unit and B = Q + F * axis - (O - B) / 2 give Q + F * (axis + D * sin), F the map's steps a
+    pixel, Q an offset keeping B and O in range: B and O are Q + F (base -+ 32768 / unit * D), Q
+    about 2 F n and F n at most 8190, so in 16 bits while base -+ 32768 / unit * D lies within
+    -2 n..6 n pixels. The default unit, G/2, leaves g room to be a product of fields (|D| <= n / 2);
+    a g drawn for the map alone may span the 16 bits (unit 32767): its steps are four times finer
+    and D and `base` reach farther (a stretch of the plane, its mirror image below it)."""
     n = w if axis == "X" else h
     steps = max(1, 8190 // n)  # |D| <= n / 2: |O - B| <= 4 F n < 2^15; B, O within 0..5 F n
     offset = round(2.001 * steps * (n - 1)) + 2
-    slope = steps * 65536 / (_G / 2)  # (O - B) per pixel of D
+    slope = steps * 65536 / unit  # (O - B) per pixel of D
     d = d or f"({axis}+0.5-{extent}/2)"
     exprs = [f"round({offset}+{steps}*{base or axis}{sign}{slope / 2:.6f}*{d})" for sign in "-+"]
     drawn = _row if axis == "X" else _column
@@ -1500,4 +1584,5 @@ _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Rows: rows_window, Burnout: burnout_window, Displace: displace_window,
     Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
     Cards: cards_window, Blur: blur_window, Morph: morph_window, Fold: fold_window, Parametric: parametric_window,
+    Perspective: perspective_window,
 }  # fmt: skip

@@ -21,6 +21,8 @@ native filters at about the cost of a built-in:
   averages shifted copies (`Blur`); morph reads both pictures where their colours say (`Morph`);
   kaleidoscope reads both where uv lands turned and folded seven times (`Fold`), crazyparametricfun
   reads `from` pushed along each axis by a sine of the distance to the centre (`Parametric`);
+  swap and cube show both pictures in perspective, each row of a column stretched about the
+  middle row by the column's own amount, over their reflections on a black floor (`Perspective`);
 - burn, colorphase, multiplyblend, fadegrayscale and colordistance mix colours alone, channel by
   channel, on RGB planes (`Channels`); windowblinds mixes by a weight of the row that overshoots
   (`Rows`), squeeze, flyeye and glitchmemories read each RGB channel at its own place
@@ -48,8 +50,8 @@ from dataclasses import dataclass, replace
 
 __all__ = [
     "Backdrop", "Blur", "Bounce", "Burnout", "Cards", "Channels", "Circles", "Displace", "Doorway", "Drawn", "Drop",
-    "Fold", "Heart", "Lens", "MaskedBlend", "Morph", "Parametric", "Pixels", "Ripple", "Rows", "Squeeze", "Sway",
-    "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
+    "Fold", "Heart", "Lens", "MaskedBlend", "Morph", "Parametric", "Perspective", "Pixels", "Ripple", "Rows",
+    "Squeeze", "Sway", "Sweep", "Turn", "Warp", "XfadeChoice", "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -320,6 +322,26 @@ class Morph:
 
 
 @dataclass(frozen=True)
+class Perspective:
+    """Both pictures seen in perspective over a reflecting floor (swap.glsl, cube.glsl): `from`
+    read at (from_x, .5 + (uv.y - .5) from_s), `to` at (to_x, .5 + (uv.y - .5) to_s), each a geq
+    expression of the column's uv.x `{x}` and the progress `{p}` (every row of a column scaled
+    about the middle row by its own amount); `stretch`: the range the scales keep to on the
+    columns each picture holds. Where both pictures hold a point, `from` shows while `front` (of
+    `{p}`) is true, else `to`; where neither, black and each picture's reflection, read at y' =
+    -1.2 y - `floating` of its place y, weighed `reflection` (1 - y') (remapped.py)."""
+
+    from_x: str
+    from_s: str
+    to_x: str
+    to_s: str
+    stretch: tuple[float, float]
+    front: str
+    reflection: float
+    floating: float
+
+
+@dataclass(frozen=True)
 class Circles:
     """ZoomInCircles.glsl: rings round the centre zoom both pictures by their own amounts and mix
     them by their own weights; the GLSL has no uniforms (remapped.py)."""
@@ -359,8 +381,8 @@ class Heart:
 #: What remapped.py draws from 16-bit fields.
 Drawn = (
     Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Lens | Doorway
-    | Cards | Blur | Morph | Circles | Heart | Burnout | Displace | Fold | Parametric
-)
+    | Cards | Blur | Morph | Circles | Heart | Burnout | Displace | Fold | Parametric | Perspective
+)  # fmt: skip
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
 _WATERDROP = Ripple(amplitude=30, speed=30)
@@ -663,6 +685,47 @@ _CARDS = {"gridflip": Cards(
         "ld(9)*ld(9)*(3-2*ld(9)))"
     ),
 )}
+
+
+def _swap(reflection: float, perspective: float, depth: float) -> Perspective:
+    """swap.glsl: `from` shrinks to 1 / `depth` of itself against the left edge (read at size =
+    mix(1, depth, progress) times its place) and `to` grows from 1 / `depth` to whole against the
+    right edge, each leaning back by `perspective` times its progress (its rows scaled by size / (1
+    - size persp x), `to`'s x taken from .5); `from` in front over the first half."""
+    grown, shrunk = f"(1+{depth - 1}*{{p}})", f"(1+{depth - 1}*(1-{{p}}))"
+    return Perspective(
+        from_x=f"{{x}}*{grown}/(1-{perspective}*{{p}})",
+        from_s=f"{grown}/(1-{grown}*{perspective}*{{p}}*{{x}})",
+        to_x=f"({{x}}-1)*{shrunk}/(1-{perspective}*(1-{{p}}))+1",
+        to_s=f"{shrunk}/(1-{shrunk}*{perspective}*(1-{{p}})*(0.5-{{x}}))",
+        stretch=(1, 3.6), front="lt({p},0.5)", reflection=reflection, floating=0.02,
+    )  # fmt: skip
+
+
+def _cube(persp: float, unzoom: float, reflection: float, floating: float) -> Perspective:
+    """cube.glsl: the picture is zoomed out by uz = unzoom (1 - |2 progress - 1|) (p = (1 + uz) uv
+    - uz / 2); `from` is the face right of x = progress (q.x = (p.x - progress) / (1 -
+    progress)), `to` the face left of it (q.x = p.x / progress); xskew reads a face at (q.x, .5 +
+    (p.y - .5) / b), b = 1 - (1 - P) q.x with P = 1 - progress (1 - persp) for `from`, b = 1 - (1 -
+    P) (1 - q.x) with P = mix(progress^2, 1, persp) for `to`. The faces never overlap; where b
+    would reach 0 the face's column is off the picture (progress kept off 0 and 1 there)."""
+    uz = f"({unzoom}*(1-abs(2*{{p}}-1)))"
+    px = f"((1+{uz})*{{x}}-{uz}/2)"
+    from_q, to_q = f"(({px}-{{p}})/max(1-{{p}},1e-9))", f"({px}/max({{p}},1e-9))"
+    to_persp = f"({{p}}*{{p}}+(1-{{p}}*{{p}})*{persp})"
+    return Perspective(
+        from_x=from_q, from_s=f"(1+{uz})/(1-{{p}}*{1 - persp:g}*{from_q})",
+        to_x=to_q, to_s=f"(1+{uz})/(1+({to_persp}-1)*(1-{to_q}))",
+        stretch=(1, 1.7), front="1", reflection=reflection, floating=floating / 100,
+    )  # fmt: skip
+
+
+#: swap.glsl (gre), reflection = 0.4, perspective = 0.2, depth = 3; cube.glsl (gre), persp = 0.7,
+#: unzoom = 0.3, reflection = 0.4, floating = 3.
+_PERSPECTIVES = {
+    "swap": _swap(reflection=0.4, perspective=0.2, depth=3),
+    "cube": _cube(persp=0.7, unzoom=0.3, reflection=0.4, floating=3),
+}
 #: LinearBlur.glsl (gre), intensity = 0.1, passes = 6.
 _BLURS = {"linearblur": Blur(intensity=0.1, passes=6)}
 #: morph.glsl (paniq), strength = 0.1.
@@ -701,7 +764,7 @@ _CHANNELS = {
 _DRAWN: dict[str, Drawn] = {
     **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
     **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS, **_CARDS, **_BLURS, **_MORPHS, **_FOLDS,
-    **_PARAMETRIC,
+    **_PARAMETRIC, **_PERSPECTIVES,
 }  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
@@ -725,8 +788,7 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    "displacement": "dissolve", "mosaic": "pixelize", "hexagonalize": "pixelize", "cube": "slideleft",
-    "luma": "fade", "swap": "slideright",
+    "displacement": "dissolve", "mosaic": "pixelize", "hexagonalize": "pixelize", "luma": "fade",
 }  # fmt: skip
 #: Why a name stays with the nearest built-in where its GLSL cannot be drawn here: luma.glsl and
 #: displacement.glsl read an image uniform (a luma map, a displacement map) that a Timeline
@@ -784,6 +846,7 @@ _DESCRIBED: dict[type, str] = {
     Morph: "its GLSL: RGB planes remapped by maps made each frame of both pictures' colours, mixed",
     Fold: "its GLSL: both pictures remapped by maps turned and folded each frame (on a half-size grid), mixed",
     Parametric: "its GLSL: `from` remapped by maps of a table of distance and progress each frame, mixed with `to`",
+    Perspective: "its GLSL: both pictures and their reflections remapped by maps of the column and the row, over black",
 }
 
 
