@@ -57,8 +57,11 @@ uniform 0 or 65535 turns x into 1 - x), and sums are blend additions and subtrac
 at 65535 and 0: a map that saturates there is off the plane, and clamped as a read is.
 
 The 16-bit pictures keep their format pinned around each lut (left to negotiate, ffmpeg cut one
-to the 8 bits of a later filter before the lut read it), and an 8-bit mask is 257 round(255 w) in
-16 bits, which swscale takes to 8 bits exactly.
+to the 8 bits of a later filter before the lut read it). A 16-bit lut's values stop at `_TOP`,
+255 << 8 (ffmpeg clips a gray16 lut as it clips an 8-bit one, scaled): a lut's result meant as a
+whole (1, or "off the plane") is `_TOP`, and read as a fraction of it. An 8-bit mask is
+257 round(255 w) in 16 bits (255 w = 1: `_TOP`), which swscale without dithering shifts to 8 bits
+exactly (its default dither took `_TOP` to 254).
 """
 
 from __future__ import annotations
@@ -103,6 +106,7 @@ __all__ = ["drawn_window"]
 _K = 32768  # 16-bit fields hold signed values around K
 _G = 16383  # sin a and cos a are K +- G * ...: the difference of two fields stays under 2^15
 _SQ = 131070  # the squared distance to the centre (at most 1/2) in 16 bits
+_TOP = 65280  # the largest value a 16-bit lut gives
 
 
 def drawn_window(
@@ -229,7 +233,7 @@ def turn_window(
     and v = sin(angle) / scale: each frame's numbers (rotate_scale_fade.glsl), or, where the angle
     varies with the distance to the centre (Swirl.glsl), fields looked up in a table of distance
     and progress (`_tables`); products as the ripple's. With a back colour, a map off the picture
-    is 65535, and those of both axes mark where the back colour shows."""
+    is `_TOP`, and those of both axes mark where the back colour shows."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     p = f"(T*({clock.fps})/{frames})"
@@ -265,9 +269,9 @@ def turn_window(
         ys = _map(graph, clock, frames, gy, pw, ph, "Y", "H", n, d="(H/2)", base="(H/2-0.5)", outside=outside)
         masks: list[str | None] = [None] * uses
         if outside:
-            off = [graph.one([m], _lut16("65535*eq(val,65535)"), "off") for m in (xs[-1], ys[-1])]
+            off = [graph.one([m], _lut16(f"{_TOP}*gte(val,{_TOP})"), "off") for m in (xs[-1], ys[-1])]
             either = graph.one(off, [f("blend", all_mode="lighten")], "off")
-            masks = list(_copies(graph, _mask(graph, either, "val/65535"), uses))
+            masks = list(_copies(graph, _mask(graph, either, f"val/{_TOP}"), uses))
         mixes = _copies(graph, _uniform(graph, clock, frames, pw, ph, f"255*({turn.mix.replace('{p}', p)})", "gray"),
                         uses)  # fmt: skip
         drawn[kind] = [(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1], mixes[j], masks[j]) for j in range(uses)]
@@ -359,7 +363,7 @@ def pixelize_window(
     return _merged(graph, _remapped_mix(graph, clock, frames, names, planes_a, planes_b, drawn, "pixels"), alpha)
 
 
-#: kaleidoscope's turned coordinates in 16 bits: x' (within -sqrt 2..sqrt 2) is 65535 / _FOLD_K *
+#: kaleidoscope's turned coordinates in 16 bits: x' (within -sqrt 2..sqrt 2) is _TOP / _FOLD_K *
 #: (x' + _FOLD_LIFT).
 _FOLD_K, _FOLD_LIFT = 3, 1.5
 
@@ -385,8 +389,8 @@ def fold_window(
         if (pw, ph) != (gw, gh):
             x, y = (graph.one([field], [f("scale", pw, ph, flags="bilinear"), f("format", "gray16le")], "fold")
                     for field in (x, y))  # fmt: skip
-        xmap = graph.one([x], _lut16(f"clip(floor(val/65535*{pw}-0.5+1e-9),0,{pw - 1})"), "map")
-        ymap = graph.one([y], _lut16(f"clip(floor((1-val/65535)*{ph}-0.5+1e-9),0,{ph - 1})"), "map")
+        xmap = graph.one([x], _lut16(f"clip(floor(val/{_TOP}*{pw}-0.5+1e-9),0,{pw - 1})"), "map")
+        ymap = graph.one([y], _lut16(f"clip(floor((1-val/{_TOP})*{ph}-0.5+1e-9),0,{ph - 1})"), "map")
         xs, ys = _copies(graph, xmap, 2 * uses), _copies(graph, ymap, 2 * uses)
         drawn[kind] = [(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1]) for j in range(uses)]
     copies_a, copies_b = ([_copies(graph, plane, 2) for plane in planes] for planes in (planes_a, planes_b))
@@ -404,17 +408,18 @@ def fold_window(
 
 
 def _folded(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, fold: Fold, p: str) -> tuple[str, str]:
-    """kaleidoscope.glsl's p on a w x h grid each frame, as 65535 p.x and 65535 p.y (y up). Each
+    """kaleidoscope.glsl's p on a w x h grid each frame, as _TOP p.x and _TOP p.y (y up: a fold is
+    a lut, whose values stop at _TOP). Each
     of the 7 rounds turns p by the frame's sin t and cos t, then folds it (a 16-bit lut). Signs
     are taken out of the products, which are blends (multiply, 16 bits, truncating) of a field
     and a uniform frame of the number: the fold is even, so p' may be turned through e = the
     sign of sin t; e cos t y is |c| y, or |c| (1 - y) - |c| (blend difference with a uniform
-    65535); and each sum's constants (those |c|, the first round's - (sin t + e cos t) / 2 of p
+    _TOP); and each sum's constants (those |c|, the first round's - (sin t + e cos t) / 2 of p
     = uv - .5, the offset keeping it positive) are one uniform frame added (blend addition)."""
-    unit = 65535 / _FOLD_K
-    x = _still(graph, clock, frames, _row(graph, clock, w, h, "round(65535*(X+0.5)/W)"))
-    y = _still(graph, clock, frames, _column(graph, clock, w, h, "round(65535*(1-(Y+0.5)/H))"))
-    folding = _lut16(f"st(0,val*{_FOLD_K}/65535-{_FOLD_LIFT});round(65535*abs(ld(0)-2*floor(ld(0)/2)-1))")
+    factor, unit = 65535 / _FOLD_K, _TOP / _FOLD_K  # a blend multiply by `factor` s: `unit` s a whole
+    x = _still(graph, clock, frames, _row(graph, clock, w, h, f"round({_TOP}*(X+0.5)/W)"))
+    y = _still(graph, clock, frames, _column(graph, clock, w, h, f"round({_TOP}*(1-(Y+0.5)/H))"))
+    folding = _lut16(f"st(0,val/{unit}-{_FOLD_LIFT});round({_TOP}*abs(ld(0)-2*floor(ld(0)/2)-1))")
 
     def uniform(expr: str) -> str:
         return _uniform(graph, clock, frames, w, h, expr)
@@ -423,19 +428,19 @@ def _folded(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, fold:
         t = f"(pow({p},{fold.power})*{fold.speed}+{i}*{fold.angle})"
         s, c, ec = f"abs(sin({t}))", f"abs(cos({t}))", f"(if(gte(sin({t}),0),1,-1)*cos({t}))"
         o = 0.5 if i == 0 else 0  # the first round's p is uv - .5
-        sines, cosines = _copies(graph, uniform(f"{unit}*{s}"), 2), _copies(graph, uniform(f"{unit}*{c}"), 2)
+        sines, cosines = _copies(graph, uniform(f"{factor}*{s}"), 2), _copies(graph, uniform(f"{factor}*{c}"), 2)
         # e x' = |s| x + e c y and e y' = |s| y - e c x, + 1 for the two products' truncation
         x_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*lt({ec},0)-{o}*({s}+{ec}))+1")
         y_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*gt({ec},0)-{o}*({s}-{ec}))+1")
         xs, ys = _copies(graph, x, 2), _copies(graph, y, 2)
-        turned_x = _turned(graph, xs[0], ys[0], uniform(f"65535*lt({ec},0)"), sines[0], cosines[0], x_lift)
-        turned_y = _turned(graph, ys[1], xs[1], uniform(f"65535*gt({ec},0)"), sines[1], cosines[1], y_lift)
+        turned_x = _turned(graph, xs[0], ys[0], uniform(f"{_TOP}*lt({ec},0)"), sines[0], cosines[0], x_lift)
+        turned_y = _turned(graph, ys[1], xs[1], uniform(f"{_TOP}*gt({ec},0)"), sines[1], cosines[1], y_lift)
         x, y = graph.one([turned_x], folding, "fold"), graph.one([turned_y], folding, "fold")
     return x, y
 
 
 def _turned(graph: FilterGraph, own: str, other: str, flip: str, s: str, c: str, lift: str) -> str:
-    """own s + (other, or 65535 - other where `flip` is 65535) c + lift, in 16 bits: blends."""
+    """own s + (other, or _TOP - other where `flip` is _TOP) c + lift, in 16 bits: blends."""
     own_s = graph.one([own, s], [f("blend", all_mode="multiply")], "turn")
     flipped = graph.one([other, flip], [f("blend", all_mode="difference")], "turn")
     other_c = graph.one([flipped, c], [f("blend", all_mode="multiply")], "turn")
@@ -691,7 +696,7 @@ def cards_window(
             _still(graph, clock, frames, _row(graph, clock, pw, ph, divider(f"({n}*(X+0.5)/W)"))),
             _still(graph, clock, frames, _column(graph, clock, pw, ph, divider(f"({n}*(1-(Y+0.5)/H))"))),
         ]
-        dividers = graph.one(near, [f("blend", all_mode="lighten"), *_lut16("val"), f("format", "gray")], "divider")
+        dividers = graph.one(near, [f("blend", all_mode="lighten"), *_lut16("val"), *_TO_8_BITS], "divider")
         faded = _uniform(graph, clock, frames, pw, ph, fading, "gray")
         weight = graph.one([shown, faded, dividers], [f("maskedmerge")], "card")
         ymap = _still(graph, clock, frames, _column(graph, clock, pw, ph, "Y"))
@@ -1248,10 +1253,12 @@ def _lut16(expr: str) -> list[Filter]:
 
 def _mask(graph: FilterGraph, label: str, weight: str) -> str:
     """The 8-bit mask of a 16-bit picture: `weight`, a lut expression of its `val` in 0-1, as
-    257 round(255 weight), which swscale takes to 8 bits exactly."""
-    return graph.one([label], [
-        *_lut16(f"257*round(255*clip({weight},0,1))"), f("format", "gray"),
-    ], "mask")  # fmt: skip
+    257 round(255 weight) (the lut stops 255 at `_TOP`), shifted to 8 bits exactly."""
+    return graph.one([label], [*_lut16(f"257*round(255*clip({weight},0,1))"), *_TO_8_BITS], "mask")
+
+
+#: A 16-bit picture's top bytes: swscale's default dither takes `_TOP` to 254, not 255.
+_TO_8_BITS = (f("scale", sws_dither="none"), f("format", "gray"))
 
 
 def _still(graph: FilterGraph, clock: Clock, frames: int, source: str) -> str:
@@ -1413,7 +1420,7 @@ def sweep_window(
     progress = f"(T*({clock.fps})/{frames})"
     first, second = (r.replace("{p}", progress) for r in sweep.reach)
     halves = f"if({'lt(Y,1)' if sweep.halves == 'rows' else 'lt(X+0.5,W/2)'},{first},{second})"
-    soft = f"round(65535*clip(val/65535/{sweep.width},0,1))"
+    soft = f"round({_TOP}*clip(val/65535/{sweep.width},0,1))"
     masks: dict[str, list[str]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
         field = _still(graph, clock, frames, _drawn(graph, clock, pw, ph, f"round(65535*clip({sweep.field},0,1))"))
@@ -1423,10 +1430,10 @@ def sweep_window(
         if sweep.whole:  # `to` whole where the reach has passed the second field: the larger weight
             whole = _drawn(graph, clock, pw, ph, f"round(65535*clip({sweep.whole},0,1))")
             passed = graph.one([reaches[1], _still(graph, clock, frames, whole)], [
-                f("blend", all_mode="subtract"), *_lut16("65535*gt(val,0)"),
+                f("blend", all_mode="subtract"), *_lut16(f"{_TOP}*gt(val,0)"),
             ], "weight")  # fmt: skip
             weight = graph.one([weight, passed], [f("blend", all_mode="lighten")], "weight")
-        mask = _mask(graph, weight, "val/65535")
+        mask = _mask(graph, weight, f"val/{_TOP}")
         masks[kind] = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
     mixed = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
