@@ -8,8 +8,11 @@ The same number of clients, threads of this process, make round trips two ways:
 - sdk: the official SDK (`alibabacloud-ice20201109`, sync client, V3 signatures):
   SubmitMediaProducingJob (answered once the daemon submitted it) then GetMediaProducingJob;
 - stream: what a producer does without the endpoint: XADD the same request to imsd:requests,
-  read its record until it holds the job id (at the endpoint's own cadence, SUBMIT_POLL_S),
-  then read the job once (the record again).
+  read its record every PRODUCER_POLL_S until it holds the job id, then read the job once (the
+  record again). The endpoint itself looks when the request is announced (imsd/updates.py).
+
+Beside the rates, Redis's own count of commands per round trip (INFO commandstats, all clients:
+the daemon's work included), which the machine's load does not blur.
 
 The jobs name a media file that does not exist, so the engine fails each at once and the figures
 are the daemon's and the endpoint's, not ffmpeg's. The last line is one JSON object.
@@ -34,13 +37,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alibabacloud_ice20201109 import models as ice
 from alibabacloud_ice20201109.client import Client
 from alibabacloud_tea_openapi.models import Config
-from imsd.openapi import SUBMIT_POLL_S
 from redis import Redis
 
 from tests.conftest import RedisServer, free_port
 
 IMSD = Path(sys.executable).with_name("imsd")
 KEY, SECRET = "bench-key", "bench-Secret-1"
+PRODUCER_POLL_S = 0.05  # how often the stream path's producer reads its record
 OSS = "https://demo.oss-cn-shanghai.aliyuncs.com"
 TIMELINE = json.dumps({"VideoTracks": [{"VideoTrackClips": [{"MediaURL": f"{OSS}/in/absent.mp4"}]}]})
 
@@ -91,16 +94,22 @@ def stream_round_trip(redis: Redis, index: int) -> None:
     redis.xadd("imsd:requests", {"request": json.dumps({"request_id": request_id, "api": "SubmitMediaProducingJob",
                                                         "params": params})})  # fmt: skip
     while not redis.hget(f"imsd:req:{request_id}", "job_id"):
-        time.sleep(SUBMIT_POLL_S)
+        time.sleep(PRODUCER_POLL_S)
     redis.hgetall(f"imsd:req:{request_id}")
 
 
-def timed(clients: int, count: int, trip: Callable[[int], None]) -> float:
-    """Round trips per second: `count` trips by `clients` threads."""
+def commands(redis: Redis) -> int:
+    """Commands the server has run so far (INFO commandstats)."""
+    return sum(int(stats["calls"]) for stats in redis.info("commandstats").values())
+
+
+def timed(redis: Redis, clients: int, count: int, trip: Callable[[int], None]) -> tuple[float, float]:
+    """Round trips per second, and Redis commands per round trip: `count` trips by `clients` threads."""
+    before = commands(redis)
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(trip, range(count)))
-    return count / (time.perf_counter() - started)
+    return count / (time.perf_counter() - started), (commands(redis) - before) / count
 
 
 def main() -> None:
@@ -118,16 +127,19 @@ def main() -> None:
             config = Config(access_key_id=KEY, access_key_secret=SECRET, endpoint=f"127.0.0.1:{api_port}",
                             protocol="HTTP", region_id="cn-shanghai")  # fmt: skip
             client = Client(config)
-            timed(args.clients, 20, lambda i: sdk_round_trip(client, -1 - i))  # warm both paths up
-            stream = timed(args.clients, args.requests, lambda i: stream_round_trip(redis, i))
-            sdk = timed(args.clients, args.requests, lambda i: sdk_round_trip(client, i))
+            timed(redis, args.clients, 20, lambda i: sdk_round_trip(client, -1 - i))  # warm both paths up
+            stream, stream_commands = timed(redis, args.clients, args.requests, lambda i: stream_round_trip(redis, i))
+            sdk, sdk_commands = timed(redis, args.clients, args.requests, lambda i: sdk_round_trip(client, i))
         finally:
             daemon.terminate()
             daemon.wait(30)
             server.stop()
-    print(f"{args.requests} round trips by {args.clients} clients: stream {stream:.1f}/s, SDK {sdk:.1f}/s")
+    print(f"{args.requests} round trips by {args.clients} clients: stream {stream:.1f}/s, SDK {sdk:.1f}/s; "
+          f"Redis commands a trip: stream {stream_commands:.1f}, SDK {sdk_commands:.1f}")
     print(json.dumps({"requests": args.requests, "clients": args.clients, "stream_round_trips_per_s": round(stream, 1),
-                      "sdk_round_trips_per_s": round(sdk, 1), "sdk_vs_stream": round(sdk / stream, 3)}))  # fmt: skip
+                      "sdk_round_trips_per_s": round(sdk, 1), "sdk_vs_stream": round(sdk / stream, 3),
+                      "stream_redis_commands_per_trip": round(stream_commands, 1),
+                      "sdk_redis_commands_per_trip": round(sdk_commands, 1)}))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -114,6 +114,20 @@ async def test_the_same_client_token_answers_the_same_job(daemon: Daemon) -> Non
     assert again.job_id == first.job_id and again.request_id != first.request_id
 
 
+async def test_a_submit_is_answered_when_it_is_announced_not_at_the_next_look(
+    daemon: Daemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The endpoint looks at a waiting submit when the intake acknowledges its entry and when its
+    job is bound (imsd/updates.py); with no look on a timer, a new token, the same token again (a
+    duplicate entry) and the same token with other params (a refusal) are all answered."""
+    monkeypatch.setattr("imsd.openapi.FALLBACK_S", 3600.0)
+    client = sdk(daemon, read_timeout=20_000)
+    first = await call(client.submit_media_producing_job, timeline_request("sdk-w", "tok-sdk-w"))
+    again = await call(client.submit_media_producing_job, timeline_request("sdk-w", "tok-sdk-w"))
+    error = await refusal(client.submit_media_producing_job, timeline_request("sdk-w-other", "tok-sdk-w"))
+    assert again.job_id == first.job_id and error.code == "IdempotentParameterMismatch"
+
+
 async def test_the_same_client_token_with_other_params_is_an_idempotent_parameter_mismatch(daemon: Daemon) -> None:
     client = sdk(daemon)
     await call(client.submit_media_producing_job, timeline_request("sdk-3", "tok-sdk-3"))

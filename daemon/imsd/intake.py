@@ -237,7 +237,13 @@ class Intake:
             *(self._reject(r.entry_id, r.request_id, r.api, r.error) for r in refusals),
             *(answer for answer in answers if answer is not None),
         )
-        await self.svc.redis.xack(self.stream, self.group, *(entry_id for entry_id, _ in entries))
+        # Acknowledged, each entry's request is announced (updates.py): a sender waiting on it looks now.
+        announced = dict.fromkeys(item.request_id for item in read if item.request_id is not None)
+        async with self.svc.redis.pipeline(transaction=False) as pipe:
+            pipe.xack(self.stream, self.group, *(entry_id for entry_id, _ in entries))
+            for request_id in announced:
+                pipe.publish(self.svc.store.updates_channel, request_id)
+            await pipe.execute()
 
     def _read(self, entry_id: str, fields: dict[str, str]) -> Delivery | _Refusal:
         """What one entry asks for; no Redis, and nothing but ImsError refuses it.

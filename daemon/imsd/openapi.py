@@ -9,7 +9,8 @@ errors carry the service's shapes, codes and HTTP statuses.
 
 A submit takes the daemon's own path: it becomes an entry on the requests stream like any
 producer's request, so the limiter, ClientToken idempotency, the request record and the one
-result per request all apply; the answer waits for the request's JobId. The request id is
+result per request all apply; the answer waits for the request's JobId, woken as the intake
+acknowledges the entry and as the job is bound (updates.py) rather than looking on a timer. The request id is
 derived from the caller's AccessKeyId and ClientToken, so the same token sent again is the same
 request: its job, or IdempotentParameterMismatch with other params, as on the service. Reads
 (Get*, List*, templates, editing projects, media) are answered by the local IMS directly.
@@ -18,10 +19,11 @@ request: its job, or IdempotentParameterMismatch with other params, as on the se
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -36,13 +38,11 @@ from imsd.engine.service import LocalIms
 from imsd.errors import ImsError, missing
 from imsd.logs import get_logger
 from imsd.signing import MAX_CLOCK_SKEW_S, RPC_PUBLIC_PARAMS, claim_of, received_call
+from imsd.updates import FALLBACK_S, Updates
 
-__all__ = ["SUBMIT_POLL_S", "OpenApi", "make_openapi_app", "submit_request_id"]
+__all__ = ["OpenApi", "make_openapi_app", "submit_request_id"]
 
 log = get_logger(__name__)
-
-#: How often a waiting submit looks at its request.
-SUBMIT_POLL_S = 0.05
 
 Action = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -56,6 +56,7 @@ class OpenApi:
         self.svc = svc
         self.settings = svc.settings.openapi
         self.ims: LocalIms = svc.backend
+        self.updates = Updates(svc.redis, svc.store.updates_channel)
         ims = self.ims
         self.reads: dict[str, Action] = {
             "GetMediaProducingJob": lambda p: ims.get_media_producing_job(_required(p, "JobId")),
@@ -105,20 +106,23 @@ class OpenApi:
         token = params.get("ClientToken")
         request_id = submit_request_id(access_key_id, token if isinstance(token, str) and token else None)
         prefix = self.svc.settings.redis.prefix
-        entry_id = await enqueue_request(
-            self.svc.redis, {"request_id": request_id, "api": api.value, "params": params}, prefix
-        )
-        job_id = await self._job_of(request_id, entry_id)
+        with self.updates.watching(request_id) as update:  # before sending: no announcement passes unseen
+            entry_id = await enqueue_request(
+                self.svc.redis, {"request_id": request_id, "api": api.value, "params": params}, prefix
+            )
+            job_id = await self._job_of(request_id, entry_id, update)
         if api is not Api.SUBMIT_MEDIA_PRODUCING_JOB:
             return {"JobId": job_id}
         job = (await self.ims.get_media_producing_job(job_id))["MediaProducingJob"]
         return {"JobId": job_id, "ProjectId": job.get("ProjectId"), "MediaId": job.get("MediaId")}
 
-    async def _job_of(self, request_id: str, entry_id: str) -> str:
+    async def _job_of(self, request_id: str, entry_id: str, update: asyncio.Event) -> str:
         """The JobId of the request once its entry is admitted and submitted; its refusal or
-        failure as the ImsError it carries; ServiceUnavailable past `submit_wait_s`."""
+        failure as the ImsError it carries; ServiceUnavailable past `submit_wait_s`. Looks again
+        at each `update` of the request, and every FALLBACK_S without one."""
         deadline = time.monotonic() + self.settings.submit_wait_s
-        while time.monotonic() < deadline:
+        while (left := deadline - time.monotonic()) > 0:
+            update.clear()  # before looking: an announcement during the look wakes the next wait
             if await self._admitted(entry_id):
                 refusal = await self.svc.store.rejection(entry_id)
                 if refusal is not None:
@@ -129,7 +133,8 @@ class OpenApi:
                 if record is not None and record.state.final:
                     _, result = await request_state(self.svc.redis, request_id, prefix=self.svc.settings.redis.prefix)
                     raise _error_of(result or {})
-            await asyncio.sleep(SUBMIT_POLL_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(update.wait(), min(FALLBACK_S, left))
         raise ImsError(
             "ServiceUnavailable",
             "The job is not submitted yet: send the same request with the same ClientToken again for its JobId.",
@@ -218,10 +223,20 @@ def _error_response(request: web.Request, request_id: str, error: ImsError) -> w
 OPENAPI: web.AppKey[OpenApi] = web.AppKey("openapi", OpenApi)
 
 
+async def _running(updates: Updates) -> AsyncIterator[None]:
+    """The updates subscriber, for as long as the endpoint serves."""
+    task = asyncio.create_task(updates.run(), name="openapi-updates")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def make_openapi_app(svc: Services) -> web.Application:
     """The endpoint's server: every call is a request to `/`, the action in a header or the query."""
     app = web.Application(client_max_size=svc.settings.intake.max_request_bytes + 64 * 1024)
-    app[OPENAPI] = OpenApi(svc)
+    app[OPENAPI] = endpoint = OpenApi(svc)
+    app.cleanup_ctx.append(lambda _: _running(endpoint.updates))
     app.router.add_route("POST", "/", serve_call)
     app.router.add_route("GET", "/", serve_call)
     return app

@@ -80,13 +80,14 @@ _NO_TASK = dict.fromkeys((*ENQUEUE.keys, *ENQUEUE.args), "")
 
 # `finish()`: make a record final and publish its result. It reads the keys `record`, `active`,
 # `results`, `dead` and the arguments `state` (the final one), `finished_at`, `result` (its JSON
-# without the counters), `request_id`, then the retention. The counters are read here, in the step
+# without the counters), `request_id`, `updates` (the channel announcing it: updates.py), then the
+# retention. The counters are read here, in the step
 # that makes the record final, so the result counts everything up to it (a duplicate delivered a
 # moment earlier included).
 _FINISH = lua.Function(
     "finish",
     keys=("record", "active", "results", "dead"),
-    args=("state", "finished_at", "result", "request_id", *_RETENTION),
+    args=("state", "finished_at", "result", "request_id", "updates", *_RETENTION),
     body="""
   local c = redis.call('HMGET', record, 'attempts', 'throttles', 'polls', 'duplicates')
   local completed = string.sub(result, 1, -2) .. ',"attempts":' .. (c[1] or '0') .. ',"throttles":' ..
@@ -96,6 +97,7 @@ _FINISH = lua.Function(
   redis.call('ZREM', active, request_id)
   redis.call('XADD', results, 'MAXLEN', '~', results_maxlen, '*', 'result', completed)
   if state == 'FAILED' then redis.call('XADD', dead, 'MAXLEN', '~', dead_maxlen, '*', 'result', completed) end
+  redis.call('PUBLISH', updates, request_id)
 """,
 )
 
@@ -167,8 +169,8 @@ return 0
 )
 
 # Move a non-final record on: add to counters, set fields and the next due time, and bind a job
-# to it (`binding`, the job's key, or '' for none); refuse (nil) if it is final (a late task lost
-# the race), else return the counters' new values. `changes`: `counters` (counter, increment)
+# to it (`binding`, the job's key, or '' for none, announced on `updates`); refuse (nil) if it is
+# final (a late task lost the race), else return the counters' new values. `changes`: `counters` (counter, increment)
 # pairs, then (field, value) pairs.
 _TRANSITION = lua.Script(
     """
@@ -178,12 +180,15 @@ local last = 2 * tonumber(counters)
 local counts = {}
 for i = 1, last, 2 do counts[#counts + 1] = redis.call('HINCRBY', record, changes[i], changes[i + 1]) end
 if #changes > last then redis.call('HSET', record, unpack(changes, last + 1)) end
-if binding ~= '' then redis.call('SET', binding, request_id, 'EX', binding_ttl) end
+if binding ~= '' then
+  redis.call('SET', binding, request_id, 'EX', binding_ttl)
+  redis.call('PUBLISH', updates, request_id)
+end
 redis.call('ZADD', active, due, request_id)
 return counts
 """,
     keys=("record", "active", "binding"),
-    args=("due", "request_id", "binding_ttl", "counters", "*changes"),
+    args=("due", "request_id", "binding_ttl", "updates", "counters", "*changes"),
     functions=(_IS_FINAL,),
 )
 
@@ -325,10 +330,12 @@ class RecordStore:
         self.active_key = f"{prefix}:active"
         self.results_key = f"{prefix}:results"
         self.dead_key = f"{prefix}:dead"
+        self.updates_channel = f"{prefix}:updates"
         retention = retention or RetentionSettings()
         self._retention = dict(
             zip(_RETENTION, (retention.record_ttl_s, retention.results_maxlen, retention.dead_maxlen), strict=True)
         )
+        self._finishing = {**self._retention, "updates": self.updates_channel}  # finish()'s arguments of the store
         # A job's binding (JobId → request_id, set as it is submitted) lives at least as long as its
         # record, which lives while the job runs and `record_ttl_s` after its result: a callback
         # naming only the JobId must find the request while there is one, so that a late callback
@@ -362,7 +369,7 @@ class RecordStore:
         delivery's `failure` makes its record final, and is published, in that step instead.
         """
         replies = await self._admit.many(
-            [{**self._finish_keys(d.request_id), **self._retention, **d.script_values()} for d in deliveries]
+            [{**self._finish_keys(d.request_id), **self._finishing, **d.script_values()} for d in deliveries]
         )
         return [(Admission(_text(kind)), State(_text(state))) for kind, state in replies]
 
@@ -402,6 +409,7 @@ class RecordStore:
             due=repr(due),
             request_id=request_id,
             binding_ttl=self._binding_ttl_s,
+            updates=self.updates_channel,
             counters=len(add),
             changes=[*_flat(add), *_flat(fields)],
         )
@@ -421,7 +429,7 @@ class RecordStore:
         """
         done = await self._finish(
             **self._finish_keys(request_id),
-            **self._retention,
+            **self._finishing,
             state=state.value,
             finished_at=repr(time.time()),
             result=compact_json(result),

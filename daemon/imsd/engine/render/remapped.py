@@ -3,20 +3,23 @@ through per-frame maps (remap) built of still fields drawn once, then mix it wit
 `Ripple`, WaterDrop.glsl; a `Zoom`, SimpleZoom.glsl and ripple.glsl; a `Sway`, Dreamy.glsl; a
 `Warp`, directionalwarp.glsl and crosswarp.glsl; a `Drop`, DoomScreenTransition.glsl; a
 `Bounce`, Bounce.glsl; a `Turn`, rotate_scale_fade.glsl, Swirl.glsl and DreamyZoom.glsl; a
-`Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl), a `Morph`, `Hexagons`
-(hexagonalize.glsl), `Tiles` (Mosaic.glsl)...), and a `Sweep`
-(BowTie*.glsl) whose soft edge is finer than an 8-bit field's step. Every plane is drawn on its
-own, by fields of its own size (4:2:0 chroma: half-size ones). Transitions whose GLSL treats red,
-green and blue apart (`Channels`, `Rows`, `Burnout`, `Squeeze`, `Lens`, `Morph`, `Displace`) are
-drawn on RGB planes, converted once each way.
+`Doorway`, a `Cards` (GridFlip.glsl), a `Blur` (LinearBlur.glsl), a `Morph`, a `Fold`
+(kaleidoscope.glsl), a `Parametric` (CrazyParametricFun.glsl), a `Perspective` (swap.glsl,
+cube.glsl), `Hexagons` (hexagonalize.glsl), `Tiles` (Mosaic.glsl)...), and a `Sweep` (BowTie*.glsl)
+whose soft edge is finer than an 8-bit field's step. Every plane is drawn on its own, by fields of
+its own size (4:2:0 chroma: half-size ones). Transitions whose GLSL treats red, green and blue
+apart (`Channels`, `Rows`, `Burnout`, `Squeeze`, `Lens`, `Morph`, `Displace`) are drawn on RGB
+planes, converted once each way.
 
 Maps that are functions of the column alone and the frame (or of the row) are one geq row (or
 column) a frame, spread (`_across`, `_columns`); of the column, a band of rows and the frame, one
 geq row a band, spread by remap (`_banded`); a function of a still quantity (the distance to the
 centre) and the progress is looked up each frame by remap in a table of both drawn once
-(`_tables`). A map that is, pixel by pixel, one of a few such functions (the nearer hexagonal
-lattice's centre, a mosaic tile's turn) is picked by `threshold` (in < threshold ? min : max) of
-a still or per-frame 16-bit field against another.
+(`_tables`). A map affine in the row with coefficients of the column (a picture in perspective,
+each column's rows stretched by its own amount) is a `_map` whose g is a geq row spread down. A
+map that is, pixel by pixel, one of a few such functions (the nearer hexagonal lattice's centre, a
+mosaic tile's turn) is picked by `threshold` (in < threshold ? min : max) of a still or per-frame
+16-bit field against another.
 
 WaterDrop reads `from` at uv + dir * g, dir = uv - (.5, .5), g = sin(dist * amplitude - progress *
 speed) inside the circle dist <= progress, else 0; in pixels of a plane of w x h, column
@@ -50,13 +53,24 @@ frame, m and 1 - m two 16-bit luts of it, and the zoom's maps follow. A drop's a
 maps and masks are functions of the column (drop) or the row (bounce) and the progress: drawn each
 frame on one row or column (a few hundred geq values) and spread.
 
+A 16-bit maskedmerge costs about ten times a 16-bit blend addition and three times a blend
+multiply (4, 0.37 and 1.5 ms at 540x960, measured ad hoc): where many products a frame are
+needed (kaleidoscope's 7 turns, CrazyParametricFun's pushes), a product of a field and a number
+is a blend multiply (truncating) by a uniform frame, a sign is taken out (blend difference with a
+uniform 0 or 65535 turns x into 1 - x), and sums are blend additions and subtractions, which stop
+at 65535 and 0: a map that saturates there is off the plane, and clamped as a read is.
+
 The 16-bit pictures keep their format pinned around each lut (left to negotiate, ffmpeg cut one
-to the 8 bits of a later filter before the lut read it), and an 8-bit mask is 257 round(255 w) in
-16 bits, which swscale takes to 8 bits exactly.
+to the 8 bits of a later filter before the lut read it). A 16-bit lut's values stop at `_TOP`,
+255 << 8 (ffmpeg clips a gray16 lut as it clips an 8-bit one, scaled): a lut's result meant as a
+whole (1, or "off the plane") is `_TOP`, and read as a fraction of it. An 8-bit mask is
+257 round(255 w) in 16 bits (255 w = 1: `_TOP`), which swscale without dithering shifts to 8 bits
+exactly (its default dither took `_TOP` to 254).
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -74,10 +88,13 @@ from imsd.engine.render.transitions import (
     Doorway,
     Drawn,
     Drop,
+    Fold,
     Heart,
     Hexagons,
     Lens,
     Morph,
+    Parametric,
+    Perspective,
     Pixels,
     Ripple,
     Rows,
@@ -95,6 +112,7 @@ __all__ = ["drawn_window"]
 _K = 32768  # 16-bit fields hold signed values around K
 _G = 16383  # sin a and cos a are K +- G * ...: the difference of two fields stays under 2^15
 _SQ = 131070  # the squared distance to the centre (at most 1/2) in 16 bits
+_TOP = 65280  # the largest value a 16-bit lut gives
 
 
 def drawn_window(
@@ -221,7 +239,7 @@ def turn_window(
     and v = sin(angle) / scale: each frame's numbers (rotate_scale_fade.glsl), or, where the angle
     varies with the distance to the centre (Swirl.glsl), fields looked up in a table of distance
     and progress (`_tables`); products as the ripple's. With a back colour, a map off the picture
-    is 65535, and those of both axes mark where the back colour shows."""
+    is `_TOP`, and those of both axes mark where the back colour shows."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     p = f"(T*({clock.fps})/{frames})"
@@ -257,9 +275,9 @@ def turn_window(
         ys = _map(graph, clock, frames, gy, pw, ph, "Y", "H", n, d="(H/2)", base="(H/2-0.5)", outside=outside)
         masks: list[str | None] = [None] * uses
         if outside:
-            off = [graph.one([m], _lut16("65535*eq(val,65535)"), "off") for m in (xs[-1], ys[-1])]
+            off = [graph.one([m], _lut16(f"{_TOP}*gte(val,{_TOP})"), "off") for m in (xs[-1], ys[-1])]
             either = graph.one(off, [f("blend", all_mode="lighten")], "off")
-            masks = list(_copies(graph, _mask(graph, either, "val/65535"), uses))
+            masks = list(_copies(graph, _mask(graph, either, f"val/{_TOP}"), uses))
         mixes = _copies(graph, _uniform(graph, clock, frames, pw, ph, f"255*({turn.mix.replace('{p}', p)})", "gray"),
                         uses)  # fmt: skip
         drawn[kind] = [(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1], mixes[j], masks[j]) for j in range(uses)]
@@ -349,6 +367,176 @@ def pixelize_window(
         xmaps = _across(graph, clock, frames, pw, ph, 2 * uses, _read_column(column), "gray16le", pw - 1)
         drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1]) for j in range(uses)]
     return _merged(graph, _remapped_mix(graph, clock, frames, names, planes_a, planes_b, drawn, "pixels"), alpha)
+
+
+#: kaleidoscope's turned coordinates in 16 bits: x' (within -sqrt 2..sqrt 2) is _TOP / _FOLD_K *
+#: (x' + _FOLD_LIFT).
+_FOLD_K, _FOLD_LIFT = 3, 1.5
+
+
+def fold_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, fold: Fold, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """kaleidoscope.glsl over the window of `frames` frames: both pictures read at p, uv turned and
+    folded 7 times (`_folded`, drawn on the chroma planes' grid), faded by the progress, mixed with
+    their fade at uv by 1 - 2 |progress - .5| (a uniform mask). p is continuous and, piece by
+    piece, an isometry of uv (1-Lipschitz), so the luma planes' maps are the grid's scaled up
+    (bilinear, centred as the grid is): exact within a piece, off near a fold's crease only (a
+    numpy model at 1080x1920: by up to 1.4 pixels, 1-2% of the pixels read one over, a few two
+    rows over; the folds on the luma planes' own grid would cost four times as much)."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    gw, gh = (w + 1) // 2, (h + 1) // 2
+    folded = [_copies(graph, field, 2) for field in _folded(graph, clock, frames, gw, gh, fold, p)]
+    drawn: dict[str, list[tuple[str, ...]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        x, y = (copies.pop() for copies in folded)
+        if (pw, ph) != (gw, gh):
+            x, y = (graph.one([field], [f("scale", pw, ph, flags="bilinear"), f("format", "gray16le")], "fold")
+                    for field in (x, y))  # fmt: skip
+        xmap = graph.one([x], _lut16(f"clip(floor(val/{_TOP}*{pw}-0.5+1e-9),0,{pw - 1})"), "map")
+        ymap = graph.one([y], _lut16(f"clip(floor((1-val/{_TOP})*{ph}-0.5+1e-9),0,{ph - 1})"), "map")
+        xs, ys = _copies(graph, xmap, 2 * uses), _copies(graph, ymap, 2 * uses)
+        drawn[kind] = [(xs[2 * j], ys[2 * j], xs[2 * j + 1], ys[2 * j + 1]) for j in range(uses)]
+    copies_a, copies_b = ([_copies(graph, plane, 2) for plane in planes] for planes in (planes_a, planes_b))
+    moved = _remapped_mix(graph, clock, frames, names, [c[0] for c in copies_a], [c[0] for c in copies_b], drawn,
+                          "folded")  # fmt: skip
+    seconds = clock.seconds(frames)
+    weights = {kind: _copies(graph, _uniform(graph, clock, frames, pw, ph, f"255*(1-2*abs({p}-0.5))", "gray"), uses)
+               for kind, (pw, ph), uses in _sizes(w, h, alpha)}  # fmt: skip
+    out = []
+    for name, pa, pb, folded_ in zip(names, copies_a, copies_b, moved, strict=True):
+        faded = graph.one([pa[1], pb[1]], [f("xfade", transition="fade", duration=seconds, offset=0)], "xf")
+        weight = weights["chroma" if name in "uv" else "luma"].pop()
+        out.append(graph.one([faded, folded_, weight], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def _folded(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, fold: Fold, p: str) -> tuple[str, str]:
+    """kaleidoscope.glsl's p on a w x h grid each frame, as _TOP p.x and _TOP p.y (y up: a fold is
+    a lut, whose values stop at _TOP). Each
+    of the 7 rounds turns p by the frame's sin t and cos t, then folds it (a 16-bit lut). Signs
+    are taken out of the products, which are blends (multiply, 16 bits, truncating) of a field
+    and a uniform frame of the number: the fold is even, so p' may be turned through e = the
+    sign of sin t; e cos t y is |c| y, or |c| (1 - y) - |c| (blend difference with a uniform
+    _TOP); and each sum's constants (those |c|, the first round's - (sin t + e cos t) / 2 of p
+    = uv - .5, the offset keeping it positive) are one uniform frame added (blend addition)."""
+    factor, unit = 65535 / _FOLD_K, _TOP / _FOLD_K  # a blend multiply by `factor` s: `unit` s a whole
+    x = _still(graph, clock, frames, _row(graph, clock, w, h, f"round({_TOP}*(X+0.5)/W)"))
+    y = _still(graph, clock, frames, _column(graph, clock, w, h, f"round({_TOP}*(1-(Y+0.5)/H))"))
+    folding = _lut16(f"st(0,val/{unit}-{_FOLD_LIFT});round({_TOP}*abs(ld(0)-2*floor(ld(0)/2)-1))")
+
+    def uniform(expr: str) -> str:
+        return _uniform(graph, clock, frames, w, h, expr)
+
+    for i in range(7):
+        t = f"(pow({p},{fold.power})*{fold.speed}+{i}*{fold.angle})"
+        s, c, ec = f"abs(sin({t}))", f"abs(cos({t}))", f"(if(gte(sin({t}),0),1,-1)*cos({t}))"
+        o = 0.5 if i == 0 else 0  # the first round's p is uv - .5
+        sines, cosines = _copies(graph, uniform(f"{factor}*{s}"), 2), _copies(graph, uniform(f"{factor}*{c}"), 2)
+        # e x' = |s| x + e c y and e y' = |s| y - e c x, + 1 for the two products' truncation
+        x_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*lt({ec},0)-{o}*({s}+{ec}))+1")
+        y_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*gt({ec},0)-{o}*({s}-{ec}))+1")
+        xs, ys = _copies(graph, x, 2), _copies(graph, y, 2)
+        turned_x = _turned(graph, xs[0], ys[0], uniform(f"{_TOP}*lt({ec},0)"), sines[0], cosines[0], x_lift)
+        turned_y = _turned(graph, ys[1], xs[1], uniform(f"{_TOP}*gt({ec},0)"), sines[1], cosines[1], y_lift)
+        x, y = graph.one([turned_x], folding, "fold"), graph.one([turned_y], folding, "fold")
+    return x, y
+
+
+def _turned(graph: FilterGraph, own: str, other: str, flip: str, s: str, c: str, lift: str) -> str:
+    """own s + (other, or _TOP - other where `flip` is _TOP) c + lift, in 16 bits: blends."""
+    own_s = graph.one([own, s], [f("blend", all_mode="multiply")], "turn")
+    flipped = graph.one([other, flip], [f("blend", all_mode="difference")], "turn")
+    other_c = graph.one([flipped, c], [f("blend", all_mode="multiply")], "turn")
+    both = graph.one([own_s, other_c], [f("blend", all_mode="addition")], "turn")
+    return graph.one([both, lift], [f("blend", all_mode="addition")], "turn")
+
+
+def parametric_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, fun: Parametric, frames: int, size: tuple[int, int],
+    alpha: bool,
+) -> str:  # fmt: skip
+    """CrazyParametricFun.glsl over the window of `frames` frames: `from` read through the maps of
+    `_pushed`, mixed with `to` by smoothstep(.2, 1, progress) (a uniform mask)."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    ratio = fun.a / fun.b - 1
+    curve = {
+        "X": f"({fun.a - fun.b}*cos({{p}})+{fun.b}*cos({{p}}*{ratio}))",
+        "Y": f"({fun.a - fun.b}*sin({{p}})-{fun.b}*sin({{p}}*{ratio}))",
+    }
+    weight = f"255*st(1,clip(({p}-0.2)/0.8,0,1))*ld(1)*(3-2*ld(1))"
+    drawn: dict[str, list[tuple[str, str, str]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        xmaps, ymaps = (_pushed(graph, clock, frames, pw, ph, axis, curve[axis], fun, uses) for axis in "XY")
+        masks = _copies(graph, _uniform(graph, clock, frames, pw, ph, weight, "gray"), uses)
+        drawn[kind] = list(zip(xmaps, ymaps, masks, strict=True))
+    mixed = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved = _read(graph, clock, pa, xmap, ymap, "pushed")
+        mixed.append(graph.one([moved, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, mixed, alpha)
+
+
+def _pushed(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, axis: str, curve: str, fun: Parametric, uses: int
+) -> list[str]:
+    """`uses` copies of CrazyParametricFun.glsl's map along `axis` (X or Y) for planes of w x h:
+    axis + D g, D the distance to the centre along it in pixels and g = sin(progress dist
+    amplitude `curve`) / smoothness (up to 10: |D g| reaches 5 planes), clamped to the plane.
+
+    Made in F steps a pixel, from the still F (axis + 1): the sine toward larger and toward
+    smaller `axis` (S+, S-: sin(k d) of the distance signed by D's side, looked up in a table of
+    it and the progress, `_tables`, and split by two luts) gives the shifts F |D| S / smoothness,
+    each a blend multiply of 2 F |D| and 65535 S / (2 m smoothness) times the whole m (saturating
+    blend additions), added and taken away (blend addition, subtract): a shift that takes the
+    place off the plane saturates at 65535 or 0, both off the plane, rather than overflowing.
+
+    The table's step of distance (1/11585) moves the sine's argument by up to .012 (late in the
+    window, where progress amplitude `curve` nears 290): far from the centre, where D is large, a
+    read moves by up to .06 of the picture. At 160 x 128 a pixel or two in a few of a thousand;
+    at 1080 x 1920 (a numpy model of the steps) a fifth to a third of the pixels read elsewhere
+    than the exact formula's place, a tenth to a fifth more than 2 pixels away: the same noise
+    of reads, not the same pixels."""
+    n = w if axis == "X" else h
+    steps = 65535 // (n + 2)  # F: a place within -1..n + 1 pixels
+    times = math.ceil(1 / (2 * fun.smoothness))  # m
+    d = f"({axis}+0.5-{'W' if axis == 'X' else 'H'}/2)"
+    drawn = _row if axis == "X" else _column
+    corner = 0.5**0.5  # the signed distance is within -corner..corner
+    signed = f"(hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)*if(gte({d},0),1,-1)+{corner})"
+    # the sine is odd: sin(k |d|) toward D's side is sin(k d) of the signed distance d
+    (sine,) = _tables(graph, clock, frames, w, h, signed, 2 * corner,
+                      [f"{_K}+{_G}*sin({{p}}*({{d}}-{corner})*{fun.amplitude}*{curve})"])  # fmt: skip
+    scale = 65535 / (2 * times * fun.smoothness)
+    toward, away = _copies(graph, sine, 2)
+    sides = [graph.one([toward], _lut16(f"round({scale}*clip((val-{_K})/{_G},0,1))"), "push"),
+             graph.one([away], _lut16(f"round({scale}*clip(({_K}-val)/{_G},0,1))"), "push")]  # fmt: skip
+    span = _copies(graph, _still(graph, clock, frames, drawn(graph, clock, w, h, f"round(2*abs({d})*{steps})")), 2)
+    shifts = [_times(graph, graph.one([twice, side], [f("blend", all_mode="multiply")], "push"), times)
+              for twice, side in zip(span, sides, strict=True)]  # fmt: skip
+    place = _still(graph, clock, frames, drawn(graph, clock, w, h, f"{steps}*({axis}+1)"))
+    moved = graph.one([place, shifts[0]], [f("blend", all_mode="addition")], "push")
+    moved = graph.one([moved, shifts[1]], [f("blend", all_mode="subtract")], "push")
+    mapped = graph.one([moved], _lut16(f"clip(floor(val/{steps}-1),0,{n - 1})"), "map")
+    return _copies(graph, mapped, uses)
+
+
+def _times(graph: FilterGraph, label: str, m: int) -> str:
+    """A 16-bit picture times a whole m >= 1: blend additions (doubling), saturating at 65535."""
+    terms, power = [], label
+    while m > 1:
+        bit, m = m & 1, m >> 1
+        copies = _copies(graph, power, 2 + bit)
+        terms += copies[2:]
+        power = graph.one(copies[:2], [f("blend", all_mode="addition")], "times")
+    for term in terms:
+        power = graph.one([power, term], [f("blend", all_mode="addition")], "times")
+    return power
 
 
 def _read(graph: FilterGraph, clock: Clock, plane: str, xmap: str, ymap: str, label: str) -> str:
@@ -616,7 +804,7 @@ def cards_window(
             _still(graph, clock, frames, _row(graph, clock, pw, ph, divider(f"({n}*(X+0.5)/W)"))),
             _still(graph, clock, frames, _column(graph, clock, pw, ph, divider(f"({n}*(1-(Y+0.5)/H))"))),
         ]
-        dividers = graph.one(near, [f("blend", all_mode="lighten"), *_lut16("val"), f("format", "gray")], "divider")
+        dividers = graph.one(near, [f("blend", all_mode="lighten"), *_lut16("val"), *_TO_8_BITS], "divider")
         faded = _uniform(graph, clock, frames, pw, ph, fading, "gray")
         weight = graph.one([shown, faded, dividers], [f("maskedmerge")], "card")
         ymap = _still(graph, clock, frames, _column(graph, clock, pw, ph, "Y"))
@@ -637,6 +825,83 @@ def cards_window(
             f("lut", c0=black[name]),
         ], "black"))  # fmt: skip
         out.append(graph.one([dark, card_, weight_], [f("maskedmerge"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def perspective_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, view: Perspective, frames: int, size: tuple[int, int],
+    alpha: bool,
+) -> str:  # fmt: skip
+    """swap.glsl and cube.glsl over the window of `frames` frames: each picture's column is a
+    function of the column and the progress, and its row c + (Y + .5 - h / 2) s, c = h / 2 - 1/2
+    and s (the stretch) a function of the column: a `_map` of the row, by a g of the column drawn
+    each frame (one geq row, spread) across the 16 bits of the stretch's range. Its reflection's
+    row, (1.6 + floating) h - 1/2 - 1.2 (Y + .5 - h / 2) s, is another map by the same g; where
+    either falls off the plane it is past it, so a lut of each map tells where the picture holds
+    the point and how much its reflection shows, times where its column holds it (a geq row).
+    Where neither picture does, both reflections add over black: wf (f - k) + wt (t - k), drawn
+    as two mixes, the first by wf / (1 - wt) (a lut2 of both weights); then `to` and `from` laid
+    over it, each by where it shows (`to` first, `from` hidden under `to` while `front` is not)."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    low, high = view.stretch
+    middle, half = (low + high) / 2, (high - low) / 2
+    centre = "(Y+0.5-H/2)"
+
+    def at(expr: str) -> str:
+        return f"({expr.replace('{x}', '((X+0.5)/W)').replace('{p}', p)})"
+
+    drawn: dict[str, list[list[tuple[str, str, str]]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        pictures = []  # (columns, rows, mirrored rows, where it shows, how much its reflection shows)
+        for column, stretch in ((view.from_x, view.from_s), (view.to_x, view.to_s)):
+            columns = _across(graph, clock, frames, pw, ph, 2 * uses, _read_column(at(column)), "gray16le", pw - 1)
+            held = _across(graph, clock, frames, pw, ph, 2, f"255*gt({at(column)},0)*lt({at(column)},1)", "gray", 255)
+            g = f"32768+32767*clip(({at(stretch)}-{middle})/{half},-1,1)"
+            gs = _across(graph, clock, frames, pw, ph, 2, g, "gray16le", 65535)
+            rows = _map(graph, clock, frames, gs[0], pw, ph, "Y", "H", uses + 1, d=f"({half}*{centre})",
+                        base=f"(H/2-0.5+{middle}*{centre})", outside=True, unit=32767)  # fmt: skip
+            mirrored = _map(graph, clock, frames, gs[1], pw, ph, "Y", "H", uses + 1, d=f"({-1.2 * half:g}*{centre})",
+                            base=f"({1.6 + view.floating:g}*H-0.5-{1.2 * middle:g}*{centre})", outside=True,
+                            unit=32767)  # fmt: skip
+            shows = graph.one([held[0], _mask(graph, rows.pop(), f"lt(val,{ph})")], [
+                f("blend", all_mode="multiply"),
+            ], "shows")  # fmt: skip
+            shine = _mask(graph, mirrored.pop(), f"lt(val,{ph})*{view.reflection}*(val+1)/{ph}")
+            shine = graph.one([held[1], shine], [f("blend", all_mode="multiply")], "shine")
+            pictures.append((columns, rows, mirrored, shows, shine))
+        (from_columns, from_rows, from_mirrored, from_shows, from_shine) = pictures[0]
+        (to_columns, to_rows, to_mirrored, to_shows, to_shine) = pictures[1]
+        to_shows, to_over = _copies(graph, to_shows, 2)
+        behind = _uniform(graph, clock, frames, pw, ph, f"255*(1-({view.front.replace('{p}', p)}))", "gray")
+        hidden = graph.one([to_over, behind], [f("blend", all_mode="multiply")], "hidden")
+        from_shows = graph.one([from_shows, hidden], [f("blend", all_mode="subtract")], "shows")
+        to_shine, to_share = _copies(graph, to_shine, 2)
+        from_shine = graph.one([from_shine, to_share], [
+            f("lut2", c0="min(255,round(255*x/max(255-y,1)))"), f("format", "gray"),
+        ], "shine")  # fmt: skip
+        masks = [_copies(graph, m, uses) for m in (from_shine, to_shine, to_shows, from_shows)]
+        # Each plane's four layers, bottom up: (x map, y map, weight) of from's and to's reflections,
+        # to, from.
+        drawn[kind] = [[(from_columns[2 * j], from_mirrored[j], masks[0][j]),
+                        (to_columns[2 * j], to_mirrored[j], masks[1][j]),
+                        (to_columns[2 * j + 1], to_rows[j], masks[2][j]),
+                        (from_columns[2 * j + 1], from_rows[j], masks[3][j])] for j in range(uses)]  # fmt: skip
+    black = {"y": 16, "u": 128, "v": 128, "a": 255}
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
+        mixed = _still(graph, clock, frames, graph.one([], [
+            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
+            f("lut", c0=black[name]),
+        ], "black"))  # fmt: skip
+        (a_mirrored, a_seen), (b_mirrored, b_seen) = _copies(graph, pa, 2), _copies(graph, pb, 2)
+        layers = drawn["chroma" if name in "uv" else "luma"].pop()
+        for picture, (xmap, ymap, weight) in zip((a_mirrored, b_mirrored, b_seen, a_seen), layers, strict=True):
+            read = _read(graph, clock, picture, xmap, ymap, "view")
+            mixed = graph.one([mixed, read, weight], [f("maskedmerge"), clock.settb()], "view")
+        out.append(mixed)
     return _merged(graph, out, alpha)
 
 
@@ -1017,16 +1282,17 @@ def _tables(
     """Each frame's w x h 16-bit fields `exprs` of a still quantity `{d}` (the geq `field`, in 0..top)
     and the progress `{p}`: per-pixel functions of both at the cost of one remap a frame each,
     which looks it up in a table drawn once (_TABLE columns of `{d}`, a row a frame) at the column
-    of each pixel's quantity (a still map, shared) and the frame's row (a uniform map, shared)."""
+    of each pixel's quantity (a still map, shared) and the frame's row (a uniform map, shared).
+    Each geq keeps its value in a register before clip(), which evaluates its first argument twice."""
     columns = _copies(graph, _still(graph, clock, frames, _drawn(
-        graph, clock, w, h, f"round(clip(({field})/{top},0,1)*{_TABLE - 1})")), len(exprs))  # fmt: skip
+        graph, clock, w, h, f"st(9,({field})/{top});round(clip(ld(9),0,1)*{_TABLE - 1})")), len(exprs))  # fmt: skip
     rows = _copies(graph, _uniform(graph, clock, frames, w, h, f"T*({clock.fps})"), len(exprs))
     looked = []
     for expr, column, row in zip(exprs, columns, rows, strict=True):
         values = expr.replace("{d}", f"(X/{_TABLE - 1}*{top})").replace("{p}", f"(Y/{frames})")
         table = graph.one([], [
             f("color", "black", s=f"{_TABLE}x{frames}", r=str(clock.fps), d=clock.seconds(1)),
-            f("format", "gray16le"), f("geq", lum=f"clip({values},0,65535)"),
+            f("format", "gray16le"), f("geq", lum=f"st(9,{values});clip(ld(9),0,65535)"),
         ], "table")  # fmt: skip
         looked.append(graph.one([_still(graph, clock, frames, table), column, row], [
             f("remap", format="gray"), f("format", "gray16le"),
@@ -1095,10 +1361,12 @@ def _lut16(expr: str) -> list[Filter]:
 
 def _mask(graph: FilterGraph, label: str, weight: str) -> str:
     """The 8-bit mask of a 16-bit picture: `weight`, a lut expression of its `val` in 0-1, as
-    257 round(255 weight), which swscale takes to 8 bits exactly."""
-    return graph.one([label], [
-        *_lut16(f"257*round(255*clip({weight},0,1))"), f("format", "gray"),
-    ], "mask")  # fmt: skip
+    257 round(255 weight) (the lut stops 255 at `_TOP`), shifted to 8 bits exactly."""
+    return graph.one([label], [*_lut16(f"257*round(255*clip({weight},0,1))"), *_TO_8_BITS], "mask")
+
+
+#: A 16-bit picture's top bytes: swscale's default dither takes `_TOP` to 254, not 255.
+_TO_8_BITS = (f("scale", sws_dither="none"), f("format", "gray"))
 
 
 def _still(graph: FilterGraph, clock: Clock, frames: int, source: str) -> str:
@@ -1260,7 +1528,7 @@ def sweep_window(
     progress = f"(T*({clock.fps})/{frames})"
     first, second = (r.replace("{p}", progress) for r in sweep.reach)
     halves = f"if({'lt(Y,1)' if sweep.halves == 'rows' else 'lt(X+0.5,W/2)'},{first},{second})"
-    soft = f"round(65535*clip(val/65535/{sweep.width},0,1))"
+    soft = f"round({_TOP}*clip(val/65535/{sweep.width},0,1))"
     masks: dict[str, list[str]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
         field = _still(graph, clock, frames, _drawn(graph, clock, pw, ph, f"round(65535*clip({sweep.field},0,1))"))
@@ -1270,10 +1538,10 @@ def sweep_window(
         if sweep.whole:  # `to` whole where the reach has passed the second field: the larger weight
             whole = _drawn(graph, clock, pw, ph, f"round(65535*clip({sweep.whole},0,1))")
             passed = graph.one([reaches[1], _still(graph, clock, frames, whole)], [
-                f("blend", all_mode="subtract"), *_lut16("65535*gt(val,0)"),
+                f("blend", all_mode="subtract"), *_lut16(f"{_TOP}*gt(val,0)"),
             ], "weight")  # fmt: skip
             weight = graph.one([weight, passed], [f("blend", all_mode="lighten")], "weight")
-        mask = _mask(graph, weight, "val/65535")
+        mask = _mask(graph, weight, f"val/{_TOP}")
         masks[kind] = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
     mixed = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
@@ -1395,20 +1663,25 @@ def _read_row(y: str, height: str = "H") -> str:
 
 def _map(
     graph: FilterGraph, clock: Clock, frames: int, g: str, w: int, h: int, axis: str, extent: str, uses: int,
-    d: str | None = None, base: str | None = None, outside: bool = False,
+    d: str | None = None, base: str | None = None, outside: bool = False, unit: float = _G / 2,
 ) -> list[str]:  # fmt: skip
     """The map along `axis` (X or Y) of planes w x h: axis + D * g, in whole pixels, clamped; D is
-    the distance to the centre unless `d` (a geq expression, at most half the extent) says, and the
-    axis the constant `base` if given. `outside`: a place off the plane (before -1/2 or past n - 1/2)
-    is 65535, where remap reads nothing, instead of clamped.
+    the distance to the centre unless `d` (a geq expression of the axis) says, and the axis `base`
+    (another) if given. `outside`: a place off the plane (before -1/2 or past n - 1/2) is past the
+    plane, where remap reads nothing, instead of clamped (65280: a 16-bit lut tops out at 255 << 8,
+    so the map's own masks test val < n, not 65535).
 
-    maskedmerge(B, O, g) = B + (O - B) * g / 65536 with g = K + G/2 * sin: so O - B = F * D * 65536 /
-    (G / 2) and B = Q + F * axis - (O - B) / 2 give Q + F * (axis + D * sin), F the map's steps
-    a pixel, Q an offset keeping B and O in range."""
+    maskedmerge(B, O, g) = B + (O - B) * g / 65536 with g = K + unit * sin: so O - B = F * D * 65536 /
+    unit and B = Q + F * axis - (O - B) / 2 give Q + F * (axis + D * sin), F the map's steps a
+    pixel, Q an offset keeping B and O in range: B and O are Q + F (base -+ 32768 / unit * D), Q
+    about 2 F n and F n at most 8190, so in 16 bits while base -+ 32768 / unit * D lies within
+    -2 n..6 n pixels. The default unit, G/2, leaves g room to be a product of fields (|D| <= n / 2);
+    a g drawn for the map alone may span the 16 bits (unit 32767): its steps are four times finer
+    and D and `base` reach farther (a stretch of the plane, its mirror image below it)."""
     n = w if axis == "X" else h
     steps = max(1, 8190 // n)  # |D| <= n / 2: |O - B| <= 4 F n < 2^15; B, O within 0..5 F n
     offset = round(2.001 * steps * (n - 1)) + 2
-    slope = steps * 65536 / (_G / 2)  # (O - B) per pixel of D
+    slope = steps * 65536 / unit  # (O - B) per pixel of D
     d = d or f"({axis}+0.5-{extent}/2)"
     exprs = [f"round({offset}+{steps}*{base or axis}{sign}{slope / 2:.6f}*{d})" for sign in "-+"]
     drawn = _row if axis == "X" else _column
@@ -1427,6 +1700,6 @@ _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Drop: drop_window, Bounce: bounce_window, Turn: turn_window, Pixels: pixelize_window, Channels: channels_window,
     Rows: rows_window, Burnout: burnout_window, Displace: displace_window,
     Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
-    Cards: cards_window, Blur: blur_window, Morph: morph_window,
-    Hexagons: hexagons_window, Tiles: tiles_window,
+    Cards: cards_window, Blur: blur_window, Morph: morph_window, Fold: fold_window, Parametric: parametric_window,
+    Perspective: perspective_window, Hexagons: hexagons_window, Tiles: tiles_window,
 }  # fmt: skip

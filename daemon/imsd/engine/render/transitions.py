@@ -21,6 +21,10 @@ native filters at about the cost of a built-in:
   whole in each tile of a zooming, panning grid, turned (`Tiles`); doorway opens `from` over
   `to` and its reflection (`Doorway`); gridflip flips cells as cards (`Cards`); linearblur
   averages shifted copies (`Blur`); morph reads both pictures where their colours say (`Morph`);
+  kaleidoscope reads both where uv lands turned and folded seven times (`Fold`), crazyparametricfun
+  reads `from` pushed along each axis by a sine of the distance to the centre (`Parametric`);
+  swap and cube show both pictures in perspective, each row of a column stretched about the
+  middle row by the column's own amount, over their reflections on a black floor (`Perspective`);
 - burn, colorphase, multiplyblend, fadegrayscale and colordistance mix colours alone, channel by
   channel, on RGB planes (`Channels`); windowblinds mixes by a weight of the row that overshoots
   (`Rows`), squeeze, flyeye and glitchmemories read each RGB channel at its own place
@@ -31,7 +35,8 @@ native filters at about the cost of a built-in:
 bounce_up and doomscreentransition_up, with no GLSL of their own, are their down counterparts
 upside down, inferred from the names (`_UPSIDE_DOWN`, approximated). Names no way draws map to
 the closest built-in, reported as approximated (`_NEAREST`; luma and displacement read an image
-the Timeline does not give, `_UNDRAWABLE`).
+the Timeline does not give, `_UNDRAWABLE`). A drawing that departs visibly from its GLSL, however
+drawn, is reported as approximated too, saying how (`_IMPRECISE`).
 
 How GLSL becomes a field: gl-transitions' `progress` runs 0 -> 1 over the window (frame k of n
 is at k / n, as xfade's progress); `uv` is the pixel's centre with y up, so uv = ((X + .5) / W,
@@ -47,8 +52,8 @@ from dataclasses import dataclass, replace
 
 __all__ = [
     "Backdrop", "Blur", "Bounce", "Burnout", "Cards", "Channels", "Circles", "Displace", "Doorway", "Drawn", "Drop",
-    "Heart", "Hexagons", "Lens", "MaskedBlend", "Morph", "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep",
-    "Tiles", "Turn", "Warp", "XfadeChoice", "Zoom",
+    "Fold", "Heart", "Hexagons", "Lens", "MaskedBlend", "Morph", "Parametric", "Perspective", "Pixels", "Ripple",
+    "Rows", "Squeeze", "Sway", "Sweep", "Tiles", "Turn", "Warp", "XfadeChoice", "Zoom",
     "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
@@ -340,9 +345,54 @@ class Morph:
 
 
 @dataclass(frozen=True)
+class Perspective:
+    """Both pictures seen in perspective over a reflecting floor (swap.glsl, cube.glsl): `from`
+    read at (from_x, .5 + (uv.y - .5) from_s), `to` at (to_x, .5 + (uv.y - .5) to_s), each a geq
+    expression of the column's uv.x `{x}` and the progress `{p}` (every row of a column scaled
+    about the middle row by its own amount); `stretch`: the range the scales keep to on the
+    columns each picture holds. Where both pictures hold a point, `from` shows while `front` (of
+    `{p}`) is true, else `to`; where neither, black and each picture's reflection, read at y' =
+    -1.2 y - `floating` of its place y, weighed `reflection` (1 - y') (remapped.py)."""
+
+    from_x: str
+    from_s: str
+    to_x: str
+    to_s: str
+    stretch: tuple[float, float]
+    front: str
+    reflection: float
+    floating: float
+
+
+@dataclass(frozen=True)
 class Circles:
     """ZoomInCircles.glsl: rings round the centre zoom both pictures by their own amounts and mix
     them by their own weights; the GLSL has no uniforms (remapped.py)."""
+
+
+@dataclass(frozen=True)
+class Fold:
+    """kaleidoscope.glsl: p = uv - .5 turned and folded 7 times (p <- (sin t p.x + cos t p.y, sin t
+    p.y - cos t p.x), t <- t + `angle`, p <- |mod(p, 2) - 1|), t starting at progress^`power` *
+    `speed`; the fade of both pictures read at uv mixed with the fade of both read at p by 1 - 2
+    |progress - .5| (remapped.py)."""
+
+    speed: float
+    angle: float
+    power: float
+
+
+@dataclass(frozen=True)
+class Parametric:
+    """CrazyParametricFun.glsl: `from` read at uv + dir * (sin(progress dist amplitude x), sin(
+    progress dist amplitude y)) / smoothness, dir = uv - .5, dist = |dir|, (x, y) a point of the
+    hypocycloid of `a` and `b` at the progress; mixed with `to` by smoothstep(.2, 1, progress)
+    (remapped.py)."""
+
+    a: float
+    b: float
+    amplitude: float
+    smoothness: float
 
 
 @dataclass(frozen=True)
@@ -354,8 +404,8 @@ class Heart:
 #: What remapped.py draws from 16-bit fields.
 Drawn = (
     Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Lens | Doorway
-    | Cards | Blur | Morph | Circles | Heart | Burnout | Displace | Hexagons | Tiles
-)
+    | Cards | Blur | Morph | Circles | Heart | Burnout | Displace | Fold | Parametric | Perspective | Hexagons | Tiles
+)  # fmt: skip
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
 _WATERDROP = Ripple(amplitude=30, speed=30)
@@ -605,6 +655,10 @@ _DREAMY_ZOOM = Turn(
 _TURNS = {"rotatescalefade": _ROTATE_SCALE_FADE, "swirl": _SWIRL, "dreamyzoom": _DREAMY_ZOOM}
 #: heart.glsl (gre): `to` inside a heart round (.5, .4) growing with the progress (remapped.py).
 _HEARTS = {"heart": Heart()}
+#: kaleidoscope.glsl (nwoeanhinnogaehr), speed = 1, angle = 1, power = 1.5.
+_FOLDS = {"kaleidoscope": Fold(speed=1, angle=1, power=1.5)}
+#: CrazyParametricFun.glsl (mandubian), a = 4, b = 1, amplitude = 120, smoothness = 0.1.
+_PARAMETRIC = {"crazyparametricfun": Parametric(a=4, b=1, amplitude=120, smoothness=0.1)}
 #: pixelize.glsl (gre), squaresMin = (20, 20), steps = 50.
 _PIXELS = {"pixelize": Pixels(squares=20, steps=50)}
 #: hexagonalize.glsl (Fernando Kuteken), steps = 50, horizontalHexagons = 20.
@@ -661,6 +715,47 @@ _CARDS = {"gridflip": Cards(
         "ld(9)*ld(9)*(3-2*ld(9)))"
     ),
 )}
+
+
+def _swap(reflection: float, perspective: float, depth: float) -> Perspective:
+    """swap.glsl: `from` shrinks to 1 / `depth` of itself against the left edge (read at size =
+    mix(1, depth, progress) times its place) and `to` grows from 1 / `depth` to whole against the
+    right edge, each leaning back by `perspective` times its progress (its rows scaled by size / (1
+    - size persp x), `to`'s x taken from .5); `from` in front over the first half."""
+    grown, shrunk = f"(1+{depth - 1}*{{p}})", f"(1+{depth - 1}*(1-{{p}}))"
+    return Perspective(
+        from_x=f"{{x}}*{grown}/(1-{perspective}*{{p}})",
+        from_s=f"{grown}/(1-{grown}*{perspective}*{{p}}*{{x}})",
+        to_x=f"({{x}}-1)*{shrunk}/(1-{perspective}*(1-{{p}}))+1",
+        to_s=f"{shrunk}/(1-{shrunk}*{perspective}*(1-{{p}})*(0.5-{{x}}))",
+        stretch=(1, 3.6), front="lt({p},0.5)", reflection=reflection, floating=0.02,
+    )  # fmt: skip
+
+
+def _cube(persp: float, unzoom: float, reflection: float, floating: float) -> Perspective:
+    """cube.glsl: the picture is zoomed out by uz = unzoom (1 - |2 progress - 1|) (p = (1 + uz) uv
+    - uz / 2); `from` is the face right of x = progress (q.x = (p.x - progress) / (1 -
+    progress)), `to` the face left of it (q.x = p.x / progress); xskew reads a face at (q.x, .5 +
+    (p.y - .5) / b), b = 1 - (1 - P) q.x with P = 1 - progress (1 - persp) for `from`, b = 1 - (1 -
+    P) (1 - q.x) with P = mix(progress^2, 1, persp) for `to`. The faces never overlap; where b
+    would reach 0 the face's column is off the picture (progress kept off 0 and 1 there)."""
+    uz = f"({unzoom}*(1-abs(2*{{p}}-1)))"
+    px = f"((1+{uz})*{{x}}-{uz}/2)"
+    from_q, to_q = f"(({px}-{{p}})/max(1-{{p}},1e-9))", f"({px}/max({{p}},1e-9))"
+    to_persp = f"({{p}}*{{p}}+(1-{{p}}*{{p}})*{persp})"
+    return Perspective(
+        from_x=from_q, from_s=f"(1+{uz})/(1-{{p}}*{1 - persp:g}*{from_q})",
+        to_x=to_q, to_s=f"(1+{uz})/(1+({to_persp}-1)*(1-{to_q}))",
+        stretch=(1, 1.7), front="1", reflection=reflection, floating=floating / 100,
+    )  # fmt: skip
+
+
+#: swap.glsl (gre), reflection = 0.4, perspective = 0.2, depth = 3; cube.glsl (gre), persp = 0.7,
+#: unzoom = 0.3, reflection = 0.4, floating = 3.
+_PERSPECTIVES = {
+    "swap": _swap(reflection=0.4, perspective=0.2, depth=3),
+    "cube": _cube(persp=0.7, unzoom=0.3, reflection=0.4, floating=3),
+}
 #: LinearBlur.glsl (gre), intensity = 0.1, passes = 6.
 _BLURS = {"linearblur": Blur(intensity=0.1, passes=6)}
 #: morph.glsl (paniq), strength = 0.1.
@@ -698,8 +793,8 @@ _CHANNELS = {
 }  # fmt: skip
 _DRAWN: dict[str, Drawn] = {
     **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
-    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS, **_CARDS, **_BLURS, **_MORPHS,
-    **_HEXAGONS, **_TILES,
+    **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS, **_CARDS, **_BLURS, **_MORPHS, **_FOLDS,
+    **_PARAMETRIC, **_PERSPECTIVES, **_HEXAGONS, **_TILES,
 }  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
@@ -723,9 +818,7 @@ _BUILT_IN = {
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
 _NEAREST = {
-    "displacement": "dissolve", "crazyparametricfun": "radial",
-    "kaleidoscope": "radial", "cube": "slideleft",
-    "luma": "fade", "swap": "slideright",
+    "displacement": "dissolve", "luma": "fade",
 }  # fmt: skip
 #: Why a name stays with the nearest built-in where its GLSL cannot be drawn here: luma.glsl and
 #: displacement.glsl read an image uniform (a luma map, a displacement map) that a Timeline
@@ -736,11 +829,23 @@ _UNDRAWABLE = {
 }
 
 
+#: Transitions drawn by their GLSL whose drawing still departs from it visibly, and how.
+#: CrazyParametricFun.glsl pushes each read by sin(progress dist amplitude x) / smoothness, a sine
+#: of up to ~420 radians magnified ten times: the table of distance and progress it is looked up in
+#: moves the sine by up to .012, a read by up to .06 of the picture (a numpy model of the drawing at
+#: 1080x1920: a fifth to a third of the reads land elsewhere, 10-20% more than 2 pixels away).
+_IMPRECISE = {
+    "crazyparametricfun": "its sine looked up in a table: at 1080x1920 a fifth to a third of the pushed reads land "
+    "elsewhere than the formula's, the same scatter of pushed pixels but not the same pixels",
+}
+
+
 def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula",
     "approximated: NAME upside down" or "nearest: xfade NAME" (for docs and benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
     drawn |= dict.fromkeys([*_DRAWN, *_MASKED], "gl-transitions formula")
+    drawn |= dict.fromkeys(_IMPRECISE, "approximated: gl-transitions formula, imprecise")
     drawn |= {name: f"approximated: {turned} upside down" for name, turned in _UPSIDE_DOWN.items()}
     drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
@@ -769,6 +874,9 @@ _DESCRIBED: dict[type, str] = {
     Cards: "its GLSL: both pictures remapped by maps of the column and the cell row, over black",
     Blur: "its GLSL: the mean of both pictures shifted each frame (crop of an edge-padded copy), mixed",
     Morph: "its GLSL: RGB planes remapped by maps made each frame of both pictures' colours, mixed",
+    Fold: "its GLSL: both pictures remapped by maps turned and folded each frame (on a half-size grid), mixed",
+    Parametric: "its GLSL: `from` remapped by maps of a table of distance and progress each frame, mixed with `to`",
+    Perspective: "its GLSL: both pictures and their reflections remapped by maps of the column and the row, over black",
     Hexagons: "its GLSL: both pictures remapped to their hexagons' centres (of two rectangular grids'), mixed",
     Tiles: "Mosaic.glsl (inferred from the name): both pictures remapped tile by tile (turned), one shown per tile",
 }
@@ -786,7 +894,9 @@ def transition_table() -> list[str]:
             backdrop = " over a plain colour" if _MASKED[name].backdrop else ""
             drawn, exact = f"its GLSL: a still field and the progress weigh `to` against `from`{backdrop}", "yes"
         elif name in _DRAWN:
-            drawn, exact = _DESCRIBED[type(_DRAWN[name])], "yes"
+            imprecise = _IMPRECISE.get(name)
+            drawn = _DESCRIBED[type(_DRAWN[name])] + (f" ({imprecise})" if imprecise else "")
+            exact = "no: approximated" if imprecise else "yes"
         elif name in _UPSIDE_DOWN:
             drawn = f"`{_UPSIDE_DOWN[name]}` upside down (no GLSL of its own: inferred from the name)"
             exact = "no: approximated"
@@ -821,7 +931,10 @@ def _choice(name: str) -> XfadeChoice | None:
     if name in _BUILT_IN:
         return XfadeChoice(_BUILT_IN[name], approximated=False)
     if name in _DRAWN:
-        return XfadeChoice(type(_DRAWN[name]).__name__.lower(), approximated=False, drawn=_DRAWN[name])
+        imprecise = _IMPRECISE.get(name)
+        kind = type(_DRAWN[name]).__name__.lower()
+        note = f"drawn from its GLSL, {imprecise}" if imprecise else None
+        return XfadeChoice(kind, approximated=imprecise is not None, drawn=_DRAWN[name], note=note)
     if name in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[name])
     if name in _NEAREST:
