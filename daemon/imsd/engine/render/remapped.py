@@ -651,15 +651,17 @@ def tiles_window(
             [(_read_row(my), False), (_read_row(f"1-{my}"), False),
              (_read_row(f"1-{mx}", str(ph)), True), (_read_row(mx, str(ph)), True)],
         )  # fmt: skip
+        # Class < 1 (else 1), < 3 (else 2), then < 2: of the two; uniform frames, one for each map.
+        low, high, even = (_copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, str(c))), 2)
+                           for c in (1, 3, 2))  # fmt: skip
         maps = []
         for k, (axis, top) in enumerate(zip(places, (pw - 1, ph - 1), strict=True)):
             choices = [_columns(graph, clock, frames, pw, ph, 1, e, "gray16le", top, across=by_column)[0]
                        for e, by_column in axis]  # fmt: skip
-            bounds = [_still(graph, clock, frames, _row(graph, clock, pw, ph, str(c))) for c in (1, 3, 2)]
-            low = graph.one([classes[3 * k], bounds[0], *choices[:2]], [f("threshold")], "map")
-            high = graph.one([classes[3 * k + 1], bounds[1], *choices[2:]], [f("threshold")], "map")
+            evens = graph.one([classes[3 * k], low[k], *choices[:2]], [f("threshold")], "map")
+            odds = graph.one([classes[3 * k + 1], high[k], *choices[2:]], [f("threshold")], "map")
             picked = [f("threshold"), f("format", "gray16le")]
-            maps.append(_copies(graph, graph.one([classes[3 * k + 2], bounds[2], low, high], picked, "map"), 2 * uses))
+            maps.append(_copies(graph, graph.one([classes[3 * k + 2], even[k], evens, odds], picked, "map"), 2 * uses))
         xmaps, ymaps = maps
         drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1], masks[j]) for j in range(uses)]
     return _merged(graph, _remapped_mix(graph, clock, frames, names, planes_a, planes_b, drawn, "tiles"), alpha)
