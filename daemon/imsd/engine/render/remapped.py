@@ -168,12 +168,7 @@ def zoom_window(
         mask = _uniform(graph, clock, frames, pw, ph, weight, "gray")
         masks = graph.chain([mask], [f("split", uses)], uses, "mask") if uses > 1 else [mask]
         drawn[kind] = list(zip(xmaps, ymaps, masks, strict=True))
-    mixed = []
-    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
-        xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
-        moved = _read(graph, clock, pa, xmap, ymap, "zoomed")
-        mixed.append(graph.one([moved, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
-    return _merged(graph, mixed, alpha)
+    return _merged(graph, _moved_mix(graph, clock, names, planes_a, planes_b, drawn, "zoomed"), alpha)
 
 
 def circles_window(
@@ -474,12 +469,7 @@ def parametric_window(
         xmaps, ymaps = (_pushed(graph, clock, frames, pw, ph, axis, curve[axis], fun, uses) for axis in "XY")
         masks = _copies(graph, _uniform(graph, clock, frames, pw, ph, weight, "gray"), uses)
         drawn[kind] = list(zip(xmaps, ymaps, masks, strict=True))
-    mixed = []
-    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
-        xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
-        moved = _read(graph, clock, pa, xmap, ymap, "pushed")
-        mixed.append(graph.one([moved, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
-    return _merged(graph, mixed, alpha)
+    return _merged(graph, _moved_mix(graph, clock, names, planes_a, planes_b, drawn, "pushed"), alpha)
 
 
 def _pushed(
@@ -542,6 +532,20 @@ def _times(graph: FilterGraph, label: str, m: int) -> str:
 def _read(graph: FilterGraph, clock: Clock, plane: str, xmap: str, ymap: str, label: str) -> str:
     """A plane read through its maps (remap), on the window's timebase."""
     return graph.one([plane, xmap, ymap], [f("remap", format="gray"), clock.settb()], label)
+
+
+def _moved_mix(
+    graph: FilterGraph, clock: Clock, names: list[str], planes_a: list[str], planes_b: list[str],
+    drawn: dict[str, list[tuple[str, str, str]]], label: str,
+) -> list[str]:  # fmt: skip
+    """Each plane of `a` alone read through its maps, (x, y, weight) popped from drawn["luma"] or
+    drawn["chroma"] by the plane, and mixed with `b`'s as it is by the weight (maskedmerge)."""
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        xmap, ymap, mask = drawn["chroma" if name in "uv" else "luma"].pop()
+        moved = _read(graph, clock, pa, xmap, ymap, label)
+        out.append(graph.one([moved, pb, mask], [f("maskedmerge"), clock.settb()], "xf"))
+    return out
 
 
 def _remapped_mix(
