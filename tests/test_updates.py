@@ -50,6 +50,7 @@ async def test_an_announcement_wakes_the_waiters_of_that_request_only(redis: Red
         other.clear()
         await redis.publish(CHANNEL, "req-1")
         await asyncio.wait_for(mine.wait(), 5)
+        mine.clear()
         await redis.publish(CHANNEL, "req-1")  # the channel is ordered: once this is seen, so was the first
         await asyncio.wait_for(mine.wait(), 5)
         assert not other.is_set()
@@ -64,6 +65,24 @@ async def test_every_waiter_looks_again_when_the_subscription_comes_back(redis: 
         await asyncio.wait_for(waiter.wait(), 5)
         waiter.clear()
         await subscribed(redis)
+        await redis.publish(CHANNEL, "req-1")
+        await asyncio.wait_for(waiter.wait(), 5)
+
+
+async def test_a_server_that_stops_answering_wakes_every_waiter_and_is_subscribed_again(
+    redis: Redis, updates: Updates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection gone without a reset says nothing: the subscriber's unanswered PING finds it."""
+    monkeypatch.setattr("imsd.updates._PING_S", 0.2)
+    with updates.watching("req-1") as waiter:
+        await subscribed(redis)
+        await asyncio.sleep(0.5)  # the subscriber is waiting with the shorter silence now
+        waiter.clear()
+        await redis.execute_command("CLIENT", "PAUSE", 1500, "ALL")  # nothing is answered for 1.5 s
+        await asyncio.wait_for(waiter.wait(), 5)
+        await asyncio.sleep(1.5)  # the pause over, a new subscription is confirmed (waking it again)
+        await subscribed(redis)
+        waiter.clear()
         await redis.publish(CHANNEL, "req-1")
         await asyncio.wait_for(waiter.wait(), 5)
 
@@ -104,11 +123,15 @@ async def test_the_intake_announces_each_request_once_its_entry_is_acknowledged(
     valid = {"request_id": "r-new", "api": "SubmitMediaProducingJob",
              "params": {"Timeline": clip, "OutputMediaConfig": output}}  # fmt: skip
     other = {**valid, "params": {**valid["params"], "OutputMediaConfig": {"MediaURL": output["MediaURL"] + "?2"}}}
+    unknown = {**valid, "request_id": "r-refused", "api": "NoSuchApi"}
     async with intake_on(Settings(redis={"url": redis_url})) as intake:
         await redis.xgroup_createconsumer(intake.stream, intake.group, "test")
-        await intake.admit_entries([("1-1", {"request": json.dumps(valid)}), ("1-2", {"request": json.dumps(other)})])
-        assert await messages(announced) == ["r-new"]  # both entries name it: announced once
-        assert await redis.exists("imsd:rejected:1-2")  # the second was refused (other params, same id)
+        await intake.admit_entries([
+            ("1-1", {"request": json.dumps(valid)}), ("1-2", {"request": json.dumps(other)}),
+            ("1-3", {"request": json.dumps(unknown)}),
+        ])  # fmt: skip
+        assert await messages(announced) == ["r-new", "r-refused"]  # r-new's two entries: announced once
+        assert await redis.exists("imsd:rejected:1-2", "imsd:rejected:1-3") == 2  # both refused
         assert await redis.xpending(intake.stream, intake.group) == {
             "pending": 0,
             "min": None,

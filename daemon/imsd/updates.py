@@ -8,8 +8,10 @@ request's job or make its record final. Every process may publish; a process tha
 subscribes once, and wakes just the waiters of that request.
 
 Pub/sub keeps nothing: a message sent while the subscriber is disconnected is lost. So a waiter
-watches before it sends (nothing it needs can pass before it listens), still looks every
-`FALLBACK_S`, and every waiter looks again when the subscription comes back.
+watches before it sends, still looks every `FALLBACK_S`, and every waiter looks again once a
+subscription is confirmed (new, or back after a failure). A connection that dies without a reset
+would leave the subscriber listening to nothing: it pings the server every `_PING_S` of silence,
+and a ping unanswered for as long again fails the subscription like any other error.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ log = get_logger(__name__)
 FALLBACK_S = 1.0
 #: The wait before subscribing again after the connection failed.
 _RESUBSCRIBE_S = 0.5
+#: How long the channel may be silent before the subscriber checks its connection.
+_PING_S = 10.0
 
 
 class Updates:
@@ -59,17 +63,29 @@ class Updates:
         while True:
             try:
                 await self._listen()
-            except (RedisError, OSError) as error:
+            except (RedisError, OSError, TimeoutError) as error:
                 log.warning("updates subscription lost", error=type(error).__name__)
+            except Exception:  # a bug here must not leave the endpoint on its fallback for good
+                log.exception("updates subscriber failed")
             self._wake_all()  # what was announced meanwhile is lost: everyone looks again
             await asyncio.sleep(_RESUBSCRIBE_S)
 
     async def _listen(self) -> None:
-        async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+        async with self.redis.pubsub() as pubsub:
             await pubsub.subscribe(self.channel)
-            self._wake_all()  # announcements before the subscription held are not received
-            async for message in pubsub.listen():
-                if message is not None and message["type"] == "message":
+            pinged = False
+            while True:
+                message = await pubsub.get_message(timeout=_PING_S)
+                if message is None and pinged:
+                    raise TimeoutError("the server did not answer a PING")
+                if message is None:  # silence: is the connection still there? (any reply says so)
+                    await pubsub.ping()
+                    pinged = True
+                    continue
+                pinged = False
+                if message["type"] == "subscribe":  # held from here on: what came before is missed
+                    self._wake_all()
+                elif message["type"] == "message":
                     self._wake(message["data"])
 
     def _wake(self, data: bytes | str) -> None:

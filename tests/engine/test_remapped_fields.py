@@ -34,6 +34,6 @@ def test_a_16_bit_lut_gives_at_most_top() -> None:
     assert _run("X", _steps("lut"), 4, "gray16le") == [_TOP] * 4
 
 
-def test_a_mask_takes_every_weight_to_its_own_8_bit_level_1_to_255() -> None:
+def test_a_mask_takes_every_weight_to_its_own_8_bit_level() -> None:
     """Weight k / 255 (a field of 257 k) is k: 255 too, though the lut stops at `_TOP`."""
     assert _run("257*X", _steps("mask"), 256, "gray") == list(range(256))

@@ -482,7 +482,8 @@ def _pushed(
     Made in F steps a pixel, from the still F (axis + 1): the sine toward larger and toward
     smaller `axis` (S+, S-: sin(k d) of the distance signed by D's side, looked up in a table of
     it and the progress, `_tables`, and split by two luts) gives the shifts F |D| S / smoothness,
-    each a blend multiply of 2 F |D| and 65535 S / (2 m smoothness) times the whole m (saturating
+    each a blend multiply of 2 F |D| and 65535 S / (2 m smoothness) (m the least whole number
+    keeping that within a lut's `_TOP`) times the whole m (saturating
     blend additions), added and taken away (blend addition, subtract): a shift that takes the
     place off the plane saturates at 65535 or 0, both off the plane, rather than overflowing.
 
@@ -494,7 +495,7 @@ def _pushed(
     of reads, not the same pixels."""
     n = w if axis == "X" else h
     steps = 65535 // (n + 2)  # F: a place within -1..n + 1 pixels
-    times = math.ceil(1 / (2 * fun.smoothness))  # m
+    times = math.ceil(65535 / (2 * fun.smoothness * _TOP))  # m
     d = f"({axis}+0.5-{'W' if axis == 'X' else 'H'}/2)"
     drawn = _row if axis == "X" else _column
     corner = 0.5**0.5  # the signed distance is within -corner..corner
@@ -1695,7 +1696,7 @@ def _map(
     pixels = f"clip(floor((val-{offset})/{steps}),0,{n - 1})"
     if outside:
         place = f"((val-{offset})/{steps})"
-        pixels = f"if(lt({place},-0.5)+gt({place},{n}-0.5),65535,{pixels})"
+        pixels = f"if(lt({place},-0.5)+gt({place},{n}-0.5),{_TOP},{pixels})"
     mapped = graph.one([*ramps, g], [f("maskedmerge"), *_lut16(pixels)], "map")
     return graph.chain([mapped], [f("split", uses)], uses, "map") if uses > 1 else [mapped]
 
