@@ -242,6 +242,12 @@ _DISK = "lt(hypot({a},{b}),{r})"
 _HEART = "lte(pow({a}*{a}+{b}*{b}-{r}*{r},3)+{a}*{a}*pow({b},3)*{r},0)"
 
 
+def _shaped(shape: str) -> str:
+    """`shape` at the point held in geq's variables 3 and 4 (across, down), of the radius held
+    in 5: expressions store what they use more than once (st/ld), as geq does not."""
+    return shape.format(a="ld(3)", b="ld(4)", r="ld(5)")
+
+
 @dataclass(frozen=True)
 class Particles:
     """Points over the picture, drawn on a layer (`_layer`): the frame is a grid of `cells`
@@ -252,7 +258,9 @@ class Particles:
     column in its own phase) and, with `slant`, moves that much across a row down (its
     columns are sheared, so streaks fall slantwise). `cb`/`cr` (expressions of the cell, `{cx}`
     and `{cy}`) colour it; `where` (a geq condition of X, Y, W, H) keeps it to part of the
-    picture. Cells are counted in each plane's own size, so the planes agree."""
+    picture. Cells are counted in each plane's own size, so the planes agree. Only a cell that
+    holds a particle works out its shape (geq's `if` evaluates one branch), and what is used
+    more than once is stored (st/ld), which keeps a heart about as cheap as a dot."""
 
     cb: str = "128"
     cr: str = "128"
@@ -270,17 +278,20 @@ class Particles:
     def __call__(self, window: Window) -> tuple[Step, ...]:
         cell = f"(H/{self.cells})"
         across = f"(X+{format_value(self.slant)}*Y)" if self.slant else "X"
-        cx = f"floor({across}/{cell})"
-        hop = f"+{format_value(self.bounce)}*abs(sin(4*T+{cx}))*{cell}" if self.bounce else ""
-        row = f"(Y-({format_value(self.fall)})*T*{cell}{hop})"
-        cy = f"floor({row}/{cell})"
-        pulse = f"(0.5+0.5*sin({format_value(self.twinkle)}*T+{cx}*1.7+{cy}))" if self.twinkle else "1"
-        a, b = f"({across}-({cx}+0.5)*{cell})", f"({row}-({cy}+0.5)*{cell})/{format_value(self.tall)}"
-        dot = f"lt(mod(abs(sin({cx}*12.9898+{cy}*78.233))*43758.5453,1),1/{self.per})*" + self.shape.format(
-            a=a, b=b, r=f"{cell}*{format_value(self.size)}*{pulse}"
+        hop = f"+{format_value(self.bounce)}*abs(sin(4*T+ld(0)))*{cell}" if self.bounce else ""
+        row = f"Y-({format_value(self.fall)})*T*{cell}{hop}"
+        pulse = f"(0.5+0.5*sin({format_value(self.twinkle)}*T+ld(0)*1.7+ld(2)))" if self.twinkle else "1"
+        held = f"lt(mod(abs(sin(ld(0)*12.9898+ld(2)*78.233))*43758.5453,1),1/{self.per})"
+        if self.where != "1":
+            held += f"*{self.where}"
+        place = (
+            f"st(3,{across}-(ld(0)+0.5)*{cell});st(4,(ld(1)-(ld(2)+0.5)*{cell})/{format_value(self.tall)});"
+            f"st(5,{cell}*{format_value(self.size)}*{pulse})"
         )
-        blue, red = self.cb.format(cx=cx, cy=cy), self.cr.format(cx=cx, cy=cy)
-        return _layer(window, "235", blue, red, f"255*{dot}" + ("" if self.where == "1" else f"*{self.where}"))
+        # 0: the cell's column; 1: the row moved; 2: the cell's row; 3, 4, 5: its particle
+        cells = f"st(0,floor({across}/{cell}));st(1,{row});st(2,floor(ld(1)/{cell}));"
+        blue, red = (cells + c.format(cx="ld(0)", cy="ld(2)") if "{" in c else c for c in (self.cb, self.cr))
+        return _layer(window, "235", blue, red, f"{cells}255*if({held},{place};{_shaped(self.shape)},0)")
 
 
 def _stars(cb: str, cr: str, per: int) -> Draw:
@@ -324,12 +335,12 @@ def _over(window: Window, copy: Iterable[Step], x: str | int = 0, y: str | int =
     return Branch((trim, *copy), window.only([f("overlay", x=x, y=y, eof_action="pass")])[0], tuple(main))
 
 
-def _layer(window: Window, lum: str, cb: str, cr: str, alpha: str) -> tuple[Step, ...]:
+def _layer(window: Window, lum: str, cb: str, cr: str, alpha: str, high: int = 360) -> tuple[Step, ...]:
     """A drawn layer (geq expressions of X, Y, W, H and T for each plane, alpha giving its
-    shape) laid over the picture in the window. It is drawn about 360 pixels high at most and
-    scaled up: geq evaluates an expression per pixel, so on a 1080x1920 frame it runs on a 25th
-    of the pixels, and its edges come out soft rather than stepped."""
-    k = max(1, round(window.h / 360))
+    shape) laid over the picture in the window. It is drawn about `high` pixels high at most
+    and scaled up: geq evaluates an expression per pixel, so on a 1080x1920 frame it runs on a
+    25th of the pixels (at 360), and its edges come out soft rather than stepped."""
+    k = max(1, round(window.h / high))
     drawn = (
         f("scale", _cell(window.w / k), _cell(window.h / k)),
         f("format", "yuva420p"),
@@ -560,9 +571,9 @@ def _hue(turn: str) -> tuple[str, str]:
 def _radial(window: Window, x: float, y: float, lum: str, cb: str, cr: str, alpha: str) -> tuple[Step, ...]:
     """A `_layer` whose expressions are written about the centre (x, y) (fractions of the
     picture's width and height): `{dx}`, `{dy}`, `{d}` and `{ang}` stand for the point's place."""
-    dx, dy = f"((X-{format_value(x)}*W)/H)", f"((Y-{format_value(y)}*H)/H)"
-    at = {"dx": dx, "dy": dy, "d": f"hypot({dx},{dy})", "ang": f"atan2({dy},{dx})", "p": window.progress("T")}
-    return _layer(window, *(e.format(**at) for e in (lum, cb, cr, alpha)))
+    at = {"dx": "ld(0)", "dy": "ld(1)", "d": "ld(2)", "ang": "atan2(ld(1),ld(0))", "p": window.progress("T")}
+    place = f"st(0,(X-{format_value(x)}*W)/H);st(1,(Y-{format_value(y)}*H)/H);st(2,hypot(ld(0),ld(1)));"
+    return _layer(window, *((place if "{" in e else "") + e.format(**at) for e in (lum, cb, cr, alpha)))
 
 
 def _glow(x: float, y: float, core: float, reach: float, strength: float, rgb: int, rings: float = 0) -> Draw:
@@ -620,7 +631,8 @@ class Burst:
     """Fireworks: a burst at each of `centres` (fractions of the picture) every `period` s, the
     bursts a `period` apart in turn: `rays` particles of `shape` fly out from its centre to
     `reach` (picture heights), shrinking from `size` and fading as they go. cb/cr colour them
-    (expressions of X, Y, W, H, T)."""
+    (expressions of X, Y, W, H, T). Each point tests every burst, so the layer is drawn 240
+    pixels high (a 1080x1920 frame's 64th): three bursts at 360 cost three times a star field."""
 
     centres: tuple[tuple[float, float], ...]
     cb: str
@@ -633,16 +645,22 @@ class Burst:
 
     def __call__(self, window: Window) -> tuple[Step, ...]:
         sparks = []
+        step = f"(2*PI/{self.rays})"
         for i, (x, y) in enumerate(self.centres):
-            dx, dy = f"((X-{format_value(x)}*W)/H)", f"((Y-{format_value(y)}*H)/H)"
-            step = f"(2*PI/{self.rays})"
-            ray = f"round(atan2({dy},{dx})/{step})*{step}"  # the angle of the ray nearest the point
             q = f"mod(T/{format_value(self.period)}+{format_value(i / len(self.centres))},1)"
-            out = f"{q}*{format_value(self.reach)}"
-            spark = self.shape.format(a=f"({dx}-{out}*cos({ray}))", b=f"({dy}-{out}*sin({ray}))",
-                                      r=f"{format_value(self.size)}*(1.2-{q})")  # fmt: skip
-            sparks.append(f"{spark}*(1-{q})")
-        return _layer(window, "235", self.cb, self.cr, f"255*min(1,{'+'.join(sparks)})")
+            # 0, 1: the point about the centre; 2: the burst's progress; 7: how far its sparks
+            # have flown; 5: their radius; 6: the angle of the ray nearest the point, worked out
+            # only near the ring the sparks are on (geq's `if` evaluates one branch).
+            place = (
+                f"st(0,(X-{format_value(x)}*W)/H);st(1,(Y-{format_value(y)}*H)/H);st(2,{q});"
+                f"st(7,ld(2)*{format_value(self.reach)});st(5,{format_value(self.size)}*(1.2-ld(2)))"
+            )
+            spark = (
+                f"st(6,round(atan2(ld(1),ld(0))/{step})*{step});st(3,ld(0)-ld(7)*cos(ld(6)));"
+                f"st(4,ld(1)-ld(7)*sin(ld(6)));{_shaped(self.shape)}*(1-ld(2))"
+            )
+            sparks.append(f"({place};if(lt(abs(hypot(ld(0),ld(1))-ld(7)),2*ld(5)),{spark},0))")
+        return _layer(window, "235", self.cb, self.cr, f"255*min(1,{'+'.join(sparks)})", high=240)
 
 
 def _dimmed(amount: float, *light: Draw) -> Draw:
