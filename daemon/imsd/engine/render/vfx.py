@@ -573,7 +573,8 @@ def _radial(window: Window, x: float, y: float, lum: str, cb: str, cr: str, alph
     picture's width and height): `{dx}`, `{dy}`, `{d}` and `{ang}` stand for the point's place."""
     at = {"dx": "ld(0)", "dy": "ld(1)", "d": "ld(2)", "ang": "atan2(ld(1),ld(0))", "p": window.progress("T")}
     place = f"st(0,(X-{format_value(x)}*W)/H);st(1,(Y-{format_value(y)}*H)/H);st(2,hypot(ld(0),ld(1)));"
-    return _layer(window, *((place if "{" in e else "") + e.format(**at) for e in (lum, cb, cr, alpha)))
+    lum, cb, cr, alpha = ((place if "{" in e else "") + e.format(**at) for e in (lum, cb, cr, alpha))
+    return _layer(window, lum, cb, cr, alpha)
 
 
 def _glow(x: float, y: float, core: float, reach: float, strength: float, rgb: int, rings: float = 0) -> Draw:
