@@ -549,7 +549,9 @@ def _neon(window: Window) -> tuple[Step, ...]:
 
 # Artwork: shapes drawn procedurally on a small layer (`_layer`), in geq expressions of a point's
 # place relative to a centre given in fractions of the picture: {dx} across and {dy} down, in
-# picture heights (so circles stay round), {d} its distance and {ang} its angle (atan2).
+# picture heights (so circles stay round), {d} its distance and {ang} its angle (atan2), held in
+# geq's variables (st/ld) as it would otherwise work each out again at every use. Shapes,
+# colours and motions are inferred from the effects' names and the pages' previews.
 
 
 def _yuv(rgb: int) -> tuple[int, int, int]:
@@ -692,9 +694,13 @@ def _inset(scale: float, rim: str, *backdrop: Filter) -> Draw:
     return draw
 
 
-_PINK = (str(_yuv(0xFF5C8A)[1]), str(_yuv(0xFF5C8A)[2]))
+def _chroma(rgb: int) -> tuple[str, str]:
+    """Cb, Cr of a 0xRRGGBB colour, as a layer's constant expressions."""
+    return str(_yuv(rgb)[1]), str(_yuv(rgb)[2])
+
+
+_PINK, _GOLD = _chroma(0xFF5C8A), _chroma(0xFFD36B)
 _HEARTS = Particles(*_PINK, per=4, size=0.35, twinkle=0, shape=_HEART, cells=12)
-_GOLD = (str(_yuv(0xFFD36B)[1]), str(_yuv(0xFFD36B)[2]))
 _HUES = _hue("X/W+Y/H")
 _NEAR_EDGE = "gt(max(abs(2*X/W-1),abs(2*Y/H-1)),0.65)"
 _FIREWORKS = ((0.25, 0.3), (0.72, 0.22), (0.5, 0.6))
@@ -759,7 +765,7 @@ CATALOGUE: dict[str, Vfx] = {
     "colorfulradial": Vfx("Rainbow speed line", _rays(0.5, 0.5, 28, 24, 2, 0.9, 8, None, 0.3),
                           "thin rays coloured by their angle round a clear middle, turning fast"),
     "heartfireworks": Vfx("Heart-shaped fireworks", Burst(_FIREWORKS, *_PINK, size=0.045, shape=_HEART),
-                          "bursts of pink hearts flying out from three places in turn"),
+                          "bursts of pink hearts flying out from three places in turn (no rockets or trails)"),
     "meteorshower": Vfx("Meteor shower", Particles(per=6, size=0.08, twinkle=0, fall=20, tall=6, slant=0.6),
                         "thin white streaks falling slantwise fast (no glowing heads)"),
     "moons_and_stars": Vfx("Stars and moon", lambda w: (*_moon(0.78, 0.18, 0.1, lambda p: "0.55", None)(w),
@@ -861,10 +867,11 @@ CATALOGUE: dict[str, Vfx] = {
                   "a large warm sun high on the right, its glow fading across the picture (no lens flare)"),
     "fallingheart": Vfx("Heart rain", replace(_HEARTS, fall=1.5), "pink hearts falling"),
     "colorfulfireworks": Vfx("Colourful fireworks", Burst(_FIREWORKS, *_HUES),
-                             "bursts of sparks flying out from three places in turn, coloured by a hue field"),
+                             "bursts of sparks flying out from three places in turn, coloured by a hue field "
+                             "(no rockets or trails)"),
     "heartshot": Vfx("Bouncing hearts", replace(_HEARTS, bounce=1.5), "pink hearts bouncing in place"),
     "fireworks": Vfx("Fireworks", Burst(_FIREWORKS, *_GOLD),
-                     "bursts of gold sparks flying out from three places in turn"),
+                     "bursts of gold sparks flying out from three places in turn (no rockets or trails)"),
     "heartsurround": Vfx("Surrounding hearts", replace(_HEARTS, per=2, twinkle=4, where=_NEAR_EDGE),
                          "pink hearts pulsing in a border round the picture, its middle clear"),
     "risingheartbubble": Vfx("Heart bubbles", replace(_HEARTS, fall=-1.5, size=0.3),
