@@ -7,12 +7,15 @@ split screen, colour, deform) names each effect and shows an animated preview; i
 parameters. So every rendering here is inferred from the name and the preview, and each is
 reported as approximated, saying what it does. The English names after Atmosphere are our
 translations of the console's Chinese names (the stored copy of the page could not be read past
-Atmosphere); the SubTypes are the page's. Effects built from the picture itself are drawn: split
-screens (tiled copies), retro (grey, noise, scanlines, night-vision green), deforms (v360,
-pixelize), colour (hue, eq, colour fields), motion (zoom, shake, rotate, trails), and
-procedural particles (stars, snow, rain, bubbles) and ripples; those whose look is shaped
-artwork (hearts, fireworks, suns, moons, projected images, a TV frame) or a second picture
-(image_in_image) are listed as not drawn rather than faked.
+Atmosphere); the SubTypes are the page's. Every SubType is drawn. Effects built from the picture itself:
+split screens (tiled copies), retro (grey, noise, scanlines, night-vision green), deforms (v360,
+pixelize), colour (hue, eq, colour fields), motion (zoom, shake, rotate, trails), insets (a TV
+set's body, or a blurred copy for image_in_image, which names no second picture, round the
+picture shrunk). Artwork is drawn procedurally, the closest the engine comes to the previews'
+pictures: particles (stars, snow, rain, bubbles, hearts, meteor streaks), fireworks (particles
+flying out along rays from a burst's centre), suns (a disk in a glow), moons (a disk and a
+shadow disk), light rays (by angle), rings coloured by hue (rainbow, ripples), and projections
+(the picture dimmed under such a light pattern). Each note says what differs.
 
 Effects that compose the picture with itself are a `Branch` (graph.py): a copy drawn by its own
 steps and joined back (overlay, blend, mix, displace), still data in one list of steps. Costs
@@ -32,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from imsd.engine.render.effects import filter_table
@@ -42,7 +45,6 @@ from imsd.engine.render.transitions import transition_table
 
 __all__ = [
     "CATALOGUE",
-    "NOT_DRAWN",
     "Region",
     "Vfx",
     "Window",
@@ -233,14 +235,32 @@ def _boxes(shape: Shape, closing: bool = False, color: str = "black") -> Draw:
     return draw
 
 
+#: Particle shapes: geq conditions on a point {a} across and {b} down from a particle's centre,
+#: for a particle of radius {r} (no division, so a particle shrunk to 0 is simply not drawn).
+_DISK = "lt(hypot({a},{b}),{r})"
+#: The heart curve (x^2+y^2-1)^3 <= x^2 y^3 with x = a/r, y = -b/r (y up), times r^6.
+_HEART = "lte(pow({a}*{a}+{b}*{b}-{r}*{r},3)+{a}*{a}*pow({b},3)*{r},0)"
+
+
+def _shaped(shape: str) -> str:
+    """`shape` at the point held in geq's variables 3 and 4 (across, down), of the radius held
+    in 5: expressions store what they use more than once (st/ld), as geq does not."""
+    return shape.format(a="ld(3)", b="ld(4)", r="ld(5)")
+
+
 @dataclass(frozen=True)
 class Particles:
-    """Points over the picture, drawn on a layer (`_layer`): the frame is a grid of 40 cells a
-    column, one cell in `per` (picked by a sine hash, so no diagonals show) holds a particle at
-    its centre, of `size` of a cell (its height `tall` times its width), whose size pulses at
-    `twinkle` rad/s (0: steady) and which moves down `fall` cells a second (up when negative).
-    `cb`/`cr` (expressions of the cell, `{cx}` and `{cy}`) colour it. Cells are counted in each
-    plane's own size, so the planes agree."""
+    """Points over the picture, drawn on a layer (`_layer`): the frame is a grid of `cells`
+    cells a column, one cell in `per` (picked by a sine hash, so no diagonals show) holds a
+    particle at its centre, of `size` of a cell (its height `tall` times its width) and of
+    `shape` (a disk or a heart), whose size pulses at `twinkle` rad/s (0: steady) and which
+    moves down `fall` cells a second (up when negative), bounces up to `bounce` cells (each
+    column in its own phase) and, with `slant`, moves that much across a row down (its
+    columns are sheared, so streaks fall slantwise). `cb`/`cr` (expressions of the cell, `{cx}`
+    and `{cy}`) colour it; `where` (a geq condition of X, Y, W, H) keeps it to part of the
+    picture. Cells are counted in each plane's own size, so the planes agree. Only a cell that
+    holds a particle works out its shape (geq's `if` evaluates one branch), and what is used
+    more than once is stored (st/ld), which keeps a heart about as cheap as a dot."""
 
     cb: str = "128"
     cr: str = "128"
@@ -249,19 +269,29 @@ class Particles:
     twinkle: float = 6.0
     fall: float = 0.0
     tall: float = 1.0
+    shape: str = _DISK
+    cells: int = 40
+    bounce: float = 0.0
+    slant: float = 0.0
+    where: str = "1"
 
     def __call__(self, window: Window) -> tuple[Step, ...]:
-        cell = "(H/40)"
-        row = f"(Y-({format_value(self.fall)})*T*{cell})"
-        cx, cy = f"floor(X/{cell})", f"floor({row}/{cell})"
-        pulse = f"(0.5+0.5*sin({format_value(self.twinkle)}*T+{cx}*1.7+{cy}))" if self.twinkle else "1"
-        across, down = f"(X-({cx}+0.5)*{cell})", f"({row}-({cy}+0.5)*{cell})/{format_value(self.tall)}"
-        dot = (
-            f"lt(mod(abs(sin({cx}*12.9898+{cy}*78.233))*43758.5453,1),1/{self.per})"
-            f"*lt(hypot({across},{down}),{cell}*{format_value(self.size)}*{pulse})"
+        cell = f"(H/{self.cells})"
+        across = f"(X+{format_value(self.slant)}*Y)" if self.slant else "X"
+        hop = f"+{format_value(self.bounce)}*abs(sin(4*T+ld(0)))*{cell}" if self.bounce else ""
+        row = f"Y-({format_value(self.fall)})*T*{cell}{hop}"
+        pulse = f"(0.5+0.5*sin({format_value(self.twinkle)}*T+ld(0)*1.7+ld(2)))" if self.twinkle else "1"
+        held = f"lt(mod(abs(sin(ld(0)*12.9898+ld(2)*78.233))*43758.5453,1),1/{self.per})"
+        if self.where != "1":
+            held += f"*{self.where}"
+        place = (
+            f"st(3,{across}-(ld(0)+0.5)*{cell});st(4,(ld(1)-(ld(2)+0.5)*{cell})/{format_value(self.tall)});"
+            f"st(5,{cell}*{format_value(self.size)}*{pulse})"
         )
-        blue, red = self.cb.format(cx=cx, cy=cy), self.cr.format(cx=cx, cy=cy)
-        return _layer(window, "235", blue, red, f"255*{dot}")
+        # 0: the cell's column; 1: the row moved; 2: the cell's row; 3, 4, 5: its particle
+        cells = f"st(0,floor({across}/{cell}));st(1,{row});st(2,floor(ld(1)/{cell}));"
+        blue, red = (cells + c.format(cx="ld(0)", cy="ld(2)") if "{" in c else c for c in (self.cb, self.cr))
+        return _layer(window, "235", blue, red, f"{cells}255*if({held},{place};{_shaped(self.shape)},0)")
 
 
 def _stars(cb: str, cr: str, per: int) -> Draw:
@@ -282,7 +312,7 @@ def _bars(window: Window) -> tuple[Filter, ...]:
 
 
 # The groups after Atmosphere: drawn from the picture itself (copies, colour, distortion) or as
-# procedural particles; shaped artwork (hearts, fireworks, suns, moons, projected images) is not.
+# procedural artwork (particles, bursts, glows, rays, rings; see "Artwork" below).
 
 _GREY = f("hue", s=0)
 _SEPIA = f("colorchannelmixer", rr=0.393, rg=0.769, rb=0.189, gr=0.349, gg=0.686, gb=0.168, br=0.272, bg=0.534,
@@ -305,12 +335,12 @@ def _over(window: Window, copy: Iterable[Step], x: str | int = 0, y: str | int =
     return Branch((trim, *copy), window.only([f("overlay", x=x, y=y, eof_action="pass")])[0], tuple(main))
 
 
-def _layer(window: Window, lum: str, cb: str, cr: str, alpha: str) -> tuple[Step, ...]:
+def _layer(window: Window, lum: str, cb: str, cr: str, alpha: str, high: int = 360) -> tuple[Step, ...]:
     """A drawn layer (geq expressions of X, Y, W, H and T for each plane, alpha giving its
-    shape) laid over the picture in the window. It is drawn about 360 pixels high at most and
-    scaled up: geq evaluates an expression per pixel, so on a 1080x1920 frame it runs on a 25th
-    of the pixels, and its edges come out soft rather than stepped."""
-    k = max(1, round(window.h / 360))
+    shape) laid over the picture in the window. It is drawn about `high` pixels high at most
+    and scaled up: geq evaluates an expression per pixel, so on a 1080x1920 frame it runs on a
+    25th of the pixels (at 360), and its edges come out soft rather than stepped."""
+    k = max(1, round(window.h / high))
     drawn = (
         f("scale", _cell(window.w / k), _cell(window.h / k)),
         f("format", "yuva420p"),
@@ -517,6 +547,165 @@ def _neon(window: Window) -> tuple[Step, ...]:
     return (Branch((_EDGES, f("gblur", sigma=1)), window.only([join])[0], dim),)
 
 
+# Artwork: shapes drawn procedurally on a small layer (`_layer`), in geq expressions of a point's
+# place relative to a centre given in fractions of the picture: {dx} across and {dy} down, in
+# picture heights (so circles stay round), {d} its distance and {ang} its angle (atan2), held in
+# geq's variables (st/ld) as it would otherwise work each out again at every use. Shapes,
+# colours and motions are inferred from the effects' names and the pages' previews.
+
+
+def _yuv(rgb: int) -> tuple[int, int, int]:
+    """Y, Cb, Cr (BT.601, limited range, as the pictures are) of a 0xRRGGBB colour."""
+    r, g, b = ((rgb >> shift & 255) / 255 for shift in (16, 8, 0))
+    return (
+        round(16 + 65.481 * r + 128.553 * g + 24.966 * b),
+        round(128 - 37.797 * r - 74.203 * g + 112.0 * b),
+        round(128 + 112.0 * r - 93.786 * g - 18.214 * b),
+    )
+
+
+def _hue(turn: str) -> tuple[str, str]:
+    """Cb, Cr of a saturated colour `turn` of the way round the chroma circle (expression): red
+    is near 0.3, yellow 0.47, green 0.64, cyan 0.8, blue 0.97, magenta 0.14."""
+    return f"128+110*cos(2*PI*({turn}))", f"128+110*sin(2*PI*({turn}))"
+
+
+def _radial(window: Window, x: float, y: float, lum: str, cb: str, cr: str, alpha: str) -> tuple[Step, ...]:
+    """A `_layer` whose expressions are written about the centre (x, y) (fractions of the
+    picture's width and height): `{dx}`, `{dy}`, `{d}` and `{ang}` stand for the point's place."""
+    at = {"dx": "ld(0)", "dy": "ld(1)", "d": "ld(2)", "ang": "atan2(ld(1),ld(0))", "p": window.progress("T")}
+    place = f"st(0,(X-{format_value(x)}*W)/H);st(1,(Y-{format_value(y)}*H)/H);st(2,hypot(ld(0),ld(1)));"
+    lum, cb, cr, alpha = ((place if "{" in e else "") + e.format(**at) for e in (lum, cb, cr, alpha))
+    return _layer(window, lum, cb, cr, alpha)
+
+
+def _glow(x: float, y: float, core: float, reach: float, strength: float, rgb: int, rings: float = 0) -> Draw:
+    """A sun: a solid disk of radius `core` (picture heights) at (x, y) in a glow fading to
+    nothing at `reach`, `strength` opaque at the disk; coloured `rgb`, or with `rings`, by hue
+    rings (that many across the reach) moving outwards."""
+    lum, cb, cr = (str(v) for v in _yuv(rgb))
+    if rings:
+        cb, cr = _hue(f"{format_value(rings / reach)}*{{d}}-0.5*T")
+    fade = f"pow(clip(1-{{d}}/{format_value(reach)},0,1),2)"
+    glow = f"255*min(1,lte({{d}},{format_value(core)})+{format_value(strength)}*{fade})"
+    return lambda w: _radial(w, x, y, lum, cb, cr, glow)
+
+
+def _moon(x: float, y: float, r: float, offset: Callable[[str], str], shadow: int | None) -> Draw:
+    """A pale disk of radius r (picture heights) at (x, y) with a faint halo, and a shadow disk
+    of its size whose centre is `offset(p)` radii to its right (p the window's progress): the
+    shadowed part is left out (a crescent) when `shadow` is None, else drawn in that colour."""
+
+    def draw(window: Window) -> tuple[Step, ...]:
+        off = offset(window.progress("T"))
+        shade = f"lt(hypot({{dx}}-({off})*{format_value(r)},{{dy}}),{format_value(r)})"
+        disk = f"lte({{d}},{format_value(r)})"
+        halo = f"90*gt({{d}},{format_value(r)})*clip(2-{{d}}/{format_value(r)},0,1)"
+        lit = _yuv(0xF4F1DE)
+        if shadow is None:
+            return _radial(window, x, y, str(lit[0]), str(lit[1]), str(lit[2]), f"255*{disk}*not({shade})+{halo}")
+        dark = _yuv(shadow)
+        lum, cb, cr = (f"if({shade},{d},{v})" for d, v in zip(dark, lit, strict=True))
+        return _radial(window, x, y, lum, cb, cr, f"255*{disk}+{halo}")
+
+    return draw
+
+
+def _rays(x: float, y: float, count: int, sharp: int, reach: float, strength: float, spin: float,
+          rgb: int | None = None, clear: float = 0) -> Draw:  # fmt: skip
+    """Light rays from (x, y): `count` round the full turn, each cos^`sharp` of the angle wide,
+    fading out at `reach` (picture heights), turning `spin` rad/s; coloured `rgb`, or by the
+    angle's hue; with `clear`, kept out of a disk of that radius (speed lines)."""
+    lum, cb, cr = ("235", *_hue("{ang}/(2*PI)")) if rgb is None else (str(v) for v in _yuv(rgb))
+    beam = f"pow(0.5+0.5*cos({count}*{{ang}}+{format_value(spin)}*T),{sharp})"
+    fade = f"clip(1-{{d}}/{format_value(reach)},0,1)" + (f"*clip({{d}}/{format_value(clear)}-1,0,1)" if clear else "")
+    return lambda w: _radial(w, x, y, lum, cb, cr, f"255*{format_value(strength)}*{beam}*{fade}")
+
+
+def _rings(x: float, y: float, band: str, turn: str, strength: float) -> Draw:
+    """Coloured rings about (x, y): `band` (a geq condition of {d}, T) is where they are,
+    `turn` (an expression of {d}, T) their hue (`_hue`)."""
+    cb, cr = _hue(turn)
+    return lambda w: _radial(w, x, y, "160", cb, cr, f"255*{format_value(strength)}*{band}")
+
+
+@dataclass(frozen=True)
+class Burst:
+    """Fireworks: a burst at each of `centres` (fractions of the picture) every `period` s, the
+    bursts a `period` apart in turn: `rays` particles of `shape` fly out from its centre to
+    `reach` (picture heights), shrinking from `size` and fading as they go. cb/cr colour them
+    (expressions of X, Y, W, H, T). Each point tests every burst, so the layer is drawn 240
+    pixels high (a 1080x1920 frame's 64th): three bursts at 360 cost three times a star field."""
+
+    centres: tuple[tuple[float, float], ...]
+    cb: str
+    cr: str
+    rays: int = 12
+    reach: float = 0.35
+    size: float = 0.035
+    period: float = 1.2
+    shape: str = _DISK
+
+    def __call__(self, window: Window) -> tuple[Step, ...]:
+        sparks = []
+        step = f"(2*PI/{self.rays})"
+        for i, (x, y) in enumerate(self.centres):
+            q = f"mod(T/{format_value(self.period)}+{format_value(i / len(self.centres))},1)"
+            # 0, 1: the point about the centre; 2: the burst's progress; 7: how far its sparks
+            # have flown; 5: their radius; 6: the angle of the ray nearest the point, worked out
+            # only near the ring the sparks are on (geq's `if` evaluates one branch).
+            place = (
+                f"st(0,(X-{format_value(x)}*W)/H);st(1,(Y-{format_value(y)}*H)/H);st(2,{q});"
+                f"st(7,ld(2)*{format_value(self.reach)});st(5,{format_value(self.size)}*(1.2-ld(2)))"
+            )
+            spark = (
+                f"st(6,round(atan2(ld(1),ld(0))/{step})*{step});st(3,ld(0)-ld(7)*cos(ld(6)));"
+                f"st(4,ld(1)-ld(7)*sin(ld(6)));{_shaped(self.shape)}*(1-ld(2))"
+            )
+            sparks.append(f"({place};if(lt(abs(hypot(ld(0),ld(1))-ld(7)),2*ld(5)),{spark},0))")
+        return _layer(window, "235", self.cb, self.cr, f"255*min(1,{'+'.join(sparks)})", high=240)
+
+
+def _dimmed(amount: float, *light: Draw) -> Draw:
+    """The picture dimmed by `amount` (eq brightness) under `light`: a projector's light falls
+    on a darkened scene, a night sky's rainbow on a dark picture."""
+    return lambda w: (*_on(w, f("eq", brightness=-amount)), *(s for draw in light for s in draw(w)))
+
+
+def _panes(p: float, w: int, h: int) -> list[Box]:
+    """Two panes of a window, each 0.3 of the picture wide, crossing it from the left once."""
+    pane, gap = 0.3 * w, 0.06 * w
+    left = p * (w + 2 * pane + gap) - 2 * pane - gap
+    spans = [(max(0.0, x), min(float(w), x + pane)) for x in (left, left + pane + gap)]
+    return [(a, 0.15 * h, b - a, 0.6 * h) for a, b in spans]
+
+
+def _inset(scale: float, rim: str, *backdrop: Filter) -> Draw:
+    """The picture shrunk to `scale` in the middle, in a rim of colour `rim`, over the picture
+    drawn by `backdrop` (a TV set's body, a blurred copy)."""
+
+    def draw(window: Window) -> tuple[Step, ...]:
+        w, h = _cell(window.w * scale), _cell(window.h * scale)
+        x, y = (window.w - w) // 4 * 2, (window.h - h) // 4 * 2
+        b = max(2, round(window.h / 60))
+        around = f("drawbox", x=x - b, y=y - b, w=w + 2 * b, h=h + 2 * b, color=rim, t="fill")
+        return (_over(window, (f("scale", w, h),), x, y, main=_on(window, *backdrop, around)),)
+
+    return draw
+
+
+def _chroma(rgb: int) -> tuple[str, str]:
+    """Cb, Cr of a 0xRRGGBB colour, as a layer's constant expressions."""
+    return str(_yuv(rgb)[1]), str(_yuv(rgb)[2])
+
+
+_PINK, _GOLD = _chroma(0xFF5C8A), _chroma(0xFFD36B)
+_HEARTS = Particles(*_PINK, per=4, size=0.35, twinkle=0, shape=_HEART, cells=12)
+_HUES = _hue("X/W+Y/H")
+_NEAR_EDGE = "gt(max(abs(2*X/W-1),abs(2*Y/H-1)),0.65)"
+_FIREWORKS = ((0.25, 0.3), (0.72, 0.22), (0.5, 0.6))
+
+
 CATALOGUE: dict[str, Vfx] = {
     "open": Vfx("Opening", _boxes(_band), "a black band parting from the middle"),
     "close": Vfx("Closing", _boxes(_band, closing=True), "black closing in towards the middle"),
@@ -569,6 +758,21 @@ CATALOGUE: dict[str, Vfx] = {
     "color_difference": Vfx(
         "Color dissolve", lambda w: _on(w, f("chromashift", cbh=6, crh=-6)), "colour fringes: chroma shifted 6 px"
     ),
+    "image_in_image": Vfx("Image in image", _inset(0.7, "white", f("gblur", sigma=20)),
+                          "the picture shrunk to 70% in a white rim over a blurred copy of itself (the effect "
+                          "names no second picture)"),
+    # Atmosphere's artwork
+    "colorfulradial": Vfx("Rainbow speed line", _rays(0.5, 0.5, 28, 24, 2, 0.9, 8, None, 0.3),
+                          "thin rays coloured by their angle round a clear middle, turning fast"),
+    "heartfireworks": Vfx("Heart-shaped fireworks", Burst(_FIREWORKS, *_PINK, size=0.045, shape=_HEART),
+                          "bursts of pink hearts flying out from three places in turn (no rockets or trails)"),
+    "meteorshower": Vfx("Meteor shower", Particles(per=6, size=0.08, twinkle=0, fall=20, tall=6, slant=0.6),
+                        "thin white streaks falling slantwise fast (no glowing heads)"),
+    "moons_and_stars": Vfx("Stars and moon", lambda w: (*_moon(0.78, 0.18, 0.1, lambda p: "0.55", None)(w),
+                                                       *_stars("128", "128", 9)(w)),
+                           "a pale crescent moon high on the right among twinkling dots"),
+    "starexplosion": Vfx("Star bomb", Burst(((0.5, 0.45),), "128", "128", rays=16, reach=0.45, period=1.0),
+                         "a burst of white sparks flying out from the middle every second"),
     # Dynamic
     "white": Vfx("White flash", _flash(brightness=lambda p, s: f"0.8*pow(1-mod({s}*2,1),4)"),
                  "white flashes twice a second, each fading out (eq brightness)"),
@@ -605,6 +809,24 @@ CATALOGUE: dict[str, Vfx] = {
                        "a slightly blurred picture behind a 2x2 window frame"),
     "kaleidoscope": Vfx("Kaleidoscope", _kaleidoscope, "the picture's middle, turning, mirrored into four quarters"),
     # Light
+    "moon_projection": Vfx("Moon projection", _dimmed(0.2, _glow(0.5, 0.35, 0.18, 0.55, 0.5, 0xDDE6FF)),
+                           "the picture dimmed under a pale round moon of light with a soft glow"),
+    "star_projection": Vfx("Star projection", _dimmed(0.2, Particles(*_GOLD, per=4, size=0.3, twinkle=3, fall=0.3)),
+                           "the picture dimmed under warm twinkling points of light drifting down"),
+    "heart_projection": Vfx("Heart projection", _dimmed(0.2, replace(_HEARTS, fall=0.3, twinkle=2)),
+                            "the picture dimmed under pink hearts of light drifting down"),
+    "sunset_projection": Vfx("Sunset projection", _dimmed(0.1, _glow(0.5, 0.95, 0.12, 1.1, 0.75, 0xFF7A3C)),
+                             "the picture dimmed under an orange sun's glow rising from the bottom"),
+    "carwindow_projection": Vfx("Car window projection", _dimmed(0.2, _boxes(_panes, color="0xFFE6B0@0.4")),
+                                "the picture dimmed, two warm window panes of light passing across once "
+                                "(hard-edged, no perspective)"),
+    "anglelight": Vfx("Angel light", _rays(0.5, -0.15, 24, 6, 1.4, 0.6, 0.3, 0xFFF2D0),
+                      "warm soft light rays fanning down from above the top, slowly turning"),
+    "darknight_rainbow": Vfx("Night rainbow", _dimmed(0.2, _rings(0.5, 0.9, "gte({d},0.45)*lte({d},0.6)",
+                                                                  "0.3+0.65*(0.6-{d})/0.15", 0.55)),
+                             "a translucent rainbow arc (red outside, violet inside) over the darkened picture"),
+    "moon": Vfx("Lunar eclipse", _moon(0.5, 0.3, 0.16, lambda p: f"4*{p}-2", 0x7A2A1C),
+                "a pale moon crossed by a dark red shadow over the window"),
     "lightcenter": Vfx("Centre light", lambda w: _on(w, f("vignette", angle="PI/3"), f("eq", brightness=0.08)),
                        "a brightened centre in a strong vignette"),
     "lightsweep": Vfx("Sunlight passing", _boxes(_sweep(1, True, 0.25), color="0xFFD27F@0.3"),
@@ -631,11 +853,33 @@ CATALOGUE: dict[str, Vfx] = {
     "nightvision": Vfx("Night vision", lambda w: _on(w, _GREY, f("lutyuv", u=100, v=92),
                                                     f("noise", alls=20, allf="t+u"), f("vignette", angle="PI/4")),
                        "green monochrome, moving grain, vignette"),
+    "tvshow": Vfx("TV show", _inset(0.78, "0x0A0A0A", f("drawbox", x=0, y=0, w="iw", h="ih", color="0x4A3B2E",
+                                                      t="fill")),
+                  "the picture shrunk to 78% in a black rim on a brown TV set's body (no knobs, flat glass)"),
     # Dreamy
     "starfieldshinee": Vfx("Twinkling stars", Particles("128", "128", 5, 0.3, 10), "white " + _PARTICLES),
     "starfieldshinee2": Vfx("Wildly twinkling stars", Particles("128", "128", 3, 0.3, 25), "dense fast " + _PARTICLES),
     "starsparkle": Vfx("Star sparks", Particles("128+90*sin({cx})", "128+90*cos({cy})", 5, 0.3, 15),
                        "coloured " + _PARTICLES),
+    "colorfulsun": Vfx("Colourful sun", _glow(0.2, 0.15, 0.07, 0.8, 0.7, 0xFFFFFF, rings=3),
+                       "a white sun high on the left in a glow of rainbow rings moving outwards"),
+    "bigsun": Vfx("Big sun", _glow(0.82, 0.12, 0.1, 0.9, 0.85, 0xFFE08A),
+                  "a large warm sun high on the right, its glow fading across the picture (no lens flare)"),
+    "fallingheart": Vfx("Heart rain", replace(_HEARTS, fall=1.5), "pink hearts falling"),
+    "colorfulfireworks": Vfx("Colourful fireworks", Burst(_FIREWORKS, *_HUES),
+                             "bursts of sparks flying out from three places in turn, coloured by a hue field "
+                             "(no rockets or trails)"),
+    "heartshot": Vfx("Bouncing hearts", replace(_HEARTS, bounce=1.5), "pink hearts bouncing in place"),
+    "fireworks": Vfx("Fireworks", Burst(_FIREWORKS, *_GOLD),
+                     "bursts of gold sparks flying out from three places in turn (no rockets or trails)"),
+    "heartsurround": Vfx("Surrounding hearts", replace(_HEARTS, per=2, twinkle=4, where=_NEAR_EDGE),
+                         "pink hearts pulsing in a border round the picture, its middle clear"),
+    "risingheartbubble": Vfx("Heart bubbles", replace(_HEARTS, fall=-1.5, size=0.3),
+                             "pink hearts rising (no bubbles round them)"),
+    "colorfulripples": Vfx("Colourful ripples", _rings(0.5, 0.5, "lt(mod({d}-0.15*T,0.12),0.035)*clip(1.2-{d},0,1)",
+                                                       "floor(({d}-0.15*T)/0.12)/5", 0.6),
+                           "thin rings of changing colours spreading from the middle"),
+    "heartbubbleshinee": Vfx("Twinkling hearts", replace(_HEARTS, twinkle=6), "pink hearts pulsing in place"),
     "starfield": Vfx("Star river", Particles("128", "128", 6, 0.25, 6, -3), "white twinkling dots rising"),
     "colorfulbubbles": Vfx("Colourful bubbles", Particles("128+90*sin({cx})", "128+90*cos({cy})", 9, 0.45, 2, -1.5),
                            "coloured solid dots rising (no bubble outline or shine)"),
@@ -686,41 +930,11 @@ CATALOGUE: dict[str, Vfx] = {
     "planet": Vfx("Little planet", _planet, "the picture as a panorama seen straight down (v360 stereographic)"),
 }  # fmt: skip
 
-#: Effects the pages list whose look is shaped artwork or a second picture: not drawn rather than
-#: faked. SubType -> (the page's name, what it would need).
-NOT_DRAWN: dict[str, tuple[str, str]] = {
-    "image_in_image": ("Image in image", "a second picture, which the effect does not name"),
-    "colorfulradial": ("Rainbow speed line", "drawn rainbow rays"),
-    "heartfireworks": ("Heart-shaped fireworks", "drawn heart-shaped fireworks"),
-    "meteorshower": ("Meteor shower", "drawn meteors with tails"),
-    "moons_and_stars": ("Stars and moon", "a drawn moon and stars"),
-    "starexplosion": ("Star bomb", "a drawn star burst"),
-    "moon_projection": ("Moon projection", "a projected picture of a moon"),
-    "star_projection": ("Star projection", "a projected picture of stars"),
-    "heart_projection": ("Heart projection", "a projected picture of hearts"),
-    "sunset_projection": ("Sunset projection", "a projected picture of a sunset"),
-    "carwindow_projection": ("Car window projection", "a projected picture of a car window"),
-    "anglelight": ("Angel light", "drawn light rays"),
-    "darknight_rainbow": ("Night rainbow", "a drawn rainbow arc"),
-    "moon": ("Lunar eclipse", "a drawn moon"),
-    "tvshow": ("TV show", "a drawn TV set round the picture"),
-    "colorfulsun": ("Colourful sun", "a drawn sun"),
-    "bigsun": ("Big sun", "a drawn sun"),
-    "fallingheart": ("Heart rain", "drawn hearts"),
-    "colorfulfireworks": ("Colourful fireworks", "drawn fireworks"),
-    "heartshot": ("Bouncing hearts", "drawn hearts"),
-    "fireworks": ("Fireworks", "drawn fireworks"),
-    "heartsurround": ("Surrounding hearts", "drawn hearts"),
-    "risingheartbubble": ("Heart bubbles", "drawn hearts"),
-    "colorfulripples": ("Colourful ripples", "drawn coloured rings"),
-    "heartbubbleshinee": ("Twinkling hearts", "drawn hearts"),
-}
-
 
 def not_drawn(sub_type: str) -> str:
-    """Why VFX `sub_type` is not drawn, for the Ignored note."""
-    known = NOT_DRAWN.get(sub_type.lower())
-    return f"artwork the engine lacks: {known[1]}" if known else "not an effect the IMS pages list"
+    """Why VFX `sub_type` is not drawn, for the Ignored note: every SubType the effects pages
+    list is in `CATALOGUE`, so it is one they do not."""
+    return "not a SubType the IMS effects pages list (docs/effects.md lists them)"
 
 
 def vfx_filters(sub_type: str, window: Window) -> tuple[tuple[Step, ...], str] | None:
@@ -796,8 +1010,8 @@ def effects_table() -> str:
         "Generated from `daemon/imsd/engine/render/vfx.py` (`effects_table()`, with `filter_table()` of",
         "effects.py and `transition_table()` of transitions.py); tests/engine/test_vfx.py keeps it",
         "current. The IMS effects and filter pages show each look only as a preview, so every such",
-        "drawing is inferred and reported under `Approximated`; effects not drawn are reported under",
-        "`Ignored`.",
+        "drawing is inferred and reported under `Approximated`; a name the pages do not list is reported",
+        "under `Ignored`.",
         "",
         *_OTHER_LOOKS,
         "## VFX (`Type: VFX`)",
@@ -808,7 +1022,7 @@ def effects_table() -> str:
         "EffectTracks item's over that part of the output (to its end without TimelineOut or",
         "Duration); `mosaic_rect` takes X/Y/Width/Height (fractions or pixels, as every box). The",
         "names after Atmosphere are translated from the console's Chinese names. Each drawn effect",
-        "is listed under `Approximated` with what it draws; the others under `Ignored`.",
+        "is listed under `Approximated` with what it draws; a SubType not listed here under `Ignored`.",
         "",
         "| SubType | IMS name | drawn as | ffmpeg filters | exact |",
         "|---|---|---|---|---|",
@@ -818,6 +1032,5 @@ def effects_table() -> str:
         f"| `{name}` | {vfx.title} | {vfx.drawn_as} | {_filters_of(vfx.draw(sample))} | approximate |"
         for name, vfx in CATALOGUE.items()
     ]
-    lines += [f"| `{name}` | {title} | not drawn: {why} | | no |" for name, (title, why) in NOT_DRAWN.items()]
     lines += ["", *_TRANSITIONS[:-1]]
     return "\n".join(lines) + "\n"
