@@ -16,7 +16,7 @@ def test_render_command_renders_and_prints_ignored_features_and_the_probe(
 ) -> None:
     timeline = {
         "VideoTracks": [
-            {"VideoTrackClips": [{"MediaURL": "red.mp4", "Effects": [{"Type": "VFX", "SubType": "meteorshower"}]}]}
+            {"VideoTrackClips": [{"MediaURL": "red.mp4", "Effects": [{"Type": "VFX", "SubType": "sparkle_storm"}]}]}
         ]
     }
     doc = tmp_path / "job.json"
@@ -24,7 +24,7 @@ def test_render_command_renders_and_prints_ignored_features_and_the_probe(
     out = tmp_path / "elsewhere" / "out.mp4"
     assert render_command(doc, out, settings) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert any(line.startswith("ignored: ") and "meteorshower" in line for line in printed)
+    assert any(line.startswith("ignored: ") and "sparkle_storm" in line for line in printed)
     assert json.loads(printed[-1])["width"] == 160
     assert out.is_file()
 

@@ -222,11 +222,11 @@ def test_hostile_text_leaves_the_graph_unchanged() -> None:
 
 def test_unknown_types_and_fields_are_listed() -> None:
     tl = {
-        **clips({"Effects": [{"Type": "VFX", "SubType": "meteorshower"}], "Novel": 1}, {"Type": "AI_Avatar"}),
-        "EffectTracks": [{"EffectTrackItems": [{"Type": "VFX", "SubType": "fireworks"}]}],  # artwork: not drawn
+        **clips({"Effects": [{"Type": "VFX", "SubType": "sparkle_storm"}], "Novel": 1}, {"Type": "AI_Avatar"}),
+        "EffectTracks": [{"EffectTrackItems": [{"Type": "VFX", "SubType": "confetti_cannon"}]}],  # not an IMS SubType
     }
     ignored = plan(tl).ignored
-    for needle in ("VFX 'meteorshower'", "AI_Avatar", "Novel", "VFX 'fireworks'"):
+    for needle in ("VFX 'sparkle_storm'", "AI_Avatar", "Novel", "VFX 'confetti_cannon'"):
         assert any(needle in i for i in ignored), needle
 
 

@@ -226,7 +226,7 @@ async def test_unknown_clip_types_and_effects_are_listed_not_dropped(render: Any
         {
             "VideoTracks": [
                 video(
-                    {"MediaURL": m("red.mp4"), "Effects": [{"Type": "VFX", "SubType": "meteorshower"}]},
+                    {"MediaURL": m("red.mp4"), "Effects": [{"Type": "VFX", "SubType": "sparkle_storm"}]},
                     {"Type": "AI_Avatar", "AvatarId": "x"},
                 )
             ]
