@@ -113,6 +113,7 @@ _K = 32768  # 16-bit fields hold signed values around K
 _G = 16383  # sin a and cos a are K +- G * ...: the difference of two fields stays under 2^15
 _SQ = 131070  # the squared distance to the centre (at most 1/2) in 16 bits
 _TOP = 65280  # the largest value a 16-bit lut gives
+_BLACK = {"y": 16, "u": 128, "v": 128, "a": 255}  # each plane's black (opaque)
 
 
 def drawn_window(
@@ -287,10 +288,7 @@ def turn_window(
             out.append(mixed)
             continue
         back = {"y": round(16 + 219 * turn.back), "u": 128, "v": 128, "a": 255}
-        plain = _still(graph, clock, frames, graph.one([], [
-            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
-            f("lut", c0=back[name]),
-        ], "back"))  # fmt: skip
+        plain = _plain(graph, clock, frames, pw, ph, back[name])
         out.append(graph.one([mixed, plain, mask], [f("maskedmerge"), clock.settb()], "xf"))
     if turn.brighter is None:
         return _merged(graph, out, alpha)
@@ -759,16 +757,12 @@ def doorway_window(
         drawn[kind] = [(columns[j], rows_j, doors[j], to_columns[2 * j], to_rows[j], to_columns[2 * j + 1],
                         mirror_rows[j], shown[j], mirror[j])
                        for j, rows_j in enumerate(_copies(graph, rows, uses))]  # fmt: skip
-    black = {"y": 16, "u": 128, "v": 128, "a": 255}
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
         xa, ya, doors_, xb, yb, xm, ym, shown_, mirror_ = drawn["chroma" if name in "uv" else "luma"].pop()
         pb, pm = _copies(graph, pb, 2)
-        dark = _still(graph, clock, frames, graph.one([], [
-            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
-            f("lut", c0=black[name]),
-        ], "black"))  # fmt: skip
+        dark = _plain(graph, clock, frames, pw, ph, _BLACK[name])
         reflected = _read(graph, clock, pm, xm, ym, "mirror")
         back = graph.one([dark, reflected, mirror_], [f("maskedmerge"), clock.settb()], "mirror")
         moved_b = _read(graph, clock, pb, xb, yb, "door")
@@ -819,7 +813,6 @@ def cards_window(
         whiches, weights = _copies(graph, which, uses), _copies(graph, weight, uses)
         drawn[kind] = [(xmaps[2 * j], ymaps[2 * j], xmaps[2 * j + 1], ymaps[2 * j + 1], whiches[j], weights[j])
                        for j in range(uses)]  # fmt: skip
-    black = {"y": 16, "u": 128, "v": 128, "a": 255}
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
@@ -827,10 +820,7 @@ def cards_window(
         moved_a = _read(graph, clock, pa, xa, ya, "card")
         moved_b = _read(graph, clock, pb, xb, yb, "card")
         card_ = graph.one([moved_a, moved_b, which_], [f("maskedmerge"), clock.settb()], "card")
-        dark = _still(graph, clock, frames, graph.one([], [
-            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
-            f("lut", c0=black[name]),
-        ], "black"))  # fmt: skip
+        dark = _plain(graph, clock, frames, pw, ph, _BLACK[name])
         out.append(graph.one([dark, card_, weight_], [f("maskedmerge"), clock.settb()], "xf"))
     return _merged(graph, out, alpha)
 
@@ -895,14 +885,10 @@ def perspective_window(
                         (to_columns[2 * j], to_mirrored[j], masks[1][j]),
                         (to_columns[2 * j + 1], to_rows[j], masks[2][j]),
                         (from_columns[2 * j + 1], from_rows[j], masks[3][j])] for j in range(uses)]  # fmt: skip
-    black = {"y": 16, "u": 128, "v": 128, "a": 255}
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
-        mixed = _still(graph, clock, frames, graph.one([], [
-            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
-            f("lut", c0=black[name]),
-        ], "black"))  # fmt: skip
+        mixed = _plain(graph, clock, frames, pw, ph, _BLACK[name])
         (a_mirrored, a_seen), (b_mirrored, b_seen) = _copies(graph, pa, 2), _copies(graph, pb, 2)
         layers = drawn["chroma" if name in "uv" else "luma"].pop()
         for picture, (xmap, ymap, weight) in zip((a_mirrored, b_mirrored, b_seen, a_seen), layers, strict=True):
@@ -1376,6 +1362,14 @@ def _mask(graph: FilterGraph, label: str, weight: str) -> str:
 _TO_8_BITS = (f("scale", sws_dither="none"), f("format", "gray"))
 
 
+def _plain(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, value: int) -> str:
+    """A w x h plane holding `value` (8 bits) over the window."""
+    return _still(graph, clock, frames, graph.one([], [
+        f("color", "black", s=f"{w}x{h}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
+        f("lut", c0=value),
+    ], "plain"))  # fmt: skip
+
+
 def _still(graph: FilterGraph, clock: Clock, frames: int, source: str) -> str:
     """The one frame of `source` repeated over the window."""
     return graph.one([source], [f("loop", loop=frames - 1, size=1), f("setpts", "round(N/FRAME_RATE/TB)")], "still")
@@ -1619,15 +1613,11 @@ def bounce_window(
         xmap = _still(graph, clock, frames, _row(graph, clock, pw, ph, "X"))
         xmaps = graph.chain([xmap], [f("split", uses)], uses, "map") if uses > 1 else [xmap]
         drawn[kind] = list(zip(xmaps, ymaps, fallen, shadows, strict=True))
-    black = {"y": 16, "u": 128, "v": 128, "a": 255}  # shadow_colour's black (its alpha is no colour)
     mixed = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
         pw, ph = ((w + 1) // 2, (h + 1) // 2) if name in "uv" else (w, h)
         xmap, ymap, fell, lit = drawn["chroma" if name in "uv" else "luma"].pop()
-        dark = _still(graph, clock, frames, graph.one([], [
-            f("color", "black", s=f"{pw}x{ph}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
-            f("lut", c0=black[name]),
-        ], "black"))  # fmt: skip
+        dark = _plain(graph, clock, frames, pw, ph, _BLACK[name])
         shaded = graph.one([dark, pb, lit], [f("maskedmerge"), clock.settb()], "shaded")
         moved = _read(graph, clock, pa, xmap, ymap, "bounced")
         mixed.append(graph.one([shaded, moved, fell], [f("maskedmerge"), clock.settb()], "xf"))
