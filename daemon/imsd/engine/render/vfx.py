@@ -260,7 +260,8 @@ class Particles:
     and `{cy}`) colour it; `where` (a geq condition of X, Y, W, H) keeps it to part of the
     picture. Cells are counted in each plane's own size, so the planes agree. Only a cell that
     holds a particle works out its shape (geq's `if` evaluates one branch), and what is used
-    more than once is stored (st/ld), which keeps a heart about as cheap as a dot."""
+    more than once is stored (st/ld), which keeps a heart about as cheap as a dot. The layer
+    gives a cell 20 pixels, at most 360 high: coarse cells (hearts) need fewer."""
 
     cb: str = "128"
     cr: str = "128"
@@ -291,7 +292,8 @@ class Particles:
         # 0: the cell's column; 1: the row moved; 2: the cell's row; 3, 4, 5: its particle
         cells = f"st(0,floor({across}/{cell}));st(1,{row});st(2,floor(ld(1)/{cell}));"
         blue, red = (cells + c.format(cx="ld(0)", cy="ld(2)") if "{" in c else c for c in (self.cb, self.cr))
-        return _layer(window, "235", blue, red, f"{cells}255*if({held},{place};{_shaped(self.shape)},0)")
+        dots = f"{cells}255*if({held},{place};{_shaped(self.shape)},0)"
+        return _layer(window, "235", blue, red, dots, high=min(360, 20 * self.cells))
 
 
 def _stars(cb: str, cr: str, per: int) -> Draw:
@@ -572,11 +574,13 @@ def _hue(turn: str) -> tuple[str, str]:
 
 def _radial(window: Window, x: float, y: float, lum: str, cb: str, cr: str, alpha: str) -> tuple[Step, ...]:
     """A `_layer` whose expressions are written about the centre (x, y) (fractions of the
-    picture's width and height): `{dx}`, `{dy}`, `{d}` and `{ang}` stand for the point's place."""
+    picture's width and height): `{dx}`, `{dy}`, `{d}` and `{ang}` stand for the point's place.
+    Its shapes are large and soft (glows, rings, rays, a moon), so it is drawn 240 pixels high,
+    half the pixels of 360, where the cost is the expressions' (bench/vfx.py)."""
     at = {"dx": "ld(0)", "dy": "ld(1)", "d": "ld(2)", "ang": "atan2(ld(1),ld(0))", "p": window.progress("T")}
     place = f"st(0,(X-{format_value(x)}*W)/H);st(1,(Y-{format_value(y)}*H)/H);st(2,hypot(ld(0),ld(1)));"
     lum, cb, cr, alpha = ((place if "{" in e else "") + e.format(**at) for e in (lum, cb, cr, alpha))
-    return _layer(window, lum, cb, cr, alpha)
+    return _layer(window, lum, cb, cr, alpha, high=240)
 
 
 def _glow(x: float, y: float, core: float, reach: float, strength: float, rgb: int, rings: float = 0) -> Draw:
@@ -634,8 +638,8 @@ class Burst:
     """Fireworks: a burst at each of `centres` (fractions of the picture) every `period` s, the
     bursts a `period` apart in turn: `rays` particles of `shape` fly out from its centre to
     `reach` (picture heights), shrinking from `size` and fading as they go. cb/cr colour them
-    (expressions of X, Y, W, H, T). Each point tests every burst, so the layer is drawn 240
-    pixels high (a 1080x1920 frame's 64th): three bursts at 360 cost three times a star field."""
+    (expressions of X, Y, W, H, T). Each point tests every burst, so the layer is drawn 200
+    pixels high (a 1080x1920 frame's 92nd): three bursts at 360 cost three times a star field."""
 
     centres: tuple[tuple[float, float], ...]
     cb: str
@@ -663,7 +667,7 @@ class Burst:
                 f"st(4,ld(1)-ld(7)*sin(ld(6)));{_shaped(self.shape)}*(1-ld(2))"
             )
             sparks.append(f"({place};if(lt(abs(hypot(ld(0),ld(1))-ld(7)),2*ld(5)),{spark},0))")
-        return _layer(window, "235", self.cb, self.cr, f"255*min(1,{'+'.join(sparks)})", high=240)
+        return _layer(window, "235", self.cb, self.cr, f"255*min(1,{'+'.join(sparks)})", high=200)
 
 
 def _dimmed(amount: float, *light: Draw) -> Draw:
