@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from imsd.engine.media import MediaResolver, run_ffmpeg
+from imsd.engine.media import ChildStopped, MediaResolver, ffmpeg_output, run_ffmpeg
 from imsd.engine.render import render_timeline
 from imsd.errors import ImsError
 
@@ -280,6 +283,28 @@ async def test_ffmpeg_failure_is_produce_failed_with_its_stderr() -> None:
         await run_ffmpeg(["ffmpeg", "-hide_banner", "-f", "lavfi", "-i", "nosuchsource", "-f", "null", "-"], 1.0)
     assert err.value.code == "ProduceFailed"
     assert "nosuchsource" in err.value.message
+
+
+def _pid_running(marker: str) -> int:
+    """The pid of the process whose command line holds `marker`, once it runs."""
+    while not (pids := subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()):
+        time.sleep(0.05)
+    return int(pids[0])
+
+
+@pytest.mark.parametrize("run", ["run_ffmpeg", "ffmpeg_output"])
+async def test_an_ffmpeg_that_catches_a_stop_signal_was_stopped_not_failed(tmp_path: Path, run: str) -> None:
+    """ffmpeg catches SIGTERM, ends its output and exits 255: every way the engine runs it says
+    the child was stopped (the job is then handed back), as for a signal that killed it."""
+    marker = str(tmp_path / "stopped.nut")
+    cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-progress", "pipe:1", "-re", "-f", "lavfi",
+           "-i", "testsrc=size=16x16", "-y", marker]  # fmt: skip
+    running = asyncio.create_task(run_ffmpeg(cmd, 60.0) if run == "run_ffmpeg" else ffmpeg_output(cmd, "a test"))
+    pid = await asyncio.to_thread(_pid_running, marker)
+    await asyncio.sleep(0.5)  # past ffmpeg's start, where it installs its handler
+    os.kill(pid, signal.SIGTERM)
+    with pytest.raises(ChildStopped):
+        await running
 
 
 @pytest.mark.parametrize(

@@ -43,8 +43,8 @@ async def ffmpeg_output(cmd: list[str], what: str) -> bytes:
     async with child_process(*cmd, stdout=PIPE, stderr=PIPE) as proc:
         out, errors = await proc.communicate()
     if proc.returncode != 0:
-        if (sig := stop_signal(proc.returncode)) is not None:
-            raise ChildStopped(f"{what}: ffmpeg was stopped by {sig.name}")
+        if (how := _stopped_by(proc.returncode)) is not None:
+            raise ChildStopped(f"{what}: ffmpeg was stopped by {how}")
         raise ImsError("ProduceFailed", f"{what}: {errors.decode('utf-8', 'replace').strip()[-300:]}")
     return out
 
@@ -77,11 +77,17 @@ async def run_ffmpeg(
             err_task.cancel()
     if code != 0:
         message = tail.decode("utf-8", "replace").strip()[-_STDERR_TAIL:]
-        sig = stop_signal(code)
-        if sig is not None or code == _EXIT_ON_SIGNAL:
-            how = sig.name if sig is not None else "a signal it caught (exit 255)"
+        if (how := _stopped_by(code)) is not None:
             raise ChildStopped(message or f"ffmpeg was stopped by {how}")
         raise ImsError("ProduceFailed", message or f"ffmpeg exited with {code}")
+
+
+def _stopped_by(code: int) -> str | None:
+    """What stopped an ffmpeg that exited with `code`: a stop signal that killed it, or one it
+    caught and ended its output on (exit 255); None if it failed of itself."""
+    if (sig := stop_signal(code)) is not None:
+        return sig.name
+    return "a signal it caught (exit 255)" if code == _EXIT_ON_SIGNAL else None
 
 
 async def _follow(
