@@ -11,7 +11,8 @@ heart.glsl, squareswire.glsl, pixelize.glsl, burn.glsl, colorphase.glsl, multipl
 fadegrayscale.glsl, ColourDistance.glsl, windowblinds.glsl, squeeze.glsl, ripple.glsl, Swirl.glsl,
 flyeye.glsl, undulatingBurnOut.glsl, GlitchDisplace.glsl, kaleidoscope.glsl,
 CrazyParametricFun.glsl, swap.glsl, cube.glsl, hexagonalize.glsl, Mosaic.glsl (taken for IMS's
-mosaic: inferred); MIT), with their default uniforms.
+mosaic: inferred), luma.glsl and displacement.glsl (of the picture gl-transitions' website gives
+every picture uniform, gre/gl-transition-libs: inferred); MIT), with their default uniforms.
 Compared on the luma plane, which the engine draws as it draws every plane (the transitions of
 colour alone, squeeze and glitchdisplace: in RGB, on coloured ramps), in renders encoded
 losslessly (Crf 0) so that what differs is the drawing; the two clips are smooth ramps so that
@@ -23,6 +24,7 @@ however drawn, each must match its formula.
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
-from imsd.engine.render.transitions import transition_table, xfade_transition
+from imsd.engine.render.transitions import TEXTURES, transition_table, xfade_transition
 
 from tests.engine.conftest import FPS, video
 from tests.engine.sampling import frames, luma_frames
@@ -40,17 +42,18 @@ W, H = 160, 128
 Plane = npt.NDArray[np.float64]
 
 
-def uv() -> tuple[Plane, Plane]:
-    """Pixel centres as gl-transitions sees them: x right, y up, in [0, 1]."""
-    x = (np.arange(W) + 0.5) / W
-    y = 1 - (np.arange(H) + 0.5) / H
+def uv(w: int = W, h: int = H) -> tuple[Plane, Plane]:
+    """Pixel centres of a w x h picture as gl-transitions sees them: x right, y up, in [0, 1]."""
+    x = (np.arange(w) + 0.5) / w
+    y = 1 - (np.arange(h) + 0.5) / h
     return np.meshgrid(x, y)
 
 
 def read(plane: Plane, ux: Plane, uy: Plane) -> Plane:
     """texture2D(plane, uv), nearest and clamped, as ffmpeg's a0()/b0() read it."""
-    cols = np.clip(np.floor(ux * W - 0.5 + 1e-9), 0, W - 1).astype(int)
-    rows = np.clip(np.floor((1 - uy) * H - 0.5 + 1e-9), 0, H - 1).astype(int)
+    h, w = plane.shape[:2]
+    cols = np.clip(np.floor(ux * w - 0.5 + 1e-9), 0, w - 1).astype(int)
+    rows = np.clip(np.floor((1 - uy) * h - 0.5 + 1e-9), 0, h - 1).astype(int)
     return plane[rows, cols]
 
 
@@ -773,11 +776,11 @@ COLOUR_FORMULAS: dict[str, Callable[[Plane, Plane, float], Plane]] = {
 }
 
 
-def lossless_clip(path: Path, vf: str) -> Path:
-    """A 2 s clip at the output size drawn by the filters `vf` over black, encoded losslessly."""
+def lossless_clip(path: Path, vf: str, size: tuple[int, int] = (W, H)) -> Path:
+    """A 2 s clip of `size` (the output's) drawn by the filters `vf` over black, encoded losslessly."""
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=black:s={W}x{H}:r={FPS}:d=2", "-vf", vf,
-         "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p", str(path)],
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=black:s={size[0]}x{size[1]}:r={FPS}:d=2",
+         "-vf", vf, "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p", str(path)],
         check=True,
     )  # fmt: skip
     return path
@@ -910,21 +913,23 @@ async def test_a_frame_inside_the_transition_is_the_gl_transitions_formula_of_th
     assert error.mean() < 2.0, f"mean luma error {error.mean():.2f} at progress {progress:.2f}"
 
 
-async def _ramp_transition(render: Any, ramps: tuple[Path, Path], name: str) -> Any:
-    """A 1 s `name` from one ramp to the other, rendered losslessly (Crf 0)."""
+async def _ramp_transition(render: Any, ramps: tuple[Path, Path], name: str, size: tuple[int, int] = (W, H)) -> Any:
+    """A 1 s `name` from one ramp to the other, rendered losslessly (Crf 0) at `size`."""
     across, down = ramps
     timeline = {"VideoTracks": [video(
         {"MediaURL": str(across), "Effects": [{"Type": "Transition", "SubType": name, "Duration": 1}]},
         {"MediaURL": str(down)},
     )]}  # fmt: skip
-    return await render(timeline, Width=W, Height=H, Video={"Crf": 0})
+    return await render(timeline, Width=size[0], Height=size[1], Video={"Crf": 0})
 
 
-async def _mid_window_frame(render: Any, ramps: tuple[Path, Path], name: str) -> tuple[Plane, Plane, Plane]:
-    """The luma of a frame in the middle of a 1 s `name` from one ramp to the other, and the
-    ramps' lumas."""
+async def _mid_window_frame(
+    render: Any, ramps: tuple[Path, Path], name: str, size: tuple[int, int] = (W, H)
+) -> tuple[Plane, Plane, Plane]:
+    """The luma of a frame in the middle of a 1 s `name` from one ramp to the other (at `size`),
+    and the ramps' lumas."""
     across, down = ramps
-    result = await _ramp_transition(render, ramps, name)
+    result = await _ramp_transition(render, ramps, name, size)
     choice = xfade_transition(name, "seed")
     assert choice is not None and bool(result.approximated) == choice.approximated, result.approximated
     out = luma_frames(result.output).astype(np.float64)
@@ -943,11 +948,11 @@ SHORT = {"doomscreentransition_down": 3, "squareswire": 3, "undulatingburnout": 
 
 
 def _closest_progress(
-    frame: Plane, formula: Callable[[Plane, Plane, float], Plane], a: Plane, b: Plane
+    frame: Plane, formula: Callable[[Plane, Plane, float], Plane], a: Plane, b: Plane, steps_s: int = 4 * FPS
 ) -> tuple[float, Plane]:
-    """The progress (of 4 * FPS steps) whose formula frame is closest to `frame`, and the
+    """The progress (of `steps_s` steps) whose formula frame is closest to `frame`, and the
     absolute difference there, pixel by pixel."""
-    steps = np.arange(1, 4 * FPS) / (4 * FPS)
+    steps = np.arange(1, steps_s) / steps_s
     errors = [np.abs(frame - formula(a, b, float(p))) for p in steps]
     best = int(np.argmin([e.mean() for e in errors]))
     return float(steps[best]), errors[best]
@@ -1125,7 +1130,7 @@ def test_another_transition_of_the_same_two_frames_does_not_match_the_formula() 
              "doomscreentransition_down", "bounce_down", "rotatescalefade", "pixelize", "zoomincircles", "heart",
              "windowblinds", "ripple", "swirl", "flyeye", "doorway", "dreamyzoom", "gridflip", "linearblur",
              "glitchmemories", "morph", "undulatingburnout", "kaleidoscope", "crazyparametricfun", "swap", "cube",
-             "hexagonalize", "mosaic", *COLOUR_FORMULAS],
+             "hexagonalize", "mosaic", "luma", "displacement", *COLOUR_FORMULAS],
 )  # fmt: skip
 async def test_a_formula_transition_on_a_track_with_transparency_renders(
     render: Any, m: Any, ramps: tuple[Path, Path], name: str
@@ -1164,9 +1169,88 @@ def test_crazyparametricfun_is_listed_as_approximated_for_its_sine_s_table() -> 
 
 
 @pytest.mark.parametrize(("name", "image"), [("luma", "luma map"), ("displacement", "displacement map")])
-def test_a_transition_reading_an_image_the_timeline_lacks_says_why_it_is_approximated(name: str, image: str) -> None:
-    """luma.glsl and displacement.glsl read an image uniform; a Timeline gives none, so they stay
-    with the nearest built-in, and the render's note and the docs table say why."""
+def test_a_transition_reading_a_picture_the_timeline_lacks_says_the_picture_is_inferred(name: str, image: str) -> None:
+    """luma.glsl and displacement.glsl read a picture uniform that no IMS page names: they are
+    drawn by their GLSL of gl-transitions' default picture, and listed as approximated, the
+    render's note and the docs table saying why."""
     choice = xfade_transition(name, "seed")
-    assert choice is not None and choice.approximated and image in (choice.note or ""), choice
-    assert any(image in row for row in transition_table() if row.startswith(f"| `{name}` |"))
+    assert choice is not None and choice.drawn is not None and choice.approximated, choice
+    assert image in (choice.note or "") and "inferred" in (choice.note or ""), choice.note
+    assert any(image in row and "inferred" in row for row in transition_table() if row.startswith(f"| `{name}` |"))
+
+
+#: The size luma and displacement are checked at: gl-transitions' picture (512 x 512) is stretched
+#: up both ways, as at any output size IMS renders (a GPU's bilinear read and ffmpeg's bilinear
+#: scale agree when stretching up, not when shrinking, where ffmpeg's filter widens).
+TEXTURED_SIZE = (640, 576)
+
+
+@functools.cache
+def default_picture(w: int, h: int, upright: bool = True) -> Plane:
+    """texture2D(picture, uv) at each pixel centre of w x h, in 0-1, for gl-transitions' website's
+    default sampler2D picture (spiral-2.png, gre/gl-transition-libs): bilinear, clamped to the
+    edge, its top row at the top of the picture (`upright`; else upside down)."""
+    picture = luma_frames(TEXTURES / "spiral-2.png")[0].astype(np.float64) / 255
+    picture = picture if upright else np.flipud(picture)
+    th, tw = picture.shape
+
+    def taps(n: int, size: int) -> tuple[npt.NDArray[np.int_], npt.NDArray[np.int_], Plane]:
+        at = (np.arange(n) + 0.5) / n * size - 0.5
+        low = np.floor(at)
+        return np.clip(low, 0, size - 1).astype(int), np.clip(low + 1, 0, size - 1).astype(int), at - low
+
+    x0, x1, fx = taps(w, tw)
+    y0, y1, fy = taps(h, th)
+    top = picture[np.ix_(y0, x0)] * (1 - fx) + picture[np.ix_(y0, x1)] * fx
+    bottom = picture[np.ix_(y1, x0)] * (1 - fx) + picture[np.ix_(y1, x1)] * fx
+    return np.asarray(top * (1 - fy)[:, None] + bottom * fy[:, None])
+
+
+def luma(a: Plane, b: Plane, progress: float, upright: bool = True) -> Plane:
+    """luma.glsl: mix(to, from, step(progress, luma map)), its map gl-transitions' default picture."""
+    level = default_picture(a.shape[1], a.shape[0], upright)
+    return np.where(level >= progress, a, b)
+
+
+def displacement(a: Plane, b: Plane, progress: float, upright: bool = True) -> Plane:
+    """displacement.glsl, strength = 0.5, its map gl-transitions' default picture."""
+    x, y = uv(a.shape[1], a.shape[0])
+    d = default_picture(a.shape[1], a.shape[0], upright) * 0.5
+    return read(a, x + progress * d, y) * (1 - progress) + read(b, x - (1 - progress) * d, y) * progress
+
+
+@pytest.fixture(scope="module")
+def large_ramps(media_dir: Path) -> tuple[Path, Path]:
+    """The two ramps at TEXTURED_SIZE."""
+    across = lossless_clip(media_dir / "large-across.mp4", "geq=lum='16+120*X/W+80*Y/H':cb=128:cr=128", TEXTURED_SIZE)
+    return across, lossless_clip(media_dir / "large-down.mp4", "geq=lum='16+200*Y/H':cb=128:cr=128", TEXTURED_SIZE)
+
+
+async def test_luma_shows_to_where_gl_transitions_default_picture_is_darker_than_the_progress(
+    render: Any, large_ramps: tuple[Path, Path]
+) -> None:
+    """luma.glsl: every pixel of a mid-window frame is `from`'s where the picture is at least the
+    progress, else `to`'s, but where the picture lies within two levels of the progress (8-bit
+    levels and ffmpeg's scale decide those); the picture upside down does not match."""
+    frame, a, b = await _mid_window_frame(render, large_ramps, "luma", TEXTURED_SIZE)
+    # the output's frame rate sets the progress of each frame: a hard edge needs it closely
+    progress, error = _closest_progress(frame, luma, a, b, steps_s=1000)
+    assert 0.25 < progress < 0.75, progress
+    level = default_picture(*TEXTURED_SIZE)
+    edge = np.abs(level - progress) * 255 < 2
+    assert edge.mean() < 0.03, f"{edge.mean():.1%} of the picture on the edge"
+    assert error[~edge].max() <= 2.5, f"luma off by {error[~edge].max():.1f} at progress {progress:.2f}"
+    assert np.abs(frame - luma(a, b, progress, upright=False)).mean() > 5
+
+
+async def test_displacement_reads_both_pictures_sideways_by_gl_transitions_default_picture(
+    render: Any, large_ramps: tuple[Path, Path]
+) -> None:
+    """displacement.glsl (strength = 0.5): every pixel of a mid-window frame is the formula's
+    within the fade's rounding and a column read over (0.19 levels a column of the across ramp);
+    the picture upside down does not match."""
+    frame, a, b = await _mid_window_frame(render, large_ramps, "displacement", TEXTURED_SIZE)
+    progress, error = _closest_progress(frame, displacement, a, b)
+    assert 0.25 < progress < 0.75, progress
+    assert error.max() <= 2.5, f"luma off by {error.max():.1f} at progress {progress:.2f}"
+    assert np.abs(frame - displacement(a, b, progress, upright=False)).max() > 5

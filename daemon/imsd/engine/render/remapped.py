@@ -78,6 +78,7 @@ from typing import Any
 from imsd.engine.render.clock import Clock
 from imsd.engine.render.graph import Filter, FilterGraph, f
 from imsd.engine.render.transitions import (
+    TEXTURES,
     Blur,
     Bounce,
     Burnout,
@@ -85,6 +86,7 @@ from imsd.engine.render.transitions import (
     Channels,
     Circles,
     Displace,
+    DisplacementMap,
     Doorway,
     Drawn,
     Drop,
@@ -92,6 +94,7 @@ from imsd.engine.render.transitions import (
     Heart,
     Hexagons,
     Lens,
+    Luma,
     Morph,
     Parametric,
     Perspective,
@@ -513,6 +516,76 @@ def _pushed(
     moved = graph.one([moved, shifts[1]], [f("blend", all_mode="subtract")], "push")
     mapped = graph.one([moved], _lut16(f"clip(floor(val/{steps}-1),0,{n - 1})"), "map")
     return _copies(graph, mapped, uses)
+
+
+def luma_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, luma: Luma, frames: int, size: tuple[int, int], alpha: bool
+) -> str:
+    """luma.glsl over the window: each plane is `b`'s where the luma map (scaled to the plane) is
+    below the progress, else `a`'s, by threshold (map < level ? b : a) against a uniform level
+    ceil(255 progress): an 8-bit level v is below the progress exactly when v < ceil(255 progress)."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    level = f"ceil(255*T*({clock.fps})/{frames}-1e-9)"
+    drawn = {
+        kind: list(zip(
+            _copies(graph, _still(graph, clock, frames, _texture(graph, clock, pw, ph, luma.texture)), uses),
+            _copies(graph, _uniform(graph, clock, frames, pw, ph, level, "gray"), uses), strict=True,
+        ))
+        for kind, (pw, ph), uses in _sizes(w, h, alpha)
+    }  # fmt: skip
+    out = []
+    for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
+        field, below = drawn["chroma" if name in "uv" else "luma"].pop()
+        out.append(graph.one([field, below, pb, pa], [f("threshold"), clock.settb()], "xf"))
+    return _merged(graph, out, alpha)
+
+
+def displacement_window(
+    graph: FilterGraph, clock: Clock, a: str, b: str, shift: DisplacementMap, frames: int, size: tuple[int, int],
+    alpha: bool,
+) -> str:  # fmt: skip
+    """displacement.glsl over the window: `a` read progress d to the right of each pixel, `b`
+    (1 - progress) d to the left, d the map's level times the strength (in pixels of the plane),
+    then faded by the progress.
+
+    Column maps in F steps a pixel: from the still F (X + 1), add (saturating) the still
+    F d times the progress, or take away (saturating at 0) F d times 1 - progress (blend multiplies
+    by uniform frames); a lut to whole columns, clamped to the plane as a read is."""
+    w, h = size
+    names, planes_a, planes_b = _planes(graph, a, b, alpha)
+    p = f"(T*({clock.fps})/{frames})"
+    drawn: dict[str, list[tuple[str, ...]]] = {}
+    for kind, (pw, ph), uses in _sizes(w, h, alpha):
+        steps = 65535 // (pw + 2)  # F: a place within -1..pw + 1 pixels
+        texture = graph.one([_texture(graph, clock, pw, ph, shift.texture)], [f("format", "gray16le")], "texture")
+        reach = graph.one([texture], _lut16(f"round(val/65535*{shift.strength * pw * steps})"), "shift")
+        moved = []
+        for reach_copy, part, blend in zip(_copies(graph, _still(graph, clock, frames, reach), 2),
+                                           (p, f"(1-{p})"), ("addition", "subtract"), strict=True):  # fmt: skip
+            by = graph.one([reach_copy, _uniform(graph, clock, frames, pw, ph, f"65535*{part}")],
+                           [f("blend", all_mode="multiply")], "shift")  # fmt: skip
+            place = _still(graph, clock, frames, _row(graph, clock, pw, ph, f"{steps}*(X+1)"))
+            column = graph.one([place, by], [f("blend", all_mode=blend)], "shift")
+            moved.append(_copies(graph, graph.one([column], _lut16(f"clip(floor(val/{steps}-1),0,{pw - 1})"), "map"),
+                                 uses))  # fmt: skip
+        rows = _copies(graph, _still(graph, clock, frames, _column(graph, clock, pw, ph, "Y")), 2 * uses)
+        drawn[kind] = list(zip(moved[0], rows[:uses], moved[1], rows[uses:], strict=True))
+    return _merged(graph, _remapped_mix(graph, clock, frames, names, planes_a, planes_b, drawn, "displaced"), alpha)
+
+
+def _texture(graph: FilterGraph, clock: Clock, w: int, h: int, name: str) -> str:
+    """The picture `name` in TEXTURES as one grey w x h frame, stretched over it bilinearly as a
+    GPU samples a texture, on the window's frame rate (added to a black frame of it: a picture
+    read from a file has a rate of its own)."""
+    black = graph.one([], [
+        f("color", "black", s=f"{w}x{h}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
+    ], "texture")  # fmt: skip
+    picture = graph.one([], [
+        f("movie", filename=str(TEXTURES / name)), f("format", "gray"), f("scale", w, h, flags="bilinear"),
+        f("format", "gray"),
+    ], "texture")  # fmt: skip
+    return graph.one([black, picture], [f("blend", all_mode="addition")], "texture")
 
 
 def _times(graph: FilterGraph, label: str, m: int) -> str:
@@ -1698,5 +1771,6 @@ _WINDOWS: dict[type[Any], Callable[..., str]] = {
     Rows: rows_window, Burnout: burnout_window, Displace: displace_window,
     Squeeze: squeeze_window, Lens: lens_window, Doorway: doorway_window,
     Cards: cards_window, Blur: blur_window, Morph: morph_window, Fold: fold_window, Parametric: parametric_window,
-    Perspective: perspective_window, Hexagons: hexagons_window, Tiles: tiles_window,
+    Perspective: perspective_window, Hexagons: hexagons_window, Tiles: tiles_window, Luma: luma_window,
+    DisplacementMap: displacement_window,
 }  # fmt: skip

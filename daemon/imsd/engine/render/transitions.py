@@ -32,11 +32,14 @@ native filters at about the cost of a built-in:
   the angle and one of the distance weighed each frame, that overshoots `from` (`Burnout`);
   glitchdisplace reads each picture where the other's red and green say, and mixes in a doubled
   grey of the darker of the two reads (`Displace`).
+luma and displacement read a picture uniform that no Timeline names: they read the one
+gl-transitions' own website gives every picture uniform by default, its spiral (textures/,
+inferred), luma as `to` where the picture is darker than the progress (`Luma`, one threshold a
+plane a frame), displacement as both pictures read sideways by its levels (`DisplacementMap`).
 bounce_up and doomscreentransition_up, with no GLSL of their own, are their down counterparts
-upside down, inferred from the names (`_UPSIDE_DOWN`, approximated). Names no way draws map to
-the closest built-in, reported as approximated (`_NEAREST`; luma and displacement read an image
-the Timeline does not give, `_UNDRAWABLE`). A drawing that departs visibly from its GLSL, however
-drawn, is reported as approximated too, saying how (`_IMPRECISE`).
+upside down, inferred from the names (`_UPSIDE_DOWN`, approximated). A drawing that departs
+visibly from its GLSL, or whose picture is inferred, is reported as approximated too, saying why
+(`_APPROXIMATE`).
 
 How GLSL becomes a field: gl-transitions' `progress` runs 0 -> 1 over the window (frame k of n
 is at k / n, as xfade's progress); `uv` is the pixel's centre with y up, so uv = ((X + .5) / W,
@@ -49,12 +52,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 __all__ = [
-    "Backdrop", "Blur", "Bounce", "Burnout", "Cards", "Channels", "Circles", "Displace", "Doorway", "Drawn", "Drop",
-    "Fold", "Heart", "Hexagons", "Lens", "MaskedBlend", "Morph", "Parametric", "Perspective", "Pixels", "Ripple",
-    "Rows", "Squeeze", "Sway", "Sweep", "Tiles", "Turn", "Warp", "XfadeChoice", "Zoom",
-    "transition_names", "transition_table", "xfade_transition",
+    "TEXTURES", "Backdrop", "Blur", "Bounce", "Burnout", "Cards", "Channels", "Circles", "Displace",
+    "DisplacementMap", "Doorway", "Drawn", "Drop", "Fold", "Heart", "Hexagons", "Lens", "Luma", "MaskedBlend",
+    "Morph", "Parametric", "Perspective", "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Tiles", "Turn",
+    "Warp", "XfadeChoice", "Zoom", "transition_names", "transition_table", "xfade_transition",
 ]  # fmt: skip
 
 
@@ -395,6 +399,29 @@ class Parametric:
     smoothness: float
 
 
+#: Pictures shipped with imsd that transitions read as their picture uniforms (textures/README.md).
+TEXTURES = Path(__file__).with_name("textures")
+
+
+@dataclass(frozen=True)
+class Luma:
+    """luma.glsl: `from` where the red of the luma map `texture` (in TEXTURES, stretched over the
+    picture) is at least the progress, else `to`: a hard edge sweeping the map from dark to light
+    (remapped.py)."""
+
+    texture: str
+
+
+@dataclass(frozen=True)
+class DisplacementMap:
+    """displacement.glsl: d = the red of the map `texture` (in TEXTURES, stretched over the
+    picture) times `strength`; `from` read at uv + (progress d, 0), `to` at uv - ((1 - progress) d,
+    0), mixed by the progress (remapped.py)."""
+
+    texture: str
+    strength: float
+
+
 @dataclass(frozen=True)
 class Heart:
     """heart.glsl: `to` inside a heart round (.5, .4) growing with the progress; no uniforms
@@ -405,6 +432,7 @@ class Heart:
 Drawn = (
     Ripple | Zoom | Sway | Warp | Sweep | Drop | Bounce | Turn | Pixels | Channels | Rows | Squeeze | Lens | Doorway
     | Cards | Blur | Morph | Circles | Heart | Burnout | Displace | Fold | Parametric | Perspective | Hexagons | Tiles
+    | Luma | DisplacementMap
 )  # fmt: skip
 
 #: WaterDrop.glsl (Paweł Płóciennik), amplitude = 30, speed = 30.
@@ -668,6 +696,16 @@ _HEXAGONS = {"hexagonalize": Hexagons(steps=50, across=20)}
 #: is the one whose file name is IMS's name); its Rand is evaluated in doubles, where a GPU's
 #: floats would pick other tiles' turns and pictures.
 _TILES = {"mosaic": Tiles(endx=2, endy=-1)}
+#: The picture gl-transitions' website gives every sampler2D uniform by default (gre/gl-transition-
+#: libs, packages/website/src/defaultSampler2D.js: textures/luma/spiral-2.png). IMS's pages name no
+#: picture for luma or displacement; they are taken to read this one (inferred), upright as
+#: `from` and `to` are (texture2D(luma, uv) at the top of the picture reads its top row).
+_DEFAULT_TEXTURE = "spiral-2.png"
+#: luma.glsl (gre) and displacement.glsl (Travis Fischer), strength = 0.5.
+_TEXTURED: dict[str, Drawn] = {
+    "luma": Luma(texture=_DEFAULT_TEXTURE),
+    "displacement": DisplacementMap(texture=_DEFAULT_TEXTURE, strength=0.5),
+}
 
 
 def _each(expr: str) -> tuple[str, str, str]:
@@ -794,7 +832,7 @@ _CHANNELS = {
 _DRAWN: dict[str, Drawn] = {
     **_RIPPLES, **_ZOOMS, **_SWAYS, **_WARPS, **_SWEEPS, **_DROPS, **_BOUNCES, **_CIRCLES, **_TURNS, **_HEARTS,
     **_PIXELS, **_CHANNELS, **_ON_RGB_PLANES, **_DOORWAYS, **_CARDS, **_BLURS, **_MORPHS, **_FOLDS,
-    **_PARAMETRIC, **_PERSPECTIVES, **_HEXAGONS, **_TILES,
+    **_PARAMETRIC, **_PERSPECTIVES, **_HEXAGONS, **_TILES, **_TEXTURED,
 }  # fmt: skip
 _MASKED = {
     "perlin": _PERLIN, "randomsquares": _RANDOM_SQUARES, "wind": _WIND, "polka": _POLKA,
@@ -817,37 +855,30 @@ _BUILT_IN = {
     "slideleft": "slideleft", "slideright": "slideright", "slideup": "slideup",
     "slidedown": "slidedown", "circleclose": "circleclose", "distance": "distance",
 }  # fmt: skip
-_NEAREST = {
-    "displacement": "dissolve", "luma": "fade",
-}  # fmt: skip
-#: Why a name stays with the nearest built-in where its GLSL cannot be drawn here: luma.glsl and
-#: displacement.glsl read an image uniform (a luma map, a displacement map) that a Timeline
-#: names nowhere.
-_UNDRAWABLE = {
-    "luma": "luma.glsl reads a luma map image, which the Timeline does not give",
-    "displacement": "displacement.glsl reads a displacement map image, which the Timeline does not give",
-}
 
-
-#: Transitions drawn by their GLSL whose drawing still departs from it visibly, and how.
+#: Transitions drawn by their GLSL that may still look otherwise than IMS's, and why.
 #: CrazyParametricFun.glsl pushes each read by sin(progress dist amplitude x) / smoothness, a sine
 #: of up to ~420 radians magnified ten times: the table of distance and progress it is looked up in
 #: moves the sine by up to .012, a read by up to .06 of the picture (a numpy model of the drawing at
 #: 1080x1920: a fifth to a third of the reads land elsewhere, 10-20% more than 2 pixels away).
-_IMPRECISE = {
+#: luma.glsl and displacement.glsl are drawn as they are, but of a picture IMS does not name.
+_INFERRED_TEXTURE = "is gl-transitions' default picture, a spiral: IMS names none, so this one is inferred"
+_APPROXIMATE = {
     "crazyparametricfun": "its sine looked up in a table: at 1080x1920 a fifth to a third of the pushed reads land "
     "elsewhere than the formula's, the same scatter of pushed pixels but not the same pixels",
+    "luma": f"its luma map {_INFERRED_TEXTURE}",
+    "displacement": f"its displacement map {_INFERRED_TEXTURE}",
 }
 
 
 def transition_names() -> dict[str, str]:
     """Every IMS transition name and how it is drawn: "xfade NAME", "gl-transitions formula",
-    "approximated: NAME upside down" or "nearest: xfade NAME" (for docs and benchmarks)."""
+    "approximated: gl-transitions formula" or "approximated: NAME upside down" (for docs and
+    benchmarks)."""
     drawn = {name: f"xfade {xfade}" for name, xfade in _BUILT_IN.items()}
     drawn |= dict.fromkeys([*_DRAWN, *_MASKED], "gl-transitions formula")
-    drawn |= dict.fromkeys(_IMPRECISE, "approximated: gl-transitions formula, imprecise")
+    drawn |= dict.fromkeys(_APPROXIMATE, "approximated: gl-transitions formula")
     drawn |= {name: f"approximated: {turned} upside down" for name, turned in _UPSIDE_DOWN.items()}
-    drawn |= {name: f"nearest: xfade {xfade}" for name, xfade in _NEAREST.items()}
     return dict(sorted(drawn.items()))
 
 
@@ -879,6 +910,8 @@ _DESCRIBED: dict[type, str] = {
     Perspective: "its GLSL: both pictures and their reflections remapped by maps of the column and the row, over black",
     Hexagons: "its GLSL: both pictures remapped to their hexagons' centres (of two rectangular grids'), mixed",
     Tiles: "Mosaic.glsl (inferred from the name): both pictures remapped tile by tile (turned), one shown per tile",
+    Luma: "its GLSL: each plane `from`'s where the luma map is at least the progress, else `to`'s (threshold)",
+    DisplacementMap: "its GLSL: both pictures remapped sideways by maps of the displacement map and progress, mixed",
 }
 
 
@@ -894,15 +927,12 @@ def transition_table() -> list[str]:
             backdrop = " over a plain colour" if _MASKED[name].backdrop else ""
             drawn, exact = f"its GLSL: a still field and the progress weigh `to` against `from`{backdrop}", "yes"
         elif name in _DRAWN:
-            imprecise = _IMPRECISE.get(name)
-            drawn = _DESCRIBED[type(_DRAWN[name])] + (f" ({imprecise})" if imprecise else "")
-            exact = "no: approximated" if imprecise else "yes"
-        elif name in _UPSIDE_DOWN:
+            why = _APPROXIMATE.get(name)
+            drawn = _DESCRIBED[type(_DRAWN[name])] + (f" ({why})" if why else "")
+            exact = "no: approximated" if why else "yes"
+        else:
             drawn = f"`{_UPSIDE_DOWN[name]}` upside down (no GLSL of its own: inferred from the name)"
             exact = "no: approximated"
-        else:
-            why = f" ({_UNDRAWABLE[name]})" if name in _UNDRAWABLE else ""
-            drawn, exact = f"the nearest xfade built-in, `{_NEAREST[name]}`{why}", "no: approximated"
         lines.append(f"| `{name}` | {drawn} | {exact} |")
     return lines
 
@@ -931,13 +961,10 @@ def _choice(name: str) -> XfadeChoice | None:
     if name in _BUILT_IN:
         return XfadeChoice(_BUILT_IN[name], approximated=False)
     if name in _DRAWN:
-        imprecise = _IMPRECISE.get(name)
+        why = _APPROXIMATE.get(name)
         kind = type(_DRAWN[name]).__name__.lower()
-        note = f"drawn from its GLSL, {imprecise}" if imprecise else None
-        return XfadeChoice(kind, approximated=imprecise is not None, drawn=_DRAWN[name], note=note)
+        note = f"drawn from its GLSL, {why}" if why else None
+        return XfadeChoice(kind, approximated=why is not None, drawn=_DRAWN[name], note=note)
     if name in _MASKED:
         return XfadeChoice("masked", approximated=False, mask=_MASKED[name])
-    if name in _NEAREST:
-        note = f"as xfade {_NEAREST[name]}: {_UNDRAWABLE[name]}" if name in _UNDRAWABLE else None
-        return XfadeChoice(_NEAREST[name], approximated=True, note=note)
     return None
