@@ -82,7 +82,7 @@ async def run_ffmpeg(
         raise ImsError("ProduceFailed", message or f"ffmpeg exited with {code}")
 
 
-def _stopped_by(code: int) -> str | None:
+def _stopped_by(code: int | None) -> str | None:
     """What stopped an ffmpeg that exited with `code`: a stop signal that killed it, or one it
     caught and ended its output on (exit 255); None if it failed of itself."""
     if (sig := stop_signal(code)) is not None:
