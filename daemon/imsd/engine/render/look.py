@@ -32,7 +32,7 @@ from imsd.engine.render.geometry import Axis, even
 from imsd.engine.render.graph import Filter, Step, f, format_value
 from imsd.engine.render.notes import Notes
 from imsd.engine.render.spans import Span
-from imsd.engine.render.vfx import Window, not_drawn, region_of, vfx_filters
+from imsd.engine.render.vfx import Window, region_of, vfx_filters
 
 __all__ = ["Look", "look_of", "repeated"]
 
@@ -134,7 +134,8 @@ def vfx(sub_type: str, window: Window, loc: str, notes: Notes) -> tuple[Step, ..
     as every VFX is: the docs show them only as previews), or not drawn."""
     drawn = vfx_filters(sub_type, window)
     if drawn is None:
-        notes.ignored.append(f"{loc}: VFX {sub_type!r} is not drawn ({not_drawn(sub_type)})")
+        why = "not a SubType the IMS effects pages list: docs/effects.md lists them"
+        notes.ignored.append(f"{loc}: VFX {sub_type!r} is not drawn ({why})")
         return ()
     filters, drawn_as = drawn
     notes.approximated.append(f"{loc}: VFX {sub_type!r} drawn as {drawn_as}")

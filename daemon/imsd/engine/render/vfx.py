@@ -49,7 +49,6 @@ __all__ = [
     "Vfx",
     "Window",
     "effects_table",
-    "not_drawn",
     "region_of",
     "vfx_filters",
 ]
@@ -933,12 +932,6 @@ CATALOGUE: dict[str, Vfx] = {
                  "a blur with a fixed grain (no refraction)"),
     "planet": Vfx("Little planet", _planet, "the picture as a panorama seen straight down (v360 stereographic)"),
 }  # fmt: skip
-
-
-def not_drawn(sub_type: str) -> str:
-    """Why VFX `sub_type` is not drawn, for the Ignored note: every SubType the effects pages
-    list is in `CATALOGUE`, so it is one they do not."""
-    return "not a SubType the IMS effects pages list (docs/effects.md lists them)"
 
 
 def vfx_filters(sub_type: str, window: Window) -> tuple[tuple[Step, ...], str] | None:
