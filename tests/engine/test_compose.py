@@ -10,7 +10,7 @@ from imsd.api.timeline import parse_output, parse_timeline
 from imsd.engine.media import MediaInfo
 from imsd.engine.render.compose import Plan, compose, media_refs
 from imsd.engine.render.effects import filter_look
-from imsd.engine.render.transitions import xfade_transition
+from imsd.engine.render.transitions import TEXTURES, xfade_transition
 from imsd.errors import ImsError
 from imsd.settings import EngineSettings
 
@@ -70,10 +70,14 @@ def test_the_clips_audio_crossfades_under_a_transition() -> None:
     assert {(x.arg("t"), x.arg("d")) for x in fades} == {("out", 0.5), ("in", 0.5)}
 
 
-def test_a_transition_ffmpeg_lacks_is_approximated_and_said_so() -> None:
+def test_luma_reads_the_picture_shipped_with_imsd_and_is_listed_as_approximated() -> None:
+    """luma.glsl's luma map is a picture no Timeline names: the one shipped (gl-transitions'
+    default), read by the graph from the package, and the job says it was inferred."""
     p = plan(clips({"Effects": [{"Type": "Transition", "SubType": "luma"}]}, {}))
-    assert p.graph.find("xfade")[0].arg("transition") == "fade"
-    assert any("luma" in a for a in p.approximated)
+    pictures = {Path(str(movie.arg("filename"))) for movie in p.graph.find("movie")}
+    assert pictures == {TEXTURES / "spiral-2.png"} and (TEXTURES / "spiral-2.png").is_file()
+    assert p.graph.find("threshold") and not p.graph.find("xfade")
+    assert any("luma" in a and "inferred" in a for a in p.approximated), p.approximated
 
 
 def test_an_unknown_transition_is_listed_and_clips_are_concatenated() -> None:
