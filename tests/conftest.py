@@ -1,7 +1,9 @@
-"""Shared fixtures: a private redis-server per test session, never the user's."""
+"""Shared fixtures: a private redis-server per test session, never the user's; and a check that
+no test writes into the working directory (the checkout)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -52,6 +54,20 @@ class RedisServer:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+#: What tools (not tests) keep in the checkout while the tests run.
+_TOOL_FILES = frozenset({".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache", "__pycache__", "var"})
+
+
+@pytest.fixture(autouse=True)
+def _nothing_written_into_the_checkout() -> Iterator[None]:
+    """Every file a test makes belongs in its tmp_path: a stray one in the checkout (a fake ffmpeg
+    once copied a clip to its last argument, `pipe:1`) would be committed by the next `git add`."""
+    before = set(os.listdir())
+    yield
+    stray = set(os.listdir()) - before - _TOOL_FILES
+    assert not stray, f"written into the working directory by this test or one running beside it: {sorted(stray)}"
 
 
 @pytest.fixture(scope="session")

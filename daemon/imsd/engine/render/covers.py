@@ -56,11 +56,10 @@ async def make_stills(output: Path, duration: float, fps: float, cover_at_s: flo
     """Write the cover and preview of a video `output` beside it (one ffmpeg run, one decode)."""
     stills = Stills(output.with_name(output.name + COVER_SUFFIX), output.with_name(output.name + PREVIEW_SUFFIX))
     cmd = [
-        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-y", *Input(output).args(),
-        "-filter_complex", stills_graph(duration, cover_at_s, fps).render(),
+        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-y", "-progress", "pipe:1",
+        *Input(output).args(), "-filter_complex", stills_graph(duration, cover_at_s, fps).render(),
         "-map", "[cover]", "-frames:v", "1", "-q:v", "3", "-update", "1", str(stills.cover),
         "-map", "[preview]", "-frames:v", "1", "-q:v", "4", "-update", "1", str(stills.preview),
-        "-progress", "pipe:1",
     ]  # fmt: skip
     await run_ffmpeg(cmd, duration)
     return stills
