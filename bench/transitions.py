@@ -102,7 +102,7 @@ def main() -> None:
             cost[name] = round(1000 * (render_cpu(resolver, work, clips, name, args.repeat) - cut) / frames, 1)
             print(f"{name:26s} {cost[name]:6.1f} ms CPU per transition frame  ({drawn[name]})", flush=True)
     defaults = [cost[n] for n in DEFAULT_TRANSITIONS if n in cost]
-    # xfade's own ("xfade NAME", "nearest: xfade NAME"); the rest are drawn by the engine's filters.
+    # xfade's own ("xfade NAME"); the rest are drawn by the engine's filters.
     built_in = {n: c for n, c in cost.items() if "xfade" in drawn[n]}
     formula = {n: c for n, c in cost.items() if n not in built_in}
     figures = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+from imsd.engine.service import preflight
 from imsd.engine.service.preflight import REQUIRED_FILTERS, engine_problems
 from imsd.settings import EngineSettings
 
@@ -50,6 +52,15 @@ async def test_a_missing_ffmpeg_is_named_with_its_setting(tmp_path: Path) -> Non
 async def test_a_missing_default_font_is_named(tmp_path: Path) -> None:
     problems = await engine_problems(_settings(tmp_path, default_font="No Such Family"))
     assert problems == ["font 'No Such Family' (engine.default_font): not installed"]
+
+
+async def test_a_picture_transitions_read_that_the_install_lacks_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = tmp_path / "spiral-2.png"
+    monkeypatch.setattr(preflight, "transition_textures", lambda: frozenset({gone}))
+    problems = await engine_problems(_settings(tmp_path))
+    assert problems == [f"{gone}: missing (a picture the luma and displacement transitions read)"]
 
 
 async def test_a_folder_the_engine_cannot_write_is_named(tmp_path: Path) -> None:

@@ -285,9 +285,11 @@ async def test_ffmpeg_failure_is_produce_failed_with_its_stderr() -> None:
     assert "nosuchsource" in err.value.message
 
 
-def _pid_running(marker: str) -> int:
+def _pid_running(marker: str, timeout_s: float = 30.0) -> int:
     """The pid of the process whose command line holds `marker`, once it runs."""
+    deadline = time.monotonic() + timeout_s
     while not (pids := subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()):
+        assert time.monotonic() < deadline, f"no process of {marker} within {timeout_s} s"
         time.sleep(0.05)
     return int(pids[0])
 
@@ -298,7 +300,7 @@ async def test_an_ffmpeg_that_catches_a_stop_signal_was_stopped_not_failed(tmp_p
     the child was stopped (the job is then handed back), as for a signal that killed it."""
     marker = str(tmp_path / "stopped.nut")
     cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-progress", "pipe:1", "-re", "-f", "lavfi",
-           "-i", "testsrc=size=16x16", "-y", marker]  # fmt: skip
+           "-i", "testsrc=size=16x16", "-t", "30", "-y", marker]  # fmt: skip
     running = asyncio.create_task(run_ffmpeg(cmd, 60.0) if run == "run_ffmpeg" else ffmpeg_output(cmd, "a test"))
     pid = await asyncio.to_thread(_pid_running, marker)
     await asyncio.sleep(0.5)  # past ffmpeg's start, where it installs its handler

@@ -36,7 +36,7 @@ import pytest
 from imsd.engine.render.transitions import TEXTURES, transition_table, xfade_transition
 
 from tests.engine.conftest import FPS, video
-from tests.engine.sampling import frames, luma_frames
+from tests.engine.sampling import frames, luma_frames, stream
 
 W, H = 160, 128
 Plane = npt.NDArray[np.float64]
@@ -1151,8 +1151,9 @@ async def test_a_formula_transition_on_a_track_with_transparency_renders(
 
 
 def test_the_transition_table_lists_each_approximated_name_as_approximated() -> None:
-    """docs/effects.md's transition table: a name drawn by the nearest xfade built-in says so;
-    the names drawn by their GLSL here (pinwheel, circle, waterdrop...) do not."""
+    """docs/effects.md's transition table: a name whose drawing is approximated (an imprecise
+    drawing, an inferred picture, no GLSL of its own) says so; the names drawn by their GLSL here
+    (pinwheel, circle, waterdrop...) do not."""
     rows = {row.split("|")[1].strip(" `"): row for row in transition_table()[2:]}
     for name, row in rows.items():
         choice = xfade_transition(name, "seed")
@@ -1212,33 +1213,48 @@ def luma(a: Plane, b: Plane, progress: float, upright: bool = True) -> Plane:
     return np.where(level >= progress, a, b)
 
 
-def displacement(a: Plane, b: Plane, progress: float, upright: bool = True) -> Plane:
-    """displacement.glsl, strength = 0.5, its map gl-transitions' default picture."""
+def displacement(a: Plane, b: Plane, progress: float, upright: bool = True, lift: float = 0) -> Plane:
+    """displacement.glsl, strength = 0.5, its map gl-transitions' default picture (`lift` levels
+    lighter, for a map read wrong)."""
     x, y = uv(a.shape[1], a.shape[0])
-    d = default_picture(a.shape[1], a.shape[0], upright) * 0.5
+    d = np.clip(default_picture(a.shape[1], a.shape[0], upright) + lift / 255, 0, 1) * 0.5
     return read(a, x + progress * d, y) * (1 - progress) + read(b, x - (1 - progress) * d, y) * progress
 
 
 @pytest.fixture(scope="module")
 def large_ramps(media_dir: Path) -> tuple[Path, Path]:
-    """The two ramps at TEXTURED_SIZE."""
+    """Two ramps at TEXTURED_SIZE, one rising to the right, the other falling (a read moved along
+    a row shows in both, and displacement.glsl's opposite moves of the two add up), and downwards."""
     across = lossless_clip(media_dir / "large-across.mp4", "geq=lum='16+120*X/W+80*Y/H':cb=128:cr=128", TEXTURED_SIZE)
-    return across, lossless_clip(media_dir / "large-down.mp4", "geq=lum='16+200*Y/H':cb=128:cr=128", TEXTURED_SIZE)
+    down = lossless_clip(media_dir / "large-down.mp4", "geq=lum='76+150*Y/H-60*X/W':cb=128:cr=128", TEXTURED_SIZE)
+    return across, down
+
+
+async def _textured_frame(render: Any, ramps: tuple[Path, Path], name: str) -> tuple[Plane, Plane, Plane, float]:
+    """The luma of the middle frame of a 1 s `name` from one ramp to the other at TEXTURED_SIZE,
+    the ramps' lumas, and that frame's progress, read off its time (the window is the first
+    clip's last second: frame k of its n is at progress k / n), not fitted: a map read a few
+    levels off would pass for another progress."""
+    result = await _ramp_transition(render, ramps, name, TEXTURED_SIZE)
+    choice = xfade_transition(name, "seed")
+    assert choice is not None and bool(result.approximated) == choice.approximated, result.approximated
+    num, den = (int(n) for n in stream(result.output, "video")["r_frame_rate"].split("/"))
+    n = num // den  # frames in the 1 s window
+    out = luma_frames(result.output).astype(np.float64)
+    a, b = (luma_frames(path)[0].astype(np.float64) for path in ramps)
+    return out[n + n // 2], a, b, (n // 2) / n
 
 
 async def test_luma_shows_to_where_gl_transitions_default_picture_is_darker_than_the_progress(
     render: Any, large_ramps: tuple[Path, Path]
 ) -> None:
-    """luma.glsl: every pixel of a mid-window frame is `from`'s where the picture is at least the
-    progress, else `to`'s, but where the picture lies within two levels of the progress (8-bit
-    levels and ffmpeg's scale decide those); the picture upside down does not match."""
-    frame, a, b = await _mid_window_frame(render, large_ramps, "luma", TEXTURED_SIZE)
-    # the output's frame rate sets the progress of each frame: a hard edge needs it closely
-    progress, error = _closest_progress(frame, luma, a, b, steps_s=1000)
-    assert 0.25 < progress < 0.75, progress
-    level = default_picture(*TEXTURED_SIZE)
-    edge = np.abs(level - progress) * 255 < 2
-    assert edge.mean() < 0.03, f"{edge.mean():.1%} of the picture on the edge"
+    """luma.glsl: every pixel of the middle frame is `from`'s where the picture is at least the
+    progress, else `to`'s, but where the picture lies within a level of the progress (8-bit levels
+    and ffmpeg's scale decide those); the picture upside down does not match."""
+    frame, a, b, progress = await _textured_frame(render, large_ramps, "luma")
+    error = np.abs(frame - luma(a, b, progress))
+    edge = np.abs(default_picture(*TEXTURED_SIZE) - progress) * 255 < 1
+    assert edge.mean() < 0.02, f"{edge.mean():.1%} of the picture on the edge"
     assert error[~edge].max() <= 2.5, f"luma off by {error[~edge].max():.1f} at progress {progress:.2f}"
     assert np.abs(frame - luma(a, b, progress, upright=False)).mean() > 5
 
@@ -1246,11 +1262,18 @@ async def test_luma_shows_to_where_gl_transitions_default_picture_is_darker_than
 async def test_displacement_reads_both_pictures_sideways_by_gl_transitions_default_picture(
     render: Any, large_ramps: tuple[Path, Path]
 ) -> None:
-    """displacement.glsl (strength = 0.5): every pixel of a mid-window frame is the formula's
-    within the fade's rounding and a column read over (0.19 levels a column of the across ramp);
-    the picture upside down does not match."""
-    frame, a, b = await _mid_window_frame(render, large_ramps, "displacement", TEXTURED_SIZE)
-    progress, error = _closest_progress(frame, displacement, a, b)
-    assert 0.25 < progress < 0.75, progress
+    """displacement.glsl (strength = 0.5): every pixel of the middle frame is the formula's within
+    the fade's rounding and reads a few columns over (under 0.2 levels a column of either ramp),
+    where ffmpeg's stretch of the picture differs from a GPU's by a level (1.25 columns); the map
+    read 8 levels lighter or darker matches worse, and the picture upside down, or `to` read the
+    way `from` is, does not match."""
+    frame, a, b, progress = await _textured_frame(render, large_ramps, "displacement")
+    error = np.abs(frame - displacement(a, b, progress))
     assert error.max() <= 2.5, f"luma off by {error.max():.1f} at progress {progress:.2f}"
+    for lift in (-8, 8):
+        assert np.abs(frame - displacement(a, b, progress, lift=lift)).mean() > error.mean() + 0.1, lift
     assert np.abs(frame - displacement(a, b, progress, upright=False)).max() > 5
+    x, y = uv(*TEXTURED_SIZE)
+    d = default_picture(*TEXTURED_SIZE) * 0.5
+    same_way = read(a, x + progress * d, y) * (1 - progress) + read(b, x + (1 - progress) * d, y) * progress
+    assert np.abs(frame - same_way).max() > 5

@@ -8,6 +8,7 @@ from imsd.engine.render import graph
 from imsd.engine.render.covers import COVER_SUFFIX, PREVIEW_SUFFIX, make_stills
 from imsd.engine.render.prepared import ClipId, SharedClips, clip_id_of
 from imsd.engine.render.renderer import RenderResult, output_target, render_timeline
+from imsd.engine.render.transitions import transition_textures
 
 __all__ = [
     "COVER_SUFFIX",
@@ -20,4 +21,5 @@ __all__ = [
     "make_stills",
     "output_target",
     "render_timeline",
+    "transition_textures",
 ]

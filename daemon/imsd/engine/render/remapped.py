@@ -511,11 +511,23 @@ def _pushed(
     span = _copies(graph, _still(graph, clock, frames, drawn(graph, clock, w, h, f"round(2*abs({d})*{steps})")), 2)
     shifts = [_times(graph, graph.one([twice, side], [f("blend", all_mode="multiply")], "push"), times)
               for twice, side in zip(span, sides, strict=True)]  # fmt: skip
-    place = _still(graph, clock, frames, drawn(graph, clock, w, h, f"{steps}*({axis}+1)"))
-    moved = graph.one([place, shifts[0]], [f("blend", all_mode="addition")], "push")
+    moved = graph.one([_place(graph, clock, frames, w, h, axis, steps), shifts[0]],
+                      [f("blend", all_mode="addition")], "push")  # fmt: skip
     moved = graph.one([moved, shifts[1]], [f("blend", all_mode="subtract")], "push")
-    mapped = graph.one([moved], _lut16(f"clip(floor(val/{steps}-1),0,{n - 1})"), "map")
-    return _copies(graph, mapped, uses)
+    return _copies(graph, _whole(graph, moved, steps, n), uses)
+
+
+def _place(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, axis: str, steps: int) -> str:
+    """The still F (axis + 1) over a plane of w x h: each pixel's place along `axis` (X or Y) in F
+    = `steps` steps a pixel, with room for a pixel off either edge, to be moved by 16-bit blends."""
+    drawn = _row if axis == "X" else _column
+    return _still(graph, clock, frames, drawn(graph, clock, w, h, f"{steps}*({axis}+1)"))
+
+
+def _whole(graph: FilterGraph, place: str, steps: int, n: int) -> str:
+    """A (moved) `_place` as the whole pixel it falls in, clamped to the plane's n pixels as a read
+    is: floor(place / F - 1), so a move of m pixels reads floor(axis + m), as a0() does."""
+    return graph.one([place], _lut16(f"clip(floor(val/{steps}-1),0,{n - 1})"), "map")
 
 
 def luma_window(
@@ -549,43 +561,45 @@ def displacement_window(
     (1 - progress) d to the left, d the map's level times the strength (in pixels of the plane),
     then faded by the progress.
 
-    Column maps in F steps a pixel: from the still F (X + 1), add (saturating) the still
-    F d times the progress, or take away (saturating at 0) F d times 1 - progress (blend multiplies
-    by uniform frames); a lut to whole columns, clamped to the plane as a read is."""
+    Column maps in F steps a pixel: from the still `_place`, add (saturating) the still reach F d
+    times the progress, or take away (saturating at 0) F d times 1 - progress (blend multiplies by
+    uniform frames), then `_whole`. F is also kept low enough that F d stays under 2^15: a 16-bit
+    blend multiply computes the product of its two values in a C int."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     p = f"(T*({clock.fps})/{frames})"
     drawn: dict[str, list[tuple[str, ...]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
-        steps = 65535 // (pw + 2)  # F: a place within -1..pw + 1 pixels
+        steps = min(65535 // (pw + 2), int(32767 // (shift.strength * pw)))
         texture = graph.one([_texture(graph, clock, pw, ph, shift.texture)], [f("format", "gray16le")], "texture")
         reach = graph.one([texture], _lut16(f"round(val/65535*{shift.strength * pw * steps})"), "shift")
+        places = _copies(graph, _place(graph, clock, frames, pw, ph, "X", steps), 2)
+        reaches = _copies(graph, _still(graph, clock, frames, reach), 2)
         moved = []
-        for reach_copy, part, blend in zip(_copies(graph, _still(graph, clock, frames, reach), 2),
-                                           (p, f"(1-{p})"), ("addition", "subtract"), strict=True):  # fmt: skip
+        for place, reach_copy, part, blend in zip(places, reaches, (p, f"(1-{p})"), ("addition", "subtract"),
+                                                  strict=True):  # fmt: skip
             by = graph.one([reach_copy, _uniform(graph, clock, frames, pw, ph, f"65535*{part}")],
                            [f("blend", all_mode="multiply")], "shift")  # fmt: skip
-            place = _still(graph, clock, frames, _row(graph, clock, pw, ph, f"{steps}*(X+1)"))
             column = graph.one([place, by], [f("blend", all_mode=blend)], "shift")
-            moved.append(_copies(graph, graph.one([column], _lut16(f"clip(floor(val/{steps}-1),0,{pw - 1})"), "map"),
-                                 uses))  # fmt: skip
+            moved.append(_copies(graph, _whole(graph, column, steps, pw), uses))
         rows = _copies(graph, _still(graph, clock, frames, _column(graph, clock, pw, ph, "Y")), 2 * uses)
         drawn[kind] = list(zip(moved[0], rows[:uses], moved[1], rows[uses:], strict=True))
     return _merged(graph, _remapped_mix(graph, clock, frames, names, planes_a, planes_b, drawn, "displaced"), alpha)
 
 
 def _texture(graph: FilterGraph, clock: Clock, w: int, h: int, name: str) -> str:
-    """The picture `name` in TEXTURES as one grey w x h frame, stretched over it bilinearly as a
-    GPU samples a texture, on the window's frame rate (added to a black frame of it: a picture
-    read from a file has a rate of its own)."""
-    black = graph.one([], [
-        f("color", "black", s=f"{w}x{h}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
-    ], "texture")  # fmt: skip
+    """The picture `name` in TEXTURES (a PNG) as one grey w x h frame on the window's frame rate
+    (added to a frame of 0 at that rate: a picture read from a file has a rate of its own).
+
+    It is stretched by swscale's bilinear scaling: where the plane is at least the picture's size
+    each way, that is a GPU's bilinear read; a smaller plane (the chroma of outputs under 1024
+    pixels, any plane under 512) averages the texels each of its pixels covers, as the chroma of a
+    picture drawn whole and then subsampled to 4:2:0 does, where a GPU's own read would alias."""
     picture = graph.one([], [
-        f("movie", filename=str(TEXTURES / name)), f("format", "gray"), f("scale", w, h, flags="bilinear"),
-        f("format", "gray"),
+        f("movie", filename=str(TEXTURES / name), format_name="png_pipe"), f("format", "gray"),
+        f("scale", w, h, flags="bilinear"), f("format", "gray"),
     ], "texture")  # fmt: skip
-    return graph.one([black, picture], [f("blend", all_mode="addition")], "texture")
+    return graph.one([_flat(graph, clock, w, h, 0), picture], [f("blend", all_mode="addition")], "texture")
 
 
 def _times(graph: FilterGraph, label: str, m: int) -> str:
@@ -1437,10 +1451,16 @@ _TO_8_BITS = (f("scale", sws_dither="none"), f("format", "gray"))
 
 def _plain(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, value: int) -> str:
     """A w x h plane holding `value` (8 bits) over the window."""
-    return _still(graph, clock, frames, graph.one([], [
+    return _still(graph, clock, frames, _flat(graph, clock, w, h, value))
+
+
+def _flat(graph: FilterGraph, clock: Clock, w: int, h: int, value: int) -> str:
+    """One w x h grey frame holding `value` (8 bits) at the window's rate: a lut sets it, since the
+    colour source draws grey black as limited-range 16."""
+    return graph.one([], [
         f("color", "black", s=f"{w}x{h}", r=str(clock.fps), d=clock.seconds(1)), f("format", "gray"),
         f("lut", c0=value),
-    ], "plain"))  # fmt: skip
+    ], "plain")  # fmt: skip
 
 
 def _still(graph: FilterGraph, clock: Clock, frames: int, source: str) -> str:

@@ -58,7 +58,7 @@ __all__ = [
     "TEXTURES", "Backdrop", "Blur", "Bounce", "Burnout", "Cards", "Channels", "Circles", "Displace",
     "DisplacementMap", "Doorway", "Drawn", "Drop", "Fold", "Heart", "Hexagons", "Lens", "Luma", "MaskedBlend",
     "Morph", "Parametric", "Perspective", "Pixels", "Ripple", "Rows", "Squeeze", "Sway", "Sweep", "Tiles", "Turn",
-    "Warp", "XfadeChoice", "Zoom", "transition_names", "transition_table", "xfade_transition",
+    "Warp", "XfadeChoice", "Zoom", "transition_names", "transition_table", "transition_textures", "xfade_transition",
 ]  # fmt: skip
 
 
@@ -702,7 +702,7 @@ _TILES = {"mosaic": Tiles(endx=2, endy=-1)}
 #: `from` and `to` are (texture2D(luma, uv) at the top of the picture reads its top row).
 _DEFAULT_TEXTURE = "spiral-2.png"
 #: luma.glsl (gre) and displacement.glsl (Travis Fischer), strength = 0.5.
-_TEXTURED: dict[str, Drawn] = {
+_TEXTURED: dict[str, Luma | DisplacementMap] = {
     "luma": Luma(texture=_DEFAULT_TEXTURE),
     "displacement": DisplacementMap(texture=_DEFAULT_TEXTURE, strength=0.5),
 }
@@ -869,6 +869,12 @@ _APPROXIMATE = {
     "luma": f"its luma map {_INFERRED_TEXTURE}",
     "displacement": f"its displacement map {_INFERRED_TEXTURE}",
 }
+
+
+def transition_textures() -> frozenset[Path]:
+    """The pictures transitions read (shipped in TEXTURES): the engine's start-up check looks for
+    them, so that an install without them is named, not met as failed renders."""
+    return frozenset(TEXTURES / drawn.texture for drawn in _TEXTURED.values())
 
 
 def transition_names() -> dict[str, str]:

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from imsd.engine.media import child_process
+from imsd.engine.render import transition_textures
 from imsd.settings import EngineSettings
 
 __all__ = ["REQUIRED_ENCODERS", "REQUIRED_FILTERS", "engine_problems"]
@@ -39,7 +40,8 @@ _TIMEOUT_S = 20.0
 
 
 async def engine_problems(settings: EngineSettings) -> list[str]:
-    """One line per missing piece: tools, their filters and encoders, fonts, writable folders."""
+    """One line per missing piece: tools, their filters and encoders, fonts, the pictures
+    transitions read, writable folders."""
     problems: list[str] = []
     for tool in (settings.ffmpeg, settings.ffprobe):
         if shutil.which(tool) is None:
@@ -48,6 +50,9 @@ async def engine_problems(settings: EngineSettings) -> list[str]:
         problems += await _ffmpeg_features(settings.ffmpeg)
     if not await _font_installed(settings.default_font):
         problems.append(f"font {settings.default_font!r} (engine.default_font): not installed")
+    for picture in sorted(transition_textures()):
+        if not picture.is_file():
+            problems.append(f"{picture}: missing (a picture the luma and displacement transitions read)")
     for name in ("storage_root", "work_dir", "cache_dir"):
         problem = await asyncio.to_thread(_writable, Path(getattr(settings, name)))
         if problem:
