@@ -1211,8 +1211,11 @@ def burnout_window(
     """undulatingBurnOut.glsl over the window of `frames` frames, on RGB planes: d = progress +
     E c(progress) - dist, E (the eased sine of the angle about the centre) and dist still fields,
     c(progress) a frame's number, in 16 bits (S d about K): the product E c is a maskedmerge of
-    two still fields (K - S dist -+ S C E, C = max |c|) by a uniform mask, the progress added
-    (blend addition), once with dist and once with (1 + smoothness) dist. Lut16s take them to
+    two still fields (K -+ S C E, C = max |c|) by a uniform mask, the progress added (blend
+    addition), and S dist and S (1 + smoothness) dist taken away (blend subtract). A still's geq
+    runs over every pixel of the picture (1.3 s of CPU at 1080x1920 for the whole d, over a 1 s
+    window more than 40 ms a frame), so the angle's sine and dist are drawn once each, and the
+    four stills are luts of them. Lut16s take the two d to
     8-bit masks: the smoothstep, the band -.005 <= d <= .01 and its burnt part d >= .005. The
     weight overshoots (m = -1) only in the band, so no 16-bit mix is needed: each plane is the 8-bit
     mix by the smoothstep, and in the band 2 `from` - `to` (a lut2, clipped as a GPU writes it) or,
@@ -1223,21 +1226,26 @@ def burnout_window(
     ease = f"({p}*{p}*(3-2*{p}))"  # smoothstep(0, 1, progress)
     c = f"((0.02+0.07*{ease})*sin({p}*(40-10*{ease})))"
     most, scale = 0.09, 16384  # |c| <= .09; d in 16 bits: K + scale d
-    angle = "st(1,sin((atan2(0.5-(Y+0.5)/H,(X+0.5)/W-0.5)*180/PI+180)*PI*30/360))"
-    eased = f"{angle};if(lt(ld(1),0.5),2*ld(1)*ld(1),4*ld(1)-2*ld(1)*ld(1)-1)"  # quadraticInOut
-    dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
-    product = _copies(graph, _uniform(graph, clock, frames, w, h, f"32768*(1+{c}/{most})"), 2)
-    reach = _copies(graph, _uniform(graph, clock, frames, w, h, f"{scale}*{p}"), 2)
-    d = []
-    for i, k in enumerate((1, 1 + burnout.smoothness)):
-        ends = [
-            _still(graph, clock, frames, _drawn(
-                graph, clock, w, h, f"st(2,{eased});round({_K}-{scale}*({k}*{dist}{sign}{most}*ld(2)))",
-            ))
-            for sign in "+-"
-        ]  # fmt: skip
-        wave = graph.one([*ends, product[i]], [f("maskedmerge")], "wave")
-        d.append(graph.one([wave, reach[i]], [f("blend", all_mode="addition"), f("format", "gray16le")], "wave"))
+    # sin((degrees(angle) + 180) 30 pi / 360) = -sin(15 angle), in G steps about K
+    sine = _drawn(graph, clock, w, h, f"round({_K}-{_G}*sin(15*atan2(0.5-(Y+0.5)/H,(X+0.5)/W-0.5)))")
+    eased = f"st(1,(val-{_K})/{_G});if(lt(ld(1),0.5),2*ld(1)*ld(1),4*ld(1)-2*ld(1)*ld(1)-1)"  # quadraticInOut
+    ends = [
+        _still(graph, clock, frames, graph.one([copy], _lut16(f"round({_K}{sign}{scale * most}*({eased}))"), "wave"))
+        for copy, sign in zip(_copies(graph, sine, 2), "-+", strict=True)
+    ]
+    product = _uniform(graph, clock, frames, w, h, f"32768*(1+{c}/{most})")
+    wave = graph.one([*ends, product], [f("maskedmerge")], "wave")
+    reach = _uniform(graph, clock, frames, w, h, f"{scale}*{p}")
+    r = graph.one([wave, reach], [f("blend", all_mode="addition"), f("format", "gray16le")], "wave")
+    steps = 65535 / 0.5**0.5  # dist (under hypot(.5, .5) at pixel centres) in fine steps, scaled once per use
+    dist = _drawn(graph, clock, w, h, f"round({steps}*hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5))")
+    d = [
+        graph.one([r_copy, _still(graph, clock, frames, graph.one([dist_copy], _lut16(
+            f"round({scale * k / steps}*val)"), "dist"))], [f("blend", all_mode="subtract"), f("format", "gray16le")],
+            "wave")
+        for r_copy, dist_copy, k in zip(_copies(graph, r, 2), _copies(graph, dist, 2), (1, 1 + burnout.smoothness),
+                                        strict=True)
+    ]  # fmt: skip
     s = burnout.smoothness
     d_of = f"((val-{_K})/{scale})"
     d_band, d_burnt = _copies(graph, d[0], 2)
