@@ -524,7 +524,7 @@ def _place(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, axis: 
     return _still(graph, clock, frames, drawn(graph, clock, w, h, f"{steps}*({axis}+1)"))
 
 
-def _whole(graph: FilterGraph, place: str, steps: int, n: int, margin: int = 1) -> str:
+def _whole(graph: FilterGraph, place: str, steps: int, n: int, margin: float = 1) -> str:
     """A (moved) `_place` as the whole pixel it falls in, clamped to the plane's n pixels as a read
     is: floor(place / F - 1), so a move of m pixels reads floor(axis + m), as a0() does (a place
     drawn with room for `margin` pixels off either edge, F (axis + margin): floor(place / F -
@@ -1052,11 +1052,11 @@ def morph_window(
 
     Maps in F steps a pixel, as displacement's: the reach R = F strength n S / 510 (n the plane's
     extent along the axis; a 16-bit lut2 of each picture's pair of planes, summed by a blend
-    addition) times q (progress for `from`, 1 - progress for `to`) is a blend multiply by a
-    uniform frame, added to or taken from a ramp drawn each frame on one row (or column), F
-    (axis + m) -+ C q with C = F strength n; `_whole` takes it to pixels. The margin m (pixels
-    of room off either edge) keeps every step within 0..65535, and F keeps R under 2^15 (blend
-    multiply's int)."""
+    addition) times the progress (a blend multiply by a uniform frame), added to or taken from a
+    ramp drawn each frame on one row (or column), F (axis + m) -+ C progress with C = F strength
+    n, is `from`'s map; R taken from it or added to it is `to`'s, but for C, which `_whole` puts
+    back as it takes both to pixels. The margin m (pixels of room off either edge, twice the
+    reach) keeps every step within 0..65535, and F keeps R under 2^15 (blend multiply's int)."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
     p = f"(T*({clock.fps})/{frames})"
@@ -1066,13 +1066,10 @@ def morph_window(
     moved_from = {"r": r_a.pop(), "g": g_a.pop(), "b": b_a.pop()}
     moved_to = {"r": r_b.pop(), "g": g_b.pop(), "b": b_b.pop()}
     pairs = {"X": ((r_a, b_a), (r_b, b_b)), "Y": ((g_a, b_a), (g_b, b_b))}
-    progress = {"from": p, "to": f"(1-{p})"}
-    weights = {
-        key: _copies(graph, _uniform(graph, clock, frames, w, h, f"65535*{q}"), 2) for key, q in progress.items()
-    }
+    weights = _copies(graph, _uniform(graph, clock, frames, w, h, f"65535*{p}"), 2)
     maps: dict[str, list[str]] = {}
     for axis, n in (("X", w), ("Y", h)):
-        margin = math.ceil(morph.strength * n) + 1
+        margin = math.ceil(2 * morph.strength * n) + 1
         steps = min(65535 // (n + 2 * margin), int(32767 // max(1.0, 2 * morph.strength * n)))
         reach = morph.strength * n * steps  # C
         halves = [graph.one([first.pop(), blue.pop()], [
@@ -1080,14 +1077,16 @@ def morph_window(
         ], "oc") for first, blue in pairs[axis]]  # fmt: skip
         reaches = _copies(graph, graph.one(halves, [f("blend", all_mode="addition")], "oc"), 2)
         # Rows run down, against uv.y: `from` reads at row Y - oc progress H, `to` at Y + oc (1 - progress) H.
-        for key, r in zip(("from", "to"), reaches, strict=True):
-            add = (key == "from") == (axis == "X")
-            ramp = f"{steps}*({axis}+{margin}){'-' if add else '+'}{reach}*{progress[key]}"
-            drawn = _across if axis == "X" else _columns
-            (place,) = drawn(graph, clock, frames, w, h, 1, ramp, "gray16le", 65535)
-            by = graph.one([r, weights[key].pop()], [f("blend", all_mode="multiply")], "oc")
-            moved = graph.one([place, by], [f("blend", all_mode="addition" if add else "subtract")], "oc")
-            maps[key + axis] = _copies(graph, _whole(graph, moved, steps, n, margin), uses)
+        across = axis == "X"
+        ramp = f"{steps}*({axis}+{margin}){'-' if across else '+'}{reach}*{p}"
+        (place,) = (_across if across else _columns)(graph, clock, frames, w, h, 1, ramp, "gray16le", 65535)
+        by = graph.one([reaches[0], weights.pop()], [f("blend", all_mode="multiply")], "oc")
+        moved = graph.one([place, by], [f("blend", all_mode="addition" if across else "subtract")], "oc")
+        from_, other = _copies(graph, moved, 2)
+        to = graph.one([other, reaches[1]], [f("blend", all_mode="subtract" if across else "addition")], "oc")
+        shift = morph.strength * n * (-1 if across else 1)  # `to`'s map, less C across, more down
+        maps["from" + axis] = _copies(graph, _whole(graph, from_, steps, n, margin), uses)
+        maps["to" + axis] = _copies(graph, _whole(graph, to, steps, n, margin + shift), uses)
     seconds = clock.seconds(frames)
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
