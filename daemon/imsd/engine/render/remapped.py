@@ -1054,9 +1054,10 @@ def morph_window(
     extent along the axis; a 16-bit lut2 of each picture's pair of planes, summed by a blend
     addition) times the progress (a blend multiply by a uniform frame), added to or taken from a
     ramp drawn each frame on one row (or column), F (axis + m) -+ C progress with C = F strength
-    n, is `from`'s map; R taken from it or added to it is `to`'s, but for C, which `_whole` puts
-    back as it takes both to pixels. The margin m (pixels of room off either edge, twice the
-    reach) keeps every step within 0..65535, and F keeps R under 2^15 (blend multiply's int)."""
+    n, is `from`'s map; R taken from it (across) or added to it (down), `to`'s, C short of it or
+    past it, which `_whole`'s margin puts right as it takes both to pixels. The margin m (room off
+    either edge for twice the largest move, strength n pixels) keeps every step within 0..65535,
+    and F keeps R under 2^15 (blend multiply's int)."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
     p = f"(T*({clock.fps})/{frames})"
@@ -1082,11 +1083,11 @@ def morph_window(
         (place,) = (_across if across else _columns)(graph, clock, frames, w, h, 1, ramp, "gray16le", 65535)
         by = graph.one([reaches[0], weights.pop()], [f("blend", all_mode="multiply")], "oc")
         moved = graph.one([place, by], [f("blend", all_mode="addition" if across else "subtract")], "oc")
-        from_, other = _copies(graph, moved, 2)
-        to = graph.one([other, reaches[1]], [f("blend", all_mode="subtract" if across else "addition")], "oc")
-        shift = morph.strength * n * (-1 if across else 1)  # `to`'s map, less C across, more down
-        maps["from" + axis] = _copies(graph, _whole(graph, from_, steps, n, margin), uses)
-        maps["to" + axis] = _copies(graph, _whole(graph, to, steps, n, margin + shift), uses)
+        from_map, other = _copies(graph, moved, 2)
+        to_map = graph.one([other, reaches[1]], [f("blend", all_mode="subtract" if across else "addition")], "oc")
+        shift = morph.strength * n * (-1 if across else 1)  # `to_map` is C short across, C past down
+        maps["from" + axis] = _copies(graph, _whole(graph, from_map, steps, n, margin), uses)
+        maps["to" + axis] = _copies(graph, _whole(graph, to_map, steps, n, margin + shift), uses)
     seconds = clock.seconds(frames)
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
