@@ -524,10 +524,12 @@ def _place(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, axis: 
     return _still(graph, clock, frames, drawn(graph, clock, w, h, f"{steps}*({axis}+1)"))
 
 
-def _whole(graph: FilterGraph, place: str, steps: int, n: int) -> str:
+def _whole(graph: FilterGraph, place: str, steps: int, n: int, margin: float = 1) -> str:
     """A (moved) `_place` as the whole pixel it falls in, clamped to the plane's n pixels as a read
-    is: floor(place / F - 1), so a move of m pixels reads floor(axis + m), as a0() does."""
-    return graph.one([place], _lut16(f"clip(floor(val/{steps}-1),0,{n - 1})"), "map")
+    is: floor(place / F - 1), so a move of m pixels reads floor(axis + m), as a0() does (a place
+    drawn with room for `margin` pixels off either edge, F (axis + margin): floor(place / F -
+    margin))."""
+    return graph.one([place], _lut16(f"clip(floor(val/{steps}-{margin}),0,{n - 1})"), "map")
 
 
 def luma_window(
@@ -1044,41 +1046,48 @@ def blur_window(
 def morph_window(
     graph: FilterGraph, clock: Clock, a: str, b: str, morph: Morph, frames: int, size: tuple[int, int], alpha: bool
 ) -> str:
-    """morph.glsl over the window of `frames` frames, on RGB planes: oc = strength * A, A = 2 M -
-    1 with M the mean of r + b (across) or g + b (down) of both pictures (in 0-1), per pixel and
-    frame (the signed fields K +- G A, a 16-bit lut2 of each picture's pair of planes, summed by
-    mix); `from` read at uv + oc progress and `to` at uv - oc (1 - progress): products of A and a
-    uniform mask, as a ripple's, then a map's ramps."""
+    """morph.glsl over the window of `frames` frames, on RGB planes: oc = strength (S / 510 - 1),
+    S the sum of r + b (across) or g + b (down) of both pictures (8-bit), per pixel and frame;
+    `from` read at uv + oc progress and `to` at uv - oc (1 - progress), then faded.
+
+    Maps in F steps a pixel, as displacement's: the reach R = F strength n S / 510 (n the plane's
+    extent along the axis; a 16-bit lut2 of each picture's pair of planes, summed by a blend
+    addition) times the progress (a blend multiply by a uniform frame), added to or taken from a
+    ramp drawn each frame on one row (or column), F (axis + m) -+ C progress with C = F strength
+    n, is `from`'s map; R taken from it (across) or added to it (down), `to`'s, C short of it or
+    past it, which `_whole`'s margin puts right as it takes both to pixels. The margin m (room off
+    either edge for twice the largest move, strength n pixels) keeps every step within 0..65535,
+    and F keeps R under 2^15 (blend multiply's int)."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha, rgb=True)
     p = f"(T*({clock.fps})/{frames})"
     uses = len(names)
-    r_a, g_a, b_a = (_copies(graph, plane, n) for plane, n in zip(planes_a[:3], (3, 3, 5), strict=True))
-    r_b, g_b, b_b = (_copies(graph, plane, n) for plane, n in zip(planes_b[:3], (3, 3, 5), strict=True))
+    r_a, g_a, b_a = (_copies(graph, plane, n) for plane, n in zip(planes_a[:3], (2, 2, 3), strict=True))
+    r_b, g_b, b_b = (_copies(graph, plane, n) for plane, n in zip(planes_b[:3], (2, 2, 3), strict=True))
     moved_from = {"r": r_a.pop(), "g": g_a.pop(), "b": b_a.pop()}
     moved_to = {"r": r_b.pop(), "g": g_b.pop(), "b": b_b.pop()}
     pairs = {"X": ((r_a, b_a), (r_b, b_b)), "Y": ((g_a, b_a), (g_b, b_b))}
+    weights = _copies(graph, _uniform(graph, clock, frames, w, h, f"65535*{p}"), 2)
     maps: dict[str, list[str]] = {}
-    for axis, extent in (("X", "W"), ("Y", "H")):
-        # K + G A and K - G A, each the sum of one half a picture (a 16-bit lut2 of its pair of
-        # planes: K / 2 +- G ((x + y) / 510 - 1 / 2)) and one mix.
-        fields = {}
-        for sign in "+-":
-            halves = [graph.one([first.pop(), blue.pop()], [
-                f("lut2", c0=f"round({_K / 2}{sign}{_G}*((x+y)/510-0.5))", d=16), f("format", "gray16le"),
-            ], "oc") for first, blue in pairs[axis]]  # fmt: skip
-            summed = graph.one(halves, [f("mix", inputs=2, weights="1 1", scale=1), f("format", "gray16le")], "oc")
-            fields[sign] = _copies(graph, summed, 2)
-        plus, minus = fields["+"], fields["-"]
-        # K + G A q: maskedmerge(K - G A, K + G A, K (1 + q)); K - G A q the other way round. Rows
-        # run down, against uv.y: `from` reads at row Y - oc progress H.
-        towards = (minus[0], plus[0]) if axis == "X" else (plus[0], minus[0])
-        away = (plus[1], minus[1]) if axis == "X" else (minus[1], plus[1])
-        for key, (base, other), q in (("from", towards, p), ("to", away, f"(1-{p})")):
-            mask = _uniform(graph, clock, frames, w, h, f"{_K}*(1+{q})")
-            g = graph.one([base, other, mask], [f("maskedmerge")], "g")
-            d = f"({morph.strength / 2}*{extent})"
-            maps[key + axis] = _map(graph, clock, frames, g, w, h, axis, extent, uses, d=d)
+    for axis, n in (("X", w), ("Y", h)):
+        margin = math.ceil(2 * morph.strength * n) + 1
+        steps = min(65535 // (n + 2 * margin), int(32767 // max(1.0, 2 * morph.strength * n)))
+        reach = morph.strength * n * steps  # C
+        halves = [graph.one([first.pop(), blue.pop()], [
+            f("lut2", c0=f"round({reach / 510}*(x+y))", d=16), f("format", "gray16le"),
+        ], "oc") for first, blue in pairs[axis]]  # fmt: skip
+        reaches = _copies(graph, graph.one(halves, [f("blend", all_mode="addition")], "oc"), 2)
+        # Rows run down, against uv.y: `from` reads at row Y - oc progress H, `to` at Y + oc (1 - progress) H.
+        across = axis == "X"
+        ramp = f"{steps}*({axis}+{margin}){'-' if across else '+'}{reach}*{p}"
+        (place,) = (_across if across else _columns)(graph, clock, frames, w, h, 1, ramp, "gray16le", 65535)
+        by = graph.one([reaches[0], weights.pop()], [f("blend", all_mode="multiply")], "oc")
+        moved = graph.one([place, by], [f("blend", all_mode="addition" if across else "subtract")], "oc")
+        from_map, other = _copies(graph, moved, 2)
+        to_map = graph.one([other, reaches[1]], [f("blend", all_mode="subtract" if across else "addition")], "oc")
+        shift = morph.strength * n * (-1 if across else 1)  # `to_map` is C short across, C past down
+        maps["from" + axis] = _copies(graph, _whole(graph, from_map, steps, n, margin), uses)
+        maps["to" + axis] = _copies(graph, _whole(graph, to_map, steps, n, margin + shift), uses)
     seconds = clock.seconds(frames)
     out = []
     for name, pa, pb in zip(names, planes_a, planes_b, strict=True):
