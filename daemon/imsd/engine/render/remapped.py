@@ -480,13 +480,14 @@ def _pushed(
     axis + D g, D the distance to the centre along it in pixels and g = sin(progress dist
     amplitude `curve`) / smoothness (up to 10: |D g| reaches 5 planes), clamped to the plane.
 
-    Made in F steps a pixel, from the still F (axis + 1): the sine toward larger and toward
-    smaller `axis` (S+, S-: sin(k d) of the distance signed by D's side, looked up in a table of
-    it and the progress, `_tables`, and split by two luts) gives the shifts F |D| S / smoothness,
-    each a blend multiply of 2 F |D| and 65535 S / (2 m smoothness) (m the least whole number
-    keeping that within a lut's `_TOP`) times the whole m (saturating
-    blend additions), added and taken away (blend addition, subtract): a shift that takes the
-    place off the plane saturates at 65535 or 0, both off the plane, rather than overflowing.
+    Made in F steps a pixel, from the still F (axis + 1): the sine toward larger `axis` (S: sin(k d)
+    of the distance signed by D's side, looked up in a table of it and the progress, `_tables`)
+    gives the shift F |D| |S| / smoothness, a blend multiply of 2 F |D| and 65535 |S| / (2 m
+    smoothness) (m the least whole number keeping that within a lut's `_TOP`) times the whole m (a
+    lut, stopping at `_TOP`: F (n - 1) <= `_TOP` keeps such a shift off the plane), both added and
+    taken away (blend addition, subtract), and the one toward S's sign picked by `threshold` (S
+    against a still 0): a shift that takes the place off the plane saturates at 65535 or 0, both
+    off the plane, rather than overflowing.
 
     The table's step of distance (1/11585) moves the sine's argument by up to .012 (late in the
     window, where progress amplitude `curve` nears 290): far from the centre, where D is large, a
@@ -495,7 +496,7 @@ def _pushed(
     than the exact formula's place, a tenth to a fifth more than 2 pixels away: the same noise
     of reads, not the same pixels."""
     n = w if axis == "X" else h
-    steps = 65535 // (n + 2)  # F: a place within -1..n + 1 pixels
+    steps = min(65535 // (n + 2), _TOP // (n - 1))  # F: a place within -1..n + 1 pixels, F (n - 1) <= _TOP
     times = math.ceil(65535 / (2 * fun.smoothness * _TOP))  # m
     d = f"({axis}+0.5-{'W' if axis == 'X' else 'H'}/2)"
     drawn = _row if axis == "X" else _column
@@ -505,15 +506,16 @@ def _pushed(
     (sine,) = _tables(graph, clock, frames, w, h, signed, 2 * corner,
                       [f"{_K}+{_G}*sin({{p}}*({{d}}-{corner})*{fun.amplitude}*{curve})"])  # fmt: skip
     scale = 65535 / (2 * times * fun.smoothness)
-    toward, away = _copies(graph, sine, 2)
-    sides = [graph.one([toward], _lut16(f"round({scale}*clip((val-{_K})/{_G},0,1))"), "push"),
-             graph.one([away], _lut16(f"round({scale}*clip(({_K}-val)/{_G},0,1))"), "push")]  # fmt: skip
-    span = _copies(graph, _still(graph, clock, frames, drawn(graph, clock, w, h, f"round(2*abs({d})*{steps})")), 2)
-    shifts = [_times(graph, graph.one([twice, side], [f("blend", all_mode="multiply")], "push"), times)
-              for twice, side in zip(span, sides, strict=True)]  # fmt: skip
-    moved = graph.one([_place(graph, clock, frames, w, h, axis, steps), shifts[0]],
-                      [f("blend", all_mode="addition")], "push")  # fmt: skip
-    moved = graph.one([moved, shifts[1]], [f("blend", all_mode="subtract")], "push")
+    sines = _copies(graph, sine, 2)
+    size = graph.one([sines[0]], _lut16(f"round({scale}*clip(abs(val-{_K})/{_G},0,1))"), "push")
+    span = _still(graph, clock, frames, drawn(graph, clock, w, h, f"round(2*abs({d})*{steps})"))
+    shift = graph.one([span, size], [f("blend", all_mode="multiply"), *_lut16(f"{times}*val")], "push")
+    shifts = _copies(graph, shift, 2)
+    places = _copies(graph, _place(graph, clock, frames, w, h, axis, steps), 2)
+    ahead, back = (graph.one([place, by], [f("blend", all_mode=mode)], "push")
+                   for place, by, mode in zip(places, shifts, ("addition", "subtract"), strict=True))  # fmt: skip
+    middle = _still(graph, clock, frames, _drawn(graph, clock, w, h, str(_K)))
+    moved = graph.one([sines[1], middle, back, ahead], [f("threshold")], "push")
     return _copies(graph, _whole(graph, moved, steps, n), uses)
 
 
@@ -600,19 +602,6 @@ def _texture(graph: FilterGraph, clock: Clock, w: int, h: int, name: str) -> str
         f("scale", w, h, flags="bilinear"), f("format", "gray"),
     ], "texture")  # fmt: skip
     return graph.one([_flat(graph, clock, w, h, 0), picture], [f("blend", all_mode="addition")], "texture")
-
-
-def _times(graph: FilterGraph, label: str, m: int) -> str:
-    """A 16-bit picture times a whole m >= 1: blend additions (doubling), saturating at 65535."""
-    terms, power = [], label
-    while m > 1:
-        bit, m = m & 1, m >> 1
-        copies = _copies(graph, power, 2 + bit)
-        terms += copies[2:]
-        power = graph.one(copies[:2], [f("blend", all_mode="addition")], "times")
-    for term in terms:
-        power = graph.one([power, term], [f("blend", all_mode="addition")], "times")
-    return power
 
 
 def _read(graph: FilterGraph, clock: Clock, plane: str, xmap: str, ymap: str, label: str) -> str:
