@@ -411,29 +411,40 @@ def fold_window(
 
 def _folded(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, fold: Fold, p: str) -> tuple[str, str]:
     """kaleidoscope.glsl's p on a w x h grid each frame, as _TOP p.x and _TOP p.y (y up: a fold is
-    a lut, whose values stop at _TOP). Each
-    of the 7 rounds turns p by the frame's sin t and cos t, then folds it (a 16-bit lut). Signs
-    are taken out of the products, which are blends (multiply, 16 bits, truncating) of a field
-    and a uniform frame of the number: the fold is even, so p' may be turned through e = the
-    sign of sin t; e cos t y is |c| y, or |c| (1 - y) - |c| (blend difference with a uniform
-    _TOP); and each sum's constants (those |c|, the first round's - (sin t + e cos t) / 2 of p
-    = uv - .5, the offset keeping it positive) are one uniform frame added (blend addition)."""
+    a lut, whose values stop at _TOP). Each of the 7 rounds turns p by the frame's sin t and cos t,
+    then folds it (a 16-bit lut). The fold is even, so p' may be turned through e = the sign of
+    sin t. The first round's p is uv - .5, so its turn is a function of the column plus one of the
+    row, each drawn each frame on one row or column and spread (`_across`, `_columns`), added.
+    Later rounds' signs are taken out of the products, which are blends (multiply, 16 bits,
+    truncating) of a field and a uniform frame of the number: e cos t y is |c| y, or |c| (1 - y) -
+    |c| (blend difference with a uniform _TOP); and each sum's constants (those |c|, the offset
+    keeping it positive) are one uniform frame added (blend addition)."""
     factor, unit = 65535 / _FOLD_K, _TOP / _FOLD_K  # a blend multiply by `factor` s: `unit` s a whole
-    x = _still(graph, clock, frames, _row(graph, clock, w, h, f"round({_TOP}*(X+0.5)/W)"))
-    y = _still(graph, clock, frames, _column(graph, clock, w, h, f"round({_TOP}*(1-(Y+0.5)/H))"))
     folding = _lut16(f"st(0,val/{unit}-{_FOLD_LIFT});round({_TOP}*abs(ld(0)-2*floor(ld(0)/2)-1))")
 
     def uniform(expr: str) -> str:
         return _uniform(graph, clock, frames, w, h, expr)
 
-    for i in range(7):
+    def turn(i: int) -> tuple[str, str, str]:
         t = f"(pow({p},{fold.power})*{fold.speed}+{i}*{fold.angle})"
-        s, c, ec = f"abs(sin({t}))", f"abs(cos({t}))", f"(if(gte(sin({t}),0),1,-1)*cos({t}))"
-        o = 0.5 if i == 0 else 0  # the first round's p is uv - .5
+        return f"abs(sin({t}))", f"abs(cos({t}))", f"(if(gte(sin({t}),0),1,-1)*cos({t}))"
+
+    def spread(across: str, down: str) -> str:
+        # e x' and e y' + _FOLD_LIFT: |s| (u - .5) + e c (v - .5) and |s| (v - .5) - e c (u - .5)
+        parts = [_across(graph, clock, frames, w, h, 1, f"{unit}*({across})", "gray16le", 65535)[0],
+                 _columns(graph, clock, frames, w, h, 1, f"{unit}*({down})", "gray16le", 65535)[0]]  # fmt: skip
+        return graph.one(parts, [f("blend", all_mode="addition")], "turn")
+
+    s, c, ec = turn(0)
+    u, v = "(X+0.5)/W", "(1-(Y+0.5)/H)"
+    x = graph.one([spread(f"{s}*{u}", f"{_FOLD_LIFT}-{s}/2+{ec}*({v}-0.5)")], folding, "fold")
+    y = graph.one([spread(f"{_FOLD_LIFT}-{s}/2-{ec}*({u}-0.5)", f"{s}*{v}")], folding, "fold")
+    for i in range(1, 7):
+        s, c, ec = turn(i)
         sines, cosines = _copies(graph, uniform(f"{factor}*{s}"), 2), _copies(graph, uniform(f"{factor}*{c}"), 2)
         # e x' = |s| x + e c y and e y' = |s| y - e c x, + 1 for the two products' truncation
-        x_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*lt({ec},0)-{o}*({s}+{ec}))+1")
-        y_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*gt({ec},0)-{o}*({s}-{ec}))+1")
+        x_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*lt({ec},0))+1")
+        y_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*gt({ec},0))+1")
         xs, ys = _copies(graph, x, 2), _copies(graph, y, 2)
         turned_x = _turned(graph, xs[0], ys[0], uniform(f"{_TOP}*lt({ec},0)"), sines[0], cosines[0], x_lift)
         turned_y = _turned(graph, ys[1], xs[1], uniform(f"{_TOP}*gt({ec},0)"), sines[1], cosines[1], y_lift)
