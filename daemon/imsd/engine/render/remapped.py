@@ -55,10 +55,11 @@ frame on one row or column (a few hundred geq values) and spread.
 
 A 16-bit maskedmerge costs about ten times a 16-bit blend addition and three times a blend
 multiply (4, 0.37 and 1.5 ms at 540x960, measured ad hoc): where many products a frame are
-needed (kaleidoscope's 7 turns, CrazyParametricFun's pushes), a product of a field and a number
-is a blend multiply (truncating) by a uniform frame, a sign is taken out (blend difference with a
-uniform 0 or 65535 turns x into 1 - x), and sums are blend additions and subtractions, which stop
-at 65535 and 0: a map that saturates there is off the plane, and clamped as a read is.
+needed (kaleidoscope's turns after the first, CrazyParametricFun's pushes), a product of a field
+and a number is a blend multiply (truncating) by a uniform frame, a sign is taken out (blend
+difference with a uniform 0 or 65535 turns x into 1 - x), and sums are blend additions and
+subtractions, which stop at 65535 and 0: a map that saturates there is off the plane, and
+clamped as a read is.
 
 The 16-bit pictures keep their format pinned around each lut (left to negotiate, ffmpeg cut one
 to the 8 bits of a later filter before the lut read it). A 16-bit lut's values stop at `_TOP`,
