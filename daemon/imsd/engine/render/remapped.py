@@ -57,7 +57,7 @@ A 16-bit blend addition is the cheapest full-plane step; a 16-bit maskedmerge an
 multiply cost several of them, and which of the two is dearer has differed between measurements
 (ad hoc: 4 and 1.5 ms against an addition's 0.37 at 540x960; in chains of six at 1080x1920,
 5.0 and 7.4 ms against 1.35): bench/transitions.py decides, per transition. Where many products
-a frame are needed (kaleidoscope's turns, CrazyParametricFun's pushes, morph's and displacement's
+a frame are needed (kaleidoscope's turns after the first, CrazyParametricFun's pushes, morph's and displacement's
 reaches), a product of a field and a number is a blend multiply (truncating) by a uniform frame, a
 sign is taken out (blend difference with a uniform 0 or 65535 turns x into 1 - x), and sums are
 blend additions and subtractions, which stop at 65535 and 0: a map that saturates there is off
@@ -416,29 +416,40 @@ def fold_window(
 
 def _folded(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, fold: Fold, p: str) -> tuple[str, str]:
     """kaleidoscope.glsl's p on a w x h grid each frame, as _TOP p.x and _TOP p.y (y up: a fold is
-    a lut, whose values stop at _TOP). Each
-    of the 7 rounds turns p by the frame's sin t and cos t, then folds it (a 16-bit lut). Signs
-    are taken out of the products, which are blends (multiply, 16 bits, truncating) of a field
-    and a uniform frame of the number: the fold is even, so p' may be turned through e = the
-    sign of sin t; e cos t y is |c| y, or |c| (1 - y) - |c| (blend difference with a uniform
-    _TOP); and each sum's constants (those |c|, the first round's - (sin t + e cos t) / 2 of p
-    = uv - .5, the offset keeping it positive) are one uniform frame added (blend addition)."""
+    a lut, whose values stop at _TOP). Each of the 7 rounds turns p by the frame's sin t and cos t,
+    then folds it (a 16-bit lut). The fold is even, so p' may be turned through e = the sign of
+    sin t. The first round's p is uv - .5, so its turn is a function of the column plus one of the
+    row, each drawn each frame on one row or column and spread (`_across`, `_columns`), added.
+    Later rounds' signs are taken out of the products, which are blends (multiply, 16 bits,
+    truncating) of a field and a uniform frame of the number: e cos t y is |c| y, or |c| (1 - y) -
+    |c| (blend difference with a uniform _TOP); and each sum's constants (those |c|, the offset
+    keeping it positive) are one uniform frame added (blend addition)."""
     factor, unit = 65535 / _FOLD_K, _TOP / _FOLD_K  # a blend multiply by `factor` s: `unit` s a whole
-    x = _still(graph, clock, frames, _row(graph, clock, w, h, f"round({_TOP}*(X+0.5)/W)"))
-    y = _still(graph, clock, frames, _column(graph, clock, w, h, f"round({_TOP}*(1-(Y+0.5)/H))"))
     folding = _lut16(f"st(0,val/{unit}-{_FOLD_LIFT});round({_TOP}*abs(ld(0)-2*floor(ld(0)/2)-1))")
 
     def uniform(expr: str) -> str:
         return _uniform(graph, clock, frames, w, h, expr)
 
-    for i in range(7):
+    def turn(i: int) -> tuple[str, str, str]:
         t = f"(pow({p},{fold.power})*{fold.speed}+{i}*{fold.angle})"
-        s, c, ec = f"abs(sin({t}))", f"abs(cos({t}))", f"(if(gte(sin({t}),0),1,-1)*cos({t}))"
-        o = 0.5 if i == 0 else 0  # the first round's p is uv - .5
+        return f"abs(sin({t}))", f"abs(cos({t}))", f"(if(gte(sin({t}),0),1,-1)*cos({t}))"
+
+    def spread(across: str, down: str) -> str:
+        # e x' and e y' + _FOLD_LIFT: |s| (u - .5) + e c (v - .5) and |s| (v - .5) - e c (u - .5)
+        parts = [_across(graph, clock, frames, w, h, 1, f"{unit}*({across})", "gray16le", 65535)[0],
+                 _columns(graph, clock, frames, w, h, 1, f"{unit}*({down})", "gray16le", 65535)[0]]  # fmt: skip
+        return graph.one(parts, [f("blend", all_mode="addition")], "turn")
+
+    s, c, ec = turn(0)
+    u, v = "(X+0.5)/W", "(1-(Y+0.5)/H)"
+    x = graph.one([spread(f"{s}*{u}", f"{_FOLD_LIFT}-{s}/2+{ec}*({v}-0.5)")], folding, "fold")
+    y = graph.one([spread(f"{_FOLD_LIFT}-{s}/2-{ec}*({u}-0.5)", f"{s}*{v}")], folding, "fold")
+    for i in range(1, 7):
+        s, c, ec = turn(i)
         sines, cosines = _copies(graph, uniform(f"{factor}*{s}"), 2), _copies(graph, uniform(f"{factor}*{c}"), 2)
         # e x' = |s| x + e c y and e y' = |s| y - e c x, + 1 for the two products' truncation
-        x_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*lt({ec},0)-{o}*({s}+{ec}))+1")
-        y_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*gt({ec},0)-{o}*({s}-{ec}))+1")
+        x_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*lt({ec},0))+1")
+        y_lift = uniform(f"{unit}*({_FOLD_LIFT}-{c}*gt({ec},0))+1")
         xs, ys = _copies(graph, x, 2), _copies(graph, y, 2)
         turned_x = _turned(graph, xs[0], ys[0], uniform(f"{_TOP}*lt({ec},0)"), sines[0], cosines[0], x_lift)
         turned_y = _turned(graph, ys[1], xs[1], uniform(f"{_TOP}*gt({ec},0)"), sines[1], cosines[1], y_lift)
@@ -485,13 +496,14 @@ def _pushed(
     axis + D g, D the distance to the centre along it in pixels and g = sin(progress dist
     amplitude `curve`) / smoothness (up to 10: |D g| reaches 5 planes), clamped to the plane.
 
-    Made in F steps a pixel, from the still F (axis + 1): the sine toward larger and toward
-    smaller `axis` (S+, S-: sin(k d) of the distance signed by D's side, looked up in a table of
-    it and the progress, `_tables`, and split by two luts) gives the shifts F |D| S / smoothness,
-    each a blend multiply of 2 F |D| and 65535 S / (2 m smoothness) (m the least whole number
-    keeping that within a lut's `_TOP`) times the whole m (saturating
-    blend additions), added and taken away (blend addition, subtract): a shift that takes the
-    place off the plane saturates at 65535 or 0, both off the plane, rather than overflowing.
+    Made in F steps a pixel, from the still F (axis + 1): the sine toward larger `axis` (S: sin(k d)
+    of the distance signed by D's side, looked up in a table of it and the progress, `_tables`)
+    gives the shift F |D| |S| / smoothness, a blend multiply of 2 F |D| and 65535 |S| / (2 m
+    smoothness) (m the least whole number keeping that within a lut's `_TOP`) times the whole m (a
+    lut, stopping at `_TOP`: F (n - 1) <= `_TOP` keeps such a shift off the plane), both added and
+    taken away (blend addition, subtract), and the one toward S's sign picked by `threshold` (S
+    against a still 0): a shift that takes the place off the plane saturates at 65535 or 0, both
+    off the plane, rather than overflowing.
 
     The table's step of distance (1/11585) moves the sine's argument by up to .012 (late in the
     window, where progress amplitude `curve` nears 290): far from the centre, where D is large, a
@@ -500,7 +512,7 @@ def _pushed(
     than the exact formula's place, a tenth to a fifth more than 2 pixels away: the same noise
     of reads, not the same pixels."""
     n = w if axis == "X" else h
-    steps = 65535 // (n + 2)  # F: a place within -1..n + 1 pixels
+    steps = min(65535 // (n + 2), _TOP // (n - 1))  # F: a place within -1..n + 1 pixels, F (n - 1) <= _TOP
     times = math.ceil(65535 / (2 * fun.smoothness * _TOP))  # m
     d = f"({axis}+0.5-{'W' if axis == 'X' else 'H'}/2)"
     drawn = _row if axis == "X" else _column
@@ -510,15 +522,16 @@ def _pushed(
     (sine,) = _tables(graph, clock, frames, w, h, signed, 2 * corner,
                       [f"{_K}+{_G}*sin({{p}}*({{d}}-{corner})*{fun.amplitude}*{curve})"])  # fmt: skip
     scale = 65535 / (2 * times * fun.smoothness)
-    toward, away = _copies(graph, sine, 2)
-    sides = [graph.one([toward], _lut16(f"round({scale}*clip((val-{_K})/{_G},0,1))"), "push"),
-             graph.one([away], _lut16(f"round({scale}*clip(({_K}-val)/{_G},0,1))"), "push")]  # fmt: skip
-    span = _copies(graph, _still(graph, clock, frames, drawn(graph, clock, w, h, f"round(2*abs({d})*{steps})")), 2)
-    shifts = [_times(graph, graph.one([twice, side], [f("blend", all_mode="multiply")], "push"), times)
-              for twice, side in zip(span, sides, strict=True)]  # fmt: skip
-    moved = graph.one([_place(graph, clock, frames, w, h, axis, steps), shifts[0]],
-                      [f("blend", all_mode="addition")], "push")  # fmt: skip
-    moved = graph.one([moved, shifts[1]], [f("blend", all_mode="subtract")], "push")
+    sines = _copies(graph, sine, 2)
+    size = graph.one([sines[0]], _lut16(f"round({scale}*clip(abs(val-{_K})/{_G},0,1))"), "push")
+    span = _still(graph, clock, frames, drawn(graph, clock, w, h, f"round(2*abs({d})*{steps})"))
+    shift = graph.one([span, size], [f("blend", all_mode="multiply"), *_lut16(f"{times}*val")], "push")
+    shifts = _copies(graph, shift, 2)
+    places = _copies(graph, _place(graph, clock, frames, w, h, axis, steps), 2)
+    ahead, back = (graph.one([place, by], [f("blend", all_mode=mode)], "push")
+                   for place, by, mode in zip(places, shifts, ("addition", "subtract"), strict=True))  # fmt: skip
+    middle = _still(graph, clock, frames, _drawn(graph, clock, w, h, str(_K)))
+    moved = graph.one([sines[1], middle, back, ahead], [f("threshold")], "push")
     return _copies(graph, _whole(graph, moved, steps, n), uses)
 
 
@@ -607,19 +620,6 @@ def _texture(graph: FilterGraph, clock: Clock, w: int, h: int, name: str) -> str
         f("scale", w, h, flags="bilinear"), f("format", "gray"),
     ], "texture")  # fmt: skip
     return graph.one([_flat(graph, clock, w, h, 0), picture], [f("blend", all_mode="addition")], "texture")
-
-
-def _times(graph: FilterGraph, label: str, m: int) -> str:
-    """A 16-bit picture times a whole m >= 1: blend additions (doubling), saturating at 65535."""
-    terms, power = [], label
-    while m > 1:
-        bit, m = m & 1, m >> 1
-        copies = _copies(graph, power, 2 + bit)
-        terms += copies[2:]
-        power = graph.one(copies[:2], [f("blend", all_mode="addition")], "times")
-    for term in terms:
-        power = graph.one([power, term], [f("blend", all_mode="addition")], "times")
-    return power
 
 
 def _read(graph: FilterGraph, clock: Clock, plane: str, xmap: str, ymap: str, label: str) -> str:
