@@ -28,9 +28,9 @@ REQUIRED_FILTERS = frozenset(
         "atempo", "atrim", "avgblur", "blackdetect", "blend", "chromashift", "color", "colorbalance",
         "colorchannelmixer", "concat", "crop", "curves", "displace", "drawbox", "drawgrid", "edgedetect",
         "eq", "extractplanes", "fade", "fillborders", "format", "fps", "freezedetect", "gblur", "geq",
-        "hflip", "hue", "loop", "loudnorm", "lut", "lut2", "lutyuv", "maskedmerge", "mergeplanes", "mix", "movie",
-        "negate", "noise", "null", "overlay", "pad", "pixelize", "remap", "rgbashift", "rotate", "scale",
-        "scdet", "scroll", "select", "sendcmd", "setparams", "setpts", "setsar", "settb", "split",
+        "hflip", "hstack", "hue", "loop", "loudnorm", "lut", "lut2", "lutyuv", "maskedmerge", "mergeplanes",
+        "mix", "movie", "negate", "noise", "null", "overlay", "pad", "pixelize", "remap", "rgbashift", "rotate",
+        "scale", "scdet", "scroll", "select", "sendcmd", "setparams", "setpts", "setsar", "settb", "split",
         "subtitles", "threshold", "tile", "tmix", "tpad", "transpose", "trim", "v360", "vflip", "vignette",
         "volume", "vstack", "xfade", "zoompan",
     }
