@@ -56,8 +56,11 @@ class RedisServer:
         self.process.wait(timeout=10)
 
 
-#: What tools (not tests) keep in the checkout while the tests run.
-_TOOL_FILES = frozenset({".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache", "__pycache__", "var"})
+#: What tools keep in the checkout while the tests run, and `test-artifacts/`, where tests leave
+#: screenshots for a person to look at (tests/test_console.py; ignored by git).
+_TOOL_FILES = frozenset(
+    {".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache", "__pycache__", "var", "test-artifacts"}
+)
 
 
 @pytest.fixture(autouse=True)
