@@ -122,6 +122,8 @@ _K = 32768  # 16-bit fields hold signed values around K
 _G = 16383  # sin a and cos a are K +- G * ...: the difference of two fields stays under 2^15
 _SQ = 131070  # the squared distance to the centre (at most 1/2) in 16 bits
 _TOP = 65280  # the largest value a 16-bit lut gives
+_CORNER = 0.5**0.5  # the distance from the centre to a corner, in uv
+_PUSH_GAIN = 32767  # CrazyParametricFun's sine: K +- this, as much of 16 bits as a signed value has
 _BLACK = {"y": 16, "u": 128, "v": 128, "a": 255}  # each plane's black (opaque)
 
 
@@ -168,8 +170,7 @@ def zoom_window(
     drawn: dict[str, list[tuple[str, str, str]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
         if "{d}" in zoom.g:
-            dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
-            (g,) = _tables(graph, clock, frames, pw, ph, dist, 0.5**0.5, [pushed])
+            (g,) = _tables(graph, clock, frames, pw, ph, _distance(graph, clock, frames, pw, ph), _CORNER, [pushed])
         else:
             g = _uniform(graph, clock, frames, pw, ph, pushed.replace("{p}", progress))
         xg, yg = graph.chain([g], [f("split", 2)], 2, "g")
@@ -261,10 +262,10 @@ def turn_window(
                   for axis, by_sign in (("x", across), ("y", down)) for sign, field in by_sign.items()}  # fmt: skip
         halves = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, str(_K))), 2)
         if "{d}" in turn.angle:
-            dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
             wanted = [u, u, v_x, v_y]  # one table for each expression, copied for each use
             distinct = list(dict.fromkeys(wanted))
-            found = _tables(graph, clock, frames, pw, ph, dist, 0.5**0.5, [f"{_K}*(1+{e})" for e in distinct])
+            dist = _distance(graph, clock, frames, pw, ph)
+            found = _tables(graph, clock, frames, pw, ph, dist, _CORNER, [f"{_K}*(1+{e})" for e in distinct])
             looked = {e: _copies(graph, t, wanted.count(e)) for e, t in zip(distinct, found, strict=True)}
             factors = [(looked[u].pop(), looked[v_x].pop()), (looked[u].pop(), looked[v_y].pop())]
         else:
@@ -472,7 +473,9 @@ def parametric_window(
     alpha: bool,
 ) -> str:  # fmt: skip
     """CrazyParametricFun.glsl over the window of `frames` frames: `from` read through the maps of
-    `_pushed`, mixed with `to` by smoothstep(.2, 1, progress) (a uniform mask)."""
+    `_pushed`, mixed with `to` by smoothstep(.2, 1, progress) (a uniform mask). Its sines, of the
+    progress and the distance to the centre, are looked up in one table an axis for planes of
+    both sizes."""
     w, h = size
     names, planes_a, planes_b = _planes(graph, a, b, alpha)
     p = f"(T*({clock.fps})/{frames})"
@@ -481,58 +484,69 @@ def parametric_window(
         "X": f"({fun.a - fun.b}*cos({{p}})+{fun.b}*cos({{p}}*{ratio}))",
         "Y": f"({fun.a - fun.b}*sin({{p}})-{fun.b}*sin({{p}}*{ratio}))",
     }
+    sizes = _sizes(w, h, alpha)
+    # the sine is odd: sin(k |d|) toward D's side is sin(k d) of the distance signed by D's side
+    sines = {axis: _copies(graph, _table(graph, clock, frames, 2 * _CORNER, (
+        f"{_K}+{_PUSH_GAIN}*sin({{p}}*({{d}}-{_CORNER})*{fun.amplitude}*{curve[axis]})")), len(sizes))
+        for axis in "XY"}  # fmt: skip
     weight = f"255*st(1,clip(({p}-0.2)/0.8,0,1))*ld(1)*(3-2*ld(1))"
     drawn: dict[str, list[tuple[str, str, str]]] = {}
-    for kind, (pw, ph), uses in _sizes(w, h, alpha):
-        xmaps, ymaps = (_pushed(graph, clock, frames, pw, ph, axis, curve[axis], fun, uses) for axis in "XY")
+    for kind, (pw, ph), uses in sizes:
+        signed = _signed_distances(graph, clock, frames, pw, ph)
+        looked = _looked_up(graph, clock, frames, pw, ph, [(sines[axis].pop(), signed[axis]) for axis in "XY"])
+        xmaps, ymaps = (_pushed(graph, clock, frames, pw, ph, axis, sine, fun, uses)
+                        for axis, sine in zip("XY", looked, strict=True))  # fmt: skip
         masks = _copies(graph, _uniform(graph, clock, frames, pw, ph, weight, "gray"), uses)
         drawn[kind] = list(zip(xmaps, ymaps, masks, strict=True))
     return _merged(graph, _moved_mix(graph, clock, names, planes_a, planes_b, drawn, "pushed"), alpha)
 
 
+def _signed_distances(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int) -> dict[str, str]:
+    """Each pixel's distance to the centre (in uv) signed by its side of the middle column ("X")
+    and of the middle row ("Y"), less left of and above it, as stills of `_table` columns of
+    -`_CORNER`..`_CORNER`: the top left quarter drawn once, unfolded twice (`_unfolded`)."""
+    top = _TABLE - 1
+    dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
+    quarter = _quarter(graph, clock, w, h, f"st(9,0.5-{dist}/{2 * _CORNER});round(clip(ld(9),0,1)*{top})")
+    by_x, by_y = _copies(graph, quarter, 2)
+    return {
+        "X": _still(graph, clock, frames, _unfolded(graph, by_x, w, h, right=f"{top}-val")),
+        "Y": _still(graph, clock, frames, _unfolded(graph, by_y, w, h, below=f"{top}-val")),
+    }
+
+
 def _pushed(
-    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, axis: str, curve: str, fun: Parametric, uses: int
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, axis: str, sine: str, fun: Parametric, uses: int
 ) -> list[str]:
     """`uses` copies of CrazyParametricFun.glsl's map along `axis` (X or Y) for planes of w x h:
     axis + D g, D the distance to the centre along it in pixels and g = sin(progress dist
-    amplitude `curve`) / smoothness (up to 10: |D g| reaches 5 planes), clamped to the plane.
+    amplitude curve) / smoothness (up to 10: |D g| reaches 5 planes), clamped to the plane.
 
-    Made in F steps a pixel, from the still F (axis + 1): the sine toward larger `axis` (S: sin(k d)
-    of the distance signed by D's side, looked up in a table of it and the progress, `_tables`)
-    gives the shift F |D| |S| / smoothness, a blend multiply of 2 F |D| and 65535 |S| / (2 m
-    smoothness) (m the least whole number keeping that within a lut's `_TOP`) times the whole m (a
-    lut, stopping at `_TOP`: F (n - 1) <= `_TOP` keeps such a shift off the plane), both added and
-    taken away (blend addition, subtract), and the one toward S's sign picked by `threshold` (S
-    against a still 0): a shift that takes the place off the plane saturates at 65535 or 0, both
-    off the plane, rather than overflowing.
+    Made in F steps a pixel, from the still F (axis + 1), by two blends that take signed values
+    around K and saturate: the `sine` toward larger `axis` (each frame's K + `_PUSH_GAIN` S, S the
+    sine of the distance signed by D's side) times a still B = F |D| 8192 / (`_PUSH_GAIN`
+    smoothness) by multiply128 (K + (sine - K) B / 8192, clipped to 16 bits) is the shift K + F D g,
+    and grainmerge adds it to the place (place + shift - K, clipped). F <= 32767 / (n + 2) makes a
+    saturated shift move a read off the plane from anywhere, so a shift past 16 bits reads the
+    edge as the exact one does.
 
     The table's step of distance (1/11585) moves the sine's argument by up to .012 (late in the
-    window, where progress amplitude `curve` nears 290): far from the centre, where D is large, a
+    window, where progress amplitude curve nears 290): far from the centre, where D is large, a
     read moves by up to .06 of the picture. At 160 x 128 a pixel or two in a few of a thousand;
     at 1080 x 1920 (a numpy model of the steps) a fifth to a third of the pixels read elsewhere
     than the exact formula's place, a tenth to a fifth more than 2 pixels away: the same noise
     of reads, not the same pixels."""
     n = w if axis == "X" else h
-    steps = min(65535 // (n + 2), _TOP // (n - 1))  # F: a place within -1..n + 1 pixels, F (n - 1) <= _TOP
-    times = math.ceil(65535 / (2 * fun.smoothness * _TOP))  # m
+    steps = 32767 // (n + 2)  # F
+    gain = 8192 * steps / (_PUSH_GAIN * fun.smoothness)  # B = gain |D|, at most gain n / 2
+    if gain * n / 2 > 65535:
+        raise ValueError(f"CrazyParametricFun smoothness {fun.smoothness} pushes further than 16 bits hold")
     d = f"({axis}+0.5-{'W' if axis == 'X' else 'H'}/2)"
     drawn = _row if axis == "X" else _column
-    corner = 0.5**0.5  # the signed distance is within -corner..corner
-    signed = f"(hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)*if(gte({d},0),1,-1)+{corner})"
-    # the sine is odd: sin(k |d|) toward D's side is sin(k d) of the signed distance d
-    (sine,) = _tables(graph, clock, frames, w, h, signed, 2 * corner,
-                      [f"{_K}+{_G}*sin({{p}}*({{d}}-{corner})*{fun.amplitude}*{curve})"])  # fmt: skip
-    scale = 65535 / (2 * times * fun.smoothness)
-    sines = _copies(graph, sine, 2)
-    size = graph.one([sines[0]], _lut16(f"round({scale}*clip(abs(val-{_K})/{_G},0,1))"), "push")
-    span = _still(graph, clock, frames, drawn(graph, clock, w, h, f"round(2*abs({d})*{steps})"))
-    shift = graph.one([span, size], [f("blend", all_mode="multiply"), *_lut16(f"{times}*val")], "push")
-    shifts = _copies(graph, shift, 2)
-    places = _copies(graph, _place(graph, clock, frames, w, h, axis, steps), 2)
-    ahead, back = (graph.one([place, by], [f("blend", all_mode=mode)], "push")
-                   for place, by, mode in zip(places, shifts, ("addition", "subtract"), strict=True))  # fmt: skip
-    middle = _still(graph, clock, frames, _row(graph, clock, w, h, str(_K)))
-    moved = graph.one([sines[1], middle, back, ahead], [f("threshold")], "push")
+    span = _still(graph, clock, frames, drawn(graph, clock, w, h, f"round({gain}*abs({d}))"))
+    shift = graph.one([sine, span], [f("blend", all_mode="multiply128")], "push")
+    place = _place(graph, clock, frames, w, h, axis, steps)
+    moved = graph.one([place, shift], [f("blend", all_mode="grainmerge")], "push")
     return _copies(graph, _whole(graph, moved, steps, n), uses)
 
 
@@ -1384,32 +1398,51 @@ def squeeze_window(
     return _merged(graph, out, alpha, rgb=True)
 
 
-#: The columns of a `_tables` table: its still quantity in this many steps.
+#: The columns of a `_table`: its still quantity in this many steps.
 _TABLE = 16384
 
 
 def _tables(
-    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, field: str, top: float, exprs: list[str]
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, columns: str, top: float, exprs: list[str]
 ) -> list[str]:
-    """Each frame's w x h 16-bit fields `exprs` of a still quantity `{d}` (the geq `field`, in 0..top)
-    and the progress `{p}`: per-pixel functions of both at the cost of one remap a frame each,
-    which looks it up in a table drawn once (_TABLE columns of `{d}`, a row a frame) at the column
-    of each pixel's quantity (a still map, shared) and the frame's row (a uniform map, shared).
-    Each geq keeps its value in a register before clip(), which evaluates its first argument twice."""
-    columns = _copies(graph, _still(graph, clock, frames, _drawn(
-        graph, clock, w, h, f"st(9,({field})/{top});round(clip(ld(9),0,1)*{_TABLE - 1})")), len(exprs))  # fmt: skip
-    rows = _copies(graph, _uniform(graph, clock, frames, w, h, f"T*({clock.fps})"), len(exprs))
-    looked = []
-    for expr, column, row in zip(exprs, columns, rows, strict=True):
-        values = expr.replace("{d}", f"(X/{_TABLE - 1}*{top})").replace("{p}", f"(Y/{frames})")
-        table = graph.one([], [
-            f("color", "black", s=f"{_TABLE}x{frames}", r=str(clock.fps), d=clock.seconds(1)),
-            f("format", "gray16le"), f("geq", lum=f"st(9,{values});clip(ld(9),0,65535)"),
-        ], "table")  # fmt: skip
-        looked.append(graph.one([_still(graph, clock, frames, table), column, row], [
-            f("remap", format="gray"), f("format", "gray16le"),
-        ], "table"))  # fmt: skip
-    return looked
+    """Each frame's w x h 16-bit fields `exprs` of a still quantity `{d}` in 0..top (`columns`, a
+    still of each pixel's `_table` column) and the progress `{p}`: per-pixel functions of both at
+    the cost of one remap a frame each (`_looked_up`)."""
+    tables = [_table(graph, clock, frames, top, expr) for expr in exprs]
+    return _looked_up(graph, clock, frames, w, h, list(zip(tables, _copies(graph, columns, len(exprs)), strict=True)))
+
+
+def _table(graph: FilterGraph, clock: Clock, frames: int, top: float, expr: str) -> str:
+    """A still table of the 16-bit `expr` of `{d}` and `{p}`: `_TABLE` columns of `{d}` in 0..top,
+    a row a frame of the window's progress. It depends on no plane size: planes of both sizes
+    may look up one table. The geq keeps its value in a register before clip(), which
+    evaluates its first argument twice."""
+    values = expr.replace("{d}", f"(X/{_TABLE - 1}*{top})").replace("{p}", f"(Y/{frames})")
+    table = graph.one([], [
+        f("color", "black", s=f"{_TABLE}x{frames}", r=str(clock.fps), d=clock.seconds(1)),
+        f("format", "gray16le"), f("geq", lum=f"st(9,{values});clip(ld(9),0,65535)"),
+    ], "table")  # fmt: skip
+    return _still(graph, clock, frames, table)
+
+
+def _looked_up(
+    graph: FilterGraph, clock: Clock, frames: int, w: int, h: int, lookups: list[tuple[str, str]]
+) -> list[str]:
+    """Each (table, columns) pair's w x h field each frame: the `_table` looked up by remap at each
+    pixel's column (`columns`, a still) and the frame's row (a uniform map all lookups share)."""
+    rows = _copies(graph, _uniform(graph, clock, frames, w, h, f"T*({clock.fps})"), len(lookups))
+    return [
+        graph.one([table, columns, row], [f("remap", format="gray"), f("format", "gray16le")], "table")
+        for (table, columns), row in zip(lookups, rows, strict=True)
+    ]
+
+
+def _distance(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int) -> str:
+    """Each pixel's distance to the centre (in uv, 0..`_CORNER`) as a still of `_table` columns:
+    the same in every quarter, drawn on one (`_mirrored`)."""
+    dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
+    return _still(graph, clock, frames, _mirrored(
+        graph, clock, w, h, f"st(9,{dist}/{_CORNER});round(clip(ld(9),0,1)*{_TABLE - 1})"))  # fmt: skip
 
 
 def _copies(graph: FilterGraph, label: str, n: int) -> list[str]:
@@ -1520,14 +1553,29 @@ def _drawn(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
 def _mirrored(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str, below: str | None = None) -> str:
     """`_drawn` for a field the same either side of the picture's middle column and, below its
     middle row, the same or `below` (a lut of the value above, so under `_TOP`): geq draws the
-    top left quarter (W and H in `expr` are the picture's), flips (hflip, vflip) and stacks the
-    rest, a middle column or row drawn once. A still's geq costs 0.3-0.5 s of CPU at 1080x1920
-    (10-17 ms a frame over a 1 s window); flips and stacks of one frame next to nothing."""
+    top left quarter (W and H in `expr` are the picture's), and `_unfolded` makes the rest. A
+    still's geq costs 0.3-0.5 s of CPU at 1080x1920 (10-17 ms a frame over a 1 s window)."""
+    return _unfolded(graph, _quarter(graph, clock, w, h, expr), w, h, below=below)
+
+
+def _quarter(graph: FilterGraph, clock: Clock, w: int, h: int, expr: str) -> str:
+    """The top left quarter of a w x h `_drawn` field (W and H in `expr` are the picture's), its
+    middle column and row included."""
+    return _drawn(graph, clock, (w + 1) // 2, (h + 1) // 2, expr.replace("W", str(w)).replace("H", str(h)))
+
+
+def _unfolded(
+    graph: FilterGraph, quarter: str, w: int, h: int, right: str | None = None, below: str | None = None
+) -> str:
+    """The w x h field of its top left `_quarter`, flipped (hflip, vflip) and stacked: right of the
+    middle column the same or `right`, below the middle row the same or `below` (luts of the value
+    mirrored, so under `_TOP`). Flips and stacks of one frame cost next to nothing."""
     cw, ch = (w + 1) // 2, (h + 1) // 2
-    quarter = _drawn(graph, clock, cw, ch, expr.replace("W", str(w)).replace("H", str(h)))
-    left, right = _copies(graph, quarter, 2)
-    right = graph.one([right], [f("hflip"), f("crop", w=w // 2, h=ch, x=cw - w // 2, y=0)], "field")
-    top, bottom = _copies(graph, graph.one([left, right], [f("hstack")], "field"), 2)
+    left, mirrored = _copies(graph, quarter, 2)
+    mirrored = graph.one([mirrored], [
+        f("hflip"), f("crop", w=w // 2, h=ch, x=cw - w // 2, y=0), *(_lut16(right) if right else [f("null")]),
+    ], "field")  # fmt: skip
+    top, bottom = _copies(graph, graph.one([left, mirrored], [f("hstack")], "field"), 2)
     bottom = graph.one([bottom], [
         f("vflip"), f("crop", w=w, h=h // 2, x=0, y=ch - h // 2), *(_lut16(below) if below else [f("null")]),
     ], "field")  # fmt: skip
