@@ -203,7 +203,7 @@ def circles_window(
     weights = [t, f"{t}*0.5", f"{t}*0.2", t]
     drawn: dict[str, list[tuple[str, ...]]] = {}
     for kind, (pw, ph), uses in _sizes(w, h, alpha):
-        r = _drawn(graph, clock, pw, ph, f"round(clip(2*hypot((X+0.5)/W-0.5,(0.5-(Y+0.5)/H)*H/W)*{scale},0,65535))")
+        r = _mirrored(graph, clock, pw, ph, f"round(clip(2*hypot((X+0.5)/W-0.5,(0.5-(Y+0.5)/H)*H/W)*{scale},0,65535))")
         rs = _copies(graph, _still(graph, clock, frames, r), 3)
         full = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, "65535")), 3)
         zero = _copies(graph, _still(graph, clock, frames, _row(graph, clock, pw, ph, "0")), 3)
