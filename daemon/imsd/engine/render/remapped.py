@@ -57,14 +57,17 @@ A 16-bit blend addition is the cheapest full-plane step; a 16-bit maskedmerge an
 multiply cost several of them, and which of the two is dearer has differed between measurements
 (ad hoc: 4 and 1.5 ms against an addition's 0.37 at 540x960; in chains of six at 1080x1920,
 5.0 and 7.4 ms against 1.35): bench/transitions.py decides, per transition. Where many
-products a frame are needed (kaleidoscope's turns after the first, CrazyParametricFun's pushes,
-morph's and displacement's reaches), a product of a field and a number is a blend multiply
-(truncating) by a uniform frame, a sign is taken out (blend difference with a uniform 0 or 65535
-turns x into 1 - x), and sums are blend additions and subtractions, which stop at 65535 and 0: a
-map that saturates there is off the plane, and clamped as a read is. Still fields are drawn once
-a window, but a geq over every pixel of 1080x1920 is over a second of CPU: over a 1 s window that
-is tens of ms a frame, so a still is drawn once and derived by luts, or drawn on a quarter and
-mirrored (`_mirrored`), or on one row or column and spread (`_row`, `_column`).
+products a frame are needed (kaleidoscope's turns after the first, morph's and displacement's
+reaches), a product of a field and a number is a blend multiply (truncating) by a uniform frame, a
+sign is taken out (blend difference with a uniform 0 or 65535 turns x into 1 - x), and sums are
+blend additions and subtractions, which stop at 65535 and 0: a map that saturates there is off the
+plane, and clamped as a read is. A signed field times a still and added to a place
+(CrazyParametricFun's pushes) is one multiply128 and one grainmerge, blends of values about K that
+saturate the same way. Still fields are drawn once a window, but a geq over every pixel of
+1080x1920 is over a second of CPU: over a 1 s window that is tens of ms a frame, so a still is
+drawn once and derived by luts, or drawn on a quarter and unfolded (`_mirrored`, `_unfolded`: a
+field that changes sign across the middle takes a lut on that side), or on one row or column and
+spread (`_row`, `_column`).
 
 The 16-bit pictures keep their format pinned around each lut (left to negotiate, ffmpeg cut one
 to the 8 bits of a later filter before the lut read it). A 16-bit lut's values stop at `_TOP`,
