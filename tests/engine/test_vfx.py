@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
-from imsd.engine.render.vfx import CATALOGUE, effects_table
+from imsd.engine.render.graph import FilterGraph
+from imsd.engine.render.vfx import CATALOGUE, Window, effects_table
 
 from tests.engine.conftest import video
 from tests.engine.sampling import frames
@@ -535,3 +536,17 @@ async def test_a_light_sweep_s_band_moves_its_way(
         profiles = [(luma(drawn[i]) - luma(plain[i])).mean(axis=other) for i in at]
     first, then = (band_centre(p) for p in profiles)
     assert then > first + 0.2 * drawn.shape[1 + axis], (first, then)
+
+
+@pytest.mark.parametrize(("name", "once"), [("bigsun", True), ("moon_projection", True), ("starry", False)])
+def test_a_drawing_that_does_not_change_in_time_is_drawn_once_and_repeated(name: str, once: bool) -> None:
+    """A layer whose expressions never read T (a still sun) costs one geq for the window, not
+    one a frame (bench/vfx.py: bigsun 17.6 -> 2.0 ms a 1080x1920 frame); a twinkling one still
+    draws every frame. (That it shows through the whole window is the test above, at 0.7 s in.)"""
+    graph = FilterGraph()
+    graph.steps(["0:v"], CATALOGUE[name].draw(Window(0.5, 1.5, 1080, 1920, "30")), "x")
+    chain = [(x.name, dict(x.args)) for x in graph.filters()]
+    geq = next(i for i, (filter_name, _) in enumerate(chain) if filter_name == "geq")
+    first_only = ("trim", {"end_frame": 1}) in chain[:geq]
+    repeated = any(n == "overlay" and args.get("eof_action") == "repeat" for n, args in chain)
+    assert (first_only, repeated) == (once, once), chain

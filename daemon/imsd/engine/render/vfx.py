@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -328,19 +329,24 @@ def _cell(length: float) -> int:
 
 
 def _over(window: Window, copy: Iterable[Step], x: str | int = 0, y: str | int = 0,
-          main: Iterable[Step] = ()) -> Branch:  # fmt: skip
+          main: Iterable[Step] = (), still: bool = False) -> Branch:  # fmt: skip
     """A copy of the picture, drawn by `copy`, laid over it at x, y in the window. The copy is
     trimmed to the window, so it costs nothing outside it: overlay passes the picture through
-    before the copy's first frame and, by eof_action=pass, after its last."""
+    before the copy's first frame and, by eof_action=pass, after its last. A `still` copy (one
+    whose drawing does not change in time) is drawn once, on the window's first frame, and
+    overlay repeats it through the window."""
     trim = f("trim", start=window.start, end=window.end)
-    return Branch((trim, *copy), window.only([f("overlay", x=x, y=y, eof_action="pass")])[0], tuple(main))
+    first = (f("trim", end_frame=1),) if still else ()
+    over = f("overlay", x=x, y=y, eof_action="repeat" if still else "pass")
+    return Branch((trim, *first, *copy), window.only([over])[0], tuple(main))
 
 
 def _layer(window: Window, lum: str, cb: str, cr: str, alpha: str, high: int = 360) -> tuple[Step, ...]:
     """A drawn layer (geq expressions of X, Y, W, H and T for each plane, alpha giving its
     shape) laid over the picture in the window. It is drawn about `high` pixels high at most
     and scaled up: geq evaluates an expression per pixel, so on a 1080x1920 frame it runs on a
-    25th of the pixels (at 360), and its edges come out soft rather than stepped."""
+    25th of the pixels (at 360), and its edges come out soft rather than stepped. A layer whose
+    expressions do not read the time T is drawn once (`_over`'s still)."""
     k = max(1, round(window.h / high))
     drawn = (
         f("scale", _cell(window.w / k), _cell(window.h / k)),
@@ -348,7 +354,8 @@ def _layer(window: Window, lum: str, cb: str, cr: str, alpha: str, high: int = 3
         f("geq", lum=lum, cb=cb, cr=cr, a=alpha),
         f("scale", window.w, window.h),
     )
-    return (_over(window, drawn),)
+    still = not any(re.search(r"\bT\b", e) for e in (lum, cb, cr, alpha))
+    return (_over(window, drawn, still=still),)
 
 
 def _tiled(w: int, h: int, cols: int, rows: int) -> tuple[Filter, ...]:
