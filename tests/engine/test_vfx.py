@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from imsd.engine.render.graph import FilterGraph
-from imsd.engine.render.vfx import CATALOGUE, Window, effects_table
+from imsd.engine.render.vfx import CATALOGUE, Window, _layer, effects_table
 
 from tests.engine.conftest import video
 from tests.engine.sampling import frames
@@ -550,3 +550,18 @@ def test_a_drawing_that_does_not_change_in_time_is_drawn_once_and_repeated(name:
     first_only = ("trim", {"end_frame": 1}) in chain[:geq]
     repeated = any(n == "overlay" and args.get("eof_action") == "repeat" for n, args in chain)
     assert (first_only, repeated) == (once, once), chain
+
+
+@pytest.mark.parametrize(
+    ("alpha", "once"),
+    [
+        ("255*lt(X,W/2)", True),
+        ("255*lt(X,W*T)", False),
+        ("255*eq(mod(N,2),0)", False),
+        ("255*gt(random(0),0.5)", False),
+    ],
+)
+def test_a_layer_reading_the_time_the_frame_number_or_random_is_drawn_every_frame(alpha: str, once: bool) -> None:
+    graph = FilterGraph()
+    graph.steps(["0:v"], _layer(Window(0.5, 1.5, 1080, 1920, "30"), "235", "128", "128", alpha), "x")
+    assert (("trim", {"end_frame": 1}) in [(x.name, dict(x.args)) for x in graph.filters()]) == once

@@ -341,12 +341,17 @@ def _over(window: Window, copy: Iterable[Step], x: str | int = 0, y: str | int =
     return Branch((trim, *first, *copy), window.only([over])[0], tuple(main))
 
 
+#: What makes a geq expression differ from frame to frame: the time, the frame's number, random().
+_CHANGING = re.compile(r"\b(T|N|random)\b")
+
+
 def _layer(window: Window, lum: str, cb: str, cr: str, alpha: str, high: int = 360) -> tuple[Step, ...]:
     """A drawn layer (geq expressions of X, Y, W, H and T for each plane, alpha giving its
     shape) laid over the picture in the window. It is drawn about `high` pixels high at most
     and scaled up: geq evaluates an expression per pixel, so on a 1080x1920 frame it runs on a
     25th of the pixels (at 360), and its edges come out soft rather than stepped. A layer whose
-    expressions do not read the time T is drawn once (`_over`'s still)."""
+    expressions read neither the time, the frame's number nor random() is drawn once (`_over`'s
+    still)."""
     k = max(1, round(window.h / high))
     drawn = (
         f("scale", _cell(window.w / k), _cell(window.h / k)),
@@ -354,7 +359,7 @@ def _layer(window: Window, lum: str, cb: str, cr: str, alpha: str, high: int = 3
         f("geq", lum=lum, cb=cb, cr=cr, a=alpha),
         f("scale", window.w, window.h),
     )
-    still = not any(re.search(r"\bT\b", e) for e in (lum, cb, cr, alpha))
+    still = not any(_CHANGING.search(e) for e in (lum, cb, cr, alpha))
     return (_over(window, drawn, still=still),)
 
 
