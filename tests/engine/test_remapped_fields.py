@@ -20,9 +20,10 @@ from imsd.engine.render.remapped import (
     _lut16,
     _mask,
     _signed_distances,
+    drawn_window,
     parametric_window,
 )
-from imsd.engine.render.transitions import Parametric
+from imsd.engine.render.transitions import Parametric, transition_names, xfade_transition
 
 
 def _run(field: str, steps: str, width: int, pix_fmt: str) -> list[int]:
@@ -89,8 +90,10 @@ def test_a_signed_blend_moves_by_a_signed_value_and_saturates(mode: str, by: int
     assert _values(graph, blended, len(_SIGNED), 1) == [expected]
 
 
-@pytest.mark.parametrize(("w", "h"), [(8, 6), (12, 10)])
+@pytest.mark.parametrize(("w", "h"), [(8, 6), (12, 10), (7, 5), (1, 3), (3, 1), (1, 1)])
 def test_the_signed_distances_unfolded_from_a_quarter_are_the_distance_signed_by_each_side(w: int, h: int) -> None:
+    """Odd sides' middle column (X) or row (Y), where the push it signs is 0, take the side before
+    the middle; a side of one pixel (a 2-pixel output's chroma) has nothing to unfold."""
     graph = FilterGraph()
     signed = _signed_distances(graph, Clock.at(25), 2, w, h)
     for axis, label in signed.items():
@@ -99,8 +102,35 @@ def test_the_signed_distances_unfolded_from_a_quarter_are_the_distance_signed_by
             for x in range(w):
                 dist = math.hypot((x + 0.5) / w - 0.5, (y + 0.5) / h - 0.5)
                 side = (x + 0.5 - w / 2) if axis == "X" else (y + 0.5 - h / 2)
-                exact = (math.copysign(dist, side) + _CORNER) / (2 * _CORNER) * (_TABLE - 1)
+                exact = (math.copysign(dist, side or -1) + _CORNER) / (2 * _CORNER) * (_TABLE - 1)
                 assert abs(got[y][x] - exact) <= 0.5 + 1e-6, (axis, x, y, got[y][x], exact)
+
+
+#: The transitions drawn by remapped.py (drawn_window), by name.
+_DRAWN = {
+    name: choice.drawn
+    for name in transition_names()
+    if (choice := xfade_transition(name, "seed")) is not None and choice.drawn is not None
+}
+
+
+@pytest.mark.parametrize("size", [(2, 4), (4, 2), (2, 2)], ids=str)
+@pytest.mark.parametrize("name", sorted(_DRAWN))
+def test_a_transition_drawn_by_its_formula_runs_on_the_smallest_outputs(name: str, size: tuple[int, int]) -> None:
+    """An output 2 pixels wide or tall has chroma planes of one pixel: nothing to mirror, no
+    zero-sized crop (ffmpeg refuses one)."""
+    choice = xfade_transition(name, "seed")
+    assert choice is not None and choice.drawn is not None
+    graph = FilterGraph()
+    out = drawn_window(graph, Clock.at(25), "a", "b", choice.drawn, 5, size, alpha=False)
+    w, h = size
+    pictures = "".join(
+        f"color={c}:s={w}x{h}:r=25:d=0.2,format=yuv420p[{label}];" for c, label in (("red", "a"), ("blue", "b"))
+    )
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-filter_complex", pictures + graph.render(), "-map", f"[{out}]", "-f", "null", "-"],
+        check=True, capture_output=True,
+    )  # fmt: skip
 
 
 def test_a_push_further_than_a_16_bit_shift_holds_is_refused_when_the_graph_is_built() -> None:

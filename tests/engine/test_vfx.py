@@ -542,7 +542,7 @@ async def test_a_light_sweep_s_band_moves_its_way(
 def test_a_drawing_that_does_not_change_in_time_is_drawn_once_and_repeated(name: str, once: bool) -> None:
     """A layer whose expressions never read T (a still sun) costs one geq for the window, not
     one a frame (bench/vfx.py: bigsun 17.6 -> 2.0 ms a 1080x1920 frame); a twinkling one still
-    draws every frame. (That it shows through the whole window is the test above, at 0.7 s in.)"""
+    draws every frame."""
     graph = FilterGraph()
     graph.steps(["0:v"], CATALOGUE[name].draw(Window(0.5, 1.5, 1080, 1920, "30")), "x")
     chain = [(x.name, dict(x.args)) for x in graph.filters()]
@@ -559,9 +559,22 @@ def test_a_drawing_that_does_not_change_in_time_is_drawn_once_and_repeated(name:
         ("255*lt(X,W*T)", False),
         ("255*eq(mod(N,2),0)", False),
         ("255*gt(random(0),0.5)", False),
+        ("255*gt(lum(X,Y),128)", False),
     ],
 )
-def test_a_layer_reading_the_time_the_frame_number_or_random_is_drawn_every_frame(alpha: str, once: bool) -> None:
+def test_a_layer_reading_time_frame_number_random_numbers_or_the_picture_is_drawn_every_frame(
+    alpha: str, once: bool
+) -> None:
     graph = FilterGraph()
     graph.steps(["0:v"], _layer(Window(0.5, 1.5, 1080, 1920, "30"), "235", "128", "128", alpha), "x")
     assert (("trim", {"end_frame": 1}) in [(x.name, dict(x.args)) for x in graph.filters()]) == once
+
+
+async def test_a_drawing_drawn_once_shows_through_its_whole_window_and_not_after(render: Any, m: Any) -> None:
+    """bigsun's sun, drawn on the window's first frame, is on its last (1.4 s) and gone at
+    TimelineOut (1.5 s) and before TimelineIn."""
+    plain, _ = await rendered(render, m, None)
+    drawn, _ = await rendered(render, m, {"Type": "VFX", "SubType": "bigsun"})
+    changed = [float(np.abs(drawn[i] - plain[i]).mean()) for i in range(len(plain))]
+    assert changed[5] > 2.5 and changed[14] > 2.5, changed
+    assert changed[4] < 2.0 and changed[15] < 2.0, changed

@@ -506,7 +506,8 @@ def parametric_window(
 
 def _signed_distances(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int) -> dict[str, str]:
     """Each pixel's distance to the centre (in uv) signed by its side of the middle column ("X")
-    and of the middle row ("Y"), less left of and above it, as stills of `_table` columns of
+    and of the middle row ("Y"), less left of and above it (and on an odd side's middle column
+    or row, where the push it signs is 0), as stills of `_table` columns of
     -`_CORNER`..`_CORNER`: the top left quarter drawn once, unfolded twice (`_unfolded`)."""
     top = _TABLE - 1
     dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
@@ -528,10 +529,10 @@ def _pushed(
     Made in F steps a pixel, from the still F (axis + 1), by two blends that take signed values
     around K and saturate: the `sine` toward larger `axis` (each frame's K + `_PUSH_GAIN` S, S the
     sine of the distance signed by D's side) times a still B = F |D| 8192 / (`_PUSH_GAIN`
-    smoothness) by multiply128 (K + (sine - K) B / 8192, clipped to 16 bits) is the shift K + F D g,
-    and grainmerge adds it to the place (place + shift - K, clipped). F <= 32767 / (n + 2) makes a
-    saturated shift move a read off the plane from anywhere, so a shift past 16 bits reads the
-    edge as the exact one does.
+    smoothness) by multiply128 (K + (sine - K) B / 8192, clipped to 16 bits, rounded down) is the
+    shift K + F D g, and grainmerge adds it to the place (place + shift - K, clipped). F <= 32767 /
+    (n + 2) makes a saturated shift move a read off the plane from anywhere, so a shift past 16
+    bits reads the edge as the exact one does.
 
     The table's step of distance (1/11585) moves the sine's argument by up to .012 (late in the
     window, where progress amplitude curve nears 290): far from the centre, where D is large, a
@@ -1572,17 +1573,24 @@ def _unfolded(
 ) -> str:
     """The w x h field of its top left `_quarter`, flipped (hflip, vflip) and stacked: right of the
     middle column the same or `right`, below the middle row the same or `below` (luts of the value
-    mirrored, so under `_TOP`). Flips and stacks of one frame cost next to nothing."""
+    mirrored, so under `_TOP`; an odd side's middle column or row is the quarter's). A side of one
+    pixel (the chroma of a 2-pixel output) has nothing to mirror. Flips and stacks of one frame
+    cost next to nothing."""
     cw, ch = (w + 1) // 2, (h + 1) // 2
-    left, mirrored = _copies(graph, quarter, 2)
-    mirrored = graph.one([mirrored], [
-        f("hflip"), f("crop", w=w // 2, h=ch, x=cw - w // 2, y=0), *(_lut16(right) if right else [f("null")]),
-    ], "field")  # fmt: skip
-    top, bottom = _copies(graph, graph.one([left, mirrored], [f("hstack")], "field"), 2)
+    top = quarter
+    if w > 1:
+        left, mirrored = _copies(graph, quarter, 2)
+        mirrored = graph.one([mirrored], [
+            f("hflip"), f("crop", w=w // 2, h=ch, x=cw - w // 2, y=0), *(_lut16(right) if right else [f("null")]),
+        ], "field")  # fmt: skip
+        top = graph.one([left, mirrored], [f("hstack")], "field")
+    if h == 1:
+        return graph.one([top], [f("format", "gray16le")], "field")
+    upper, bottom = _copies(graph, top, 2)
     bottom = graph.one([bottom], [
         f("vflip"), f("crop", w=w, h=h // 2, x=0, y=ch - h // 2), *(_lut16(below) if below else [f("null")]),
     ], "field")  # fmt: skip
-    return graph.one([top, bottom], [f("vstack"), f("format", "gray16le")], "field")
+    return graph.one([upper, bottom], [f("vstack"), f("format", "gray16le")], "field")
 
 
 def _down(graph: FilterGraph, label: str, w: int, h: int, pix_fmt: str = "gray16le") -> str:

@@ -341,8 +341,9 @@ def _over(window: Window, copy: Iterable[Step], x: str | int = 0, y: str | int =
     return Branch((trim, *first, *copy), window.only([over])[0], tuple(main))
 
 
-#: What makes a geq expression differ from frame to frame: the time, the frame's number, random().
-_CHANGING = re.compile(r"\b(T|N|random)\b")
+#: What makes a geq expression differ from frame to frame: the time, the frame's number, random
+#: numbers, or a read of the picture it is drawn over.
+_CHANGING = re.compile(r"\b(T|N|random\w*)\b|\b(p|lum|cb|cr|alpha|r|g|b)\(")
 
 
 def _layer(window: Window, lum: str, cb: str, cr: str, alpha: str, high: int = 360) -> tuple[Step, ...]:
@@ -350,8 +351,8 @@ def _layer(window: Window, lum: str, cb: str, cr: str, alpha: str, high: int = 3
     shape) laid over the picture in the window. It is drawn about `high` pixels high at most
     and scaled up: geq evaluates an expression per pixel, so on a 1080x1920 frame it runs on a
     25th of the pixels (at 360), and its edges come out soft rather than stepped. A layer whose
-    expressions read neither the time, the frame's number nor random() is drawn once (`_over`'s
-    still)."""
+    expressions read neither the time, the frame's number, random numbers nor the picture is
+    drawn once (`_over`'s still)."""
     k = max(1, round(window.h / high))
     drawn = (
         f("scale", _cell(window.w / k), _cell(window.h / k)),
