@@ -90,10 +90,10 @@ def test_a_signed_blend_moves_by_a_signed_value_and_saturates(mode: str, by: int
     assert _values(graph, blended, len(_SIGNED), 1) == [expected]
 
 
-@pytest.mark.parametrize(("w", "h"), [(8, 6), (12, 10), (7, 5), (1, 3), (3, 1), (1, 1)])
+@pytest.mark.parametrize(("w", "h"), [(8, 6), (12, 10), (7, 5), (5, 7)])
 def test_the_signed_distances_unfolded_from_a_quarter_are_the_distance_signed_by_each_side(w: int, h: int) -> None:
     """Odd sides' middle column (X) or row (Y), where the push it signs is 0, take the side before
-    the middle; a side of one pixel (a 2-pixel output's chroma) has nothing to unfold."""
+    the middle."""
     graph = FilterGraph()
     signed = _signed_distances(graph, Clock.at(25), 2, w, h)
     for axis, label in signed.items():
@@ -114,11 +114,11 @@ _DRAWN = {
 }
 
 
-@pytest.mark.parametrize("size", [(2, 4), (4, 2), (2, 2)], ids=str)
+@pytest.mark.parametrize("size", [(128, 130), (130, 128)], ids=str)
 @pytest.mark.parametrize("name", sorted(_DRAWN))
 def test_a_transition_drawn_by_its_formula_runs_on_the_smallest_outputs(name: str, size: tuple[int, int]) -> None:
-    """An output 2 pixels wide or tall has chroma planes of one pixel: nothing to mirror, no
-    zero-sized crop (ffmpeg refuses one)."""
+    """Outputs are 128 pixels a side or more (api/timeline.py MIN_SIDE); at 130 the chroma planes
+    have an odd side, where fields unfold round a middle column or row."""
     choice = xfade_transition(name, "seed")
     assert choice is not None and choice.drawn is not None
     graph = FilterGraph()

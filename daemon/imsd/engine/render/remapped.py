@@ -1573,24 +1573,18 @@ def _unfolded(
 ) -> str:
     """The w x h field of its top left `_quarter`, flipped (hflip, vflip) and stacked: right of the
     middle column the same or `right`, below the middle row the same or `below` (luts of the value
-    mirrored, so under `_TOP`; an odd side's middle column or row is the quarter's). A side of one
-    pixel (the chroma of a 2-pixel output) has nothing to mirror. Flips and stacks of one frame
-    cost next to nothing."""
+    mirrored, so under `_TOP`; an odd side's middle column or row is the quarter's). Flips and
+    stacks of one frame cost next to nothing. Sides of 2 pixels or more (outputs are 128 or more)."""
     cw, ch = (w + 1) // 2, (h + 1) // 2
-    top = quarter
-    if w > 1:
-        left, mirrored = _copies(graph, quarter, 2)
-        mirrored = graph.one([mirrored], [
-            f("hflip"), f("crop", w=w // 2, h=ch, x=cw - w // 2, y=0), *(_lut16(right) if right else [f("null")]),
-        ], "field")  # fmt: skip
-        top = graph.one([left, mirrored], [f("hstack")], "field")
-    if h == 1:
-        return graph.one([top], [f("format", "gray16le")], "field")
-    upper, bottom = _copies(graph, top, 2)
+    left, mirrored = _copies(graph, quarter, 2)
+    mirrored = graph.one([mirrored], [
+        f("hflip"), f("crop", w=w // 2, h=ch, x=cw - w // 2, y=0), *(_lut16(right) if right else [f("null")]),
+    ], "field")  # fmt: skip
+    top, bottom = _copies(graph, graph.one([left, mirrored], [f("hstack")], "field"), 2)
     bottom = graph.one([bottom], [
         f("vflip"), f("crop", w=w, h=h // 2, x=0, y=ch - h // 2), *(_lut16(below) if below else [f("null")]),
     ], "field")  # fmt: skip
-    return graph.one([upper, bottom], [f("vstack"), f("format", "gray16le")], "field")
+    return graph.one([top, bottom], [f("vstack"), f("format", "gray16le")], "field")
 
 
 def _down(graph: FilterGraph, label: str, w: int, h: int, pix_fmt: str = "gray16le") -> str:
