@@ -126,6 +126,7 @@ _G = 16383  # sin a and cos a are K +- G * ...: the difference of two fields sta
 _SQ = 131070  # the squared distance to the centre (at most 1/2) in 16 bits
 _TOP = 65280  # the largest value a 16-bit lut gives
 _CORNER = 0.5**0.5  # the distance from the centre to a corner, in uv
+_DIST = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"  # a pixel's distance to the centre, in uv (geq)
 _PUSH_GAIN = 32767  # CrazyParametricFun's sine: K +- this, as much of 16 bits as a signed value has
 _BLACK = {"y": 16, "u": 128, "v": 128, "a": 255}  # each plane's black (opaque)
 
@@ -510,8 +511,7 @@ def _signed_distances(graph: FilterGraph, clock: Clock, frames: int, w: int, h: 
     or row, where the push it signs is 0), as stills of `_table` columns of
     -`_CORNER`..`_CORNER`: the top left quarter drawn once, unfolded twice (`_unfolded`)."""
     top = _TABLE - 1
-    dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
-    quarter = _quarter(graph, clock, w, h, f"st(9,0.5-{dist}/{2 * _CORNER});round(clip(ld(9),0,1)*{top})")
+    quarter = _quarter(graph, clock, w, h, f"st(9,0.5-{_DIST}/{2 * _CORNER});round(clip(ld(9),0,1)*{top})")
     by_x, by_y = _copies(graph, quarter, 2)
     return {
         "X": _still(graph, clock, frames, _unfolded(graph, by_x, w, h, right=f"{top}-val")),
@@ -1273,7 +1273,7 @@ def burnout_window(
     reach = _uniform(graph, clock, frames, w, h, f"{scale}*{p}")
     r = graph.one([wave, reach], [f("blend", all_mode="addition"), f("format", "gray16le")], "wave")
     steps = 65535 / 0.5**0.5  # dist (under hypot(.5, .5) at pixel centres) in fine steps, scaled once per use
-    dist = _mirrored(graph, clock, w, h, f"round({steps}*hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5))")
+    dist = _mirrored(graph, clock, w, h, f"round({steps}*{_DIST})")
     d = [
         graph.one([r_copy, _still(graph, clock, frames, graph.one([dist_copy], _lut16(
             f"round({scale * k / steps}*val)"), "dist"))], [f("blend", all_mode="subtract"), f("format", "gray16le")],
@@ -1444,9 +1444,8 @@ def _looked_up(
 def _distance(graph: FilterGraph, clock: Clock, frames: int, w: int, h: int) -> str:
     """Each pixel's distance to the centre (in uv, 0..`_CORNER`) as a still of `_table` columns:
     the same in every quarter, drawn on one (`_mirrored`)."""
-    dist = "hypot((X+0.5)/W-0.5,(Y+0.5)/H-0.5)"
     return _still(graph, clock, frames, _mirrored(
-        graph, clock, w, h, f"st(9,{dist}/{_CORNER});round(clip(ld(9),0,1)*{_TABLE - 1})"))  # fmt: skip
+        graph, clock, w, h, f"st(9,{_DIST}/{_CORNER});round(clip(ld(9),0,1)*{_TABLE - 1})"))  # fmt: skip
 
 
 def _copies(graph: FilterGraph, label: str, n: int) -> list[str]:
